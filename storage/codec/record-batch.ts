@@ -1,0 +1,363 @@
+/**
+ * Kafka RecordBatch v2 (magic 2), byte for byte. All integers big-endian.
+ *
+ *   off size field
+ *     0    8 baseOffset            assigned by the broker on append (outside the CRC)
+ *     8    4 batchLength           bytes after this field; batch size = 12 + batchLength
+ *    12    4 partitionLeaderEpoch  0
+ *    16    1 magic                 2
+ *    17    4 crc                   CRC-32C of bytes 21..end
+ *    21    2 attributes            bits 0-2 compression, 3 timestamp type, 4 transactional,
+ *                                  5 control, 6 delete-horizon set
+ *    23    4 lastOffsetDelta
+ *    27    8 baseTimestamp         ms since epoch
+ *    35    8 maxTimestamp
+ *    43    8 producerId            -1 when none
+ *    51    2 producerEpoch         -1 when none
+ *    53    4 baseSequence          -1 when none
+ *    57    4 recordsCount
+ *    61    . records               compressed as one block when bits 0-2 != 0
+ *
+ * Record (varints are zigzag):
+ *   length varint | attributes int8 | timestampDelta varlong | offsetDelta varint |
+ *   keyLength varint (-1 = null) | key | valueLength varint (-1 = null, a tombstone) | value |
+ *   headerCount varint | headers: (keyLength varint | key utf8 | valueLength varint (-1 = null) | value)*
+ *
+ * The produce path only calls validateBatch() and setBaseOffset(): records are never decoded there.
+ */
+import { StorageError } from '../errors.js';
+import { compress, Compression, decompress } from './compression.js';
+import { crc32c } from './crc32c.js';
+import { VarintReader, varintSize, writeVarint } from './varint.js';
+
+export const BATCH_HEADER_BYTES = 61;
+/** Bytes before batchLength's count starts: baseOffset + batchLength. */
+export const BATCH_LOG_OVERHEAD_BYTES = 12;
+/** The smallest legal batchLength: a header with no records. */
+export const BATCH_LENGTH_MIN = BATCH_HEADER_BYTES - BATCH_LOG_OVERHEAD_BYTES;
+export const MAGIC_V2 = 2;
+
+const OFFSET_BATCH_LENGTH = 8;
+const OFFSET_LEADER_EPOCH = 12;
+const OFFSET_MAGIC = 16;
+const OFFSET_CRC = 17;
+const OFFSET_ATTRIBUTES = 21;
+const OFFSET_LAST_OFFSET_DELTA = 23;
+const OFFSET_BASE_TIMESTAMP = 27;
+const OFFSET_MAX_TIMESTAMP = 35;
+const OFFSET_PRODUCER_ID = 43;
+const OFFSET_PRODUCER_EPOCH = 51;
+const OFFSET_BASE_SEQUENCE = 53;
+const OFFSET_RECORDS_COUNT = 57;
+
+const COMPRESSION_MASK = 0x07;
+export const ATTRIBUTE_LOG_APPEND_TIME = 0x08;
+export const ATTRIBUTE_TRANSACTIONAL = 0x10;
+export const ATTRIBUTE_CONTROL = 0x20;
+
+export interface RecordHeader {
+  key: string;
+  value: Buffer | null;
+}
+
+/** What a producer supplies for one record. A null value is a tombstone. */
+export interface RecordInput {
+  key?: Buffer | null;
+  value: Buffer | null;
+  headers?: RecordHeader[];
+  /** ms since epoch; defaults to the batch's base timestamp. */
+  timestamp?: number;
+}
+
+export interface DecodedRecord {
+  offset: number;
+  timestamp: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: RecordHeader[];
+}
+
+export interface BatchHeader {
+  baseOffset: number;
+  batchLength: number;
+  partitionLeaderEpoch: number;
+  magic: number;
+  crc: number;
+  attributes: number;
+  lastOffsetDelta: number;
+  baseTimestamp: number;
+  maxTimestamp: number;
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  recordsCount: number;
+}
+
+export interface DecodedBatch {
+  header: BatchHeader;
+  records: DecodedRecord[];
+}
+
+export interface EncodeBatchOptions {
+  baseOffset?: number;
+  /** Timestamp of records that carry none; defaults to Date.now(). */
+  timestamp?: number;
+  compression?: number;
+  producerId?: number;
+  producerEpoch?: number;
+  baseSequence?: number;
+  partitionLeaderEpoch?: number;
+  attributes?: number;
+  /** Offset delta of each record (for compacted batches with gaps); defaults to 0, 1, 2, ... */
+  offsetDeltas?: number[];
+}
+
+function corrupt(message: string, context: Record<string, unknown> = {}): never {
+  throw new StorageError('SPOOL_ERR_CORRUPT_BATCH', message, context);
+}
+
+// Offsets and timestamps are int64 on the wire; Spool keeps them in JS numbers (exact to 2^53).
+function readInt64(buffer: Buffer, position: number): number {
+  return buffer.readInt32BE(position) * 4294967296 + buffer.readUInt32BE(position + 4);
+}
+
+function writeInt64(buffer: Buffer, position: number, value: number): void {
+  const high = Math.floor(value / 4294967296);
+  buffer.writeInt32BE(high, position);
+  buffer.writeUInt32BE(value - high * 4294967296, position + 4);
+}
+
+/** Size in bytes of the batch starting at `position`, read from its length field (not validated). */
+export function batchSizeAt(buffer: Buffer, position: number): number {
+  return BATCH_LOG_OVERHEAD_BYTES + buffer.readInt32BE(position + OFFSET_BATCH_LENGTH);
+}
+
+export function readBatchHeader(buffer: Buffer, position = 0): BatchHeader {
+  if (buffer.length - position < BATCH_HEADER_BYTES) {
+    corrupt(`batch header is truncated: ${buffer.length - position} of ${BATCH_HEADER_BYTES} bytes`);
+  }
+  return {
+    baseOffset: readInt64(buffer, position),
+    batchLength: buffer.readInt32BE(position + OFFSET_BATCH_LENGTH),
+    partitionLeaderEpoch: buffer.readInt32BE(position + OFFSET_LEADER_EPOCH),
+    magic: buffer.readInt8(position + OFFSET_MAGIC),
+    crc: buffer.readUInt32BE(position + OFFSET_CRC),
+    attributes: buffer.readInt16BE(position + OFFSET_ATTRIBUTES),
+    lastOffsetDelta: buffer.readInt32BE(position + OFFSET_LAST_OFFSET_DELTA),
+    baseTimestamp: readInt64(buffer, position + OFFSET_BASE_TIMESTAMP),
+    maxTimestamp: readInt64(buffer, position + OFFSET_MAX_TIMESTAMP),
+    producerId: readInt64(buffer, position + OFFSET_PRODUCER_ID),
+    producerEpoch: buffer.readInt16BE(position + OFFSET_PRODUCER_EPOCH),
+    baseSequence: buffer.readInt32BE(position + OFFSET_BASE_SEQUENCE),
+    recordsCount: buffer.readInt32BE(position + OFFSET_RECORDS_COUNT),
+  };
+}
+
+/** The offset of the batch's last record. */
+export function lastOffsetOf(header: BatchHeader): number {
+  return header.baseOffset + header.lastOffsetDelta;
+}
+
+/**
+ * Checks the batch that starts at `position` and must end at or before `end`: its length is sane
+ * and within the buffer, its magic is 2, its counts are consistent and its CRC-32C matches.
+ * Returns the header. Reads no record. Throws SPOOL_ERR_CORRUPT_BATCH or SPOOL_ERR_UNSUPPORTED_MAGIC.
+ */
+export function validateBatch(buffer: Buffer, position = 0, end = buffer.length): BatchHeader {
+  const available = end - position;
+  if (available < BATCH_HEADER_BYTES) corrupt(`batch is truncated: ${available} bytes, a header needs ${BATCH_HEADER_BYTES}`);
+  const batchLength = buffer.readInt32BE(position + OFFSET_BATCH_LENGTH);
+  if (batchLength < BATCH_LENGTH_MIN) corrupt(`batchLength ${batchLength} is below the minimum ${BATCH_LENGTH_MIN}`);
+  if (batchLength > available - BATCH_LOG_OVERHEAD_BYTES) {
+    corrupt(`batch is truncated: batchLength ${batchLength} runs past the ${available - BATCH_LOG_OVERHEAD_BYTES} bytes present`);
+  }
+  const magic = buffer.readInt8(position + OFFSET_MAGIC);
+  if (magic !== MAGIC_V2) {
+    throw new StorageError('SPOOL_ERR_UNSUPPORTED_MAGIC', `batch magic is ${magic}; only RecordBatch v2 (magic 2) is accepted`, { magic });
+  }
+  const batchEnd = position + BATCH_LOG_OVERHEAD_BYTES + batchLength;
+  const storedCrc = buffer.readUInt32BE(position + OFFSET_CRC);
+  const actualCrc = crc32c(buffer.subarray(position + OFFSET_ATTRIBUTES, batchEnd));
+  if (storedCrc !== actualCrc) {
+    corrupt(`batch CRC-32C mismatch: stored ${storedCrc.toString(16)}, computed ${actualCrc.toString(16)}`);
+  }
+  const header = readBatchHeader(buffer, position);
+  if (header.recordsCount < 0) corrupt(`recordsCount ${header.recordsCount} is negative`);
+  if (header.lastOffsetDelta < 0) corrupt(`lastOffsetDelta ${header.lastOffsetDelta} is negative`);
+  if (header.recordsCount > header.lastOffsetDelta + 1) {
+    corrupt(`recordsCount ${header.recordsCount} exceeds lastOffsetDelta + 1 (${header.lastOffsetDelta + 1})`);
+  }
+  return header;
+}
+
+export interface BatchSpan {
+  /** Byte position of the batch within the buffer. */
+  position: number;
+  size: number;
+  header: BatchHeader;
+}
+
+/** Validates one or more batches laid back to back, filling the buffer exactly. */
+export function splitBatches(buffer: Buffer): BatchSpan[] {
+  const spans: BatchSpan[] = [];
+  let position = 0;
+  while (position < buffer.length) {
+    const header = validateBatch(buffer, position);
+    const size = BATCH_LOG_OVERHEAD_BYTES + header.batchLength;
+    spans.push({ position, size, header });
+    position += size;
+  }
+  if (spans.length === 0) corrupt('no record batch in an empty body');
+  return spans;
+}
+
+/** Rewrites baseOffset in place. baseOffset is outside the CRC, so the batch stays valid. */
+export function setBaseOffset(buffer: Buffer, position: number, baseOffset: number): void {
+  writeInt64(buffer, position, baseOffset);
+}
+
+function headersSize(headers: RecordHeader[]): number {
+  let size = varintSize(headers.length);
+  for (const header of headers) {
+    const keyBytes = Buffer.byteLength(header.key, 'utf8');
+    size += varintSize(keyBytes) + keyBytes;
+    size += header.value === null ? varintSize(-1) : varintSize(header.value.length) + header.value.length;
+  }
+  return size;
+}
+
+function recordBodySize(record: RecordInput, timestampDelta: number, offsetDelta: number): number {
+  const key = record.key ?? null;
+  return (
+    1 + // attributes
+    varintSize(timestampDelta) +
+    varintSize(offsetDelta) +
+    (key === null ? 1 : varintSize(key.length) + key.length) +
+    (record.value === null ? 1 : varintSize(record.value.length) + record.value.length) +
+    headersSize(record.headers ?? [])
+  );
+}
+
+function writeBytesField(buffer: Buffer, position: number, bytes: Buffer | null): number {
+  if (bytes === null) return writeVarint(buffer, position, -1);
+  position = writeVarint(buffer, position, bytes.length);
+  bytes.copy(buffer, position);
+  return position + bytes.length;
+}
+
+function encodeRecords(records: RecordInput[], baseTimestamp: number, offsetDeltas: number[]): Buffer {
+  const bodySizes = records.map((record, i) =>
+    recordBodySize(record, (record.timestamp ?? baseTimestamp) - baseTimestamp, offsetDeltas[i]!),
+  );
+  const total = bodySizes.reduce((sum, size) => sum + varintSize(size) + size, 0);
+  const out = Buffer.allocUnsafe(total);
+  let position = 0;
+  records.forEach((record, i) => {
+    position = writeVarint(out, position, bodySizes[i]!);
+    out[position++] = 0; // record attributes: unused in v2
+    position = writeVarint(out, position, (record.timestamp ?? baseTimestamp) - baseTimestamp);
+    position = writeVarint(out, position, offsetDeltas[i]!);
+    position = writeBytesField(out, position, record.key ?? null);
+    position = writeBytesField(out, position, record.value);
+    const headers = record.headers ?? [];
+    position = writeVarint(out, position, headers.length);
+    for (const header of headers) {
+      position = writeBytesField(out, position, Buffer.from(header.key, 'utf8'));
+      position = writeBytesField(out, position, header.value);
+    }
+  });
+  return out;
+}
+
+/** Encodes records into one RecordBatch v2. */
+export function encodeRecordBatch(records: RecordInput[], options: EncodeBatchOptions = {}): Buffer {
+  if (records.length === 0) throw new RangeError('a record batch holds at least one record');
+  const now = options.timestamp ?? Date.now();
+  let baseTimestamp = Infinity;
+  let maxTimestamp = -Infinity;
+  for (const record of records) {
+    const timestamp = record.timestamp ?? now;
+    if (timestamp < baseTimestamp) baseTimestamp = timestamp;
+    if (timestamp > maxTimestamp) maxTimestamp = timestamp;
+  }
+  // Kafka producers use the first record's timestamp as the base; the smallest keeps deltas >= 0.
+  const offsetDeltas = options.offsetDeltas ?? records.map((_, i) => i);
+  if (offsetDeltas.length !== records.length) throw new RangeError('offsetDeltas must match records');
+  const compression = options.compression ?? Compression.none;
+  const recordsBytes = compress(compression, encodeRecords(records, baseTimestamp, offsetDeltas));
+  const batch = Buffer.allocUnsafe(BATCH_HEADER_BYTES + recordsBytes.length);
+  writeInt64(batch, 0, options.baseOffset ?? 0);
+  batch.writeInt32BE(batch.length - BATCH_LOG_OVERHEAD_BYTES, OFFSET_BATCH_LENGTH);
+  batch.writeInt32BE(options.partitionLeaderEpoch ?? 0, OFFSET_LEADER_EPOCH);
+  batch.writeInt8(MAGIC_V2, OFFSET_MAGIC);
+  batch.writeInt16BE(((options.attributes ?? 0) & ~COMPRESSION_MASK) | compression, OFFSET_ATTRIBUTES);
+  batch.writeInt32BE(offsetDeltas[offsetDeltas.length - 1]!, OFFSET_LAST_OFFSET_DELTA);
+  writeInt64(batch, OFFSET_BASE_TIMESTAMP, baseTimestamp);
+  writeInt64(batch, OFFSET_MAX_TIMESTAMP, maxTimestamp);
+  writeInt64(batch, OFFSET_PRODUCER_ID, options.producerId ?? -1);
+  batch.writeInt16BE(options.producerEpoch ?? -1, OFFSET_PRODUCER_EPOCH);
+  batch.writeInt32BE(options.baseSequence ?? -1, OFFSET_BASE_SEQUENCE);
+  batch.writeInt32BE(records.length, OFFSET_RECORDS_COUNT);
+  recordsBytes.copy(batch, BATCH_HEADER_BYTES);
+  batch.writeUInt32BE(crc32c(batch.subarray(OFFSET_ATTRIBUTES)), OFFSET_CRC);
+  return batch;
+}
+
+export function compressionOf(header: BatchHeader): number {
+  return header.attributes & COMPRESSION_MASK;
+}
+
+function decodeRecord(reader: VarintReader, header: BatchHeader): DecodedRecord {
+  const length = reader.varint();
+  if (length < 0 || reader.position + length > reader.end) {
+    corrupt(`record length ${length} runs past the batch`, { baseOffset: header.baseOffset });
+  }
+  const recordEnd = reader.position + length;
+  const record = new VarintReader(reader.buffer, reader.position, recordEnd);
+  record.int8(); // attributes: unused in v2
+  const timestampDelta = record.varlong();
+  const offsetDelta = record.varint();
+  const key = record.bytes(record.varint(), 'key');
+  const value = record.bytes(record.varint(), 'value');
+  const headerCount = record.varint();
+  if (headerCount < 0 || headerCount > length) corrupt(`header count ${headerCount} is impossible`);
+  const headers: RecordHeader[] = [];
+  for (let i = 0; i < headerCount; i++) {
+    const headerKey = record.bytes(record.varint(), 'header key');
+    if (headerKey === null) corrupt('a header key is null');
+    headers.push({ key: headerKey.toString('utf8'), value: record.bytes(record.varint(), 'header value') });
+  }
+  if (record.position !== recordEnd) corrupt(`record has ${recordEnd - record.position} trailing bytes`);
+  if (offsetDelta < 0 || offsetDelta > header.lastOffsetDelta) {
+    corrupt(`offsetDelta ${offsetDelta} is outside 0..${header.lastOffsetDelta}`);
+  }
+  reader.position = recordEnd;
+  return {
+    offset: header.baseOffset + offsetDelta,
+    timestamp: header.attributes & ATTRIBUTE_LOG_APPEND_TIME ? header.maxTimestamp : header.baseTimestamp + timestampDelta,
+    key,
+    value,
+    headers,
+  };
+}
+
+/**
+ * Validates and decodes the batch at `position`. Keys, values and header values are views into the
+ * given buffer (or into the decompressed block): copy them to keep them past the buffer's life.
+ */
+export function decodeRecordBatch(buffer: Buffer, position = 0, end = buffer.length): DecodedBatch {
+  const header = validateBatch(buffer, position, end);
+  const compression = compressionOf(header);
+  const batchEnd = position + BATCH_LOG_OVERHEAD_BYTES + header.batchLength;
+  const block = decompress(compression, buffer.subarray(position + BATCH_HEADER_BYTES, batchEnd));
+  const reader = new VarintReader(block, 0, block.length);
+  const records: DecodedRecord[] = new Array(header.recordsCount);
+  for (let i = 0; i < header.recordsCount; i++) records[i] = decodeRecord(reader, header);
+  if (reader.position !== block.length) corrupt(`batch has ${block.length - reader.position} bytes after its last record`);
+  return { header, records };
+}
+
+/** Decodes every batch in a buffer of back-to-back batches. */
+export function decodeRecordBatches(buffer: Buffer): DecodedBatch[] {
+  return splitBatches(buffer).map((span) => decodeRecordBatch(buffer, span.position, span.position + span.size));
+}

@@ -1,0 +1,121 @@
+/**
+ * The storage engine's error registry. Every error a caller can see has a stable `code`
+ * (`SPOOL_ERR_*`, never reused for another meaning), the HTTP status the broker answers with, a
+ * `retriable` flag, and context naming what failed (topic, partition, offset, path, operation).
+ * The broker adds its own codes in broker/errors.ts on the same base class.
+ */
+export interface ErrorContext {
+  topic?: string;
+  partition?: number;
+  offset?: number;
+  path?: string;
+  operation?: string;
+  [key: string]: unknown;
+}
+
+export interface ErrorSpec {
+  status: number;
+  retriable: boolean;
+  description: string;
+}
+
+export class SpoolError extends Error {
+  override name = 'SpoolError';
+  readonly code: string;
+  readonly status: number;
+  readonly retriable: boolean;
+  readonly context: ErrorContext;
+
+  constructor(code: string, spec: ErrorSpec, message: string, context: ErrorContext = {}, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.code = code;
+    this.status = spec.status;
+    this.retriable = spec.retriable;
+    this.context = context;
+  }
+
+  toJSON(): { code: string; message: string } & ErrorContext {
+    return { ...this.context, code: this.code, message: this.message };
+  }
+}
+
+/** Storage codes. Documented in docs/errors.md; test/storage/errors.test.ts pins the list. */
+export const storageErrors = {
+  SPOOL_ERR_CORRUPT_BATCH: {
+    status: 400,
+    retriable: false,
+    description: 'A record batch failed its size, length, varint or CRC-32C check (on input, or read back from disk).',
+  },
+  SPOOL_ERR_UNSUPPORTED_MAGIC: {
+    status: 400,
+    retriable: false,
+    description: 'A record batch has a magic byte other than 2 (only Kafka RecordBatch v2 is stored).',
+  },
+  SPOOL_ERR_UNSUPPORTED_COMPRESSION: {
+    status: 400,
+    retriable: false,
+    description: 'A record batch uses a compression codec this broker does not implement (snappy, lz4, zstd, or an unknown id).',
+  },
+  SPOOL_ERR_MESSAGE_TOO_LARGE: {
+    status: 413,
+    retriable: false,
+    description: 'A record batch is larger than the topic\'s maxMessageBytes.',
+  },
+  SPOOL_ERR_OFFSET_OUT_OF_RANGE: {
+    status: 416,
+    retriable: false,
+    description: 'The requested offset is below the log start offset or above the high watermark; the body names the valid range.',
+  },
+  SPOOL_ERR_OFFSET_MISMATCH: {
+    status: 409,
+    retriable: false,
+    description: 'expectedOffset did not match the partition\'s end offset (optimistic concurrency); the body names the actual end.',
+  },
+  SPOOL_ERR_BACKPRESSURE: {
+    status: 429,
+    retriable: true,
+    description: 'The partition has too many bytes queued but not yet written; retry after the Retry-After delay.',
+  },
+  SPOOL_ERR_DISK_FULL: {
+    status: 507,
+    retriable: true,
+    description: 'The disk is full (ENOSPC); nothing of the request was acknowledged. Reads keep working.',
+  },
+  SPOOL_ERR_IO: {
+    status: 500,
+    retriable: true,
+    description: 'A file operation failed; the error names the file and the operation. Nothing of the request was acknowledged.',
+  },
+  SPOOL_ERR_LOG_CLOSED: {
+    status: 503,
+    retriable: true,
+    description: 'The partition log is closed (the broker is shutting down, or the topic was deleted).',
+  },
+  SPOOL_ERR_TOO_MANY_WAITERS: {
+    status: 429,
+    retriable: true,
+    description: 'Too many long-polls are already waiting on this partition.',
+  },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type StorageErrorCode = keyof typeof storageErrors;
+
+export class StorageError extends SpoolError {
+  override name = 'StorageError';
+  constructor(code: StorageErrorCode, message: string, context: ErrorContext = {}, cause?: unknown) {
+    super(code, storageErrors[code], message, context, cause);
+  }
+}
+
+export function isSpoolError(error: unknown): error is SpoolError {
+  return error instanceof SpoolError;
+}
+
+/** Wraps a failed system call so that the error names the file and the operation. */
+export function ioError(error: unknown, operation: string, path: string, context: ErrorContext = {}): StorageError {
+  if (error instanceof SpoolError) return error as StorageError;
+  const errno = (error as NodeJS.ErrnoException | undefined)?.code;
+  const detail = error instanceof Error ? error.message : String(error);
+  const code: StorageErrorCode = errno === 'ENOSPC' || errno === 'EDQUOT' ? 'SPOOL_ERR_DISK_FULL' : 'SPOOL_ERR_IO';
+  return new StorageError(code, `${operation} ${path} failed: ${detail}`, { ...context, path, operation, errno }, error);
+}
