@@ -1,0 +1,140 @@
+/**
+ * The storage engine's only door to the file system. Everything in storage/ does its I/O through a
+ * FileSystem, so tests can inject faults (ENOSPC, EIO, EMFILE) at chosen moments, and so that every
+ * failure is wrapped with the file and the operation that failed.
+ *
+ * Descriptor-based calls (pread/pwritev/fdatasync) are used rather than streams: the log needs
+ * positional writes after a truncation, one writev for many batches, and one fdatasync per group
+ * commit, and each of these costs exactly one libuv thread-pool hop.
+ */
+import * as fs from 'node:fs';
+import { promisify } from 'node:util';
+
+export interface FileStat {
+  size: number;
+  mtimeMs: number;
+}
+
+export interface FileSystem {
+  open(path: string, flags: string): Promise<number>;
+  close(fd: number): Promise<void>;
+  /** Reads up to `length` bytes at `position` into `buffer` at `offset`; returns bytes read. */
+  read(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number>;
+  /** Writes all of `buffers` at `position` (loops on short writes). */
+  writev(fd: number, buffers: Buffer[], position: number): Promise<void>;
+  fdatasync(fd: number): Promise<void>;
+  ftruncate(fd: number, length: number): Promise<void>;
+  fstat(fd: number): Promise<FileStat>;
+  stat(path: string): Promise<FileStat | null>;
+  rename(from: string, to: string): Promise<void>;
+  unlink(path: string): Promise<void>;
+  readdir(path: string): Promise<string[]>;
+  mkdir(path: string): Promise<void>;
+  rmdir(path: string): Promise<void>;
+  readFile(path: string): Promise<Buffer | null>;
+  /** Writes a small file durably: temp file, fsync, rename, fsync of the directory. */
+  writeFileAtomic(path: string, data: Buffer): Promise<void>;
+  /** fsync of a directory, so that created, renamed and deleted entries survive a crash. */
+  fsyncDirectory(path: string): Promise<void>;
+}
+
+const fsRead = promisify(fs.read);
+const fsWritev = promisify(fs.writev);
+const fsClose = promisify(fs.close);
+const fsOpen = promisify(fs.open);
+const fsFdatasync = promisify(fs.fdatasync);
+const fsFtruncate = promisify(fs.ftruncate);
+const fsFstat = promisify(fs.fstat);
+
+function isNotFound(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException).code === 'ENOENT';
+}
+
+async function writevFully(fd: number, buffers: Buffer[], position: number): Promise<void> {
+  let pending = buffers;
+  while (pending.length > 0) {
+    const written = (await fsWritev(fd, pending, position)) as unknown as number;
+    position += written;
+    let skip = written;
+    const rest: Buffer[] = [];
+    for (const buffer of pending) {
+      if (skip >= buffer.length) {
+        skip -= buffer.length;
+      } else {
+        rest.push(skip > 0 ? buffer.subarray(skip) : buffer);
+        skip = 0;
+      }
+    }
+    pending = rest;
+  }
+}
+
+export const nodeFileSystem: FileSystem = {
+  open: (path, flags) => fsOpen(path, flags),
+  close: (fd) => fsClose(fd),
+  read: async (fd, buffer, offset, length, position) => (await fsRead(fd, buffer, offset, length, position)).bytesRead,
+  writev: writevFully,
+  fdatasync: (fd) => fsFdatasync(fd),
+  ftruncate: (fd, length) => fsFtruncate(fd, length),
+  fstat: async (fd) => {
+    const stat = await fsFstat(fd);
+    return { size: stat.size, mtimeMs: stat.mtimeMs };
+  },
+  stat: async (path) => {
+    try {
+      const stat = await fs.promises.stat(path);
+      return { size: stat.size, mtimeMs: stat.mtimeMs };
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  },
+  rename: (from, to) => fs.promises.rename(from, to),
+  unlink: async (path) => {
+    try {
+      await fs.promises.unlink(path);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  },
+  readdir: async (path) => {
+    try {
+      return await fs.promises.readdir(path);
+    } catch (error) {
+      if (isNotFound(error)) return [];
+      throw error;
+    }
+  },
+  mkdir: async (path) => {
+    await fs.promises.mkdir(path, { recursive: true });
+  },
+  rmdir: (path) => fs.promises.rm(path, { recursive: true, force: true }),
+  readFile: async (path) => {
+    try {
+      return await fs.promises.readFile(path);
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  },
+  writeFileAtomic: async (path, data) => {
+    const temp = `${path}.tmp`;
+    const handle = await fs.promises.open(temp, 'w');
+    try {
+      await handle.writeFile(data);
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    await fs.promises.rename(temp, path);
+    await nodeFileSystem.fsyncDirectory(path.slice(0, path.lastIndexOf('/')) || '/');
+  },
+  fsyncDirectory: async (path) => {
+    const handle = await fs.promises.open(path, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  },
+};
