@@ -53,7 +53,8 @@ function isNotFound(error: unknown): boolean {
 async function writevFully(fd: number, buffers: Buffer[], position: number): Promise<void> {
   let pending = buffers;
   while (pending.length > 0) {
-    const written = (await fsWritev(fd, pending, position)) as unknown as number;
+    // fs.writev promisifies to { bytesWritten, buffers }.
+    const { bytesWritten: written } = await fsWritev(fd, pending, position);
     position += written;
     let skip = written;
     const rest: Buffer[] = [];

@@ -1,0 +1,9 @@
+// The storage engine's public face. The broker imports from here; internals stay out.
+export * from './codec/index.js';
+export * from './errors.js';
+export { storageLimits } from './limits.js';
+export { type FileSystem, type FileStat, nodeFileSystem } from './io/file-system.js';
+export { type LogConfig, type FlushPolicy, type CleanupPolicy, defaultLogConfig, parseFlushPolicy } from './log/config.js';
+export { LogManager, type LogManagerOptions } from './log/log-manager.js';
+export { PartitionLog, type AppendOptions, type AppendResult, type ReadResult, type PartitionStats } from './log/partition-log.js';
+export type { RecoveryEvent } from './log/partition-open.js';

@@ -1,0 +1,148 @@
+/**
+ * All partition logs of a data directory (`<data>/topics`): opening and recovering them, the shared
+ * file-descriptor cache, the clean-shutdown marker, and the background cleaner (retention and
+ * compaction). The broker owns topic metadata (SQLite) and tells the manager which topics exist.
+ *
+ *   <root>/.clean-shutdown        written by close() after every partition was synced and closed;
+ *                                 removed on open, so a crash after it leaves no marker
+ *   <root>/<topic>/<partition>/   one folder per partition
+ */
+import { join } from 'node:path';
+import { assert } from '../assert.js';
+import { ioError } from '../errors.js';
+import { type FileSystem, nodeFileSystem } from '../io/file-system.js';
+import { storageLimits } from '../limits.js';
+import { defaultLogConfig, type LogConfig } from './config.js';
+import { SegmentFileCache } from './file-cache.js';
+import { openPartitionLog, type RecoveryEvent } from './partition-open.js';
+import type { PartitionLog } from './partition-log.js';
+
+export const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
+
+export interface LogManagerOptions {
+  /** The folder holding one folder per topic (the broker passes `<data>/topics`). */
+  root: string;
+  fs?: FileSystem;
+  maxOpenFiles?: number;
+  onRecoveryEvent?: (event: RecoveryEvent) => void;
+  /** Reports errors of background work (cleaner, closing files) that no caller awaits. */
+  onBackgroundError?: (error: unknown) => void;
+}
+
+export class LogManager {
+  private readonly topics = new Map<string, PartitionLog[]>();
+  private closed = false;
+
+  private constructor(
+    readonly root: string,
+    private readonly fs: FileSystem,
+    readonly cache: SegmentFileCache,
+    /** Whether the previous run ended with a clean shutdown (its marker was found). */
+    readonly cleanShutdown: boolean,
+    private readonly options: LogManagerOptions,
+  ) {}
+
+  static async open(options: LogManagerOptions): Promise<LogManager> {
+    const fs = options.fs ?? nodeFileSystem;
+    await fs.mkdir(options.root).catch((error: unknown) => {
+      throw ioError(error, 'mkdir', options.root);
+    });
+    const markerPath = join(options.root, CLEAN_SHUTDOWN_FILE);
+    const cleanShutdown = (await fs.stat(markerPath)) !== null;
+    if (cleanShutdown) {
+      await fs.unlink(markerPath);
+      await fs.fsyncDirectory(options.root);
+    }
+    const cache = new SegmentFileCache(fs, options.maxOpenFiles ?? storageLimits.openSegmentFilesMax, options.onBackgroundError);
+    return new LogManager(options.root, fs, cache, cleanShutdown, options);
+  }
+
+  partitionDir(topic: string, partition: number): string {
+    return join(this.root, topic, String(partition));
+  }
+
+  /** Opens (creating when new) partitions 0..partitions-1 of a topic. Idempotent. */
+  async openTopic(topic: string, partitions: number, config: Partial<LogConfig> = {}): Promise<PartitionLog[]> {
+    assert(!this.closed, 'openTopic on a closed LogManager');
+    assert(Number.isInteger(partitions) && partitions >= 1, 'a topic has at least one partition');
+    const existing = this.topics.get(topic);
+    if (existing) return existing;
+    const full: LogConfig = { ...defaultLogConfig, ...config };
+    const logs: PartitionLog[] = [];
+    try {
+      for (let partition = 0; partition < partitions; partition++) {
+        logs.push(
+          await openPartitionLog({
+            topic,
+            partition,
+            dir: this.partitionDir(topic, partition),
+            fs: this.fs,
+            cache: this.cache,
+            config: full,
+            cleanShutdown: this.cleanShutdown,
+            onRecoveryEvent: this.options.onRecoveryEvent,
+          }),
+        );
+      }
+    } catch (error) {
+      await Promise.all(logs.map((log) => log.close().catch(() => {})));
+      throw error;
+    }
+    await this.fs.fsyncDirectory(join(this.root, topic)).catch(() => {});
+    await this.fs.fsyncDirectory(this.root).catch(() => {});
+    this.topics.set(topic, logs);
+    return logs;
+  }
+
+  partition(topic: string, partition: number): PartitionLog | undefined {
+    return this.topics.get(topic)?.[partition];
+  }
+
+  partitions(topic: string): PartitionLog[] {
+    return this.topics.get(topic) ?? [];
+  }
+
+  topicNames(): string[] {
+    return [...this.topics.keys()];
+  }
+
+  allPartitions(): PartitionLog[] {
+    return [...this.topics.values()].flat();
+  }
+
+  /** Topic folders on disk (opened or not): the broker removes those its metadata does not know. */
+  async topicDirectories(): Promise<string[]> {
+    return (await this.fs.readdir(this.root)).filter((name) => !name.startsWith('.'));
+  }
+
+  updateTopicConfig(topic: string, config: Partial<LogConfig>): void {
+    for (const log of this.partitions(topic)) log.updateConfig({ ...log.config, ...config });
+  }
+
+  /** Closes a topic's partitions and removes its folder. Readers holding segments finish first. */
+  async deleteTopic(topic: string): Promise<void> {
+    const logs = this.topics.get(topic) ?? [];
+    this.topics.delete(topic);
+    await Promise.all(logs.map((log) => log.close()));
+    await this.removeTopicDirectory(topic);
+  }
+
+  async removeTopicDirectory(topic: string): Promise<void> {
+    const path = join(this.root, topic);
+    await this.fs.rmdir(path).catch((error: unknown) => {
+      throw ioError(error, 'remove', path);
+    });
+    await this.fs.fsyncDirectory(this.root).catch(() => {});
+  }
+
+  /** Syncs and closes every partition, then writes the clean-shutdown marker. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const logs = this.allPartitions();
+    this.topics.clear();
+    await Promise.all(logs.map((log) => log.close()));
+    await this.cache.closeAll();
+    await this.fs.writeFileAtomic(join(this.root, CLEAN_SHUTDOWN_FILE), Buffer.from(`${new Date().toISOString()}\n`));
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * The single writer of a partition: appends queue here and are written in rounds.
+ *
+ * Group commit (flush=always): while one round's write + fdatasync runs, new appends queue up; the
+ * next round writes all of them with one writev(2) and shares one fdatasync. Throughput comes from
+ * batching, never from skipping the sync: no append is acknowledged before its bytes are synced.
+ * With flush=never or interval:<ms>, a round is acknowledged after its write(2).
+ *
+ * A round that fails (ENOSPC, EIO) rejects itself and every append queued behind it (their offsets
+ * were assigned after its own), rewinds the log end to the high watermark, and truncates the file
+ * back before the next write, so a partially written batch is never acknowledged, served or kept.
+ */
+import type { BatchSpan } from '../codec/record-batch.js';
+import { ioError, isSpoolError, type SpoolError } from '../errors.js';
+import { storageLimits } from '../limits.js';
+import type { FileLease } from './file-cache.js';
+import { activeSegment, type PartitionState } from './partition-state.js';
+import { writeRecoveryPoint } from './recovery-point.js';
+import { Segment } from './segment.js';
+
+export interface PendingAppend {
+  data: Buffer;
+  spans: BatchSpan[];
+  baseOffset: number;
+  lastOffset: number;
+  resolve: () => void;
+  reject: (error: SpoolError) => void;
+}
+
+/** Largest relative offset a segment's uint32 index entries can hold. */
+const RELATIVE_OFFSET_MAX = 0xffff_ffff;
+
+export class LogWriter {
+  private queue: PendingAppend[] = [];
+  private queuedBytesTotal = 0;
+  private running: Promise<void> | null = null;
+  private truncateNeeded = false;
+  private unsynced = false;
+  private syncing: Promise<void> | null = null;
+
+  constructor(
+    private readonly state: PartitionState,
+    private activeLease: FileLease,
+    private readonly onCommitted: (highWatermark: number) => void,
+  ) {}
+
+  /** Bytes accepted but not yet written. */
+  get queuedBytes(): number {
+    return this.queuedBytesTotal;
+  }
+
+  enqueue(append: PendingAppend): void {
+    this.queue.push(append);
+    this.queuedBytesTotal += append.data.length;
+    this.running ??= this.run().finally(() => {
+      this.running = null;
+    });
+  }
+
+  /** Resolves when everything queued so far has been written (or failed). */
+  async drain(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  /** fdatasync of the active segment if anything was written since the last sync. */
+  async sync(): Promise<void> {
+    if (this.syncing) return this.syncing;
+    if (!this.unsynced) return;
+    this.unsynced = false;
+    this.syncing = this.fdatasync().finally(() => {
+      this.syncing = null;
+    });
+    return this.syncing;
+  }
+
+  /** Writes the active segment's indexes and gives up its descriptor (on close). */
+  async close(): Promise<void> {
+    await this.drain();
+    await this.sync();
+    await activeSegment(this.state).writeIndexFiles(this.state.fs);
+    this.activeLease.release();
+  }
+
+  private async run(): Promise<void> {
+    while (this.queue.length > 0) {
+      const round = this.takeRound();
+      try {
+        await this.writeRound(round);
+        for (const append of round) append.resolve();
+      } catch (error) {
+        this.failFrom(round, error);
+      }
+    }
+  }
+
+  private takeRound(): PendingAppend[] {
+    let bytes = 0;
+    let count = 0;
+    while (count < this.queue.length && (count === 0 || bytes + this.queue[count]!.data.length <= storageLimits.writeRoundBytesMax)) {
+      bytes += this.queue[count]!.data.length;
+      count++;
+    }
+    this.queuedBytesTotal -= bytes;
+    return this.queue.splice(0, count);
+  }
+
+  private failFrom(round: PendingAppend[], error: unknown): void {
+    const active = activeSegment(this.state);
+    const failure = isSpoolError(error) ? error : ioError(error, 'write', active.logPath);
+    const rejected = [...round, ...this.queue];
+    this.queue = [];
+    this.queuedBytesTotal = 0;
+    this.truncateNeeded = true;
+    this.state.nextOffset = this.state.highWatermark;
+    for (const append of rejected) append.reject(failure);
+  }
+
+  private async writeRound(round: PendingAppend[]): Promise<void> {
+    const { fs, config } = this.state;
+    const roundBytes = round.reduce((sum, append) => sum + append.data.length, 0);
+    const lastOffset = round[round.length - 1]!.lastOffset;
+    if (this.truncateNeeded) {
+      const active = activeSegment(this.state);
+      await fs.ftruncate(this.activeLease.fd, active.sizeBytes).catch((error: unknown) => {
+        throw ioError(error, 'truncate', active.logPath);
+      });
+      this.truncateNeeded = false;
+    }
+    if (this.shouldRoll(roundBytes, lastOffset)) await this.roll(round[0]!.baseOffset);
+    const active = activeSegment(this.state);
+    const position = active.sizeBytes;
+    await fs.writev(this.activeLease.fd, round.map((append) => append.data), position).catch((error: unknown) => {
+      throw ioError(error, 'write', active.logPath, { topic: this.state.topic, partition: this.state.partition });
+    });
+    if (this.state.flush.mode === 'always') await this.fdatasync();
+    else this.unsynced = true;
+    let at = position;
+    for (const append of round) {
+      for (const span of append.spans) {
+        active.trackBatch(span.header, at, span.size, config.indexIntervalBytes);
+        at += span.size;
+      }
+    }
+    this.state.highWatermark = lastOffset + 1;
+    this.onCommitted(this.state.highWatermark);
+  }
+
+  private shouldRoll(roundBytes: number, lastOffset: number): boolean {
+    const active = activeSegment(this.state);
+    if (active.isEmpty) return false;
+    const { segmentBytes, segmentMs } = this.state.config;
+    if (active.sizeBytes + roundBytes > segmentBytes) return true;
+    if (lastOffset - active.baseOffset > RELATIVE_OFFSET_MAX) return true;
+    return segmentMs >= 0 && active.firstAppendMs >= 0 && Date.now() - active.firstAppendMs >= segmentMs;
+  }
+
+  private async fdatasync(): Promise<void> {
+    const active = activeSegment(this.state);
+    await this.state.fs.fdatasync(this.activeLease.fd).catch((error: unknown) => {
+      throw ioError(error, 'fdatasync', active.logPath);
+    });
+  }
+
+  /**
+   * Seals the active segment (synced whatever the flush policy, so recovery need never scan it
+   * again) and starts a new one at `baseOffset`. State changes only once the new file exists.
+   */
+  private async roll(baseOffset: number): Promise<void> {
+    const { fs, dir, cache } = this.state;
+    const sealed = activeSegment(this.state);
+    await this.fdatasync();
+    this.unsynced = false;
+    await sealed.writeIndexFiles(fs);
+    const fresh = new Segment(dir, baseOffset, { sizeBytes: 0, nextOffset: baseOffset, writable: true });
+    fresh.resetIndexes();
+    try {
+      await fs.close(await fs.open(fresh.logPath, 'w')); // 'w' also empties a leftover of a failed roll
+      await fs.fsyncDirectory(dir);
+    } catch (error) {
+      throw ioError(error, 'create segment', fresh.logPath);
+    }
+    const lease = await cache.acquire(fresh);
+    sealed.writable = false;
+    this.activeLease.release();
+    this.activeLease = lease;
+    this.state.segments.push(fresh);
+    await writeRecoveryPoint(fs, dir, baseOffset);
+  }
+}

@@ -1,0 +1,264 @@
+/**
+ * A partition: an append-only log of segments with a log start offset and a high watermark.
+ *
+ * - append(batches) validates every batch (size, magic, CRC, compression) without decoding a
+ *   record, checks the optional expectedOffset (optimistic concurrency), assigns offsets by
+ *   rewriting baseOffset, and resolves once the batches are acknowledged (see LogWriter).
+ * - read(offset, maxBytes) returns whole raw batches as they are on disk, CRC-checked.
+ * - waitForData(offset) lets long-polls and live tails sleep until the high watermark passes.
+ *
+ * Open one with openPartitionLog() (partition-open.ts), which runs recovery first.
+ */
+import { compressionOf, lastOffsetOf, splitBatches } from '../codec/record-batch.js';
+import { isSupportedCompression, compressionName } from '../codec/compression.js';
+import { StorageError, isSpoolError, type SpoolError } from '../errors.js';
+import { storageLimits } from '../limits.js';
+import { type LogConfig, parseFlushPolicy } from './config.js';
+import type { LogWriter } from './log-writer.js';
+import { OffsetWaiters } from './offset-waiters.js';
+import { activeSegment, type PartitionState, segmentAfter, segmentHolding } from './partition-state.js';
+import type { Segment } from './segment.js';
+import { findOffsetByTime, readFromSegment } from './segment-reader.js';
+
+export interface AppendOptions {
+  /** Reject with SPOOL_ERR_OFFSET_MISMATCH unless the log's end offset is exactly this. */
+  expectedOffset?: number;
+}
+
+export interface AppendResult {
+  baseOffset: number;
+  lastOffset: number;
+  /** Base and last offset of each batch, in order. */
+  batches: Array<{ baseOffset: number; lastOffset: number }>;
+}
+
+export interface ReadResult {
+  /** Whole batches, back to back, as stored. Empty at the end of the log. The first batch may
+   *  start before the requested offset: skip records below it. */
+  data: Buffer;
+  /** Where the next read continues. */
+  nextOffset: number;
+  highWatermark: number;
+  logStartOffset: number;
+}
+
+export interface PartitionStats {
+  logStartOffset: number;
+  highWatermark: number;
+  sizeBytes: number;
+  segments: number;
+  queuedBytes: number;
+  waiters: number;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+export class PartitionLog {
+  private readonly waiters = new OffsetWaiters(storageLimits.waitersPerPartitionMax);
+  private closed = false;
+  private syncTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly state: PartitionState,
+    private readonly writer: LogWriter,
+  ) {
+    this.scheduleIntervalSync();
+  }
+
+  get topic(): string {
+    return this.state.topic;
+  }
+
+  get partition(): number {
+    return this.state.partition;
+  }
+
+  get config(): LogConfig {
+    return this.state.config;
+  }
+
+  get logStartOffset(): number {
+    return this.state.segments[0]!.baseOffset;
+  }
+
+  /** The offset after the last acknowledged record: readers see offsets below it. */
+  get highWatermark(): number {
+    return this.state.highWatermark;
+  }
+
+  /** The offset the next appended record will get (the high watermark plus queued appends). */
+  get nextOffset(): number {
+    return this.state.nextOffset;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  stats(): PartitionStats {
+    return {
+      logStartOffset: this.logStartOffset,
+      highWatermark: this.highWatermark,
+      sizeBytes: this.state.segments.reduce((sum, segment) => sum + segment.sizeBytes, 0),
+      segments: this.state.segments.length,
+      queuedBytes: this.writer.queuedBytes,
+      waiters: this.waiters.size,
+    };
+  }
+
+  /** Called by the writer after each acknowledged round. */
+  onCommitted(highWatermark: number): void {
+    this.waiters.notify(highWatermark);
+  }
+
+  private context(extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return { topic: this.state.topic, partition: this.state.partition, ...extra };
+  }
+
+  /**
+   * Appends one or more RecordBatch v2 laid back to back. The buffer's baseOffset fields are
+   * rewritten in place. A rejected append leaves the log untouched.
+   */
+  async append(data: Buffer, options: AppendOptions = {}): Promise<AppendResult> {
+    if (this.closed) throw new StorageError('SPOOL_ERR_LOG_CLOSED', 'the partition log is closed', this.context());
+    let spans;
+    try {
+      spans = splitBatches(data);
+    } catch (error) {
+      if (isSpoolError(error)) Object.assign(error.context, this.context());
+      throw error;
+    }
+    const { maxMessageBytes } = this.state.config;
+    for (const span of spans) {
+      if (span.size > maxMessageBytes) {
+        throw new StorageError('SPOOL_ERR_MESSAGE_TOO_LARGE', `a batch of ${span.size} bytes exceeds maxMessageBytes ${maxMessageBytes}`, this.context({ batchBytes: span.size, maxMessageBytes }));
+      }
+      const compression = compressionOf(span.header);
+      if (!isSupportedCompression(compression)) {
+        throw new StorageError('SPOOL_ERR_UNSUPPORTED_COMPRESSION', `compression ${compressionName(compression)} is not supported (none, gzip)`, this.context({ compression }));
+      }
+    }
+    if (options.expectedOffset !== undefined && options.expectedOffset !== this.state.nextOffset) {
+      throw new StorageError('SPOOL_ERR_OFFSET_MISMATCH', `expected the partition to end at offset ${options.expectedOffset}, it ends at ${this.state.nextOffset}`, this.context({ expectedOffset: options.expectedOffset, actualOffset: this.state.nextOffset }));
+    }
+    if (this.writer.queuedBytes + data.length > storageLimits.pendingBytesMax) {
+      throw new StorageError('SPOOL_ERR_BACKPRESSURE', `${this.writer.queuedBytes} bytes are already queued for this partition`, this.context({ retryAfterMs: 100 }));
+    }
+    const baseOffset = this.state.nextOffset;
+    const batches = spans.map((span) => {
+      const batchBase = this.state.nextOffset;
+      data.writeInt32BE(Math.floor(batchBase / 4294967296), span.position);
+      data.writeUInt32BE(batchBase % 4294967296, span.position + 4);
+      span.header.baseOffset = batchBase;
+      this.state.nextOffset = lastOffsetOf(span.header) + 1;
+      return { baseOffset: batchBase, lastOffset: this.state.nextOffset - 1 };
+    });
+    const lastOffset = this.state.nextOffset - 1;
+    await new Promise<void>((resolve, reject: (error: SpoolError) => void) => {
+      this.writer.enqueue({ data, spans, baseOffset, lastOffset, resolve, reject });
+    });
+    return { baseOffset, lastOffset, batches };
+  }
+
+  private outOfRange(offset: number): StorageError {
+    return new StorageError(
+      'SPOOL_ERR_OFFSET_OUT_OF_RANGE',
+      `offset ${offset} is outside the log [${this.logStartOffset}, ${this.highWatermark}]`,
+      this.context({ offset, logStartOffset: this.logStartOffset, highWatermark: this.highWatermark }),
+    );
+  }
+
+  /** Reads whole batches from `offset` (logStartOffset <= offset <= highWatermark). */
+  async read(offset: number, maxBytes: number): Promise<ReadResult> {
+    if (!Number.isSafeInteger(offset) || offset < this.logStartOffset || offset > this.highWatermark) throw this.outOfRange(offset);
+    const { fs, cache, config } = this.state;
+    let target = offset;
+    while (target < this.highWatermark) {
+      const segment = segmentHolding(this.state, target);
+      if (!segment) throw this.outOfRange(offset); // retention passed it while we read
+      const limitBytes = segment.sizeBytes;
+      const lease = await cache.acquire(segment);
+      try {
+        await segment.ensureIndexes(fs, lease.fd, config.indexIntervalBytes);
+        const found = await readFromSegment(fs, lease.fd, segment, target, Math.max(1, maxBytes), limitBytes);
+        if (found) return { ...found, highWatermark: this.highWatermark, logStartOffset: this.logStartOffset };
+      } catch (error) {
+        if (isSpoolError(error)) Object.assign(error.context, this.context({ offset: target }));
+        throw error;
+      } finally {
+        lease.release();
+      }
+      const next = segmentAfter(this.state, segment);
+      if (!next) break;
+      target = Math.max(target, next.baseOffset);
+    }
+    return { data: EMPTY, nextOffset: Math.max(offset, target), highWatermark: this.highWatermark, logStartOffset: this.logStartOffset };
+  }
+
+  /** Resolves true when the high watermark passes `offset`; false on timeout, abort or close. */
+  waitForData(offset: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    if (this.highWatermark > offset) return Promise.resolve(true);
+    if (this.closed) return Promise.resolve(false);
+    return this.waiters.wait(offset, timeoutMs, signal);
+  }
+
+  /** The offset of the first record with timestamp >= `timestamp`, or null when there is none. */
+  async offsetForTimestamp(timestamp: number): Promise<number | null> {
+    const { fs, cache, config } = this.state;
+    for (const segment of [...this.state.segments]) {
+      const maxTimestamp = segment.writable ? segment.maxTimestamp : await segment.loadMaxTimestamp(fs);
+      if (maxTimestamp !== null && maxTimestamp >= 0 && maxTimestamp < timestamp) continue;
+      if (segment.isEmpty) continue;
+      const limitBytes = segment.sizeBytes;
+      const lease = await cache.acquire(segment);
+      try {
+        await segment.ensureIndexes(fs, lease.fd, config.indexIntervalBytes);
+        const found = await findOffsetByTime(fs, lease.fd, segment, timestamp, limitBytes);
+        if (found !== null && found >= this.logStartOffset) return found;
+      } finally {
+        lease.release();
+      }
+    }
+    return null;
+  }
+
+  updateConfig(config: LogConfig): void {
+    this.state.config = Object.freeze({ ...config });
+    this.state.flush = parseFlushPolicy(config.flush)!;
+    this.scheduleIntervalSync();
+  }
+
+  private scheduleIntervalSync(): void {
+    if (this.syncTimer) clearInterval(this.syncTimer);
+    this.syncTimer = null;
+    if (this.state.flush.mode !== 'interval') return;
+    this.syncTimer = setInterval(() => {
+      this.writer.sync().catch(() => {
+        // A failed background sync is retried at the next tick; appends report their own errors.
+      });
+    }, this.state.flush.intervalMs);
+    this.syncTimer.unref();
+  }
+
+  /** Sealed segments, oldest first (for retention and compaction). */
+  sealedSegments(): Segment[] {
+    return this.state.segments.slice(0, -1);
+  }
+
+  get state_(): PartitionState {
+    return this.state;
+  }
+
+  /** Waits for queued appends, syncs, writes the active segment's indexes and releases files. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.syncTimer) clearInterval(this.syncTimer);
+    this.waiters.closeAll();
+    await this.writer.close();
+  }
+
+  activeSegment(): Segment {
+    return activeSegment(this.state);
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * Opens a partition folder: settles leftovers, recovers what may be damaged (see the decision table
+ * in recovery.ts), and hands the active segment to a LogWriter.
+ */
+import { assert } from '../assert.js';
+import { ioError } from '../errors.js';
+import type { FileSystem } from '../io/file-system.js';
+import { scanBatches } from './batch-scanner.js';
+import { type LogConfig, parseFlushPolicy } from './config.js';
+import type { SegmentFileCache } from './file-cache.js';
+import { LogWriter } from './log-writer.js';
+import { OffsetIndex } from './offset-index.js';
+import { PartitionLog } from './partition-log.js';
+import type { PartitionState } from './partition-state.js';
+import { readRecoveryPoint, writeRecoveryPoint } from './recovery-point.js';
+import { resolveLeftovers } from './recovery.js';
+import { Segment } from './segment.js';
+import { parseSegmentFileName } from './segment-files.js';
+import { TimeIndex } from './time-index.js';
+
+export interface OpenPartitionOptions {
+  topic: string;
+  partition: number;
+  dir: string;
+  fs: FileSystem;
+  cache: SegmentFileCache;
+  config: LogConfig;
+  /** The previous shutdown was clean: trust the files (decision table row 8). */
+  cleanShutdown: boolean;
+  /** Told what recovery did (truncations, dropped segments), for the broker's log. */
+  onRecoveryEvent?: (event: RecoveryEvent) => void;
+}
+
+export interface RecoveryEvent {
+  topic: string;
+  partition: number;
+  path: string;
+  action: 'truncated' | 'dropped-segment' | 'removed-leftover' | 'finished-swap';
+  detail: string;
+}
+
+async function listSegmentBases(fs: FileSystem, dir: string): Promise<number[]> {
+  const bases: number[] = [];
+  for (const name of await fs.readdir(dir)) {
+    const parsed = parseSegmentFileName(name);
+    if (parsed && parsed.state === '' && parsed.suffix === '.log') bases.push(parsed.baseOffset);
+  }
+  return bases.sort((a, b) => a - b);
+}
+
+async function withFd<T>(fs: FileSystem, path: string, flags: string, use: (fd: number) => Promise<T>): Promise<T> {
+  const fd = await fs.open(path, flags).catch((error: unknown) => {
+    throw ioError(error, 'open', path);
+  });
+  try {
+    return await use(fd);
+  } finally {
+    await fs.close(fd);
+  }
+}
+
+/** Row 9: scans a segment with CRC checks, truncates it after its last valid batch, rebuilds its indexes. */
+async function recoverSegment(fs: FileSystem, segment: Segment, config: LogConfig): Promise<{ truncated: boolean; detail: string }> {
+  return withFd(fs, segment.logPath, 'r+', async (fd) => {
+    const fileBytes = (await fs.fstat(fd)).size;
+    segment.resetIndexes();
+    segment.sizeBytes = 0;
+    segment.nextOffset = segment.baseOffset;
+    const result = await scanBatches(fs, fd, fileBytes, 0, { verifyCrc: true, minBaseOffset: segment.baseOffset }, (batch) =>
+      segment.trackBatch(batch.header, batch.position, batch.size, config.indexIntervalBytes),
+    );
+    assert(result.validEnd === segment.sizeBytes, 'scan end and tracked size agree');
+    const truncated = result.validEnd < fileBytes;
+    if (truncated) {
+      await fs.ftruncate(fd, result.validEnd).catch((error: unknown) => {
+        throw ioError(error, 'truncate', segment.logPath);
+      });
+    }
+    await fs.fdatasync(fd);
+    return { truncated, detail: `${result.stopReason ?? 'clean'}; kept ${result.validEnd} of ${fileBytes} bytes` };
+  });
+}
+
+/** Row 8: a cleanly closed active segment: indexes from disk, headers scanned after the last entry. */
+async function openTrustedSegment(fs: FileSystem, segment: Segment, config: LogConfig): Promise<boolean> {
+  return withFd(fs, segment.logPath, 'r', async (fd) => {
+    const fileBytes = (await fs.fstat(fd)).size;
+    const [indexBytes, timeBytes] = await Promise.all([fs.readFile(segment.indexPath), fs.readFile(segment.timeIndexPath)]);
+    const offsetIndex = indexBytes ? OffsetIndex.fromBytes(indexBytes, Math.max(fileBytes, 1)) : null;
+    const timeIndex = timeBytes ? TimeIndex.fromBytes(timeBytes) : null;
+    if (!offsetIndex || !timeIndex) return false;
+    const lastEntry = offsetIndex.last();
+    const from = lastEntry?.position ?? 0;
+    segment.offsetIndex = offsetIndex;
+    segment.timeIndex = timeIndex;
+    segment.maxTimestamp = timeIndex.last()?.timestamp ?? -1;
+    segment.sizeBytes = from;
+    segment.nextOffset = segment.baseOffset + (lastEntry?.relativeOffset ?? 0);
+    const result = await scanBatches(fs, fd, fileBytes, from, { verifyCrc: false, minBaseOffset: segment.nextOffset }, (batch) =>
+      segment.trackBatch(batch.header, batch.position, batch.size, config.indexIntervalBytes),
+    );
+    return result.stopReason === null && segment.sizeBytes === fileBytes;
+  });
+}
+
+export async function openPartitionLog(options: OpenPartitionOptions): Promise<PartitionLog> {
+  const { fs, dir, config, topic, partition } = options;
+  const report = (action: RecoveryEvent['action'], path: string, detail: string) =>
+    options.onRecoveryEvent?.({ topic, partition, path, action, detail });
+  await fs.mkdir(dir).catch((error: unknown) => {
+    throw ioError(error, 'mkdir', dir);
+  });
+  const leftovers = await resolveLeftovers(fs, dir);
+  for (const name of leftovers.removed) report('removed-leftover', name, 'interrupted deletion, compaction or write');
+  for (const name of leftovers.swapped) report('finished-swap', name, 'compaction swap completed');
+
+  let bases = await listSegmentBases(fs, dir);
+  if (bases.length === 0) {
+    const fresh = new Segment(dir, 0, { sizeBytes: 0, nextOffset: 0, writable: true });
+    await withFd(fs, fresh.logPath, 'w', async () => {});
+    await fs.fsyncDirectory(dir);
+    bases = [0];
+  }
+  const segments: Segment[] = [];
+  for (let i = 0; i < bases.length; i++) {
+    const last = i === bases.length - 1;
+    const segment = new Segment(dir, bases[i]!, { sizeBytes: 0, nextOffset: last ? bases[i]! : bases[i + 1]!, writable: last });
+    const stat = await fs.stat(segment.logPath);
+    segment.sizeBytes = stat?.size ?? 0;
+    segments.push(segment);
+  }
+
+  const active = segments[segments.length - 1]!;
+  const recoveryPoint = await readRecoveryPoint(fs, dir);
+  const trusted = options.cleanShutdown && (await openTrustedSegment(fs, active, config));
+  if (!trusted) {
+    // Row 9: everything from the recovery point on, and always the active segment.
+    const firstAboveRecoveryPoint = segments.findIndex((segment) => segment.baseOffset >= recoveryPoint);
+    const firstToScan = firstAboveRecoveryPoint === -1 ? segments.length - 1 : firstAboveRecoveryPoint;
+    for (let i = firstToScan; i < segments.length; i++) {
+      const segment = segments[i]!;
+      const extent = segment.nextOffset;
+      const result = await recoverSegment(fs, segment, config);
+      if (result.truncated) report('truncated', segment.logPath, result.detail);
+      const isLast = i === segments.length - 1;
+      if (!isLast && (result.truncated || segment.nextOffset > extent)) {
+        for (const dropped of segments.splice(i + 1)) {
+          for (const path of [dropped.logPath, dropped.indexPath, dropped.timeIndexPath]) await fs.unlink(path);
+          report('dropped-segment', dropped.logPath, `follows the damage in ${segment.logPath}`);
+        }
+        segment.writable = true;
+        break;
+      }
+      if (!isLast) {
+        segment.nextOffset = extent;
+        await segment.writeIndexFiles(fs);
+      }
+    }
+    await writeRecoveryPoint(fs, dir, segments[segments.length - 1]!.baseOffset);
+  }
+
+  const tail = segments[segments.length - 1]!;
+  tail.writable = true;
+  const flush = parseFlushPolicy(config.flush);
+  assert(flush !== null, `flush policy ${config.flush} is valid`);
+  const state: PartitionState = {
+    topic,
+    partition,
+    dir,
+    fs,
+    cache: options.cache,
+    config: Object.freeze({ ...config }),
+    flush,
+    segments,
+    highWatermark: tail.nextOffset,
+    nextOffset: tail.nextOffset,
+  };
+  const lease = await options.cache.acquire(tail);
+  let log: PartitionLog | null = null;
+  const writer = new LogWriter(state, lease, (highWatermark) => log?.onCommitted(highWatermark));
+  log = new PartitionLog(state, writer);
+  return log;
+}

@@ -1,0 +1,117 @@
+/**
+ * Reads whole batches out of one segment: from the sparse index entry at or before the target
+ * offset, scan batch headers forward to the batch holding the offset, then return back-to-back
+ * batches up to maxBytes (always at least one whole batch, as Kafka does, so a consumer can make
+ * progress past a batch larger than its maxBytes). Every returned batch has its CRC checked: a bad
+ * one is SPOOL_ERR_CORRUPT_BATCH, never "no data".
+ */
+import { BATCH_HEADER_BYTES, BATCH_LENGTH_MIN, BATCH_LOG_OVERHEAD_BYTES, decodeRecordBatch, validateBatch } from '../codec/record-batch.js';
+import { StorageError, ioError } from '../errors.js';
+import type { FileSystem } from '../io/file-system.js';
+import { storageLimits } from '../limits.js';
+import { scanBatches } from './batch-scanner.js';
+import type { Segment } from './segment.js';
+
+export interface SegmentRead {
+  /** Whole batches, back to back. The first may start before the requested offset. */
+  data: Buffer;
+  /** The offset after the last returned batch. */
+  nextOffset: number;
+}
+
+async function readAt(fs: FileSystem, segment: Segment, fd: number, position: number, length: number): Promise<Buffer> {
+  const buffer = Buffer.allocUnsafe(length);
+  let filled = 0;
+  while (filled < length) {
+    let read: number;
+    try {
+      read = await fs.read(fd, buffer, filled, length - filled, position + filled);
+    } catch (error) {
+      throw ioError(error, 'read', segment.logPath, { offset: position + filled });
+    }
+    if (read === 0) {
+      throw new StorageError('SPOOL_ERR_CORRUPT_BATCH', `${segment.logPath} ends at ${position + filled}, before ${position + length}`, {
+        path: segment.logPath,
+      });
+    }
+    filled += read;
+  }
+  return buffer;
+}
+
+function corruptAt(segment: Segment, position: number, reason: string): never {
+  throw new StorageError('SPOOL_ERR_CORRUPT_BATCH', `${segment.logPath} at byte ${position}: ${reason}`, {
+    path: segment.logPath,
+    position,
+  });
+}
+
+/**
+ * Returns batches holding `offset` and after, or null when the segment has no batch at or after
+ * `offset` below `limitBytes` (a gap left by compaction at its end: the caller moves to the next segment).
+ */
+export async function readFromSegment(
+  fs: FileSystem,
+  fd: number,
+  segment: Segment,
+  offset: number,
+  maxBytes: number,
+  limitBytes: number,
+): Promise<SegmentRead | null> {
+  let position = segment.offsetIndex?.lookup(offset - segment.baseOffset) ?? 0;
+  const windowBytes = Math.max(maxBytes, BATCH_HEADER_BYTES) + storageLimits.indexIntervalBytes;
+  while (position < limitBytes) {
+    let buffer = await readAt(fs, segment, fd, position, Math.min(windowBytes, limitBytes - position));
+    let at = 0;
+    let first = -1;
+    let end = 0;
+    let nextOffset = offset;
+    while (at + BATCH_HEADER_BYTES <= buffer.length) {
+      const batchLength = buffer.readInt32BE(at + 8);
+      if (batchLength < BATCH_LENGTH_MIN) corruptAt(segment, position + at, `impossible batchLength ${batchLength}`);
+      const size = BATCH_LOG_OVERHEAD_BYTES + batchLength;
+      if (at + size > buffer.length) {
+        if (first >= 0) break; // enough: the next batch does not fit in this read
+        if (position + at + size > limitBytes) corruptAt(segment, position + at, `batch runs past the segment's end ${limitBytes}`);
+        // The target batch is larger than the window: read it whole.
+        position += at;
+        at = 0;
+        buffer = await readAt(fs, segment, fd, position, size);
+      }
+      const header = validateBatch(buffer, at, at + size);
+      const lastOffset = header.baseOffset + header.lastOffsetDelta;
+      if (lastOffset >= offset) {
+        if (first < 0) first = at;
+        end = at + size;
+        nextOffset = lastOffset + 1;
+        if (end - first >= maxBytes) break;
+      }
+      at += size;
+    }
+    if (first >= 0) return { data: buffer.subarray(first, end), nextOffset };
+    if (at === 0) corruptAt(segment, position, 'no whole batch header');
+    position += at;
+  }
+  return null;
+}
+
+/** The offset of the first record with timestamp >= `timestamp` in this segment, or null. */
+export async function findOffsetByTime(
+  fs: FileSystem,
+  fd: number,
+  segment: Segment,
+  timestamp: number,
+  limitBytes: number,
+): Promise<number | null> {
+  const relativeOffset = segment.timeIndex?.lookup(timestamp) ?? 0;
+  const start = segment.offsetIndex?.lookup(relativeOffset) ?? 0;
+  let found: number | null = null;
+  const scanOptions = { verifyCrc: true, minBaseOffset: segment.baseOffset };
+  await scanBatches(fs, fd, limitBytes, start, scanOptions, (batch) => {
+    if (batch.header.maxTimestamp < timestamp) return true;
+    const record = decodeRecordBatch(batch.bytes).records.find((candidate) => candidate.timestamp >= timestamp);
+    if (record) found = record.offset;
+    return record === undefined;
+  });
+  return found;
+}
