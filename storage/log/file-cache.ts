@@ -31,8 +31,15 @@ interface Entry {
   onRetired: (() => Promise<void>) | null;
 }
 
+/** Thrown by acquire() for a segment that was retired and whose descriptor is already closed: its
+ *  path may now name a replacement, so it must not be reopened. Callers look the segment up again. */
+export class SegmentRetiredError extends Error {
+  override name = 'SegmentRetiredError';
+}
+
 export class SegmentFileCache {
   private readonly entries = new Map<CachedFile, Entry>();
+  private readonly retired = new WeakSet<CachedFile>();
 
   constructor(
     private readonly fs: FileSystem,
@@ -49,9 +56,9 @@ export class SegmentFileCache {
   async acquire(file: CachedFile): Promise<FileLease> {
     let entry = this.entries.get(file);
     if (entry) {
-      assert(entry.onRetired === null, `acquire of a retired segment ${file.logPath}`);
       this.entries.delete(file); // re-insert: Map order is the LRU order
     } else {
+      if (this.retired.has(file)) throw new SegmentRetiredError(`${file.logPath} was retired`);
       const path = file.logPath;
       entry = {
         fd: this.fs.open(path, file.writable ? 'r+' : 'r').catch((error: unknown) => {
@@ -88,6 +95,7 @@ export class SegmentFileCache {
 
   /** The segment is gone from its log: close its descriptor once unleased, then run `onClosed`. */
   retire(file: CachedFile, onClosed: () => Promise<void>): void {
+    this.retired.add(file);
     const entry = this.entries.get(file);
     if (!entry) {
       onClosed().catch(this.onBackgroundError);

@@ -18,6 +18,8 @@ import type { LogWriter } from './log-writer.js';
 import { OffsetWaiters } from './offset-waiters.js';
 import { activeSegment, type PartitionState, segmentAfter, segmentHolding } from './partition-state.js';
 import type { Segment } from './segment.js';
+import { SegmentRetiredError } from './file-cache.js';
+import { deleteOldestSegments, swapInCleanedSegment } from './segment-lifecycle.js';
 import { findOffsetByTime, readFromSegment } from './segment-reader.js';
 
 export interface AppendOptions {
@@ -177,7 +179,11 @@ export class PartitionLog {
       const segment = segmentHolding(this.state, target);
       if (!segment) throw this.outOfRange(offset); // retention passed it while we read
       const limitBytes = segment.sizeBytes;
-      const lease = await cache.acquire(segment);
+      const lease = await cache.acquire(segment).catch((error: unknown) => {
+        if (error instanceof SegmentRetiredError) return null; // replaced meanwhile: look it up again
+        throw error;
+      });
+      if (!lease) continue;
       try {
         await segment.ensureIndexes(fs, lease.fd, config.indexIntervalBytes);
         const found = await readFromSegment(fs, lease.fd, segment, target, Math.max(1, maxBytes), limitBytes);
@@ -208,7 +214,7 @@ export class PartitionLog {
     for (const segment of [...this.state.segments]) {
       const maxTimestamp = segment.writable ? segment.maxTimestamp : await segment.loadMaxTimestamp(fs);
       if (maxTimestamp !== null && maxTimestamp >= 0 && maxTimestamp < timestamp) continue;
-      if (segment.isEmpty) continue;
+      if (segment.isEmpty || !this.state.segments.includes(segment)) continue;
       const limitBytes = segment.sizeBytes;
       const lease = await cache.acquire(segment);
       try {
@@ -245,8 +251,14 @@ export class PartitionLog {
     return this.state.segments.slice(0, -1);
   }
 
-  get state_(): PartitionState {
-    return this.state;
+  /** Retention: deletes the oldest `count` sealed segments (see segment-lifecycle.ts). */
+  deleteOldestSegments(count: number): Promise<Segment[]> {
+    return deleteOldestSegments(this.state, count);
+  }
+
+  /** Compaction: swaps in `<base>.*.cleaned` for a sealed segment (see segment-lifecycle.ts). */
+  swapInCleanedSegment(old: Segment): Promise<Segment | null> {
+    return swapInCleanedSegment(this.state, old);
   }
 
   /** Waits for queued appends, syncs, writes the active segment's indexes and releases files. */
