@@ -1,0 +1,33 @@
+/**
+ * The broker's error registry (storage's codes live in storage/errors.ts, on the same base class).
+ * Every code is stable, documented in docs/errors.md, and pinned by test/broker/errors.test.ts.
+ */
+import { type ErrorContext, type ErrorSpec, SpoolError } from '../storage/errors.js';
+
+export const brokerErrors = {
+  SPOOL_ERR_BAD_REQUEST: { status: 400, retriable: false, description: 'The request does not match the route\'s schema (a missing or invalid field, parameter or query).' },
+  SPOOL_ERR_MALFORMED_BODY: { status: 400, retriable: false, description: 'The body is not valid JSON or msgpack.' },
+  SPOOL_ERR_INVALID_TOPIC_NAME: { status: 400, retriable: false, description: 'Topic names match ^[A-Za-z0-9._-]{1,249}$ and are not "." or "..".' },
+  SPOOL_ERR_INVALID_CONFIG: { status: 400, retriable: false, description: 'A topic config key is unknown or its value is out of range.' },
+  SPOOL_ERR_TOPIC_NOT_FOUND: { status: 404, retriable: false, description: 'No topic has this name.' },
+  SPOOL_ERR_PARTITION_NOT_FOUND: { status: 404, retriable: false, description: 'The topic has no such partition.' },
+  SPOOL_ERR_TOPIC_EXISTS: { status: 409, retriable: false, description: 'A topic with this name exists already.' },
+  SPOOL_ERR_PAYLOAD_TOO_LARGE: { status: 413, retriable: false, description: 'The request body is larger than the broker\'s body limit.' },
+  SPOOL_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, retriable: false, description: 'The Content-Type is not application/json, application/x-msgpack or application/vnd.spool.batch.' },
+  SPOOL_ERR_TOO_MANY_SUBSCRIBERS: { status: 429, retriable: true, description: 'The broker already serves its maximum of long-polls or live subscribers.' },
+  SPOOL_ERR_SHUTTING_DOWN: { status: 503, retriable: true, description: 'The broker is shutting down and takes no new requests.' },
+  SPOOL_ERR_GROUP_NOT_FOUND: { status: 404, retriable: false, description: 'No consumer group has this name.' },
+  SPOOL_ERR_UNKNOWN_MEMBER: { status: 404, retriable: false, description: 'The member left or its session expired: join the group again.' },
+  SPOOL_ERR_FENCED: { status: 409, retriable: false, description: 'A commit with a stale generation, or for a partition the member does not own.' },
+  SPOOL_ERR_GROUP_NOT_EMPTY: { status: 409, retriable: false, description: 'The group still has live members (delete needs an empty group).' },
+  SPOOL_ERR_INTERNAL: { status: 500, retriable: true, description: 'An unexpected error; the broker log has the details.' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type BrokerErrorCode = keyof typeof brokerErrors;
+
+export class BrokerError extends SpoolError {
+  override name = 'BrokerError';
+  constructor(code: BrokerErrorCode, message: string, context: ErrorContext = {}, cause?: unknown) {
+    super(code, brokerErrors[code], message, context, cause);
+  }
+}

@@ -1,0 +1,240 @@
+/**
+ * The group coordinator: membership, assignment and cooperative hand-over of partitions for every
+ * consumer group. Pure logic over a clock and a view of the topics: no HTTP, no SQLite, so that a
+ * property test can drive it through random joins, leaves, heartbeats and expiries.
+ *
+ * Protocol, per member:
+ *   join      → memberId, generation, assignments (partitions it may consume now)
+ *   heartbeat → generation, assignments, revoke (stop consuming these, commit, then report them
+ *               in `revoked` on the next heartbeat), rebalancing
+ *   leave     → its partitions are released at once
+ * A member silent for sessionTimeoutMs is expired and its partitions released. A member that joins
+ * with the instanceId of a live member takes over its identity and partitions (static membership:
+ * no rebalance).
+ */
+import { randomUUID } from 'node:crypto';
+import { BrokerError } from '../errors.js';
+import { assign, type AssignorName, parseTpKey, type TopicPartition, tpKey } from './assignors.js';
+import { type GroupState, type Member, type MemberView, newGroupState, phaseOf, type Subscription } from './group-state.js';
+import { compilePattern } from './topic-pattern.js';
+
+export interface TopicView {
+  /** Every topic with its partition count. */
+  topics(): Array<{ name: string; partitions: number }>;
+}
+
+export interface JoinRequest {
+  subscription: Subscription;
+  sessionTimeoutMs: number;
+  instanceId?: string | null;
+  clientId?: string | null;
+  assignor?: AssignorName;
+  offsetReset?: 'earliest' | 'latest';
+}
+
+export interface JoinResult extends MemberView {
+  memberId: string;
+}
+
+export class GroupCoordinator {
+  private readonly groups = new Map<string, GroupState>();
+
+  constructor(
+    private readonly topicView: TopicView,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  group(name: string): GroupState | undefined {
+    return this.groups.get(name);
+  }
+
+  groupNames(): string[] {
+    return [...this.groups.keys()];
+  }
+
+  join(groupName: string, request: JoinRequest): JoinResult {
+    this.expire();
+    let group = this.groups.get(groupName);
+    if (!group) {
+      group = newGroupState(groupName, request.assignor ?? 'sticky');
+      this.groups.set(groupName, group);
+    }
+    if (group.members.size === 0) {
+      if (request.assignor) group.assignor = request.assignor;
+      if (request.offsetReset) group.offsetReset = request.offsetReset;
+    }
+    const now = this.now();
+    const memberId = `${request.clientId ?? 'member'}-${randomUUID()}`;
+    const member: Member = {
+      memberId,
+      instanceId: request.instanceId ?? null,
+      clientId: request.clientId ?? null,
+      subscription: request.subscription,
+      sessionTimeoutMs: request.sessionTimeoutMs,
+      lastSeenMs: now,
+      joinedAtMs: now,
+    };
+    const staticPredecessor = member.instanceId
+      ? [...group.members.values()].find((candidate) => candidate.instanceId === member.instanceId)
+      : undefined;
+    if (staticPredecessor && sameSubscription(staticPredecessor.subscription, member.subscription)) {
+      // Static membership: the new incarnation inherits identity and partitions, no rebalance.
+      group.members.delete(staticPredecessor.memberId);
+      group.members.set(memberId, member);
+      for (const map of [group.target, group.owner]) {
+        for (const [key, owner] of map) if (owner === staticPredecessor.memberId) map.set(key, memberId);
+      }
+    } else {
+      if (staticPredecessor) this.removeMember(group, staticPredecessor.memberId);
+      group.members.set(memberId, member);
+      this.rebalance(group);
+    }
+    return { memberId, ...this.view(group, memberId) };
+  }
+
+  heartbeat(groupName: string, memberId: string, revoked: TopicPartition[] = []): MemberView {
+    this.expire();
+    const group = this.requireMember(groupName, memberId);
+    group.members.get(memberId)!.lastSeenMs = this.now();
+    for (const tp of revoked) {
+      const key = tpKey(tp);
+      if (group.owner.get(key) === memberId && group.target.get(key) !== memberId) group.owner.delete(key);
+    }
+    return this.view(group, memberId);
+  }
+
+  leave(groupName: string, memberId: string): void {
+    this.expire();
+    const group = this.requireMember(groupName, memberId);
+    this.removeMember(group, memberId);
+  }
+
+  /** Checks that a commit comes from a live member of the current generation owning the partitions. */
+  validateCommit(groupName: string, memberId: string, generation: number, partitions: TopicPartition[]): void {
+    this.expire();
+    const group = this.requireMember(groupName, memberId);
+    if (generation !== group.generation) {
+      throw new BrokerError('SPOOL_ERR_FENCED', `generation ${generation} is stale; the group is at ${group.generation}`, {
+        group: groupName,
+        memberId,
+        generation: group.generation,
+      });
+    }
+    for (const tp of partitions) {
+      if (group.owner.get(tpKey(tp)) !== memberId) {
+        throw new BrokerError('SPOOL_ERR_FENCED', `member does not own ${tp.topic}/${tp.partition}`, {
+          group: groupName,
+          memberId,
+          topic: tp.topic,
+          partition: tp.partition,
+        });
+      }
+    }
+  }
+
+  /** Topics were created or deleted: recompute every group's subscriptions. */
+  topicsChanged(): void {
+    for (const group of this.groups.values()) if (group.members.size > 0) this.rebalance(group);
+  }
+
+  /** Members are told at their next heartbeat to re-read committed offsets. */
+  offsetsReset(groupName: string): void {
+    const group = this.groups.get(groupName);
+    if (group) group.resetEpoch++;
+  }
+
+  deleteGroup(groupName: string): void {
+    const group = this.groups.get(groupName);
+    if (group && group.members.size > 0) {
+      throw new BrokerError('SPOOL_ERR_GROUP_NOT_EMPTY', `group ${groupName} still has ${group.members.size} members`, { group: groupName });
+    }
+    this.groups.delete(groupName);
+  }
+
+  /** Removes members whose session timed out. Called on every request and by the broker's timer. */
+  expire(): void {
+    const now = this.now();
+    for (const group of this.groups.values()) {
+      for (const member of [...group.members.values()]) {
+        if (now - member.lastSeenMs > member.sessionTimeoutMs) this.removeMember(group, member.memberId);
+      }
+    }
+  }
+
+  /** The partitions a subscription resolves to now. */
+  partitionsOf(subscription: Subscription): TopicPartition[] {
+    const matches = subscriptionMatcher(subscription);
+    return this.topicView
+      .topics()
+      .filter((topic) => matches(topic.name))
+      .flatMap((topic) => Array.from({ length: topic.partitions }, (_, partition) => ({ topic: topic.name, partition })));
+  }
+
+  view(group: GroupState, memberId: string): MemberView {
+    const assignments: TopicPartition[] = [];
+    const revoke: TopicPartition[] = [];
+    for (const [key, targetMember] of group.target) {
+      if (targetMember === memberId && !group.owner.has(key)) group.owner.set(key, memberId); // grant released partitions
+    }
+    for (const [key, owner] of group.owner) {
+      if (owner !== memberId) continue;
+      assignments.push(parseTpKey(key));
+      if (group.target.get(key) !== memberId) revoke.push(parseTpKey(key));
+    }
+    return {
+      generation: group.generation,
+      assignments,
+      revoke,
+      rebalancing: phaseOf(group) === 'Rebalancing',
+      resetEpoch: group.resetEpoch,
+    };
+  }
+
+  private requireMember(groupName: string, memberId: string): GroupState {
+    const group = this.groups.get(groupName);
+    if (!group || !group.members.has(memberId)) {
+      throw new BrokerError('SPOOL_ERR_UNKNOWN_MEMBER', `member ${memberId} is not in group ${groupName} (expired or left): join again`, {
+        group: groupName,
+        memberId,
+      });
+    }
+    return group;
+  }
+
+  private removeMember(group: GroupState, memberId: string): void {
+    group.members.delete(memberId);
+    for (const [key, owner] of [...group.owner]) if (owner === memberId) group.owner.delete(key);
+    this.rebalance(group);
+  }
+
+  private rebalance(group: GroupState): void {
+    const members = [...group.members.values()].map((member) => {
+      const matches = subscriptionMatcher(member.subscription);
+      const current = [...group.target].filter(([, owner]) => owner === member.memberId).map(([key]) => parseTpKey(key));
+      return { memberId: member.memberId, eligible: (tp: TopicPartition) => matches(tp.topic), current };
+    });
+    const all = new Map<string, TopicPartition>();
+    for (const member of group.members.values()) for (const tp of this.partitionsOf(member.subscription)) all.set(tpKey(tp), tp);
+    const next = assign(group.assignor, members, [...all.values()]);
+    // Partitions of deleted topics cannot be consumed any more: drop their owners too.
+    for (const key of [...group.owner.keys()]) if (!all.has(key)) group.owner.delete(key);
+    if (!sameAssignment(group.target, next)) group.generation++;
+    group.target = next;
+  }
+}
+
+function subscriptionMatcher(subscription: Subscription): (topic: string) => boolean {
+  const topics = new Set(subscription.topics ?? []);
+  const pattern = subscription.pattern ? compilePattern(subscription.pattern) : null;
+  return (topic) => topics.has(topic) || (pattern !== null && pattern(topic));
+}
+
+function sameSubscription(a: Subscription, b: Subscription): boolean {
+  return JSON.stringify([...(a.topics ?? [])].sort()) === JSON.stringify([...(b.topics ?? [])].sort()) && (a.pattern ?? null) === (b.pattern ?? null);
+}
+
+function sameAssignment(a: Map<string, string>, b: Map<string, string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [key, value] of a) if (b.get(key) !== value) return false;
+  return true;
+}
