@@ -1,0 +1,124 @@
+/**
+ * Durable consumer-group offsets in SQLite. A commit is one transaction, so a crash never leaves
+ * half of a multi-partition commit. Groups are remembered even when all members are gone (durable
+ * subscribers) until deleted.
+ *
+ * The committed offset is the offset of the next record to consume (Kafka's convention).
+ */
+import type Database from 'better-sqlite3';
+
+export interface CommittedOffset {
+  topic: string;
+  partition: number;
+  offset: number;
+  metadata: string | null;
+  committedAtMs: number;
+}
+
+export interface GroupRecord {
+  name: string;
+  offsetReset: 'earliest' | 'latest';
+  createdAtMs: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS consumer_groups (
+  name TEXT PRIMARY KEY,
+  offset_reset TEXT NOT NULL DEFAULT 'latest',
+  created_at_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS group_offsets (
+  group_name TEXT NOT NULL REFERENCES consumer_groups(name) ON DELETE CASCADE,
+  topic TEXT NOT NULL,
+  partition INTEGER NOT NULL,
+  offset INTEGER NOT NULL,
+  metadata TEXT,
+  committed_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (group_name, topic, partition)
+);
+`;
+
+interface OffsetRow {
+  topic: string;
+  partition: number;
+  offset: number;
+  metadata: string | null;
+  committed_at_ms: number;
+}
+
+export class OffsetStore {
+  private readonly upsertGroup;
+  private readonly upsertOffset;
+  private readonly selectOffsets;
+  private readonly selectGroups;
+  private readonly selectGroup;
+  private readonly deleteGroupRow;
+  private readonly deleteTopicRows;
+  private readonly commitMany;
+
+  constructor(private readonly db: Database.Database) {
+    db.exec(SCHEMA);
+    this.upsertGroup = db.prepare(
+      `INSERT INTO consumer_groups (name, offset_reset, created_at_ms) VALUES (?, ?, ?)
+       ON CONFLICT(name) DO NOTHING`,
+    );
+    this.upsertOffset = db.prepare(
+      `INSERT INTO group_offsets (group_name, topic, partition, offset, metadata, committed_at_ms) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT(group_name, topic, partition) DO UPDATE SET offset = excluded.offset, metadata = excluded.metadata,
+       committed_at_ms = excluded.committed_at_ms`,
+    );
+    this.selectOffsets = db.prepare<[string], OffsetRow>(
+      'SELECT topic, partition, offset, metadata, committed_at_ms FROM group_offsets WHERE group_name = ? ORDER BY topic, partition',
+    );
+    this.selectGroups = db.prepare<[], { name: string; offset_reset: string; created_at_ms: number }>(
+      'SELECT name, offset_reset, created_at_ms FROM consumer_groups ORDER BY name',
+    );
+    this.selectGroup = db.prepare<[string], { name: string; offset_reset: string; created_at_ms: number }>(
+      'SELECT name, offset_reset, created_at_ms FROM consumer_groups WHERE name = ?',
+    );
+    this.deleteGroupRow = db.prepare('DELETE FROM consumer_groups WHERE name = ?');
+    this.deleteTopicRows = db.prepare('DELETE FROM group_offsets WHERE topic = ?');
+    this.commitMany = db.transaction((group: string, offsets: Array<Omit<CommittedOffset, 'committedAtMs'>>, now: number) => {
+      this.upsertGroup.run(group, 'latest', now);
+      for (const entry of offsets) this.upsertOffset.run(group, entry.topic, entry.partition, entry.offset, entry.metadata, now);
+    });
+  }
+
+  /** Remembers a group (on its first join), with where partitions without a commit start. */
+  ensureGroup(group: string, offsetReset: 'earliest' | 'latest'): void {
+    this.upsertGroup.run(group, offsetReset, Date.now());
+  }
+
+  commit(group: string, offsets: Array<Omit<CommittedOffset, 'committedAtMs'>>): void {
+    this.commitMany(group, offsets, Date.now());
+  }
+
+  offsets(group: string): CommittedOffset[] {
+    return this.selectOffsets.all(group).map((row) => ({
+      topic: row.topic,
+      partition: row.partition,
+      offset: row.offset,
+      metadata: row.metadata,
+      committedAtMs: row.committed_at_ms,
+    }));
+  }
+
+  groups(): GroupRecord[] {
+    return this.selectGroups.all().map((row) => ({ name: row.name, offsetReset: row.offset_reset as GroupRecord['offsetReset'], createdAtMs: row.created_at_ms }));
+  }
+
+  group(name: string): GroupRecord | null {
+    const row = this.selectGroup.get(name);
+    return row ? { name: row.name, offsetReset: row.offset_reset as GroupRecord['offsetReset'], createdAtMs: row.created_at_ms } : null;
+  }
+
+  deleteGroup(group: string): boolean {
+    this.db.prepare('DELETE FROM group_offsets WHERE group_name = ?').run(group);
+    return this.deleteGroupRow.run(group).changes > 0;
+  }
+
+  /** A deleted topic's offsets go with it (a topic re-created later starts from its own offsets). */
+  forgetTopic(topic: string): void {
+    this.deleteTopicRows.run(topic);
+  }
+}
