@@ -71,6 +71,16 @@ export const storageErrors = {
     retriable: false,
     description: 'expectedOffset did not match the partition\'s end offset (optimistic concurrency); the body names the actual end.',
   },
+  SPOOL_ERR_OUT_OF_ORDER_SEQUENCE: {
+    status: 409,
+    retriable: false,
+    description: 'An idempotent producer\'s batch does not follow its previous sequence number (a batch was lost in between).',
+  },
+  SPOOL_ERR_PRODUCER_FENCED: {
+    status: 409,
+    retriable: false,
+    description: 'An idempotent producer used an epoch older than one the partition has already seen.',
+  },
   SPOOL_ERR_BACKPRESSURE: {
     status: 429,
     retriable: true,

@@ -26,6 +26,9 @@ export const storageLimits = {
   /** A read past the sparse index entry scans forward at most this much before the target batch:
    *  index interval plus the largest batch. Read in chunks of this size. */
   readChunkBytes: 1024 * 1024,
+  /** Idempotent producers remembered per partition (least recently active forgotten first): about
+   *  400 bytes each, so 10,000 cost ~4 MB a partition at most. */
+  producersPerPartitionMax: 10_000,
   /** Compaction's key → offset map holds at most this many keys per pass (about 100 bytes each);
    *  a log with more distinct keys is compacted over several passes. */
   compactionKeysMax: 2_000_000,

@@ -14,7 +14,8 @@ import type { BatchSpan } from '../codec/record-batch.js';
 import { ioError, isSpoolError, type SpoolError } from '../errors.js';
 import { storageLimits } from '../limits.js';
 import type { FileLease } from './file-cache.js';
-import { activeSegment, type PartitionState } from './partition-state.js';
+import { join } from 'node:path';
+import { activeSegment, type PartitionState, PRODUCER_SNAPSHOT_FILE } from './partition-state.js';
 import { writeRecoveryPoint } from './recovery-point.js';
 import { Segment } from './segment.js';
 
@@ -78,7 +79,16 @@ export class LogWriter {
     await this.drain();
     await this.sync();
     await activeSegment(this.state).writeIndexFiles(this.state.fs);
+    await this.writeProducerSnapshot(this.state.highWatermark);
     this.activeLease.release();
+  }
+
+  /** Producer state up to `offset`, so recovery replays only the batches after it. */
+  private async writeProducerSnapshot(offset: number): Promise<void> {
+    const path = join(this.state.dir, PRODUCER_SNAPSHOT_FILE);
+    await this.state.fs.writeFileAtomic(path, this.state.producers.toSnapshot(offset)).catch((error: unknown) => {
+      throw ioError(error, 'write', path);
+    });
   }
 
   private async run(): Promise<void> {
@@ -112,6 +122,7 @@ export class LogWriter {
     this.queuedBytesTotal = 0;
     this.truncateNeeded = true;
     this.state.nextOffset = this.state.highWatermark;
+    this.state.producers.rewindTo(this.state.highWatermark);
     for (const append of rejected) append.reject(failure);
   }
 
@@ -184,6 +195,7 @@ export class LogWriter {
     this.activeLease.release();
     this.activeLease = lease;
     this.state.segments.push(fresh);
+    await this.writeProducerSnapshot(baseOffset);
     await writeRecoveryPoint(fs, dir, baseOffset);
   }
 }

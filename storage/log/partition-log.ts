@@ -9,7 +9,7 @@
  *
  * Open one with openPartitionLog() (partition-open.ts), which runs recovery first.
  */
-import { compressionOf, lastOffsetOf, splitBatches } from '../codec/record-batch.js';
+import { type BatchSpan, compressionOf, lastOffsetOf, splitBatches } from '../codec/record-batch.js';
 import { isSupportedCompression, compressionName } from '../codec/compression.js';
 import { StorageError, isSpoolError, type SpoolError } from '../errors.js';
 import { storageLimits } from '../limits.js';
@@ -32,6 +32,8 @@ export interface AppendResult {
   lastOffset: number;
   /** Base and last offset of each batch, in order. */
   batches: Array<{ baseOffset: number; lastOffset: number }>;
+  /** True when an idempotent producer's retry was recognised and nothing was written again. */
+  duplicate?: boolean;
 }
 
 export interface ReadResult {
@@ -140,6 +142,8 @@ export class PartitionLog {
         throw new StorageError('SPOOL_ERR_UNSUPPORTED_COMPRESSION', `compression ${compressionName(compression)} is not supported (none, gzip)`, this.context({ compression }));
       }
     }
+    const duplicate = this.checkProducers(spans);
+    if (duplicate) return duplicate;
     if (options.expectedOffset !== undefined && options.expectedOffset !== this.state.nextOffset) {
       throw new StorageError('SPOOL_ERR_OFFSET_MISMATCH', `expected the partition to end at offset ${options.expectedOffset}, it ends at ${this.state.nextOffset}`, this.context({ expectedOffset: options.expectedOffset, actualOffset: this.state.nextOffset }));
     }
@@ -156,10 +160,41 @@ export class PartitionLog {
       return { baseOffset: batchBase, lastOffset: this.state.nextOffset - 1 };
     });
     const lastOffset = this.state.nextOffset - 1;
-    await new Promise<void>((resolve, reject: (error: SpoolError) => void) => {
+    const acknowledged = new Promise<void>((resolve, reject: (error: SpoolError) => void) => {
       this.writer.enqueue({ data, spans, baseOffset, lastOffset, resolve, reject });
     });
+    for (const span of spans) this.state.producers.record(span.header, acknowledged);
+    await acknowledged;
     return { baseOffset, lastOffset, batches };
+  }
+
+  /**
+   * Idempotent producers: when every batch is a retry of one already accepted, answers with the
+   * original offsets (after the original is acknowledged) instead of writing it again.
+   */
+  private checkProducers(spans: BatchSpan[]): Promise<AppendResult> | null {
+    const previousInAppend = new Map<number, BatchSpan>();
+    const checks = spans.map((span) => {
+      const { producerId, baseSequence } = span.header;
+      const previous = producerId >= 0 ? previousInAppend.get(producerId) : undefined;
+      if (producerId >= 0) previousInAppend.set(producerId, span);
+      if (!previous) return this.state.producers.check(span.header, this.context());
+      // A later batch of the same producer in one append must follow the earlier one.
+      if (baseSequence !== previous.header.baseSequence + previous.header.recordsCount) {
+        throw new StorageError('SPOOL_ERR_OUT_OF_ORDER_SEQUENCE', `producer ${producerId}'s batches in one append are not consecutive`, this.context({ producerId }));
+      }
+      return { kind: 'append' as const };
+    });
+    const duplicates = checks.filter((check) => check.kind === 'duplicate');
+    if (duplicates.length === 0) return null;
+    if (duplicates.length !== checks.length) {
+      throw new StorageError('SPOOL_ERR_OUT_OF_ORDER_SEQUENCE', 'an append mixes retried and new batches of idempotent producers', this.context());
+    }
+    return (async () => {
+      for (const duplicate of duplicates) await duplicate.pending;
+      const batches = duplicates.map(({ batch }) => ({ baseOffset: batch.baseOffset, lastOffset: batch.lastOffset }));
+      return { baseOffset: batches[0]!.baseOffset, lastOffset: batches[batches.length - 1]!.lastOffset, batches, duplicate: true };
+    })();
   }
 
   private outOfRange(offset: number): StorageError {

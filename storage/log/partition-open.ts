@@ -11,7 +11,11 @@ import type { SegmentFileCache } from './file-cache.js';
 import { LogWriter } from './log-writer.js';
 import { OffsetIndex } from './offset-index.js';
 import { PartitionLog } from './partition-log.js';
-import type { PartitionState } from './partition-state.js';
+import { type PartitionState, PRODUCER_SNAPSHOT_FILE } from './partition-state.js';
+import { ProducerStateTable } from './producer-state.js';
+import { storageLimits } from '../limits.js';
+import { join } from 'node:path';
+import type { ScannedBatch } from './batch-scanner.js';
 import { readRecoveryPoint, writeRecoveryPoint } from './recovery-point.js';
 import { resolveLeftovers } from './recovery.js';
 import { Segment } from './segment.js';
@@ -60,15 +64,21 @@ async function withFd<T>(fs: FileSystem, path: string, flags: string, use: (fd: 
 }
 
 /** Row 9: scans a segment with CRC checks, truncates it after its last valid batch, rebuilds its indexes. */
-async function recoverSegment(fs: FileSystem, segment: Segment, config: LogConfig): Promise<{ truncated: boolean; detail: string }> {
+async function recoverSegment(
+  fs: FileSystem,
+  segment: Segment,
+  config: LogConfig,
+  onBatch: (batch: ScannedBatch) => void,
+): Promise<{ truncated: boolean; detail: string }> {
   return withFd(fs, segment.logPath, 'r+', async (fd) => {
     const fileBytes = (await fs.fstat(fd)).size;
     segment.resetIndexes();
     segment.sizeBytes = 0;
     segment.nextOffset = segment.baseOffset;
-    const result = await scanBatches(fs, fd, fileBytes, 0, { verifyCrc: true, minBaseOffset: segment.baseOffset }, (batch) =>
-      segment.trackBatch(batch.header, batch.position, batch.size, config.indexIntervalBytes),
-    );
+    const result = await scanBatches(fs, fd, fileBytes, 0, { verifyCrc: true, minBaseOffset: segment.baseOffset }, (batch) => {
+      segment.trackBatch(batch.header, batch.position, batch.size, config.indexIntervalBytes);
+      onBatch(batch);
+    });
     assert(result.validEnd === segment.sizeBytes, 'scan end and tracked size agree');
     const truncated = result.validEnd < fileBytes;
     if (truncated) {
@@ -82,7 +92,12 @@ async function recoverSegment(fs: FileSystem, segment: Segment, config: LogConfi
 }
 
 /** Row 8: a cleanly closed active segment: indexes from disk, headers scanned after the last entry. */
-async function openTrustedSegment(fs: FileSystem, segment: Segment, config: LogConfig): Promise<boolean> {
+async function openTrustedSegment(
+  fs: FileSystem,
+  segment: Segment,
+  config: LogConfig,
+  onBatch: (batch: ScannedBatch) => void,
+): Promise<boolean> {
   return withFd(fs, segment.logPath, 'r', async (fd) => {
     const fileBytes = (await fs.fstat(fd)).size;
     const [indexBytes, timeBytes] = await Promise.all([fs.readFile(segment.indexPath), fs.readFile(segment.timeIndexPath)]);
@@ -96,9 +111,10 @@ async function openTrustedSegment(fs: FileSystem, segment: Segment, config: LogC
     segment.maxTimestamp = timeIndex.last()?.timestamp ?? -1;
     segment.sizeBytes = from;
     segment.nextOffset = segment.baseOffset + (lastEntry?.relativeOffset ?? 0);
-    const result = await scanBatches(fs, fd, fileBytes, from, { verifyCrc: false, minBaseOffset: segment.nextOffset }, (batch) =>
-      segment.trackBatch(batch.header, batch.position, batch.size, config.indexIntervalBytes),
-    );
+    const result = await scanBatches(fs, fd, fileBytes, from, { verifyCrc: false, minBaseOffset: segment.nextOffset }, (batch) => {
+      segment.trackBatch(batch.header, batch.position, batch.size, config.indexIntervalBytes);
+      onBatch(batch);
+    });
     return result.stopReason === null && segment.sizeBytes === fileBytes;
   });
 }
@@ -132,7 +148,12 @@ export async function openPartitionLog(options: OpenPartitionOptions): Promise<P
 
   const active = segments[segments.length - 1]!;
   const recoveryPoint = await readRecoveryPoint(fs, dir);
-  const trusted = options.cleanShutdown && (await openTrustedSegment(fs, active, config));
+  const producers = new ProducerStateTable(storageLimits.producersPerPartitionMax);
+  const snapshotOffset = producers.loadSnapshot(await fs.readFile(join(dir, PRODUCER_SNAPSHOT_FILE)));
+  const replay = (batch: ScannedBatch) => {
+    if (batch.header.baseOffset >= snapshotOffset) producers.record(batch.header, null);
+  };
+  const trusted = options.cleanShutdown && (await openTrustedSegment(fs, active, config, replay));
   if (!trusted) {
     // Row 9: everything from the recovery point on, and always the active segment.
     const firstAboveRecoveryPoint = segments.findIndex((segment) => segment.baseOffset >= recoveryPoint);
@@ -140,7 +161,7 @@ export async function openPartitionLog(options: OpenPartitionOptions): Promise<P
     for (let i = firstToScan; i < segments.length; i++) {
       const segment = segments[i]!;
       const extent = segment.nextOffset;
-      const result = await recoverSegment(fs, segment, config);
+      const result = await recoverSegment(fs, segment, config, replay);
       if (result.truncated) report('truncated', segment.logPath, result.detail);
       const isLast = i === segments.length - 1;
       if (!isLast && (result.truncated || segment.nextOffset > extent)) {
@@ -174,7 +195,9 @@ export async function openPartitionLog(options: OpenPartitionOptions): Promise<P
     segments,
     highWatermark: tail.nextOffset,
     nextOffset: tail.nextOffset,
+    producers,
   };
+  producers.rewindTo(tail.nextOffset); // a snapshot may name batches a truncation removed
   const lease = await options.cache.acquire(tail);
   let log: PartitionLog | null = null;
   const writer = new LogWriter(state, lease, (highWatermark) => log?.onCommitted(highWatermark));

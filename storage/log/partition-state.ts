@@ -6,6 +6,7 @@
 import type { FileSystem } from '../io/file-system.js';
 import type { LogConfig, ParsedFlushPolicy } from './config.js';
 import type { SegmentFileCache } from './file-cache.js';
+import type { ProducerStateTable } from './producer-state.js';
 import type { Segment } from './segment.js';
 
 export interface PartitionState {
@@ -22,7 +23,11 @@ export interface PartitionState {
   highWatermark: number;
   /** The offset the next accepted batch gets: the high watermark plus batches queued for writing. */
   nextOffset: number;
+  /** Idempotent producers' recent batches (duplicate detection). */
+  producers: ProducerStateTable;
 }
+
+export const PRODUCER_SNAPSHOT_FILE = 'producer-snapshot';
 
 export function activeSegment(state: PartitionState): Segment {
   return state.segments[state.segments.length - 1]!;
