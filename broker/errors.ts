@@ -11,6 +11,7 @@ export const brokerErrors = {
   SPOOL_ERR_INVALID_CONFIG: { status: 400, retriable: false, description: 'A topic config key is unknown or its value is out of range.' },
   SPOOL_ERR_TOPIC_NOT_FOUND: { status: 404, retriable: false, description: 'No topic has this name.' },
   SPOOL_ERR_PARTITION_NOT_FOUND: { status: 404, retriable: false, description: 'The topic has no such partition.' },
+  SPOOL_ERR_ROUTE_NOT_FOUND: { status: 404, retriable: false, description: 'No route has this method and path.' },
   SPOOL_ERR_TOPIC_EXISTS: { status: 409, retriable: false, description: 'A topic with this name exists already.' },
   SPOOL_ERR_PAYLOAD_TOO_LARGE: { status: 413, retriable: false, description: 'The request body is larger than the broker\'s body limit.' },
   SPOOL_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, retriable: false, description: 'The Content-Type is not application/json, application/x-msgpack or application/vnd.spool.batch.' },

@@ -1,0 +1,139 @@
+/**
+ * Builds a broker: metadata database, log manager, services and the fastify app, wired in the one
+ * direction data flows (route → service → storage). Tests build one on port 0 with a temporary data
+ * directory; `spool serve` builds one from the command line.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance, type FastifyBaseLogger } from 'fastify';
+import { type FileSystem, LogManager, nodeFileSystem } from '../storage/index.js';
+import type { BrokerConfig } from './config.js';
+import { FetchService } from './fetch/fetch-service.js';
+import { GroupCoordinator } from './groups/coordinator.js';
+import { GroupService } from './groups/group-service.js';
+import { OffsetStore } from './groups/offset-store.js';
+import { registerContentTypes } from './http/content-types.js';
+import { registerErrorHandler } from './http/error-handler.js';
+import { brokerLimits } from './limits.js';
+import { openDatabase } from './metadata/database.js';
+import { TopicStore } from './metadata/topic-store.js';
+import { BrokerMetrics } from './metrics.js';
+import { ProduceService } from './produce/produce-service.js';
+import { fetchRoutes } from './routes/fetch.js';
+import { groupRoutes } from './routes/groups.js';
+import { healthRoutes } from './routes/health.js';
+import { liveRoutes } from './routes/live.js';
+import { offsetRoutes } from './routes/offsets.js';
+import { produceRoutes } from './routes/produce.js';
+import { topicRoutes } from './routes/topics.js';
+import { TopicService } from './topics/topic-service.js';
+import { timedFileSystem } from './timed-file-system.js';
+import { BrokerError } from './errors.js';
+
+export interface BuildOptions {
+  config: Readonly<BrokerConfig>;
+  /** A pino logger, `false` for none, or fastify's logger options. */
+  logger?: boolean | Record<string, unknown>;
+  /** The storage engine's file system (tests inject faults through it). */
+  fileSystem?: FileSystem;
+}
+
+export interface Broker {
+  app: FastifyInstance;
+  logs: LogManager;
+  topics: TopicService;
+  /** Listens on config.host:config.port; returns the bound address. */
+  listen(): Promise<{ host: string; port: number; url: string }>;
+  /** Stops accepting, finishes in-flight requests, syncs and closes logs and metadata. */
+  close(): Promise<void>;
+}
+
+export async function buildBroker(options: BuildOptions): Promise<Broker> {
+  const { config } = options;
+  mkdirSync(config.dataDir, { recursive: true });
+  let shuttingDown = false;
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: brokerLimits.bodyBytesMax,
+    requestTimeout: brokerLimits.requestTimeoutMs,
+    keepAliveTimeout: brokerLimits.keepAliveTimeoutMs,
+    connectionTimeout: brokerLimits.connectionTimeoutMs,
+    forceCloseConnections: 'idle',
+    // One log line per request would dominate the log at thousands of requests per second.
+    disableRequestLogging: true,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  const log: FastifyBaseLogger = app.log;
+
+  const db = openDatabase(join(config.dataDir, 'spool.db'), config.flush === 'always');
+  let metrics: BrokerMetrics | null = null;
+  const logs = await LogManager.open({
+    root: join(config.dataDir, 'topics'),
+    fs: timedFileSystem(options.fileSystem ?? nodeFileSystem, (seconds) => metrics?.fsyncSeconds.observe(seconds)),
+    onRecoveryEvent: (event) => log.warn(event, 'recovery'),
+    onBackgroundError: (error) => log.error({ err: error }, 'background storage error'),
+  });
+  metrics = new BrokerMetrics(logs);
+  const topics = new TopicService(new TopicStore(db), logs, config.flush, log);
+  await topics.start();
+  const coordinator = new GroupCoordinator({ topics: () => topics.list() });
+  topics.onChange(() => coordinator.topicsChanged());
+  const groups = new GroupService(coordinator, new OffsetStore(db), logs);
+  const sweep = setInterval(() => coordinator.expire(), brokerLimits.groupSweepIntervalMs);
+  sweep.unref();
+
+  registerContentTypes(app);
+  registerErrorHandler(app);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Spool HTTP API', version: '1', description: 'A persistent, log-structured message broker. Errors: {"error": {"code", "message", ...}}' },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.addHook('onRequest', async (request) => {
+    if (shuttingDown) throw new BrokerError('SPOOL_ERR_SHUTTING_DOWN', 'the broker is shutting down', { retryAfterMs: 1000 });
+    (request as { startedAt?: number }).startedAt = performance.now();
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const startedAt = (request as { startedAt?: number }).startedAt;
+    if (startedAt === undefined || !metrics) return;
+    const route = request.routeOptions.url ?? 'unknown';
+    metrics.requestSeconds.observe({ method: request.method, route, status: String(reply.statusCode) }, (performance.now() - startedAt) / 1000);
+  });
+
+  const startedAtMs = Date.now();
+  await app.register(healthRoutes, { metrics, isReady: () => !shuttingDown, startedAtMs });
+  await app.register(topicRoutes, { topics });
+  await app.register(produceRoutes, { produce: new ProduceService(topics, metrics) });
+  await app.register(fetchRoutes, { fetcher: new FetchService(topics, metrics) });
+  await app.register(offsetRoutes, { topics });
+  await app.register(liveRoutes, { topics, metrics });
+  await app.register(groupRoutes, { groups });
+  await app.ready();
+
+  let closed: Promise<void> | null = null;
+  return {
+    app,
+    logs,
+    topics,
+    async listen() {
+      await app.listen({ host: config.host, port: config.port });
+      const address = app.server.address();
+      const port = typeof address === 'object' && address ? address.port : config.port;
+      return { host: config.host, port, url: `http://${config.host}:${port}` };
+    },
+    close() {
+      closed ??= (async () => {
+        shuttingDown = true;
+        clearInterval(sweep);
+        await app.close();
+        await logs.close();
+        db.close();
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * Fetch: read whole batches from an offset, long-polling up to maxWaitMs when the reader is at the
+ * end of the log. The answer comes as soon as an append moves the high watermark (the partition
+ * wakes its waiters), not when the wait runs out.
+ */
+import { decodeRecordBatches, type DecodedRecord, type PartitionLog, type ReadResult } from '../../storage/index.js';
+import { BrokerError } from '../errors.js';
+import { brokerLimits } from '../limits.js';
+import type { BrokerMetrics } from '../metrics.js';
+import type { TopicService } from '../topics/topic-service.js';
+
+export type OffsetSpec = number | 'earliest' | 'latest';
+
+export interface FetchRequest {
+  topic: string;
+  partition: number;
+  offset: OffsetSpec;
+  maxBytes: number;
+  maxWaitMs: number;
+  signal?: AbortSignal;
+}
+
+export interface FetchResult extends ReadResult {
+  /** The offset actually read from (earliest/latest resolved). */
+  fromOffset: number;
+}
+
+export class FetchService {
+  private longPolls = 0;
+
+  constructor(
+    private readonly topics: TopicService,
+    private readonly metrics: BrokerMetrics,
+  ) {}
+
+  resolveOffset(log: PartitionLog, offset: OffsetSpec): number {
+    if (offset === 'earliest') return log.logStartOffset;
+    if (offset === 'latest') return log.highWatermark;
+    return offset;
+  }
+
+  async fetch(request: FetchRequest): Promise<FetchResult> {
+    const log = this.topics.partition(request.topic, request.partition);
+    const fromOffset = this.resolveOffset(log, request.offset);
+    let result = await log.read(fromOffset, request.maxBytes);
+    if (result.data.length === 0 && request.maxWaitMs > 0 && fromOffset === log.highWatermark) {
+      if (this.longPolls >= brokerLimits.longPollsMax) {
+        throw new BrokerError('SPOOL_ERR_TOO_MANY_SUBSCRIBERS', `${brokerLimits.longPollsMax} long-polls are already waiting`, { retryAfterMs: 1000 });
+      }
+      this.longPolls++;
+      this.metrics.longPolls.inc();
+      try {
+        await log.waitForData(fromOffset, Math.min(request.maxWaitMs, brokerLimits.maxWaitMsMax), request.signal);
+      } finally {
+        this.longPolls--;
+        this.metrics.longPolls.dec();
+      }
+      result = await log.read(fromOffset, request.maxBytes);
+    }
+    this.metrics.bytesOut.inc({ topic: request.topic }, result.data.length);
+    return { ...result, fromOffset };
+  }
+
+  /** Records of a fetch at or past `fromOffset` (the first batch may start before it). */
+  decode(result: FetchResult, topic: string): DecodedRecord[] {
+    const records = decodeRecordBatches(result.data)
+      .flatMap((batch) => batch.records)
+      .filter((record) => record.offset >= result.fromOffset);
+    this.metrics.recordsOut.inc({ topic }, records.length);
+    return records;
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * The one place where failures become HTTP answers:
+ *   {"error": {"code": "SPOOL_ERR_…", "message": "…", ...context}}
+ * SpoolErrors (storage's and the broker's) carry their code, status and context; fastify's own
+ * errors (schema validation, body limit, bad JSON, unknown content type) are mapped to documented
+ * codes; anything else is SPOOL_ERR_INTERNAL, logged with its stack, never shown to the client.
+ */
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { isSpoolError, type SpoolError } from '../../storage/index.js';
+import { BrokerError } from '../errors.js';
+import { brokerLimits } from '../limits.js';
+
+function fromFastify(error: FastifyError): SpoolError | null {
+  if (error.validation) return new BrokerError('SPOOL_ERR_BAD_REQUEST', `${error.validationContext ?? 'request'} ${error.message}`);
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new BrokerError('SPOOL_ERR_PAYLOAD_TOO_LARGE', `the body is larger than ${brokerLimits.bodyBytesMax} bytes`, { limitBytes: brokerLimits.bodyBytesMax });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new BrokerError('SPOOL_ERR_UNSUPPORTED_MEDIA_TYPE', 'use application/json, application/x-msgpack or application/vnd.spool.batch');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new BrokerError('SPOOL_ERR_MALFORMED_BODY', error.message);
+    default:
+      break;
+  }
+  if (error instanceof SyntaxError || error.statusCode === 400) return new BrokerError('SPOOL_ERR_MALFORMED_BODY', `the body does not parse: ${error.message}`);
+  if (error.statusCode === 413) return new BrokerError('SPOOL_ERR_PAYLOAD_TOO_LARGE', error.message);
+  if (error.statusCode === 415) return new BrokerError('SPOOL_ERR_UNSUPPORTED_MEDIA_TYPE', error.message);
+  return null;
+}
+
+export function registerErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((raw, request, reply) => {
+    const error = isSpoolError(raw) ? raw : fromFastify(raw as FastifyError);
+    if (!error) {
+      request.log.error({ err: raw }, 'unexpected error');
+      return reply.code(500).send({ error: { code: 'SPOOL_ERR_INTERNAL', message: 'internal error; see the broker log' } });
+    }
+    if (error.status >= 500) request.log.error({ err: error }, error.message);
+    if (error.status === 429 || error.status === 503) {
+      const retryAfterMs = Number(error.context.retryAfterMs ?? brokerLimits.retryAfterSeconds * 1000);
+      reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
+    }
+    const { cause: _cause, ...context } = error.context as Record<string, unknown>;
+    return reply.code(error.status).send({ error: { ...context, code: error.code, message: error.message } });
+  });
+
+  app.setNotFoundHandler((request) => {
+    throw new BrokerError('SPOOL_ERR_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`);
+  });
+}

@@ -1,0 +1,41 @@
+/**
+ * Every limit of the broker, in one place, with the reason for its value. (The storage engine's are
+ * in storage/limits.ts.)
+ */
+export const brokerLimits = {
+  /** Largest request body. A produce of 1000 records of 10 KiB fits; larger loads use several requests. */
+  bodyBytesMax: 32 * 1024 * 1024,
+  /** Records in one JSON or msgpack produce request. */
+  recordsPerRequestMax: 100_000,
+  /** Longest long-poll a fetch may ask for. */
+  maxWaitMsMax: 60_000,
+  /** Largest maxBytes of one fetch (a single batch larger than it is still returned whole). */
+  fetchBytesMax: 64 * 1024 * 1024,
+  fetchBytesDefault: 1024 * 1024,
+  /** Long-polls waiting at once across all partitions: each holds a socket and a timer. */
+  longPollsMax: 10_000,
+  /** Live (SSE) subscribers at once: each holds a socket and reads the log at its own pace. */
+  liveSubscribersMax: 1_000,
+  /** Bytes read from the log per step of a live subscriber, before waiting for the socket to drain. */
+  liveReadBytes: 256 * 1024,
+  /** Comment line sent to idle live subscribers, so proxies and clients see the stream is alive. */
+  liveHeartbeatMs: 15_000,
+  /** Slow or stalled clients (slowloris): the whole request must arrive within this time. */
+  requestTimeoutMs: 30_000,
+  /** Idle keep-alive connections are closed after this. */
+  keepAliveTimeoutMs: 72_000,
+  /** A connection that sends nothing at all is closed after this. */
+  connectionTimeoutMs: 10_000,
+  /** Consumer group sessions: a member silent longer than its session timeout is expired. */
+  sessionTimeoutMinMs: 1_000,
+  sessionTimeoutMaxMs: 300_000,
+  sessionTimeoutDefaultMs: 30_000,
+  /** How often expired group members are swept (besides on every group request). */
+  groupSweepIntervalMs: 1_000,
+  /** Retry-After answered with 429 backpressure. */
+  retryAfterSeconds: 1,
+  /** Partitions of one topic. */
+  partitionsPerTopicMax: 10_000,
+  /** Time allowed for in-flight requests to finish on SIGTERM before the process exits anyway. */
+  shutdownGraceMs: 10_000,
+} as const;

@@ -1,0 +1,95 @@
+/**
+ * Topics in SQLite: name, partition count, config overrides, and a state that makes creation
+ * atomic from a user's point of view. A topic is inserted as 'creating', its folders are created,
+ * then it becomes 'ready'; on start-up, 'creating' rows (a crash half-way) are rolled back with
+ * their folders, so a crash leaves either no topic or a whole one.
+ */
+import type Database from 'better-sqlite3';
+import type { LogConfig } from '../../storage/index.js';
+
+export interface TopicRecord {
+  name: string;
+  partitions: number;
+  config: Partial<LogConfig>;
+  state: 'creating' | 'ready';
+  createdAtMs: number;
+}
+
+interface TopicRow {
+  name: string;
+  partitions: number;
+  config: string;
+  state: string;
+  created_at_ms: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS topics (
+  name TEXT PRIMARY KEY,
+  partitions INTEGER NOT NULL,
+  config TEXT NOT NULL DEFAULT '{}',
+  state TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL
+);
+`;
+
+function toRecord(row: TopicRow): TopicRecord {
+  return {
+    name: row.name,
+    partitions: row.partitions,
+    config: JSON.parse(row.config) as Partial<LogConfig>,
+    state: row.state as TopicRecord['state'],
+    createdAtMs: row.created_at_ms,
+  };
+}
+
+export class TopicStore {
+  private readonly insert;
+  private readonly selectAll;
+  private readonly selectOne;
+  private readonly setState;
+  private readonly setConfig;
+  private readonly remove;
+
+  constructor(db: Database.Database) {
+    db.exec(SCHEMA);
+    this.insert = db.prepare('INSERT INTO topics (name, partitions, config, state, created_at_ms) VALUES (?, ?, ?, ?, ?)');
+    this.selectAll = db.prepare<[], TopicRow>('SELECT * FROM topics ORDER BY name');
+    this.selectOne = db.prepare<[string], TopicRow>('SELECT * FROM topics WHERE name = ?');
+    this.setState = db.prepare('UPDATE topics SET state = ? WHERE name = ?');
+    this.setConfig = db.prepare('UPDATE topics SET config = ? WHERE name = ?');
+    this.remove = db.prepare('DELETE FROM topics WHERE name = ?');
+  }
+
+  /** Returns false when the name is taken. */
+  insertCreating(name: string, partitions: number, config: Partial<LogConfig>): boolean {
+    try {
+      this.insert.run(name, partitions, JSON.stringify(config), 'creating', Date.now());
+      return true;
+    } catch (error) {
+      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return false;
+      throw error;
+    }
+  }
+
+  markReady(name: string): void {
+    this.setState.run('ready', name);
+  }
+
+  updateConfig(name: string, config: Partial<LogConfig>): void {
+    this.setConfig.run(JSON.stringify(config), name);
+  }
+
+  delete(name: string): void {
+    this.remove.run(name);
+  }
+
+  all(): TopicRecord[] {
+    return this.selectAll.all().map(toRecord);
+  }
+
+  get(name: string): TopicRecord | null {
+    const row = this.selectOne.get(name);
+    return row ? toRecord(row) : null;
+  }
+}

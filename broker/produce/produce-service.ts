@@ -1,0 +1,121 @@
+/**
+ * Produce: records from JSON/msgpack bodies are partitioned, encoded into one RecordBatch v2 per
+ * partition and appended; raw batches are appended as they came (the storage engine validates
+ * size, magic and CRC without decoding them).
+ *
+ * A rejected request touches no partition: every check that can fail (record shape, batch size,
+ * expectedOffset, backpressure) runs for all partitions before the first append starts, and no
+ * await separates the checks from the appends' own synchronous checks.
+ */
+import { type AppendResult, encodeRecordBatch, type PartitionLog, type RecordInput, StorageError, storageLimits } from '../../storage/index.js';
+import { BrokerError } from '../errors.js';
+import type { BrokerMetrics } from '../metrics.js';
+import type { TopicService } from '../topics/topic-service.js';
+import { brokerLimits } from '../limits.js';
+import { KeylessSpreader, partitionOf } from './partitioner.js';
+import { type ProduceRecord, toRecordInput } from './record-input.js';
+
+export interface ProduceAnswer {
+  topic: string;
+  /** Per input record, in order: where it went. */
+  records: Array<{ partition: number; offset: number }>;
+  partitions: Array<{ partition: number; baseOffset: number; lastOffset: number; duplicate?: boolean }>;
+}
+
+interface PlannedAppend {
+  log: PartitionLog;
+  batch: Buffer;
+  expectedOffset: number | undefined;
+  recordIndexes: number[];
+}
+
+export class ProduceService {
+  private readonly spreader = new KeylessSpreader();
+
+  constructor(
+    private readonly topics: TopicService,
+    private readonly metrics: BrokerMetrics,
+  ) {}
+
+  async produceRecords(topic: string, records: ProduceRecord[], expectedOffsets: Record<string, number> | undefined, body: 'json' | 'msgpack'): Promise<ProduceAnswer> {
+    const logs = this.topics.partitions(topic);
+    if (!Array.isArray(records) || records.length === 0) throw new BrokerError('SPOOL_ERR_BAD_REQUEST', 'records must be a non-empty array', { topic });
+    if (records.length > brokerLimits.recordsPerRequestMax) {
+      throw new BrokerError('SPOOL_ERR_BAD_REQUEST', `at most ${brokerLimits.recordsPerRequestMax} records per request`, { topic });
+    }
+    const byPartition = new Map<number, { inputs: RecordInput[]; indexes: number[] }>();
+    let keylessPartition: number | null = null;
+    const keyless = () => (keylessPartition ??= this.spreader.pick(logs.length));
+    records.forEach((record, index) => {
+      const input = toRecordInput(record, index, body);
+      if (record.partition !== undefined && (!Number.isInteger(record.partition) || record.partition < 0 || record.partition >= logs.length)) {
+        throw new BrokerError('SPOOL_ERR_PARTITION_NOT_FOUND', `records[${index}].partition ${record.partition} is not one of 0-${logs.length - 1}`, { topic, index });
+      }
+      const partition = partitionOf(input.key ?? null, record.partition, logs.length, keyless);
+      const group = byPartition.get(partition) ?? { inputs: [], indexes: [] };
+      group.inputs.push(input);
+      group.indexes.push(index);
+      byPartition.set(partition, group);
+    });
+    const plans: PlannedAppend[] = [...byPartition].map(([partition, group]) => ({
+      log: logs[partition]!,
+      batch: encodeRecordBatch(group.inputs),
+      expectedOffset: expectedOffsets?.[String(partition)],
+      recordIndexes: group.indexes,
+    }));
+    for (const key of Object.keys(expectedOffsets ?? {})) {
+      if (!byPartition.has(Number(key))) throw new BrokerError('SPOOL_ERR_BAD_REQUEST', `expectedOffsets names partition ${key}, which gets no record`, { topic });
+    }
+    const results = await this.appendAll(topic, plans);
+    const answer: ProduceAnswer = { topic, records: new Array(records.length), partitions: [] };
+    plans.forEach((plan, i) => {
+      const result = results[i]!;
+      plan.recordIndexes.forEach((recordIndex, j) => {
+        answer.records[recordIndex] = { partition: plan.log.partition, offset: result.baseOffset + j };
+      });
+      answer.partitions.push({ partition: plan.log.partition, baseOffset: result.baseOffset, lastOffset: result.lastOffset, ...(result.duplicate ? { duplicate: true } : {}) });
+    });
+    return answer;
+  }
+
+  async produceBatches(topic: string, partition: number, data: Buffer, expectedOffset: number | undefined) {
+    const log = this.topics.partition(topic, partition);
+    const [result] = await this.appendAll(topic, [{ log, batch: data, expectedOffset, recordIndexes: [] }]);
+    return { topic, partition, baseOffset: result!.baseOffset, lastOffset: result!.lastOffset, batches: result!.batches, ...(result!.duplicate ? { duplicate: true } : {}) };
+  }
+
+  private precheck(plan: PlannedAppend): void {
+    const { log, batch, expectedOffset } = plan;
+    const context = { topic: log.topic, partition: log.partition };
+    if (batch.length > log.config.maxMessageBytes) {
+      throw new StorageError('SPOOL_ERR_MESSAGE_TOO_LARGE', `a batch of ${batch.length} bytes exceeds maxMessageBytes ${log.config.maxMessageBytes}`, {
+        ...context,
+        batchBytes: batch.length,
+        maxMessageBytes: log.config.maxMessageBytes,
+      });
+    }
+    if (expectedOffset !== undefined && expectedOffset !== log.nextOffset) {
+      throw new StorageError('SPOOL_ERR_OFFSET_MISMATCH', `expected partition ${log.partition} to end at ${expectedOffset}, it ends at ${log.nextOffset}`, {
+        ...context,
+        expectedOffset,
+        actualOffset: log.nextOffset,
+      });
+    }
+    if (log.stats().queuedBytes + batch.length > storageLimits.pendingBytesMax) {
+      throw new StorageError('SPOOL_ERR_BACKPRESSURE', `partition ${log.partition} has too many bytes queued`, context);
+    }
+  }
+
+  private async appendAll(topic: string, plans: PlannedAppend[]): Promise<AppendResult[]> {
+    if (plans.length > 1) for (const plan of plans) this.precheck(plan);
+    const started = performance.now();
+    const results = await Promise.all(plans.map((plan) => plan.log.append(plan.batch, { expectedOffset: plan.expectedOffset })));
+    this.metrics.appendSeconds.observe((performance.now() - started) / 1000);
+    for (let i = 0; i < plans.length; i++) {
+      if (results[i]!.duplicate) continue;
+      this.metrics.recordsIn.inc({ topic }, results[i]!.lastOffset - results[i]!.baseOffset + 1);
+      this.metrics.bytesIn.inc({ topic }, plans[i]!.batch.length);
+    }
+    return results;
+  }
+}

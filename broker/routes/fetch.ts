@@ -1,0 +1,57 @@
+/**
+ * GET /v1/topics/:topic/partitions/:partition/records: read from an offset, `earliest` or `latest`,
+ * long-polling up to maxWaitMs at the end of the log.
+ *   format=json (default)  {records: [...], nextOffset, highWatermark, logStartOffset}
+ *   format=msgpack         the same object in msgpack, values as bin
+ *   format=batch           raw RecordBatch v2 bytes straight from the segment, offsets in headers
+ *                          Spool-Next-Offset, Spool-High-Watermark, Spool-Log-Start-Offset
+ */
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { pack } from 'msgpackr';
+import type { FetchService } from '../fetch/fetch-service.js';
+import { toJsonRecord, toMsgpackRecord } from '../fetch/record-view.js';
+import { BATCH_CONTENT_TYPE, MSGPACK_CONTENT_TYPE } from '../http/content-types.js';
+import { brokerLimits } from '../limits.js';
+import { OffsetQuery, parseOffsetQuery, PartitionParams } from './schemas.js';
+
+export const fetchRoutes: FastifyPluginAsyncTypebox<{ fetcher: FetchService }> = async (app, { fetcher }) => {
+  app.get('/v1/topics/:topic/partitions/:partition/records', {
+    schema: {
+      tags: ['records'],
+      summary: 'Fetch records from an offset (long-polls with maxWaitMs)',
+      params: PartitionParams,
+      querystring: Type.Object({
+        offset: Type.Optional(OffsetQuery),
+        maxBytes: Type.Optional(Type.Integer({ minimum: 1, maximum: brokerLimits.fetchBytesMax })),
+        maxWaitMs: Type.Optional(Type.Integer({ minimum: 0, maximum: brokerLimits.maxWaitMsMax })),
+        format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('msgpack'), Type.Literal('batch')])),
+        valueFormat: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('string'), Type.Literal('base64')])),
+      }),
+    },
+    handler: async (request, reply) => {
+      const { topic, partition } = request.params;
+      const { offset, maxBytes, maxWaitMs, format, valueFormat } = request.query;
+      const abort = new AbortController();
+      request.raw.once('close', () => abort.abort());
+      const result = await fetcher.fetch({
+        topic,
+        partition,
+        offset: parseOffsetQuery(offset ?? 'earliest'),
+        maxBytes: maxBytes ?? brokerLimits.fetchBytesDefault,
+        maxWaitMs: maxWaitMs ?? 0,
+        signal: abort.signal,
+      });
+      reply.header('spool-next-offset', String(result.nextOffset));
+      reply.header('spool-high-watermark', String(result.highWatermark));
+      reply.header('spool-log-start-offset', String(result.logStartOffset));
+      const positions = { nextOffset: result.nextOffset, highWatermark: result.highWatermark, logStartOffset: result.logStartOffset };
+      if (format === 'batch') return reply.type(BATCH_CONTENT_TYPE).send(result.data);
+      const records = fetcher.decode(result, topic);
+      if (format === 'msgpack') {
+        return reply.type(MSGPACK_CONTENT_TYPE).send(pack({ records: records.map(toMsgpackRecord), ...positions }));
+      }
+      return { records: records.map((record) => toJsonRecord(record, valueFormat ?? 'auto')), ...positions };
+    },
+  });
+};

@@ -1,0 +1,161 @@
+/**
+ * Consumer-group routes (/v1/groups/...). Thin: validate with TypeBox, call the GroupService,
+ * shape the answer. Errors are SpoolErrors, answered by the app's one error handler.
+ */
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { assignorNames } from '../groups/assignors.js';
+import type { GroupService } from '../groups/group-service.js';
+import { brokerLimits } from '../limits.js';
+
+const GroupName = Type.String({ minLength: 1, maxLength: 249, pattern: '^[A-Za-z0-9._-]+$' });
+const TopicPartition = Type.Object({ topic: Type.String({ minLength: 1 }), partition: Type.Integer({ minimum: 0 }) });
+const MemberView = Type.Object({
+  generation: Type.Integer(),
+  assignments: Type.Array(TopicPartition),
+  revoke: Type.Array(TopicPartition),
+  rebalancing: Type.Boolean(),
+  resetEpoch: Type.Integer(),
+});
+const GroupParams = Type.Object({ group: GroupName });
+const MemberParams = Type.Object({ group: GroupName, memberId: Type.String({ minLength: 1, maxLength: 300 }) });
+const Offset = Type.Object({
+  topic: Type.String(),
+  partition: Type.Integer(),
+  offset: Type.Integer(),
+  metadata: Type.Union([Type.String(), Type.Null()]),
+  committedAtMs: Type.Integer(),
+});
+const ResetTo = Type.Union([
+  Type.Literal('earliest'),
+  Type.Literal('latest'),
+  Type.Object({ timestamp: Type.Integer() }, { additionalProperties: false }),
+  Type.Object({ offset: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
+  Type.Object({ shiftBy: Type.Integer() }, { additionalProperties: false }),
+]);
+
+export interface GroupRoutesOptions {
+  groups: GroupService;
+}
+
+export const groupRoutes: FastifyPluginAsyncTypebox<GroupRoutesOptions> = async (app, { groups }) => {
+  const tags = ['groups'];
+
+  app.post('/v1/groups/:group/members', {
+    schema: {
+      tags,
+      summary: 'Join a consumer group',
+      params: GroupParams,
+      body: Type.Object(
+        {
+          topics: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 249 }), { maxItems: 1000 })),
+          pattern: Type.Optional(Type.String({ minLength: 1, maxLength: 249 })),
+          sessionTimeoutMs: Type.Optional(Type.Integer({ minimum: brokerLimits.sessionTimeoutMinMs, maximum: brokerLimits.sessionTimeoutMaxMs })),
+          instanceId: Type.Optional(Type.String({ minLength: 1, maxLength: 249 })),
+          clientId: Type.Optional(Type.String({ maxLength: 249 })),
+          assignor: Type.Optional(Type.Union(assignorNames.map((name) => Type.Literal(name)))),
+          offsetReset: Type.Optional(Type.Union([Type.Literal('earliest'), Type.Literal('latest')])),
+        },
+        { additionalProperties: false },
+      ),
+      response: { 200: Type.Intersect([Type.Object({ memberId: Type.String(), offsetReset: Type.String() }), MemberView]) },
+    },
+    handler: async (request) => {
+      const { topics, pattern, sessionTimeoutMs, instanceId, clientId, assignor, offsetReset } = request.body;
+      return groups.join(request.params.group, {
+        subscription: { topics, pattern },
+        sessionTimeoutMs: sessionTimeoutMs ?? brokerLimits.sessionTimeoutDefaultMs,
+        instanceId,
+        clientId,
+        assignor,
+        offsetReset,
+      });
+    },
+  });
+
+  app.post('/v1/groups/:group/members/:memberId/heartbeat', {
+    schema: {
+      tags,
+      summary: 'Heartbeat; report revoked partitions; learn assignments',
+      params: MemberParams,
+      body: Type.Optional(Type.Object({ revoked: Type.Optional(Type.Array(TopicPartition, { maxItems: 100_000 })) })),
+      response: { 200: MemberView },
+    },
+    handler: async (request) => groups.heartbeat(request.params.group, request.params.memberId, request.body?.revoked ?? []),
+  });
+
+  app.delete('/v1/groups/:group/members/:memberId', {
+    schema: { tags, summary: 'Leave the group now (partitions move at once)', params: MemberParams },
+    handler: async (request, reply) => {
+      groups.leave(request.params.group, request.params.memberId);
+      return reply.code(204).send();
+    },
+  });
+
+  app.post('/v1/groups/:group/offsets', {
+    schema: {
+      tags,
+      summary: 'Commit offsets (the next offset to consume, per partition)',
+      params: GroupParams,
+      body: Type.Object({
+        memberId: Type.Optional(Type.String()),
+        generation: Type.Optional(Type.Integer()),
+        offsets: Type.Array(
+          Type.Object({
+            topic: Type.String({ minLength: 1 }),
+            partition: Type.Integer({ minimum: 0 }),
+            offset: Type.Integer({ minimum: 0 }),
+            metadata: Type.Optional(Type.Union([Type.String({ maxLength: 4096 }), Type.Null()])),
+          }),
+          { minItems: 1, maxItems: 100_000 },
+        ),
+      }),
+      response: { 200: Type.Object({ offsets: Type.Array(Offset) }) },
+    },
+    handler: async (request) => ({ offsets: groups.commit(request.params.group, request.body) }),
+  });
+
+  app.get('/v1/groups/:group/offsets', {
+    schema: { tags, summary: 'Committed offsets', params: GroupParams, response: { 200: Type.Object({ offsets: Type.Array(Offset) }) } },
+    handler: async (request) => ({ offsets: groups.committed(request.params.group) }),
+  });
+
+  app.get('/v1/groups', {
+    schema: { tags, summary: 'List groups with state and total lag' },
+    handler: async () => ({ groups: await groups.list() }),
+  });
+
+  app.get('/v1/groups/:group', {
+    schema: { tags, summary: 'Describe: members, assignments, committed offsets, lag in records and time', params: GroupParams },
+    handler: async (request) => groups.describe(request.params.group),
+  });
+
+  app.delete('/v1/groups/:group', {
+    schema: { tags, summary: 'Delete an empty group and its offsets', params: GroupParams },
+    handler: async (request, reply) => {
+      groups.delete(request.params.group);
+      return reply.code(204).send();
+    },
+  });
+
+  app.post('/v1/groups/:group/reset', {
+    schema: {
+      tags,
+      summary: 'Reset committed offsets (allowed while members are active)',
+      params: GroupParams,
+      body: Type.Object(
+        {
+          topic: Type.String({ minLength: 1 }),
+          to: ResetTo,
+          partitions: Type.Optional(Type.Array(Type.Integer({ minimum: 0 }), { maxItems: 100_000 })),
+          dryRun: Type.Optional(Type.Boolean()),
+        },
+        { additionalProperties: false },
+      ),
+    },
+    handler: async (request) => {
+      const { topic, to, partitions, dryRun } = request.body;
+      return groups.reset(request.params.group, topic, to, partitions, dryRun ?? false);
+    },
+  });
+};

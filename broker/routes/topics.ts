@@ -1,0 +1,53 @@
+/** Topic administration: create, list, describe, delete, change config. */
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { brokerLimits } from '../limits.js';
+import { TopicConfigSchema } from '../topics/topic-config.js';
+import type { TopicService } from '../topics/topic-service.js';
+import { TopicParams } from './schemas.js';
+
+export const topicRoutes: FastifyPluginAsyncTypebox<{ topics: TopicService }> = async (app, { topics }) => {
+  const tags = ['topics'];
+
+  app.post('/v1/topics', {
+    schema: {
+      tags,
+      summary: 'Create a topic',
+      body: Type.Object(
+        {
+          name: Type.String({ maxLength: 300, description: '^[A-Za-z0-9._-]{1,249}$, not . or ..' }),
+          partitions: Type.Optional(Type.Integer({ minimum: 1, maximum: brokerLimits.partitionsPerTopicMax, default: 1 })),
+          config: Type.Optional(TopicConfigSchema),
+        },
+        { additionalProperties: false },
+      ),
+    },
+    handler: async (request, reply) => {
+      const { name, partitions, config } = request.body;
+      return reply.code(201).send(await topics.create(name, partitions ?? 1, config ?? {}));
+    },
+  });
+
+  app.get('/v1/topics', {
+    schema: { tags, summary: 'List topics' },
+    handler: async () => ({ topics: topics.list() }),
+  });
+
+  app.get('/v1/topics/:topic', {
+    schema: { tags, summary: 'Describe a topic: config and, per partition, logStartOffset, highWatermark, bytes, segments', params: TopicParams },
+    handler: async (request) => topics.describe(request.params.topic),
+  });
+
+  app.delete('/v1/topics/:topic', {
+    schema: { tags, summary: 'Delete a topic and its data', params: TopicParams },
+    handler: async (request, reply) => {
+      await topics.delete(request.params.topic);
+      return reply.code(204).send();
+    },
+  });
+
+  app.patch('/v1/topics/:topic/config', {
+    schema: { tags, summary: 'Change topic config (merged with the current overrides)', params: TopicParams, body: TopicConfigSchema },
+    handler: async (request) => topics.updateConfig(request.params.topic, request.body),
+  });
+};

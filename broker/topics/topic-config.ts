@@ -1,0 +1,40 @@
+/**
+ * Per-topic config as users send it (Kafka's names, camelCased): a TypeBox schema for the routes and
+ * a check of relations the schema cannot express. Unset keys fall back to the broker's defaults
+ * (storage's defaultLogConfig, with the broker's flush policy).
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { defaultLogConfig, type LogConfig, parseFlushPolicy } from '../../storage/index.js';
+import { BrokerError } from '../errors.js';
+
+export const TopicConfigSchema = Type.Object(
+  {
+    flush: Type.Optional(Type.String({ description: 'always | never | interval:<ms>' })),
+    retentionMs: Type.Optional(Type.Integer({ minimum: -1 })),
+    retentionBytes: Type.Optional(Type.Integer({ minimum: -1 })),
+    segmentBytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: 1024 * 1024 * 1024 })),
+    segmentMs: Type.Optional(Type.Integer({ minimum: -1 })),
+    cleanupPolicy: Type.Optional(Type.Union([Type.Literal('delete'), Type.Literal('compact'), Type.Literal('compact,delete')])),
+    deleteRetentionMs: Type.Optional(Type.Integer({ minimum: 0 })),
+    minCompactionLagMs: Type.Optional(Type.Integer({ minimum: 0 })),
+    minCleanableDirtyRatio: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    maxMessageBytes: Type.Optional(Type.Integer({ minimum: 128, maximum: 64 * 1024 * 1024 })),
+    indexIntervalBytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 * 1024 })),
+  },
+  { additionalProperties: false },
+);
+
+export type TopicConfigInput = Static<typeof TopicConfigSchema>;
+
+/** Checks what the schema cannot, and returns the overrides as LogConfig keys. */
+export function validateTopicConfig(input: TopicConfigInput): Partial<LogConfig> {
+  if (input.flush !== undefined && !parseFlushPolicy(input.flush)) {
+    throw new BrokerError('SPOOL_ERR_INVALID_CONFIG', `flush must be always, never or interval:<ms>, got ${input.flush}`, { key: 'flush' });
+  }
+  return { ...input } as Partial<LogConfig>;
+}
+
+/** The effective config of a topic: defaults, then the broker's flush, then the topic's overrides. */
+export function effectiveConfig(overrides: Partial<LogConfig>, brokerFlush: LogConfig['flush']): LogConfig {
+  return { ...defaultLogConfig, flush: brokerFlush, ...overrides };
+}

@@ -1,0 +1,146 @@
+/**
+ * Topics: SQLite metadata plus their partition logs. Creation is atomic from a user's point of view
+ * (see metadata/topic-store.ts); start-up reconciles the two sides, so a crash at any point leaves
+ * either no topic or a whole one.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type { LogConfig, LogManager, PartitionLog } from '../../storage/index.js';
+import { BrokerError } from '../errors.js';
+import type { TopicStore } from '../metadata/topic-store.js';
+import { effectiveConfig, type TopicConfigInput, validateTopicConfig } from './topic-config.js';
+import { assertTopicName } from './topic-name.js';
+
+export interface TopicDescription {
+  name: string;
+  partitions: number;
+  config: LogConfig;
+  createdAt: string;
+  partitionDetails: Array<{ partition: number; logStartOffset: number; highWatermark: number; bytes: number; segments: number }>;
+}
+
+export type TopicListener = (event: 'created' | 'deleted', topic: string) => void;
+
+export class TopicService {
+  private readonly listeners: TopicListener[] = [];
+
+  constructor(
+    private readonly store: TopicStore,
+    private readonly logs: LogManager,
+    private readonly brokerFlush: LogConfig['flush'],
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  onChange(listener: TopicListener): void {
+    this.listeners.push(listener);
+  }
+
+  private emit(event: 'created' | 'deleted', topic: string): void {
+    for (const listener of this.listeners) listener(event, topic);
+  }
+
+  /** Rolls back half-created topics, removes folders SQLite does not know, opens every topic. */
+  async start(): Promise<void> {
+    for (const topic of this.store.all()) {
+      if (topic.state === 'creating') {
+        this.log.warn({ topic: topic.name }, 'rolling back a topic whose creation did not finish');
+        await this.logs.removeTopicDirectory(topic.name);
+        this.store.delete(topic.name);
+      }
+    }
+    const known = new Set(this.store.all().map((topic) => topic.name));
+    for (const directory of await this.logs.topicDirectories()) {
+      if (!known.has(directory)) {
+        this.log.warn({ directory }, 'removing a topic folder that no topic owns');
+        await this.logs.removeTopicDirectory(directory);
+      }
+    }
+    for (const topic of this.store.all()) {
+      await this.logs.openTopic(topic.name, topic.partitions, effectiveConfig(topic.config, this.brokerFlush));
+    }
+  }
+
+  async create(name: string, partitions: number, config: TopicConfigInput = {}): Promise<TopicDescription> {
+    assertTopicName(name);
+    const overrides = validateTopicConfig(config);
+    if (!this.store.insertCreating(name, partitions, overrides)) {
+      throw new BrokerError('SPOOL_ERR_TOPIC_EXISTS', `topic ${name} exists already`, { topic: name });
+    }
+    try {
+      await this.logs.openTopic(name, partitions, effectiveConfig(overrides, this.brokerFlush));
+    } catch (error) {
+      await this.logs.deleteTopic(name).catch(() => {});
+      this.store.delete(name);
+      throw error;
+    }
+    this.store.markReady(name);
+    this.emit('created', name);
+    return this.describe(name);
+  }
+
+  names(): string[] {
+    return this.store.all().filter((topic) => topic.state === 'ready').map((topic) => topic.name);
+  }
+
+  list(): Array<{ name: string; partitions: number }> {
+    return this.store
+      .all()
+      .filter((topic) => topic.state === 'ready')
+      .map((topic) => ({ name: topic.name, partitions: topic.partitions }));
+  }
+
+  /** The partition logs of a topic; 404 when it does not exist. */
+  partitions(name: string): PartitionLog[] {
+    const logs = this.logs.partitions(name);
+    if (logs.length === 0) throw new BrokerError('SPOOL_ERR_TOPIC_NOT_FOUND', `topic ${name} does not exist`, { topic: name.slice(0, 300) });
+    return logs;
+  }
+
+  partition(name: string, partition: number): PartitionLog {
+    const logs = this.partitions(name);
+    const log = logs[partition];
+    if (!log) {
+      throw new BrokerError('SPOOL_ERR_PARTITION_NOT_FOUND', `topic ${name} has partitions 0-${logs.length - 1}, not ${partition}`, {
+        topic: name,
+        partition,
+        partitions: logs.length,
+      });
+    }
+    return log;
+  }
+
+  describe(name: string): TopicDescription {
+    const logs = this.partitions(name);
+    const record = this.store.get(name)!;
+    return {
+      name,
+      partitions: logs.length,
+      config: effectiveConfig(record.config, this.brokerFlush),
+      createdAt: new Date(record.createdAtMs).toISOString(),
+      partitionDetails: logs.map((log) => {
+        const stats = log.stats();
+        return {
+          partition: log.partition,
+          logStartOffset: stats.logStartOffset,
+          highWatermark: stats.highWatermark,
+          bytes: stats.sizeBytes,
+          segments: stats.segments,
+        };
+      }),
+    };
+  }
+
+  async delete(name: string): Promise<void> {
+    this.partitions(name);
+    this.store.delete(name);
+    await this.logs.deleteTopic(name);
+    this.emit('deleted', name);
+  }
+
+  updateConfig(name: string, changes: TopicConfigInput): TopicDescription {
+    this.partitions(name);
+    const overrides = { ...this.store.get(name)!.config, ...validateTopicConfig(changes) };
+    this.store.updateConfig(name, overrides);
+    this.logs.updateTopicConfig(name, effectiveConfig(overrides, this.brokerFlush));
+    return this.describe(name);
+  }
+}
