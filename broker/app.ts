@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance, type FastifyBaseLogger } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyBaseLogger, LogController } from 'fastify';
 import { type FileSystem, LogManager, nodeFileSystem } from '../storage/index.js';
 import type { BrokerConfig } from './config.js';
 import { FetchService } from './fetch/fetch-service.js';
@@ -63,7 +63,7 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
     connectionTimeout: brokerLimits.connectionTimeoutMs,
     forceCloseConnections: 'idle',
     // One log line per request would dominate the log at thousands of requests per second.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   const log: FastifyBaseLogger = app.log;

@@ -1,0 +1,66 @@
+/** Starts a real broker on a free port with a temporary data directory, for end-to-end tests. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildBroker, type Broker } from '../../../broker/app.js';
+import { loadBrokerConfig } from '../../../broker/config.js';
+import type { FileSystem } from '../../../storage/index.js';
+
+export interface TestBroker {
+  url: string;
+  dataDir: string;
+  broker: Broker;
+  /** Closes the broker (and keeps the data directory unless `remove`). */
+  close(remove?: boolean): Promise<void>;
+  /** Closes and starts a new broker on the same data directory. */
+  restart(): Promise<TestBroker>;
+}
+
+export async function startBroker(options: { dataDir?: string; flush?: string; fileSystem?: FileSystem } = {}): Promise<TestBroker> {
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'spool-broker-')));
+  const config = loadBrokerConfig({ flags: { port: 0, dataDir, flush: options.flush ?? 'always', logLevel: 'silent' } });
+  const broker = await buildBroker({ config, logger: false, fileSystem: options.fileSystem });
+  const { url } = await broker.listen();
+  const handle: TestBroker = {
+    url,
+    dataDir,
+    broker,
+    async close(remove = true) {
+      await broker.close();
+      if (remove) await rm(dataDir, { recursive: true, force: true });
+    },
+    async restart() {
+      await broker.close();
+      return startBroker({ ...options, dataDir });
+    },
+  };
+  return handle;
+}
+
+export interface JsonAnswer<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export async function call<T = any>(url: string, init: RequestInit & { json?: unknown } = {}): Promise<JsonAnswer<T>> {
+  const { json, ...rest } = init;
+  const response = await fetch(url, {
+    ...rest,
+    ...(json !== undefined ? { body: JSON.stringify(json), headers: { 'content-type': 'application/json', ...(rest.headers ?? {}) } } : {}),
+  });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = text.length > 0 ? JSON.parse(text) : null;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: response.status, headers: response.headers, body: body as T };
+}
+
+/** High watermark and bytes of every partition: compared before and after a rejected request. */
+export async function logState(url: string, topic: string): Promise<Array<{ highWatermark: number; bytes: number }>> {
+  const answer = await call(`${url}/v1/topics/${topic}`);
+  return answer.body.partitionDetails.map((p: { highWatermark: number; bytes: number }) => ({ highWatermark: p.highWatermark, bytes: p.bytes }));
+}
