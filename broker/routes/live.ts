@@ -11,6 +11,11 @@ import { TopicParams } from './schemas.js';
 
 export const liveRoutes: FastifyPluginAsyncTypebox<{ topics: TopicService; metrics: BrokerMetrics }> = async (app, { topics, metrics }) => {
   let subscribers = 0;
+  const active = new Set<AbortController>();
+  // Live tails never go idle: end them before the server waits for open connections to close.
+  app.addHook('preClose', async () => {
+    for (const subscription of active) subscription.abort();
+  });
 
   app.get('/v1/topics/:topic/live', {
     schema: {
@@ -38,6 +43,7 @@ export const liveRoutes: FastifyPluginAsyncTypebox<{ topics: TopicService; metri
       request.raw.once('close', () => abort.abort());
       reply.raw.once('close', () => abort.abort());
       reply.hijack();
+      active.add(abort);
       subscribers++;
       metrics.liveSubscribers.inc();
       try {
@@ -53,6 +59,7 @@ export const liveRoutes: FastifyPluginAsyncTypebox<{ topics: TopicService; metri
       } catch (error) {
         request.log.warn({ err: error, topic }, 'live tail ended by an error');
       } finally {
+        active.delete(abort);
         subscribers--;
         metrics.liveSubscribers.dec();
         reply.raw.end();

@@ -357,7 +357,8 @@ export function decodeRecordBatch(buffer: Buffer, position = 0, end = buffer.len
   return { header, records };
 }
 
-/** Decodes every batch in a buffer of back-to-back batches. */
+/** Decodes every batch in a buffer of back-to-back batches (none in an empty buffer). */
 export function decodeRecordBatches(buffer: Buffer): DecodedBatch[] {
+  if (buffer.length === 0) return [];
   return splitBatches(buffer).map((span) => decodeRecordBatch(buffer, span.position, span.position + span.size));
 }
