@@ -1,0 +1,91 @@
+/**
+ * Pins every error code of the three registries: a code is never removed or renamed silently,
+ * never shared between registries, and each one is documented in docs/errors.md with its status.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { brokerErrors } from '../broker/errors.js';
+import { clientErrors } from '../client/errors.js';
+import { storageErrors } from '../storage/errors.js';
+
+const docs = readFileSync(join(import.meta.dirname, '../docs/errors.md'), 'utf8');
+
+describe('error registries', () => {
+  it('pins the storage codes', () => {
+    expect(Object.keys(storageErrors).sort()).toMatchInlineSnapshot(`
+      [
+        "SPOOL_ERR_BACKPRESSURE",
+        "SPOOL_ERR_CORRUPT_BATCH",
+        "SPOOL_ERR_DISK_FULL",
+        "SPOOL_ERR_IO",
+        "SPOOL_ERR_LOG_CLOSED",
+        "SPOOL_ERR_MESSAGE_TOO_LARGE",
+        "SPOOL_ERR_OFFSET_MISMATCH",
+        "SPOOL_ERR_OFFSET_OUT_OF_RANGE",
+        "SPOOL_ERR_OUT_OF_ORDER_SEQUENCE",
+        "SPOOL_ERR_PRODUCER_FENCED",
+        "SPOOL_ERR_TOO_MANY_WAITERS",
+        "SPOOL_ERR_UNSUPPORTED_COMPRESSION",
+        "SPOOL_ERR_UNSUPPORTED_MAGIC",
+      ]
+    `);
+  });
+
+  it('pins the broker codes', () => {
+    expect(Object.keys(brokerErrors).sort()).toMatchInlineSnapshot(`
+      [
+        "SPOOL_ERR_BAD_REQUEST",
+        "SPOOL_ERR_FENCED",
+        "SPOOL_ERR_GROUP_NOT_EMPTY",
+        "SPOOL_ERR_GROUP_NOT_FOUND",
+        "SPOOL_ERR_INTERNAL",
+        "SPOOL_ERR_INVALID_CONFIG",
+        "SPOOL_ERR_INVALID_TOPIC_NAME",
+        "SPOOL_ERR_MALFORMED_BODY",
+        "SPOOL_ERR_PARTITION_NOT_FOUND",
+        "SPOOL_ERR_PAYLOAD_TOO_LARGE",
+        "SPOOL_ERR_ROUTE_NOT_FOUND",
+        "SPOOL_ERR_SHUTTING_DOWN",
+        "SPOOL_ERR_TOO_MANY_SUBSCRIBERS",
+        "SPOOL_ERR_TOPIC_EXISTS",
+        "SPOOL_ERR_TOPIC_NOT_FOUND",
+        "SPOOL_ERR_UNKNOWN_MEMBER",
+        "SPOOL_ERR_UNSUPPORTED_MEDIA_TYPE",
+      ]
+    `);
+  });
+
+  it('pins the client codes', () => {
+    expect(Object.keys(clientErrors).sort()).toMatchInlineSnapshot(`
+      [
+        "SPOOL_ERR_CLIENT_CLOSED",
+        "SPOOL_ERR_CODEC",
+        "SPOOL_ERR_INVALID_ARGUMENT",
+        "SPOOL_ERR_NETWORK",
+        "SPOOL_ERR_REPLY_TIMEOUT",
+        "SPOOL_ERR_REQUEST_TIMEOUT",
+      ]
+    `);
+  });
+
+  it('never uses one code in two registries', () => {
+    const all = [...Object.keys(storageErrors), ...Object.keys(brokerErrors), ...Object.keys(clientErrors)];
+    expect(new Set(all).size).toBe(all.length);
+  });
+
+  it('documents every code with its status', () => {
+    for (const [code, spec] of Object.entries({ ...storageErrors, ...brokerErrors })) {
+      expect(docs, code).toMatch(new RegExp(`\\| \`${code}\` \\| ${spec.status} \\|`));
+    }
+    for (const code of Object.keys(clientErrors)) expect(docs, code).toContain(`\`${code}\``);
+  });
+
+  it('gives every code a status that fits its class', () => {
+    for (const spec of Object.values({ ...storageErrors, ...brokerErrors })) {
+      expect(spec.status).toBeGreaterThanOrEqual(400);
+      expect(spec.status).toBeLessThan(600);
+      if (spec.status === 429 || spec.status === 503) expect(spec.retriable).toBe(true);
+    }
+  });
+});
