@@ -69,7 +69,7 @@ export class GroupService {
     this.coordinator.leave(group, memberId);
   }
 
-  commit(group: string, request: CommitRequest): CommittedOffset[] {
+  async commit(group: string, request: CommitRequest): Promise<Array<Omit<CommittedOffset, 'committedAtMs'>>> {
     const partitions = request.offsets.map(({ topic, partition }) => ({ topic, partition }));
     if (request.memberId !== undefined) {
       this.coordinator.validateCommit(group, request.memberId, request.generation ?? -1, partitions);
@@ -89,8 +89,8 @@ export class GroupService {
       }
     }
     const rows = request.offsets.map((entry) => ({ ...entry, metadata: entry.metadata ?? null }));
-    this.offsets.commit(group, rows);
-    return this.offsets.offsets(group);
+    await this.offsets.commitBatched(group, rows);
+    return rows;
   }
 
   committed(group: string): CommittedOffset[] {

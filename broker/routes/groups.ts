@@ -110,9 +110,13 @@ export const groupRoutes: FastifyPluginAsyncTypebox<GroupRoutesOptions> = async 
           { minItems: 1, maxItems: 100_000 },
         ),
       }),
-      response: { 200: Type.Object({ offsets: Type.Array(Offset) }) },
+      response: {
+        200: Type.Object({
+          offsets: Type.Array(Type.Object({ topic: Type.String(), partition: Type.Integer(), offset: Type.Integer(), metadata: Type.Union([Type.String(), Type.Null()]) })),
+        }),
+      },
     },
-    handler: async (request) => ({ offsets: groups.commit(request.params.group, request.body) }),
+    handler: async (request) => ({ offsets: await groups.commit(request.params.group, request.body) }),
   });
 
   app.get('/v1/groups/:group/offsets', {
