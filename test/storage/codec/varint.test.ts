@@ -1,0 +1,38 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { VarintReader, varintSize, writeVarint } from '../../../storage/codec/varint.js';
+
+function encode(value: number): Buffer {
+  const buffer = Buffer.alloc(10);
+  return buffer.subarray(0, writeVarint(buffer, 0, value));
+}
+
+describe('zigzag varints', () => {
+  it.each([
+    [0, '00'],
+    [-1, '01'],
+    [1, '02'],
+    [-64, '7f'],
+    [64, '8001'],
+    [300, 'd804'],
+    [-2147483648, 'ffffffff0f'],
+  ])('%d encodes as %s', (value, hex) => {
+    expect(encode(value).toString('hex')).toBe(hex);
+    expect(new VarintReader(Buffer.from(hex, 'hex'), 0, hex.length / 2).varlong()).toBe(value);
+  });
+
+  it('round-trips every safe integer and agrees on its size', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -(2 ** 52), max: 2 ** 52 }), (value) => {
+        const bytes = encode(value);
+        expect(bytes.length).toBe(varintSize(value));
+        expect(new VarintReader(bytes, 0, bytes.length).varlong()).toBe(value);
+      }),
+    );
+  });
+
+  it('refuses truncated and over-long varints with a typed error', () => {
+    expect(() => new VarintReader(Buffer.from('80', 'hex'), 0, 1).varint()).toThrow(expect.objectContaining({ code: 'SPOOL_ERR_CORRUPT_BATCH' }));
+    expect(() => new VarintReader(Buffer.from('ffffffffff01', 'hex'), 0, 6).varint()).toThrow(expect.objectContaining({ code: 'SPOOL_ERR_CORRUPT_BATCH' }));
+  });
+});
