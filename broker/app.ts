@@ -75,6 +75,7 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
     fs: timedFileSystem(options.fileSystem ?? nodeFileSystem, (seconds) => metrics?.fsyncSeconds.observe(seconds)),
     onRecoveryEvent: (event) => log.warn(event, 'recovery'),
     onBackgroundError: (error) => log.error({ err: error }, 'background storage error'),
+    cleanerIntervalMs: config.cleanerIntervalMs,
   });
   metrics = new BrokerMetrics(logs);
   const topics = new TopicService(new TopicStore(db), logs, config.flush, log);

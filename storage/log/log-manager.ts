@@ -27,11 +27,15 @@ export interface LogManagerOptions {
   onRecoveryEvent?: (event: RecoveryEvent) => void;
   /** Reports errors of background work (cleaner, closing files) that no caller awaits. */
   onBackgroundError?: (error: unknown) => void;
+  /** How often the cleaner runs retention (Kafka's log.retention.check.interval.ms: 5 minutes). */
+  cleanerIntervalMs?: number;
 }
 
 export class LogManager {
   private readonly topics = new Map<string, PartitionLog[]>();
   private closed = false;
+  private cleanerTimer: NodeJS.Timeout | null = null;
+  private cleanerPass: Promise<number> | null = null;
 
   private constructor(
     readonly root: string,
@@ -54,7 +58,37 @@ export class LogManager {
       await fs.fsyncDirectory(options.root);
     }
     const cache = new SegmentFileCache(fs, options.maxOpenFiles ?? storageLimits.openSegmentFilesMax, options.onBackgroundError);
-    return new LogManager(options.root, fs, cache, cleanShutdown, options);
+    const manager = new LogManager(options.root, fs, cache, cleanShutdown, options);
+    manager.startCleaner(options.cleanerIntervalMs ?? 5 * 60 * 1000);
+    return manager;
+  }
+
+  private startCleaner(intervalMs: number): void {
+    this.cleanerTimer = setInterval(() => {
+      this.runCleanerOnce().catch((error: unknown) => this.options.onBackgroundError?.(error));
+    }, intervalMs);
+    this.cleanerTimer.unref();
+  }
+
+  /**
+   * One pass of the background cleaner over every partition, one partition at a time, so that it
+   * never competes with itself for the same segments. Returns the number of segments deleted.
+   */
+  runCleanerOnce(nowMs = Date.now()): Promise<number> {
+    this.cleanerPass ??= (async () => {
+      let deleted = 0;
+      for (const log of this.allPartitions()) {
+        try {
+          deleted += await log.applyRetention(nowMs);
+        } catch (error) {
+          this.options.onBackgroundError?.(error);
+        }
+      }
+      return deleted;
+    })().finally(() => {
+      this.cleanerPass = null;
+    });
+    return this.cleanerPass;
   }
 
   partitionDir(topic: string, partition: number): string {
@@ -139,6 +173,8 @@ export class LogManager {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.cleanerTimer) clearInterval(this.cleanerTimer);
+    await this.cleanerPass?.catch(() => 0);
     const logs = this.allPartitions();
     this.topics.clear();
     await Promise.all(logs.map((log) => log.close()));

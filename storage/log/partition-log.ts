@@ -20,6 +20,7 @@ import { activeSegment, type PartitionState, segmentAfter, segmentHolding } from
 import type { Segment } from './segment.js';
 import { SegmentRetiredError } from './file-cache.js';
 import { deleteOldestSegments, swapInCleanedSegment } from './segment-lifecycle.js';
+import { applyRetention } from './retention.js';
 import { findOffsetByTime, readFromSegment } from './segment-reader.js';
 
 export interface AppendOptions {
@@ -284,6 +285,11 @@ export class PartitionLog {
   /** Sealed segments, oldest first (for retention and compaction). */
   sealedSegments(): Segment[] {
     return this.state.segments.slice(0, -1);
+  }
+
+  /** Runs retention now (see retention.ts); returns the number of segments deleted. */
+  applyRetention(nowMs = Date.now()): Promise<number> {
+    return this.closed ? Promise.resolve(0) : applyRetention(this.state, nowMs);
   }
 
   /** Retention: deletes the oldest `count` sealed segments (see segment-lifecycle.ts). */
