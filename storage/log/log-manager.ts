@@ -80,6 +80,7 @@ export class LogManager {
       for (const log of this.allPartitions()) {
         try {
           deleted += await log.applyRetention(nowMs);
+          await log.compact(nowMs);
         } catch (error) {
           this.options.onBackgroundError?.(error);
         }

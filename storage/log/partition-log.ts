@@ -21,6 +21,7 @@ import type { Segment } from './segment.js';
 import { SegmentRetiredError } from './file-cache.js';
 import { deleteOldestSegments, swapInCleanedSegment } from './segment-lifecycle.js';
 import { applyRetention } from './retention.js';
+import { compactPartition, type CompactionOutcome } from '../compaction/compaction.js';
 import { findOffsetByTime, readFromSegment } from './segment-reader.js';
 
 export interface AppendOptions {
@@ -290,6 +291,11 @@ export class PartitionLog {
   /** Runs retention now (see retention.ts); returns the number of segments deleted. */
   applyRetention(nowMs = Date.now()): Promise<number> {
     return this.closed ? Promise.resolve(0) : applyRetention(this.state, nowMs);
+  }
+
+  /** Runs key compaction now if the topic is compacted (see compaction/compaction.ts). */
+  compact(nowMs = Date.now(), force = false): Promise<CompactionOutcome | null> {
+    return this.closed ? Promise.resolve(null) : compactPartition(this.state, nowMs, force);
   }
 
   /** Retention: deletes the oldest `count` sealed segments (see segment-lifecycle.ts). */

@@ -1,0 +1,114 @@
+/** Key compaction: last value per key, tombstones until their horizon, offsets and order kept, in a worker. */
+import { readdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { decodeRecordBatches, encodeRecordBatch } from '../../../storage/codec/record-batch.js';
+import { LogManager } from '../../../storage/log/log-manager.js';
+import type { PartitionLog } from '../../../storage/log/partition-log.js';
+
+let root: string;
+let manager: LogManager;
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'spool-compaction-'));
+  manager = await LogManager.open({ root });
+});
+afterEach(async () => {
+  await manager.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+const DAY = 24 * 60 * 60 * 1000;
+
+async function readAll(log: PartitionLog) {
+  const records = [];
+  let offset = log.logStartOffset;
+  while (offset < log.highWatermark) {
+    const read = await log.read(offset, 1 << 20);
+    for (const batch of decodeRecordBatches(read.data)) for (const record of batch.records) if (record.offset >= offset) records.push(record);
+    offset = read.nextOffset;
+  }
+  return records.map((record) => ({ offset: record.offset, key: record.key?.toString() ?? null, value: record.value?.toString() ?? null }));
+}
+
+async function write(log: PartitionLog, entries: Array<[string | null, string | null, number?]>) {
+  for (const [key, value, timestamp] of entries) {
+    await log.append(encodeRecordBatch([{ key: key === null ? null : Buffer.from(key), value: value === null ? null : Buffer.from(value.padEnd(40, '.')) }], { timestamp: timestamp ?? Date.now() }));
+  }
+}
+
+describe('compaction', () => {
+  it('keeps the last record per key at its offset, keeps key-less records, in a worker thread', async () => {
+    const [log] = await manager.openTopic('c', 1, { cleanupPolicy: 'compact', segmentBytes: 600 });
+    const entries: Array<[string | null, string | null]> = [];
+    for (let i = 0; i < 60; i++) entries.push([i % 7 === 0 ? null : `k${i % 5}`, `v${i}`]);
+    await write(log!, entries);
+    const before = await readAll(log!);
+    const outcome = await log!.compact(Date.now(), true);
+    expect(outcome).not.toBeNull();
+    expect(outcome!.threadId).not.toBe(threadId);
+    const after = await readAll(log!);
+    // Offsets only ever increase, and each surviving record is unchanged at its offset.
+    for (let i = 1; i < after.length; i++) expect(after[i]!.offset).toBeGreaterThan(after[i - 1]!.offset);
+    for (const record of after) expect(before.find((candidate) => candidate.offset === record.offset)).toEqual(record);
+    // Latest value of each key survives; nothing of a key but its latest survives in sealed segments.
+    const activeBase = log!.activeSegment().baseOffset;
+    for (let key = 0; key < 5; key++) {
+      const ofKey = before.filter((record) => record.key === `k${key}`);
+      const latest = ofKey[ofKey.length - 1]!;
+      expect(after.filter((record) => record.key === `k${key}` && record.offset < activeBase).map((record) => record.offset)).toEqual(
+        latest.offset < activeBase ? [latest.offset] : [],
+      );
+      expect(after).toContainEqual(latest);
+    }
+    expect(after.filter((record) => record.key === null)).toEqual(before.filter((record) => record.key === null));
+    expect(after.length).toBeLessThan(before.length);
+    expect(readdirSync(join(root, 'c', '0')).filter((name) => /cleaned|swap/.test(name))).toEqual([]);
+  });
+
+  it('keeps tombstones before their horizon and drops them after', async () => {
+    const [log] = await manager.openTopic('t', 1, { cleanupPolicy: 'compact', segmentBytes: 300, deleteRetentionMs: DAY });
+    const old = Date.now() - 3 * DAY;
+    await write(log!, [['gone', 'v1', old], ['gone', null, old], ['fresh', 'v1'], ['fresh', null], ['pad1', 'x'], ['pad2', 'x'], ['pad3', 'x'], ['pad4', 'x']]);
+    await log!.compact(Date.now(), true);
+    const after = await readAll(log!);
+    expect(after.filter((record) => record.key === 'gone')).toEqual([]);
+    expect(after.filter((record) => record.key === 'fresh')).toEqual([{ offset: 3, key: 'fresh', value: null }]);
+  });
+
+  it('respects minCompactionLagMs and survives a reopen', async () => {
+    const [log] = await manager.openTopic('lag', 1, { cleanupPolicy: 'compact', segmentBytes: 300, minCompactionLagMs: DAY });
+    await write(log!, Array.from({ length: 20 }, (_, i) => ['k', `v${i}`] as [string, string]));
+    expect(await log!.compact(Date.now(), true)).toBeNull();
+    const later = Date.now() + 2 * DAY;
+    await log!.compact(later, true);
+    const compacted = await readAll(log!);
+    expect(compacted.length).toBeLessThan(20);
+    await manager.close();
+    manager = await LogManager.open({ root });
+    const [reopened] = await manager.openTopic('lag', 1, { cleanupPolicy: 'compact', segmentBytes: 300, minCompactionLagMs: DAY });
+    expect(await readAll(reopened!)).toEqual(compacted);
+    expect(reopened!.highWatermark).toBe(20);
+  });
+
+  it('readers running during the swap always get valid, correct records', async () => {
+    const [log] = await manager.openTopic('swap', 1, { cleanupPolicy: 'compact', segmentBytes: 400 });
+    await write(log!, Array.from({ length: 80 }, (_, i) => [`k${i % 3}`, `v${i}`] as [string, string]));
+    const truth = new Map((await readAll(log!)).map((record) => [record.offset, record]));
+    let stop = false;
+    const readers = Array.from({ length: 8 }, async () => {
+      let reads = 0;
+      while (!stop) {
+        for (const record of await readAll(log!)) expect(truth.get(record.offset)).toEqual(record);
+        reads++;
+      }
+      return reads;
+    });
+    await log!.compact(Date.now(), true);
+    stop = true;
+    const counts = await Promise.all(readers);
+    expect(counts.every((count) => count > 0)).toBe(true);
+  });
+});
