@@ -18,8 +18,6 @@ export const storageLimits = {
   /** Bytes gathered into one writev(2). Bigger rounds amortize syscalls and fdatasync; the cap keeps
    *  the latency of a single round bounded. */
   writeRoundBytesMax: 16 * 1024 * 1024,
-  /** Rounds up to this size are written with a synchronous writev on the event loop (see LogWriter). */
-  syncWriteBytesMax: 256 * 1024,
   /** Long-poll waiters per partition. */
   waitersPerPartitionMax: 10_000,
   /** Sealed-segment file descriptors kept open across all partitions (the active segment of each

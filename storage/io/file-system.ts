@@ -22,8 +22,6 @@ export interface FileSystem {
   read(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number>;
   /** Writes all of `buffers` at `position` (loops on short writes). */
   writev(fd: number, buffers: Buffer[], position: number): Promise<void>;
-  /** The same, on the calling thread: cheaper than a thread-pool hop for small page-cache writes. */
-  writevSync(fd: number, buffers: Buffer[], position: number): void;
   fdatasync(fd: number): Promise<void>;
   ftruncate(fd: number, length: number): Promise<void>;
   fstat(fd: number): Promise<FileStat>;
@@ -72,30 +70,11 @@ async function writevFully(fd: number, buffers: Buffer[], position: number): Pro
   }
 }
 
-function writevFullySync(fd: number, buffers: Buffer[], position: number): void {
-  let pending = buffers;
-  while (pending.length > 0) {
-    const written = fs.writevSync(fd, pending, position);
-    position += written;
-    let skip = written;
-    const rest: Buffer[] = [];
-    for (const buffer of pending) {
-      if (skip >= buffer.length) skip -= buffer.length;
-      else {
-        rest.push(skip > 0 ? buffer.subarray(skip) : buffer);
-        skip = 0;
-      }
-    }
-    pending = rest;
-  }
-}
-
 export const nodeFileSystem: FileSystem = {
   open: (path, flags) => fsOpen(path, flags),
   close: (fd) => fsClose(fd),
   read: async (fd, buffer, offset, length, position) => (await fsRead(fd, buffer, offset, length, position)).bytesRead,
   writev: writevFully,
-  writevSync: writevFullySync,
   fdatasync: (fd) => fsFdatasync(fd),
   ftruncate: (fd, length) => fsFtruncate(fd, length),
   fstat: async (fd) => {

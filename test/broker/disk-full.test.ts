@@ -18,13 +18,6 @@ const faultyFs: FileSystem = {
     }
     return nodeFileSystem.writev(fd, buffers, position);
   },
-  writevSync: (fd, buffers, position) => {
-    if (diskFull) {
-      nodeFileSystem.writevSync(fd, [buffers[0]!.subarray(0, 7)], position);
-      throw enospc();
-    }
-    nodeFileSystem.writevSync(fd, buffers, position);
-  },
 };
 
 let broker: TestBroker;

@@ -25,10 +25,6 @@ async function openRecording(flush: string) {
   let writtenUpTo = -1;
   const fs: FileSystem = {
     ...nodeFileSystem,
-    writevSync: (fd, buffers, position) => {
-      nodeFileSystem.writevSync(fd, buffers, position);
-      events.push({ kind: 'write', lastOffset: (writtenUpTo += buffers.length) });
-    },
     writev: async (fd, buffers, position) => {
       await nodeFileSystem.writev(fd, buffers, position);
       events.push({ kind: 'write', lastOffset: (writtenUpTo += buffers.length) });
