@@ -17,7 +17,7 @@ import { GroupService } from './groups/group-service.js';
 import { OffsetStore } from './groups/offset-store.js';
 import { registerContentTypes } from './http/content-types.js';
 import { registerErrorHandler } from './http/error-handler.js';
-import { brokerLimits } from './limits.js';
+import { type BrokerLimits, brokerLimits } from './limits.js';
 import { openDatabase } from './metadata/database.js';
 import { TopicStore } from './metadata/topic-store.js';
 import { BrokerMetrics } from './metrics.js';
@@ -39,6 +39,8 @@ export interface BuildOptions {
   logger?: boolean | Record<string, unknown>;
   /** The storage engine's file system (tests inject faults through it). */
   fileSystem?: FileSystem;
+  /** Overrides of broker/limits.ts (tests use small timeouts and bounds). */
+  limits?: Partial<BrokerLimits>;
 }
 
 export interface Broker {
@@ -53,14 +55,15 @@ export interface Broker {
 
 export async function buildBroker(options: BuildOptions): Promise<Broker> {
   const { config } = options;
+  const limits: BrokerLimits = { ...brokerLimits, ...options.limits };
   mkdirSync(config.dataDir, { recursive: true });
   let shuttingDown = false;
   const app = Fastify({
     logger: options.logger ?? false,
-    bodyLimit: brokerLimits.bodyBytesMax,
-    requestTimeout: brokerLimits.requestTimeoutMs,
-    keepAliveTimeout: brokerLimits.keepAliveTimeoutMs,
-    connectionTimeout: brokerLimits.connectionTimeoutMs,
+    bodyLimit: limits.bodyBytesMax,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionTimeout: limits.connectionTimeoutMs,
     forceCloseConnections: 'idle',
     // One log line per request would dominate the log at thousands of requests per second.
     logController: new LogController({ disableRequestLogging: true }),
@@ -83,7 +86,7 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
   const coordinator = new GroupCoordinator({ topics: () => topics.list() });
   topics.onChange(() => coordinator.topicsChanged());
   const groups = new GroupService(coordinator, new OffsetStore(db), logs);
-  const sweep = setInterval(() => coordinator.expire(), brokerLimits.groupSweepIntervalMs);
+  const sweep = setInterval(() => coordinator.expire(), limits.groupSweepIntervalMs);
   sweep.unref();
 
   registerContentTypes(app);
@@ -109,9 +112,9 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
   await app.register(healthRoutes, { metrics, isReady: () => !shuttingDown, startedAtMs });
   await app.register(topicRoutes, { topics });
   await app.register(produceRoutes, { produce: new ProduceService(topics, metrics) });
-  await app.register(fetchRoutes, { fetcher: new FetchService(topics, metrics) });
+  await app.register(fetchRoutes, { fetcher: new FetchService(topics, metrics, limits) });
   await app.register(offsetRoutes, { topics });
-  await app.register(liveRoutes, { topics, metrics });
+  await app.register(liveRoutes, { topics, metrics, maxSubscribers: limits.liveSubscribersMax });
   await app.register(groupRoutes, { groups });
   await app.ready();
 

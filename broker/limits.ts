@@ -2,7 +2,7 @@
  * Every limit of the broker, in one place, with the reason for its value. (The storage engine's are
  * in storage/limits.ts.)
  */
-export const brokerLimits = {
+const limitValues = {
   /** Largest request body. A produce of 1000 records of 10 KiB fits; larger loads use several requests. */
   bodyBytesMax: 32 * 1024 * 1024,
   /** Records in one JSON or msgpack produce request. */
@@ -38,4 +38,8 @@ export const brokerLimits = {
   partitionsPerTopicMax: 10_000,
   /** Time allowed for in-flight requests to finish on SIGTERM before the process exits anyway. */
   shutdownGraceMs: 10_000,
-} as const;
+};
+
+export type BrokerLimits = { readonly [K in keyof typeof limitValues]: number };
+
+export const brokerLimits: BrokerLimits = Object.freeze(limitValues);

@@ -5,7 +5,7 @@
  */
 import { decodeRecordBatches, type DecodedRecord, type PartitionLog, type ReadResult } from '../../storage/index.js';
 import { BrokerError } from '../errors.js';
-import { brokerLimits } from '../limits.js';
+import { type BrokerLimits, brokerLimits } from '../limits.js';
 import type { BrokerMetrics } from '../metrics.js';
 import type { TopicService } from '../topics/topic-service.js';
 
@@ -31,6 +31,7 @@ export class FetchService {
   constructor(
     private readonly topics: TopicService,
     private readonly metrics: BrokerMetrics,
+    private readonly limits: BrokerLimits = brokerLimits,
   ) {}
 
   resolveOffset(log: PartitionLog, offset: OffsetSpec): number {
@@ -44,13 +45,13 @@ export class FetchService {
     const fromOffset = this.resolveOffset(log, request.offset);
     let result = await log.read(fromOffset, request.maxBytes);
     if (result.data.length === 0 && request.maxWaitMs > 0 && fromOffset === log.highWatermark) {
-      if (this.longPolls >= brokerLimits.longPollsMax) {
-        throw new BrokerError('SPOOL_ERR_TOO_MANY_SUBSCRIBERS', `${brokerLimits.longPollsMax} long-polls are already waiting`, { retryAfterMs: 1000 });
+      if (this.longPolls >= this.limits.longPollsMax) {
+        throw new BrokerError('SPOOL_ERR_TOO_MANY_SUBSCRIBERS', `${this.limits.longPollsMax} long-polls are already waiting`, { retryAfterMs: 1000 });
       }
       this.longPolls++;
       this.metrics.longPolls.inc();
       try {
-        await log.waitForData(fromOffset, Math.min(request.maxWaitMs, brokerLimits.maxWaitMsMax), request.signal);
+        await log.waitForData(fromOffset, Math.min(request.maxWaitMs, this.limits.maxWaitMsMax), request.signal);
       } finally {
         this.longPolls--;
         this.metrics.longPolls.dec();

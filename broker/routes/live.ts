@@ -2,14 +2,13 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { BrokerError } from '../errors.js';
-import { brokerLimits } from '../limits.js';
 import { runLiveTail } from '../live/live-tail.js';
 import { parseLastEventId, resumeTimestampOf, startPosition } from '../live/resume.js';
 import type { BrokerMetrics } from '../metrics.js';
 import type { TopicService } from '../topics/topic-service.js';
 import { TopicParams } from './schemas.js';
 
-export const liveRoutes: FastifyPluginAsyncTypebox<{ topics: TopicService; metrics: BrokerMetrics }> = async (app, { topics, metrics }) => {
+export const liveRoutes: FastifyPluginAsyncTypebox<{ topics: TopicService; metrics: BrokerMetrics; maxSubscribers: number }> = async (app, { topics, metrics, maxSubscribers }) => {
   let subscribers = 0;
   const active = new Set<AbortController>();
   // Live tails never go idle: end them before the server waits for open connections to close.
@@ -32,8 +31,8 @@ export const liveRoutes: FastifyPluginAsyncTypebox<{ topics: TopicService; metri
       const { topic } = request.params;
       const { partition, from, valueFormat } = request.query;
       const logs = partition === undefined ? topics.partitions(topic) : [topics.partition(topic, partition)];
-      if (subscribers >= brokerLimits.liveSubscribersMax) {
-        throw new BrokerError('SPOOL_ERR_TOO_MANY_SUBSCRIBERS', `${brokerLimits.liveSubscribersMax} live subscribers already`, { retryAfterMs: 1000 });
+      if (subscribers >= maxSubscribers) {
+        throw new BrokerError('SPOOL_ERR_TOO_MANY_SUBSCRIBERS', `${maxSubscribers} live subscribers already`, { retryAfterMs: 1000 });
       }
       const positions = parseLastEventId(request.headers['last-event-id'] as string | undefined);
       const resumeTimestamp = positions.size > 0 ? await resumeTimestampOf(logs, positions, false) : null;

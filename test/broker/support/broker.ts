@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { buildBroker, type Broker } from '../../../broker/app.js';
 import { loadBrokerConfig } from '../../../broker/config.js';
 import type { FileSystem } from '../../../storage/index.js';
+import type { BrokerLimits } from '../../../broker/limits.js';
 
 export interface TestBroker {
   url: string;
@@ -16,10 +17,10 @@ export interface TestBroker {
   restart(): Promise<TestBroker>;
 }
 
-export async function startBroker(options: { dataDir?: string; flush?: string; fileSystem?: FileSystem } = {}): Promise<TestBroker> {
+export async function startBroker(options: { dataDir?: string; flush?: string; fileSystem?: FileSystem; limits?: Partial<BrokerLimits> } = {}): Promise<TestBroker> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'spool-broker-')));
   const config = loadBrokerConfig({ flags: { port: 0, dataDir, flush: options.flush ?? 'always', logLevel: 'silent' } });
-  const broker = await buildBroker({ config, logger: false, fileSystem: options.fileSystem });
+  const broker = await buildBroker({ config, logger: false, fileSystem: options.fileSystem, limits: options.limits });
   const { url } = await broker.listen();
   const handle: TestBroker = {
     url,

@@ -1,0 +1,53 @@
+/**
+ * Backpressure: when a partition's queued-but-unwritten bytes pass their bound (the disk is slower
+ * than the producers), produce answers 429 with Retry-After instead of growing memory, touches
+ * nothing, and everything accepted before is written once the disk catches up.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeRecordBatch, type FileSystem, nodeFileSystem } from '../../storage/index.js';
+import { call, startBroker, type TestBroker } from './support/broker.js';
+
+let stalled: Promise<void> | null = null;
+let release: () => void = () => {};
+const slowFs: FileSystem = {
+  ...nodeFileSystem,
+  writev: async (fd, buffers, position) => {
+    if (stalled) await stalled;
+    return nodeFileSystem.writev(fd, buffers, position);
+  },
+};
+
+let broker: TestBroker;
+beforeAll(async () => {
+  broker = await startBroker({ fileSystem: slowFs, flush: 'never' });
+  await call(`${broker.url}/v1/topics`, { method: 'POST', json: { name: 'bp', partitions: 1 } });
+});
+afterAll(async () => broker.close());
+
+describe('backpressure', () => {
+  it('answers 429 with Retry-After once a partition has too much queued, and loses nothing accepted', async () => {
+    stalled = new Promise((resolve) => (release = resolve));
+    const batch = encodeRecordBatch([{ value: Buffer.alloc(7 * 1024 * 1024, 1) }]);
+    const send = () =>
+      fetch(`${broker.url}/v1/topics/bp/records?partition=0`, { method: 'POST', headers: { 'content-type': 'application/vnd.spool.batch' }, body: batch });
+    const pending: Array<Promise<Response>> = [];
+    let rejected: Response | null = null;
+    for (let i = 0; i < 16 && !rejected; i++) {
+      const response = send();
+      pending.push(response);
+      // Once the queue is full the answer comes at once; accepted ones wait for the stalled disk.
+      const early = await Promise.race([response, new Promise<null>((resolve) => setTimeout(() => resolve(null), 150))]);
+      if (early && early.status === 429) rejected = early;
+    }
+    expect(rejected).not.toBeNull();
+    expect(rejected!.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(((await rejected!.json()) as { error: { code: string } }).error.code).toBe('SPOOL_ERR_BACKPRESSURE');
+    stalled = null;
+    release();
+    const answers = await Promise.all(pending);
+    const accepted = answers.filter((answer) => answer.status === 200).length;
+    expect(accepted).toBe(pending.length - 1);
+    const described = await call(`${broker.url}/v1/topics/bp`);
+    expect(described.body.partitionDetails[0].highWatermark).toBe(accepted);
+  });
+});
