@@ -28,6 +28,7 @@
 import { StorageError } from '../errors.js';
 import { compress, Compression, decompress } from './compression.js';
 import { crc32c } from './crc32c.js';
+import { readInt64, writeInt64 } from './int64.js';
 import { VarintReader, varintSize, writeVarint } from './varint.js';
 
 export const BATCH_HEADER_BYTES = 61;
@@ -116,16 +117,6 @@ function corrupt(message: string, context: Record<string, unknown> = {}): never 
   throw new StorageError('SPOOL_ERR_CORRUPT_BATCH', message, context);
 }
 
-// Offsets and timestamps are int64 on the wire; Spool keeps them in JS numbers (exact to 2^53).
-function readInt64(buffer: Buffer, position: number): number {
-  return buffer.readInt32BE(position) * 4294967296 + buffer.readUInt32BE(position + 4);
-}
-
-function writeInt64(buffer: Buffer, position: number, value: number): void {
-  const high = Math.floor(value / 4294967296);
-  buffer.writeInt32BE(high, position);
-  buffer.writeUInt32BE(value - high * 4294967296, position + 4);
-}
 
 /** Size in bytes of the batch starting at `position`, read from its length field (not validated). */
 export function batchSizeAt(buffer: Buffer, position: number): number {

@@ -9,7 +9,7 @@
  *
  * Open one with openPartitionLog() (partition-open.ts), which runs recovery first.
  */
-import { type BatchSpan, compressionOf, lastOffsetOf, splitBatches } from '../codec/record-batch.js';
+import { type BatchSpan, compressionOf, lastOffsetOf, setBaseOffset, splitBatches } from '../codec/record-batch.js';
 import { isSupportedCompression, compressionName } from '../codec/compression.js';
 import { StorageError, isSpoolError, type SpoolError } from '../errors.js';
 import { storageLimits } from '../limits.js';
@@ -155,8 +155,7 @@ export class PartitionLog {
     const baseOffset = this.state.nextOffset;
     const batches = spans.map((span) => {
       const batchBase = this.state.nextOffset;
-      data.writeInt32BE(Math.floor(batchBase / 4294967296), span.position);
-      data.writeUInt32BE(batchBase % 4294967296, span.position + 4);
+      setBaseOffset(data, span.position, batchBase);
       span.header.baseOffset = batchBase;
       this.state.nextOffset = lastOffsetOf(span.header) + 1;
       return { baseOffset: batchBase, lastOffset: this.state.nextOffset - 1 };

@@ -9,6 +9,8 @@
  * the last 12 bytes without scanning. Lookup for time T: the greatest entry with timestamp < T gives
  * an offset from which a forward scan finds the first record with timestamp >= T.
  */
+import { readInt64, writeInt64 } from '../codec/int64.js';
+
 export const TIME_INDEX_ENTRY_BYTES = 12;
 
 export interface TimeIndexEntry {
@@ -16,18 +18,9 @@ export interface TimeIndexEntry {
   relativeOffset: number;
 }
 
-function readTimestamp(buffer: Buffer, at: number): number {
-  return buffer.readInt32BE(at) * 4294967296 + buffer.readUInt32BE(at + 4);
-}
-
-function writeTimestamp(buffer: Buffer, at: number, value: number): void {
-  const high = Math.floor(value / 4294967296);
-  buffer.writeInt32BE(high, at);
-  buffer.writeUInt32BE(value - high * 4294967296, at + 4);
-}
 
 export function decodeTimeIndexEntry(bytes: Buffer, at = 0): TimeIndexEntry {
-  return { timestamp: readTimestamp(bytes, at), relativeOffset: bytes.readUInt32BE(at + 8) };
+  return { timestamp: readInt64(bytes, at), relativeOffset: bytes.readUInt32BE(at + 8) };
 }
 
 export class TimeIndex {
@@ -90,7 +83,7 @@ export class TimeIndex {
   toBytes(): Buffer {
     const bytes = Buffer.allocUnsafe(this.entries.length * TIME_INDEX_ENTRY_BYTES);
     this.entries.forEach((entry, i) => {
-      writeTimestamp(bytes, i * TIME_INDEX_ENTRY_BYTES, entry.timestamp);
+      writeInt64(bytes, i * TIME_INDEX_ENTRY_BYTES, entry.timestamp);
       bytes.writeUInt32BE(entry.relativeOffset, i * TIME_INDEX_ENTRY_BYTES + 8);
     });
     return bytes;

@@ -1,24 +1,13 @@
 /** Key compaction: last value per key, tombstones until their horizon, offsets and order kept, in a worker. */
 import { readdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeRecordBatches, encodeRecordBatch } from '../../../storage/codec/record-batch.js';
-import { LogManager } from '../../../storage/log/log-manager.js';
 import type { PartitionLog } from '../../../storage/log/partition-log.js';
+import { useTempLogs } from '../support/temp-logs.js';
 
-let root: string;
-let manager: LogManager;
-beforeEach(async () => {
-  root = await mkdtemp(join(tmpdir(), 'spool-compaction-'));
-  manager = await LogManager.open({ root });
-});
-afterEach(async () => {
-  await manager.close();
-  await rm(root, { recursive: true, force: true });
-});
+const logs = useTempLogs('compaction');
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -41,7 +30,7 @@ async function write(log: PartitionLog, entries: Array<[string | null, string | 
 
 describe('compaction', () => {
   it('keeps the last record per key at its offset, keeps key-less records, in a worker thread', async () => {
-    const [log] = await manager.openTopic('c', 1, { cleanupPolicy: 'compact', segmentBytes: 600 });
+    const [log] = await logs.manager.openTopic('c', 1, { cleanupPolicy: 'compact', segmentBytes: 600 });
     const entries: Array<[string | null, string | null]> = [];
     for (let i = 0; i < 60; i++) entries.push([i % 7 === 0 ? null : `k${i % 5}`, `v${i}`]);
     await write(log!, entries);
@@ -65,11 +54,11 @@ describe('compaction', () => {
     }
     expect(after.filter((record) => record.key === null)).toEqual(before.filter((record) => record.key === null));
     expect(after.length).toBeLessThan(before.length);
-    expect(readdirSync(join(root, 'c', '0')).filter((name) => /cleaned|swap/.test(name))).toEqual([]);
+    expect(readdirSync(join(logs.root, 'c', '0')).filter((name) => /cleaned|swap/.test(name))).toEqual([]);
   });
 
   it('keeps tombstones before their horizon and drops them after', async () => {
-    const [log] = await manager.openTopic('t', 1, { cleanupPolicy: 'compact', segmentBytes: 300, deleteRetentionMs: DAY });
+    const [log] = await logs.manager.openTopic('t', 1, { cleanupPolicy: 'compact', segmentBytes: 300, deleteRetentionMs: DAY });
     const old = Date.now() - 3 * DAY;
     await write(log!, [['gone', 'v1', old], ['gone', null, old], ['fresh', 'v1'], ['fresh', null], ['pad1', 'x'], ['pad2', 'x'], ['pad3', 'x'], ['pad4', 'x']]);
     await log!.compact(Date.now(), true);
@@ -79,22 +68,21 @@ describe('compaction', () => {
   });
 
   it('respects minCompactionLagMs and survives a reopen', async () => {
-    const [log] = await manager.openTopic('lag', 1, { cleanupPolicy: 'compact', segmentBytes: 300, minCompactionLagMs: DAY });
+    const [log] = await logs.manager.openTopic('lag', 1, { cleanupPolicy: 'compact', segmentBytes: 300, minCompactionLagMs: DAY });
     await write(log!, Array.from({ length: 20 }, (_, i) => ['k', `v${i}`] as [string, string]));
     expect(await log!.compact(Date.now(), true)).toBeNull();
     const later = Date.now() + 2 * DAY;
     await log!.compact(later, true);
     const compacted = await readAll(log!);
     expect(compacted.length).toBeLessThan(20);
-    await manager.close();
-    manager = await LogManager.open({ root });
-    const [reopened] = await manager.openTopic('lag', 1, { cleanupPolicy: 'compact', segmentBytes: 300, minCompactionLagMs: DAY });
+    await logs.reopen();
+    const [reopened] = await logs.manager.openTopic('lag', 1, { cleanupPolicy: 'compact', segmentBytes: 300, minCompactionLagMs: DAY });
     expect(await readAll(reopened!)).toEqual(compacted);
     expect(reopened!.highWatermark).toBe(20);
   });
 
   it('readers running during the swap always get valid, correct records', async () => {
-    const [log] = await manager.openTopic('swap', 1, { cleanupPolicy: 'compact', segmentBytes: 400 });
+    const [log] = await logs.manager.openTopic('swap', 1, { cleanupPolicy: 'compact', segmentBytes: 400 });
     await write(log!, Array.from({ length: 80 }, (_, i) => [`k${i % 3}`, `v${i}`] as [string, string]));
     const truth = new Map((await readAll(log!)).map((record) => [record.offset, record]));
     let stop = false;

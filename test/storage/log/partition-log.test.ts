@@ -1,22 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeRecordBatches, encodeRecordBatch } from '../../../storage/codec/record-batch.js';
-import { LogManager } from '../../../storage/log/log-manager.js';
+import { useTempLogs } from '../support/temp-logs.js';
 
-let root: string;
-let manager: LogManager;
-
-beforeEach(async () => {
-  root = await mkdtemp(join(tmpdir(), 'spool-log-'));
-  manager = await LogManager.open({ root });
-});
-
-afterEach(async () => {
-  await manager.close().catch(() => {});
-  await rm(root, { recursive: true, force: true });
-});
+const logs = useTempLogs('log');
 
 function batchOf(values: string[], timestamp = 1_700_000_000_000): Buffer {
   return encodeRecordBatch(
@@ -34,7 +20,7 @@ function valuesOf(data: Buffer, from = 0): string[] {
 
 describe('PartitionLog', () => {
   it('assigns contiguous offsets and reads back what it acknowledged', async () => {
-    const [log] = await manager.openTopic('orders', 1);
+    const [log] = await logs.manager.openTopic('orders', 1);
     const first = await log!.append(batchOf(['a', 'b', 'c']));
     const second = await log!.append(batchOf(['d', 'e']));
     expect(first).toMatchObject({ baseOffset: 0, lastOffset: 2 });
@@ -48,7 +34,7 @@ describe('PartitionLog', () => {
   });
 
   it('rolls segments at segmentBytes and reads across them, after a restart too', async () => {
-    const [log] = await manager.openTopic('rolling', 1, { segmentBytes: 1000 });
+    const [log] = await logs.manager.openTopic('rolling', 1, { segmentBytes: 1000 });
     for (let i = 0; i < 50; i++) await log!.append(batchOf([`v${i}-${'x'.repeat(50)}`]));
     expect(log!.stats().segments).toBeGreaterThan(3);
     const all: string[] = [];
@@ -59,17 +45,16 @@ describe('PartitionLog', () => {
       offset = read.nextOffset;
     }
     expect(all).toHaveLength(50);
-    await manager.close();
-    manager = await LogManager.open({ root });
-    expect(manager.cleanShutdown).toBe(true);
-    const [reopened] = await manager.openTopic('rolling', 1, { segmentBytes: 1000 });
+    await logs.reopen();
+    expect(logs.manager.cleanShutdown).toBe(true);
+    const [reopened] = await logs.manager.openTopic('rolling', 1, { segmentBytes: 1000 });
     expect(reopened!.highWatermark).toBe(50);
     const read = await reopened!.read(37, 10);
     expect(valuesOf(read.data, 37)[0]).toMatch(/^v37-/);
   });
 
   it('rejects an expectedOffset that is not the end of the log, touching nothing', async () => {
-    const [log] = await manager.openTopic('events', 1);
+    const [log] = await logs.manager.openTopic('events', 1);
     await log!.append(batchOf(['a']), { expectedOffset: 0 });
     await expect(log!.append(batchOf(['b']), { expectedOffset: 0 })).rejects.toMatchObject({
       code: 'SPOOL_ERR_OFFSET_MISMATCH',
@@ -78,7 +63,7 @@ describe('PartitionLog', () => {
   });
 
   it('wakes a waiting reader when data arrives', async () => {
-    const [log] = await manager.openTopic('waits', 1);
+    const [log] = await logs.manager.openTopic('waits', 1);
     const waiting = log!.waitForData(0, 10_000);
     await log!.append(batchOf(['x']));
     await expect(waiting).resolves.toBe(true);
@@ -86,7 +71,7 @@ describe('PartitionLog', () => {
   });
 
   it('finds offsets by timestamp', async () => {
-    const [log] = await manager.openTopic('times', 1, { indexIntervalBytes: 1 });
+    const [log] = await logs.manager.openTopic('times', 1, { indexIntervalBytes: 1 });
     for (let i = 0; i < 20; i++) await log!.append(batchOf([`t${i}`], 1000 + i * 10));
     expect(await log!.offsetForTimestamp(0)).toBe(0);
     expect(await log!.offsetForTimestamp(1055)).toBe(6);

@@ -1,22 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeRecordBatch } from '../../../storage/codec/record-batch.js';
 import { LogManager } from '../../../storage/log/log-manager.js';
+import { useTempLogs } from '../support/temp-logs.js';
 
-let root: string;
-let manager: LogManager;
-
-beforeEach(async () => {
-  root = await mkdtemp(join(tmpdir(), 'spool-producers-'));
-  manager = await LogManager.open({ root });
-});
-
-afterEach(async () => {
-  await manager.close().catch(() => {});
-  await rm(root, { recursive: true, force: true });
-});
+const logs = useTempLogs('producers');
 
 function batch(producerId: number, baseSequence: number, count: number, producerEpoch = 0): Buffer {
   const records = Array.from({ length: count }, (_, i) => ({ value: Buffer.from(`p${producerId}-s${baseSequence + i}`) }));
@@ -25,7 +12,7 @@ function batch(producerId: number, baseSequence: number, count: number, producer
 
 describe('idempotent producers', () => {
   it('answers a retried batch with its original offsets and writes nothing again', async () => {
-    const [log] = await manager.openTopic('t', 1);
+    const [log] = await logs.manager.openTopic('t', 1);
     const first = await log!.append(batch(7, 0, 3));
     const second = await log!.append(batch(7, 3, 2));
     const retry = await log!.append(batch(7, 3, 2));
@@ -35,14 +22,14 @@ describe('idempotent producers', () => {
   });
 
   it('a retry racing its original gets the original offsets once it is acknowledged', async () => {
-    const [log] = await manager.openTopic('t', 1);
+    const [log] = await logs.manager.openTopic('t', 1);
     const [original, retry] = await Promise.all([log!.append(batch(9, 0, 4)), log!.append(batch(9, 0, 4))]);
     expect(retry.baseOffset).toBe(original.baseOffset);
     expect(log!.highWatermark).toBe(4);
   });
 
   it('rejects a sequence gap and an older epoch, touching nothing', async () => {
-    const [log] = await manager.openTopic('t', 1);
+    const [log] = await logs.manager.openTopic('t', 1);
     await log!.append(batch(1, 0, 2, 3));
     await expect(log!.append(batch(1, 5, 1, 3))).rejects.toMatchObject({ code: 'SPOOL_ERR_OUT_OF_ORDER_SEQUENCE' });
     await expect(log!.append(batch(1, 2, 1, 2))).rejects.toMatchObject({ code: 'SPOOL_ERR_PRODUCER_FENCED' });
@@ -52,18 +39,18 @@ describe('idempotent producers', () => {
   });
 
   it('keeps recognising retries after a clean restart and after a crash past a segment roll', async () => {
-    let [log] = await manager.openTopic('t', 1, { segmentBytes: 300 });
+    let [log] = await logs.manager.openTopic('t', 1, { segmentBytes: 300 });
     for (let sequence = 0; sequence < 20; sequence += 2) await log!.append(batch(42, sequence, 2));
     expect(log!.stats().segments).toBeGreaterThan(1);
-    await manager.close();
-    manager = await LogManager.open({ root });
-    [log] = await manager.openTopic('t', 1, { segmentBytes: 300 });
+    await logs.reopen();
+    [log] = await logs.manager.openTopic('t', 1, { segmentBytes: 300 });
     await expect(log!.append(batch(42, 18, 2))).resolves.toMatchObject({ baseOffset: 18, duplicate: true });
     await log!.append(batch(42, 20, 2));
     // Crash: no close(), so no clean-shutdown marker and no final snapshot.
-    const crashed = manager;
-    manager = await LogManager.open({ root });
-    [log] = await manager.openTopic('t', 1, { segmentBytes: 300 });
+    // Crash: open a second manager on the directory without closing the first.
+    const crashed = logs.manager;
+    logs.manager = await LogManager.open({ root: logs.root });
+    [log] = await logs.manager.openTopic('t', 1, { segmentBytes: 300 });
     await expect(log!.append(batch(42, 20, 2))).resolves.toMatchObject({ baseOffset: 20, duplicate: true });
     expect(log!.highWatermark).toBe(22);
     void crashed;

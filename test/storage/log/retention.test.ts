@@ -1,27 +1,16 @@
 /** Retention by time and by size deletes whole sealed segments, never the active one, under live readers. */
 import { readdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeRecordBatches, encodeRecordBatch } from '../../../storage/codec/record-batch.js';
-import { LogManager } from '../../../storage/log/log-manager.js';
+import { useTempLogs } from '../support/temp-logs.js';
 
-let root: string;
-let manager: LogManager;
-beforeEach(async () => {
-  root = await mkdtemp(join(tmpdir(), 'spool-retention-'));
-  manager = await LogManager.open({ root });
-});
-afterEach(async () => {
-  await manager.close();
-  await rm(root, { recursive: true, force: true });
-});
+const logs = useTempLogs('retention');
 
 const DAY = 24 * 60 * 60 * 1000;
 
 async function fill(config: Record<string, unknown>, count: number, timestampOf: (i: number) => number) {
-  const [log] = await manager.openTopic('r', 1, { segmentBytes: 1000, ...config });
+  const [log] = await logs.manager.openTopic('r', 1, { segmentBytes: 1000, ...config });
   for (let i = 0; i < count; i++) await log!.append(encodeRecordBatch([{ value: Buffer.from(`value-${i}`.padEnd(60, '.')) }], { timestamp: timestampOf(i) }));
   return log!;
 }
@@ -31,7 +20,7 @@ describe('retention', () => {
     const now = Date.now();
     const log = await fill({ retentionMs: DAY }, 60, (i) => (i < 30 ? now - 3 * DAY : now));
     const segmentsBefore = log.stats().segments;
-    const deleted = await manager.runCleanerOnce(now);
+    const deleted = await logs.manager.runCleanerOnce(now);
     expect(deleted).toBeGreaterThan(0);
     expect(log.stats().segments).toBe(segmentsBefore - deleted);
     expect(log.logStartOffset).toBeGreaterThan(0);
@@ -39,12 +28,12 @@ describe('retention', () => {
     await expect(log.read(0, 100)).rejects.toMatchObject({ code: 'SPOOL_ERR_OFFSET_OUT_OF_RANGE', context: expect.objectContaining({ logStartOffset: log.logStartOffset }) });
     const read = await log.read(log.logStartOffset, 1 << 20);
     expect(decodeRecordBatches(read.data)[0]!.records[0]!.offset).toBe(log.logStartOffset);
-    expect(readdirSync(join(root, 'r', '0')).some((name) => name.endsWith('.deleted'))).toBe(false);
+    expect(readdirSync(join(logs.root, 'r', '0')).some((name) => name.endsWith('.deleted'))).toBe(false);
   });
 
   it('deletes the oldest segments while the partition stays above retentionBytes', async () => {
     const log = await fill({ retentionBytes: 3000, retentionMs: -1 }, 80, () => Date.now());
-    await manager.runCleanerOnce();
+    await logs.manager.runCleanerOnce();
     const { sizeBytes } = log.stats();
     expect(sizeBytes).toBeGreaterThanOrEqual(3000);
     expect(sizeBytes).toBeLessThan(3000 + 1100);
@@ -54,14 +43,14 @@ describe('retention', () => {
   it('never deletes the active segment, and keeps everything with retention -1 or cleanupPolicy compact', async () => {
     const old = Date.now() - 30 * DAY;
     const log = await fill({ retentionMs: 1 }, 5, () => old);
-    await manager.runCleanerOnce();
+    await logs.manager.runCleanerOnce();
     expect(log.stats().segments).toBeGreaterThanOrEqual(1);
     expect(log.highWatermark).toBe(5);
-    const [kept] = await manager.openTopic('forever', 1, { segmentBytes: 1000, retentionMs: -1 });
+    const [kept] = await logs.manager.openTopic('forever', 1, { segmentBytes: 1000, retentionMs: -1 });
     for (let i = 0; i < 40; i++) await kept!.append(encodeRecordBatch([{ value: Buffer.alloc(60) }], { timestamp: old }));
-    const [compacted] = await manager.openTopic('compacted', 1, { segmentBytes: 1000, retentionMs: 1, cleanupPolicy: 'compact' });
+    const [compacted] = await logs.manager.openTopic('compacted', 1, { segmentBytes: 1000, retentionMs: 1, cleanupPolicy: 'compact' });
     for (let i = 0; i < 40; i++) await compacted!.append(encodeRecordBatch([{ key: Buffer.from('k'), value: Buffer.alloc(60) }], { timestamp: old }));
-    await manager.runCleanerOnce();
+    await logs.manager.runCleanerOnce();
     expect(kept!.logStartOffset).toBe(0);
     expect(compacted!.logStartOffset).toBe(0);
   });
@@ -83,7 +72,7 @@ describe('retention', () => {
       }
       return results;
     });
-    const [deleted, ...reads] = await Promise.all([manager.runCleanerOnce(now), ...readers]);
+    const [deleted, ...reads] = await Promise.all([logs.manager.runCleanerOnce(now), ...readers]);
     expect(deleted).toBeGreaterThan(0);
     for (const values of reads) for (const value of values) expect(value).toMatch(/^value-\d+$/);
   });

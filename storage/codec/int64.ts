@@ -1,0 +1,13 @@
+/**
+ * Big-endian int64 fields (offsets, timestamps, producer ids) held in JavaScript numbers, exact to
+ * 2^53: every offset and millisecond timestamp Spool writes fits. Shared by every on-disk format.
+ */
+export function readInt64(buffer: Buffer, position: number): number {
+  return buffer.readInt32BE(position) * 4294967296 + buffer.readUInt32BE(position + 4);
+}
+
+export function writeInt64(buffer: Buffer, position: number, value: number): void {
+  const high = Math.floor(value / 4294967296);
+  buffer.writeInt32BE(high, position);
+  buffer.writeUInt32BE(value - high * 4294967296, position + 4);
+}
