@@ -10,8 +10,9 @@
  *      64      128   80 01
  *
  * `varint` is 32-bit (at most 5 bytes), `varlong` 64-bit (at most 10 bytes). JavaScript numbers hold
- * 53 bits exactly, which covers every offset delta, length and millisecond timestamp delta Spool
- * writes; larger values are refused by assertion rather than silently rounded.
+ * 53 bits exactly, so values are limited to [-2^52, 2^52 - 1] (their zigzag form must be exact too),
+ * which covers every offset delta, length and millisecond timestamp delta Spool writes; larger
+ * values are refused (RangeError when encoding, SPOOL_ERR_CORRUPT_BATCH when decoding), never rounded.
  */
 import { StorageError } from '../errors.js';
 
@@ -39,8 +40,10 @@ export function varintSize(value: number): number {
 
 /** Writes the zigzag varint of `value` at `position`; returns the position after it. */
 export function writeVarint(buffer: Buffer, position: number, value: number): number {
-  if (!Number.isSafeInteger(value)) throw new RangeError(`varint value ${value} is not a safe integer`);
   let raw = zigzagEncode(value);
+  // The zigzag form must itself be exact: values in [-2^52, 2^52 - 1]. Refused here so the encoder
+  // never writes what the decoder would have to reject.
+  if (!Number.isSafeInteger(value) || !Number.isSafeInteger(raw)) throw new RangeError(`varint value ${value} is outside [-2^52, 2^52 - 1]`);
   if (raw < TWO_POW_31) {
     // Fast path: bit operations are exact below 2^31.
     while (raw >= 0x80) {

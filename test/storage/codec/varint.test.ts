@@ -23,12 +23,18 @@ describe('zigzag varints', () => {
 
   it('round-trips every safe integer and agrees on its size', () => {
     fc.assert(
-      fc.property(fc.integer({ min: -(2 ** 52), max: 2 ** 52 }), (value) => {
+      fc.property(fc.integer({ min: -(2 ** 52), max: 2 ** 52 - 1 }), (value) => {
         const bytes = encode(value);
         expect(bytes.length).toBe(varintSize(value));
         expect(new VarintReader(bytes, 0, bytes.length).varlong()).toBe(value);
       }),
     );
+  });
+
+  it('refuses to encode values whose zigzag form is not exact (found by the property above)', () => {
+    expect(() => encode(2 ** 52)).toThrow(RangeError);
+    expect(encode(-(2 ** 52)).length).toBe(8);
+    expect(new VarintReader(encode(2 ** 52 - 1), 0, 8).varlong()).toBe(2 ** 52 - 1);
   });
 
   it('refuses truncated and over-long varints with a typed error', () => {
