@@ -37,8 +37,3 @@ export class SpoolClientError extends Error {
     return new SpoolClientError(code, message, clientErrors[code].retriable, 0, context, cause);
   }
 }
-
-/** Broker answers worth retrying: backpressure, shutting down, timeouts, disk full, I/O. */
-export function isRetriableStatus(status: number): boolean {
-  return status === 429 || status === 503 || status === 408 || status === 507 || status === 500 || status === 502 || status === 504;
-}

@@ -30,9 +30,10 @@ export interface BrokerProcess {
   stop(): Promise<void>;
 }
 
-export async function startBrokerProcess(options: { flush?: string; dataDir?: string; extraEnv?: NodeJS.ProcessEnv } = {}): Promise<BrokerProcess> {
+export async function startBrokerProcess(options: { flush?: string; dataDir?: string; port?: number; extraEnv?: NodeJS.ProcessEnv } = {}): Promise<BrokerProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'spool-bench-'));
-  const port = await freePort();
+  // A fixed port lets a restarted broker keep its address, as clients expect of a real restart.
+  const port = options.port ?? (await freePort());
   const child = spawn(process.execPath, [MAIN, '--port', String(port), '--data-dir', dataDir, '--flush', options.flush ?? 'always', '--log-level', 'warn'], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, ...options.extraEnv },

@@ -1,0 +1,20 @@
+/**
+ * POST /v1/producers: a producer id for an idempotent producer. The client stamps its raw batches
+ * with this id, epoch 0 and a per-partition sequence; the broker answers a retried batch with its
+ * original offsets instead of writing it twice.
+ */
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { ProducerIdStore } from '../metadata/producer-id-store.js';
+
+export const producerRoutes: FastifyPluginAsyncTypebox<{ producerIds: ProducerIdStore }> = async (app, { producerIds }) => {
+  app.post('/v1/producers', {
+    schema: {
+      tags: ['records'],
+      summary: 'Allocate a producer id for idempotent produce (Kafka InitProducerId)',
+      body: Type.Optional(Type.Object({ clientId: Type.Optional(Type.String({ maxLength: 249 })) }, { additionalProperties: false })),
+      response: { 200: Type.Object({ producerId: Type.Integer(), producerEpoch: Type.Integer() }) },
+    },
+    handler: async (request) => producerIds.allocate(request.body?.clientId ?? null),
+  });
+};

@@ -1,0 +1,76 @@
+/**
+ * A consumer's membership of a group: join, heartbeat (reporting revoked partitions), leave, and
+ * commits fenced by generation. The broker decides assignments (cooperative and sticky: a
+ * partition in `revoke` stays ours until we report it revoked, after committing).
+ */
+import type { HttpClient } from '../http.js';
+import { urlPath } from '../http.js';
+import type { CommittedOffset, TopicPartition } from '../types.js';
+
+export interface MembershipView {
+  generation: number;
+  assignments: TopicPartition[];
+  revoke: TopicPartition[];
+  rebalancing: boolean;
+  resetEpoch: number;
+}
+
+export interface JoinOptions {
+  topics?: string[];
+  pattern?: string;
+  sessionTimeoutMs: number;
+  instanceId?: string;
+  clientId?: string;
+  assignor?: 'sticky' | 'range' | 'roundrobin';
+  offsetReset: 'earliest' | 'latest';
+}
+
+export class GroupSession {
+  memberId: string | null = null;
+  generation = 0;
+
+  constructor(private readonly http: HttpClient, readonly group: string) {}
+
+  private get base(): string {
+    return `/v1/groups/${urlPath(this.group)}`;
+  }
+
+  async join(options: JoinOptions): Promise<MembershipView> {
+    const answer = await this.http.json<MembershipView & { memberId: string }>({ method: 'POST', path: `${this.base}/members`, body: options }, `join group ${this.group}`);
+    this.memberId = answer.memberId;
+    this.generation = answer.generation;
+    return answer;
+  }
+
+  async heartbeat(revoked: TopicPartition[]): Promise<MembershipView> {
+    const answer = await this.http.json<MembershipView>(
+      { method: 'POST', path: `${this.base}/members/${urlPath(this.requireMember())}/heartbeat`, body: { revoked } },
+      `heartbeat in group ${this.group}`,
+    );
+    this.generation = answer.generation;
+    return answer;
+  }
+
+  async leave(): Promise<void> {
+    const memberId = this.memberId;
+    this.memberId = null;
+    if (memberId) await this.http.json({ method: 'DELETE', path: `${this.base}/members/${urlPath(memberId)}` }, `leave group ${this.group}`);
+  }
+
+  async commit(offsets: Array<TopicPartition & { offset: number; metadata?: string | null }>): Promise<void> {
+    if (offsets.length === 0) return;
+    await this.http.json(
+      { method: 'POST', path: `${this.base}/offsets`, body: { ...(this.memberId ? { memberId: this.memberId, generation: this.generation } : {}), offsets } },
+      `commit offsets of group ${this.group}`,
+    );
+  }
+
+  async committed(): Promise<CommittedOffset[]> {
+    return (await this.http.json<{ offsets: CommittedOffset[] }>({ method: 'GET', path: `${this.base}/offsets` }, `offsets of group ${this.group}`)).offsets;
+  }
+
+  private requireMember(): string {
+    if (!this.memberId) throw new Error('not a member: join first');
+    return this.memberId;
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * Reads one partition for a consumer: long-poll fetches of raw batches from its position, one
+ * fetch ahead of the handler so the network and the handler overlap, handed to the consumer's
+ * delivery queue one batch at a time. Network errors and a restarting broker are retried with
+ * backoff, forever, until the reader is stopped; an offset that retention overtook resets by the
+ * consumer's policy (earliest or latest), as Kafka's auto.offset.reset does.
+ */
+import { backoffDelayMs, defaultBackoff, sleep } from '../backoff.js';
+import type { Codec } from '../codecs.js';
+import { SpoolClientError } from '../errors.js';
+import { answerError, type HttpClient, urlPath } from '../http.js';
+import { type Batch, decodeMessages } from './message.js';
+
+export type StartPosition = number | 'earliest' | 'latest';
+
+export interface ReaderSettings {
+  http: HttpClient;
+  codec: Codec;
+  userCodecs: Codec[];
+  maxBytes: number;
+  maxWaitMs: number;
+  offsetReset: 'earliest' | 'latest';
+  /** Hands a batch to the handler; resolves once it is processed (or dropped after a seek). */
+  deliver(reader: PartitionReader, batch: Batch, epoch: number): Promise<void>;
+  onError(error: SpoolClientError, reader: PartitionReader): void;
+}
+
+interface Fetched {
+  data: Buffer;
+  nextOffset: number;
+  highWatermark: number;
+  from: StartPosition;
+  epoch: number;
+}
+
+export class PartitionReader {
+  /** The next offset to fetch: a number once known. */
+  position: StartPosition;
+  /** The offset after the last processed message: what a commit stores. */
+  processed: number | null = null;
+  /** Bumped by seek and stop: batches fetched or queued before it are dropped. */
+  epoch = 0;
+  private paused = false;
+  private stopped = false;
+  private resumeWaiters: Array<() => void> = [];
+  private readonly abort = new AbortController();
+  private loop: Promise<void> | null = null;
+
+  constructor(readonly topic: string, readonly partition: number, start: StartPosition, private readonly settings: ReaderSettings) {
+    this.position = start;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** Stops fetching; resolves once the loop (and any batch being handled) has finished. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.epoch++;
+    this.abort.abort();
+    this.wake();
+    await this.loop;
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.wake();
+  }
+
+  /** Moves the position; what was fetched or queued for the old position is dropped. */
+  seek(offset: StartPosition): void {
+    this.position = offset;
+    this.epoch++;
+    this.wake();
+  }
+
+  /** Marks messages up to `offset` as handled (auto-commit stores offset + 1). */
+  markProcessed(offset: number): void {
+    this.processed = offset + 1;
+  }
+
+  private wake(): void {
+    const waiters = this.resumeWaiters;
+    this.resumeWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  private async run(): Promise<void> {
+    let ahead: Promise<Fetched> | null = null;
+    let failures = 0;
+    while (!this.stopped) {
+      if (this.paused) {
+        ahead = null;
+        await new Promise<void>((resolve) => this.resumeWaiters.push(resolve));
+        continue;
+      }
+      try {
+        const fetched: Fetched = await (ahead ?? this.fetch(this.position, this.epoch));
+        ahead = null;
+        failures = 0;
+        if (this.stopped) break;
+        if (fetched.epoch !== this.epoch || fetched.from !== this.position) continue; // a seek happened meanwhile
+        const messages = decodeMessages(this.topic, this.partition, fetched.data, typeof fetched.from === 'number' ? fetched.from : 0, this.settings.codec, this.settings.userCodecs);
+        this.position = fetched.nextOffset;
+        if (!this.paused) ahead = this.fetch(this.position, this.epoch);
+        if (messages.length > 0) {
+          await this.settings.deliver(this, { topic: this.topic, partition: this.partition, messages, highWatermark: fetched.highWatermark }, fetched.epoch);
+        }
+      } catch (error) {
+        ahead = null;
+        if (this.stopped) break;
+        const failure = error instanceof SpoolClientError ? error : SpoolClientError.local('SPOOL_ERR_NETWORK', String(error), {}, error);
+        if (this.resetAfterOutOfRange(failure)) continue;
+        this.settings.onError(failure, this);
+        if (!failure.retriable && failure.status === 404) {
+          // The topic or partition is gone: nothing more will come from here.
+          this.stopped = true;
+          break;
+        }
+        await sleep(backoffDelayMs(failures++, defaultBackoff, Number(failure.context.retryAfterMs ?? 0)), this.abort.signal);
+      }
+    }
+    // A prefetch still running is aborted with the reader's signal; its rejection is expected.
+    void ahead?.catch(() => undefined);
+  }
+
+  private resetAfterOutOfRange(error: SpoolClientError): boolean {
+    if (error.code !== 'SPOOL_ERR_OFFSET_OUT_OF_RANGE') return false;
+    const { logStartOffset, highWatermark } = error.context as { logStartOffset?: number; highWatermark?: number };
+    const target = this.settings.offsetReset === 'earliest' ? logStartOffset : highWatermark;
+    this.seek(typeof target === 'number' ? target : this.settings.offsetReset);
+    return true;
+  }
+
+  private async fetch(from: StartPosition, epoch: number): Promise<Fetched> {
+    const answer = await this.settings.http.request({
+      method: 'GET',
+      path: `/v1/topics/${urlPath(this.topic)}/partitions/${this.partition}/records`,
+      query: { offset: from, format: 'batch', maxBytes: this.settings.maxBytes, maxWaitMs: this.settings.maxWaitMs },
+      waitMs: this.settings.maxWaitMs,
+      signal: this.abort.signal,
+    });
+    if (answer.status !== 200) throw answerError(answer, `fetch ${this.topic}/${this.partition}`);
+    return {
+      data: answer.body,
+      nextOffset: Number(answer.headers['spool-next-offset']),
+      highWatermark: Number(answer.headers['spool-high-watermark']),
+      from,
+      epoch,
+    };
+  }
+}

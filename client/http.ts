@@ -1,0 +1,146 @@
+/**
+ * The client's one HTTP path to the broker: an undici Pool (keep-alive, pipelined connections),
+ * answers turned into Buffers or JSON, and broker errors turned into SpoolClientErrors that keep the
+ * broker's code, status and context. Retrying is the caller's choice (see retry.ts): a produce
+ * retries differently from a long-poll.
+ */
+import { Pool } from 'undici';
+import { SpoolClientError } from './errors.js';
+
+/** Raw RecordBatch v2 bytes, one or more back to back. */
+export const BATCH_CONTENT_TYPE = 'application/vnd.spool.batch';
+
+export interface HttpOptions {
+  /** Connections kept open to the broker. */
+  connections: number;
+  /** Time without an answer after which a request fails with SPOOL_ERR_REQUEST_TIMEOUT. */
+  requestTimeoutMs: number;
+}
+
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  /** An object is sent as JSON; a Buffer as `contentType`. */
+  body?: unknown;
+  contentType?: string;
+  headers?: Record<string, string>;
+  /** Added to requestTimeoutMs for long-polls, which wait on purpose. */
+  waitMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface HttpAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+const NETWORK_ERROR_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
+  'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** Path segments, each URL-encoded (topic and group names may hold dots, never slashes). */
+export const urlPath = (...parts: Array<string | number>): string => parts.map((part) => encodeURIComponent(String(part))).join('/');
+
+function queryString(query: HttpRequest['query']): string {
+  if (!query) return '';
+  const parts: string[] = [];
+  for (const [name, value] of Object.entries(query)) {
+    if (value !== undefined) parts.push(`${encodeURIComponent(name)}=${encodeURIComponent(String(value))}`);
+  }
+  return parts.length > 0 ? `?${parts.join('&')}` : '';
+}
+
+/** The error a broker answer stands for: its own `{error: {code, message, ...context}}` when present. */
+export function answerError(answer: HttpAnswer, what: string): SpoolClientError {
+  let code = `SPOOL_ERR_HTTP_${answer.status}`;
+  let message = `${what}: HTTP ${answer.status}`;
+  let context: Record<string, unknown> = {};
+  try {
+    const parsed = JSON.parse(answer.body.toString('utf8')) as { error?: { code?: string; message?: string } & Record<string, unknown> };
+    if (parsed.error?.code) {
+      const { code: brokerCode, message: brokerMessage, ...rest } = parsed.error;
+      code = brokerCode;
+      message = `${what}: ${brokerMessage ?? brokerCode}`;
+      context = rest;
+    }
+  } catch {
+    // not JSON: keep the status
+  }
+  const retryAfter = Number(answer.headers['retry-after']);
+  if (Number.isFinite(retryAfter) && retryAfter >= 0) context = { ...context, retryAfterMs: retryAfter * 1000 };
+  return new SpoolClientError(code, message, isRetriableStatus(answer.status), answer.status, context);
+}
+
+/** Broker answers worth retrying: backpressure, shutting down, timeouts, disk full, server faults. */
+export function isRetriableStatus(status: number): boolean {
+  return status === 429 || status === 503 || status === 408 || status === 507 || status === 500 || status === 502 || status === 504;
+}
+
+export class HttpClient {
+  private readonly pool: Pool;
+  private closed = false;
+
+  constructor(readonly url: string, private readonly options: HttpOptions) {
+    this.pool = new Pool(url, {
+      connections: options.connections,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      // undici's own timeouts are per request below; these only bound a dead socket.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
+  }
+
+  /** Sends a request; throws SpoolClientError for network failures and timeouts, never for statuses. */
+  async request(request: HttpRequest): Promise<HttpAnswer> {
+    if (this.closed) throw SpoolClientError.local('SPOOL_ERR_CLIENT_CLOSED', 'the Spool connection is closed');
+    let body: Buffer | string | undefined;
+    const headers: Record<string, string> = { ...request.headers };
+    if (Buffer.isBuffer(request.body)) {
+      body = request.body;
+      headers['content-type'] = request.contentType ?? 'application/octet-stream';
+    } else if (request.body !== undefined) {
+      body = JSON.stringify(request.body);
+      headers['content-type'] = 'application/json';
+    }
+    const timeout = AbortSignal.timeout(this.options.requestTimeoutMs + (request.waitMs ?? 0));
+    const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+    try {
+      const answer = await this.pool.request({ method: request.method, path: request.path + queryString(request.query), headers, body, signal });
+      const chunks: Buffer[] = [];
+      for await (const chunk of answer.body) chunks.push(chunk as Buffer);
+      return { status: answer.statusCode, headers: answer.headers, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) };
+    } catch (error) {
+      throw this.networkError(error, request, timeout.aborted);
+    }
+  }
+
+  /** Sends a request and parses a JSON answer; a non-2xx answer throws the broker's error. */
+  async json<T>(request: HttpRequest, what = `${request.method} ${request.path}`): Promise<T> {
+    const answer = await this.request(request);
+    if (answer.status >= 300) throw answerError(answer, what);
+    return (answer.body.length === 0 ? undefined : JSON.parse(answer.body.toString('utf8'))) as T;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.close();
+  }
+
+  private networkError(error: unknown, request: HttpRequest, timedOut: boolean): SpoolClientError {
+    if (error instanceof SpoolClientError) return error;
+    const what = `${request.method} ${request.path}`;
+    if (timedOut) return SpoolClientError.local('SPOOL_ERR_REQUEST_TIMEOUT', `${what}: no answer within ${this.options.requestTimeoutMs} ms`, {}, error);
+    if (request.signal?.aborted) return SpoolClientError.local('SPOOL_ERR_CLIENT_CLOSED', `${what}: aborted`, {}, error);
+    const code = (error as { code?: string }).code ?? '';
+    const cause = (error as { cause?: { code?: string } }).cause?.code ?? '';
+    if (NETWORK_ERROR_CODES.has(code) || NETWORK_ERROR_CODES.has(cause) || error instanceof TypeError) {
+      return SpoolClientError.local('SPOOL_ERR_NETWORK', `${what}: ${(error as Error).message} (${this.url})`, { errno: code || cause }, error);
+    }
+    return SpoolClientError.local('SPOOL_ERR_NETWORK', `${what}: ${(error as Error).message ?? String(error)}`, {}, error);
+  }
+}

@@ -1,0 +1,337 @@
+/**
+ * The batching producer. Records join a per-partition batch that is sent when it reaches
+ * `batchBytes` or has waited `lingerMs`; batches are encoded here as RecordBatch v2 and sent raw,
+ * so the broker only checks their CRC and assigns offsets. Retries use backoff with jitter and
+ * honour Retry-After. Idempotent mode stamps batches with a producer id and sequence, so a retry
+ * after a lost answer is answered by the broker with the original offsets, never written twice.
+ *
+ *   send(topic, records)  resolves with each record's partition and offset
+ *   push(topic, record)   fire and forget; returns false once `bufferBytes` are waiting (await drain())
+ *   flush()               sends everything queued; rejects with the first push() failure since the last flush
+ *   close()               flush, then refuse new records
+ */
+import { Compression, encodeRecordBatch, partitionForKey } from '../../storage/codec/index.js';
+import type { BackoffOptions } from '../backoff.js';
+import { type Codec, type CodecName, resolveCodec } from '../codecs.js';
+import { SpoolClientError } from '../errors.js';
+import { BATCH_CONTENT_TYPE, type HttpClient, answerError, urlPath } from '../http.js';
+import { encodeRecord, type ProducerRecord } from '../record-encoding.js';
+import { withRetries } from '../retry.js';
+import type { TopicMetadata } from '../topic-metadata.js';
+import type { RecordMetadata } from '../types.js';
+import { type Completion, PartitionQueue, PendingBatch } from './partition-queue.js';
+
+export interface ProducerOptions<T = unknown> {
+  /** Value codec: json (default), msgpack, string, bytes, or your own. */
+  codec?: CodecName | Codec<T>;
+  /** How long a batch waits for more records before it is sent. Default 5 ms. */
+  lingerMs?: number;
+  /** A batch is sent once it holds this many bytes. Default 1 MiB. */
+  batchBytes?: number;
+  /** push() answers false once this many bytes wait to be sent. Default 64 MiB. */
+  bufferBytes?: number;
+  compression?: 'none' | 'gzip';
+  /** Producer id + sequence numbers: retries never duplicate. Default false. */
+  idempotent?: boolean;
+  /** Requests in flight per partition. Default 5; idempotent producers keep 1 to keep sequences in order. */
+  maxInFlight?: number;
+  retry?: Partial<BackoffOptions>;
+  /** A batch that is not acknowledged within this time fails. Default 120 s (Kafka's delivery.timeout.ms). */
+  deliveryTimeoutMs?: number;
+  /** Told about every failed push() batch (flush() rejects with the first one too). */
+  onError?: (error: SpoolClientError, records: number) => void;
+}
+
+interface Identity {
+  producerId: number;
+  producerEpoch: number;
+}
+
+interface BatchAnswer {
+  baseOffset: number;
+  lastOffset: number;
+}
+
+/** Records of a send() call, resolved together. */
+class SendCompletion implements Completion {
+  private remaining: number;
+  private readonly results: RecordMetadata[];
+  private settled = false;
+
+  constructor(count: number, private readonly done: (results: RecordMetadata[]) => void, private readonly failed: (error: unknown) => void) {
+    this.remaining = count;
+    this.results = new Array(count);
+  }
+
+  resolve(index: number, metadata: RecordMetadata): void {
+    this.results[index] = metadata;
+    if (--this.remaining === 0 && !this.settled) {
+      this.settled = true;
+      this.done(this.results);
+    }
+  }
+
+  reject(error: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.failed(error);
+  }
+}
+
+export class Producer<T = unknown> {
+  private readonly codec: Codec<T>;
+  private readonly lingerMs: number;
+  private readonly batchBytes: number;
+  private readonly bufferBytes: number;
+  private readonly compression: number;
+  private readonly idempotent: boolean;
+  private readonly maxInFlight: number;
+  private readonly queues = new Map<string, PartitionQueue>();
+  /** Records waiting for their topic's partition count. */
+  private readonly awaitingMetadata = new Map<string, Array<{ record: ProducerRecord<T>; completion?: Completion; index: number }>>();
+  /** Partition for key-less records, per topic: sticky until its batch is sealed (Kafka's sticky partitioner). */
+  private readonly sticky = new Map<string, number>();
+  private readonly abort = new AbortController();
+  private identity: Promise<Identity> | null = null;
+  private buffered = 0;
+  private drainWaiters: Array<() => void> = [];
+  private idleWaiters: Array<() => void> = [];
+  private firstError: SpoolClientError | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly http: HttpClient,
+    private readonly metadata: TopicMetadata,
+    private readonly options: ProducerOptions<T> = {},
+  ) {
+    this.codec = resolveCodec(options.codec as CodecName | Codec | undefined) as Codec<T>;
+    this.lingerMs = options.lingerMs ?? 5;
+    this.batchBytes = options.batchBytes ?? 1024 * 1024;
+    this.bufferBytes = options.bufferBytes ?? 64 * 1024 * 1024;
+    this.compression = options.compression === 'gzip' ? Compression.gzip : Compression.none;
+    this.idempotent = options.idempotent ?? false;
+    this.maxInFlight = this.idempotent ? 1 : Math.max(1, options.maxInFlight ?? 5);
+  }
+
+  /** Bytes of records accepted but not yet acknowledged. */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  /** Sends records and resolves with where each landed (in the order given). */
+  send(topic: string, records: ProducerRecord<T>[]): Promise<RecordMetadata[]> {
+    if (records.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      const completion = new SendCompletion(records.length, resolve, reject);
+      try {
+        records.forEach((record, index) => this.accept(topic, record, completion, index));
+      } catch (error) {
+        completion.reject(error);
+      }
+    });
+  }
+
+  /**
+   * Queues a record without waiting for it. Answers false once `bufferBytes` are waiting: await
+   * drain() before pushing more, as with a Node stream's write().
+   */
+  push(topic: string, record: ProducerRecord<T>): boolean {
+    this.accept(topic, record, undefined, 0);
+    return this.buffered < this.bufferBytes;
+  }
+
+  /** Resolves once fewer than `bufferBytes` wait to be sent. */
+  drain(): Promise<void> {
+    if (this.buffered < this.bufferBytes) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /** Sends every queued record now and waits for all answers. */
+  async flush(): Promise<void> {
+    for (const queue of this.queues.values()) {
+      if (queue.seal()) this.dispatch(queue);
+    }
+    while (!this.isIdle()) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    const error = this.firstError;
+    this.firstError = null;
+    if (error) throw error;
+  }
+
+  /** Flushes, then refuses new records. Nothing queued is lost. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.flush();
+    } finally {
+      this.closed = true;
+      this.abort.abort();
+    }
+  }
+
+  private accept(topic: string, record: ProducerRecord<T>, completion: Completion | undefined, index: number): void {
+    if (this.closed) throw SpoolClientError.local('SPOOL_ERR_CLIENT_CLOSED', 'the producer is closed');
+    if (record.partition !== undefined) return this.enqueue(topic, record.partition, record, completion, index);
+    const partitions = this.metadata.cached(topic);
+    if (partitions === undefined) return this.awaitMetadata(topic, record, completion, index);
+    const key = record.key === undefined || record.key === null ? null : typeof record.key === 'string' ? Buffer.from(record.key) : record.key;
+    const partition = key ? partitionForKey(key, partitions) : this.stickyPartition(topic, partitions);
+    this.enqueue(topic, partition, record, completion, index);
+  }
+
+  private stickyPartition(topic: string, partitions: number): number {
+    let partition = this.sticky.get(topic);
+    if (partition === undefined || partition >= partitions) {
+      partition = Math.floor(Math.random() * partitions);
+      this.sticky.set(topic, partition);
+    }
+    return partition;
+  }
+
+  private awaitMetadata(topic: string, record: ProducerRecord<T>, completion: Completion | undefined, index: number): void {
+    let waiting = this.awaitingMetadata.get(topic);
+    if (waiting) return void waiting.push({ record, completion, index });
+    waiting = [{ record, completion, index }];
+    this.awaitingMetadata.set(topic, waiting);
+    const resume = (error?: unknown) => {
+      this.awaitingMetadata.delete(topic);
+      for (const entry of waiting) {
+        if (error) this.failRecords(entry.completion, error, 1);
+        else this.accept(topic, entry.record, entry.completion, entry.index);
+      }
+      this.notifyIdle();
+    };
+    withRetries(() => this.metadata.partitionCount(topic), { ...this.options.retry, deadlineMs: this.deliveryTimeoutMs, signal: this.abort.signal }).then(
+      () => resume(),
+      (error: unknown) => resume(error),
+    );
+  }
+
+  private enqueue(topic: string, partition: number, record: ProducerRecord<T>, completion: Completion | undefined, index: number): void {
+    const encoded = encodeRecord(record, this.codec);
+    const queue = this.queue(topic, partition);
+    if (queue.open && queue.open.bytes + encoded.size > this.batchBytes) this.sealAndDispatch(queue);
+    if (!queue.open) {
+      queue.open = new PendingBatch();
+      queue.lingerTimer = setTimeout(() => this.sealAndDispatch(queue), this.lingerMs);
+    }
+    queue.open.add(encoded.input, encoded.size, completion, index);
+    this.buffered += encoded.size;
+    if (queue.open.bytes >= this.batchBytes) this.sealAndDispatch(queue);
+  }
+
+  private queue(topic: string, partition: number): PartitionQueue {
+    const name = `${topic}\u0000${partition}`;
+    let queue = this.queues.get(name);
+    if (!queue) this.queues.set(name, (queue = new PartitionQueue(topic, partition)));
+    return queue;
+  }
+
+  private sealAndDispatch(queue: PartitionQueue): void {
+    if (!queue.seal()) return;
+    if (this.sticky.get(queue.topic) === queue.partition) this.sticky.delete(queue.topic);
+    this.dispatch(queue);
+  }
+
+  private dispatch(queue: PartitionQueue): void {
+    while (queue.inFlight < this.maxInFlight && queue.sealed.length > queue.inFlight) {
+      const batch = queue.sealed[queue.inFlight]!;
+      queue.inFlight++;
+      void this.deliver(queue, batch);
+    }
+  }
+
+  private get deliveryTimeoutMs(): number {
+    return this.options.deliveryTimeoutMs ?? 120_000;
+  }
+
+  private async deliver(queue: PartitionQueue, batch: PendingBatch): Promise<void> {
+    try {
+      const answer = await withRetries(async () => this.sendBatch(queue, batch), {
+        ...this.options.retry,
+        retries: Number.MAX_SAFE_INTEGER,
+        deadlineMs: this.deliveryTimeoutMs,
+        signal: this.abort.signal,
+      });
+      batch.succeed(queue.topic, queue.partition, answer.baseOffset);
+    } catch (error) {
+      // An idempotent producer cannot know whether a batch that failed was written: a new
+      // producer id starts a fresh sequence, so no later batch is mistaken for this one.
+      if (this.idempotent) {
+        this.identity = null;
+        queue.nextSequence = 0;
+      }
+      const unawaited = batch.completions.filter((completion) => completion === undefined).length;
+      if (unawaited > 0) this.failRecords(undefined, error, unawaited);
+      batch.fail(error);
+    } finally {
+      queue.sealed.splice(queue.sealed.indexOf(batch), 1);
+      queue.inFlight--;
+      this.release(batch.bytes);
+      this.dispatch(queue);
+      this.notifyIdle();
+    }
+  }
+
+  private async sendBatch(queue: PartitionQueue, batch: PendingBatch): Promise<BatchAnswer> {
+    if (!batch.encoded) {
+      const identity = this.idempotent ? await this.producerIdentity() : null;
+      if (identity) {
+        batch.baseSequence = queue.nextSequence;
+        queue.nextSequence += batch.count;
+      }
+      batch.encoded = encodeRecordBatch(batch.records, {
+        compression: this.compression,
+        ...(identity ? { producerId: identity.producerId, producerEpoch: identity.producerEpoch, baseSequence: batch.baseSequence } : {}),
+      });
+    }
+    const answer = await this.http.request({
+      method: 'POST',
+      path: `/v1/topics/${urlPath(queue.topic)}/records`,
+      query: { partition: queue.partition },
+      body: batch.encoded,
+      contentType: BATCH_CONTENT_TYPE,
+    });
+    if (answer.status >= 300) throw answerError(answer, `produce to ${queue.topic}/${queue.partition}`);
+    return JSON.parse(answer.body.toString('utf8')) as BatchAnswer;
+  }
+
+  private producerIdentity(): Promise<Identity> {
+    this.identity ??= withRetries(() => this.http.json<Identity>({ method: 'POST', path: '/v1/producers', body: {} }), {
+      ...this.options.retry,
+      deadlineMs: this.deliveryTimeoutMs,
+      signal: this.abort.signal,
+    }).catch((error: unknown) => {
+      this.identity = null;
+      throw error;
+    });
+    return this.identity;
+  }
+
+  /** A push() failure is kept for flush() and told to onError; send() callers hear it themselves. */
+  private failRecords(completion: Completion | undefined, error: unknown, records: number): void {
+    if (completion) return completion.reject(error);
+    const failure = error instanceof SpoolClientError ? error : SpoolClientError.local('SPOOL_ERR_NETWORK', String(error), {}, error);
+    this.firstError ??= failure;
+    this.options.onError?.(failure, records);
+  }
+
+  private release(bytes: number): void {
+    this.buffered -= bytes;
+    if (this.buffered < this.bufferBytes && this.drainWaiters.length > 0) {
+      const waiters = this.drainWaiters;
+      this.drainWaiters = [];
+      for (const wake of waiters) wake();
+    }
+  }
+
+  private isIdle(): boolean {
+    return this.awaitingMetadata.size === 0 && [...this.queues.values()].every((queue) => queue.idle);
+  }
+
+  private notifyIdle(): void {
+    if (this.idleWaiters.length === 0 || !this.isIdle()) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+}

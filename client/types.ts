@@ -1,0 +1,88 @@
+/** Shapes of the broker's answers, as the client returns them (see docs/http-api.md). */
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+export interface TopicSummary {
+  name: string;
+  partitions: number;
+}
+
+export interface PartitionDetail {
+  partition: number;
+  logStartOffset: number;
+  highWatermark: number;
+  bytes: number;
+  segments: number;
+}
+
+export interface TopicDescription {
+  name: string;
+  partitions: number;
+  config: Record<string, unknown>;
+  createdAt: string;
+  partitionDetails: PartitionDetail[];
+}
+
+export interface TopicConfig {
+  flush?: string;
+  retentionMs?: number;
+  retentionBytes?: number;
+  segmentBytes?: number;
+  segmentMs?: number;
+  cleanupPolicy?: 'delete' | 'compact' | 'compact,delete';
+  deleteRetentionMs?: number;
+  minCompactionLagMs?: number;
+  minCleanableDirtyRatio?: number;
+  maxMessageBytes?: number;
+  indexIntervalBytes?: number;
+}
+
+export interface GroupSummary {
+  name: string;
+  state: string;
+  members: number;
+  totalLag: number;
+}
+
+export interface GroupPartitionLag extends TopicPartition {
+  committedOffset: number | null;
+  highWatermark: number;
+  lag: number;
+  lagMs: number | null;
+  owner: string | null;
+}
+
+export interface GroupDescription {
+  name: string;
+  state: string;
+  generation: number;
+  assignor: string;
+  offsetReset: string;
+  members: Array<{ memberId: string; instanceId: string | null; clientId: string | null; assignments: TopicPartition[] }>;
+  partitions: GroupPartitionLag[];
+  totalLag: number;
+}
+
+export type ResetTarget = 'earliest' | 'latest' | { timestamp: number } | { offset: number } | { shiftBy: number };
+
+export interface ResetResult {
+  group: string;
+  topic: string;
+  dryRun: boolean;
+  partitions: Array<{ topic: string; partition: number; previousOffset: number | null; newOffset: number }>;
+}
+
+export interface CommittedOffset extends TopicPartition {
+  offset: number;
+  metadata: string | null;
+}
+
+/** Where a produced record landed. */
+export interface RecordMetadata {
+  topic: string;
+  partition: number;
+  offset: number;
+}
