@@ -190,7 +190,7 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     return [...this.readers.values()].filter((reader) => reader.isPaused).map(({ topic, partition }) => ({ topic, partition }));
   }
 
-  /** Stops reading, commits what was handled, leaves the group. */
+  /** Stops reading, commits what was handled (with autoCommit), leaves the group. */
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.abort.abort();
@@ -198,7 +198,7 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
       this.queue.close();
       await Promise.all(readers.map((reader) => reader.stop()));
       if (this.session?.memberId) {
-        await this.commitReaders(readers).catch((error: unknown) => this.options.onError?.(error));
+        if (this.autoCommit) await this.commitReaders(readers).catch((error: unknown) => this.options.onError?.(error));
         await this.session.leave().catch((error: unknown) => this.options.onError?.(error));
       }
       this.readers.clear();
@@ -226,7 +226,7 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
       if (this.session) {
         await this.joinGroup();
         this.background.push(this.heartbeatLoop());
-        if (this.options.autoCommit ?? true) this.background.push(this.autoCommitLoop());
+        if (this.autoCommit) this.background.push(this.autoCommitLoop());
       } else {
         await this.startStandalone();
       }
@@ -291,6 +291,10 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     const from = this.options.from ?? 'latest';
     if (from instanceof Date) return this.admin.offsetForTimestamp(topic, partition, from.getTime());
     return from;
+  }
+
+  private get autoCommit(): boolean {
+    return this.options.autoCommit ?? true;
   }
 
   private get retryForever() {

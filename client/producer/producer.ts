@@ -10,7 +10,7 @@
  *   flush()               sends everything queued; rejects with the first push() failure since the last flush
  *   close()               flush, then refuse new records
  */
-import { Compression, encodeRecordBatch, partitionForKey } from '../../storage/codec/index.js';
+import { Compression, encodeRecordBatch, partitionForKey, PRODUCER_BATCHES_REMEMBERED } from '../../storage/codec/index.js';
 import type { BackoffOptions } from '../backoff.js';
 import { type Codec, type CodecName, resolveCodec } from '../codecs.js';
 import { SpoolClientError } from '../errors.js';
@@ -33,8 +33,12 @@ export interface ProducerOptions<T = unknown> {
   compression?: 'none' | 'gzip';
   /** Producer id + sequence numbers: retries never duplicate. Default false. */
   idempotent?: boolean;
-  /** Requests in flight per partition. Default 5; idempotent producers keep 1 to keep sequences in order. */
-  maxInFlight?: number;
+  /**
+   * Bytes per produce request. Batches that queued while a partition's previous request was in
+   * flight go together in the next one, so one request in flight per partition (which keeps
+   * records in order, as Kafka's max.in.flight=1 does) still fills the pipe. Default 16 MiB.
+   */
+  maxRequestBytes?: number;
   retry?: Partial<BackoffOptions>;
   /** A batch that is not acknowledged within this time fails. Default 120 s (Kafka's delivery.timeout.ms). */
   deliveryTimeoutMs?: number;
@@ -47,9 +51,8 @@ interface Identity {
   producerEpoch: number;
 }
 
-interface BatchAnswer {
-  baseOffset: number;
-  lastOffset: number;
+interface BatchesAnswer {
+  batches: Array<{ baseOffset: number; lastOffset: number }>;
 }
 
 /** Records of a send() call, resolved together. */
@@ -85,7 +88,7 @@ export class Producer<T = unknown> {
   private readonly bufferBytes: number;
   private readonly compression: number;
   private readonly idempotent: boolean;
-  private readonly maxInFlight: number;
+  private readonly maxRequestBytes: number;
   private readonly queues = new Map<string, PartitionQueue>();
   /** Records waiting for their topic's partition count. */
   private readonly awaitingMetadata = new Map<string, Array<{ record: ProducerRecord<T>; completion?: Completion; index: number }>>();
@@ -110,7 +113,7 @@ export class Producer<T = unknown> {
     this.bufferBytes = options.bufferBytes ?? 64 * 1024 * 1024;
     this.compression = options.compression === 'gzip' ? Compression.gzip : Compression.none;
     this.idempotent = options.idempotent ?? false;
-    this.maxInFlight = this.idempotent ? 1 : Math.max(1, options.maxInFlight ?? 5);
+    this.maxRequestBytes = options.maxRequestBytes ?? 16 * 1024 * 1024;
   }
 
   /** Bytes of records accepted but not yet acknowledged. */
@@ -232,49 +235,61 @@ export class Producer<T = unknown> {
     this.dispatch(queue);
   }
 
+  /** Sends the queued batches of a partition, unless a request of its is in flight. */
   private dispatch(queue: PartitionQueue): void {
-    while (queue.inFlight < this.maxInFlight && queue.sealed.length > queue.inFlight) {
-      const batch = queue.sealed[queue.inFlight]!;
-      queue.inFlight++;
-      void this.deliver(queue, batch);
+    if (queue.inFlight > 0 || queue.sealed.length === 0) return;
+    // An idempotent retry must name batches the broker still remembers (the last few per producer).
+    const maxBatches = this.idempotent ? PRODUCER_BATCHES_REMEMBERED : Number.MAX_SAFE_INTEGER;
+    let count = 0;
+    let bytes = 0;
+    for (const batch of queue.sealed) {
+      if (count > 0 && (count >= maxBatches || bytes + batch.bytes > this.maxRequestBytes)) break;
+      bytes += batch.bytes;
+      count++;
     }
+    const batches = queue.sealed.splice(0, count);
+    queue.inFlight = batches.length;
+    void this.deliver(queue, batches);
   }
 
   private get deliveryTimeoutMs(): number {
     return this.options.deliveryTimeoutMs ?? 120_000;
   }
 
-  private async deliver(queue: PartitionQueue, batch: PendingBatch): Promise<void> {
+  private async deliver(queue: PartitionQueue, batches: PendingBatch[]): Promise<void> {
     try {
-      const answer = await withRetries(async () => this.sendBatch(queue, batch), {
+      const answer = await withRetries(async () => this.sendBatches(queue, batches), {
         ...this.options.retry,
         retries: Number.MAX_SAFE_INTEGER,
         deadlineMs: this.deliveryTimeoutMs,
         signal: this.abort.signal,
       });
-      batch.succeed(queue.topic, queue.partition, answer.baseOffset);
+      batches.forEach((batch, i) => batch.succeed(queue.topic, queue.partition, answer.batches[i]!.baseOffset));
     } catch (error) {
       // An idempotent producer cannot know whether a batch that failed was written: a new
       // producer id starts a fresh sequence, so no later batch is mistaken for this one.
       if (this.idempotent) {
         this.identity = null;
         queue.nextSequence = 0;
+        for (const waiting of queue.sealed) waiting.encoded = null;
       }
-      const unawaited = batch.completions.filter((completion) => completion === undefined).length;
-      if (unawaited > 0) this.failRecords(undefined, error, unawaited);
-      batch.fail(error);
+      for (const batch of batches) {
+        const unawaited = batch.completions.filter((completion) => completion === undefined).length;
+        if (unawaited > 0) this.failRecords(undefined, error, unawaited);
+        batch.fail(error);
+      }
     } finally {
-      queue.sealed.splice(queue.sealed.indexOf(batch), 1);
-      queue.inFlight--;
-      this.release(batch.bytes);
+      queue.inFlight = 0;
+      this.release(batches.reduce((sum, batch) => sum + batch.bytes, 0));
       this.dispatch(queue);
       this.notifyIdle();
     }
   }
 
-  private async sendBatch(queue: PartitionQueue, batch: PendingBatch): Promise<BatchAnswer> {
-    if (!batch.encoded) {
-      const identity = this.idempotent ? await this.producerIdentity() : null;
+  private async sendBatches(queue: PartitionQueue, batches: PendingBatch[]): Promise<BatchesAnswer> {
+    const identity = this.idempotent ? await this.producerIdentity() : null;
+    for (const batch of batches) {
+      if (batch.encoded) continue;
       if (identity) {
         batch.baseSequence = queue.nextSequence;
         queue.nextSequence += batch.count;
@@ -288,11 +303,11 @@ export class Producer<T = unknown> {
       method: 'POST',
       path: `/v1/topics/${urlPath(queue.topic)}/records`,
       query: { partition: queue.partition },
-      body: batch.encoded,
+      body: batches.length === 1 ? batches[0]!.encoded! : Buffer.concat(batches.map((batch) => batch.encoded!)),
       contentType: BATCH_CONTENT_TYPE,
     });
     if (answer.status >= 300) throw answerError(answer, `produce to ${queue.topic}/${queue.partition}`);
-    return JSON.parse(answer.body.toString('utf8')) as BatchAnswer;
+    return JSON.parse(answer.body.toString('utf8')) as BatchesAnswer;
   }
 
   private producerIdentity(): Promise<Identity> {

@@ -37,6 +37,11 @@ export const BATCH_LOG_OVERHEAD_BYTES = 12;
 /** The smallest legal batchLength: a header with no records. */
 export const BATCH_LENGTH_MIN = BATCH_HEADER_BYTES - BATCH_LOG_OVERHEAD_BYTES;
 export const MAGIC_V2 = 2;
+/**
+ * Batches the broker remembers per idempotent producer and partition (Kafka keeps 5): a retry must
+ * name one of these, so a producer never has more than this many batches unacknowledged at once.
+ */
+export const PRODUCER_BATCHES_REMEMBERED = 5;
 
 const OFFSET_BATCH_LENGTH = 8;
 const OFFSET_LEADER_EPOCH = 12;

@@ -14,11 +14,11 @@
  * segment is sealed and on clean shutdown; batches after the snapshot's offset are replayed from
  * the log during recovery. Bounded: the least recently active producers are forgotten first.
  */
-import { type BatchHeader, lastOffsetOf } from '../codec/record-batch.js';
+import { type BatchHeader, lastOffsetOf, PRODUCER_BATCHES_REMEMBERED } from '../codec/record-batch.js';
+
+export { PRODUCER_BATCHES_REMEMBERED };
 import { StorageError } from '../errors.js';
 
-/** Batches remembered per producer (Kafka keeps 5: a producer has at most 5 in flight). */
-export const PRODUCER_BATCHES_REMEMBERED = 5;
 
 export interface ProducerBatch {
   baseSequence: number;
