@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const MAIN = fileURLToPath(new URL('../../broker/main.js', import.meta.url));
+// Compiled, this file is dist/bench/lib/: the broker is beside it. Run from source (vitest), the
+// compiled broker is in dist/ (npm test builds first), because a child process runs no TS loader.
+const MAIN = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../dist/broker/main.js' : '../../broker/main.js', import.meta.url));
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
