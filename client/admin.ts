@@ -46,7 +46,10 @@ export class Admin {
     return this.http.json({ method: 'GET', path: `/v1/groups/${path(group)}` }, `describe group ${group}`);
   }
 
+  /** Committed offsets of a group; none for a group that never committed or joined. */
   async committedOffsets(group: string): Promise<CommittedOffset[]> {
+    const groups = await this.listGroups();
+    if (!groups.some((known) => known.name === group)) return [];
     return (await this.http.json<{ offsets: CommittedOffset[] }>({ method: 'GET', path: `/v1/groups/${path(group)}/offsets` }, `offsets of group ${group}`)).offsets;
   }
 

@@ -1,0 +1,14 @@
+/** The CLI's one connection, made on first use from `--url` (or SPOOL_URL) and closed on exit. */
+import { Spool } from '../spool.js';
+
+export type Connect = () => Spool;
+
+export function connector(url: () => string | undefined): { connect: Connect; close(): Promise<void> } {
+  let spool: Spool | null = null;
+  return {
+    connect: () => (spool ??= new Spool({ url: url() })),
+    close: async () => {
+      await spool?.close();
+    },
+  };
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+/**
+ * The `spool` command. Every verb has --help; `--url` (or SPOOL_URL) names the broker, by default
+ * http://127.0.0.1:9292. Exit status: 0 done, 1 the broker or the network said no (the message
+ * names the SPOOL_ERR_* code), 2 bad usage.
+ */
+import { Command, CommanderError } from 'commander';
+import { DEFAULT_URL } from '../spool.js';
+import { consumeCommand } from './commands/consume.js';
+import { groupsCommand } from './commands/groups.js';
+import { produceCommand } from './commands/produce.js';
+import { topicsCommand } from './commands/topics.js';
+import { connector } from './connect.js';
+import { ExitCode, reportFailure } from './output.js';
+
+const program = new Command('spool')
+  .description('Spool: a persistent, log-structured message broker for Node.js')
+  .option('-u, --url <url>', 'the broker (env SPOOL_URL)', process.env.SPOOL_URL ?? DEFAULT_URL)
+  .showHelpAfterError()
+  .exitOverride();
+
+const { connect, close } = connector(() => program.opts<{ url: string }>().url);
+
+// `serve` runs the broker itself: loaded only when asked for, so the client verbs start fast.
+if (process.argv[2] === 'serve') {
+  const { serveCommand } = await import('../../broker/main.js');
+  program.addCommand(serveCommand());
+} else {
+  program.command('serve').description('Run a Spool broker (127.0.0.1:9292, data in ./data by default)');
+}
+program.addCommand(topicsCommand(connect));
+program.addCommand(produceCommand(connect));
+program.addCommand(consumeCommand(connect));
+program.addCommand(groupsCommand(connect));
+for (const command of program.commands) applyExitOverride(command);
+
+function applyExitOverride(command: Command): void {
+  command.exitOverride().showHelpAfterError();
+  for (const sub of command.commands) applyExitOverride(sub);
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // --help and --version end here with exit code 0; usage mistakes with 2.
+    process.exitCode = error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  } else {
+    reportFailure(error);
+  }
+} finally {
+  if (process.argv[2] !== 'serve') await close();
+}

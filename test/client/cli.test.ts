@@ -1,0 +1,115 @@
+/**
+ * The `spool` CLI as a shell user meets it: a child process per command (the compiled bin, which
+ * `npm test` builds), against a real broker, checking output and exit statuses.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBroker, type TestBroker } from '../broker/support/broker.js';
+
+const BIN = fileURLToPath(new URL('../../dist/client/cli/main.js', import.meta.url));
+let broker: TestBroker;
+
+beforeAll(async () => {
+  broker = await startBroker({ flush: 'never' });
+});
+afterAll(async () => broker.close());
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function spool(args: string[], input?: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, SPOOL_URL: broker.url } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(input ?? '');
+  });
+}
+
+describe('spool CLI', () => {
+  it('produces lines from stdin and prints them back as values', async () => {
+    const produced = await spool(['produce', 't'], 'a\nb\nc\n');
+    expect(produced.code).toBe(0);
+    expect(produced.stderr).toContain('produced 3 records');
+    const consumed = await spool(['consume', 't', '--from', 'earliest', '--max', '3', '--format', 'value']);
+    expect(consumed).toMatchObject({ code: 0, stdout: 'a\nb\nc\n' });
+  });
+
+  it('prints JSON lines, stops at the end without --follow, and starts at an offset', async () => {
+    const all = await spool(['consume', 't']);
+    expect(all.code).toBe(0);
+    const lines = all.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines.map((line) => [line.offset, line.value])).toEqual([[0, 'a'], [1, 'b'], [2, 'c']]);
+    const fromOne = await spool(['consume', 't', '--from', '1', '--format', 'value']);
+    expect(fromOne.stdout).toBe('b\nc\n');
+  });
+
+  it('keys JSON lines by a field, so equal keys share a partition', async () => {
+    const input = ['{"user":"ann","n":1}', '{"user":"bob","n":2}', '{"user":"ann","n":3}'].join('\n');
+    expect((await spool(['produce', 'keyed', '--key-field', 'user', '--partitions', '4'], input)).code).toBe(0);
+    const lines = (await spool(['consume', 'keyed'])).stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const ann = lines.filter((line) => line.key === 'ann');
+    expect(ann.map((line) => line.value.n).sort()).toEqual([1, 3]);
+    expect(new Set(ann.map((line) => line.partition)).size).toBe(1);
+  });
+
+  it('consumes as a group member: a second run prints only what the first did not', async () => {
+    await spool(['produce', 'jobs'], '1\n2\n3\n4\n');
+    const first = await spool(['consume', 'jobs', '--group', 'workers', '--max', '2', '--format', 'value']);
+    expect(first.stdout).toBe('1\n2\n');
+    const second = await spool(['consume', 'jobs', '--group', 'workers', '--format', 'value']);
+    expect(second.stdout).toBe('3\n4\n');
+    const lag = await spool(['groups', 'lag', 'workers', '--json']);
+    expect(JSON.parse(lag.stdout).totalLag).toBe(0);
+    const reset = await spool(['groups', 'reset', 'workers', '--topic', 'jobs', '--to', 'earliest']);
+    expect(reset.code).toBe(0);
+    expect((await spool(['consume', 'jobs', '--group', 'workers', '--format', 'value'])).stdout).toBe('1\n2\n3\n4\n');
+    expect((await spool(['groups', 'list'])).stdout).toMatch(/workers/);
+  });
+
+  it('manages topics', async () => {
+    expect((await spool(['topics', 'create', 'made', '--partitions', '3', '--config', 'retentionMs=60000'])).code).toBe(0);
+    expect((await spool(['topics', 'list'])).stdout).toMatch(/made\s+3/);
+    const described = JSON.parse((await spool(['topics', 'describe', 'made', '--json'])).stdout);
+    expect(described.config.retentionMs).toBe(60000);
+    expect(JSON.parse((await spool(['topics', 'config', 'made', 'retentionBytes=1048576'])).stdout).retentionBytes).toBe(1048576);
+    expect((await spool(['topics', 'delete', 'made'])).code).toBe(0);
+  });
+
+  it('exits 1 with the broker\'s error code, and 2 for bad usage', async () => {
+    const missing = await spool(['consume', 'no-such-topic']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('SPOOL_ERR_TOPIC_NOT_FOUND');
+    const invalid = await spool(['topics', 'create', 'bad/name']);
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toContain('SPOOL_ERR_');
+    expect((await spool(['consume', 't', '--from', 'yesterday-ish'])).code).toBe(2);
+    expect((await spool(['no-such-verb'])).code).toBe(2);
+    const unreachable = await new Promise<Run>((resolve) => {
+      const child = spawn(process.execPath, [BIN, '--url', 'http://127.0.0.1:1', 'topics', 'list']);
+      let stderr = '';
+      child.stderr.on('data', (chunk) => (stderr += chunk));
+      child.on('close', (code) => resolve({ code: code ?? -1, stdout: '', stderr }));
+    });
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toContain('SPOOL_ERR_NETWORK');
+  });
+
+  it('has --help on every verb', async () => {
+    const verbs = [[], ['serve'], ['topics'], ['topics', 'create'], ['topics', 'list'], ['topics', 'describe'], ['topics', 'delete'], ['topics', 'config'],
+      ['produce'], ['consume'], ['groups'], ['groups', 'list'], ['groups', 'describe'], ['groups', 'lag'], ['groups', 'reset'], ['groups', 'delete']];
+    for (const verb of verbs) {
+      const help = await spool([...verb, '--help']);
+      expect(help.code, verb.join(' ')).toBe(0);
+      expect(help.stdout, verb.join(' ')).toContain('Usage: spool');
+    }
+  });
+});
