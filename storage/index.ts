@@ -7,3 +7,4 @@ export { type LogConfig, type FlushPolicy, type CleanupPolicy, defaultLogConfig,
 export { LogManager, type LogManagerOptions } from './log/log-manager.js';
 export { PartitionLog, type AppendOptions, type AppendResult, type ReadResult, type PartitionStats } from './log/partition-log.js';
 export type { RecoveryEvent } from './log/partition-open.js';
+export { scrubDataDir, type ScrubReport, type ScrubProblem, type ScrubProgress, type ScrubOptions } from './log/scrub.js';

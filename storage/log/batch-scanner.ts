@@ -22,6 +22,10 @@ export interface ScanOptions {
   verifyCrc: boolean;
   /** The first batch's base offset must be at least this (the segment's base offset). */
   minBaseOffset: number;
+  /** Each batch must start exactly where the previous one ended (the first at minBaseOffset). True
+   *  for the active segment, which compaction (the only source of gaps) never touches: baseOffset is
+   *  outside the CRC, so a damaged one is caught only by where it points. */
+  contiguous?: boolean;
 }
 
 export interface ScanResult {
@@ -78,6 +82,9 @@ export async function scanBatches(
     if (header.magic !== 2) return stop(`batch at ${position} has magic ${header.magic}`);
     if (header.baseOffset < nextOffset) {
       return stop(`batch at ${position} has base offset ${header.baseOffset}, below the expected ${nextOffset}`);
+    }
+    if (options.contiguous && header.baseOffset !== nextOffset) {
+      return stop(`batch at ${position} has base offset ${header.baseOffset}, not the expected ${nextOffset}`);
     }
     const proceed = await onBatch({ header, position, size, bytes: chunk.subarray(at, at + size) });
     nextOffset = lastOffsetOf(header) + 1;

@@ -66,20 +66,24 @@ export class OffsetIndex {
 
   /** Byte position to start scanning from for `relativeOffset`: the greatest entry <= it, else 0. */
   lookup(relativeOffset: number): number {
+    return this.lookupEntry(relativeOffset)?.position ?? 0;
+  }
+
+  /** The greatest entry <= `relativeOffset`, or null when there is none (start at byte 0). */
+  lookupEntry(relativeOffset: number): OffsetIndexEntry | null {
     let low = 0;
     let high = this.count - 1;
-    let found = 0;
+    let found = -1;
     while (low <= high) {
       const middle = (low + high) >>> 1;
-      const at = middle * OFFSET_INDEX_ENTRY_BYTES;
-      if (this.buffer.readUInt32BE(at) <= relativeOffset) {
-        found = this.buffer.readUInt32BE(at + 4);
+      if (this.buffer.readUInt32BE(middle * OFFSET_INDEX_ENTRY_BYTES) <= relativeOffset) {
+        found = middle;
         low = middle + 1;
       } else {
         high = middle - 1;
       }
     }
-    return found;
+    return found < 0 ? null : this.entry(found);
   }
 
   /** Drops entries at or past `position` (after a truncation). */

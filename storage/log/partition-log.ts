@@ -22,7 +22,7 @@ import { SegmentRetiredError } from './file-cache.js';
 import { deleteOldestSegments, swapInCleanedSegment } from './segment-lifecycle.js';
 import { applyRetention } from './retention.js';
 import { compactPartition, type CompactionOutcome } from '../compaction/compaction.js';
-import { findOffsetByTime, readFromSegment } from './segment-reader.js';
+import { findOffsetByTime, IndexMismatchError, readFromSegment } from './segment-reader.js';
 
 export interface AppendOptions {
   /** Reject with SPOOL_ERR_OFFSET_MISMATCH unless the log's end offset is exactly this. */
@@ -222,7 +222,7 @@ export class PartitionLog {
       if (!lease) continue;
       try {
         await segment.ensureIndexes(fs, lease.fd, config.indexIntervalBytes);
-        const found = await readFromSegment(fs, lease.fd, segment, target, Math.max(1, maxBytes), limitBytes);
+        const found = await this.throughIndex(segment, lease.fd, (useIndex) => readFromSegment(fs, lease.fd, segment, target, Math.max(1, maxBytes), limitBytes, useIndex));
         if (found) return { ...found, highWatermark: this.highWatermark, logStartOffset: this.logStartOffset };
       } catch (error) {
         if (isSpoolError(error)) Object.assign(error.context, this.context({ offset: target }));
@@ -235,6 +235,22 @@ export class PartitionLog {
       target = Math.max(target, next.baseOffset);
     }
     return { data: EMPTY, nextOffset: Math.max(offset, target), highWatermark: this.highWatermark, logStartOffset: this.logStartOffset };
+  }
+
+  /**
+   * Runs a read through the segment's indexes. When an index entry turns out not to point at the
+   * batch it names (a damaged index file), a sealed segment's indexes are rebuilt from its log and
+   * the read repeated; the active segment, still being appended to, is read without its index.
+   */
+  private async throughIndex<T>(segment: Segment, fd: number, read: (useIndex: boolean) => Promise<T>): Promise<T> {
+    try {
+      return await read(true);
+    } catch (error) {
+      if (!(error instanceof IndexMismatchError)) throw error;
+      if (segment.writable) return read(false);
+      await segment.rebuildIndexes(this.state.fs, fd, this.state.config.indexIntervalBytes);
+      return read(true);
+    }
   }
 
   /** Resolves true when the high watermark passes `offset`; false on timeout, abort or close. */
@@ -255,7 +271,7 @@ export class PartitionLog {
       const lease = await cache.acquire(segment);
       try {
         await segment.ensureIndexes(fs, lease.fd, config.indexIntervalBytes);
-        const found = await findOffsetByTime(fs, lease.fd, segment, timestamp, limitBytes);
+        const found = await this.throughIndex(segment, lease.fd, (useIndex) => findOffsetByTime(fs, lease.fd, segment, timestamp, limitBytes, useIndex));
         if (found !== null && found >= this.logStartOffset) return found;
       } finally {
         lease.release();

@@ -68,6 +68,8 @@ async function recoverSegment(
   fs: FileSystem,
   segment: Segment,
   config: LogConfig,
+  /** The last segment: never compacted, so its batches must be contiguous. */
+  contiguous: boolean,
   onBatch: (batch: ScannedBatch) => void,
 ): Promise<{ truncated: boolean; detail: string }> {
   return withFd(fs, segment.logPath, 'r+', async (fd) => {
@@ -75,7 +77,7 @@ async function recoverSegment(
     segment.resetIndexes();
     segment.sizeBytes = 0;
     segment.nextOffset = segment.baseOffset;
-    const result = await scanBatches(fs, fd, fileBytes, 0, { verifyCrc: true, minBaseOffset: segment.baseOffset }, (batch) => {
+    const result = await scanBatches(fs, fd, fileBytes, 0, { verifyCrc: true, minBaseOffset: segment.baseOffset, contiguous }, (batch) => {
       segment.trackBatch(batch.header, batch.position, batch.size, config.indexIntervalBytes);
       onBatch(batch);
     });
@@ -111,7 +113,7 @@ async function openTrustedSegment(
     segment.maxTimestamp = timeIndex.last()?.timestamp ?? -1;
     segment.sizeBytes = from;
     segment.nextOffset = segment.baseOffset + (lastEntry?.relativeOffset ?? 0);
-    const result = await scanBatches(fs, fd, fileBytes, from, { verifyCrc: false, minBaseOffset: segment.nextOffset }, (batch) => {
+    const result = await scanBatches(fs, fd, fileBytes, from, { verifyCrc: false, minBaseOffset: segment.nextOffset, contiguous: true }, (batch) => {
       segment.trackBatch(batch.header, batch.position, batch.size, config.indexIntervalBytes);
       onBatch(batch);
     });
@@ -161,9 +163,9 @@ export async function openPartitionLog(options: OpenPartitionOptions): Promise<P
     for (let i = firstToScan; i < segments.length; i++) {
       const segment = segments[i]!;
       const extent = segment.nextOffset;
-      const result = await recoverSegment(fs, segment, config, replay);
-      if (result.truncated) report('truncated', segment.logPath, result.detail);
       const isLast = i === segments.length - 1;
+      const result = await recoverSegment(fs, segment, config, isLast, replay);
+      if (result.truncated) report('truncated', segment.logPath, result.detail);
       if (!isLast && (result.truncated || segment.nextOffset > extent)) {
         for (const dropped of segments.splice(i + 1)) {
           for (const path of [dropped.logPath, dropped.indexPath, dropped.timeIndexPath]) await fs.unlink(path);

@@ -14,13 +14,16 @@
  * | 8 | clean-shutdown marker present                            | trust files: read the active segment's index, scan only the   |
  * |   |                                                          | batch headers after its last entry; no CRC pass               |
  * | 9 | no marker: segments from the recovery point on (at least | scan with CRC; the first batch that is short, runs past EOF,  |
- * |   | the active one)                                          | has a bad length, magic or CRC, a zero-filled header, or an   |
- * |   |                                                          | offset that goes backwards ends the log: truncate there,      |
+ * |   | the active one)                                          | has a bad length, magic or CRC, a zero-filled header, an      |
+ * |   |                                                          | offset that goes backwards or, in the active segment (never   |
+ * |   |                                                          | compacted), does not follow the previous batch exactly (the   |
+ * |   |                                                          | baseOffset is outside the CRC) ends the log: truncate there,  |
  * |   |                                                          | rebuild its indexes, and drop later segments (they would      |
  * |   |                                                          | leave a gap in offsets)                                       |
  * |10 | sealed segment below the recovery point                  | not read at start (it was synced when sealed): its time does  |
  * |   |                                                          | not count. Its indexes are checked when first opened (odd     |
- * |   |                                                          | size, entries not increasing, a position past EOF: rebuilt);  |
+ * |   |                                                          | size, entries not increasing, a position past EOF: rebuilt;   |
+ * |   |                                                          | an entry a read finds not pointing at its batch: rebuilt);    |
  * |   |                                                          | its batches' CRCs are checked on every read and by `spool     |
  * |   |                                                          | check`                                                        |
  */

@@ -47,8 +47,32 @@ function corruptAt(segment: Segment, position: number, reason: string): never {
 }
 
 /**
+ * Thrown when an index entry does not point at the start of the batch it names: the index file was
+ * damaged in a way its load-time checks cannot see. The caller rebuilds the index (a sealed
+ * segment) or reads without it (the active segment) and tries again; see PartitionLog.read.
+ */
+export class IndexMismatchError extends Error {
+  override name = 'IndexMismatchError';
+}
+
+/** Where to start reading for `relativeOffset`, and the base offset the batch there must have. */
+function indexStart(segment: Segment, relativeOffset: number, useIndex: boolean): { position: number; baseOffset: number | null } {
+  const entry = useIndex ? (segment.offsetIndex?.lookupEntry(relativeOffset) ?? null) : null;
+  return entry ? { position: entry.position, baseOffset: segment.baseOffset + entry.relativeOffset } : { position: 0, baseOffset: null };
+}
+
+function checkIndexed(segment: Segment, position: number, expected: number | null, actual: number): void {
+  if (expected !== null && actual !== expected) {
+    throw new IndexMismatchError(`${segment.indexPath}: the entry for offset ${expected} points at byte ${position}, where the batch of offset ${actual} starts`);
+  }
+}
+
+/**
  * Returns batches holding `offset` and after, or null when the segment has no batch at or after
  * `offset` below `limitBytes` (a gap left by compaction at its end: the caller moves to the next segment).
+ *
+ * baseOffset is outside the CRC, so besides each batch's CRC the offsets are checked too: within the
+ * segment's range and increasing from batch to batch. A batch that fails is SPOOL_ERR_CORRUPT_BATCH.
  */
 export async function readFromSegment(
   fs: FileSystem,
@@ -57,8 +81,12 @@ export async function readFromSegment(
   offset: number,
   maxBytes: number,
   limitBytes: number,
+  useIndex = true,
 ): Promise<SegmentRead | null> {
-  let position = segment.offsetIndex?.lookup(offset - segment.baseOffset) ?? 0;
+  const start = indexStart(segment, offset - segment.baseOffset, useIndex);
+  let position = start.position;
+  let indexedBase = start.baseOffset;
+  let previousLast = segment.baseOffset - 1;
   const windowBytes = Math.max(maxBytes, BATCH_HEADER_BYTES) + storageLimits.indexIntervalBytes;
   while (position < limitBytes) {
     let buffer = await readAt(fs, segment, fd, position, Math.min(windowBytes, limitBytes - position));
@@ -68,11 +96,17 @@ export async function readFromSegment(
     let nextOffset = offset;
     while (at + BATCH_HEADER_BYTES <= buffer.length) {
       const batchLength = buffer.readInt32BE(at + 8);
-      if (batchLength < BATCH_LENGTH_MIN) corruptAt(segment, position + at, `impossible batchLength ${batchLength}`);
+      if (batchLength < BATCH_LENGTH_MIN) {
+        checkIndexed(segment, position + at, indexedBase, -1);
+        corruptAt(segment, position + at, `impossible batchLength ${batchLength}`);
+      }
       const size = BATCH_LOG_OVERHEAD_BYTES + batchLength;
       if (at + size > buffer.length) {
         if (first >= 0) break; // enough: the next batch does not fit in this read
-        if (position + at + size > limitBytes) corruptAt(segment, position + at, `batch runs past the segment's end ${limitBytes}`);
+        if (position + at + size > limitBytes) {
+          checkIndexed(segment, position + at, indexedBase, -1);
+          corruptAt(segment, position + at, `batch runs past the segment's end ${limitBytes}`);
+        }
         // The target batch is larger than the window: read it whole.
         position += at;
         at = 0;
@@ -80,6 +114,12 @@ export async function readFromSegment(
       }
       const header = validateBatch(buffer, at, at + size);
       const lastOffset = header.baseOffset + header.lastOffsetDelta;
+      checkIndexed(segment, position + at, indexedBase, header.baseOffset);
+      indexedBase = null;
+      if (header.baseOffset <= previousLast || lastOffset >= segment.nextOffset) {
+        corruptAt(segment, position + at, `batch offsets ${header.baseOffset}-${lastOffset} do not follow ${previousLast} within the segment's ${segment.baseOffset}-${segment.nextOffset - 1}`);
+      }
+      previousLast = lastOffset;
       if (lastOffset >= offset) {
         if (first < 0) first = at;
         end = at + size;
@@ -102,16 +142,23 @@ export async function findOffsetByTime(
   segment: Segment,
   timestamp: number,
   limitBytes: number,
+  useIndex = true,
 ): Promise<number | null> {
-  const relativeOffset = segment.timeIndex?.lookup(timestamp) ?? 0;
-  const start = segment.offsetIndex?.lookup(relativeOffset) ?? 0;
+  const relativeOffset = useIndex ? (segment.timeIndex?.lookup(timestamp) ?? 0) : 0;
+  const start = indexStart(segment, relativeOffset, useIndex);
   let found: number | null = null;
   const scanOptions = { verifyCrc: true, minBaseOffset: segment.baseOffset };
-  await scanBatches(fs, fd, limitBytes, start, scanOptions, (batch) => {
+  const result = await scanBatches(fs, fd, limitBytes, start.position, scanOptions, (batch) => {
+    checkIndexed(segment, batch.position, start.baseOffset, batch.header.baseOffset);
+    start.baseOffset = null;
     if (batch.header.maxTimestamp < timestamp) return true;
     const record = decodeRecordBatch(batch.bytes).records.find((candidate) => candidate.timestamp >= timestamp);
     if (record) found = record.offset;
     return record === undefined;
   });
+  if (result.stopReason !== null) {
+    checkIndexed(segment, result.validEnd, start.baseOffset, -1);
+    corruptAt(segment, result.validEnd, result.stopReason);
+  }
   return found;
 }
