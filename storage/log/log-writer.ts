@@ -77,6 +77,8 @@ export class LogWriter {
   /** Writes the active segment's indexes and gives up its descriptor (on close). */
   async close(): Promise<void> {
     await this.drain();
+    // A failed round's bytes must not outlive a clean shutdown: the next open trusts the files.
+    if (this.truncateNeeded) await this.truncateToVisible();
     await this.sync();
     await activeSegment(this.state).writeIndexFiles(this.state.fs);
     await this.writeProducerSnapshot(this.state.highWatermark);
@@ -99,8 +101,21 @@ export class LogWriter {
         for (const append of round) append.resolve();
       } catch (error) {
         this.failFrom(round, error);
+        // Cut the failed round's bytes off now, not only before the next write: a write that
+        // completed but whose fdatasync failed holds whole, valid batches that a restart would
+        // otherwise keep and serve. If the truncate fails too, the next round retries it.
+        await this.truncateToVisible().catch(() => {});
       }
     }
+  }
+
+  /** Truncates the active segment to its visible (acknowledged) size. */
+  private async truncateToVisible(): Promise<void> {
+    const active = activeSegment(this.state);
+    await this.state.fs.ftruncate(this.activeLease.fd, active.sizeBytes).catch((error: unknown) => {
+      throw ioError(error, 'truncate', active.logPath);
+    });
+    this.truncateNeeded = false;
   }
 
   private takeRound(): PendingAppend[] {
@@ -130,13 +145,7 @@ export class LogWriter {
     const { fs, config } = this.state;
     const roundBytes = round.reduce((sum, append) => sum + append.data.length, 0);
     const lastOffset = round[round.length - 1]!.lastOffset;
-    if (this.truncateNeeded) {
-      const active = activeSegment(this.state);
-      await fs.ftruncate(this.activeLease.fd, active.sizeBytes).catch((error: unknown) => {
-        throw ioError(error, 'truncate', active.logPath);
-      });
-      this.truncateNeeded = false;
-    }
+    if (this.truncateNeeded) await this.truncateToVisible();
     if (this.shouldRoll(roundBytes, lastOffset)) await this.roll(round[0]!.baseOffset);
     const active = activeSegment(this.state);
     const position = active.sizeBytes;
