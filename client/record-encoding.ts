@@ -1,7 +1,8 @@
 /**
  * What a user hands the producer, and its RecordBatch form. The value goes through the producer's
  * codec, whose content type travels in the record header `content-type` (except for raw bytes,
- * which need no decoding: a record without the header is bytes to every reader, as on the broker).
+ * which need no decoding: a record without the header is bytes to readers that chose no codec, as
+ * on the broker).
  */
 import type { RecordHeader, RecordInput } from '../storage/codec/index.js';
 import { bytesCodec, type Codec, CONTENT_TYPE_HEADER } from './codecs.js';

@@ -9,7 +9,7 @@
  *   for await (const message of consumer) { ... }     a message counts as handled once the next is asked for
  */
 import { backoffDelayMs, defaultBackoff, sleep } from '../backoff.js';
-import { type Codec, type CodecName, resolveCodec } from '../codecs.js';
+import { bytesCodec, type Codec, type CodecName, resolveCodec } from '../codecs.js';
 import { SpoolClientError } from '../errors.js';
 import type { HttpClient } from '../http.js';
 import { withRetries } from '../retry.js';
@@ -32,6 +32,7 @@ export interface ConsumerOptions<T = unknown> {
   partitions?: number[];
   /** Where a group starts on partitions without a committed offset, and after retention overtook it. Default 'latest'. */
   offsetReset?: 'earliest' | 'latest';
+  /** Codec for records that name none in a content-type header (default: their bytes as a Buffer). */
   codec?: CodecName | Codec<T>;
   /** Codecs for content types beyond the four built in. */
   codecs?: Codec[];
@@ -87,7 +88,8 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
   ) {
     if (!options.groupId && !options.topics?.length) throw SpoolClientError.local('SPOOL_ERR_INVALID_ARGUMENT', 'a consumer needs topics (or a groupId with topics or a pattern)');
     if (options.pattern && !options.groupId) throw SpoolClientError.local('SPOOL_ERR_INVALID_ARGUMENT', 'pattern subscriptions need a groupId');
-    this.codec = resolveCodec(options.codec as CodecName | Codec | undefined);
+    // Records without a content-type header: the chosen codec, else their bytes as they are.
+    this.codec = options.codec === undefined ? bytesCodec : resolveCodec(options.codec as CodecName | Codec);
     this.session = options.groupId ? new GroupSession(http, options.groupId) : null;
     this.offsetReset = options.offsetReset ?? 'latest';
   }

@@ -1,10 +1,12 @@
 /**
  * Messages as consumers see them, decoded from the raw RecordBatch v2 bytes the broker serves
  * (format=batch: no re-encoding on either side). A record's `content-type` header picks its codec;
- * records without one are decoded with the consumer's codec.
+ * records without one are decoded with the consumer's codec when one was chosen, else handed over
+ * as bytes (as the broker's JSON view shows them: base64).
  */
 import { ATTRIBUTE_CONTROL, decodeRecordBatch, splitBatches } from '../../storage/codec/index.js';
 import { type Codec, CONTENT_TYPE_HEADER, decodeValue } from '../codecs.js';
+import type { SpoolClientError } from '../errors.js';
 
 export interface Message<T = unknown> {
   topic: string;
@@ -19,6 +21,11 @@ export interface Message<T = unknown> {
   /** The value's bytes as stored. */
   rawValue: Buffer | null;
   headers: Record<string, string>;
+  /**
+   * Set when the value does not decode with its codec (a poison message): `value` is then
+   * undefined and `rawValue` holds the bytes. The partition is not blocked by it.
+   */
+  decodeError?: SpoolClientError;
 }
 
 export interface Batch<T = unknown> {
@@ -47,17 +54,23 @@ export function decodeMessages<T>(topic: string, partition: number, data: Buffer
         for (const { key, value } of record.headers) headers[key] = value === null ? '' : value.toString('utf8');
         contentType = headers[CONTENT_TYPE_HEADER] ?? null;
       }
-      messages.push({
+      const message: Message<T> = {
         topic,
         partition,
         offset: record.offset,
         timestamp: record.timestamp,
         key: record.key === null ? null : record.key.toString('utf8'),
         keyBytes: record.key,
-        value: decodeValue(record.value, contentType, codec as Codec, userCodecs) as T,
+        value: undefined as T,
         rawValue: record.value,
         headers,
-      });
+      };
+      try {
+        message.value = decodeValue(record.value, contentType, codec as Codec, userCodecs) as T;
+      } catch (error) {
+        message.decodeError = error as SpoolClientError;
+      }
+      messages.push(message);
     }
   }
   return messages;

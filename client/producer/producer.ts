@@ -15,7 +15,7 @@ import type { BackoffOptions } from '../backoff.js';
 import { type Codec, type CodecName, resolveCodec } from '../codecs.js';
 import { SpoolClientError } from '../errors.js';
 import { BATCH_CONTENT_TYPE, type HttpClient, answerError, urlPath } from '../http.js';
-import { encodeRecord, type ProducerRecord } from '../record-encoding.js';
+import { type EncodedRecord, encodeRecord, type ProducerRecord } from '../record-encoding.js';
 import { withRetries } from '../retry.js';
 import type { TopicMetadata } from '../topic-metadata.js';
 import type { RecordMetadata } from '../types.js';
@@ -91,7 +91,7 @@ export class Producer<T = unknown> {
   private readonly maxRequestBytes: number;
   private readonly queues = new Map<string, PartitionQueue>();
   /** Records waiting for their topic's partition count. */
-  private readonly awaitingMetadata = new Map<string, Array<{ record: ProducerRecord<T>; completion?: Completion; index: number }>>();
+  private readonly awaitingMetadata = new Map<string, Array<{ partition: number | undefined; encoded: EncodedRecord; completion?: Completion; index: number }>>();
   /** Partition for key-less records, per topic: sticky until its batch is sealed (Kafka's sticky partitioner). */
   private readonly sticky = new Map<string, number>();
   private readonly abort = new AbortController();
@@ -173,12 +173,19 @@ export class Producer<T = unknown> {
 
   private accept(topic: string, record: ProducerRecord<T>, completion: Completion | undefined, index: number): void {
     if (this.closed) throw SpoolClientError.local('SPOOL_ERR_CLIENT_CLOSED', 'the producer is closed');
-    if (record.partition !== undefined) return this.enqueue(topic, record.partition, record, completion, index);
+    const encoded = encodeRecord(record, this.codec);
+    // Counted from here, so records waiting for their topic's metadata hold back push() too.
+    this.buffered += encoded.size;
+    this.route(topic, record.partition, encoded, completion, index);
+  }
+
+  private route(topic: string, explicitPartition: number | undefined, encoded: EncodedRecord, completion: Completion | undefined, index: number): void {
+    if (explicitPartition !== undefined) return this.enqueue(topic, explicitPartition, encoded, completion, index);
     const partitions = this.metadata.cached(topic);
-    if (partitions === undefined) return this.awaitMetadata(topic, record, completion, index);
-    const key = record.key === undefined || record.key === null ? null : typeof record.key === 'string' ? Buffer.from(record.key) : record.key;
+    if (partitions === undefined) return this.awaitMetadata(topic, explicitPartition, encoded, completion, index);
+    const key = encoded.input.key;
     const partition = key ? partitionForKey(key, partitions) : this.stickyPartition(topic, partitions);
-    this.enqueue(topic, partition, record, completion, index);
+    this.enqueue(topic, partition, encoded, completion, index);
   }
 
   private stickyPartition(topic: string, partitions: number): number {
@@ -190,16 +197,20 @@ export class Producer<T = unknown> {
     return partition;
   }
 
-  private awaitMetadata(topic: string, record: ProducerRecord<T>, completion: Completion | undefined, index: number): void {
+  private awaitMetadata(topic: string, partition: number | undefined, encoded: EncodedRecord, completion: Completion | undefined, index: number): void {
     let waiting = this.awaitingMetadata.get(topic);
-    if (waiting) return void waiting.push({ record, completion, index });
-    waiting = [{ record, completion, index }];
+    if (waiting) return void waiting.push({ partition, encoded, completion, index });
+    waiting = [{ partition, encoded, completion, index }];
     this.awaitingMetadata.set(topic, waiting);
     const resume = (error?: unknown) => {
       this.awaitingMetadata.delete(topic);
       for (const entry of waiting) {
-        if (error) this.failRecords(entry.completion, error, 1);
-        else this.accept(topic, entry.record, entry.completion, entry.index);
+        if (!error) {
+          this.route(topic, entry.partition, entry.encoded, entry.completion, entry.index);
+          continue;
+        }
+        this.release(entry.encoded.size);
+        this.failRecords(entry.completion, error, 1);
       }
       this.notifyIdle();
     };
@@ -209,8 +220,7 @@ export class Producer<T = unknown> {
     );
   }
 
-  private enqueue(topic: string, partition: number, record: ProducerRecord<T>, completion: Completion | undefined, index: number): void {
-    const encoded = encodeRecord(record, this.codec);
+  private enqueue(topic: string, partition: number, encoded: EncodedRecord, completion: Completion | undefined, index: number): void {
     const queue = this.queue(topic, partition);
     if (queue.open && queue.open.bytes + encoded.size > this.batchBytes) this.sealAndDispatch(queue);
     if (!queue.open) {
@@ -218,7 +228,6 @@ export class Producer<T = unknown> {
       queue.lingerTimer = setTimeout(() => this.sealAndDispatch(queue), this.lingerMs);
     }
     queue.open.add(encoded.input, encoded.size, completion, index);
-    this.buffered += encoded.size;
     if (queue.open.bytes >= this.batchBytes) this.sealAndDispatch(queue);
   }
 

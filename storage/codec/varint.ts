@@ -29,6 +29,7 @@ export function zigzagDecode(raw: number): number {
 
 /** Bytes needed for the zigzag varint of `value`. */
 export function varintSize(value: number): number {
+  if (value >= 0 && value < 64) return 1;
   let raw = zigzagEncode(value);
   let size = 1;
   while (raw >= 128) {
@@ -40,6 +41,10 @@ export function varintSize(value: number): number {
 
 /** Writes the zigzag varint of `value` at `position`; returns the position after it. */
 export function writeVarint(buffer: Buffer, position: number, value: number): number {
+  if (value >= 0 && value < 64 && (value | 0) === value) {
+    buffer[position] = value * 2;
+    return position + 1;
+  }
   let raw = zigzagEncode(value);
   // The zigzag form must itself be exact: values in [-2^52, 2^52 - 1]. Refused here so the encoder
   // never writes what the decoder would have to reject.
