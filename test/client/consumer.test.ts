@@ -1,0 +1,138 @@
+/** The consumer against a real broker: start points, seek, pause and resume, patterns, manual commits. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Consumer, type Message, Spool } from '../../client/index.js';
+import { startBroker, type TestBroker } from '../broker/support/broker.js';
+
+let broker: TestBroker;
+let spool: Spool;
+// Records 0-99 an hour ago, 100-199 now: a time between them picks the second half.
+const hourAgo = Date.now() - 3_600_000;
+
+beforeAll(async () => {
+  broker = await startBroker({ flush: 'never' });
+  spool = new Spool({ url: broker.url });
+  await spool.admin.createTopic({ name: 'timeline', partitions: 2 });
+  const producer = spool.producer<number>();
+  await producer.send('timeline', Array.from({ length: 100 }, (_, i) => ({ value: i, partition: i % 2, timestamp: hourAgo + i })));
+  await producer.send('timeline', Array.from({ length: 100 }, (_, i) => ({ value: 100 + i, partition: i % 2 })));
+});
+afterAll(async () => {
+  await spool.close();
+  await broker.close();
+});
+
+async function take<T>(consumer: Consumer<T>, count: number): Promise<Message<T>[]> {
+  const messages: Message<T>[] = [];
+  if (count === 0) return messages;
+  for await (const message of consumer) {
+    messages.push(message);
+    if (messages.length === count) break;
+  }
+  return messages;
+}
+
+async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+const values = (messages: Message<number>[]) => messages.map((message) => message.value).sort((a, b) => a - b);
+
+describe('consumer without a group', () => {
+  it('starts at earliest, at an offset, or at a time', async () => {
+    expect(values(await take(spool.consumer<number>({ topics: ['timeline'], from: 'earliest', codec: 'json' }), 200))).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    const fromOffset = await take(spool.consumer<number>({ topics: ['timeline'], from: 90, partitions: [0] }), 5);
+    expect(fromOffset.map((message) => message.offset)).toEqual([90, 91, 92, 93, 94]);
+    const sinceTenMinutes = await take(spool.consumer<number>({ topics: ['timeline'], from: new Date(Date.now() - 600_000) }), 100);
+    expect(values(sinceTenMinutes)).toEqual(Array.from({ length: 100 }, (_, i) => 100 + i));
+  });
+
+  it('follows from latest: only records produced after it started', async () => {
+    const consumer = spool.consumer<string>({ topics: ['timeline'], from: 'latest', maxWaitMs: 200 });
+    const seen: string[] = [];
+    await consumer.run({ eachMessage: (message) => void seen.push(message.value) });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await spool.producer().send('timeline', [{ value: 'new', partition: 1 }]);
+    await until(() => seen.length === 1);
+    await consumer.close();
+    expect(seen).toEqual(['new']);
+  });
+
+  it('seeks by offset and by time while running', async () => {
+    const consumer = spool.consumer<number>({ topics: ['timeline'], from: 'latest', partitions: [0], maxWaitMs: 100 });
+    const seen: number[] = [];
+    await consumer.run({ eachMessage: (message) => void seen.push(message.offset) });
+    await consumer.seek({ topic: 'timeline', partition: 0, offset: 97 });
+    await until(() => seen.length >= 3);
+    expect(seen.slice(0, 3)).toEqual([97, 98, 99]);
+    seen.length = 0;
+    await consumer.seek({ topic: 'timeline', partition: 0, timestamp: new Date(hourAgo + 10) });
+    await until(() => seen.length >= 1);
+    expect(seen[0]).toBe(5); // partition 0 holds the even values: the first at or after +10 ms is value 10, offset 5
+    await consumer.close();
+  });
+
+  it('pauses and resumes a partition', async () => {
+    await spool.admin.createTopic({ name: 'pausable', partitions: 2 });
+    const consumer = spool.consumer<number>({ topics: ['pausable'], from: 'earliest', maxWaitMs: 100 });
+    const seen: Message<number>[] = [];
+    await consumer.run({ eachMessage: (message) => void seen.push(message) });
+    consumer.pause([{ topic: 'pausable', partitions: [1] }]);
+    expect(consumer.paused()).toEqual([{ topic: 'pausable', partition: 1 }]);
+    await spool.producer<number>().send('pausable', [{ value: 1, partition: 0 }, { value: 2, partition: 1 }]);
+    await until(() => seen.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(seen.map((message) => message.partition)).toEqual([0]);
+    consumer.resume([{ topic: 'pausable' }]);
+    await until(() => seen.length === 2);
+    expect(seen[1]!.value).toBe(2);
+    await consumer.close();
+  });
+});
+
+describe('group consumer', () => {
+  it('follows a pattern, picking up a topic created after it joined', async () => {
+    await spool.admin.createTopic({ name: 'logs.api' });
+    const consumer = spool.consumer<string>({ groupId: 'log-shipper', pattern: 'logs.#', offsetReset: 'earliest', heartbeatIntervalMs: 100, maxWaitMs: 100 });
+    const seen: string[] = [];
+    await consumer.run({ eachMessage: (message) => void seen.push(`${message.topic}:${message.value}`) });
+    await spool.producer().send('logs.api', [{ value: 'a' }]);
+    await spool.admin.createTopic({ name: 'logs.db.slow' });
+    await spool.admin.createTopic({ name: 'metrics.cpu' });
+    await spool.producer().send('logs.db.slow', [{ value: 'b' }]);
+    await spool.producer().send('metrics.cpu', [{ value: 'c' }]);
+    await until(() => seen.length >= 2);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await consumer.close();
+    expect(seen.sort()).toEqual(['logs.api:a', 'logs.db.slow:b']);
+  });
+
+  it('commits nothing by itself with autoCommit off, and what it was told with commit()', async () => {
+    const options = { groupId: 'manual', topics: ['timeline'], offsetReset: 'earliest' as const, autoCommit: false };
+    const first = spool.consumer<number>(options);
+    await take(first, 50);
+    expect((await spool.admin.committedOffsets('manual')).every((entry) => entry.offset === 0)).toBe(true);
+
+    const second = spool.consumer<number>(options);
+    const handled = await take(second, 10);
+    const last = handled.at(-1)!;
+    await second.commit([{ topic: last.topic, partition: last.partition, offset: last.offset + 1 }]);
+    await second.close();
+    const committed = await spool.admin.committedOffsets('manual');
+    expect(committed.find((entry) => entry.partition === last.partition)?.offset).toBe(last.offset + 1);
+  });
+
+  it('re-reads committed offsets after an admin reset, while running', async () => {
+    const consumer = spool.consumer<number>({ groupId: 'rewind', topics: ['timeline'], offsetReset: 'earliest', heartbeatIntervalMs: 100, maxWaitMs: 100 });
+    const seen: number[] = [];
+    await consumer.run({ eachMessage: (message) => void seen.push(message.value) });
+    await until(() => seen.length >= 201);
+    await spool.admin.resetGroup('rewind', { topic: 'timeline', to: 'earliest' });
+    await until(() => seen.length >= 402);
+    await consumer.close();
+    expect(values(seen.slice(201).map((value) => ({ value }) as Message<number>))).toEqual(values(seen.slice(0, 201).map((value) => ({ value }) as Message<number>)));
+  });
+});
