@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { DEFAULT_URL } from '../spool.js';
+import { checkCommand } from './commands/check.js';
 import { consumeCommand } from './commands/consume.js';
 import { groupsCommand } from './commands/groups.js';
 import { produceCommand } from './commands/produce.js';
@@ -32,6 +33,7 @@ program.addCommand(topicsCommand(connect));
 program.addCommand(produceCommand(connect));
 program.addCommand(consumeCommand(connect));
 program.addCommand(groupsCommand(connect));
+program.addCommand(checkCommand());
 for (const command of program.commands) applyExitOverride(command);
 
 function applyExitOverride(command: Command): void {

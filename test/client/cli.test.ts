@@ -103,9 +103,18 @@ describe('spool CLI', () => {
     expect(unreachable.stderr).toContain('SPOOL_ERR_NETWORK');
   });
 
+  it('checks a data directory', async () => {
+    const check = await spool(['check', '--data-dir', broker.dataDir]);
+    expect(check.code).toBe(0);
+    expect(check.stderr).toContain('no damage found');
+    const report = JSON.parse((await spool(['check', '--data-dir', broker.dataDir, '--json'])).stdout);
+    expect(report.batches).toBeGreaterThan(0);
+    expect(report.problems).toEqual([]);
+  });
+
   it('has --help on every verb', async () => {
     const verbs = [[], ['serve'], ['topics'], ['topics', 'create'], ['topics', 'list'], ['topics', 'describe'], ['topics', 'delete'], ['topics', 'config'],
-      ['produce'], ['consume'], ['groups'], ['groups', 'list'], ['groups', 'describe'], ['groups', 'lag'], ['groups', 'reset'], ['groups', 'delete']];
+      ['produce'], ['consume'], ['groups'], ['groups', 'list'], ['groups', 'describe'], ['groups', 'lag'], ['groups', 'reset'], ['groups', 'delete'], ['check']];
     for (const verb of verbs) {
       const help = await spool([...verb, '--help']);
       expect(help.code, verb.join(' ')).toBe(0);
