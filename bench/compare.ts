@@ -88,7 +88,7 @@ const notes = [
   `Durability tiers are never mixed. page-cache: Spool --flush ${SPOOL_FLUSH['page-cache']}, Redis appendfsync ${REDIS_FSYNC['page-cache']}, NATS JetStream defaults. synced: Spool --flush ${SPOOL_FLUSH.synced}, Redis appendfsync ${REDIS_FSYNC.synced}.`,
   ...Object.entries(peers.unavailable).map(([what, why]) => `${what}: ${why}.`),
   'Each run starts a fresh server with an empty temporary data directory; every client runs in the benchmark process, every server in its own (2 cores: one each).',
-  'Max rate: 8 sends of 1000 records in flight (Redis: one XADD pipeline each; NATS: 1000 async js.publish; Spool: one producer.send()). W2@10k is an open loop: latency counts from each record\'s scheduled time, sent on ~1 ms timer turns.',
+  'Max rate: 8 sends of 1000 records in flight (Redis: one XADD pipeline each; NATS: 1000 publishes acknowledged asynchronously, as nats.go\'s PublishAsync; Spool: one producer.send()). W2@10k is an open loop: latency counts from each record\'s scheduled time, sent on ~1 ms timer turns.',
   'Consumers: Spool group consumer (replay: no group, from earliest); Redis XREADGROUP COUNT 1000 with XACK per batch (replay: XRANGE COUNT 1000); NATS durable pull consumer, AckAll every 500 (replay: ordered consumer).',
   `W5 produces up to ${formatNumber(options.backlogRecords)} records (at most ${options.backlogSecondsMax} s of producing), then replays them from the start.`,
   'The machine is shared (another engineer runs tests on it): figures vary by 10-30% between runs.',

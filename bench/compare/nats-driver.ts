@@ -1,13 +1,16 @@
 /**
  * NATS JetStream through nats.js, used the way its docs recommend for throughput:
- * - produce: js.publish() of every record with its acknowledgement awaited asynchronously, a whole
- *   send() (1000 records) in flight at once and several sends in flight (publishAsync-style);
+ * - produce: publishAsync as nats.go does it (nats.js has none): every record published with a
+ *   reply subject under one inbox subscription, JetStream's acknowledgements counted as they arrive,
+ *   a whole send() (1000 records) in flight at once and several sends in flight. Measured ~10x
+ *   faster on this machine than awaiting js.publish() per record (a promise, a timer and a
+ *   request entry each): 170-250k against 15-22k records/s of 100 bytes;
  * - consume in a group: a durable pull consumer per stream with AckAll, consumed in pulls of 1000,
  *   acknowledging every 500th message (which acknowledges all before it);
  * - replay: an ordered consumer (ephemeral, no acknowledgements), NATS's cheapest read.
  * One JetStream stream per partition, named `<stream>-<p>` with subject `<stream>.<p>`.
  */
-import { AckPolicy, connect, DeliverPolicy, type NatsConnection, StorageType } from 'nats';
+import { AckPolicy, connect, createInbox, DeliverPolicy, type Msg, type NatsConnection, StorageType } from 'nats';
 import type { ConsumeMode, ConsumerDriver, ProducerDriver, StreamSpec, SystemDriver } from './driver.js';
 
 const PULL_MESSAGES = 1000;
@@ -40,11 +43,38 @@ export class NatsDriver implements SystemDriver {
   }
 
   async producer(stream: StreamSpec): Promise<ProducerDriver> {
-    const js = (await this.connect()).jetstream();
+    const nc = await this.connect();
+    const inbox = createInbox();
+    const sends = new Map<string, { awaited: number; fail: (error: Error) => void; done: () => void }>();
+    const decoder = new TextDecoder();
+    // One subscription for every acknowledgement: `<inbox>.<send id>`. A PubAck reads
+    // {"stream":..,"seq":..}; a refusal {"error":..}, or no payload with a status header (503).
+    nc.subscribe(`${inbox}.*`, {
+      callback: (error, message: Msg) => {
+        const send = sends.get(message.subject.slice(inbox.length + 1));
+        if (!send) return;
+        const answer = message.data.length > 0 ? decoder.decode(message.data) : '';
+        if (error || !answer.startsWith('{"stream"')) return send.fail(new Error(`JetStream refused a publish: ${error?.message ?? (answer || message.headers?.description)}`));
+        if (--send.awaited === 0) send.done();
+      },
+    });
+    let sendCount = 0;
     return {
-      async send(partition, values) {
+      send(partition, values) {
         const subject = subjectOf(stream, partition);
-        await Promise.all(values.map((value) => js.publish(subject, value, { timeout: PUBLISH_TIMEOUT_MS })));
+        const id = String(sendCount++);
+        return new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => finish(new Error(`no JetStream acknowledgement within ${PUBLISH_TIMEOUT_MS} ms`)), PUBLISH_TIMEOUT_MS);
+          const finish = (error?: Error) => {
+            clearTimeout(timer);
+            sends.delete(id);
+            if (error) reject(error);
+            else resolve();
+          };
+          sends.set(id, { awaited: values.length, fail: finish, done: () => finish() });
+          const reply = `${inbox}.${id}`;
+          for (const value of values) nc.publish(subject, value, { reply });
+        });
       },
       close: async () => undefined,
     };

@@ -35,8 +35,9 @@ export function ensureCommand(command: string, pkg: string): string | null {
   return installed;
 }
 
-/** First line of `command --version`, e.g. "nats-server: v2.9.10". */
+/** The x.y.z in `command --version` ("Redis server v=7.0.15 sha=..." gives 7.0.15), else its first line. */
 export function commandVersion(path: string): string {
   const result = spawnSync(path, ['--version'], { encoding: 'utf8' });
-  return (result.stdout || result.stderr || '').split('\n')[0]!.trim();
+  const line = (result.stdout || result.stderr || '').split('\n')[0]!.trim();
+  return /\d+\.\d+\.\d+/.exec(line)?.[0] ?? line;
 }
