@@ -6,11 +6,10 @@
  *
  *   --seconds N   duration of each run (default 10; --quick: 3)
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { pack } from 'msgpackr';
 import { encodeRecordBatch } from '../storage/index.js';
-import { freePort, residentBytes, startBrokerProcess } from './lib/broker-process.js';
+import { startBareFastify } from './lib/bare-fastify-process.js';
+import { residentBytes, startBrokerProcess } from './lib/broker-process.js';
 import { load } from './lib/http-load.js';
 import { printReport, ratio, type Row } from './lib/report.js';
 
@@ -19,25 +18,11 @@ const secondsFlag = process.argv.indexOf('--seconds');
 const seconds = secondsFlag > 0 ? Number(process.argv[secondsFlag + 1]) : quick ? 3 : 10;
 const VALUE = 'x'.repeat(100);
 
-async function bareFastify(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./lib/bare-fastify.js', import.meta.url)), String(port)], { stdio: 'inherit' });
-  const url = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; attempt < 300; attempt++) {
-    try {
-      if ((await fetch(`${url}/health`)).ok) break;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-  return { url, stop: async () => void child.kill('SIGTERM') };
-}
-
 const oneRecordJson = JSON.stringify({ records: [{ key: 'k', valueString: VALUE }] });
 const thousand = Array.from({ length: 1000 }, (_, i) => ({ key: `k${i % 64}`, valueString: VALUE }));
 
 const rows: Row[] = [];
-const bare = await bareFastify();
+const bare = await startBareFastify();
 const reference = await load({ url: `${bare.url}/echo`, body: oneRecordJson, headers: { 'content-type': 'application/json' }, seconds });
 await bare.stop();
 rows.push({ run: 'bare fastify POST (reference)', 'requests/s': reference.requestsPerSecond, 'records/s': null, 'p50 ms': reference.latencyP50Ms, 'p99 ms': reference.latencyP99Ms, 'vs reference': 1 });
