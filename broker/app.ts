@@ -15,8 +15,10 @@ import { FetchService } from './fetch/fetch-service.js';
 import { GroupCoordinator } from './groups/coordinator.js';
 import { GroupService } from './groups/group-service.js';
 import { OffsetStore } from './groups/offset-store.js';
+import { QueueService } from './queues/queue-service.js';
+import { QueueStore } from './queues/queue-store.js';
 import { registerContentTypes } from './http/content-types.js';
-import { registerErrorHandler } from './http/error-handler.js';
+import { frameworkErrorHandler, registerErrorHandler } from './http/error-handler.js';
 import { type BrokerLimits, brokerLimits } from './limits.js';
 import { openDatabase } from './metadata/database.js';
 import { ProducerIdStore } from './metadata/producer-id-store.js';
@@ -30,6 +32,7 @@ import { liveRoutes } from './routes/live.js';
 import { offsetRoutes } from './routes/offsets.js';
 import { produceRoutes } from './routes/produce.js';
 import { producerRoutes } from './routes/producers.js';
+import { queueRoutes } from './routes/queues.js';
 import { topicRoutes } from './routes/topics.js';
 import { TopicService } from './topics/topic-service.js';
 import { timedFileSystem } from './timed-file-system.js';
@@ -67,6 +70,10 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     connectionTimeout: limits.connectionTimeoutMs,
     forceCloseConnections: 'idle',
+    // Topic names may have 249 characters (Kafka's limit); find-my-way's default of 100 answered
+    // 414 for longer ones on every /v1/topics/:topic route.
+    maxParamLength: 300,
+    frameworkErrors: frameworkErrorHandler,
     // One log line per request would dominate the log at thousands of requests per second.
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
@@ -119,6 +126,8 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
   await app.register(offsetRoutes, { topics });
   await app.register(liveRoutes, { topics, metrics, maxSubscribers: limits.liveSubscribersMax });
   await app.register(groupRoutes, { groups });
+  const queues = new QueueService(topics, new QueueStore(db));
+  await app.register(queueRoutes, { queues });
   await app.ready();
 
   let closed: Promise<void> | null = null;
@@ -136,6 +145,7 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
       closed ??= (async () => {
         shuttingDown = true;
         clearInterval(sweep);
+        queues.close();
         await app.close();
         await logs.close();
         db.close();

@@ -21,6 +21,9 @@ export const brokerErrors = {
   SPOOL_ERR_UNKNOWN_MEMBER: { status: 404, retriable: false, description: 'The member left or its session expired: join the group again.' },
   SPOOL_ERR_FENCED: { status: 409, retriable: false, description: 'A commit with a stale generation, or for a partition the member does not own.' },
   SPOOL_ERR_GROUP_NOT_EMPTY: { status: 409, retriable: false, description: 'The group still has live members (delete needs an empty group).' },
+  SPOOL_ERR_QUEUE_NOT_FOUND: { status: 404, retriable: false, description: 'No queue (share group) of this name on this topic: create it with PUT first.' },
+  SPOOL_ERR_RECEIPT_UNKNOWN: { status: 404, retriable: false, description: 'Per receipt in an ack/nack/reject answer: the receipt is malformed, or names no message of this queue.' },
+  SPOOL_ERR_RECEIPT_EXPIRED: { status: 409, retriable: false, description: 'Per receipt in an ack/nack/reject answer: the message was delivered again since (its visibility timeout ran out), or was settled already.' },
   SPOOL_ERR_INTERNAL: { status: 500, retriable: true, description: 'An unexpected error; the broker log has the details.' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -1,0 +1,187 @@
+/**
+ * One partition of a queue: the window of messages from the acknowledged point on, each
+ * available, leased to a worker (in flight until its visibility timeout), acked, or dead-lettered.
+ * Pure state, no I/O: the service loads records into it and persists what it reports.
+ *
+ *   ackedThrough  every offset below is settled (acked or dead-lettered) or gone by retention
+ *   window        offsets ackedThrough.. loaded so far, at most `windowRecords` of them: memory is
+ *                 bounded however far workers fall behind; priority applies within the window
+ */
+import type { DecodedRecord } from '../../storage/index.js';
+import type { SettledState } from './queue-store.js';
+
+export interface WindowMessage {
+  offset: number;
+  record: DecodedRecord;
+  bytes: number;
+  priority: number;
+  /** The key as text, for orderedByKey (null: no key, never blocks). */
+  key: string | null;
+  /** dying: being written to the dead-letter topic, out of delivery. */
+  state: 'available' | 'leased' | 'dying' | SettledState;
+  deliveryCount: number;
+  /** A nack with a delay keeps a message back until then. */
+  availableAtMs: number;
+  leaseUntilMs: number;
+  receipt: string | null;
+}
+
+export interface Candidate {
+  message: WindowMessage;
+  /** Position among this partition's candidates (interleaves partitions fairly). */
+  rank: number;
+}
+
+const PRIORITY_HEADER = 'priority';
+
+export function priorityOf(record: DecodedRecord): number {
+  const header = record.headers.find((candidate) => candidate.key === PRIORITY_HEADER);
+  const value = header?.value ? Number(header.value.toString('utf8')) : 0;
+  return Number.isInteger(value) && value >= 0 && value <= 9 ? value : 0;
+}
+
+export class QueuePartition {
+  readonly window = new Map<number, WindowMessage>();
+  /** Next offset to load into the window. */
+  loadedThrough: number;
+  windowBytes = 0;
+  /** Delivery counts and settled states from SQLite, applied as their offsets are loaded. */
+  private readonly restored = new Map<number, { state: 'delivered' | SettledState; deliveryCount: number }>();
+
+  constructor(
+    readonly partition: number,
+    public ackedThrough: number,
+    public deadLettered: number,
+  ) {
+    this.loadedThrough = ackedThrough;
+  }
+
+  restore(offset: number, state: 'delivered' | SettledState, deliveryCount: number): void {
+    if (offset >= this.ackedThrough) this.restored.set(offset, { state, deliveryCount });
+  }
+
+  /** Retention deleted messages nobody settled: the window starts at the log's start. */
+  skipTo(logStartOffset: number): number {
+    if (logStartOffset <= this.ackedThrough) return 0;
+    const skipped = logStartOffset - this.ackedThrough;
+    for (const offset of [...this.window.keys()]) if (offset < logStartOffset) this.drop(offset);
+    this.ackedThrough = logStartOffset;
+    this.loadedThrough = Math.max(this.loadedThrough, logStartOffset);
+    return skipped;
+  }
+
+  add(record: DecodedRecord, bytes: number): void {
+    if (record.offset < this.loadedThrough) return;
+    const restored = this.restored.get(record.offset);
+    this.restored.delete(record.offset);
+    this.window.set(record.offset, {
+      offset: record.offset,
+      record,
+      bytes,
+      priority: priorityOf(record),
+      key: record.key === null ? null : record.key.toString('latin1'),
+      state: restored && restored.state !== 'delivered' ? restored.state : 'available',
+      deliveryCount: restored?.deliveryCount ?? 0,
+      availableAtMs: 0,
+      leaseUntilMs: 0,
+      receipt: null,
+    });
+    this.windowBytes += bytes;
+    this.loadedThrough = record.offset + 1;
+  }
+
+  /** Leases that ran out become available again; those delivered maxDeliveries times are returned for dead-lettering. */
+  expireLeases(nowMs: number, maxDeliveries: number): WindowMessage[] {
+    const exhausted: WindowMessage[] = [];
+    for (const message of this.window.values()) {
+      if (message.state !== 'leased' || message.leaseUntilMs > nowMs) continue;
+      message.state = 'available';
+      message.receipt = null;
+      message.availableAtMs = 0;
+      if (message.deliveryCount >= maxDeliveries) exhausted.push(message);
+    }
+    return exhausted;
+  }
+
+  /**
+   * Messages that may be handed out now, in offset order. With orderedByKey, a key with a message
+   * in flight or waiting (a nack delay) blocks its later messages, so per-key order holds.
+   */
+  candidates(nowMs: number, orderedByKey: boolean): Candidate[] {
+    const result: Candidate[] = [];
+    const blockedKeys = orderedByKey ? new Set<string>() : null;
+    for (const message of this.window.values()) {
+      if (message.state === 'acked' || message.state === 'dead') continue;
+      const key = message.key;
+      if (blockedKeys && key !== null) {
+        if (blockedKeys.has(key)) continue;
+        blockedKeys.add(key);
+      }
+      if (message.state === 'available' && message.availableAtMs <= nowMs) result.push({ message, rank: result.length });
+    }
+    return result;
+  }
+
+  lease(message: WindowMessage, receipt: string, leaseUntilMs: number): void {
+    message.state = 'leased';
+    message.deliveryCount++;
+    message.receipt = receipt;
+    message.leaseUntilMs = leaseUntilMs;
+  }
+
+  /** Settles a message; answers whether the acknowledged point moved. */
+  settle(message: WindowMessage, state: SettledState): boolean {
+    message.state = state;
+    message.receipt = null;
+    if (state === 'dead') this.deadLettered++;
+    return this.advance();
+  }
+
+  release(message: WindowMessage, delayMs: number, nowMs: number): void {
+    message.state = 'available';
+    message.receipt = null;
+    message.availableAtMs = nowMs + delayMs;
+  }
+
+  counts(): { available: number; inFlight: number; settledAhead: number } {
+    let available = 0;
+    let inFlight = 0;
+    let settledAhead = 0;
+    for (const message of this.window.values()) {
+      if (message.state === 'available') available++;
+      else if (message.state === 'leased' || message.state === 'dying') inFlight++;
+      else settledAhead++;
+    }
+    return { available, inFlight, settledAhead };
+  }
+
+  /** The soonest moment a message becomes deliverable without new records (a lease or a delay running out). */
+  nextChangeAtMs(): number {
+    let soonest = Infinity;
+    for (const message of this.window.values()) {
+      if (message.state === 'leased') soonest = Math.min(soonest, message.leaseUntilMs);
+      else if (message.state === 'available' && message.availableAtMs > 0) soonest = Math.min(soonest, message.availableAtMs);
+    }
+    return soonest;
+  }
+
+  /** Moves the acknowledged point over settled messages (also those restored settled). */
+  advance(): boolean {
+    const before = this.ackedThrough;
+    while (this.ackedThrough < this.loadedThrough) {
+      const message = this.window.get(this.ackedThrough);
+      // A gap (compaction removed the offset) counts as settled.
+      if (message && message.state !== 'acked' && message.state !== 'dead') break;
+      if (message) this.drop(this.ackedThrough);
+      this.ackedThrough++;
+    }
+    return this.ackedThrough !== before;
+  }
+
+  private drop(offset: number): void {
+    const message = this.window.get(offset);
+    if (!message) return;
+    this.windowBytes -= message.bytes;
+    this.window.delete(offset);
+  }
+}

@@ -1,0 +1,353 @@
+/**
+ * Work queues on the log (share groups, after Kafka's KIP-932 and SQS): any number of workers
+ * receive one topic's messages through a named queue, one by one, without owning partitions.
+ * A received message is leased for its visibility timeout; ack settles it, nack makes it available
+ * again (after a delay), reject dead-letters it at once, and a lease that runs out redelivers it.
+ * After maxDeliveries deliveries it goes to the dead-letter topic instead, with headers naming
+ * where it came from. State is durable in SQLite (queue-store.ts), so after a restart acked
+ * messages stay acked and messages that were in flight are delivered again.
+ */
+import { randomBytes } from 'node:crypto';
+import { decodeRecordBatches, encodeRecordBatch, type PartitionLog, type RecordHeader } from '../../storage/index.js';
+import { BrokerError, type BrokerErrorCode } from '../errors.js';
+import type { TopicService } from '../topics/topic-service.js';
+import { QueuePartition, type WindowMessage } from './queue-partition.js';
+import type { QueueConfig, QueueStore, StoredMessageState, StoredPartition } from './queue-store.js';
+
+export interface QueueLimits {
+  /** Messages per partition kept in the window ahead of the acknowledged point. */
+  windowRecords: number;
+  /** Bytes read from the log per window refill. */
+  readBytes: number;
+  maxReceive: number;
+  maxWaitMs: number;
+}
+
+export const defaultQueueLimits: QueueLimits = { windowRecords: 1000, readBytes: 1024 * 1024, maxReceive: 1000, maxWaitMs: 60_000 };
+
+export interface ReceivedMessage {
+  receipt: string;
+  partition: number;
+  offset: number;
+  deliveryCount: number;
+  message: WindowMessage;
+}
+
+export type Settlement = 'ack' | 'nack' | 'reject';
+
+export type ReceiptResult = { receipt: string; ok: true } | { receipt: string; ok: false; error: { code: BrokerErrorCode; message: string } };
+
+/** Headers a dead-lettered record carries, besides its own. */
+export const DeadLetterHeaders = {
+  topic: 'dlq-original-topic',
+  partition: 'dlq-original-partition',
+  offset: 'dlq-original-offset',
+  deliveryCount: 'dlq-delivery-count',
+  reason: 'dlq-reason',
+} as const;
+
+class Queue {
+  /** Per partition: a refill from the log in progress (one at a time). */
+  readonly filling = new Map<number, Promise<void>>();
+
+  constructor(
+    readonly topic: string,
+    readonly name: string,
+    public config: QueueConfig,
+    readonly partitions: QueuePartition[],
+  ) {}
+}
+
+function receiptOf(partition: number, offset: number, deliveryCount: number): string {
+  return `${partition}.${offset}.${deliveryCount}.${randomBytes(6).toString('base64url')}`;
+}
+
+function parseReceipt(receipt: string): { partition: number; offset: number } | null {
+  const match = /^(\d{1,9})\.(\d{1,16})\.\d{1,9}\.[A-Za-z0-9_-]{8}$/.exec(receipt);
+  return match ? { partition: Number(match[1]), offset: Number(match[2]) } : null;
+}
+
+export class QueueService {
+  private readonly queues = new Map<string, Queue>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(
+    private readonly topics: TopicService,
+    private readonly store: QueueStore,
+    private readonly limits: QueueLimits = defaultQueueLimits,
+  ) {
+    topics.onChange((event, topic) => {
+      if (event !== 'deleted') return;
+      for (const name of this.store.namesOf(topic)) this.delete(topic, name);
+    });
+    // Leases that ran out past maxDeliveries are dead-lettered even when nobody receives.
+    this.sweeper = setInterval(() => void this.sweep(), 1000);
+    this.sweeper.unref();
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+  }
+
+  configure(topic: string, name: string, input: Partial<QueueConfig>): { created: boolean } {
+    const logs = this.topics.partitions(topic);
+    const existing = this.store.config(topic, name);
+    const config: QueueConfig = {
+      visibilityMs: input.visibilityMs ?? existing?.visibilityMs ?? 30_000,
+      maxDeliveries: input.maxDeliveries ?? existing?.maxDeliveries ?? 5,
+      deadLetterTopic: input.deadLetterTopic ?? existing?.deadLetterTopic ?? `${topic}.dlq`,
+      orderedByKey: input.orderedByKey ?? existing?.orderedByKey ?? false,
+    };
+    if (config.deadLetterTopic === topic) throw new BrokerError('SPOOL_ERR_INVALID_CONFIG', 'a queue cannot dead-letter into its own topic', { topic, queue: name });
+    this.store.saveConfig(topic, name, config);
+    if (!existing) {
+      // A new queue starts at the log's start: every retained message is work to do.
+      this.store.save(topic, name, [], logs.map((log) => ({ partition: log.partition, ackedThrough: log.logStartOffset, deadLettered: 0 })));
+    }
+    const loaded = this.queues.get(`${topic}\u0000${name}`);
+    if (loaded) loaded.config = config;
+    return { created: !existing };
+  }
+
+  async describe(topic: string, name: string) {
+    const queue = this.queue(topic, name);
+    await this.refreshAll(queue);
+    const partitions = queue.partitions.map((partition) => {
+      const log = this.topics.partition(topic, partition.partition);
+      const { inFlight, settledAhead } = partition.counts();
+      return {
+        partition: partition.partition,
+        ackedThrough: partition.ackedThrough,
+        highWatermark: log.highWatermark,
+        available: Math.max(0, log.highWatermark - partition.ackedThrough - inFlight - settledAhead),
+        inFlight,
+        deadLettered: partition.deadLettered,
+      };
+    });
+    const total = (field: 'available' | 'inFlight' | 'deadLettered') => partitions.reduce((sum, partition) => sum + partition[field], 0);
+    return { topic, name, config: queue.config, available: total('available'), inFlight: total('inFlight'), deadLettered: total('deadLettered'), partitions };
+  }
+
+  delete(topic: string, name: string): void {
+    this.store.delete(topic, name);
+    this.queues.delete(`${topic}\u0000${name}`);
+  }
+
+  /** Leases up to `max` messages, waiting up to `waitMs` for one to become available. */
+  async receive(topic: string, name: string, request: { max: number; visibilityMs?: number; waitMs: number }, signal?: AbortSignal): Promise<ReceivedMessage[]> {
+    const queue = this.queue(topic, name);
+    const deadline = Date.now() + Math.min(request.waitMs, this.limits.maxWaitMs);
+    for (;;) {
+      await this.refreshAll(queue);
+      const received = this.lease(queue, Math.min(request.max, this.limits.maxReceive), request.visibilityMs ?? queue.config.visibilityMs);
+      const now = Date.now();
+      if (received.length > 0 || now >= deadline || signal?.aborted) return received;
+      await this.waitForWork(queue, deadline - now, signal);
+    }
+  }
+
+  /** Acks, nacks or rejects messages by receipt; every receipt gets its own result. */
+  async settle(topic: string, name: string, kind: Settlement, receipts: string[], options: { delayMs?: number; reason?: string } = {}): Promise<ReceiptResult[]> {
+    const queue = this.queue(topic, name);
+    const now = Date.now();
+    const states: StoredMessageState[] = [];
+    const moved = new Set<QueuePartition>();
+    const deadLetters: WindowMessage[] = [];
+    const results = receipts.map((receipt): ReceiptResult => {
+      const found = this.find(queue, receipt);
+      if ('error' in found) return { receipt, ok: false, error: found.error };
+      const { partition, message } = found;
+      if (kind === 'ack') {
+        if (partition.settle(message, 'acked')) moved.add(partition);
+        states.push({ partition: partition.partition, offset: message.offset, state: 'acked', deliveryCount: message.deliveryCount });
+      } else if (kind === 'reject' || message.deliveryCount >= queue.config.maxDeliveries) {
+        message.state = 'dying';
+        message.receipt = null;
+        deadLetters.push(message);
+      } else {
+        partition.release(message, options.delayMs ?? 0, now);
+      }
+      return { receipt, ok: true };
+    });
+    this.persist(queue, states, moved);
+    const reason = kind === 'reject' ? (options.reason ?? 'rejected') : 'max deliveries reached';
+    await this.deadLetter(queue, deadLetters.map((message) => ({ message, reason })));
+    return results;
+  }
+
+  private find(queue: Queue, receipt: string): { partition: QueuePartition; message: WindowMessage } | { error: { code: BrokerErrorCode; message: string } } {
+    const parsed = parseReceipt(receipt);
+    const partition = parsed ? queue.partitions[parsed.partition] : undefined;
+    if (!parsed || !partition) return { error: { code: 'SPOOL_ERR_RECEIPT_UNKNOWN', message: 'not a receipt of this queue' } };
+    const message = partition.window.get(parsed.offset);
+    if (message && message.receipt === receipt && message.state === 'leased') return { partition, message };
+    if (parsed.offset < partition.loadedThrough) {
+      return { error: { code: 'SPOOL_ERR_RECEIPT_EXPIRED', message: `the message at ${parsed.partition}:${parsed.offset} was settled, or delivered again after its visibility timeout` } };
+    }
+    return { error: { code: 'SPOOL_ERR_RECEIPT_UNKNOWN', message: `no message ${parsed.partition}:${parsed.offset} was handed out` } };
+  }
+
+  private queue(topic: string, name: string): Queue {
+    const key = `${topic}\u0000${name}`;
+    let queue = this.queues.get(key);
+    if (queue) return queue;
+    const config = this.store.config(topic, name);
+    if (!config) throw new BrokerError('SPOOL_ERR_QUEUE_NOT_FOUND', `topic ${topic} has no queue ${name}`, { topic, queue: name });
+    const logs = this.topics.partitions(topic);
+    const stored = this.store.load(topic, name);
+    const partitions = logs.map((log) => {
+      const saved = stored.partitions.find((partition) => partition.partition === log.partition);
+      return new QueuePartition(log.partition, saved?.ackedThrough ?? log.logStartOffset, saved?.deadLettered ?? 0);
+    });
+    for (const message of stored.messages) partitions[message.partition]?.restore(message.offset, message.state, message.deliveryCount);
+    queue = new Queue(topic, name, config, partitions);
+    this.queues.set(key, queue);
+    return queue;
+  }
+
+  /** Fills every partition's window from the log and expires leases. */
+  private async refreshAll(queue: Queue): Promise<void> {
+    await Promise.all(queue.partitions.map((partition) => this.refill(queue, partition)));
+    const exhausted: Array<{ message: WindowMessage; reason: string }> = [];
+    const now = Date.now();
+    for (const partition of queue.partitions) {
+      for (const message of partition.expireLeases(now, queue.config.maxDeliveries)) {
+        message.state = 'dying';
+        exhausted.push({ message, reason: 'visibility timeout after max deliveries' });
+      }
+    }
+    await this.deadLetter(queue, exhausted);
+  }
+
+  private refill(queue: Queue, partition: QueuePartition): Promise<void> {
+    let running = queue.filling.get(partition.partition);
+    if (!running) {
+      running = this.load(queue, partition).finally(() => queue.filling.delete(partition.partition));
+      queue.filling.set(partition.partition, running);
+    }
+    return running;
+  }
+
+  private async load(queue: Queue, partition: QueuePartition): Promise<void> {
+    const log = this.topics.partition(queue.topic, partition.partition);
+    if (partition.skipTo(log.logStartOffset) > 0) this.persist(queue, [], new Set([partition]));
+    while (partition.window.size < this.limits.windowRecords && partition.loadedThrough < log.highWatermark) {
+      const { data } = await log.read(partition.loadedThrough, this.limits.readBytes);
+      if (data.length === 0) break;
+      const before = partition.loadedThrough;
+      for (const batch of decodeRecordBatches(data)) {
+        const bytesPerRecord = Math.ceil(batch.header.batchLength / Math.max(1, batch.records.length));
+        for (const record of batch.records) {
+          if (partition.window.size >= this.limits.windowRecords) break;
+          partition.add(record, bytesPerRecord);
+        }
+      }
+      if (partition.loadedThrough === before) break;
+    }
+    if (partition.advance()) this.persist(queue, [], new Set([partition]));
+  }
+
+  private lease(queue: Queue, max: number, visibilityMs: number): ReceivedMessage[] {
+    const now = Date.now();
+    // Higher priority first; within a priority, partitions take turns, each in offset order.
+    const candidates = queue.partitions
+      .flatMap((partition) => partition.candidates(now, queue.config.orderedByKey).map((candidate) => ({ ...candidate, partition })))
+      .sort((a, b) => b.message.priority - a.message.priority || a.rank - b.rank || a.partition.partition - b.partition.partition)
+      .slice(0, max);
+    const received = candidates.map(({ partition, message }) => {
+      partition.lease(message, receiptOf(partition.partition, message.offset, message.deliveryCount + 1), now + visibilityMs);
+      return { receipt: message.receipt!, partition: partition.partition, offset: message.offset, deliveryCount: message.deliveryCount, message };
+    });
+    this.store.save(
+      queue.topic,
+      queue.name,
+      received.map(({ partition, offset, deliveryCount }) => ({ partition, offset, state: 'delivered' as const, deliveryCount })),
+      [],
+    );
+    return received;
+  }
+
+  private async deadLetter(queue: Queue, entries: Array<{ message: WindowMessage; reason: string }>): Promise<void> {
+    if (entries.length === 0) return;
+    const log = await this.deadLetterLog(queue);
+    const batch = encodeRecordBatch(
+      entries.map(({ message, reason }) => {
+        const headers: RecordHeader[] = [
+          ...message.record.headers,
+          { key: DeadLetterHeaders.topic, value: Buffer.from(queue.topic) },
+          { key: DeadLetterHeaders.partition, value: Buffer.from(String(this.partitionOf(queue, message))) },
+          { key: DeadLetterHeaders.offset, value: Buffer.from(String(message.offset)) },
+          { key: DeadLetterHeaders.deliveryCount, value: Buffer.from(String(message.deliveryCount)) },
+          { key: DeadLetterHeaders.reason, value: Buffer.from(reason) },
+        ];
+        return { key: message.record.key, value: message.record.value, headers, timestamp: message.record.timestamp };
+      }),
+    );
+    // Written (and, with flush=always, synced) before the message counts as settled: nothing is lost.
+    await log.append(batch);
+    const moved = new Set<QueuePartition>();
+    const states: StoredMessageState[] = [];
+    for (const { message } of entries) {
+      const partition = queue.partitions[this.partitionOf(queue, message)]!;
+      if (partition.settle(message, 'dead')) moved.add(partition);
+      moved.add(partition); // deadLettered count changed
+      states.push({ partition: partition.partition, offset: message.offset, state: 'dead', deliveryCount: message.deliveryCount });
+    }
+    this.persist(queue, states, moved);
+  }
+
+  private partitionOf(queue: Queue, message: WindowMessage): number {
+    return queue.partitions.find((partition) => partition.window.get(message.offset) === message)!.partition;
+  }
+
+  private async deadLetterLog(queue: Queue): Promise<PartitionLog> {
+    const topic = queue.config.deadLetterTopic;
+    if (!this.topics.names().includes(topic)) {
+      await this.topics.create(topic, 1).catch((error: unknown) => {
+        if ((error as { code?: string }).code !== 'SPOOL_ERR_TOPIC_EXISTS') throw error;
+      });
+    }
+    return this.topics.partition(topic, 0);
+  }
+
+  private persist(queue: Queue, states: StoredMessageState[], moved: Set<QueuePartition>): void {
+    const partitions: StoredPartition[] = [...moved].map((partition) => ({ partition: partition.partition, ackedThrough: partition.ackedThrough, deadLettered: partition.deadLettered }));
+    this.store.save(queue.topic, queue.name, states, partitions);
+  }
+
+  /** Waits for new records, a lease or delay running out, the deadline, or the request going away. */
+  private async waitForWork(queue: Queue, remainingMs: number, signal?: AbortSignal): Promise<void> {
+    const nextChange = Math.min(...queue.partitions.map((partition) => partition.nextChangeAtMs())) - Date.now();
+    const timeoutMs = Math.max(1, Math.min(remainingMs, nextChange + 1));
+    const stop = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const onAbort = () => stop.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const waits: Array<Promise<unknown>> = queue.partitions
+        .filter((partition) => partition.window.size < this.limits.windowRecords)
+        .map((partition) => {
+          const log = this.topics.partition(queue.topic, partition.partition);
+          // Resolves once a record lands past today's end; a refused wait (too many) falls back to the timer.
+          return log.waitForData(log.highWatermark, timeoutMs, stop.signal).catch(() => new Promise(() => undefined));
+        });
+      waits.push(new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))));
+      waits.push(new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true })));
+      await Promise.race(waits);
+    } finally {
+      clearTimeout(timer);
+      stop.abort();
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async sweep(): Promise<void> {
+    for (const queue of this.queues.values()) {
+      try {
+        await this.refreshAll(queue);
+      } catch {
+        // The topic may be gone; the next request reports it.
+      }
+    }
+  }
+}

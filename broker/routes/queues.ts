@@ -1,0 +1,123 @@
+/**
+ * Work queues (share groups) on a topic: /v1/topics/:topic/queues/:queue. See
+ * broker/queues/queue-service.ts for the semantics and docs/http-api.md for the contract.
+ */
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { toJsonRecord, type ValueFormat } from '../fetch/record-view.js';
+import type { QueueService, Settlement } from '../queues/queue-service.js';
+
+const QueueParams = Type.Object({
+  topic: Type.String({ minLength: 1, maxLength: 300 }),
+  queue: Type.String({ minLength: 1, maxLength: 249, pattern: '^[A-Za-z0-9._-]+$' }),
+});
+const ValueFormatQuery = Type.Object({
+  valueFormat: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('string'), Type.Literal('base64')])),
+});
+const SettleBody = Type.Object(
+  {
+    receipts: Type.Array(Type.String({ maxLength: 100 }), { minItems: 1, maxItems: 10_000 }),
+    delayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 12 * 3_600_000 })),
+    reason: Type.Optional(Type.String({ maxLength: 1000 })),
+  },
+  { additionalProperties: false },
+);
+
+export const queueRoutes: FastifyPluginAsyncTypebox<{ queues: QueueService }> = async (app, { queues }) => {
+  const tags = ['queues'];
+
+  app.put('/v1/topics/:topic/queues/:queue', {
+    schema: {
+      tags,
+      summary: 'Create or configure a queue (share group) on a topic',
+      params: QueueParams,
+      body: Type.Optional(
+        Type.Object(
+          {
+            visibilityMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 12 * 3_600_000 })),
+            maxDeliveries: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+            deadLetterTopic: Type.Optional(Type.String({ minLength: 1, maxLength: 249, pattern: '^[A-Za-z0-9._-]+$' })),
+            orderedByKey: Type.Optional(Type.Boolean()),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    },
+    handler: async (request, reply) => {
+      const { topic, queue } = request.params;
+      const { created } = queues.configure(topic, queue, request.body ?? {});
+      return reply.code(created ? 201 : 200).send(await queues.describe(topic, queue));
+    },
+  });
+
+  app.get('/v1/topics/:topic/queues/:queue', {
+    schema: { tags, summary: 'Describe: available, in flight, acknowledged-through offset per partition, dead-lettered', params: QueueParams },
+    handler: async (request) => queues.describe(request.params.topic, request.params.queue),
+  });
+
+  app.delete('/v1/topics/:topic/queues/:queue', {
+    schema: { tags, summary: 'Delete a queue and its state (the topic stays)', params: QueueParams },
+    handler: async (request, reply) => {
+      await queues.describe(request.params.topic, request.params.queue); // 404 for an unknown queue
+      queues.delete(request.params.topic, request.params.queue);
+      return reply.code(204).send();
+    },
+  });
+
+  app.post('/v1/topics/:topic/queues/:queue/receive', {
+    schema: {
+      tags,
+      summary: 'Receive (lease) messages; long-polls up to waitMs',
+      params: QueueParams,
+      querystring: ValueFormatQuery,
+      body: Type.Optional(
+        Type.Object(
+          {
+            max: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+            visibilityMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 12 * 3_600_000 })),
+            waitMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    },
+    handler: async (request, reply) => {
+      const { topic, queue } = request.params;
+      // The response closing before it was sent means the worker went away: stop waiting. (The
+      // request's own 'close' fires as soon as its body has been read.)
+      const abort = new AbortController();
+      reply.raw.once('close', () => abort.abort());
+      const received = await queues.receive(topic, queue, { max: request.body?.max ?? 1, visibilityMs: request.body?.visibilityMs, waitMs: request.body?.waitMs ?? 0 }, abort.signal);
+      const format: ValueFormat = request.query.valueFormat ?? 'auto';
+      return {
+        messages: received.map(({ receipt, partition, offset, deliveryCount, message }) => ({
+          receipt,
+          partition,
+          deliveryCount,
+          ...toJsonRecord(message.record, format),
+          offset,
+        })),
+      };
+    },
+  });
+
+  for (const kind of ['ack', 'nack', 'reject'] as const satisfies readonly Settlement[]) {
+    app.post(`/v1/topics/:topic/queues/:queue/${kind}`, {
+      schema: {
+        tags,
+        summary: {
+          ack: 'Acknowledge: the messages are done',
+          nack: 'Give messages back: delivered again (after delayMs)',
+          reject: 'Dead-letter messages at once (reason in the dlq-reason header)',
+        }[kind],
+        params: QueueParams,
+        body: SettleBody,
+      },
+      handler: async (request) => {
+        const { topic, queue } = request.params;
+        const { receipts, delayMs, reason } = request.body;
+        return { results: await queues.settle(topic, queue, kind, receipts, { delayMs, reason }) };
+      },
+    });
+  }
+};
