@@ -5,6 +5,7 @@ export { Producer, type ProducerOptions } from './producer/producer.js';
 export type { ProducerRecord } from './record-encoding.js';
 export { Consumer, type ConsumerOptions, type RunOptions } from './consumer/consumer.js';
 export type { Message, Batch } from './consumer/message.js';
+export { Queue, type QueueOptions, type QueueMessage, type QueueConfig, type QueueDescription, type ProcessOptions } from './queue/queue.js';
 export { type Codec, type CodecName, jsonCodec, msgpackCodec, stringCodec, bytesCodec } from './codecs.js';
 export { SpoolClientError, clientErrors, type ClientErrorCode } from './errors.js';
 export type * from './types.js';

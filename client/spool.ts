@@ -12,6 +12,7 @@ import { Admin } from './admin.js';
 import { Consumer, type ConsumerOptions } from './consumer/consumer.js';
 import { HttpClient } from './http.js';
 import { Producer, type ProducerOptions } from './producer/producer.js';
+import { Queue, type QueueOptions } from './queue/queue.js';
 import { TopicMetadata } from './topic-metadata.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:9292';
@@ -45,6 +46,11 @@ export class Spool {
 
   consumer<T = unknown>(options: ConsumerOptions<T>): Consumer<T> {
     return this.track(new Consumer<T>(this.http, this.admin, options));
+  }
+
+  /** A work queue (share group) on a topic: per-message ack, redelivery, dead letters. Create it with configure(). */
+  queue<T = unknown>(topic: string, name: string, options: QueueOptions<T> = {}): Queue<T> {
+    return this.track(new Queue<T>(this.http, topic, name, options));
   }
 
   /** Closes producers (flushing them) and consumers (committing), then the connections. */

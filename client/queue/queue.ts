@@ -1,0 +1,181 @@
+/**
+ * A work queue as a worker sees it (`spool.queue(topic, name)`): receive messages, then ack, nack
+ * (with a delay) or reject each one. `for await` receives in long-polls; `process(handler)` runs a
+ * handler with bounded concurrency, acking on success and nacking with exponential backoff when it
+ * throws, until close().
+ */
+import { sleep } from '../backoff.js';
+import { bytesCodec, type Codec, type CodecName, CONTENT_TYPE_HEADER, decodeValue, resolveCodec } from '../codecs.js';
+import { SpoolClientError } from '../errors.js';
+import { type HttpClient, urlPath } from '../http.js';
+import { Settlements } from './settlements.js';
+
+export interface QueueConfig {
+  visibilityMs?: number;
+  maxDeliveries?: number;
+  deadLetterTopic?: string;
+  orderedByKey?: boolean;
+}
+
+export interface QueueOptions<T> {
+  /** Codec for values without a content-type header (default: bytes). */
+  codec?: CodecName | Codec<T>;
+  codecs?: Codec[];
+  /** Messages per receive in `for await` and process(). Default 10. */
+  batch?: number;
+  /** Long-poll wait per receive in `for await` and process(). Default 5000 ms. */
+  waitMs?: number;
+  /** Lease per receive; the queue's visibilityMs by default. */
+  visibilityMs?: number;
+  onError?: (error: unknown) => void;
+}
+
+export interface QueueMessage<T = unknown> {
+  receipt: string;
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+  deliveryCount: number;
+  key: string | null;
+  value: T;
+  headers: Record<string, string>;
+  ack(): Promise<void>;
+  nack(options?: { delayMs?: number }): Promise<void>;
+  reject(reason?: string): Promise<void>;
+}
+
+export interface QueueDescription {
+  topic: string;
+  name: string;
+  config: Required<QueueConfig>;
+  available: number;
+  inFlight: number;
+  deadLettered: number;
+  partitions: Array<{ partition: number; ackedThrough: number; highWatermark: number; available: number; inFlight: number; deadLettered: number }>;
+}
+
+export interface ProcessOptions {
+  /** Messages handled at once. Default 1. */
+  concurrency?: number;
+  /** Nack delay after the n-th failed delivery: min(maxMs, baseMs * 2^(n-1)). Default 1 s to 60 s. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+}
+
+interface WireMessage {
+  receipt: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+  deliveryCount: number;
+  key: string | null;
+  keyBase64?: string;
+  valueBase64?: string;
+  headers: Record<string, string | null>;
+}
+
+export class Queue<T = unknown> implements AsyncIterable<QueueMessage<T>> {
+  private readonly path: string;
+  private readonly settlements: Settlements;
+  private readonly codec: Codec;
+  private readonly abort = new AbortController();
+
+  constructor(private readonly http: HttpClient, readonly topic: string, readonly name: string, private readonly options: QueueOptions<T> = {}) {
+    this.path = `/v1/topics/${urlPath(topic)}/queues/${urlPath(name)}`;
+    this.settlements = new Settlements(http, this.path);
+    this.codec = options.codec === undefined ? bytesCodec : resolveCodec(options.codec as CodecName | Codec);
+  }
+
+  /** Creates the queue, or changes its config. */
+  configure(config: QueueConfig = {}): Promise<QueueDescription> {
+    return this.http.json({ method: 'PUT', path: this.path, body: config }, `configure queue ${this.name}`);
+  }
+
+  describe(): Promise<QueueDescription> {
+    return this.http.json({ method: 'GET', path: this.path }, `describe queue ${this.name}`);
+  }
+
+  /** Leases up to `max` messages, waiting up to `waitMs` for the first. */
+  async receive(request: { max?: number; visibilityMs?: number; waitMs?: number } = {}): Promise<QueueMessage<T>[]> {
+    const waitMs = request.waitMs ?? 0;
+    const answer = await this.http.json<{ messages: WireMessage[] }>(
+      { method: 'POST', path: `${this.path}/receive`, query: { valueFormat: 'base64' }, body: { max: request.max ?? 1, waitMs, ...(request.visibilityMs ? { visibilityMs: request.visibilityMs } : {}) }, waitMs, signal: this.abort.signal },
+      `receive from queue ${this.name}`,
+    );
+    return answer.messages.map((wire) => this.toMessage(wire));
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<QueueMessage<T>> {
+    while (!this.abort.signal.aborted) {
+      let messages: QueueMessage<T>[];
+      try {
+        messages = await this.receive({ max: this.options.batch ?? 10, waitMs: this.options.waitMs ?? 5000, visibilityMs: this.options.visibilityMs });
+      } catch (error) {
+        if (this.abort.signal.aborted) return;
+        if (!(error instanceof SpoolClientError) || !error.retriable) throw error;
+        this.options.onError?.(error);
+        await sleep(500, this.abort.signal);
+        continue;
+      }
+      yield* messages;
+    }
+  }
+
+  /** Handles messages until close(): ack on success, nack with backoff when the handler throws. */
+  async process(handler: (message: QueueMessage<T>) => Promise<void> | void, options: ProcessOptions = {}): Promise<void> {
+    const concurrency = Math.max(1, options.concurrency ?? 1);
+    const baseMs = options.retryBaseMs ?? 1000;
+    const maxMs = options.retryMaxMs ?? 60_000;
+    const handle = async (message: QueueMessage<T>) => {
+      try {
+        await handler(message);
+        await message.ack();
+      } catch (error) {
+        this.options.onError?.(error);
+        await message.nack({ delayMs: Math.min(maxMs, baseMs * 2 ** (message.deliveryCount - 1)) }).catch((nackError: unknown) => this.options.onError?.(nackError));
+      }
+    };
+    const worker = async () => {
+      while (!this.abort.signal.aborted) {
+        let messages: QueueMessage<T>[] = [];
+        try {
+          messages = await this.receive({ max: this.options.batch ?? Math.max(1, Math.ceil(10 / concurrency)), waitMs: this.options.waitMs ?? 5000, visibilityMs: this.options.visibilityMs });
+        } catch (error) {
+          if (this.abort.signal.aborted) return;
+          this.options.onError?.(error);
+          await sleep(500, this.abort.signal);
+        }
+        for (const message of messages) await handle(message);
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+  }
+
+  /** Stops receiving; messages in hand can still be settled until their leases run out. */
+  close(): Promise<void> {
+    this.abort.abort();
+    return Promise.resolve();
+  }
+
+  private toMessage(wire: WireMessage): QueueMessage<T> {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(wire.headers)) headers[name] = value ?? '';
+    const bytes = wire.valueBase64 === undefined ? null : Buffer.from(wire.valueBase64, 'base64');
+    const { receipt } = wire;
+    return {
+      receipt,
+      topic: this.topic,
+      partition: wire.partition,
+      offset: wire.offset,
+      timestamp: wire.timestamp,
+      deliveryCount: wire.deliveryCount,
+      key: wire.key ?? (wire.keyBase64 === undefined ? null : Buffer.from(wire.keyBase64, 'base64').toString('utf8')),
+      value: decodeValue(bytes, headers[CONTENT_TYPE_HEADER] ?? null, this.codec, this.options.codecs) as T,
+      headers,
+      ack: () => this.settlements.settle('ack', receipt),
+      nack: (options = {}) => this.settlements.settle('nack', receipt, options),
+      reject: (reason) => this.settlements.settle('reject', receipt, reason === undefined ? {} : { reason }),
+    };
+  }
+}

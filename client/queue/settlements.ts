@@ -1,0 +1,60 @@
+/**
+ * Acks, nacks and rejects of one queue, gathered for a moment (one turn of the event loop) and
+ * sent together: a worker acking messages one by one still costs one request per round, not one
+ * per message. Each receipt's own result resolves or rejects its caller.
+ */
+import { SpoolClientError } from '../errors.js';
+import type { HttpClient } from '../http.js';
+
+export type SettlementKind = 'ack' | 'nack' | 'reject';
+
+interface Pending {
+  receipt: string;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+interface ReceiptResult {
+  receipt: string;
+  ok: boolean;
+  error?: { code: string; message: string };
+}
+
+export class Settlements {
+  /** Pending settlements by kind and options (a nack's delay, a reject's reason). */
+  private readonly groups = new Map<string, { kind: SettlementKind; options: { delayMs?: number; reason?: string }; pending: Pending[] }>();
+  private scheduled = false;
+
+  constructor(private readonly http: HttpClient, private readonly path: string) {}
+
+  settle(kind: SettlementKind, receipt: string, options: { delayMs?: number; reason?: string } = {}): Promise<void> {
+    const id = `${kind}\u0000${options.delayMs ?? ''}\u0000${options.reason ?? ''}`;
+    let group = this.groups.get(id);
+    if (!group) this.groups.set(id, (group = { kind, options, pending: [] }));
+    const entry = group;
+    const done = new Promise<void>((resolve, reject) => entry.pending.push({ receipt, resolve, reject }));
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => void this.flush());
+    }
+    return done;
+  }
+
+  private async flush(): Promise<void> {
+    this.scheduled = false;
+    const groups = [...this.groups.values()];
+    this.groups.clear();
+    await Promise.all(groups.map(async ({ kind, options, pending }) => {
+      try {
+        const answer = await this.http.json<{ results: ReceiptResult[] }>({ method: 'POST', path: `${this.path}/${kind}`, body: { receipts: pending.map((entry) => entry.receipt), ...options } }, `${kind} messages`);
+        answer.results.forEach((result, i) => {
+          const entry = pending[i]!;
+          if (result.ok) entry.resolve();
+          else entry.reject(new SpoolClientError(result.error?.code ?? 'SPOOL_ERR_RECEIPT_UNKNOWN', `${kind} ${result.receipt}: ${result.error?.message ?? 'refused'}`, false, 0, { receipt: result.receipt }));
+        });
+      } catch (error) {
+        for (const entry of pending) entry.reject(error);
+      }
+    }));
+  }
+}
