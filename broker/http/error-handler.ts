@@ -5,7 +5,7 @@
  * errors (schema validation, body limit, bad JSON, unknown content type) are mapped to documented
  * codes; anything else is SPOOL_ERR_INTERNAL, logged with its stack, never shown to the client.
  */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isSpoolError, type SpoolError } from '../../storage/index.js';
 import { BrokerError } from '../errors.js';
 import { brokerLimits } from '../limits.js';
@@ -27,6 +27,15 @@ function fromFastify(error: FastifyError): SpoolError | null {
   if (error.statusCode === 413) return new BrokerError('SPOOL_ERR_PAYLOAD_TOO_LARGE', error.message);
   if (error.statusCode === 415) return new BrokerError('SPOOL_ERR_UNSUPPORTED_MEDIA_TYPE', error.message);
   return null;
+}
+
+/**
+ * Fastify's `frameworkErrors`: URLs that fail before routing (a bad percent-encoding, a path
+ * parameter past maxParamLength) would otherwise be answered by fastify itself with FST_* codes.
+ */
+export function frameworkErrorHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const spool = new BrokerError('SPOOL_ERR_BAD_REQUEST', error.message, { cause: error.code });
+  void reply.code(spool.status).send({ error: { code: spool.code, message: spool.message } });
 }
 
 export function registerErrorHandler(app: FastifyInstance): void {

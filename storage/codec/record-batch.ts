@@ -328,7 +328,13 @@ export function compressionOf(header: BatchHeader): number {
   return header.attributes & COMPRESSION_MASK;
 }
 
-function decodeRecord(reader: VarintReader, header: BatchHeader): DecodedRecord {
+/**
+ * Reads one record. With `keep` false nothing is allocated for keys, values or headers: the record
+ * is only checked (checkBatchRecords), with exactly the rules decoding applies.
+ */
+function readRecord(reader: VarintReader, header: BatchHeader, keep: true): DecodedRecord;
+function readRecord(reader: VarintReader, header: BatchHeader, keep: false): null;
+function readRecord(reader: VarintReader, header: BatchHeader, keep: boolean): DecodedRecord | null {
   const length = reader.varint();
   if (length < 0 || reader.position + length > reader.end) {
     corrupt(`record length ${length} runs past the batch`, { baseOffset: header.baseOffset });
@@ -338,14 +344,20 @@ function decodeRecord(reader: VarintReader, header: BatchHeader): DecodedRecord 
   record.int8(); // attributes: unused in v2
   const timestampDelta = record.varlong();
   const offsetDelta = record.varint();
-  const key = record.bytes(record.varint(), 'key');
-  const value = record.bytes(record.varint(), 'value');
+  const key = keep ? record.bytes(record.varint(), 'key') : (record.skip(record.varint(), 'key'), null);
+  const value = keep ? record.bytes(record.varint(), 'value') : (record.skip(record.varint(), 'value'), null);
   const headerCount = record.varint();
   if (headerCount < 0 || headerCount > length) corrupt(`header count ${headerCount} is impossible`);
   const headers: RecordHeader[] = [];
   for (let i = 0; i < headerCount; i++) {
-    const headerKey = record.bytes(record.varint(), 'header key');
-    if (headerKey === null) corrupt('a header key is null');
+    const keyLength = record.varint();
+    if (keyLength === -1) corrupt('a header key is null');
+    if (!keep) {
+      record.skip(keyLength, 'header key');
+      record.skip(record.varint(), 'header value');
+      continue;
+    }
+    const headerKey = record.bytes(keyLength, 'header key')!;
     headers.push({ key: headerKey.toString('utf8'), value: record.bytes(record.varint(), 'header value') });
   }
   if (record.position !== recordEnd) corrupt(`record has ${recordEnd - record.position} trailing bytes`);
@@ -353,6 +365,7 @@ function decodeRecord(reader: VarintReader, header: BatchHeader): DecodedRecord 
     corrupt(`offsetDelta ${offsetDelta} is outside 0..${header.lastOffsetDelta}`);
   }
   reader.position = recordEnd;
+  if (!keep) return null;
   return {
     offset: header.baseOffset + offsetDelta,
     timestamp: header.attributes & ATTRIBUTE_LOG_APPEND_TIME ? header.maxTimestamp : header.baseTimestamp + timestampDelta,
@@ -362,20 +375,37 @@ function decodeRecord(reader: VarintReader, header: BatchHeader): DecodedRecord 
   };
 }
 
+/** The records section of a validated batch, decompressed. */
+function recordsBlock(buffer: Buffer, position: number, header: BatchHeader): Buffer {
+  const batchEnd = position + BATCH_LOG_OVERHEAD_BYTES + header.batchLength;
+  return decompress(compressionOf(header), buffer.subarray(position + BATCH_HEADER_BYTES, batchEnd));
+}
+
 /**
  * Validates and decodes the batch at `position`. Keys, values and header values are views into the
  * given buffer (or into the decompressed block): copy them to keep them past the buffer's life.
  */
 export function decodeRecordBatch(buffer: Buffer, position = 0, end = buffer.length): DecodedBatch {
   const header = validateBatch(buffer, position, end);
-  const compression = compressionOf(header);
-  const batchEnd = position + BATCH_LOG_OVERHEAD_BYTES + header.batchLength;
-  const block = decompress(compression, buffer.subarray(position + BATCH_HEADER_BYTES, batchEnd));
+  const block = recordsBlock(buffer, position, header);
   const reader = new VarintReader(block, 0, block.length);
   const records: DecodedRecord[] = new Array(header.recordsCount);
-  for (let i = 0; i < header.recordsCount; i++) records[i] = decodeRecord(reader, header);
+  for (let i = 0; i < header.recordsCount; i++) records[i] = readRecord(reader, header, true);
   if (reader.position !== block.length) corrupt(`batch has ${block.length - reader.position} bytes after its last record`);
   return { header, records };
+}
+
+/**
+ * Checks that the records of an already validated batch decode (what decodeRecordBatch would
+ * refuse, this refuses), without allocating them. The CRC only proves the bytes are the ones the
+ * producer sent: a producer that computes the CRC over malformed records would otherwise get a
+ * batch stored that every consumer then fails to read.
+ */
+export function checkBatchRecords(buffer: Buffer, position: number, header: BatchHeader): void {
+  const block = recordsBlock(buffer, position, header);
+  const reader = new VarintReader(block, 0, block.length);
+  for (let i = 0; i < header.recordsCount; i++) readRecord(reader, header, false);
+  if (reader.position !== block.length) corrupt(`batch has ${block.length - reader.position} bytes after its last record`);
 }
 
 /** Decodes every batch in a buffer of back-to-back batches (none in an empty buffer). */

@@ -110,11 +110,17 @@ export class VarintReader {
 
   /** Reads `length` raw bytes as a view (no copy); -1 means null. */
   bytes(length: number, what: string): Buffer | null {
-    if (length === -1) return null;
+    const start = this.position;
+    if (!this.skip(length, what)) return null;
+    return this.buffer.subarray(start, this.position);
+  }
+
+  /** Steps over `length` raw bytes, checking them like bytes() does; false for -1 (null). */
+  skip(length: number, what: string): boolean {
+    if (length === -1) return false;
     if (length < -1) this.fail(`negative ${what} length ${length}`);
     if (this.position + length > this.end) this.fail(`${what} runs past the end`);
-    const view = this.buffer.subarray(this.position, this.position + length);
     this.position += length;
-    return view;
+    return true;
   }
 }

@@ -14,7 +14,7 @@ import { PartitionLog } from './partition-log.js';
 import { type PartitionState, PRODUCER_SNAPSHOT_FILE } from './partition-state.js';
 import { ProducerStateTable } from './producer-state.js';
 import { storageLimits } from '../limits.js';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { ScannedBatch } from './batch-scanner.js';
 import { readRecoveryPoint, writeRecoveryPoint } from './recovery-point.js';
 import { resolveLeftovers } from './recovery.js';
@@ -164,7 +164,10 @@ export async function openPartitionLog(options: OpenPartitionOptions): Promise<P
       const segment = segments[i]!;
       const extent = segment.nextOffset;
       const isLast = i === segments.length - 1;
-      const result = await recoverSegment(fs, segment, config, isLast, replay);
+      // Only compaction leaves gaps, and it never writes the active segment; a swap finished just
+      // now (leftovers) is the one way a compacted segment can be found last.
+      const compacted = leftovers.swapped.includes(basename(segment.logPath));
+      const result = await recoverSegment(fs, segment, config, isLast && !compacted, replay);
       if (result.truncated) report('truncated', segment.logPath, result.detail);
       if (!isLast && (result.truncated || segment.nextOffset > extent)) {
         for (const dropped of segments.splice(i + 1)) {
