@@ -6,8 +6,9 @@
  * tiers in compare/systems.ts, flags in compare/options.ts (--quick: under 60 s).
  *
  * Every client runs in this process (Spool through its own TypeScript client, Redis through
- * ioredis, NATS through nats.js); every server in its own. On the 2-core machine that is one core
- * each, so figures are the client and server together, as a user's one-process application sees them.
+ * ioredis, NATS through nats.js): the producer on the main thread, the consumers in a worker thread
+ * with their own connections (compare/consumer-worker.ts), as a producing and a consuming service
+ * would be. Every server runs in its own process. The machine has 2 cores for all three.
  */
 import type { ServerHandle, SystemName, Tier } from './compare/driver.js';
 import { calibrate } from './compare/calibration.js';
@@ -87,7 +88,7 @@ for (const workload of WORKLOADS.filter((w) => options.workloads.includes(w.id))
 const notes = [
   `Durability tiers are never mixed. page-cache: Spool --flush ${SPOOL_FLUSH['page-cache']}, Redis appendfsync ${REDIS_FSYNC['page-cache']}, NATS JetStream defaults. synced: Spool --flush ${SPOOL_FLUSH.synced}, Redis appendfsync ${REDIS_FSYNC.synced}.`,
   ...Object.entries(peers.unavailable).map(([what, why]) => `${what}: ${why}.`),
-  'Each run starts a fresh server with an empty temporary data directory; every client runs in the benchmark process, every server in its own (2 cores: one each).',
+  'Each run starts a fresh server with an empty temporary data directory. Clients run in the benchmark process (producer on the main thread, consumers in a worker thread with their own connections), every server in its own process; 2 cores for all.',
   'Max rate: 8 sends of 1000 records in flight (Redis: one XADD pipeline each; NATS: 1000 publishes acknowledged asynchronously, as nats.go\'s PublishAsync; Spool: one producer.send()). W2@10k is an open loop: latency counts from each record\'s scheduled time, sent on ~1 ms timer turns.',
   'Consumers: Spool group consumer (replay: no group, from earliest); Redis XREADGROUP COUNT 1000 with XACK per batch (replay: XRANGE COUNT 1000); NATS durable pull consumer, AckAll every 500 (replay: ordered consumer).',
   `W5 produces up to ${formatNumber(options.backlogRecords)} records (at most ${options.backlogSecondsMax} s of producing), then replays them from the start.`,

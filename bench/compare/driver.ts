@@ -20,6 +20,9 @@ export interface ServerHandle {
   system: SystemName;
   tier: Tier;
   pid: number;
+  /** Where clients connect: http://, redis:// or nats://127.0.0.1:<port>. */
+  url: string;
+  port: number;
   dataDir: string;
   /** How this tier is configured, e.g. "--flush never" or "appendfsync always". */
   durability: string;

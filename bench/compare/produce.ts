@@ -8,7 +8,7 @@
  */
 import type { ProducerDriver } from './driver.js';
 import type { LatencyRecorder } from './histogram.js';
-import { stampedValues } from './payload.js';
+import { clockMs, stampedValues } from './payload.js';
 import { CHUNK_RECORDS, WINDOW_CHUNKS } from './workloads.js';
 
 export interface Produced {
@@ -20,21 +20,21 @@ export interface Produced {
 
 export async function produceMaxRate(options: { producer: ProducerDriver; partitions: number; recordBytes: number; seconds: number; recordsMax: number; ack: LatencyRecorder }): Promise<Produced> {
   const { producer, partitions, recordBytes, ack } = options;
-  const startedAt = performance.now();
+  const startedAt = clockMs();
   const deadline = startedAt + options.seconds * 1000;
   let records = 0;
   let chunks = 0;
   const sender = async () => {
-    while (performance.now() < deadline && records < options.recordsMax) {
+    while (clockMs() < deadline && records < options.recordsMax) {
       const count = Math.min(CHUNK_RECORDS, options.recordsMax - records);
       records += count;
-      const sentAt = performance.now();
+      const sentAt = clockMs();
       await producer.send(chunks++ % partitions, stampedValues(count, recordBytes, sentAt));
-      ack.record(performance.now() - sentAt, count);
+      ack.record(clockMs() - sentAt, count);
     }
   };
   await Promise.all(Array.from({ length: WINDOW_CHUNKS }, sender));
-  return { records, seconds: (performance.now() - startedAt) / 1000, startedAt };
+  return { records, seconds: (clockMs() - startedAt) / 1000, startedAt };
 }
 
 const TICK_MS = 1;
@@ -43,17 +43,17 @@ export async function produceAtRate(options: { producer: ProducerDriver; recordB
   const { producer, recordBytes, ratePerSecond, ack } = options;
   const total = Math.floor(ratePerSecond * options.seconds);
   const intervalMs = 1000 / ratePerSecond;
-  const startedAt = performance.now();
+  const startedAt = clockMs();
   const inFlight = new Set<Promise<void>>();
   let sent = 0;
   let failure: unknown = null;
   while (sent < total && failure === null) {
-    const due = Math.min(total, Math.floor((performance.now() - startedAt) / intervalMs) + 1);
+    const due = Math.min(total, Math.floor((clockMs() - startedAt) / intervalMs) + 1);
     if (due > sent) {
       const stamps = Array.from({ length: due - sent }, (_, i) => startedAt + (sent + i) * intervalMs);
       const send = producer.send(0, stampedValues(stamps.length, recordBytes, stamps)).then(
         () => {
-          const now = performance.now();
+          const now = clockMs();
           for (const stamp of stamps) ack.record(now - stamp);
         },
         (error: unknown) => void (failure ??= error),
@@ -66,5 +66,5 @@ export async function produceAtRate(options: { producer: ProducerDriver; recordB
   }
   await Promise.all(inFlight);
   if (failure !== null) throw failure;
-  return { records: sent, seconds: (performance.now() - startedAt) / 1000, startedAt };
+  return { records: sent, seconds: (clockMs() - startedAt) / 1000, startedAt };
 }

@@ -13,9 +13,10 @@ import type { ConsumeMode, ConsumerDriver, ProducerDriver, ServerHandle, StreamS
 
 export const SPOOL_FLUSH: Record<Tier, string> = { 'page-cache': 'never', synced: 'always' };
 
-export async function startSpool(tier: Tier): Promise<ServerHandle & { url: string }> {
+export async function startSpool(tier: Tier): Promise<ServerHandle> {
   const broker = await startBrokerProcess({ flush: SPOOL_FLUSH[tier] });
-  return { system: 'spool', tier, pid: broker.pid, dataDir: broker.dataDir, url: broker.url, durability: `--flush ${SPOOL_FLUSH[tier]}`, stop: () => broker.stop() };
+  const port = Number(new URL(broker.url).port);
+  return { system: 'spool', tier, pid: broker.pid, url: broker.url, port, dataDir: broker.dataDir, durability: `--flush ${SPOOL_FLUSH[tier]}`, stop: () => broker.stop() };
 }
 
 export class SpoolDriver implements SystemDriver {

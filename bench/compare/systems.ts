@@ -8,13 +8,12 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { SystemName, SystemUnderTest, Tier } from './driver.js';
-import { NatsDriver } from './nats-driver.js';
+import { connectDriver } from './connect.js';
+import type { ServerHandle, SystemName, SystemUnderTest, Tier } from './driver.js';
 import { commandVersion, ensureCommand } from './peers/debian-package.js';
 import { hasJetStream, NATS_SYNCED_NOTE, startNats } from './peers/nats-server.js';
 import { startRedis } from './peers/redis-server.js';
-import { RedisDriver } from './redis-driver.js';
-import { SpoolDriver, startSpool } from './spool-driver.js';
+import { startSpool } from './spool-driver.js';
 
 export const TIERS: readonly Tier[] = ['page-cache', 'synced'];
 
@@ -67,19 +66,17 @@ export function preparePeers(systems: readonly SystemName[]): Peers {
   return peers;
 }
 
+function connected(server: ServerHandle): SystemUnderTest {
+  return { server, driver: connectDriver(server.system, server) };
+}
+
 export async function startSystem(system: SystemName, tier: Tier, peers: Peers): Promise<SystemUnderTest> {
   switch (system) {
-    case 'spool': {
-      const server = await startSpool(tier);
-      return { server, driver: new SpoolDriver(server.url) };
-    }
-    case 'redis': {
-      const server = await startRedis(peers.redis!, tier);
-      return { server, driver: new RedisDriver(server.port) };
-    }
-    case 'nats': {
-      const server = await startNats(peers.nats!, tier);
-      return { server, driver: new NatsDriver(server.port) };
-    }
+    case 'spool':
+      return connected(await startSpool(tier));
+    case 'redis':
+      return connected(await startRedis(peers.redis!, tier));
+    case 'nats':
+      return connected(await startNats(peers.nats!, tier));
   }
 }

@@ -9,7 +9,7 @@ import { answersOnPort, startServerProcess } from './server-process.js';
 
 export const NATS_SYNCED_NOTE = 'NATS JetStream 2.9 has no per-message sync (fsync is periodic, every 2 min by default; sync_interval arrived in 2.10): n/a';
 
-export async function startNats(command: string, tier: Tier): Promise<ServerHandle & { port: number }> {
+export async function startNats(command: string, tier: Tier): Promise<ServerHandle> {
   if (tier !== 'page-cache') throw new Error(NATS_SYNCED_NOTE);
   const server = await startServerProcess({
     name: 'nats',
@@ -17,7 +17,7 @@ export async function startNats(command: string, tier: Tier): Promise<ServerHand
     args: (port, dir) => ['-js', '-sd', dir, '-a', '127.0.0.1', '-p', String(port)],
     ready: (port) => answersOnPort(port, null, 'INFO'),
   });
-  return { ...server, system: 'nats', tier, durability: 'JetStream file store, defaults (periodic sync)' };
+  return { ...server, url: `nats://127.0.0.1:${server.port}`, system: 'nats', tier, durability: 'JetStream file store, defaults (periodic sync)' };
 }
 
 /** JetStream needs 2.2 or later; the version line reads like "nats-server: v2.9.10". */

@@ -9,7 +9,7 @@ import { answersOnPort, startServerProcess } from './server-process.js';
 
 export const REDIS_FSYNC: Record<Tier, string> = { 'page-cache': 'everysec', synced: 'always' };
 
-export async function startRedis(command: string, tier: Tier): Promise<ServerHandle & { port: number }> {
+export async function startRedis(command: string, tier: Tier): Promise<ServerHandle> {
   const fsync = REDIS_FSYNC[tier];
   const server = await startServerProcess({
     name: 'redis',
@@ -17,5 +17,5 @@ export async function startRedis(command: string, tier: Tier): Promise<ServerHan
     args: (port, dir) => ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', fsync, '--save', '', '--daemonize', 'no', '--logfile', ''],
     ready: (port) => answersOnPort(port, 'PING\r\n', '+PONG'),
   });
-  return { ...server, system: 'redis', tier, durability: `appendonly yes, appendfsync ${fsync}` };
+  return { ...server, url: `redis://127.0.0.1:${server.port}`, system: 'redis', tier, durability: `appendonly yes, appendfsync ${fsync}` };
 }
