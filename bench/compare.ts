@@ -42,7 +42,7 @@ console.log(
 );
 
 /** A run that takes longer than this has hung (a consumer that never stops): it is abandoned. */
-const runTimeoutMs = (options.produceSeconds + options.rateSeconds + options.backlogSecondsMax + 2 * options.drainSecondsMax) * 1000 + 60_000;
+const runTimeoutMs = (options.produceSeconds + options.rateSeconds + options.backlogSecondsMax + options.drainSecondsMax + options.replaySecondsMax) * 1000 + 60_000;
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout;

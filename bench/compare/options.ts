@@ -21,6 +21,8 @@ export interface CompareOptions {
   /** W5: records produced before replaying, and the most time producing them may take. */
   backlogRecords: number;
   backlogSecondsMax: number;
+  /** W5: the most time the replay may take before the run ends. */
+  replaySecondsMax: number;
   /** Bytes of the disk's sequential write calibration. */
   diskCalibrationBytes: number;
   httpSeconds: number;
@@ -49,6 +51,7 @@ export function parseOptions(args: string[]): CompareOptions {
     drainSecondsMax: quick ? 2 : 6,
     backlogRecords: quick ? 200_000 : 2_000_000,
     backlogSecondsMax: quick ? 1.5 : 8,
+    replaySecondsMax: quick ? 4 : 20,
     diskCalibrationBytes: quick ? 256 * 1024 * 1024 : 1024 * 1024 * 1024,
     httpSeconds: quick ? 1 : 2,
     workloads,

@@ -81,7 +81,7 @@ export async function runWorkload(workload: Workload, { server, driver }: System
       await consumers.start(['replay']);
     }
     const expected = produced.records;
-    complete = await waitUntil(() => consumers.reached(expected), options.drainSecondsMax * 1000 * (live ? 1 : 2));
+    complete = await waitUntil(() => consumers.reached(expected), (live ? options.drainSecondsMax : options.replaySecondsMax) * 1000);
   } finally {
     e2e = await consumers.stop();
   }
