@@ -27,6 +27,7 @@ export interface WindowMessage {
 }
 
 export interface Candidate {
+  partition: QueuePartition;
   message: WindowMessage;
   /** Position among this partition's candidates (interleaves partitions fairly). */
   rank: number;
@@ -45,6 +46,13 @@ export class QueuePartition {
   /** Next offset to load into the window. */
   loadedThrough: number;
   windowBytes = 0;
+  /** Messages in the window with a priority above 0: while none, the first candidates are the best. */
+  private prioritized = 0;
+  /**
+   * Records read from the log but not yet in the window (a batch holds thousands; the window takes
+   * a few as acks free room): kept so a refill does not read and decode the same batch again.
+   */
+  readAhead: Array<{ record: DecodedRecord; bytes: number }> = [];
   /** Delivery counts and settled states from SQLite, applied as their offsets are loaded. */
   private readonly restored = new Map<number, { state: 'delivered' | SettledState; deliveryCount: number }>();
 
@@ -65,6 +73,7 @@ export class QueuePartition {
     if (logStartOffset <= this.ackedThrough) return 0;
     const skipped = logStartOffset - this.ackedThrough;
     for (const offset of [...this.window.keys()]) if (offset < logStartOffset) this.drop(offset);
+    this.readAhead = this.readAhead.filter((entry) => entry.record.offset >= logStartOffset);
     this.ackedThrough = logStartOffset;
     this.loadedThrough = Math.max(this.loadedThrough, logStartOffset);
     return skipped;
@@ -87,6 +96,7 @@ export class QueuePartition {
       receipt: null,
     });
     this.windowBytes += bytes;
+    if (this.window.get(record.offset)!.priority > 0) this.prioritized++;
     this.loadedThrough = record.offset + 1;
   }
 
@@ -107,8 +117,10 @@ export class QueuePartition {
    * Messages that may be handed out now, in offset order. With orderedByKey, a key with a message
    * in flight or waiting (a nack delay) blocks its later messages, so per-key order holds.
    */
-  candidates(nowMs: number, orderedByKey: boolean): Candidate[] {
+  candidates(nowMs: number, orderedByKey: boolean, limit: number): Candidate[] {
     const result: Candidate[] = [];
+    // Without priorities, offset order is the delivery order: the first `limit` will do.
+    const enough = this.prioritized === 0 ? limit : Infinity;
     const blockedKeys = orderedByKey ? new Set<string>() : null;
     for (const message of this.window.values()) {
       if (message.state === 'acked' || message.state === 'dead') continue;
@@ -117,7 +129,10 @@ export class QueuePartition {
         if (blockedKeys.has(key)) continue;
         blockedKeys.add(key);
       }
-      if (message.state === 'available' && message.availableAtMs <= nowMs) result.push({ message, rank: result.length });
+      if (message.state === 'available' && message.availableAtMs <= nowMs) {
+        result.push({ partition: this, message, rank: result.length });
+        if (result.length >= enough) break;
+      }
     }
     return result;
   }
@@ -182,6 +197,7 @@ export class QueuePartition {
     const message = this.window.get(offset);
     if (!message) return;
     this.windowBytes -= message.bytes;
+    if (message.priority > 0) this.prioritized--;
     this.window.delete(offset);
   }
 }

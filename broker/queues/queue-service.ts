@@ -58,8 +58,14 @@ class Queue {
   ) {}
 }
 
-function receiptOf(partition: number, offset: number, deliveryCount: number): string {
-  return `${partition}.${offset}.${deliveryCount}.${randomBytes(6).toString('base64url')}`;
+/** Receipt nonces: unguessable, drawn from one random block per lease round. */
+function nonces(count: number): string[] {
+  const block = randomBytes(6 * count).toString('base64url');
+  return Array.from({ length: count }, (_, i) => block.slice(i * 8, i * 8 + 8));
+}
+
+function receiptOf(partition: number, offset: number, deliveryCount: number, nonce: string): string {
+  return `${partition}.${offset}.${deliveryCount}.${nonce}`;
 }
 
 function parseReceipt(receipt: string): { partition: number; offset: number } | null {
@@ -231,18 +237,19 @@ export class QueueService {
   private async load(queue: Queue, partition: QueuePartition): Promise<void> {
     const log = this.topics.partition(queue.topic, partition.partition);
     if (partition.skipTo(log.logStartOffset) > 0) this.persist(queue, [], new Set([partition]));
-    while (partition.window.size < this.limits.windowRecords && partition.loadedThrough < log.highWatermark) {
-      const { data } = await log.read(partition.loadedThrough, this.limits.readBytes);
-      if (data.length === 0) break;
-      const before = partition.loadedThrough;
-      for (const batch of decodeRecordBatches(data)) {
-        const bytesPerRecord = Math.ceil(batch.header.batchLength / Math.max(1, batch.records.length));
-        for (const record of batch.records) {
-          if (partition.window.size >= this.limits.windowRecords) break;
-          partition.add(record, bytesPerRecord);
+    while (partition.window.size < this.limits.windowRecords) {
+      if (partition.readAhead.length === 0) {
+        if (partition.loadedThrough >= log.highWatermark) break;
+        const { data } = await log.read(partition.loadedThrough, this.limits.readBytes);
+        if (data.length === 0) break;
+        for (const batch of decodeRecordBatches(data)) {
+          const bytesPerRecord = Math.ceil(batch.header.batchLength / Math.max(1, batch.records.length));
+          for (const record of batch.records) if (record.offset >= partition.loadedThrough) partition.readAhead.push({ record, bytes: bytesPerRecord });
         }
+        if (partition.readAhead.length === 0) break;
       }
-      if (partition.loadedThrough === before) break;
+      const room = this.limits.windowRecords - partition.window.size;
+      for (const { record, bytes } of partition.readAhead.splice(0, room)) partition.add(record, bytes);
     }
     if (partition.advance()) this.persist(queue, [], new Set([partition]));
   }
@@ -251,11 +258,12 @@ export class QueueService {
     const now = Date.now();
     // Higher priority first; within a priority, partitions take turns, each in offset order.
     const candidates = queue.partitions
-      .flatMap((partition) => partition.candidates(now, queue.config.orderedByKey).map((candidate) => ({ ...candidate, partition })))
+      .flatMap((partition) => partition.candidates(now, queue.config.orderedByKey, max))
       .sort((a, b) => b.message.priority - a.message.priority || a.rank - b.rank || a.partition.partition - b.partition.partition)
       .slice(0, max);
-    const received = candidates.map(({ partition, message }) => {
-      partition.lease(message, receiptOf(partition.partition, message.offset, message.deliveryCount + 1), now + visibilityMs);
+    const nonce = nonces(candidates.length);
+    const received = candidates.map(({ partition, message }, i) => {
+      partition.lease(message, receiptOf(partition.partition, message.offset, message.deliveryCount + 1, nonce[i]!), now + visibilityMs);
       return { receipt: message.receipt!, partition: partition.partition, offset: message.offset, deliveryCount: message.deliveryCount, message };
     });
     this.store.save(
