@@ -10,6 +10,7 @@ import { checkCommand } from './commands/check.js';
 import { consumeCommand } from './commands/consume.js';
 import { groupsCommand } from './commands/groups.js';
 import { produceCommand } from './commands/produce.js';
+import { queueCommand } from './commands/queue.js';
 import { topicsCommand } from './commands/topics.js';
 import { connector } from './connect.js';
 import { ExitCode, reportFailure } from './output.js';
@@ -33,6 +34,7 @@ program.addCommand(topicsCommand(connect));
 program.addCommand(produceCommand(connect));
 program.addCommand(consumeCommand(connect));
 program.addCommand(groupsCommand(connect));
+program.addCommand(queueCommand(connect));
 program.addCommand(checkCommand());
 for (const command of program.commands) applyExitOverride(command);
 

@@ -8,7 +8,7 @@ import { sleep } from '../backoff.js';
 import { bytesCodec, type Codec, type CodecName, CONTENT_TYPE_HEADER, decodeValue, resolveCodec } from '../codecs.js';
 import { SpoolClientError } from '../errors.js';
 import { type HttpClient, urlPath } from '../http.js';
-import { Settlements } from './settlements.js';
+import { type ReceiptResult, type SettlementKind, Settlements } from './settlements.js';
 
 export interface QueueConfig {
   visibilityMs?: number;
@@ -150,6 +150,11 @@ export class Queue<T = unknown> implements AsyncIterable<QueueMessage<T>> {
       }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
+  }
+
+  /** Settles messages by receipt (SQS's DeleteMessage by receipt handle): one result per receipt. */
+  settle(kind: SettlementKind, receipts: string[], options: { delayMs?: number; reason?: string } = {}): Promise<ReceiptResult[]> {
+    return this.settlements.now(kind, receipts, options);
   }
 
   /** Stops receiving; messages in hand can still be settled until their leases run out. */

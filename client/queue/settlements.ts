@@ -14,7 +14,7 @@ interface Pending {
   reject(error: unknown): void;
 }
 
-interface ReceiptResult {
+export interface ReceiptResult {
   receipt: string;
   ok: boolean;
   error?: { code: string; message: string };
@@ -40,14 +40,20 @@ export class Settlements {
     return done;
   }
 
+  /** Sends one settlement request now, answering each receipt's result. */
+  async now(kind: SettlementKind, receipts: string[], options: { delayMs?: number; reason?: string }): Promise<ReceiptResult[]> {
+    const answer = await this.http.json<{ results: ReceiptResult[] }>({ method: 'POST', path: `${this.path}/${kind}`, body: { receipts, ...options } }, `${kind} messages`);
+    return answer.results;
+  }
+
   private async flush(): Promise<void> {
     this.scheduled = false;
     const groups = [...this.groups.values()];
     this.groups.clear();
     await Promise.all(groups.map(async ({ kind, options, pending }) => {
       try {
-        const answer = await this.http.json<{ results: ReceiptResult[] }>({ method: 'POST', path: `${this.path}/${kind}`, body: { receipts: pending.map((entry) => entry.receipt), ...options } }, `${kind} messages`);
-        answer.results.forEach((result, i) => {
+        const results = await this.now(kind, pending.map((entry) => entry.receipt), options);
+        results.forEach((result, i) => {
           const entry = pending[i]!;
           if (result.ok) entry.resolve();
           else entry.reject(new SpoolClientError(result.error?.code ?? 'SPOOL_ERR_RECEIPT_UNKNOWN', `${kind} ${result.receipt}: ${result.error?.message ?? 'refused'}`, false, 0, { receipt: result.receipt }));

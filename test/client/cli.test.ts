@@ -103,6 +103,21 @@ describe('spool CLI', () => {
     expect(unreachable.stderr).toContain('SPOOL_ERR_NETWORK');
   });
 
+  it('works a queue: create, receive, ack, describe', async () => {
+    await spool(['produce', 'tasks'], 'wash\ndry\nfold\n');
+    expect((await spool(['queue', 'create', 'tasks', 'chores', '--visibility-ms', '60000'])).code).toBe(0);
+    const received = await spool(['queue', 'receive', 'tasks', 'chores', '--max', '2']);
+    const messages = received.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(messages.map((message) => message.value)).toEqual(['wash', 'dry']);
+    const acked = await spool(['queue', 'ack', 'tasks', 'chores', ...messages.map((message) => message.receipt)]);
+    expect(acked.code).toBe(0);
+    const again = await spool(['queue', 'ack', 'tasks', 'chores', messages[0].receipt]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('SPOOL_ERR_RECEIPT_EXPIRED');
+    const described = JSON.parse((await spool(['queue', 'describe', 'tasks', 'chores'])).stdout);
+    expect(described).toMatchObject({ available: 1, inFlight: 0 });
+  });
+
   it('checks a data directory', async () => {
     const check = await spool(['check', '--data-dir', broker.dataDir]);
     expect(check.code).toBe(0);
@@ -114,7 +129,8 @@ describe('spool CLI', () => {
 
   it('has --help on every verb', async () => {
     const verbs = [[], ['serve'], ['topics'], ['topics', 'create'], ['topics', 'list'], ['topics', 'describe'], ['topics', 'delete'], ['topics', 'config'],
-      ['produce'], ['consume'], ['groups'], ['groups', 'list'], ['groups', 'describe'], ['groups', 'lag'], ['groups', 'reset'], ['groups', 'delete'], ['check']];
+      ['produce'], ['consume'], ['groups'], ['groups', 'list'], ['groups', 'describe'], ['groups', 'lag'], ['groups', 'reset'], ['groups', 'delete'], ['check'],
+      ['queue'], ['queue', 'create'], ['queue', 'describe'], ['queue', 'receive'], ['queue', 'ack'], ['queue', 'nack'], ['queue', 'reject']];
     for (const verb of verbs) {
       const help = await spool([...verb, '--help']);
       expect(help.code, verb.join(' ')).toBe(0);
