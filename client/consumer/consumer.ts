@@ -17,7 +17,7 @@ import type { Admin } from '../admin.js';
 import type { TopicPartition } from '../types.js';
 import { DeliveryQueue, type QueuedBatch } from './delivery-queue.js';
 import { GroupSession, type MembershipView } from './group-session.js';
-import type { Batch, Message } from './message.js';
+import type { Batch, Message, ValueDecoding } from './message.js';
 import { PartitionReader, type StartPosition } from './partition-reader.js';
 
 export interface ConsumerOptions<T = unknown> {
@@ -66,7 +66,7 @@ const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`
 const NOT_A_MEMBER = new Set(['SPOOL_ERR_UNKNOWN_MEMBER', 'SPOOL_ERR_GROUP_NOT_FOUND']);
 
 export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
-  private readonly codec: Codec;
+  private readonly decoding: ValueDecoding;
   private readonly readers = new Map<string, PartitionReader>();
   private readonly queue = new DeliveryQueue();
   private readonly abort = new AbortController();
@@ -89,7 +89,7 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     if (!options.groupId && !options.topics?.length) throw SpoolClientError.local('SPOOL_ERR_INVALID_ARGUMENT', 'a consumer needs topics (or a groupId with topics or a pattern)');
     if (options.pattern && !options.groupId) throw SpoolClientError.local('SPOOL_ERR_INVALID_ARGUMENT', 'pattern subscriptions need a groupId');
     // Records without a content-type header: the chosen codec, else their bytes as they are.
-    this.codec = options.codec === undefined ? bytesCodec : resolveCodec(options.codec as CodecName | Codec);
+    this.decoding = { codec: options.codec === undefined ? bytesCodec : resolveCodec(options.codec as CodecName | Codec), userCodecs: options.codecs ?? [] };
     this.session = options.groupId ? new GroupSession(http, options.groupId) : null;
     this.offsetReset = options.offsetReset ?? 'latest';
   }
@@ -264,8 +264,7 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
   private newReader(topic: string, partition: number, start: StartPosition): PartitionReader {
     const reader = new PartitionReader(topic, partition, start, {
       http: this.http,
-      codec: this.codec,
-      userCodecs: this.options.codecs ?? [],
+      decoding: this.decoding,
       maxBytes: this.options.maxBytes ?? 1024 * 1024,
       maxWaitMs: this.options.maxWaitMs ?? 1000,
       offsetReset: this.offsetReset,

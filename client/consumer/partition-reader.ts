@@ -6,17 +6,15 @@
  * consumer's policy (earliest or latest), as Kafka's auto.offset.reset does.
  */
 import { backoffDelayMs, defaultBackoff, sleep } from '../backoff.js';
-import type { Codec } from '../codecs.js';
 import { SpoolClientError } from '../errors.js';
 import { answerError, type HttpClient, urlPath } from '../http.js';
-import { type Batch, decodeMessages } from './message.js';
+import { type Batch, decodeMessages, type ValueDecoding } from './message.js';
 
 export type StartPosition = number | 'earliest' | 'latest';
 
 export interface ReaderSettings {
   http: HttpClient;
-  codec: Codec;
-  userCodecs: Codec[];
+  decoding: ValueDecoding;
   maxBytes: number;
   maxWaitMs: number;
   offsetReset: 'earliest' | 'latest';
@@ -113,7 +111,7 @@ export class PartitionReader {
         failures = 0;
         if (this.stopped) break;
         if (fetched.epoch !== this.epoch || fetched.from !== this.position) continue; // a seek happened meanwhile
-        const messages = decodeMessages(this.topic, this.partition, fetched.data, typeof fetched.from === 'number' ? fetched.from : 0, this.settings.codec, this.settings.userCodecs);
+        const messages = decodeMessages(this.topic, this.partition, fetched.data, typeof fetched.from === 'number' ? fetched.from : 0, this.settings.decoding);
         this.position = fetched.nextOffset;
         if (!this.paused) ahead = this.fetch(this.position, this.epoch);
         if (messages.length > 0) {

@@ -36,7 +36,7 @@ export interface ProducerOptions<T = unknown> {
   /**
    * Bytes per produce request. Batches that queued while a partition's previous request was in
    * flight go together in the next one, so one request in flight per partition (which keeps
-   * records in order, as Kafka's max.in.flight=1 does) still fills the pipe. Default 16 MiB.
+   * records in order, as Kafka's max.in.flight=1 does) still fills the pipe. Default 4 MiB (measured best of 2-16 MiB).
    */
   maxRequestBytes?: number;
   retry?: Partial<BackoffOptions>;
@@ -113,7 +113,7 @@ export class Producer<T = unknown> {
     this.bufferBytes = options.bufferBytes ?? 64 * 1024 * 1024;
     this.compression = options.compression === 'gzip' ? Compression.gzip : Compression.none;
     this.idempotent = options.idempotent ?? false;
-    this.maxRequestBytes = options.maxRequestBytes ?? 16 * 1024 * 1024;
+    this.maxRequestBytes = options.maxRequestBytes ?? 4 * 1024 * 1024;
   }
 
   /** Bytes of records accepted but not yet acknowledged. */

@@ -332,9 +332,23 @@ export function compressionOf(header: BatchHeader): number {
  * Reads one record. With `keep` false nothing is allocated for keys, values or headers: the record
  * is only checked (checkBatchRecords), with exactly the rules decoding applies.
  */
-function readRecord(reader: VarintReader, header: BatchHeader, keep: true): DecodedRecord;
-function readRecord(reader: VarintReader, header: BatchHeader, keep: false): null;
-function readRecord(reader: VarintReader, header: BatchHeader, keep: boolean): DecodedRecord | null {
+/**
+ * Where one record's parts lie in its batch's records block: what a lazy reader keeps instead of
+ * decoding (a length of -1 is null). scanRecordBatch reuses one layout for every record.
+ */
+export interface RecordLayout {
+  offset: number;
+  timestamp: number;
+  keyStart: number;
+  keyLength: number;
+  valueStart: number;
+  valueLength: number;
+  headersStart: number;
+  headerCount: number;
+}
+
+/** Reads and checks one record's layout; the reader ends after the record. */
+function readLayout(reader: VarintReader, header: BatchHeader, layout: RecordLayout): void {
   const length = reader.varint();
   if (length < 0 || reader.position + length > reader.end) {
     corrupt(`record length ${length} runs past the batch`, { baseOffset: header.baseOffset });
@@ -344,38 +358,48 @@ function readRecord(reader: VarintReader, header: BatchHeader, keep: boolean): D
   record.int8(); // attributes: unused in v2
   const timestampDelta = record.varlong();
   const offsetDelta = record.varint();
-  const key = keep ? record.bytes(record.varint(), 'key') : (record.skip(record.varint(), 'key'), null);
-  const value = keep ? record.bytes(record.varint(), 'value') : (record.skip(record.varint(), 'value'), null);
+  layout.keyLength = record.varint();
+  layout.keyStart = record.position;
+  record.skip(layout.keyLength, 'key');
+  layout.valueLength = record.varint();
+  layout.valueStart = record.position;
+  record.skip(layout.valueLength, 'value');
   const headerCount = record.varint();
   if (headerCount < 0 || headerCount > length) corrupt(`header count ${headerCount} is impossible`);
-  const headers: RecordHeader[] = [];
+  layout.headersStart = record.position;
+  layout.headerCount = headerCount;
   for (let i = 0; i < headerCount; i++) {
     const keyLength = record.varint();
     if (keyLength === -1) corrupt('a header key is null');
-    if (!keep) {
-      record.skip(keyLength, 'header key');
-      record.skip(record.varint(), 'header value');
-      continue;
-    }
-    const headerKey = record.bytes(keyLength, 'header key')!;
-    headers.push({ key: headerKey.toString('utf8'), value: record.bytes(record.varint(), 'header value') });
+    record.skip(keyLength, 'header key');
+    record.skip(record.varint(), 'header value');
   }
   if (record.position !== recordEnd) corrupt(`record has ${recordEnd - record.position} trailing bytes`);
   if (offsetDelta < 0 || offsetDelta > header.lastOffsetDelta) {
     corrupt(`offsetDelta ${offsetDelta} is outside 0..${header.lastOffsetDelta}`);
   }
   reader.position = recordEnd;
-  if (!keep) return null;
-  return {
-    offset: header.baseOffset + offsetDelta,
-    timestamp: header.attributes & ATTRIBUTE_LOG_APPEND_TIME ? header.maxTimestamp : header.baseTimestamp + timestampDelta,
-    key,
-    value,
-    headers,
-  };
+  layout.offset = header.baseOffset + offsetDelta;
+  layout.timestamp = header.attributes & ATTRIBUTE_LOG_APPEND_TIME ? header.maxTimestamp : header.baseTimestamp + timestampDelta;
 }
 
-/** The records section of a validated batch, decompressed. */
+/** The headers of a record whose layout was read (their bytes were checked then). */
+export function readHeaders(block: Buffer, headersStart: number, headerCount: number): RecordHeader[] {
+  const reader = new VarintReader(block, headersStart, block.length);
+  const headers: RecordHeader[] = new Array(headerCount);
+  for (let i = 0; i < headerCount; i++) {
+    const key = reader.bytes(reader.varint(), 'header key')!;
+    headers[i] = { key: key.toString('utf8'), value: reader.bytes(reader.varint(), 'header value') };
+  }
+  return headers;
+}
+
+const field = (block: Buffer, start: number, length: number): Buffer | null => (length < 0 ? null : block.subarray(start, start + length));
+
+function newLayout(): RecordLayout {
+  return { offset: 0, timestamp: 0, keyStart: 0, keyLength: -1, valueStart: 0, valueLength: -1, headersStart: 0, headerCount: 0 };
+}
+
 function recordsBlock(buffer: Buffer, position: number, header: BatchHeader): Buffer {
   const batchEnd = position + BATCH_LOG_OVERHEAD_BYTES + header.batchLength;
   return decompress(compressionOf(header), buffer.subarray(position + BATCH_HEADER_BYTES, batchEnd));
@@ -388,11 +412,40 @@ function recordsBlock(buffer: Buffer, position: number, header: BatchHeader): Bu
 export function decodeRecordBatch(buffer: Buffer, position = 0, end = buffer.length): DecodedBatch {
   const header = validateBatch(buffer, position, end);
   const block = recordsBlock(buffer, position, header);
-  const reader = new VarintReader(block, 0, block.length);
   const records: DecodedRecord[] = new Array(header.recordsCount);
-  for (let i = 0; i < header.recordsCount; i++) records[i] = readRecord(reader, header, true);
-  if (reader.position !== block.length) corrupt(`batch has ${block.length - reader.position} bytes after its last record`);
+  let i = 0;
+  scanBlock(block, header, (layout) => {
+    records[i++] = {
+      offset: layout.offset,
+      timestamp: layout.timestamp,
+      key: field(block, layout.keyStart, layout.keyLength),
+      value: field(block, layout.valueStart, layout.valueLength),
+      headers: layout.headerCount === 0 ? [] : readHeaders(block, layout.headersStart, layout.headerCount),
+    };
+  });
   return { header, records };
+}
+
+function scanBlock(block: Buffer, header: BatchHeader, visit: (layout: RecordLayout) => void): void {
+  const reader = new VarintReader(block, 0, block.length);
+  const layout = newLayout();
+  for (let i = 0; i < header.recordsCount; i++) {
+    readLayout(reader, header, layout);
+    visit(layout);
+  }
+  if (reader.position !== block.length) corrupt(`batch has ${block.length - reader.position} bytes after its last record`);
+}
+
+/**
+ * Validates the batch at `position` and visits each record's layout without decoding it (one
+ * layout object, reused): for readers that decode fields only when asked. Positions are in the
+ * returned block (the batch's records, decompressed if need be).
+ */
+export function scanRecordBatch(buffer: Buffer, position: number, end: number, visit: (block: Buffer, layout: RecordLayout) => void): { header: BatchHeader; block: Buffer } {
+  const header = validateBatch(buffer, position, end);
+  const block = recordsBlock(buffer, position, header);
+  scanBlock(block, header, (layout) => visit(block, layout));
+  return { header, block };
 }
 
 /**
@@ -402,10 +455,7 @@ export function decodeRecordBatch(buffer: Buffer, position = 0, end = buffer.len
  * batch stored that every consumer then fails to read.
  */
 export function checkBatchRecords(buffer: Buffer, position: number, header: BatchHeader): void {
-  const block = recordsBlock(buffer, position, header);
-  const reader = new VarintReader(block, 0, block.length);
-  for (let i = 0; i < header.recordsCount; i++) readRecord(reader, header, false);
-  if (reader.position !== block.length) corrupt(`batch has ${block.length - reader.position} bytes after its last record`);
+  scanBlock(recordsBlock(buffer, position, header), header, () => undefined);
 }
 
 /** Decodes every batch in a buffer of back-to-back batches (none in an empty buffer). */
