@@ -4,29 +4,21 @@
  * nothing, and everything accepted before is written once the disk catches up.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeRecordBatch, type FileSystem, nodeFileSystem } from '../../storage/index.js';
-import { call, startBroker, type TestBroker } from './support/broker.js';
+import { encodeRecordBatch } from '../../storage/index.js';
+import { call, stallableFileSystem, startBroker, type TestBroker } from './support/broker.js';
 
-let stalled: Promise<void> | null = null;
-let release: () => void = () => {};
-const slowFs: FileSystem = {
-  ...nodeFileSystem,
-  writev: async (fd, buffers, position) => {
-    if (stalled) await stalled;
-    return nodeFileSystem.writev(fd, buffers, position);
-  },
-};
+const disk = stallableFileSystem();
 
 let broker: TestBroker;
 beforeAll(async () => {
-  broker = await startBroker({ fileSystem: slowFs, flush: 'never' });
+  broker = await startBroker({ fileSystem: disk.fs, flush: 'never' });
   await call(`${broker.url}/v1/topics`, { method: 'POST', json: { name: 'bp', partitions: 1 } });
 });
 afterAll(async () => broker.close());
 
 describe('backpressure', () => {
   it('answers 429 with Retry-After once a partition has too much queued, and loses nothing accepted', async () => {
-    stalled = new Promise((resolve) => (release = resolve));
+    disk.stall();
     const batch = encodeRecordBatch([{ value: Buffer.alloc(7 * 1024 * 1024, 1) }]);
     const send = () =>
       fetch(`${broker.url}/v1/topics/bp/records?partition=0`, { method: 'POST', headers: { 'content-type': 'application/vnd.spool.batch' }, body: batch });
@@ -42,8 +34,7 @@ describe('backpressure', () => {
     expect(rejected).not.toBeNull();
     expect(rejected!.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(((await rejected!.json()) as { error: { code: string } }).error.code).toBe('SPOOL_ERR_BACKPRESSURE');
-    stalled = null;
-    release();
+    disk.release();
     const answers = await Promise.all(pending);
     const accepted = answers.filter((answer) => answer.status === 200).length;
     const refused = answers.filter((answer) => answer.status === 429).length;

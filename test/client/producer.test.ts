@@ -1,22 +1,15 @@
 /** The producer against a real broker: partitioning, codecs, compression, retries and errors. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Codec, type Message, Spool, SpoolClientError } from '../../client/index.js';
-import { encodeRecordBatch, type FileSystem, nodeFileSystem } from '../../storage/index.js';
-import { call, startBroker, type TestBroker } from '../broker/support/broker.js';
+import { encodeRecordBatch } from '../../storage/index.js';
+import { call, stallableFileSystem, startBroker, type TestBroker } from '../broker/support/broker.js';
 
-let stalled: Promise<void> | null = null;
-const slowFs: FileSystem = {
-  ...nodeFileSystem,
-  writev: async (fd, buffers, position) => {
-    if (stalled) await stalled;
-    return nodeFileSystem.writev(fd, buffers, position);
-  },
-};
+const disk = stallableFileSystem();
 
 let broker: TestBroker;
 let spool: Spool;
 beforeAll(async () => {
-  broker = await startBroker({ flush: 'never', fileSystem: slowFs });
+  broker = await startBroker({ flush: 'never', fileSystem: disk.fs });
   spool = new Spool({ url: broker.url });
 });
 afterAll(async () => {
@@ -72,8 +65,7 @@ describe('producer', () => {
 
   it('retries a 429 (a partition with too much queued), and lands once', async () => {
     await spool.admin.createTopic({ name: 'busy' });
-    let release: () => void = () => undefined;
-    stalled = new Promise((resolve) => (release = resolve));
+    disk.stall();
     const big = encodeRecordBatch([{ value: Buffer.alloc(7 * 1024 * 1024, 1) }]);
     const fill = () => fetch(`${broker.url}/v1/topics/busy/records?partition=0`, { method: 'POST', headers: { 'content-type': 'application/vnd.spool.batch' }, body: big });
     // Fill the partition's write queue until the broker refuses more (its answer comes at once).
@@ -88,8 +80,7 @@ describe('producer', () => {
     const sending = producer.send('busy', [{ value: 'after the jam' }]);
     const outcome = await Promise.race([sending.then(() => 'sent'), new Promise((resolve) => setTimeout(() => resolve('waiting'), 500))]);
     expect(outcome).toBe('waiting');
-    stalled = null;
-    release();
+    disk.release();
     const statuses = (await Promise.all(filling)).map((response) => response.status);
     const [landed] = await sending;
     expect(statuses.filter((status) => status === 429).length).toBeGreaterThan(0);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBroker, type Broker } from '../../../broker/app.js';
 import { loadBrokerConfig } from '../../../broker/config.js';
-import type { FileSystem } from '../../../storage/index.js';
+import { type FileSystem, nodeFileSystem } from '../../../storage/index.js';
 import type { BrokerLimits } from '../../../broker/limits.js';
 
 export interface TestBroker {
@@ -64,4 +64,26 @@ export async function call<T = any>(url: string, init: RequestInit & { json?: un
 export async function logState(url: string, topic: string): Promise<Array<{ highWatermark: number; bytes: number }>> {
   const answer = await call(`${url}/v1/topics/${topic}`);
   return answer.body.partitionDetails.map((p: { highWatermark: number; bytes: number }) => ({ highWatermark: p.highWatermark, bytes: p.bytes }));
+}
+
+/** A file system whose writes can be held back: the disk "stalls" until release(). */
+export function stallableFileSystem(): { fs: FileSystem; stall(): void; release(): void } {
+  let stalled: Promise<void> | null = null;
+  let wake: () => void = () => undefined;
+  return {
+    fs: {
+      ...nodeFileSystem,
+      writev: async (fd, buffers, position) => {
+        if (stalled) await stalled;
+        return nodeFileSystem.writev(fd, buffers, position);
+      },
+    },
+    stall() {
+      stalled = new Promise((resolve) => (wake = resolve));
+    },
+    release() {
+      stalled = null;
+      wake();
+    },
+  };
 }
