@@ -71,7 +71,8 @@ export class VarintReader {
   constructor(
     readonly buffer: Buffer,
     public position: number,
-    readonly end: number,
+    /** Reads fail past here; a caller may narrow it to one record and widen it again. */
+    public end: number,
   ) {}
 
   private fail(what: string): never {
