@@ -12,6 +12,7 @@
  */
 import type { ServerHandle, SystemName, Tier } from './compare/driver.js';
 import { calibrate } from './compare/calibration.js';
+import { ConsumerSide } from './compare/consumer-side.js';
 import { parseOptions } from './compare/options.js';
 import { REDIS_FSYNC } from './compare/peers/redis-server.js';
 import { type RunResult, runWorkload } from './compare/runner.js';
@@ -51,11 +52,16 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 }
 
 async function runOne(workload: (typeof WORKLOADS)[number], system: SystemName, tier: Tier): Promise<RunResult> {
-  const sut = await startSystem(system, tier, peers);
+  const consumers = new ConsumerSide();
+  const sut = await startSystem(system, tier, peers).catch(async (error: unknown) => {
+    await consumers.close();
+    throw error;
+  });
   running.add(sut.server);
   try {
-    return await withTimeout(runWorkload(workload, sut, options), runTimeoutMs, `${workload.id} ${system} ${tier}`);
+    return await withTimeout(runWorkload(workload, sut, options, consumers), runTimeoutMs, `${workload.id} ${system} ${tier}`);
   } finally {
+    await consumers.close();
     await withTimeout(sut.driver.close(), 10_000, 'closing the client').catch(() => undefined);
     await sut.server.stop();
     running.delete(sut.server);

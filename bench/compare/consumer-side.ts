@@ -1,24 +1,21 @@
-/** The producer thread's handle on consumer-worker.ts: start, watch the counts, stop. */
+/** The producer thread's handle on consumer-worker.ts: load early, start, watch the counts, stop. One per run. */
 import { Worker } from 'node:worker_threads';
 import type { ServerAddress } from './connect.js';
-import type { ConsumerWorkerData, ToWorker } from './consumer-worker.js';
+import type { ToWorker } from './consumer-worker.js';
 import type { ConsumeMode, StreamSpec, SystemName } from './driver.js';
 import type { LatencySummary } from './histogram.js';
 
 type FromWorker = { type: 'started' } | { type: 'stopped'; e2e: LatencySummary | null } | { type: 'failed'; message: string };
 
 export class ConsumerSide {
-  private readonly counters: Float64Array;
+  private counters = new Float64Array(new SharedArrayBuffer(8));
   private readonly worker: Worker;
   private failure: Error | null = null;
   private waiting: ((message: FromWorker) => void) | null = null;
 
-  /** Loads the worker (modules, connections are made on start) for `consumers` consumers. */
-  constructor(options: { system: SystemName; address: ServerAddress; stream: StreamSpec; consumers: number; measureLatency: boolean }) {
-    const counters = new SharedArrayBuffer(8 * (options.consumers + 1));
-    this.counters = new Float64Array(counters);
-    const workerData: ConsumerWorkerData = { system: options.system, address: { url: options.address.url, port: options.address.port }, stream: options.stream, measureLatency: options.measureLatency, counters };
-    this.worker = new Worker(new URL('./consumer-worker.js', import.meta.url), { workerData });
+  /** Starts the worker loading its modules; connections are made on start(). */
+  constructor() {
+    this.worker = new Worker(new URL('./consumer-worker.js', import.meta.url));
     this.worker.on('message', (message: FromWorker) => {
       if (message.type === 'failed') this.failure ??= new Error(`consumer: ${message.message}`);
       this.waiting?.(message);
@@ -40,8 +37,12 @@ export class ConsumerSide {
     });
   }
 
-  async start(modes: ConsumeMode[]): Promise<void> {
-    await this.ask({ type: 'start', modes });
+  /** Connects to the server and starts one consumer per mode. */
+  async start(options: { system: SystemName; address: ServerAddress; stream: StreamSpec; measureLatency: boolean }, modes: ConsumeMode[]): Promise<void> {
+    const counters = new SharedArrayBuffer(8 * (modes.length + 1));
+    this.counters = new Float64Array(counters);
+    const address = { url: options.address.url, port: options.address.port };
+    await this.ask({ type: 'start', setup: { system: options.system, address, stream: options.stream, measureLatency: options.measureLatency, counters }, modes });
   }
 
   /** Records received by every consumer together. */
@@ -70,7 +71,12 @@ export class ConsumerSide {
       if (this.failure) throw this.failure;
       return answer.type === 'stopped' ? answer.e2e : null;
     } finally {
-      await this.worker.terminate();
+      await this.close();
     }
+  }
+
+  /** Ends the worker, whatever it was doing (also when the run never started it). */
+  async close(): Promise<void> {
+    await this.worker.terminate();
   }
 }

@@ -49,7 +49,8 @@ function throughput(records: number, seconds: number, recordBytes: number): Thro
   return { records, seconds, recordsPerSecond: seconds > 0 ? records / seconds : 0, MBps: seconds > 0 ? (records * recordBytes) / 1e6 / seconds : 0 };
 }
 
-export async function runWorkload(workload: Workload, { server, driver }: SystemUnderTest, options: CompareOptions): Promise<RunResult> {
+/** `consumers`: a consumer side made before the server started (its worker loads meanwhile). */
+export async function runWorkload(workload: Workload, { server, driver }: SystemUnderTest, options: CompareOptions, consumers = new ConsumerSide()): Promise<RunResult> {
   const stream = { name: workload.id.toLowerCase().replace(/[^a-z0-9]/g, ''), partitions: workload.partitions };
   const groups = Array.from({ length: workload.groups }, (_, i) => `group-${i}`);
   await driver.create(stream, groups);
@@ -57,13 +58,13 @@ export async function runWorkload(workload: Workload, { server, driver }: System
   const ioBefore = ioWriteBytes(server.pid);
   const ack = new LatencyRecorder();
   const live = workload.kind === 'live';
-  const consumers = new ConsumerSide({ system: server.system, address: server, stream, consumers: live ? groups.length : 1, measureLatency: live });
+  const side = { system: server.system, address: server, stream, measureLatency: live };
   let produced: Produced | null = null;
   let consumeStartedAt = 0;
   let complete = false;
   let e2e: LatencySummary | null = null;
   try {
-    if (live) await consumers.start(groups.map((group) => ({ group })));
+    if (live) await consumers.start(side, groups.map((group) => ({ group })));
     const producer = await driver.producer(stream, workload.ratePerSecond === null ? 'throughput' : 'latency');
     try {
       if (workload.ratePerSecond !== null) {
@@ -78,7 +79,7 @@ export async function runWorkload(workload: Workload, { server, driver }: System
     consumeStartedAt = produced.startedAt;
     if (!live) {
       consumeStartedAt = clockMs();
-      await consumers.start(['replay']);
+      await consumers.start(side, ['replay']);
     }
     const expected = produced.records;
     complete = await waitUntil(() => consumers.reached(expected), (live ? options.drainSecondsMax : options.replaySecondsMax) * 1000);
