@@ -22,19 +22,24 @@ import { frameworkErrorHandler, registerErrorHandler } from './http/error-handle
 import { type BrokerLimits, brokerLimits } from './limits.js';
 import { openDatabase } from './metadata/database.js';
 import { ProducerIdStore } from './metadata/producer-id-store.js';
+import { TemporaryTopicStore } from './metadata/temporary-topic-store.js';
 import { TopicStore } from './metadata/topic-store.js';
 import { BrokerMetrics } from './metrics.js';
 import { ProduceService } from './produce/produce-service.js';
 import { fetchRoutes } from './routes/fetch.js';
 import { groupRoutes } from './routes/groups.js';
 import { healthRoutes } from './routes/health.js';
+import { LiveRegistry } from './live/live-registry.js';
+import { SubscriberCounts } from './live/subscriber-counts.js';
 import { liveRoutes } from './routes/live.js';
+import { livePatternRoutes } from './routes/live-patterns.js';
 import { offsetRoutes } from './routes/offsets.js';
 import { produceRoutes } from './routes/produce.js';
 import { producerRoutes } from './routes/producers.js';
 import { queueRoutes } from './routes/queues.js';
 import { topicRoutes } from './routes/topics.js';
 import { TopicService } from './topics/topic-service.js';
+import { sweepTemporaryTopics, TemporaryTopics } from './topics/temporary-topics.js';
 import { timedFileSystem } from './timed-file-system.js';
 import { BrokerError } from './errors.js';
 
@@ -90,13 +95,18 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
     cleanerIntervalMs: config.cleanerIntervalMs,
   });
   metrics = new BrokerMetrics(logs);
-  const topics = new TopicService(new TopicStore(db), logs, config.flush, log);
+  const temporary = new TemporaryTopics(new TemporaryTopicStore(db));
+  const topics = new TopicService(new TopicStore(db), logs, config.flush, log, temporary);
   await topics.start();
   const coordinator = new GroupCoordinator({ topics: () => topics.list() });
   topics.onChange(() => coordinator.topicsChanged());
   const groups = new GroupService(coordinator, new OffsetStore(db), logs);
   const sweep = setInterval(() => coordinator.expire(), limits.groupSweepIntervalMs);
   sweep.unref();
+  // A live subscriber leaving a temporary topic it named starts the topic's idle clock.
+  const live = new LiveRegistry(limits.liveSubscribersMax, (named) => named.forEach((topic) => temporary.touch(topic)));
+  const stopTemporarySweep = sweepTemporaryTopics(temporary, { inUse: (topic) => live.isNamed(topic), delete: (topic) => topics.delete(topic), log }, limits.temporarySweepIntervalMs);
+  const subscriberCounts = new SubscriberCounts(live, coordinator);
 
   registerContentTypes(app);
   registerErrorHandler(app);
@@ -120,11 +130,12 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
   const startedAtMs = Date.now();
   await app.register(healthRoutes, { metrics, isReady: () => !shuttingDown, startedAtMs });
   await app.register(topicRoutes, { topics });
-  await app.register(produceRoutes, { produce: new ProduceService(topics, metrics) });
+  await app.register(produceRoutes, { produce: new ProduceService(topics, metrics, subscriberCounts) });
   await app.register(producerRoutes, { producerIds: new ProducerIdStore(db) });
   await app.register(fetchRoutes, { fetcher: new FetchService(topics, metrics, limits) });
   await app.register(offsetRoutes, { topics });
-  await app.register(liveRoutes, { topics, metrics, maxSubscribers: limits.liveSubscribersMax });
+  await app.register(liveRoutes, { topics, registry: live, metrics, limits });
+  await app.register(livePatternRoutes, { topics, registry: live, metrics, limits, counts: subscriberCounts });
   await app.register(groupRoutes, { groups });
   const queues = new QueueService(topics, new QueueStore(db));
   await app.register(queueRoutes, { queues });
@@ -145,6 +156,7 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
       closed ??= (async () => {
         shuttingDown = true;
         clearInterval(sweep);
+        await stopTemporarySweep();
         queues.close();
         await app.close();
         await logs.close();

@@ -20,6 +20,14 @@ const limitValues = {
   liveReadBytes: 256 * 1024,
   /** Comment line sent to idle live subscribers, so proxies and clients see the stream is alive. */
   liveHeartbeatMs: 15_000,
+  /** Temporary topics (request/reply): deleted after this long without use, unless idleMs says otherwise. */
+  temporaryIdleMsDefault: 60_000,
+  /** Shortest idleMs: below it a reply could be lost between a request and its answer. */
+  temporaryIdleMsMin: 100,
+  /** Longest idleMs (a day): a temporary topic forgotten by its owner must go away eventually. */
+  temporaryIdleMsMax: 86_400_000,
+  /** How often idle temporary topics are looked for (and so how late, at most, one is deleted). */
+  temporarySweepIntervalMs: 1_000,
   /** Slow or stalled clients (slowloris): the whole request must arrive within this time. */
   requestTimeoutMs: 30_000,
   /** Idle keep-alive connections are closed after this. */

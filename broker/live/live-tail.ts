@@ -1,13 +1,22 @@
 /**
  * A live tail: follows partitions over Server-Sent Events, reading from the log at the subscriber's
  * own pace. Nothing is buffered per subscriber beyond one read (liveReadBytes): when the socket's
- * buffer is full the loop waits for 'drain', so a slow subscriber costs no server memory, only a
- * position in the log. When retention deletes records a subscriber has not read yet, it is told
- * (event `overtaken`) and continues from the log start.
+ * buffer is full the loop waits for 'drain' before it writes or reads anything more, so a slow
+ * subscriber costs no server memory, only a position in the log. When retention deletes records a
+ * subscriber has not read yet, it is told (event `overtaken`) and continues from the log start.
  *
- *   id: <partition>:<offset>          (with several topics: <topic>/<partition>:<offset>)
+ *   event: follow                     once at the start, then for each partition added later
+ *   data: [{"topic","partition","offset"}]   (offset: the next one this stream sends)
+ *
+ *   id: <partition>:<offset>          (pattern subscriptions: <topic>/<partition>:<offset>)
  *   event: record
  *   data: {"topic","partition","offset","timestamp","key","value"|"valueBase64","headers"}
+ *
+ *   event: overtaken
+ *   data: {"topic","partition","from","to"}  (records from..to-1 were deleted before being sent)
+ *
+ * `follow` lets a client keep a full cursor (every partition it follows, even those that sent
+ * nothing yet), so a reconnect misses nothing; see resume.ts.
  */
 import type { ServerResponse } from 'node:http';
 import { decodeRecordBatches, isSpoolError, type PartitionLog } from '../../storage/index.js';
@@ -20,16 +29,30 @@ export interface LiveSource {
   position: number;
 }
 
+/** Adds and drops sources while the tail runs (pattern subscriptions; see topic-follower.ts). */
+export interface SourceFollower {
+  /** Drops sources of deleted topics and adds new ones, in place; answers the added ones, or null when nothing changed. */
+  refresh(sources: LiveSource[]): LiveSource[] | null;
+  /** Resolves once sources may have changed (or the signal aborts). */
+  changed(signal: AbortSignal): Promise<boolean>;
+}
+
 export interface LiveTailOptions {
   /** Event ids name the topic too (pattern subscriptions over several topics). */
   qualifiedIds: boolean;
   valueFormat: ValueFormat;
   signal: AbortSignal;
+  /** Bytes read from the log per step (default brokerLimits.liveReadBytes). */
+  readBytes?: number;
+  /** Comment line sent when nothing happened for this long (default brokerLimits.liveHeartbeatMs). */
+  heartbeatMs?: number;
   onRecords?: (topic: string, count: number, bytes: number) => void;
-  /** Called between rounds: lets a pattern subscription add sources for topics created later. */
-  refreshSources?: (sources: LiveSource[]) => Promise<void> | void;
+  follower?: SourceFollower;
+  /** Told the sources after each change (the registry counts subscribers per topic). */
+  onSources?: (sources: readonly LiveSource[]) => void;
 }
 
+/** Writes; when the socket's buffer is full, answers a promise that settles on 'drain' (or close). */
 function write(response: ServerResponse, text: string): Promise<void> | null {
   if (response.write(text)) return null;
   return new Promise((resolve) => {
@@ -43,8 +66,18 @@ function write(response: ServerResponse, text: string): Promise<void> | null {
   });
 }
 
+async function send(response: ServerResponse, text: string): Promise<void> {
+  const pending = write(response, text);
+  if (pending) await pending;
+}
+
 export function eventId(source: LiveSource, offset: number, qualified: boolean): string {
   return qualified ? `${source.log.topic}/${source.log.partition}:${offset}` : `${source.log.partition}:${offset}`;
+}
+
+function followEvent(sources: readonly LiveSource[]): string {
+  const data = sources.map(({ log, position }) => ({ topic: log.topic, partition: log.partition, offset: position }));
+  return `event: follow\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
 /** Sends what one source has, up to one read; returns whether anything was sent. */
@@ -53,13 +86,13 @@ async function pump(response: ServerResponse, source: LiveSource, options: LiveT
   if (source.position >= log.highWatermark) return false;
   let read;
   try {
-    read = await log.read(source.position, brokerLimits.liveReadBytes);
+    read = await log.read(source.position, options.readBytes ?? brokerLimits.liveReadBytes);
   } catch (error) {
     if (!isSpoolError(error) || error.code !== 'SPOOL_ERR_OFFSET_OUT_OF_RANGE') throw error;
     const from = source.position;
     source.position = log.logStartOffset;
     const data = JSON.stringify({ topic: log.topic, partition: log.partition, from, to: source.position });
-    await write(response, `event: overtaken\ndata: ${data}\n\n`);
+    await send(response, `event: overtaken\ndata: ${data}\n\n`);
     return true;
   }
   let count = 0;
@@ -67,9 +100,9 @@ async function pump(response: ServerResponse, source: LiveSource, options: LiveT
     for (const record of batch.records) {
       if (record.offset < source.position) continue;
       const body = { topic: log.topic, partition: log.partition, ...toJsonRecord(record, options.valueFormat) };
-      const pending = write(response, `id: ${eventId(source, record.offset, options.qualifiedIds)}\nevent: record\ndata: ${JSON.stringify(body)}\n\n`);
+      // Backpressure: a full socket stops this loop (and so the next read) until it drains.
+      await send(response, `id: ${eventId(source, record.offset, options.qualifiedIds)}\nevent: record\ndata: ${JSON.stringify(body)}\n\n`);
       count++;
-      if (pending) await pending;
       if (options.signal.aborted) return true;
     }
   }
@@ -78,7 +111,26 @@ async function pump(response: ServerResponse, source: LiveSource, options: LiveT
   return true;
 }
 
-/** Runs until the client goes away or the broker closes the logs. */
+/** Sleeps until a source has data, the follower's topics change, or a heartbeat is due. */
+async function waitForWork(sources: LiveSource[], options: LiveTailOptions): Promise<boolean> {
+  const heartbeatMs = options.heartbeatMs ?? brokerLimits.liveHeartbeatMs;
+  const round = new AbortController();
+  const stop = () => round.abort();
+  options.signal.addEventListener('abort', stop, { once: true });
+  const waits = sources.filter((source) => !source.log.isClosed).map((source) => source.log.waitForData(source.position, heartbeatMs, round.signal).catch(() => false));
+  if (options.follower) waits.push(options.follower.changed(round.signal));
+  let timer: NodeJS.Timeout | undefined;
+  waits.push(new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), heartbeatMs))));
+  try {
+    return await Promise.race(waits);
+  } finally {
+    clearTimeout(timer);
+    round.abort();
+    options.signal.removeEventListener('abort', stop);
+  }
+}
+
+/** Runs until the client goes away, the broker closes, or (without a follower) every log closed. */
 export async function runLiveTail(response: ServerResponse, sources: LiveSource[], options: LiveTailOptions): Promise<void> {
   response.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
@@ -87,8 +139,14 @@ export async function runLiveTail(response: ServerResponse, sources: LiveSource[
     'x-accel-buffering': 'no',
   });
   response.write(': connected\n\n');
+  options.onSources?.(sources);
+  await send(response, followEvent(sources));
   while (!options.signal.aborted) {
-    await options.refreshSources?.(sources);
+    const added = options.follower?.refresh(sources) ?? null;
+    if (added) {
+      options.onSources?.(sources);
+      if (added.length > 0) await send(response, followEvent(added));
+    }
     let sent = false;
     for (const source of sources) {
       if (source.log.isClosed) continue;
@@ -96,19 +154,8 @@ export async function runLiveTail(response: ServerResponse, sources: LiveSource[
       if (options.signal.aborted) return;
     }
     if (sent) continue;
-    const round = new AbortController();
-    const stop = () => round.abort();
-    options.signal.addEventListener('abort', stop, { once: true });
-    const waits = sources.filter((source) => !source.log.isClosed).map((source) => source.log.waitForData(source.position, brokerLimits.liveHeartbeatMs, round.signal).catch(() => false));
-    // With no partition to wait on (a pattern that matches nothing yet), look again in a second.
-    const idle = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1000).unref());
-    const arrived = await Promise.race(waits.length === 0 ? [idle] : waits);
-    round.abort();
-    options.signal.removeEventListener('abort', stop);
-    if (!arrived && !options.signal.aborted) {
-      const pending = write(response, ': heartbeat\n\n');
-      if (pending) await pending;
-    }
-    if (waits.length === 0 && !options.refreshSources) return;
+    if (!options.follower && sources.every((source) => source.log.isClosed)) return;
+    const woken = await waitForWork(sources, options);
+    if (!woken && !options.signal.aborted) await send(response, ': heartbeat\n\n');
   }
 }

@@ -6,12 +6,17 @@
  *   Last-Event-ID: 3:1041                  partition 3 resumes at 1042
  *   Last-Event-ID: 0:17,1:5,2:99           each named partition resumes after its offset
  *   Last-Event-ID: orders/0:17,logs/2:4    pattern subscriptions name the topic
+ *   Last-Event-ID: orders/0:-1             followed from offset 0, nothing received yet
  *
- * Partitions the id does not name start at the first record no older than the named event's
- * record (from the time index), or at `from` (earliest | latest, default latest) without an id.
+ * Partitions the id does not name start at `from` when the request gives one; otherwise, with an
+ * id, at the first record no older than the named event's record (time index: EventSource sends
+ * just one id), and without an id at `latest`. Spool's client names every partition it was told
+ * to `follow` and asks `from=earliest` on reconnect: a partition it never followed belongs to a
+ * topic created while it was away, all of whose records are new to it.
  */
 import { decodeRecordBatches, type PartitionLog } from '../../storage/index.js';
 import { BrokerError } from '../errors.js';
+import type { LiveSource } from './live-tail.js';
 
 export type Positions = Map<string, number>;
 
@@ -19,14 +24,14 @@ export function positionKey(log: PartitionLog, qualified: boolean): string {
   return qualified ? `${log.topic}/${log.partition}` : String(log.partition);
 }
 
-const ENTRY = /^(?:([A-Za-z0-9._-]{1,249})\/)?(\d{1,9}):(\d{1,16})$/;
+const ENTRY = /^(?:([A-Za-z0-9._-]{1,249})\/)?(\d{1,9}):(-1|\d{1,16})$/;
 
 export function parseLastEventId(header: string | undefined): Positions {
   const positions: Positions = new Map();
   if (!header) return positions;
   for (const part of header.split(',')) {
     const match = ENTRY.exec(part.trim());
-    if (!match) throw new BrokerError('SPOOL_ERR_BAD_REQUEST', `Last-Event-ID ${JSON.stringify(header.slice(0, 200))} is not partition:offset[,...]`);
+    if (!match) throw new BrokerError('SPOOL_ERR_BAD_REQUEST', `Last-Event-ID ${JSON.stringify(header.slice(0, 200))} is not [topic/]partition:offset[,...]`);
     const key = match[1] ? `${match[1]}/${match[2]}` : match[2]!;
     positions.set(key, Number(match[3]) + 1);
   }
@@ -52,4 +57,13 @@ export async function resumeTimestampOf(logs: PartitionLog[], positions: Positio
     if (record) return record.timestamp;
   }
   return null;
+}
+
+/** Where each partition of a new subscription starts, from its Last-Event-ID and `from`. */
+export async function startSources(logs: PartitionLog[], lastEventId: string | undefined, qualified: boolean, from: 'earliest' | 'latest' | undefined): Promise<LiveSource[]> {
+  const positions = parseLastEventId(lastEventId);
+  const resumeTimestamp = positions.size > 0 && from === undefined ? await resumeTimestampOf(logs, positions, qualified) : null;
+  const sources: LiveSource[] = [];
+  for (const log of logs) sources.push({ log, position: await startPosition(log, positions, qualified, from ?? 'latest', resumeTimestamp) });
+  return sources;
 }

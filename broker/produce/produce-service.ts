@@ -3,12 +3,16 @@
  * partition and appended; raw batches are appended as they came (the storage engine validates
  * size, magic and CRC without decoding them).
  *
+ * Answers carry `subscribers: {live, groups}`: who receives the topic's records as they arrive
+ * (Redis PUBLISH's receiver count; see broker/live/subscriber-counts.ts).
+ *
  * A rejected request touches no partition: every check that can fail (record shape, batch size,
  * expectedOffset, backpressure) runs for all partitions before the first append starts, and no
  * await separates the checks from the appends' own synchronous checks.
  */
 import { type AppendResult, encodeRecordBatch, type PartitionLog, type RecordInput, StorageError, storageLimits } from '../../storage/index.js';
 import { BrokerError } from '../errors.js';
+import type { SubscriberCount } from '../live/subscriber-counts.js';
 import type { BrokerMetrics } from '../metrics.js';
 import type { TopicService } from '../topics/topic-service.js';
 import { brokerLimits } from '../limits.js';
@@ -20,7 +24,10 @@ export interface ProduceAnswer {
   /** Per input record, in order: where it went. */
   records: Array<{ partition: number; offset: number }>;
   partitions: Array<{ partition: number; baseOffset: number; lastOffset: number; duplicate?: boolean }>;
+  subscribers: SubscriberCount;
 }
+
+const NO_COUNTS = { of: (): SubscriberCount => ({ live: 0, groups: 0 }) };
 
 interface PlannedAppend {
   log: PartitionLog;
@@ -35,6 +42,7 @@ export class ProduceService {
   constructor(
     private readonly topics: TopicService,
     private readonly metrics: BrokerMetrics,
+    private readonly counts: { of(topic: string): SubscriberCount } = NO_COUNTS,
   ) {}
 
   async produceRecords(topic: string, records: ProduceRecord[], expectedOffsets: Record<string, number> | undefined, body: 'json' | 'msgpack'): Promise<ProduceAnswer> {
@@ -67,7 +75,7 @@ export class ProduceService {
       if (!byPartition.has(Number(key))) throw new BrokerError('SPOOL_ERR_BAD_REQUEST', `expectedOffsets names partition ${key}, which gets no record`, { topic });
     }
     const results = await this.appendAll(topic, plans);
-    const answer: ProduceAnswer = { topic, records: new Array(records.length), partitions: [] };
+    const answer: ProduceAnswer = { topic, records: new Array(records.length), partitions: [], subscribers: this.counts.of(topic) };
     plans.forEach((plan, i) => {
       const result = results[i]!;
       plan.recordIndexes.forEach((recordIndex, j) => {
@@ -81,7 +89,15 @@ export class ProduceService {
   async produceBatches(topic: string, partition: number, data: Buffer, expectedOffset: number | undefined) {
     const log = this.topics.partition(topic, partition);
     const [result] = await this.appendAll(topic, [{ log, batch: data, expectedOffset, recordIndexes: [] }]);
-    return { topic, partition, baseOffset: result!.baseOffset, lastOffset: result!.lastOffset, batches: result!.batches, ...(result!.duplicate ? { duplicate: true } : {}) };
+    return {
+      topic,
+      partition,
+      baseOffset: result!.baseOffset,
+      lastOffset: result!.lastOffset,
+      batches: result!.batches,
+      ...(result!.duplicate ? { duplicate: true } : {}),
+      subscribers: this.counts.of(topic),
+    };
   }
 
   private precheck(plan: PlannedAppend): void {

@@ -1,6 +1,7 @@
 /** Topic administration: create, list, describe, delete, change config. */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { BrokerError } from '../errors.js';
 import { brokerLimits } from '../limits.js';
 import { TopicConfigSchema } from '../topics/topic-config.js';
 import type { TopicService } from '../topics/topic-service.js';
@@ -18,13 +19,17 @@ export const topicRoutes: FastifyPluginAsyncTypebox<{ topics: TopicService }> = 
           name: Type.String({ maxLength: 300, description: '^[A-Za-z0-9._-]{1,249}$, not . or ..' }),
           partitions: Type.Optional(Type.Integer({ minimum: 1, maximum: brokerLimits.partitionsPerTopicMax, default: 1 })),
           config: Type.Optional(TopicConfigSchema),
+          temporary: Type.Optional(Type.Boolean({ description: 'deleted after idleMs without a fetch, produce or live subscriber naming it' })),
+          idleMs: Type.Optional(Type.Integer({ minimum: brokerLimits.temporaryIdleMsMin, maximum: brokerLimits.temporaryIdleMsMax, description: `temporary topics only; default ${brokerLimits.temporaryIdleMsDefault}` })),
         },
         { additionalProperties: false },
       ),
     },
     handler: async (request, reply) => {
-      const { name, partitions, config } = request.body;
-      return reply.code(201).send(await topics.create(name, partitions ?? 1, config ?? {}));
+      const { name, partitions, config, temporary, idleMs } = request.body;
+      if (idleMs !== undefined && temporary !== true) throw new BrokerError('SPOOL_ERR_BAD_REQUEST', 'idleMs applies to temporary topics only (temporary: true)', { topic: name.slice(0, 300) });
+      const temporaryIdleMs = temporary ? (idleMs ?? brokerLimits.temporaryIdleMsDefault) : undefined;
+      return reply.code(201).send(await topics.create(name, partitions ?? 1, config ?? {}, { temporaryIdleMs }));
     },
   });
 

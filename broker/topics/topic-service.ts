@@ -9,6 +9,7 @@ import { BrokerError } from '../errors.js';
 import type { TopicStore } from '../metadata/topic-store.js';
 import { effectiveConfig, type TopicConfigInput, validateTopicConfig } from './topic-config.js';
 import { assertTopicName } from './topic-name.js';
+import type { TemporaryTopics } from './temporary-topics.js';
 
 export interface TopicDescription {
   name: string;
@@ -16,6 +17,14 @@ export interface TopicDescription {
   config: LogConfig;
   createdAt: string;
   partitionDetails: Array<{ partition: number; logStartOffset: number; highWatermark: number; bytes: number; segments: number }>;
+  /** Set on temporary topics: deleted after idleMs without use (see temporary-topics.ts). */
+  temporary?: true;
+  idleMs?: number;
+}
+
+export interface CreateOptions {
+  /** A temporary topic, deleted after this many ms without a fetch, produce or naming live subscriber. */
+  temporaryIdleMs?: number;
 }
 
 export type TopicListener = (event: 'created' | 'deleted', topic: string) => void;
@@ -28,10 +37,17 @@ export class TopicService {
     private readonly logs: LogManager,
     private readonly brokerFlush: LogConfig['flush'],
     private readonly log: FastifyBaseLogger,
+    /** Temporary topics' bookkeeping; without it, creating one is refused. */
+    readonly temporary: TemporaryTopics | null = null,
   ) {}
 
-  onChange(listener: TopicListener): void {
+  /** Calls `listener` after each creation and deletion; answers a function that stops it. */
+  onChange(listener: TopicListener): () => void {
     this.listeners.push(listener);
+    return () => {
+      const index = this.listeners.indexOf(listener);
+      if (index >= 0) this.listeners.splice(index, 1);
+    };
   }
 
   private emit(event: 'created' | 'deleted', topic: string): void {
@@ -57,19 +73,25 @@ export class TopicService {
     for (const topic of this.store.all()) {
       await this.logs.openTopic(topic.name, topic.partitions, effectiveConfig(topic.config, this.brokerFlush));
     }
+    this.temporary?.load(this.names());
   }
 
-  async create(name: string, partitions: number, config: TopicConfigInput = {}): Promise<TopicDescription> {
+  async create(name: string, partitions: number, config: TopicConfigInput = {}, options: CreateOptions = {}): Promise<TopicDescription> {
     assertTopicName(name);
     const overrides = validateTopicConfig(config);
+    const { temporaryIdleMs } = options;
+    if (temporaryIdleMs !== undefined && !this.temporary) throw new BrokerError('SPOOL_ERR_BAD_REQUEST', 'this broker has no temporary topics', { topic: name });
     if (!this.store.insertCreating(name, partitions, overrides)) {
       throw new BrokerError('SPOOL_ERR_TOPIC_EXISTS', `topic ${name} exists already`, { topic: name });
     }
     try {
+      // Marked temporary before it is ready: a crash in between leaves an orphan row, dropped at start.
+      if (temporaryIdleMs !== undefined) this.temporary!.add(name, temporaryIdleMs);
       await this.logs.openTopic(name, partitions, effectiveConfig(overrides, this.brokerFlush));
     } catch (error) {
       await this.logs.deleteTopic(name).catch(() => {});
       this.store.delete(name);
+      this.temporary?.remove(name);
       throw error;
     }
     this.store.markReady(name);
@@ -88,8 +110,18 @@ export class TopicService {
       .map((topic) => ({ name: topic.name, partitions: topic.partitions }));
   }
 
-  /** The partition logs of a topic; 404 when it does not exist. */
+  /**
+   * The partition logs of a topic, for a fetch, a produce or a live subscription: counts as a use
+   * of a temporary topic. 404 when it does not exist.
+   */
   partitions(name: string): PartitionLog[] {
+    const logs = this.existing(name);
+    this.temporary?.touch(name);
+    return logs;
+  }
+
+  /** The logs without counting a use (describe, config, delete). */
+  private existing(name: string): PartitionLog[] {
     const logs = this.logs.partitions(name);
     if (logs.length === 0) throw new BrokerError('SPOOL_ERR_TOPIC_NOT_FOUND', `topic ${name} does not exist`, { topic: name.slice(0, 300) });
     return logs;
@@ -109,8 +141,9 @@ export class TopicService {
   }
 
   describe(name: string): TopicDescription {
-    const logs = this.partitions(name);
+    const logs = this.existing(name);
     const record = this.store.get(name)!;
+    const idleMs = this.temporary?.idleMsOf(name) ?? null;
     return {
       name,
       partitions: logs.length,
@@ -126,18 +159,20 @@ export class TopicService {
           segments: stats.segments,
         };
       }),
+      ...(idleMs === null ? {} : { temporary: true as const, idleMs }),
     };
   }
 
   async delete(name: string): Promise<void> {
-    this.partitions(name);
+    this.existing(name);
     this.store.delete(name);
+    this.temporary?.remove(name);
     await this.logs.deleteTopic(name);
     this.emit('deleted', name);
   }
 
   updateConfig(name: string, changes: TopicConfigInput): TopicDescription {
-    this.partitions(name);
+    this.existing(name);
     const overrides = { ...this.store.get(name)!.config, ...validateTopicConfig(changes) };
     this.store.updateConfig(name, overrides);
     this.logs.updateTopicConfig(name, effectiveConfig(overrides, this.brokerFlush));

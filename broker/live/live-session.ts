@@ -1,0 +1,74 @@
+/**
+ * Serves one live subscription over a hijacked response, for both live routes: admission against
+ * the bound, start positions, metrics, per-topic counts, and clean-up however it ends.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { PartitionLog } from '../../storage/index.js';
+import type { ValueFormat } from '../fetch/record-view.js';
+import type { BrokerLimits } from '../limits.js';
+import type { BrokerMetrics } from '../metrics.js';
+import { runLiveTail } from './live-tail.js';
+import type { LiveRegistry } from './live-registry.js';
+import { startSources } from './resume.js';
+import { TopicFollower } from './topic-follower.js';
+import type { TopicService } from '../topics/topic-service.js';
+
+export interface LiveDeps {
+  topics: TopicService;
+  registry: LiveRegistry;
+  metrics: BrokerMetrics;
+  limits: BrokerLimits;
+}
+
+export interface LivePlan {
+  /** Topics the subscription names exactly (they keep temporary topics alive). */
+  named: string[];
+  /** Either fixed partitions, or `matches`: every matching topic, including topics created later. */
+  logs?: PartitionLog[];
+  matches?: (topic: string) => boolean;
+  qualifiedIds: boolean;
+  from: 'earliest' | 'latest' | undefined;
+  valueFormat: ValueFormat | undefined;
+}
+
+export async function serveLive(request: FastifyRequest, reply: FastifyReply, deps: LiveDeps, plan: LivePlan): Promise<void> {
+  const subscriber = deps.registry.admit(plan.named);
+  // Listening for new topics before listing the current ones: none falls in between.
+  const follower = plan.matches ? new TopicFollower(deps.topics, plan.matches) : undefined;
+  let sources;
+  try {
+    const logs = follower ? follower.logs() : (plan.logs ?? []);
+    sources = await startSources(logs, request.headers['last-event-id'] as string | undefined, plan.qualifiedIds, plan.from);
+  } catch (error) {
+    subscriber.release();
+    follower?.dispose();
+    throw error;
+  }
+  const { abort } = subscriber;
+  request.raw.once('close', () => abort.abort());
+  reply.raw.once('close', () => abort.abort());
+  reply.hijack();
+  deps.metrics.liveSubscribers.inc();
+  try {
+    await runLiveTail(reply.raw, sources, {
+      qualifiedIds: plan.qualifiedIds,
+      valueFormat: plan.valueFormat ?? 'auto',
+      signal: abort.signal,
+      readBytes: deps.limits.liveReadBytes,
+      heartbeatMs: deps.limits.liveHeartbeatMs,
+      follower,
+      onSources: (current) => subscriber.follow(current.filter((source) => !source.log.isClosed).map((source) => source.log.topic)),
+      onRecords: (name, count, bytes) => {
+        deps.metrics.recordsOut.inc({ topic: name }, count);
+        deps.metrics.bytesOut.inc({ topic: name }, bytes);
+      },
+    });
+  } catch (error) {
+    request.log.warn({ err: error, named: plan.named }, 'live tail ended by an error');
+  } finally {
+    follower?.dispose();
+    subscriber.release();
+    deps.metrics.liveSubscribers.dec();
+    reply.raw.end();
+  }
+}
