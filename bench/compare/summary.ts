@@ -165,6 +165,8 @@ function markdown(report: CompareReport, peers: Peers): string {
     '',
     '## Targets',
     '',
+    'ratio: Spool\'s figure over the peer\'s (target: at least the factor named), or the figure over its limit (at least 1 for a floor, at most 1 for a ceiling).',
+    '',
     table(targetRows(report.targets)),
     '',
     '## Notes',
