@@ -13,7 +13,6 @@
 import type { BatchSpan } from '../codec/record-batch.js';
 import { ioError, isSpoolError, type SpoolError } from '../errors.js';
 import { storageLimits } from '../limits.js';
-import type { FileLease } from './file-cache.js';
 import { join } from 'node:path';
 import { activeSegment, type PartitionState, PRODUCER_SNAPSHOT_FILE } from './partition-state.js';
 import { writeRecoveryPoint } from './recovery-point.js';
@@ -41,7 +40,6 @@ export class LogWriter {
 
   constructor(
     private readonly state: PartitionState,
-    private activeLease: FileLease,
     private readonly onCommitted: (highWatermark: number) => void,
   ) {}
 
@@ -82,7 +80,6 @@ export class LogWriter {
     await this.sync();
     await activeSegment(this.state).writeIndexFiles(this.state.fs);
     await this.writeProducerSnapshot(this.state.highWatermark);
-    this.activeLease.release();
   }
 
   /** Producer state up to `offset`, so recovery replays only the batches after it. */
@@ -109,12 +106,28 @@ export class LogWriter {
     }
   }
 
+  /**
+   * Runs `use` with a lease on the active segment's descriptor. The writer holds it only for the
+   * length of a round, like any reader: an idle partition's active segment is then one more
+   * cached file the cache may close, so thousands of partitions stay within openSegmentFilesMax.
+   */
+  private async withActive<T>(use: (fd: number, active: Segment) => Promise<T>): Promise<T> {
+    const active = activeSegment(this.state);
+    const lease = await this.state.cache.acquire(active);
+    try {
+      return await use(lease.fd, active);
+    } finally {
+      lease.release();
+    }
+  }
+
   /** Truncates the active segment to its visible (acknowledged) size. */
   private async truncateToVisible(): Promise<void> {
-    const active = activeSegment(this.state);
-    await this.state.fs.ftruncate(this.activeLease.fd, active.sizeBytes).catch((error: unknown) => {
-      throw ioError(error, 'truncate', active.logPath);
-    });
+    await this.withActive((fd, active) =>
+      this.state.fs.ftruncate(fd, active.sizeBytes).catch((error: unknown) => {
+        throw ioError(error, 'truncate', active.logPath);
+      }),
+    );
     this.truncateNeeded = false;
   }
 
@@ -149,15 +162,17 @@ export class LogWriter {
     if (this.shouldRoll(roundBytes, lastOffset)) await this.roll(round[0]!.baseOffset);
     const active = activeSegment(this.state);
     const position = active.sizeBytes;
-    // Writes go through the thread pool even when small. Measured on this machine (bench:http,
-    // one-record produce): synchronous writev on the event loop gave 10.3k requests/s, the
-    // thread pool 18.6k: while a write is in flight the loop parses the next requests, which then
-    // share the next round.
-    await fs.writev(this.activeLease.fd, round.map((append) => append.data), position).catch((error: unknown) => {
-      throw ioError(error, 'write', active.logPath, { topic: this.state.topic, partition: this.state.partition });
+    await this.withActive(async (fd) => {
+      // Writes go through the thread pool even when small. Measured on this machine (bench:http,
+      // one-record produce): synchronous writev on the event loop gave 10.3k requests/s, the
+      // thread pool 18.6k: while a write is in flight the loop parses the next requests, which then
+      // share the next round.
+      await fs.writev(fd, round.map((append) => append.data), position).catch((error: unknown) => {
+        throw ioError(error, 'write', active.logPath, { topic: this.state.topic, partition: this.state.partition });
+      });
+      if (this.state.flush.mode === 'always') await this.fdatasyncOf(fd, active);
+      else this.unsynced = true;
     });
-    if (this.state.flush.mode === 'always') await this.fdatasync();
-    else this.unsynced = true;
     let at = position;
     for (const append of round) {
       for (const span of append.spans) {
@@ -178,10 +193,13 @@ export class LogWriter {
     return segmentMs >= 0 && active.firstAppendMs >= 0 && Date.now() - active.firstAppendMs >= segmentMs;
   }
 
-  private async fdatasync(): Promise<void> {
-    const active = activeSegment(this.state);
-    await this.state.fs.fdatasync(this.activeLease.fd).catch((error: unknown) => {
-      throw ioError(error, 'fdatasync', active.logPath);
+  private fdatasync(): Promise<void> {
+    return this.withActive((fd, active) => this.fdatasyncOf(fd, active));
+  }
+
+  private async fdatasyncOf(fd: number, segment: Segment): Promise<void> {
+    await this.state.fs.fdatasync(fd).catch((error: unknown) => {
+      throw ioError(error, 'fdatasync', segment.logPath);
     });
   }
 
@@ -190,7 +208,7 @@ export class LogWriter {
    * again) and starts a new one at `baseOffset`. State changes only once the new file exists.
    */
   private async roll(baseOffset: number): Promise<void> {
-    const { fs, dir, cache } = this.state;
+    const { fs, dir } = this.state;
     const sealed = activeSegment(this.state);
     await this.fdatasync();
     this.unsynced = false;
@@ -203,10 +221,7 @@ export class LogWriter {
     } catch (error) {
       throw ioError(error, 'create segment', fresh.logPath);
     }
-    const lease = await cache.acquire(fresh);
     sealed.writable = false;
-    this.activeLease.release();
-    this.activeLease = lease;
     this.state.segments.push(fresh);
     await this.writeProducerSnapshot(baseOffset);
     await writeRecoveryPoint(fs, dir, baseOffset);

@@ -117,7 +117,10 @@ async function openTrustedSegment(
       segment.trackBatch(batch.header, batch.position, batch.size, config.indexIntervalBytes);
       onBatch(batch);
     });
-    return result.stopReason === null && segment.sizeBytes === fileBytes;
+    // close() sealed the time index with the segment's last offset; an index that ends elsewhere
+    // was cut short, and its last timestamp would understate the segment's largest one.
+    const sealedTimeIndex = segment.isEmpty || timeIndex.last()?.relativeOffset === segment.lastRelativeOffset;
+    return result.stopReason === null && segment.sizeBytes === fileBytes && sealedTimeIndex;
   });
 }
 
@@ -203,9 +206,8 @@ export async function openPartitionLog(options: OpenPartitionOptions): Promise<P
     producers,
   };
   producers.rewindTo(tail.nextOffset); // a snapshot may name batches a truncation removed
-  const lease = await options.cache.acquire(tail);
   let log: PartitionLog | null = null;
-  const writer = new LogWriter(state, lease, (highWatermark) => log?.onCommitted(highWatermark));
+  const writer = new LogWriter(state, (highWatermark) => log?.onCommitted(highWatermark));
   log = new PartitionLog(state, writer);
   return log;
 }
