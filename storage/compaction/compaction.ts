@@ -7,6 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import { StorageError } from '../errors.js';
 import type { PartitionState } from '../log/partition-state.js';
+import { sealedMaxTimestamp } from '../log/retention.js';
 import { swapInCleanedSegment } from '../log/segment-lifecycle.js';
 import type { CompactionJob, CompactionResult } from './compactor.js';
 
@@ -43,7 +44,7 @@ export async function compactPartition(state: PartitionState, nowMs: number, for
   if (!isCompacted(state)) return null;
   const sealed = [];
   for (const segment of state.segments.slice(0, -1)) {
-    const maxTimestamp = await segment.loadMaxTimestamp(state.fs);
+    const maxTimestamp = await sealedMaxTimestamp(state, segment);
     if (maxTimestamp === null || maxTimestamp > nowMs - state.config.minCompactionLagMs) break;
     sealed.push(segment);
   }

@@ -116,7 +116,7 @@ function rewriteSegment(segment: SegmentToClean, job: CompactionJob, latest: Map
   }
   tracker.nextOffset = segment.nextOffset;
   writeIndexFile(segment.logPath.replace(/\.log$/, '.index') + CLEANED_SUFFIX, tracker.offsetIndex!.toBytes());
-  if (tracker.maxTimestamp >= 0) tracker.timeIndex!.maybeAppend(tracker.maxTimestamp, Math.max(0, tracker.nextOffset - 1 - tracker.baseOffset));
+  if (tracker.maxTimestamp >= 0) tracker.timeIndex!.seal(tracker.maxTimestamp, Math.max(0, tracker.lastRelativeOffset));
   writeIndexFile(segment.logPath.replace(/\.log$/, '.timeindex') + CLEANED_SUFFIX, tracker.timeIndex!.toBytes());
   return { baseOffset: segment.baseOffset, keptRecords: kept, droppedRecords: dropped, bytesBefore: segment.sizeBytes, bytesAfter: position };
 }

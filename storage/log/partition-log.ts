@@ -257,7 +257,13 @@ export class PartitionLog {
       if (!(error instanceof IndexMismatchError)) throw error;
       if (segment.writable) return read(false);
       await segment.rebuildIndexes(this.state.fs, fd, this.state.config.indexIntervalBytes);
-      return read(true);
+    }
+    try {
+      return await read(true);
+    } catch (error) {
+      // The rebuilt index points at the batch again: the batch itself is damaged.
+      if (!(error instanceof IndexMismatchError)) throw error;
+      throw new StorageError('SPOOL_ERR_CORRUPT_BATCH', error.message, { path: segment.logPath });
     }
   }
 

@@ -7,7 +7,25 @@
  * Kafka does unless it rolls on retention; Spool documents this rather than roll from the cleaner.
  */
 import type { PartitionState } from './partition-state.js';
+import type { Segment } from './segment.js';
 import { deleteOldestSegments } from './segment-lifecycle.js';
+
+/**
+ * A sealed segment's largest timestamp: from the last entry of its time index, or, when that entry
+ * cannot be trusted (a damaged or cut-short file), by loading the segment's indexes, which
+ * rebuilds them from the log. Null for a segment without timestamps.
+ */
+export async function sealedMaxTimestamp(state: PartitionState, segment: Segment): Promise<number | null> {
+  const known = await segment.loadMaxTimestamp(state.fs);
+  if (known !== null || segment.isEmpty) return known;
+  const lease = await state.cache.acquire(segment);
+  try {
+    await segment.ensureIndexes(state.fs, lease.fd, state.config.indexIntervalBytes);
+  } finally {
+    lease.release();
+  }
+  return segment.maxTimestamp >= 0 ? segment.maxTimestamp : null;
+}
 
 /** How many of the oldest sealed segments retention wants gone now. */
 export async function expiredSegmentCount(state: PartitionState, nowMs: number): Promise<number> {
@@ -17,7 +35,7 @@ export async function expiredSegmentCount(state: PartitionState, nowMs: number):
   let byTime = 0;
   if (retentionMs >= 0) {
     for (const segment of sealed) {
-      const maxTimestamp = await segment.loadMaxTimestamp(state.fs);
+      const maxTimestamp = await sealedMaxTimestamp(state, segment);
       if (maxTimestamp === null || maxTimestamp >= nowMs - retentionMs) break;
       byTime++;
     }

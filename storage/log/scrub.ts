@@ -17,8 +17,9 @@
  * | offsets across segments   | a segment's batches run into the next segment's base offset              |
  * | `.index`                  | size not a multiple of 8, entries not increasing, or an entry that does  |
  * |                           | not point at the start of the batch with its offset                      |
- * | `.timeindex`              | size not a multiple of 12, timestamps or offsets going backwards, or an  |
- * |                           | offset past the segment's last record                                    |
+ * | `.timeindex`              | size not a multiple of 12, timestamps or offsets going backwards, an     |
+ * |                           | offset past the segment's end, or a timestamp that is not the largest    |
+ * |                           | of the batches before the entry's offset (what a time lookup relies on)  |
  *
  * Indexes are checked for sealed segments, and for the active segment only after a clean shutdown
  * (`.clean-shutdown` present): after a crash the active segment's index files are stale by design
@@ -80,6 +81,8 @@ interface PartitionDir {
 interface BatchStart {
   baseOffset: number;
   lastOffset: number;
+  /** The largest timestamp of the batches before this one (the time index's claim), -1 when none. */
+  maxTimestampBefore: number;
 }
 
 async function listPartitions(fs: FileSystem, root: string): Promise<PartitionDir[]> {
@@ -107,7 +110,7 @@ async function scrubLog(
   base: number,
   active: boolean,
   report: (position: number, problem: string) => void,
-): Promise<{ batches: Map<number, BatchStart>; nextOffset: number }> {
+): Promise<{ batches: Map<number, BatchStart>; nextOffset: number; maxTimestamp: number }> {
   const batches = new Map<number, BatchStart>();
   const fd = await fs.open(path, 'r');
   try {
@@ -115,12 +118,14 @@ async function scrubLog(
     let from = 0;
     let expected = base;
     let afterDamage = false;
+    let maxTimestamp = -1;
     while (from < fileBytes) {
       const result = await scanBatches(fs, fd, fileBytes, from, { verifyCrc: true, minBaseOffset: expected }, (batch) => {
         const { baseOffset } = batch.header;
         if (active && !afterDamage && baseOffset !== expected) report(batch.position, `batch at offset ${baseOffset} leaves a gap after offset ${expected - 1}`);
         afterDamage = false;
-        batches.set(batch.position, { baseOffset, lastOffset: lastOffsetOf(batch.header) });
+        batches.set(batch.position, { baseOffset, lastOffset: lastOffsetOf(batch.header), maxTimestampBefore: maxTimestamp });
+        maxTimestamp = Math.max(maxTimestamp, batch.header.maxTimestamp);
         expected = lastOffsetOf(batch.header) + 1;
       });
       if (result.stopReason === null) break;
@@ -134,7 +139,7 @@ async function scrubLog(
       from = result.validEnd + size;
       afterDamage = true;
     }
-    return { batches, nextOffset: expected };
+    return { batches, nextOffset: expected, maxTimestamp };
   } finally {
     await fs.close(fd);
   }
@@ -154,13 +159,28 @@ function checkOffsetIndex(bytes: Buffer, base: number, batches: Map<number, Batc
   }
 }
 
-function checkTimeIndex(bytes: Buffer, base: number, nextOffset: number, report: (position: number, problem: string) => void): void {
+/**
+ * Each time-index entry (T, offset) claims that T is the largest timestamp of the batches before
+ * the batch starting at that offset, or, for the segment's last offset, of the whole segment.
+ */
+function checkTimeIndex(
+  bytes: Buffer,
+  base: number,
+  log: { batches: Map<number, BatchStart>; maxTimestamp: number },
+  extent: number,
+  report: (position: number, problem: string) => void,
+): void {
   if (bytes.length % TIME_INDEX_ENTRY_BYTES !== 0) report(bytes.length, `size ${bytes.length} is not a multiple of ${TIME_INDEX_ENTRY_BYTES}`);
+  const before = new Map([...log.batches.values()].map((batch) => [batch.baseOffset, batch.maxTimestampBefore]));
   let previous: { timestamp: number; relativeOffset: number } | null = null;
   for (let at = 0; at + TIME_INDEX_ENTRY_BYTES <= bytes.length; at += TIME_INDEX_ENTRY_BYTES) {
     const entry = decodeTimeIndexEntry(bytes, at);
+    const offset = base + entry.relativeOffset;
     if (previous && (entry.timestamp < previous.timestamp || entry.relativeOffset < previous.relativeOffset)) report(at, 'entries go backwards');
-    if (base + entry.relativeOffset >= nextOffset) report(at, `entry names offset ${base + entry.relativeOffset}, past the segment's last offset ${nextOffset - 1}`);
+    if (offset >= extent) report(at, `entry names offset ${offset}, past the segment's last offset ${extent - 1}`);
+    else if (before.get(offset) !== entry.timestamp && !(offset === extent - 1 && entry.timestamp === log.maxTimestamp)) {
+      report(at, `entry says the records before offset ${offset} are at most ${entry.timestamp} ms, the log says ${before.get(offset) ?? 'no batch starts there'}`);
+    }
     previous = entry;
   }
 }
@@ -179,7 +199,8 @@ export async function scrubDataDir(dataDir: string, options: ScrubOptions = {}):
       const active = i === bases.length - 1;
       const logName = segmentFileName(base, '.log');
       const reporter = (segment: string) => (position: number, problem: string) => result.problems.push({ topic, partition, segment, position, problem });
-      const { batches, nextOffset } = await scrubLog(fs, join(dir, logName), base, active, reporter(logName));
+      const scanned = await scrubLog(fs, join(dir, logName), base, active, reporter(logName));
+      const { batches, nextOffset } = scanned;
       const next = bases[i + 1];
       if (next !== undefined && nextOffset > next) reporter(logName)(sizes[i]!, `records run to offset ${nextOffset - 1}, into the next segment at ${next}`);
       if (!active || cleanShutdown) {
@@ -188,7 +209,7 @@ export async function scrubDataDir(dataDir: string, options: ScrubOptions = {}):
           const bytes = await fs.readFile(join(dir, name));
           if (!bytes) reporter(name)(0, 'missing');
           else if (suffix === '.index') checkOffsetIndex(bytes, base, batches, reporter(name));
-          else checkTimeIndex(bytes, base, Math.max(nextOffset, next ?? 0), reporter(name));
+          else checkTimeIndex(bytes, base, scanned, next ?? nextOffset, reporter(name));
         }
       }
       result.segments++;

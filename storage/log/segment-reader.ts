@@ -5,8 +5,8 @@
  * progress past a batch larger than its maxBytes). Every returned batch has its CRC checked: a bad
  * one is SPOOL_ERR_CORRUPT_BATCH, never "no data".
  */
-import { BATCH_HEADER_BYTES, BATCH_LENGTH_MIN, BATCH_LOG_OVERHEAD_BYTES, decodeRecordBatch, validateBatch } from '../codec/record-batch.js';
-import { StorageError, ioError } from '../errors.js';
+import { BATCH_HEADER_BYTES, BATCH_LENGTH_MIN, BATCH_LOG_OVERHEAD_BYTES, type BatchHeader, decodeRecordBatch, validateBatch } from '../codec/record-batch.js';
+import { StorageError, ioError, isSpoolError } from '../errors.js';
 import type { FileSystem } from '../io/file-system.js';
 import { storageLimits } from '../limits.js';
 import { scanBatches } from './batch-scanner.js';
@@ -44,6 +44,16 @@ function corruptAt(segment: Segment, position: number, reason: string): never {
     path: segment.logPath,
     position,
   });
+}
+
+/** validateBatch for a batch read back from disk: any failure is damage, reported through `damaged`. */
+function validateStored(buffer: Buffer, position: number, at: number, size: number, damaged: (position: number, reason: string) => never): BatchHeader {
+  try {
+    return validateBatch(buffer, at, at + size);
+  } catch (error) {
+    if (isSpoolError(error)) damaged(position + at, error.message);
+    throw error;
+  }
 }
 
 /**
@@ -87,6 +97,11 @@ export async function readFromSegment(
   let position = start.position;
   let indexedBase = start.baseOffset;
   let previousLast = segment.baseOffset - 1;
+  /** Damage where the index pointed is the index's fault: the caller retries without it. */
+  const damaged = (at: number, reason: string): never => {
+    if (indexedBase !== null) throw new IndexMismatchError(`${segment.indexPath}: the entry for offset ${indexedBase} points at byte ${at}: ${reason}`);
+    return corruptAt(segment, at, reason);
+  };
   const windowBytes = Math.max(maxBytes, BATCH_HEADER_BYTES) + storageLimits.indexIntervalBytes;
   while (position < limitBytes) {
     let buffer = await readAt(fs, segment, fd, position, Math.min(windowBytes, limitBytes - position));
@@ -96,23 +111,17 @@ export async function readFromSegment(
     let nextOffset = offset;
     while (at + BATCH_HEADER_BYTES <= buffer.length) {
       const batchLength = buffer.readInt32BE(at + 8);
-      if (batchLength < BATCH_LENGTH_MIN) {
-        checkIndexed(segment, position + at, indexedBase, -1);
-        corruptAt(segment, position + at, `impossible batchLength ${batchLength}`);
-      }
+      if (batchLength < BATCH_LENGTH_MIN) damaged(position + at, `impossible batchLength ${batchLength}`);
       const size = BATCH_LOG_OVERHEAD_BYTES + batchLength;
       if (at + size > buffer.length) {
         if (first >= 0) break; // enough: the next batch does not fit in this read
-        if (position + at + size > limitBytes) {
-          checkIndexed(segment, position + at, indexedBase, -1);
-          corruptAt(segment, position + at, `batch runs past the segment's end ${limitBytes}`);
-        }
+        if (position + at + size > limitBytes) damaged(position + at, `batch runs past the segment's end ${limitBytes}`);
         // The target batch is larger than the window: read it whole.
         position += at;
         at = 0;
         buffer = await readAt(fs, segment, fd, position, size);
       }
-      const header = validateBatch(buffer, at, at + size);
+      const header = validateStored(buffer, position, at, size, damaged);
       const lastOffset = header.baseOffset + header.lastOffsetDelta;
       checkIndexed(segment, position + at, indexedBase, header.baseOffset);
       indexedBase = null;
@@ -129,7 +138,7 @@ export async function readFromSegment(
       at += size;
     }
     if (first >= 0) return { data: buffer.subarray(first, end), nextOffset };
-    if (at === 0) corruptAt(segment, position, 'no whole batch header');
+    if (at === 0) damaged(position, 'no whole batch header');
     position += at;
   }
   return null;

@@ -76,7 +76,7 @@ export class Segment implements CachedFile {
   /** Seals the time index with the segment's max timestamp and writes both indexes to disk. */
   async writeIndexFiles(fs: FileSystem): Promise<void> {
     if (!this.offsetIndex || !this.timeIndex) return;
-    if (this.maxTimestamp >= 0) this.timeIndex.maybeAppend(this.maxTimestamp, this.nextOffset - 1 - this.baseOffset);
+    if (this.maxTimestamp >= 0) this.timeIndex.seal(this.maxTimestamp, this.lastRelativeOffset);
     try {
       await fs.writeFileAtomic(this.indexPath, this.offsetIndex.toBytes());
       await fs.writeFileAtomic(this.timeIndexPath, this.timeIndex.toBytes());
@@ -99,7 +99,8 @@ export class Segment implements CachedFile {
     const offsetIndex = indexBytes ? OffsetIndex.fromBytes(indexBytes, this.sizeBytes) : null;
     const timeIndex = timeBytes ? TimeIndex.fromBytes(timeBytes) : null;
     const lastTime = timeIndex?.last();
-    const timeIndexFits = lastTime !== null && lastTime !== undefined && lastTime.relativeOffset < this.nextOffset - this.baseOffset;
+    // A sealed time index ends with the segment's last offset (seal()); one that does not was cut short.
+    const timeIndexFits = lastTime !== null && lastTime !== undefined && lastTime.relativeOffset === this.lastRelativeOffset;
     if (offsetIndex && timeIndex && (timeIndexFits || this.isEmpty)) {
       this.offsetIndex = offsetIndex;
       this.timeIndex = timeIndex;
@@ -123,12 +124,24 @@ export class Segment implements CachedFile {
     await this.writeIndexFiles(fs);
   }
 
-  /** The max timestamp of a sealed segment, read from the last time-index entry without a scan. */
+  /** Relative offset of the segment's last offset (its extent, for a sealed segment). */
+  get lastRelativeOffset(): number {
+    return this.nextOffset - 1 - this.baseOffset;
+  }
+
+  /**
+   * The max timestamp of a sealed segment, read from the last time-index entry without a scan, or
+   * null when unknown: no file, or a last entry that does not seal the segment (cut short or
+   * damaged: trusting it would let retention delete the segment early). Loading the indexes
+   * (ensureIndexes) rebuilds them and then knows.
+   */
   async loadMaxTimestamp(fs: FileSystem): Promise<number | null> {
     if (this.maxTimestamp >= 0 || this.timeIndex) return this.maxTimestamp;
     const bytes = await fs.readFile(this.timeIndexPath);
     if (!bytes || bytes.length < TIME_INDEX_ENTRY_BYTES || bytes.length % TIME_INDEX_ENTRY_BYTES !== 0) return null;
-    this.maxTimestamp = decodeTimeIndexEntry(bytes, bytes.length - TIME_INDEX_ENTRY_BYTES).timestamp;
+    const last = decodeTimeIndexEntry(bytes, bytes.length - TIME_INDEX_ENTRY_BYTES);
+    if (last.relativeOffset !== this.lastRelativeOffset) return null;
+    this.maxTimestamp = last.timestamp;
     return this.maxTimestamp;
   }
 

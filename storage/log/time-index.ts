@@ -58,6 +58,20 @@ export class TimeIndex {
     this.entries.push({ timestamp, relativeOffset });
   }
 
+  /**
+   * Ends a sealed segment's index with an entry for its last offset and its largest timestamp, even
+   * when that timestamp did not grow: so the last 12 bytes of a sealed segment's file always name
+   * both, and a file whose last entry names another offset is known to be cut short or damaged.
+   */
+  seal(timestamp: number, relativeOffset: number): void {
+    const last = this.last();
+    if (last && last.relativeOffset === relativeOffset) {
+      last.timestamp = Math.max(last.timestamp, timestamp);
+      return;
+    }
+    this.entries.push({ timestamp: Math.max(timestamp, last?.timestamp ?? timestamp), relativeOffset });
+  }
+
   /** Relative offset to start a forward scan for timestamp T (0 when no entry is older than T). */
   lookup(timestamp: number): number {
     let low = 0;
