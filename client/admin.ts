@@ -7,7 +7,8 @@ import type {
 export class Admin {
   constructor(private readonly http: HttpClient) {}
 
-  createTopic(topic: { name: string; partitions?: number; config?: TopicConfig }): Promise<TopicDescription> {
+  /** `temporary: true` makes a topic the broker deletes after `idleMs` (default 60 s) without use. */
+  createTopic(topic: { name: string; partitions?: number; config?: TopicConfig; temporary?: boolean; idleMs?: number }): Promise<TopicDescription> {
     return this.http.json({ method: 'POST', path: '/v1/topics', body: topic }, `create topic ${topic.name}`);
   }
 

@@ -13,6 +13,7 @@ export const clientErrors = {
   SPOOL_ERR_REQUEST_TIMEOUT: { retriable: true, description: 'The broker did not answer within the request timeout.' },
   SPOOL_ERR_CLIENT_CLOSED: { retriable: false, description: 'The producer, consumer or connection was closed.' },
   SPOOL_ERR_REPLY_TIMEOUT: { retriable: false, description: 'No reply arrived for a request within timeoutMs.' },
+  SPOOL_ERR_RESPONDER_FAILED: { retriable: false, description: 'The responder\'s handler threw for this request; the message is the handler\'s.' },
   SPOOL_ERR_CODEC: { retriable: false, description: 'A value could not be encoded or decoded by the chosen codec.' },
   SPOOL_ERR_INVALID_ARGUMENT: { retriable: false, description: 'An argument passed to the client is invalid.' },
 } as const satisfies Record<string, ClientErrorSpec>;

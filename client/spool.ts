@@ -7,12 +7,20 @@
  *   const producer = spool.producer();
  *   await producer.send('orders', [{ key: 'customer-1', value: { total: 42 } }]);
  *   for await (const message of spool.consumer({ groupId: 'billing', topics: ['orders'] })) { ... }
+ *
+ *   spool.subscribe('orders.*', (message) => ...)          live pub/sub, topics created later too
+ *   spool.respond('rpc.add', ({ value }) => value.a + value.b)
+ *   const reply = await spool.request('rpc.add', { a: 1, b: 2 }, { timeoutMs: 1000 })
  */
 import { Admin } from './admin.js';
 import { Consumer, type ConsumerOptions } from './consumer/consumer.js';
 import { HttpClient } from './http.js';
+import type { Message } from './consumer/message.js';
 import { Producer, type ProducerOptions } from './producer/producer.js';
 import { Queue, type QueueOptions } from './queue/queue.js';
+import { Requester, type RequestOptions } from './request-reply/requester.js';
+import { type RequestHandler, type RespondOptions, Responder } from './request-reply/responder.js';
+import { type LiveHandler, type SubscribeOptions, Subscription } from './subscribe/subscription.js';
 import { TopicMetadata } from './topic-metadata.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:9292';
@@ -32,6 +40,8 @@ export class Spool {
   private readonly http: HttpClient;
   private readonly metadata: TopicMetadata;
   private readonly closables = new Set<{ close(): Promise<void> }>();
+  private requester: Requester | null = null;
+  private replyProducer: Producer<Buffer> | null = null;
 
   constructor(options: SpoolOptions = {}) {
     this.url = (options.url ?? process.env.SPOOL_URL ?? DEFAULT_URL).replace(/\/+$/, '');
@@ -53,10 +63,50 @@ export class Spool {
     return this.track(new Queue<T>(this.http, topic, name, options));
   }
 
+  /**
+   * Live pub/sub: calls `handler` for each record of the topics matching `pattern` (`*` one word,
+   * `#` zero or more; topics created later too), or of the topics listed. Reconnects by itself and
+   * resumes where it was; close() stops it.
+   */
+  subscribe<T = unknown>(patternOrTopics: string | string[], handler: LiveHandler<T>, options: SubscribeOptions<T> = {}): Subscription<T> {
+    return this.track(new Subscription<T>(this.url, patternOrTopics, handler, options));
+  }
+
+  /**
+   * Sends `value` to `topic` as a request and resolves with the reply (a Message: `reply.value`).
+   * Rejects with SPOOL_ERR_REPLY_TIMEOUT after timeoutMs (default 30 s), SPOOL_ERR_RESPONDER_FAILED
+   * when the responder's handler threw. The first request creates this connection's reply topic.
+   */
+  request<R = unknown, T = unknown>(topic: string, value: T, options: RequestOptions<T> = {}): Promise<Message<R>> {
+    this.requester ??= this.track(
+      new Requester({
+        admin: this.admin,
+        producer: () => this.requestReplyProducer(),
+        subscribe: (topics, handler, subscribeOptions) => this.subscribe(topics, handler, subscribeOptions),
+      }),
+    );
+    return this.requester.request<R, T>(topic, value, options);
+  }
+
+  /** Answers requests sent to `topic` with what `handler` returns; responders of one group share the load. */
+  respond<Req = unknown, Res = unknown>(topic: string, handler: RequestHandler<Req, Res>, options: RespondOptions<Req, Res> = {}): Responder<Req, Res> {
+    const deps = { consumer: (consumerOptions: ConsumerOptions<Req>) => new Consumer<Req>(this.http, this.admin, consumerOptions), producer: () => this.requestReplyProducer() };
+    return this.track(new Responder<Req, Res>(topic, handler, deps, options));
+  }
+
   /** Closes producers (flushing them) and consumers (committing), then the connections. */
   async close(): Promise<void> {
-    await Promise.allSettled([...this.closables].map((closable) => closable.close()));
+    // Responders and the requester first: their last replies go through the shared producer.
+    const last = this.replyProducer;
+    await Promise.allSettled([...this.closables].filter((closable) => closable !== last).map((closable) => closable.close()));
+    await last?.close().catch(() => {});
     await this.http.close();
+  }
+
+  /** Requests and replies: values come encoded, sent as soon as possible (no linger). */
+  private requestReplyProducer(): Producer<Buffer> {
+    this.replyProducer ??= this.producer<Buffer>({ codec: 'bytes', lingerMs: 0 });
+    return this.replyProducer;
   }
 
   private track<C extends { close(): Promise<void> }>(closable: C): C {

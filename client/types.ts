@@ -24,6 +24,9 @@ export interface TopicDescription {
   config: Record<string, unknown>;
   createdAt: string;
   partitionDetails: PartitionDetail[];
+  /** Set on temporary topics, which the broker deletes after idleMs without use. */
+  temporary?: true;
+  idleMs?: number;
 }
 
 export interface TopicConfig {

@@ -68,6 +68,7 @@ describe('error registries', () => {
         "SPOOL_ERR_NETWORK",
         "SPOOL_ERR_REPLY_TIMEOUT",
         "SPOOL_ERR_REQUEST_TIMEOUT",
+        "SPOOL_ERR_RESPONDER_FAILED",
       ]
     `);
   });
