@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSse, type SseEvent } from '../live/sse-stream.js';
 import { call, startBroker, type TestBroker } from '../support/broker.js';
 
 let broker: TestBroker;
@@ -8,39 +9,15 @@ beforeAll(async () => {
 });
 afterAll(async () => broker.close());
 
-interface SseEvent {
-  id?: string;
-  event?: string;
-  data?: string;
-}
-
 /** Reads SSE events until `count` record events arrived, then disconnects. */
 async function readEvents(path: string, count: number, headers: Record<string, string> = {}, onOpen?: () => Promise<void>): Promise<SseEvent[]> {
-  const abort = new AbortController();
-  const response = await fetch(`${broker.url}${path}`, { headers, signal: abort.signal });
-  expect(response.headers.get('content-type')).toContain('text/event-stream');
-  await onOpen?.();
-  const events: SseEvent[] = [];
-  const decoder = new TextDecoder();
-  let buffered = '';
-  for await (const chunk of response.body!) {
-    buffered += decoder.decode(chunk as Uint8Array, { stream: true });
-    let split;
-    while ((split = buffered.indexOf('\n\n')) >= 0) {
-      const block = buffered.slice(0, split);
-      buffered = buffered.slice(split + 2);
-      const event: SseEvent = {};
-      for (const line of block.split('\n')) {
-        const at = line.indexOf(': ');
-        if (line.startsWith(':') || at < 0) continue;
-        (event as Record<string, string>)[line.slice(0, at)] = line.slice(at + 2);
-      }
-      if (event.event === 'record') events.push(event);
-    }
-    if (events.length >= count) break;
+  const stream = await openSse(`${broker.url}${path}`, headers);
+  try {
+    await onOpen?.();
+    return await stream.records(count);
+  } finally {
+    stream.close();
   }
-  abort.abort();
-  return events;
 }
 
 const produce = (values: string[], partition: number) =>
