@@ -277,7 +277,10 @@ export class QueueService {
 
   private async deadLetter(queue: Queue, entries: Array<{ message: WindowMessage; reason: string }>): Promise<void> {
     if (entries.length === 0) return;
-    const log = await this.deadLetterLog(queue);
+    const log = await this.deadLetterLog(queue).catch((error: unknown) => {
+      for (const { message } of entries) message.state = 'available';
+      throw error;
+    });
     const batch = encodeRecordBatch(
       entries.map(({ message, reason }) => {
         const headers: RecordHeader[] = [
@@ -292,7 +295,13 @@ export class QueueService {
       }),
     );
     // Written (and, with flush=always, synced) before the message counts as settled: nothing is lost.
-    await log.append(batch);
+    try {
+      await log.append(batch);
+    } catch (error) {
+      // Not dead-lettered after all (a full disk, say): deliverable again, tried again later.
+      for (const { message } of entries) message.state = 'available';
+      throw error;
+    }
     const moved = new Set<QueuePartition>();
     const states: StoredMessageState[] = [];
     for (const { message } of entries) {
