@@ -77,7 +77,7 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
     forceCloseConnections: 'idle',
     // Topic names may have 249 characters (Kafka's limit); find-my-way's default of 100 answered
     // 414 for longer ones on every /v1/topics/:topic route.
-    maxParamLength: 300,
+    routerOptions: { maxParamLength: 300 },
     frameworkErrors: frameworkErrorHandler,
     // One log line per request would dominate the log at thousands of requests per second.
     logController: new LogController({ disableRequestLogging: true }),
