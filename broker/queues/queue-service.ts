@@ -175,7 +175,8 @@ export class QueueService {
       }
       return { receipt, ok: true };
     });
-    this.persist(queue, states, moved);
+    // An ack the acknowledged point moved past needs no row of its own: the point covers it.
+    this.persist(queue, states.filter((state) => state.offset >= queue.partitions[state.partition]!.ackedThrough), moved);
     const reason = kind === 'reject' ? (options.reason ?? 'rejected') : 'max deliveries reached';
     await this.deadLetter(queue, deadLetters.map((message) => ({ message, reason })));
     return results;
