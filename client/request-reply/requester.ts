@@ -7,7 +7,8 @@
  *
  * The reply subscription starts at the reply topic's beginning and resumes by cursor after a
  * broker restart, so a reply produced while it reconnects is not lost. If the reply topic is gone
- * (deleted by hand), pending requests fail and the next request makes a new one.
+ * when the subscription reconnects (deleted by hand; 404), pending requests fail with that error
+ * and the next request makes a new reply topic.
  */
 import { randomUUID } from 'node:crypto';
 import type { Admin } from '../admin.js';
