@@ -76,6 +76,8 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
   private started: Promise<void> | null = null;
   private background: Promise<unknown>[] = [];
   private revokedToReport: TopicPartition[] = [];
+  private applying: Promise<void> = Promise.resolve();
+  private wakeHeartbeat: () => void = () => undefined;
   private resetEpoch = -1;
   private offsetReset: 'earliest' | 'latest';
   private handlerFailures = 0;
@@ -196,9 +198,10 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.abort.abort();
+      await this.applying;
       const readers = [...this.readers.values()];
       this.queue.close();
-      await Promise.all(readers.map((reader) => reader.stop()));
+      await Promise.all(readers.map((reader) => this.stopReader(reader)));
       if (this.session?.memberId) {
         if (this.autoCommit) await this.commitReaders(readers).catch((error: unknown) => this.options.onError?.(error));
         await this.session.leave().catch((error: unknown) => this.options.onError?.(error));
@@ -330,15 +333,16 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     for (const tp of view.revoke) {
       const reader = this.readers.get(tpKey(tp.topic, tp.partition));
       if (reader) {
-        await reader.stop();
+        await this.stopReader(reader);
         await this.commitReaders([reader]).catch((error: unknown) => this.options.onError?.(error));
         this.dropReader(reader);
       }
       this.revokedToReport.push(tp);
+      this.wakeHeartbeat();
     }
     for (const [key, reader] of this.readers) {
       if (!owned.has(key) && !revoke.has(key)) {
-        await reader.stop();
+        await this.stopReader(reader);
         this.dropReader(reader);
       }
     }
@@ -360,18 +364,31 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     }
   }
 
+  /** Stops a reader at once: its queued batch is dropped, a batch being handled is finished. */
+  private async stopReader(reader: PartitionReader): Promise<void> {
+    const stopped = reader.stop();
+    this.queue.drop(reader);
+    await stopped;
+  }
+
   private dropReader(reader: PartitionReader): void {
     this.readers.delete(tpKey(reader.topic, reader.partition));
     this.committedByReader.delete(reader);
   }
 
+  /**
+   * Heartbeats never wait for a view to be applied: handing back a partition waits for its batch
+   * in the handler, and a heartbeat held up that long would get the member expired (Kafka's
+   * max.poll.interval problem). Views are applied one after another on their own chain; revoked
+   * partitions wake the loop to be reported at once.
+   */
   private async heartbeatLoop(): Promise<void> {
     const session = this.session!;
     const sessionTimeoutMs = this.options.sessionTimeoutMs ?? 30_000;
     const intervalMs = this.options.heartbeatIntervalMs ?? Math.min(1000, Math.floor(sessionTimeoutMs / 3));
     let lastSuccess = Date.now();
     while (!this.abort.signal.aborted) {
-      if (this.revokedToReport.length === 0) await sleep(intervalMs, this.abort.signal);
+      if (this.revokedToReport.length === 0) await this.sleepUnlessWoken(intervalMs);
       if (this.abort.signal.aborted) return;
       try {
         const revoked = this.revokedToReport;
@@ -381,7 +398,7 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
           throw error;
         });
         lastSuccess = Date.now();
-        await this.applyView(view);
+        this.follow(() => this.applyView(view));
       } catch (error) {
         if (this.abort.signal.aborted) return;
         this.options.onError?.(error);
@@ -389,18 +406,40 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
         // Not a member any more (expired, or the broker restarted and forgot us), or silent for a
         // whole session (the broker has expired us by now): stop reading and join again.
         if (NOT_A_MEMBER.has(code) || Date.now() - lastSuccess > sessionTimeoutMs) {
-          await this.dropAllReaders();
-          this.revokedToReport = [];
-          await this.joinGroup().catch((joinError: unknown) => this.options.onError?.(joinError));
+          this.follow(async () => {
+            await this.dropAllReaders();
+            this.revokedToReport = [];
+            await this.joinGroup();
+          });
+          await this.applying;
           lastSuccess = Date.now();
         }
       }
     }
   }
 
+  /** Runs membership changes one after another, never two at once. */
+  private follow(change: () => Promise<void>): void {
+    this.applying = this.applying.then(change).catch((error: unknown) => this.options.onError?.(error));
+  }
+
+  private sleepUnlessWoken(ms: number): Promise<void> {
+    const signal = this.abort.signal;
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+      this.wakeHeartbeat = done;
+      function done() {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      }
+    });
+  }
+
   private async dropAllReaders(): Promise<void> {
     const readers = [...this.readers.values()];
-    await Promise.all(readers.map((reader) => reader.stop()));
+    await Promise.all(readers.map((reader) => this.stopReader(reader)));
     for (const reader of readers) this.dropReader(reader);
   }
 

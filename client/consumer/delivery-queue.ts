@@ -37,6 +37,15 @@ export class DeliveryQueue {
     return new Promise((resolve) => this.takers.push(resolve));
   }
 
+  /** Drops the batches a reader queued (it is stopping): they are not handed to the handler. */
+  drop(reader: PartitionReader): void {
+    for (let i = this.entries.length - 1; i >= 0; i--) {
+      if (this.entries[i]!.reader !== reader) continue;
+      const [entry] = this.entries.splice(i, 1);
+      entry!.done();
+    }
+  }
+
   /** Releases every waiter: queued batches are dropped (their readers are stopping). */
   close(): void {
     this.closed = true;

@@ -113,7 +113,11 @@ export class PartitionReader {
         if (fetched.epoch !== this.epoch || fetched.from !== this.position) continue; // a seek happened meanwhile
         const messages = decodeMessages(this.topic, this.partition, fetched.data, typeof fetched.from === 'number' ? fetched.from : 0, this.settings.decoding);
         this.position = fetched.nextOffset;
-        if (!this.paused) ahead = this.fetch(this.position, this.epoch);
+        if (!this.paused) {
+          ahead = this.fetch(this.position, this.epoch);
+          // A prefetch may be dropped (pause, seek, stop) and then fail: that failure is expected.
+          ahead.catch(() => undefined);
+        }
         if (messages.length > 0) {
           await this.settings.deliver(this, { topic: this.topic, partition: this.partition, messages, highWatermark: fetched.highWatermark }, fetched.epoch);
         }
@@ -131,8 +135,6 @@ export class PartitionReader {
         await sleep(backoffDelayMs(failures++, defaultBackoff, Number(failure.context.retryAfterMs ?? 0)), this.abort.signal);
       }
     }
-    // A prefetch still running is aborted with the reader's signal; its rejection is expected.
-    void ahead?.catch(() => undefined);
   }
 
   private resetAfterOutOfRange(error: SpoolClientError): boolean {

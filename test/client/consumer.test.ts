@@ -125,6 +125,28 @@ describe('group consumer', () => {
     expect(committed.find((entry) => entry.partition === last.partition)?.offset).toBe(last.offset + 1);
   });
 
+  it('keeps heartbeating while a slow handler finishes a batch it must hand back', async () => {
+    await spool.admin.createTopic({ name: 'slow', partitions: 2 });
+    await spool.producer<number>().send('slow', [{ value: 1, partition: 0 }, { value: 2, partition: 1 }]);
+    const options = { groupId: 'slowpokes', topics: ['slow'], offsetReset: 'earliest' as const, sessionTimeoutMs: 1500, heartbeatIntervalMs: 200, maxWaitMs: 100 };
+    let busy: () => void = () => undefined;
+    const handling = new Promise<void>((resolve) => (busy = resolve));
+    const slow = spool.consumer<number>(options);
+    await slow.run({
+      eachBatch: async () => {
+        busy();
+        await new Promise((resolve) => setTimeout(resolve, 2500)); // longer than the session timeout
+      },
+    });
+    await handling;
+    const other = spool.consumer<number>(options);
+    await other.run({ eachBatch: () => undefined });
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const description = await spool.admin.describeGroup('slowpokes');
+    expect(description.members.map((member) => member.memberId).sort()).toEqual([slow.memberId, other.memberId].sort());
+    await Promise.all([slow.close(), other.close()]);
+  });
+
   it('re-reads committed offsets after an admin reset, while running', async () => {
     const consumer = spool.consumer<number>({ groupId: 'rewind', topics: ['timeline'], offsetReset: 'earliest', heartbeatIntervalMs: 100, maxWaitMs: 100 });
     const seen: number[] = [];
