@@ -9,7 +9,7 @@
  * them: base64).
  */
 import { inspect } from 'node:util';
-import { ATTRIBUTE_CONTROL, batchSizeAt, readBatchHeader, readHeaders, type RecordLayout, scanRecordBatch } from '../../storage/codec/index.js';
+import { ATTRIBUTE_CONTROL, type BatchHeader, batchSizeAt, readBatchHeader, readHeaders, readLayoutAt, type RecordLayout, scanRecordBatch } from '../../storage/codec/index.js';
 import { type Codec, CONTENT_TYPE_HEADER, decodeValue } from '../codecs.js';
 import type { SpoolClientError } from '../errors.js';
 
@@ -49,61 +49,92 @@ export interface ValueDecoding {
 const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 const NOT_YET = Symbol('not decoded yet');
 
+/** What the messages of one batch share: kept once, not per message. */
+interface BatchContext {
+  topic: string;
+  partition: number;
+  block: Buffer;
+  header: BatchHeader;
+  decoding: ValueDecoding;
+}
+
+/** A message's fields once it was first looked into. */
+interface Decoded<T> {
+  layout: RecordLayout;
+  value: T | typeof NOT_YET;
+  headers: Record<string, string> | null;
+  failure: SpoolClientError | undefined;
+}
+
+/**
+ * Five fields a message until it is looked into: a replay of millions a second allocates little,
+ * and the record is read again from `recordStart` (already checked by the scan) on first access.
+ */
 class LazyMessage<T> implements Message<T> {
-  private decodedValue: T | typeof NOT_YET = NOT_YET;
-  private decodedHeaders: Record<string, string> | null = null;
-  private failure: SpoolClientError | undefined;
+  private decoded: Decoded<T> | undefined;
 
   constructor(
-    readonly topic: string,
-    readonly partition: number,
+    private readonly context: BatchContext,
     readonly offset: number,
     readonly timestamp: number,
-    private readonly block: Buffer,
-    private readonly keyStart: number,
-    private readonly keyLength: number,
-    private readonly valueStart: number,
-    private readonly valueLength: number,
-    private readonly headersStart: number,
-    private readonly headerCount: number,
-    private readonly decoding: ValueDecoding,
+    private readonly recordStart: number,
   ) {}
 
+  get topic(): string {
+    return this.context.topic;
+  }
+
+  get partition(): number {
+    return this.context.partition;
+  }
+
+  private get fields(): Decoded<T> {
+    this.decoded ??= { layout: readLayoutAt(this.context.block, this.recordStart, this.context.header), value: NOT_YET, headers: null, failure: undefined };
+    return this.decoded;
+  }
+
   get keyBytes(): Buffer | null {
-    return this.keyLength < 0 ? null : this.block.subarray(this.keyStart, this.keyStart + this.keyLength);
+    const { keyStart, keyLength } = this.fields.layout;
+    return keyLength < 0 ? null : this.context.block.subarray(keyStart, keyStart + keyLength);
   }
 
   get key(): string | null {
-    return this.keyLength < 0 ? null : this.block.toString('utf8', this.keyStart, this.keyStart + this.keyLength);
+    const { keyStart, keyLength } = this.fields.layout;
+    return keyLength < 0 ? null : this.context.block.toString('utf8', keyStart, keyStart + keyLength);
   }
 
   get rawValue(): Buffer | null {
-    return this.valueLength < 0 ? null : this.block.subarray(this.valueStart, this.valueStart + this.valueLength);
+    const { valueStart, valueLength } = this.fields.layout;
+    return valueLength < 0 ? null : this.context.block.subarray(valueStart, valueStart + valueLength);
   }
 
   get headers(): Record<string, string> {
-    if (this.decodedHeaders) return this.decodedHeaders;
-    if (this.headerCount === 0) return (this.decodedHeaders = NO_HEADERS);
+    const fields = this.fields;
+    if (fields.headers) return fields.headers;
+    const { headersStart, headerCount } = fields.layout;
+    if (headerCount === 0) return (fields.headers = NO_HEADERS);
     const headers: Record<string, string> = {};
-    for (const { key, value } of readHeaders(this.block, this.headersStart, this.headerCount)) headers[key] = value === null ? '' : value.toString('utf8');
-    return (this.decodedHeaders = headers);
+    for (const { key, value } of readHeaders(this.context.block, headersStart, headerCount)) headers[key] = value === null ? '' : value.toString('utf8');
+    return (fields.headers = headers);
   }
 
   get value(): T {
-    if (this.decodedValue === NOT_YET) {
+    const fields = this.fields;
+    if (fields.value === NOT_YET) {
       try {
-        this.decodedValue = decodeValue(this.rawValue, this.headers[CONTENT_TYPE_HEADER] ?? null, this.decoding.codec, this.decoding.userCodecs) as T;
+        const { codec, userCodecs } = this.context.decoding;
+        fields.value = decodeValue(this.rawValue, this.headers[CONTENT_TYPE_HEADER] ?? null, codec, userCodecs) as T;
       } catch (error) {
-        this.failure = error as SpoolClientError;
-        this.decodedValue = undefined as T;
+        fields.failure = error as SpoolClientError;
+        fields.value = undefined as T;
       }
     }
-    return this.decodedValue;
+    return fields.value;
   }
 
   get decodeError(): SpoolClientError | undefined {
     void this.value;
-    return this.failure;
+    return this.fields.failure;
   }
 
   toJSON() {
@@ -119,18 +150,19 @@ class LazyMessage<T> implements Message<T> {
 /** Reads fetched batches into messages at or after `fromOffset` (a batch may start before it). */
 export function decodeMessages<T>(topic: string, partition: number, data: Buffer, fromOffset: number, decoding: ValueDecoding): Message<T>[] {
   const messages: Message<T>[] = [];
-  if (data.length === 0) return messages;
-  const take = (block: Buffer, layout: RecordLayout) => {
-    if (layout.offset < fromOffset) return;
-    messages.push(
-      new LazyMessage<T>(topic, partition, layout.offset, layout.timestamp, block, layout.keyStart, layout.keyLength, layout.valueStart, layout.valueLength, layout.headersStart, layout.headerCount, decoding),
-    );
-  };
   // One pass: scanRecordBatch checks each batch (size, magic, CRC) as it goes.
   for (let position = 0; position < data.length; ) {
     const end = position + batchSizeAt(data, position);
+    const header = readBatchHeader(data, position);
     // Control batches (transaction markers) carry no user records.
-    if (!(readBatchHeader(data, position).attributes & ATTRIBUTE_CONTROL)) scanRecordBatch(data, position, end, take);
+    if (!(header.attributes & ATTRIBUTE_CONTROL)) {
+      let context: BatchContext | null = null;
+      scanRecordBatch(data, position, end, (block, layout) => {
+        if (layout.offset < fromOffset) return;
+        context ??= { topic, partition, block, header, decoding };
+        messages.push(new LazyMessage<T>(context, layout.offset, layout.timestamp, layout.recordStart));
+      });
+    }
     position = end;
   }
   return messages;

@@ -337,6 +337,8 @@ export function compressionOf(header: BatchHeader): number {
  * decoding (a length of -1 is null). scanRecordBatch reuses one layout for every record.
  */
 export interface RecordLayout {
+  /** Where the record (its length varint) starts in the block: enough to read it again later. */
+  recordStart: number;
   offset: number;
   timestamp: number;
   keyStart: number;
@@ -349,6 +351,7 @@ export interface RecordLayout {
 
 /** Reads and checks one record's layout; the reader ends after the record. */
 function readLayout(reader: VarintReader, header: BatchHeader, layout: RecordLayout): void {
+  layout.recordStart = reader.position;
   const length = reader.varint();
   if (length < 0 || reader.position + length > reader.end) {
     corrupt(`record length ${length} runs past the batch`, { baseOffset: header.baseOffset });
@@ -385,6 +388,12 @@ function readLayout(reader: VarintReader, header: BatchHeader, layout: RecordLay
   layout.timestamp = header.attributes & ATTRIBUTE_LOG_APPEND_TIME ? header.maxTimestamp : header.baseTimestamp + timestampDelta;
 }
 
+/** Reads the layout of the record at `recordStart` of a block that was scanned (and so checked) before. */
+export function readLayoutAt(block: Buffer, recordStart: number, header: BatchHeader, layout: RecordLayout = newLayout()): RecordLayout {
+  readLayout(new VarintReader(block, recordStart, block.length), header, layout);
+  return layout;
+}
+
 /** The headers of a record whose layout was read (their bytes were checked then). */
 export function readHeaders(block: Buffer, headersStart: number, headerCount: number): RecordHeader[] {
   const reader = new VarintReader(block, headersStart, block.length);
@@ -399,7 +408,7 @@ export function readHeaders(block: Buffer, headersStart: number, headerCount: nu
 const field = (block: Buffer, start: number, length: number): Buffer | null => (length < 0 ? null : block.subarray(start, start + length));
 
 function newLayout(): RecordLayout {
-  return { offset: 0, timestamp: 0, keyStart: 0, keyLength: -1, valueStart: 0, valueLength: -1, headersStart: 0, headerCount: 0 };
+  return { recordStart: 0, offset: 0, timestamp: 0, keyStart: 0, keyLength: -1, valueStart: 0, valueLength: -1, headersStart: 0, headerCount: 0 };
 }
 
 function recordsBlock(buffer: Buffer, position: number, header: BatchHeader): Buffer {
