@@ -15,8 +15,9 @@ const { values } = parseArgs({
 });
 const broker = await startBrokerProcess({ flush: 'never' });
 let crashed = false;
-broker.child.once('exit', (code, signal) => {
-  crashed = code !== 0 || signal !== 'SIGTERM';
+let stopping = false;
+broker.child.once('exit', () => {
+  crashed = !stopping; // the broker exits on its own only if it crashed
 });
 const fixture = await setupFuzzFixture(broker.url);
 const started = performance.now();
@@ -28,6 +29,7 @@ const outcome = await runFuzz({
   ...(values.seed ? { seed: Number(values.seed) } : {}),
 });
 const seconds = (performance.now() - started) / 1000;
+stopping = true;
 if (!crashed) await broker.stop();
 printReport({
   bench: 'fuzz',
