@@ -28,11 +28,16 @@ const peers = preparePeers(options.systems);
 console.log(`versions: ${Object.entries(peers.versions).map(([name, version]) => `${name} ${version}`).join(', ')}`);
 for (const [what, why] of Object.entries(peers.unavailable)) console.log(`${what}: ${why}`);
 
-// A server outlives this process unless stopped: stop the running one on Ctrl-C.
+// A server outlives this process unless stopped: stop the running one on Ctrl-C and on a crash.
 const running = new Set<ServerHandle>();
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    void Promise.allSettled([...running].map((server) => server.stop())).then(() => process.exit(130));
+function stopServersAndExit(code: number): void {
+  void Promise.allSettled([...running].map((server) => server.stop())).then(() => process.exit(code));
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stopServersAndExit(130));
+for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+  process.once(event, (error: unknown) => {
+    console.error(error);
+    stopServersAndExit(1);
   });
 }
 
