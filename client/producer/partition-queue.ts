@@ -49,17 +49,19 @@ export class PartitionQueue {
   readonly sealed: PendingBatch[] = [];
   inFlight = 0;
   nextSequence = 0;
-  lingerTimer: NodeJS.Timeout | null = null;
+  /** Cancels the open batch's linger timer. */
+  cancelLinger: (() => void) | null = null;
+  /** The open batch has lingered enough, but a request is in flight: it goes when that returns. */
+  ripe = false;
 
   constructor(readonly topic: string, readonly partition: number) {}
 
   /** Closes the open batch; it joins the send queue. */
   seal(): PendingBatch | null {
     const batch = this.open;
-    if (this.lingerTimer) {
-      clearTimeout(this.lingerTimer);
-      this.lingerTimer = null;
-    }
+    this.cancelLinger?.();
+    this.cancelLinger = null;
+    this.ripe = false;
     if (!batch) return null;
     this.open = null;
     this.sealed.push(batch);

@@ -24,7 +24,10 @@ import { type Completion, PartitionQueue, PendingBatch } from './partition-queue
 export interface ProducerOptions<T = unknown> {
   /** Value codec: json (default), msgpack, string, bytes, or your own. */
   codec?: CodecName | Codec<T>;
-  /** How long a batch waits for more records before it is sent. Default 5 ms. */
+  /**
+   * How long a batch waits for more records. Default 0: it goes on the next turn of the event
+   * loop, or, while the partition's previous request is in flight, as soon as that returns.
+   */
   lingerMs?: number;
   /** A batch is sent once it holds this many bytes. Default 1 MiB. */
   batchBytes?: number;
@@ -108,7 +111,7 @@ export class Producer<T = unknown> {
     private readonly options: ProducerOptions<T> = {},
   ) {
     this.codec = resolveCodec(options.codec as CodecName | Codec | undefined) as Codec<T>;
-    this.lingerMs = options.lingerMs ?? 5;
+    this.lingerMs = options.lingerMs ?? 0;
     this.batchBytes = options.batchBytes ?? 1024 * 1024;
     this.bufferBytes = options.bufferBytes ?? 64 * 1024 * 1024;
     this.compression = options.compression === 'gzip' ? Compression.gzip : Compression.none;
@@ -225,10 +228,27 @@ export class Producer<T = unknown> {
     if (queue.open && queue.open.bytes + encoded.size > this.batchBytes) this.sealAndDispatch(queue);
     if (!queue.open) {
       queue.open = new PendingBatch();
-      queue.lingerTimer = setTimeout(() => this.sealAndDispatch(queue), this.lingerMs);
+      if (this.lingerMs > 0) {
+        const timer = setTimeout(() => this.lingered(queue), this.lingerMs);
+        queue.cancelLinger = () => clearTimeout(timer);
+      } else {
+        const immediate = setImmediate(() => this.lingered(queue));
+        queue.cancelLinger = () => clearImmediate(immediate);
+      }
     }
     queue.open.add(encoded.input, encoded.size, completion, index);
     if (queue.open.bytes >= this.batchBytes) this.sealAndDispatch(queue);
+  }
+
+  /**
+   * The open batch waited its linger. Sent now if the partition has no request in flight;
+   * otherwise it keeps growing until that request returns, so batches grow with the load by
+   * themselves (a producer at a trickle waits for nothing, one at full speed sends full batches).
+   */
+  private lingered(queue: PartitionQueue): void {
+    queue.cancelLinger = null;
+    if (queue.inFlight > 0) queue.ripe = true;
+    else this.sealAndDispatch(queue);
   }
 
   private queue(topic: string, partition: number): PartitionQueue {
@@ -290,7 +310,8 @@ export class Producer<T = unknown> {
     } finally {
       queue.inFlight = 0;
       this.release(batches.reduce((sum, batch) => sum + batch.bytes, 0));
-      this.dispatch(queue);
+      if (queue.ripe) this.sealAndDispatch(queue);
+      else this.dispatch(queue);
       this.notifyIdle();
     }
   }
