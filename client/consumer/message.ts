@@ -10,7 +10,7 @@
  */
 import { inspect } from 'node:util';
 import { ATTRIBUTE_CONTROL, type BatchHeader, batchSizeAt, readBatchHeader, readHeaders, readLayoutAt, type RecordLayout, scanRecordBatch } from '../../storage/codec/index.js';
-import { type Codec, CONTENT_TYPE_HEADER, decodeValue } from '../codecs.js';
+import { bytesCodec, type Codec, CONTENT_TYPE_HEADER, decodeValue } from '../codecs.js';
 import type { SpoolClientError } from '../errors.js';
 
 export interface Message<T = unknown> {
@@ -67,8 +67,9 @@ interface Decoded<T> {
 }
 
 /**
- * Five fields a message until it is looked into: a replay of millions a second allocates little,
- * and the record is read again from `recordStart` (already checked by the scan) on first access.
+ * Eight fields a message until it is looked into: a replay of millions a second allocates little.
+ * The value's place is kept, so bytes values (the common fast case) need nothing more; anything
+ * else reads the record again from `recordStart` (already checked by the scan) on first access.
  */
 class LazyMessage<T> implements Message<T> {
   private decoded: Decoded<T> | undefined;
@@ -78,6 +79,9 @@ class LazyMessage<T> implements Message<T> {
     readonly offset: number,
     readonly timestamp: number,
     private readonly recordStart: number,
+    private readonly valueStart: number,
+    private readonly valueLength: number,
+    private readonly headerCount: number,
   ) {}
 
   get topic(): string {
@@ -104,8 +108,7 @@ class LazyMessage<T> implements Message<T> {
   }
 
   get rawValue(): Buffer | null {
-    const { valueStart, valueLength } = this.fields.layout;
-    return valueLength < 0 ? null : this.context.block.subarray(valueStart, valueStart + valueLength);
+    return this.valueLength < 0 ? null : this.context.block.subarray(this.valueStart, this.valueStart + this.valueLength);
   }
 
   get headers(): Record<string, string> {
@@ -119,6 +122,8 @@ class LazyMessage<T> implements Message<T> {
   }
 
   get value(): T {
+    // No header names a codec and the consumer wants bytes: the value is its bytes.
+    if (this.headerCount === 0 && this.context.decoding.codec === bytesCodec) return this.rawValue as T;
     const fields = this.fields;
     if (fields.value === NOT_YET) {
       try {
@@ -134,7 +139,7 @@ class LazyMessage<T> implements Message<T> {
 
   get decodeError(): SpoolClientError | undefined {
     void this.value;
-    return this.fields.failure;
+    return this.decoded?.failure;
   }
 
   toJSON() {
@@ -160,7 +165,7 @@ export function decodeMessages<T>(topic: string, partition: number, data: Buffer
       scanRecordBatch(data, position, end, (block, layout) => {
         if (layout.offset < fromOffset) return;
         context ??= { topic, partition, block, header, decoding };
-        messages.push(new LazyMessage<T>(context, layout.offset, layout.timestamp, layout.recordStart));
+        messages.push(new LazyMessage<T>(context, layout.offset, layout.timestamp, layout.recordStart, layout.valueStart, layout.valueLength, layout.headerCount));
       });
     }
     position = end;
