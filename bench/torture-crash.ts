@@ -41,6 +41,7 @@ printReport({
       'startup p50 ms': sorted[Math.floor(sorted.length / 2)] ?? 0,
       'max startup ms': summary.maxStartupMs,
       'starts > 2 s': summary.slowStarts,
+      'kills in start-up': summary.startupKills,
     },
   ],
   ...summary,

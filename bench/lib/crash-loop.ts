@@ -12,14 +12,16 @@
  *   - committed group offsets never move backwards;
  *   - the broker answers /health soon after spawn (start-up time is reported, 2 s is the target).
  *
+ * One cycle in four also kills a broker while it starts (in recovery) before the one that is checked.
  * After the last cycle the broker is restarted after the crash, stopped cleanly (SIGTERM) and
  * started once more, so the trusted clean-shutdown path is checked too.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Compression, encodeRecordBatch } from '../../storage/index.js';
-import { type BrokerProcess, startBrokerProcess } from './broker-process.js';
+import { type BrokerProcess, freePort, startBrokerProcess } from './broker-process.js';
 import { commitOffsets, committedOffsets, ensureTopic, produceBatch, produceJson, scanPartition } from './spool-http.js';
 
 export interface CrashLoopOptions {
@@ -55,11 +57,15 @@ export interface CrashLoopSummary {
   failedRequests: number;
   maxStartupMs: number;
   slowStarts: number;
+  /** Brokers killed while starting (recovering), before the cycle's checked start. */
+  startupKills: number;
   startupMs: number[];
   /** The first problems found, for the report (counts above are complete). */
   problems: string[];
 }
 
+/** The compiled broker, as broker-process.ts starts it (from dist/ when run from the TS sources). */
+const MAIN = new URL(import.meta.url.endsWith('.ts') ? '../../dist/broker/main.js' : '../../broker/main.js', import.meta.url);
 const TOPIC = 'torture';
 const GROUP = 'torture-group';
 const STARTUP_TARGET_MS = 2000;
@@ -102,6 +108,7 @@ class CrashLoop {
       failedRequests: 0,
       maxStartupMs: 0,
       slowStarts: 0,
+      startupKills: 0,
       startupMs: [],
       problems: [],
     };
@@ -119,6 +126,18 @@ class CrashLoop {
     this.summary.maxStartupMs = Math.max(this.summary.maxStartupMs, startupMs);
     if (startupMs > STARTUP_TARGET_MS) this.summary.slowStarts++;
     return broker;
+  }
+
+  /** Spawns a broker and SIGKILLs it a few ms later, in the middle of its start-up and recovery. */
+  async killDuringStartup(): Promise<void> {
+    const port = await freePort();
+    const child = spawn(process.execPath, [MAIN.pathname, '--port', String(port), '--data-dir', this.dataDir, '--flush', 'always', '--log-level', 'error'], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    // Start-up is mostly loading modules; aim anywhere up to the last measured start-up time.
+    await sleep(randomInt(20, Math.max(100, this.summary.maxStartupMs)));
+    child.kill('SIGKILL');
+    await exited;
+    this.summary.startupKills++;
   }
 
   /** Checks everything the broker holds against what it acknowledged. Returns the problems found. */
@@ -263,6 +282,7 @@ export async function runCrashLoop(options: CrashLoopOptions): Promise<CrashLoop
   try {
     for (let cycle = 0; cycle < options.cycles; cycle++) {
       const ackedBefore = loop.acked.size;
+      if (cycle > 0 && cycle % 4 === 0) await loop.killDuringStartup();
       const broker = await loop.start();
       if (cycle === 0) await ensureTopic(broker.url, TOPIC, loop.summary.partitions);
       const problems = await loop.verify(broker.url, `cycle ${cycle} after restart`);
