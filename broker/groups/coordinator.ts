@@ -110,9 +110,17 @@ export class GroupCoordinator {
   }
 
   /** Checks that a commit comes from a live member of the current generation owning the partitions. */
-  validateCommit(groupName: string, memberId: string, generation: number, partitions: TopicPartition[]): void {
+  validateCommit(groupName: string, memberId: string, generation: number, partitions: TopicPartition[], resetEpoch?: number): void {
     this.expire();
     const group = this.requireMember(groupName, memberId);
+    if (resetEpoch !== undefined && resetEpoch !== group.resetEpoch) {
+      // The member has not seen an admin reset yet: its commit would undo the reset.
+      throw new BrokerError('SPOOL_ERR_FENCED', `reset epoch ${resetEpoch} is stale: offsets were reset (epoch ${group.resetEpoch}); re-read them`, {
+        group: groupName,
+        memberId,
+        resetEpoch: group.resetEpoch,
+      });
+    }
     if (generation !== group.generation) {
       throw new BrokerError('SPOOL_ERR_FENCED', `generation ${generation} is stale; the group is at ${group.generation}`, {
         group: groupName,

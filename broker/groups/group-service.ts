@@ -15,6 +15,8 @@ export type ResetTarget = 'earliest' | 'latest' | { timestamp: number } | { offs
 export interface CommitRequest {
   memberId?: string;
   generation?: number;
+  /** The reset epoch the member last saw: a commit from before an admin reset is fenced, not applied over it. */
+  resetEpoch?: number;
   offsets: Array<{ topic: string; partition: number; offset: number; metadata?: string | null }>;
 }
 
@@ -72,7 +74,7 @@ export class GroupService {
   async commit(group: string, request: CommitRequest): Promise<Array<Omit<CommittedOffset, 'committedAtMs'>>> {
     const partitions = request.offsets.map(({ topic, partition }) => ({ topic, partition }));
     if (request.memberId !== undefined) {
-      this.coordinator.validateCommit(group, request.memberId, request.generation ?? -1, partitions);
+      this.coordinator.validateCommit(group, request.memberId, request.generation ?? -1, partitions, request.resetEpoch);
     } else if ((this.coordinator.group(group)?.members.size ?? 0) > 0) {
       throw new BrokerError('SPOOL_ERR_FENCED', `group ${group} has live members: commits must name memberId and generation`, { group });
     }

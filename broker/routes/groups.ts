@@ -100,6 +100,7 @@ export const groupRoutes: FastifyPluginAsyncTypebox<GroupRoutesOptions> = async 
       body: Type.Object({
         memberId: Type.Optional(Type.String()),
         generation: Type.Optional(Type.Integer()),
+        resetEpoch: Type.Optional(Type.Integer()),
         offsets: Type.Array(
           Type.Object({
             topic: Type.String({ minLength: 1 }),

@@ -78,7 +78,6 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
   private revokedToReport: TopicPartition[] = [];
   private applying: Promise<void> = Promise.resolve();
   private wakeHeartbeat: () => void = () => undefined;
-  private resetEpoch = -1;
   private offsetReset: 'earliest' | 'latest';
   private handlerFailures = 0;
   private closing: Promise<void> | null = null;
@@ -111,16 +110,17 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     const { eachMessage, eachBatch } = handlers;
     if (!eachMessage && !eachBatch) throw SpoolClientError.local('SPOOL_ERR_INVALID_ARGUMENT', 'run() needs eachMessage or eachBatch');
     this.handler = eachBatch
-      ? async ({ reader, batch }) => {
+      ? async ({ reader, batch, epoch }) => {
           await eachBatch(batch as Batch<T>);
-          reader.markProcessed(batch.messages[batch.messages.length - 1]!.offset);
+          // A seek or reset meanwhile moved the reader: this batch no longer says where it is.
+          if (reader.epoch === epoch) reader.markProcessed(batch.messages[batch.messages.length - 1]!.offset);
         }
       : async ({ reader, batch, epoch }) => {
           for (const message of batch.messages) {
             if (reader.epoch !== epoch || reader.isStopped) return;
             if (reader.isPaused) return reader.seek(message.offset);
             await eachMessage!(message as Message<T>);
-            reader.markProcessed(message.offset);
+            if (reader.epoch === epoch) reader.markProcessed(message.offset);
           }
         };
     await this.start();
@@ -322,7 +322,8 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     );
     const offsetReset = (view as MembershipView & { offsetReset?: string }).offsetReset;
     if (offsetReset === 'earliest' || offsetReset === 'latest') this.offsetReset = offsetReset;
-    this.resetEpoch = view.resetEpoch;
+    // A new member reads committed offsets for every partition it gets: it is up to date.
+    this.session!.resetEpoch = view.resetEpoch;
     await this.applyView(view);
   }
 
@@ -347,8 +348,7 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
       }
     }
     const added = view.assignments.filter(({ topic, partition }) => !revoke.has(tpKey(topic, partition)) && !this.readers.has(tpKey(topic, partition)));
-    const resetHappened = view.resetEpoch !== this.resetEpoch;
-    this.resetEpoch = view.resetEpoch;
+    const resetHappened = view.resetEpoch !== this.session!.resetEpoch;
     if (added.length === 0 && !resetHappened) return;
     const committed = new Map((await this.session!.committed()).map((entry) => [tpKey(entry.topic, entry.partition), entry.offset]));
     if (this.abort.signal.aborted) return;
@@ -362,6 +362,8 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
         this.committedByReader.set(reader, offset);
       }
     }
+    // Only now: commits until here carried the old epoch and were fenced, so none undid the reset.
+    this.session!.resetEpoch = view.resetEpoch;
   }
 
   /** Stops a reader at once: its queued batch is dropped, a batch being handled is finished. */

@@ -28,6 +28,8 @@ export interface JoinOptions {
 export class GroupSession {
   memberId: string | null = null;
   generation = 0;
+  /** Bumped by the broker when an admin resets offsets; the consumer sets it once it re-read them. */
+  resetEpoch = 0;
 
   constructor(private readonly http: HttpClient, readonly group: string) {}
 
@@ -57,10 +59,11 @@ export class GroupSession {
     if (memberId) await this.http.json({ method: 'DELETE', path: `${this.base}/members/${urlPath(memberId)}` }, `leave group ${this.group}`);
   }
 
+  /** Commits, fenced by generation and by the reset epoch last seen (an admin reset is never undone). */
   async commit(offsets: Array<TopicPartition & { offset: number; metadata?: string | null }>): Promise<void> {
     if (offsets.length === 0) return;
     await this.http.json(
-      { method: 'POST', path: `${this.base}/offsets`, body: { ...(this.memberId ? { memberId: this.memberId, generation: this.generation } : {}), offsets } },
+      { method: 'POST', path: `${this.base}/offsets`, body: { ...(this.memberId ? { memberId: this.memberId, generation: this.generation, resetEpoch: this.resetEpoch } : {}), offsets } },
       `commit offsets of group ${this.group}`,
     );
   }
