@@ -23,7 +23,9 @@
  *   keyLength varint (-1 = null) | key | valueLength varint (-1 = null, a tombstone) | value |
  *   headerCount varint | headers: (keyLength varint | key utf8 | valueLength varint (-1 = null) | value)*
  *
- * The produce path only calls validateBatch() and setBaseOffset(): records are never decoded there.
+ * The produce path calls validateBatch(), checkBatchRecords() (walks each record's framing without
+ * allocating it, so a batch whose CRC covers malformed records is refused) and setBaseOffset():
+ * keys, values and headers are never decoded there.
  */
 import { StorageError } from '../errors.js';
 import { compress, Compression, decompress } from './compression.js';
