@@ -7,9 +7,6 @@
 import { Pool } from 'undici';
 import { SpoolClientError } from './errors.js';
 
-/** Raw RecordBatch v2 bytes, one or more back to back. */
-export const BATCH_CONTENT_TYPE = 'application/vnd.spool.batch';
-
 export interface HttpOptions {
   /** Connections kept open to the broker. */
   connections: number;

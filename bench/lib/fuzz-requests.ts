@@ -12,7 +12,7 @@
  */
 import fc from 'fast-check';
 import { pack } from 'msgpackr';
-import { Compression, crc32c, encodeRecordBatch } from '../../storage/index.js';
+import { BATCH_CONTENT_TYPE, Compression, crc32c, encodeRecordBatch } from '../../storage/index.js';
 
 export interface FuzzFixture {
   topic: string;
@@ -31,7 +31,6 @@ export interface FuzzRequest {
 
 const JSON_TYPE = 'application/json';
 const MSGPACK_TYPE = 'application/x-msgpack';
-const BATCH_TYPE = 'application/vnd.spool.batch';
 
 /** Values of every JSON type, biased to the edges (huge, negative, fractional, empty, nested). */
 const oddValue: fc.Arbitrary<unknown> = fc.oneof(
@@ -243,7 +242,7 @@ export function fuzzRequest(fixture: FuzzFixture): fc.Arbitrary<FuzzRequest> {
     jsonRequest('produce', 'POST', fc.tuple(produceTopic, query(['partition', 'expectedOffset'], 1)).map(([t, q]) => `/v1/topics/${t}/records${q}`), records),
     fc
       .tuple(produceTopic, fc.oneof({ weight: 1, arbitrary: fc.constant('') }, { weight: 8, arbitrary: producePartition.map((p) => `?partition=${p}`) }), query(['expectedOffset'], 1), batchBody, contentType)
-      .map(([t, p, q, { body, mutation }, type]) => request(`produce raw batch: ${mutation}`, 'POST', `/v1/topics/${t}/records${p}${p && q ? `&${q.slice(1)}` : q}`, type ?? BATCH_TYPE, body)),
+      .map(([t, p, q, { body, mutation }, type]) => request(`produce raw batch: ${mutation}`, 'POST', `/v1/topics/${t}/records${p}${p && q ? `&${q.slice(1)}` : q}`, type ?? BATCH_CONTENT_TYPE, body)),
     fc
       .tuple(topicSegment, partitionSegment, query(['offset', 'maxBytes', 'maxWaitMs', 'format', 'valueFormat']))
       .map(([t, p, q]) => request('fetch', 'GET', `/v1/topics/${t}/partitions/${p}/records${q}${q ? '&' : '?'}maxWaitMs=0`, null)),

@@ -3,7 +3,7 @@
  * reader that walks a whole partition as raw batches, checking every batch's size, magic and CRC
  * (storage's splitBatches) as it goes. Uses Node's global fetch; nothing here retries.
  */
-import { type BatchSpan, decodeRecordBatch, splitBatches } from '../../storage/index.js';
+import { BATCH_CONTENT_TYPE, type BatchSpan, decodeRecordBatch, splitBatches } from '../../storage/index.js';
 
 export interface HttpAnswer {
   status: number;
@@ -37,7 +37,7 @@ export async function produceJson(url: string, topic: string, records: unknown[]
 export async function produceBatch(url: string, topic: string, partition: number, batch: Buffer): Promise<HttpAnswer> {
   return request(`${url}/v1/topics/${topic}/records?partition=${partition}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/vnd.spool.batch' },
+    headers: { 'content-type': BATCH_CONTENT_TYPE },
     body: batch,
   });
 }

@@ -5,10 +5,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { unpack } from 'msgpackr';
+import { BATCH_CONTENT_TYPE } from '../../storage/index.js';
 import { BrokerError } from '../errors.js';
 
 export const MSGPACK_CONTENT_TYPE = 'application/x-msgpack';
-export const BATCH_CONTENT_TYPE = 'application/vnd.spool.batch';
+export { BATCH_CONTENT_TYPE };
 
 export function registerContentTypes(app: FastifyInstance): void {
   app.addContentTypeParser(MSGPACK_CONTENT_TYPE, { parseAs: 'buffer' }, (_request, body, done) => {

@@ -11,6 +11,7 @@ import type { DecodedRecord } from '../../storage/index.js';
 import type { SettledState } from './queue-store.js';
 
 export interface WindowMessage {
+  partition: number;
   offset: number;
   record: DecodedRecord;
   bytes: number;
@@ -84,6 +85,7 @@ export class QueuePartition {
     const restored = this.restored.get(record.offset);
     this.restored.delete(record.offset);
     this.window.set(record.offset, {
+      partition: this.partition,
       offset: record.offset,
       record,
       bytes,

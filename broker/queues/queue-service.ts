@@ -287,7 +287,7 @@ export class QueueService {
         const headers: RecordHeader[] = [
           ...message.record.headers,
           { key: DeadLetterHeaders.topic, value: Buffer.from(queue.topic) },
-          { key: DeadLetterHeaders.partition, value: Buffer.from(String(this.partitionOf(queue, message))) },
+          { key: DeadLetterHeaders.partition, value: Buffer.from(String(message.partition)) },
           { key: DeadLetterHeaders.offset, value: Buffer.from(String(message.offset)) },
           { key: DeadLetterHeaders.deliveryCount, value: Buffer.from(String(message.deliveryCount)) },
           { key: DeadLetterHeaders.reason, value: Buffer.from(reason) },
@@ -306,16 +306,12 @@ export class QueueService {
     const moved = new Set<QueuePartition>();
     const states: StoredMessageState[] = [];
     for (const { message } of entries) {
-      const partition = queue.partitions[this.partitionOf(queue, message)]!;
-      if (partition.settle(message, 'dead')) moved.add(partition);
-      moved.add(partition); // deadLettered count changed
+      const partition = queue.partitions[message.partition]!;
+      partition.settle(message, 'dead');
+      moved.add(partition); // its dead-lettered count changed, whether or not the acknowledged point moved
       states.push({ partition: partition.partition, offset: message.offset, state: 'dead', deliveryCount: message.deliveryCount });
     }
     this.persist(queue, states, moved);
-  }
-
-  private partitionOf(queue: Queue, message: WindowMessage): number {
-    return queue.partitions.find((partition) => partition.window.get(message.offset) === message)!.partition;
   }
 
   private async deadLetterLog(queue: Queue): Promise<PartitionLog> {

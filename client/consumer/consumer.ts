@@ -71,7 +71,6 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
   private readonly queue = new DeliveryQueue();
   private readonly abort = new AbortController();
   private readonly session: GroupSession | null;
-  private readonly committedByReader = new Map<PartitionReader, number>();
   private handler: Handler | null = null;
   private started: Promise<void> | null = null;
   private background: Promise<unknown>[] = [];
@@ -274,10 +273,6 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
       deliver: (from, batch, epoch) => this.queue.put(from, batch, epoch),
       onError: (error) => this.options.onError?.(error),
     });
-    if (typeof start === 'number') {
-      reader.processed = start;
-      this.committedByReader.set(reader, start);
-    }
     this.readers.set(tpKey(topic, partition), reader);
     reader.start();
     return reader;
@@ -357,9 +352,7 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
       for (const [key, reader] of this.readers) {
         const offset = committed.get(key);
         if (offset === undefined) continue;
-        reader.seek(offset);
-        reader.processed = offset;
-        this.committedByReader.set(reader, offset);
+        reader.resumeAt(offset);
       }
     }
     // Only now: commits until here carried the old epoch and were fenced, so none undid the reset.
@@ -375,7 +368,6 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
 
   private dropReader(reader: PartitionReader): void {
     this.readers.delete(tpKey(reader.topic, reader.partition));
-    this.committedByReader.delete(reader);
   }
 
   /**
@@ -457,10 +449,10 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
   /** Commits the handled position of readers that moved since their last commit. */
   private async commitReaders(readers: PartitionReader[]): Promise<void> {
     if (!this.session?.memberId) return;
-    const moved = readers.filter((reader) => reader.processed !== null && reader.processed !== this.committedByReader.get(reader));
+    const moved = readers.filter((reader) => reader.processed !== null && reader.processed !== reader.committed);
     if (moved.length === 0) return;
     const offsets = moved.map((reader) => ({ topic: reader.topic, partition: reader.partition, offset: reader.processed! }));
     await this.session.commit(offsets);
-    moved.forEach((reader, i) => this.committedByReader.set(reader, offsets[i]!.offset));
+    moved.forEach((reader, i) => (reader.committed = offsets[i]!.offset));
   }
 }

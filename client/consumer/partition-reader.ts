@@ -36,6 +36,8 @@ export class PartitionReader {
   position: StartPosition;
   /** The offset after the last processed message: what a commit stores. */
   processed: number | null = null;
+  /** What the group last stored for this partition: a commit is owed while it differs from `processed`. */
+  committed: number | null = null;
   /** Bumped by seek and stop: batches fetched or queued before it are dropped. */
   epoch = 0;
   private paused = false;
@@ -46,6 +48,8 @@ export class PartitionReader {
 
   constructor(readonly topic: string, readonly partition: number, start: StartPosition, private readonly settings: ReaderSettings) {
     this.position = start;
+    // Starting at a committed offset: nothing is owed until a message is handled.
+    if (typeof start === 'number') this.processed = this.committed = start;
   }
 
   get isPaused(): boolean {
@@ -83,6 +87,13 @@ export class PartitionReader {
     this.position = offset;
     this.epoch++;
     this.wake();
+  }
+
+  /** Starts over at a committed offset (a new assignment, or an admin reset): nothing is owed. */
+  resumeAt(offset: number): void {
+    this.seek(offset);
+    this.processed = offset;
+    this.committed = offset;
   }
 
   /** Marks messages up to `offset` as handled (auto-commit stores offset + 1). */

@@ -10,11 +10,11 @@
  *   flush()               sends everything queued; rejects with the first push() failure since the last flush
  *   close()               flush, then refuse new records
  */
-import { Compression, encodeRecordBatch, partitionForKey, PRODUCER_BATCHES_REMEMBERED } from '../../storage/codec/index.js';
+import { BATCH_CONTENT_TYPE, Compression, encodeRecordBatch, partitionForKey, PRODUCER_BATCHES_REMEMBERED } from '../../storage/codec/index.js';
 import type { BackoffOptions } from '../backoff.js';
 import { type Codec, type CodecName, resolveCodec } from '../codecs.js';
 import { SpoolClientError } from '../errors.js';
-import { BATCH_CONTENT_TYPE, type HttpClient, answerError, urlPath } from '../http.js';
+import { type HttpClient, answerError, urlPath } from '../http.js';
 import { type EncodedRecord, encodeRecord, type ProducerRecord } from '../record-encoding.js';
 import { withRetries } from '../retry.js';
 import type { TopicMetadata } from '../topic-metadata.js';
@@ -94,7 +94,7 @@ export class Producer<T = unknown> {
   private readonly maxRequestBytes: number;
   private readonly queues = new Map<string, PartitionQueue>();
   /** Records waiting for their topic's partition count. */
-  private readonly awaitingMetadata = new Map<string, Array<{ partition: number | undefined; encoded: EncodedRecord; completion?: Completion; index: number }>>();
+  private readonly awaitingMetadata = new Map<string, Array<{ encoded: EncodedRecord; completion?: Completion; index: number }>>();
   /** Partition for key-less records, per topic: sticky until its batch is sealed (Kafka's sticky partitioner). */
   private readonly sticky = new Map<string, number>();
   private readonly abort = new AbortController();
@@ -185,7 +185,7 @@ export class Producer<T = unknown> {
   private route(topic: string, explicitPartition: number | undefined, encoded: EncodedRecord, completion: Completion | undefined, index: number): void {
     if (explicitPartition !== undefined) return this.enqueue(topic, explicitPartition, encoded, completion, index);
     const partitions = this.metadata.cached(topic);
-    if (partitions === undefined) return this.awaitMetadata(topic, explicitPartition, encoded, completion, index);
+    if (partitions === undefined) return this.awaitMetadata(topic, encoded, completion, index);
     const key = encoded.input.key;
     const partition = key ? partitionForKey(key, partitions) : this.stickyPartition(topic, partitions);
     this.enqueue(topic, partition, encoded, completion, index);
@@ -200,16 +200,16 @@ export class Producer<T = unknown> {
     return partition;
   }
 
-  private awaitMetadata(topic: string, partition: number | undefined, encoded: EncodedRecord, completion: Completion | undefined, index: number): void {
+  private awaitMetadata(topic: string, encoded: EncodedRecord, completion: Completion | undefined, index: number): void {
     let waiting = this.awaitingMetadata.get(topic);
-    if (waiting) return void waiting.push({ partition, encoded, completion, index });
-    waiting = [{ partition, encoded, completion, index }];
+    if (waiting) return void waiting.push({ encoded, completion, index });
+    waiting = [{ encoded, completion, index }];
     this.awaitingMetadata.set(topic, waiting);
     const resume = (error?: unknown) => {
       this.awaitingMetadata.delete(topic);
       for (const entry of waiting) {
         if (!error) {
-          this.route(topic, entry.partition, entry.encoded, entry.completion, entry.index);
+          this.route(topic, undefined, entry.encoded, entry.completion, entry.index);
           continue;
         }
         this.release(entry.encoded.size);

@@ -39,6 +39,8 @@ export const BATCH_LOG_OVERHEAD_BYTES = 12;
 /** The smallest legal batchLength: a header with no records. */
 export const BATCH_LENGTH_MIN = BATCH_HEADER_BYTES - BATCH_LOG_OVERHEAD_BYTES;
 export const MAGIC_V2 = 2;
+/** The HTTP content type of raw batches, one or more back to back (broker and client share it). */
+export const BATCH_CONTENT_TYPE = 'application/vnd.spool.batch';
 /**
  * Batches the broker remembers per idempotent producer and partition (Kafka keeps 5): a retry must
  * name one of these, so a producer never has more than this many batches unacknowledged at once.
