@@ -38,7 +38,7 @@ export class PartitionReader {
   processed: number | null = null;
   /** What the group last stored for this partition: a commit is owed while it differs from `processed`. */
   committed: number | null = null;
-  /** Bumped by seek and stop: batches fetched or queued before it are dropped. */
+  /** Bumped by seek: batches fetched or queued before it are dropped. */
   epoch = 0;
   private paused = false;
   private stopped = false;
@@ -66,8 +66,9 @@ export class PartitionReader {
 
   /** Stops fetching; resolves once the loop (and any batch being handled) has finished. */
   async stop(): Promise<void> {
+    // No epoch bump: the message being handled still counts as handled (and is committed on
+    // revoke); `stopped` alone keeps anything after it from being handed out.
     this.stopped = true;
-    this.epoch++;
     this.abort.abort();
     this.wake();
     await this.loop;
