@@ -33,6 +33,14 @@ export interface HttpAnswer {
   body: Buffer;
 }
 
+/** An answer whose headers have arrived while its body may still be on the way. */
+export interface HttpAnswerHead {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** Rejects with a SpoolClientError if the connection fails before the body is complete. */
+  body: Promise<Buffer>;
+}
+
 const NETWORK_ERROR_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
   'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_CONNECT_TIMEOUT',
@@ -93,6 +101,16 @@ export class HttpClient {
 
   /** Sends a request; throws SpoolClientError for network failures and timeouts, never for statuses. */
   async request(request: HttpRequest): Promise<HttpAnswer> {
+    const head = await this.requestHead(request);
+    return { status: head.status, headers: head.headers, body: await head.body };
+  }
+
+  /**
+   * Sends a request and resolves as soon as the answer's headers arrive, the body following: a
+   * reader learns the next offset from the headers and can ask for it while this body is still
+   * in transit. The body is read whether or not anyone awaits it, so the connection is freed.
+   */
+  async requestHead(request: HttpRequest): Promise<HttpAnswerHead> {
     if (this.closed) throw SpoolClientError.local('SPOOL_ERR_CLIENT_CLOSED', 'the Spool connection is closed');
     let body: Buffer | string | undefined;
     const headers: Record<string, string> = { ...request.headers };
@@ -107,9 +125,15 @@ export class HttpClient {
     const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
     try {
       const answer = await this.pool.request({ method: request.method, path: request.path + queryString(request.query), headers, body, signal });
-      const chunks: Buffer[] = [];
-      for await (const chunk of answer.body) chunks.push(chunk as Buffer);
-      return { status: answer.statusCode, headers: answer.headers, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) };
+      const collected = (async () => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of answer.body) chunks.push(chunk as Buffer);
+        return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      })().catch((error: unknown) => {
+        throw this.networkError(error, request, timeout.aborted);
+      });
+      collected.catch(() => undefined); // a body nobody waits for may fail unobserved
+      return { status: answer.statusCode, headers: answer.headers, body: collected };
     } catch (error) {
       throw this.networkError(error, request, timeout.aborted);
     }

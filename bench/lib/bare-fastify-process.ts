@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './broker-process.js';
 
-export async function startBareFastify(): Promise<{ url: string; stop: () => Promise<void> }> {
+export async function startBareFastify(): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const port = await freePort();
   const child = spawn(process.execPath, [fileURLToPath(new URL('./bare-fastify.js', import.meta.url)), String(port)], { stdio: 'inherit' });
   const url = `http://127.0.0.1:${port}`;
@@ -16,6 +16,7 @@ export async function startBareFastify(): Promise<{ url: string; stop: () => Pro
   }
   return {
     url,
+    pid: child.pid!,
     stop: async () => {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');

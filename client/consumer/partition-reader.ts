@@ -1,13 +1,14 @@
 /**
- * Reads one partition for a consumer: long-poll fetches of raw batches from its position, one
- * fetch ahead of the handler so the network and the handler overlap, handed to the consumer's
- * delivery queue one batch at a time. Network errors and a restarting broker are retried with
+ * Reads one partition for a consumer: long-poll fetches of raw batches from its position, handed to
+ * the consumer's delivery queue one batch at a time. The next fetch is sent as soon as an answer's
+ * headers name the next offset, before its body has arrived, so the broker reads the next batch
+ * while this one is in transit and while the handler runs. Network errors and a restarting broker are retried with
  * backoff, forever, until the reader is stopped; an offset that retention overtook resets by the
  * consumer's policy (earliest or latest), as Kafka's auto.offset.reset does.
  */
 import { backoffDelayMs, defaultBackoff, sleep } from '../backoff.js';
 import { SpoolClientError } from '../errors.js';
-import { answerError, type HttpClient, urlPath } from '../http.js';
+import { answerError, type HttpAnswerHead, type HttpClient, urlPath } from '../http.js';
 import { type Batch, decodeMessages, type ValueDecoding } from './message.js';
 
 export type StartPosition = number | 'earliest' | 'latest';
@@ -24,7 +25,8 @@ export interface ReaderSettings {
 }
 
 interface Fetched {
-  data: Buffer;
+  /** Arrives after the headers: the fetch resolves at the headers. */
+  data: Promise<Buffer>;
   nextOffset: number;
   highWatermark: number;
   from: StartPosition;
@@ -120,16 +122,19 @@ export class PartitionReader {
       try {
         const fetched: Fetched = await (ahead ?? this.fetch(this.position, this.epoch));
         ahead = null;
-        failures = 0;
         if (this.stopped) break;
         if (fetched.epoch !== this.epoch || fetched.from !== this.position) continue; // a seek happened meanwhile
-        const messages = decodeMessages(this.topic, this.partition, fetched.data, typeof fetched.from === 'number' ? fetched.from : 0, this.settings.decoding);
+        // The position moves only once the body is here: a body lost on the way is fetched again.
+        const next = this.paused ? null : this.fetch(fetched.nextOffset, this.epoch);
+        // A prefetch may be dropped (pause, seek, stop, a failed body) and then fail: that is expected.
+        next?.catch(() => undefined);
+        const data = await fetched.data;
+        failures = 0;
+        if (this.stopped) break;
+        if (fetched.epoch !== this.epoch) continue;
+        const messages = decodeMessages(this.topic, this.partition, data, typeof fetched.from === 'number' ? fetched.from : 0, this.settings.decoding);
         this.position = fetched.nextOffset;
-        if (!this.paused) {
-          ahead = this.fetch(this.position, this.epoch);
-          // A prefetch may be dropped (pause, seek, stop) and then fail: that failure is expected.
-          ahead.catch(() => undefined);
-        }
+        ahead = next;
         if (messages.length > 0) {
           await this.settings.deliver(this, { topic: this.topic, partition: this.partition, messages, highWatermark: fetched.highWatermark }, fetched.epoch);
         }
@@ -158,14 +163,14 @@ export class PartitionReader {
   }
 
   private async fetch(from: StartPosition, epoch: number): Promise<Fetched> {
-    const answer = await this.settings.http.request({
+    const answer: HttpAnswerHead = await this.settings.http.requestHead({
       method: 'GET',
       path: `/v1/topics/${urlPath(this.topic)}/partitions/${this.partition}/records`,
       query: { offset: from, format: 'batch', maxBytes: this.settings.maxBytes, maxWaitMs: this.settings.maxWaitMs },
       waitMs: this.settings.maxWaitMs,
       signal: this.abort.signal,
     });
-    if (answer.status !== 200) throw answerError(answer, `fetch ${this.topic}/${this.partition}`);
+    if (answer.status !== 200) throw answerError({ ...answer, body: await answer.body }, `fetch ${this.topic}/${this.partition}`);
     return {
       data: answer.body,
       nextOffset: Number(answer.headers['spool-next-offset']),

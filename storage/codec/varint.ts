@@ -81,6 +81,26 @@ export class VarintReader {
 
   /** Reads a varint of at most `maxBytes` bytes (5 for varint, 10 for varlong). */
   private readZigzag(maxBytes: number): number {
+    // Hot (every field of every record a consumer scans): one and two bytes cover lengths under
+    // 8 KiB and offset deltas under 8192, with small-integer arithmetic only.
+    const { buffer, position, end } = this;
+    if (position < end) {
+      const first = buffer[position]!;
+      if (first < 0x80) {
+        this.position = position + 1;
+        return (first >>> 1) ^ -(first & 1);
+      }
+      const second = position + 1 < end ? buffer[position + 1]! : 0x80;
+      if (second < 0x80) {
+        this.position = position + 2;
+        const raw = (first & 0x7f) | (second << 7);
+        return (raw >>> 1) ^ -(raw & 1);
+      }
+    }
+    return this.readZigzagSlow(maxBytes);
+  }
+
+  private readZigzagSlow(maxBytes: number): number {
     let raw = 0;
     let multiplier = 1;
     for (let i = 0; i < maxBytes; i++) {
@@ -106,7 +126,8 @@ export class VarintReader {
 
   int8(): number {
     if (this.position >= this.end) this.fail('int8 runs past the end');
-    return this.buffer.readInt8(this.position++);
+    const byte = this.buffer[this.position++]!;
+    return byte < 0x80 ? byte : byte - 0x100;
   }
 
   /** Reads `length` raw bytes as a view (no copy); -1 means null. */

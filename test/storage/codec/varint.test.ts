@@ -31,6 +31,21 @@ describe('zigzag varints', () => {
     );
   });
 
+  it('reads short varints (the fast path) alike at the end of the data and with bytes after them', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -20_000, max: 20_000 }), fc.uint8Array({ maxLength: 3 }), (value, after) => {
+        const bytes = Buffer.concat([encode(value), after]);
+        const reader = new VarintReader(bytes, 0, bytes.length);
+        expect(reader.varint()).toBe(value);
+        expect(reader.position).toBe(varintSize(value));
+        const cut = new VarintReader(bytes, 0, varintSize(value));
+        expect(cut.varint()).toBe(value);
+      }),
+    );
+    expect(() => new VarintReader(Buffer.from('8001', 'hex'), 0, 1).varint()).toThrow(expect.objectContaining({ code: 'SPOOL_ERR_CORRUPT_BATCH' }));
+    expect(new VarintReader(Buffer.from('ff', 'hex'), 0, 1).int8()).toBe(-1);
+  });
+
   it('refuses to encode values whose zigzag form is not exact (found by the property above)', () => {
     expect(() => encode(2 ** 52)).toThrow(RangeError);
     expect(encode(-(2 ** 52)).length).toBe(8);
