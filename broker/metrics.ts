@@ -31,6 +31,19 @@ export class BrokerMetrics {
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [this.registry],
   });
+  /** requestSeconds' children by "method route status": prom-client hashes a labels object on every observe. */
+  private readonly requestSecondsByLabels = new Map<string, { observe(seconds: number): void }>();
+
+  observeRequest(method: string, route: string, status: number, seconds: number): void {
+    const key = `${method} ${route} ${status}`;
+    let child = this.requestSecondsByLabels.get(key);
+    if (!child) {
+      child = this.requestSeconds.labels({ method, route, status: String(status) });
+      this.requestSecondsByLabels.set(key, child);
+    }
+    child.observe(seconds);
+  }
+
   readonly liveSubscribers = new Gauge({ name: 'spool_live_subscribers', help: 'Open live (SSE) subscriptions', registers: [this.registry] });
   readonly longPolls = new Gauge({ name: 'spool_long_polls_waiting', help: 'Fetches waiting for data', registers: [this.registry] });
 

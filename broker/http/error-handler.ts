@@ -38,20 +38,25 @@ export function frameworkErrorHandler(error: FastifyError, _request: FastifyRequ
   void reply.code(spool.status).send({ error: { code: spool.code, message: spool.message } });
 }
 
+/** The one error shape of every answer: {"error": {"code", "message", ...context}}. */
+export function errorBody(error: SpoolError): { error: Record<string, unknown> } {
+  const { cause: _cause, ...context } = error.context as Record<string, unknown>;
+  return { error: { ...context, code: error.code, message: error.message } };
+}
+
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((raw, request, reply) => {
     const error = isSpoolError(raw) ? raw : fromFastify(raw as FastifyError);
     if (!error) {
-      request.log.error({ err: raw }, 'unexpected error');
+      request.log.error({ err: raw, reqId: request.id }, 'unexpected error');
       return reply.code(500).send({ error: { code: 'SPOOL_ERR_INTERNAL', message: 'internal error; see the broker log' } });
     }
-    if (error.status >= 500) request.log.error({ err: error }, error.message);
+    if (error.status >= 500) request.log.error({ err: error, reqId: request.id }, error.message);
     if (error.status === 429 || error.status === 503) {
       const retryAfterMs = Number(error.context.retryAfterMs ?? brokerLimits.retryAfterSeconds * 1000);
       reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
     }
-    const { cause: _cause, ...context } = error.context as Record<string, unknown>;
-    return reply.code(error.status).send({ error: { ...context, code: error.code, message: error.message } });
+    return reply.code(error.status).send(errorBody(error));
   });
 
   app.setNotFoundHandler((request) => {

@@ -64,7 +64,7 @@ export async function serveLive(request: FastifyRequest, reply: FastifyReply, de
       },
     });
   } catch (error) {
-    request.log.warn({ err: error, named: plan.named }, 'live tail ended by an error');
+    request.log.warn({ err: error, reqId: request.id, named: plan.named }, 'live tail ended by an error');
   } finally {
     follower?.dispose();
     subscriber.release();
