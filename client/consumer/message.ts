@@ -9,7 +9,7 @@
  * them: base64).
  */
 import { inspect } from 'node:util';
-import { ATTRIBUTE_CONTROL, type BatchHeader, batchSizeAt, readBatchHeader, readHeaders, readLayoutAt, type RecordLayout, scanRecordBatch } from '../../storage/codec/index.js';
+import { ATTRIBUTE_CONTROL, type BatchHeader, batchSizeAt, readHeaders, readLayoutAt, type RecordLayout, scanRecordBatch } from '../../storage/codec/index.js';
 import { bytesCodec, type Codec, CONTENT_TYPE_HEADER, decodeValue } from '../codecs.js';
 import type { SpoolClientError } from '../errors.js';
 
@@ -155,18 +155,18 @@ class LazyMessage<T> implements Message<T> {
 /** Reads fetched batches into messages at or after `fromOffset` (a batch may start before it). */
 export function decodeMessages<T>(topic: string, partition: number, data: Buffer, fromOffset: number, decoding: ValueDecoding): Message<T>[] {
   const messages: Message<T>[] = [];
-  // One pass: scanRecordBatch checks each batch (size, magic, CRC) as it goes.
   for (let position = 0; position < data.length; ) {
     const end = position + batchSizeAt(data, position);
-    const header = readBatchHeader(data, position);
+    // One pass: each batch is checked (size, magic, CRC) and its records walked as they are read.
+    const { header, records } = scanRecordBatch(data, position, end);
     // Control batches (transaction markers) carry no user records.
     if (!(header.attributes & ATTRIBUTE_CONTROL)) {
-      let context: BatchContext | null = null;
-      scanRecordBatch(data, position, end, (block, layout) => {
-        if (layout.offset < fromOffset) return;
-        context ??= { topic, partition, block, header, decoding };
+      const context: BatchContext = { topic, partition, block: records.block, header, decoding };
+      const layout = records.layout;
+      while (records.next()) {
+        if (layout.offset < fromOffset) continue;
         messages.push(new LazyMessage<T>(context, layout.offset, layout.timestamp, layout.recordStart, layout.valueStart, layout.valueLength, layout.headerCount));
-      });
+      }
     }
     position = end;
   }

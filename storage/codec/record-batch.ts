@@ -442,25 +442,44 @@ export function decodeRecordBatch(buffer: Buffer, position = 0, end = buffer.len
 }
 
 function scanBlock(block: Buffer, header: BatchHeader, visit: (layout: RecordLayout) => void): void {
-  const reader = new VarintReader(block, 0, block.length);
-  const layout = newLayout();
-  for (let i = 0; i < header.recordsCount; i++) {
-    readLayout(reader, header, layout);
-    visit(layout);
-  }
-  if (reader.position !== block.length) corrupt(`batch has ${block.length - reader.position} bytes after its last record`);
+  const cursor = new RecordCursor(block, header);
+  while (cursor.next()) visit(cursor.layout);
 }
 
 /**
- * Validates the batch at `position` and visits each record's layout without decoding it (one
- * layout object, reused): for readers that decode fields only when asked. Positions are in the
- * returned block (the batch's records, decompressed if need be).
+ * Walks the records of a batch's block one layout at a time (one layout object, reused): the loop
+ * of readers that decode fields only when asked, without a callback per record. Each next()
+ * checks the record it reads; the last one checks that the block ends with it.
  */
-export function scanRecordBatch(buffer: Buffer, position: number, end: number, visit: (block: Buffer, layout: RecordLayout) => void): { header: BatchHeader; block: Buffer } {
+export class RecordCursor {
+  readonly layout: RecordLayout = newLayout();
+  private readonly reader: VarintReader;
+  private remaining: number;
+
+  constructor(readonly block: Buffer, private readonly header: BatchHeader) {
+    this.reader = new VarintReader(block, 0, block.length);
+    this.remaining = header.recordsCount;
+  }
+
+  /** Reads the next record's layout into `layout`; false once every record was read. */
+  next(): boolean {
+    if (this.remaining === 0) {
+      if (this.reader.position !== this.block.length) corrupt(`batch has ${this.block.length - this.reader.position} bytes after its last record`);
+      return false;
+    }
+    this.remaining--;
+    readLayout(this.reader, this.header, this.layout);
+    return true;
+  }
+}
+
+/**
+ * Validates the batch at `position` (size, magic, CRC) and returns a cursor over its records'
+ * layouts. Positions are in the cursor's block (the batch's records, decompressed if need be).
+ */
+export function scanRecordBatch(buffer: Buffer, position: number, end: number): { header: BatchHeader; records: RecordCursor } {
   const header = validateBatch(buffer, position, end);
-  const block = recordsBlock(buffer, position, header);
-  scanBlock(block, header, (layout) => visit(block, layout));
-  return { header, block };
+  return { header, records: new RecordCursor(recordsBlock(buffer, position, header), header) };
 }
 
 /**
