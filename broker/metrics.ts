@@ -3,45 +3,43 @@
  * tests can run several brokers in one process. Gauges about partitions are collected when scraped,
  * from the logs themselves, never kept in step by hand.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LogManager } from '../storage/index.js';
+import { SeriesCounter, SeriesHistogram } from './metric-series.js';
+
+const NO_LABELS = () => ({});
 
 export class BrokerMetrics {
   readonly registry = new Registry();
-  readonly recordsIn = new Counter({ name: 'spool_records_in_total', help: 'Records appended', labelNames: ['topic'], registers: [this.registry] });
-  readonly bytesIn = new Counter({ name: 'spool_bytes_in_total', help: 'Batch bytes appended', labelNames: ['topic'], registers: [this.registry] });
-  readonly recordsOut = new Counter({ name: 'spool_records_out_total', help: 'Records served by fetches and live tails', labelNames: ['topic'], registers: [this.registry] });
-  readonly bytesOut = new Counter({ name: 'spool_bytes_out_total', help: 'Batch bytes served', labelNames: ['topic'], registers: [this.registry] });
-  readonly requestSeconds = new Histogram({
-    name: 'spool_http_request_duration_seconds',
-    help: 'HTTP request latency by route and status',
-    labelNames: ['method', 'route', 'status'],
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [this.registry],
-  });
-  readonly appendSeconds = new Histogram({
-    name: 'spool_append_duration_seconds',
-    help: 'Time from append to acknowledgement (includes the group-commit fdatasync when flush=always)',
-    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-    registers: [this.registry],
-  });
+  // Recorded on every produce, fetch and request: see metric-series.ts for why not prom-client's own.
+  readonly recordsIn = new SeriesCounter({ name: 'spool_records_in_total', help: 'Records appended', label: 'topic', registry: this.registry });
+  readonly bytesIn = new SeriesCounter({ name: 'spool_bytes_in_total', help: 'Batch bytes appended', label: 'topic', registry: this.registry });
+  readonly recordsOut = new SeriesCounter({ name: 'spool_records_out_total', help: 'Records served by fetches and live tails', label: 'topic', registry: this.registry });
+  readonly bytesOut = new SeriesCounter({ name: 'spool_bytes_out_total', help: 'Batch bytes served', label: 'topic', registry: this.registry });
+  private readonly requestSeconds = new SeriesHistogram(
+    'spool_http_request_duration_seconds',
+    'HTTP request latency by route and status',
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    this.registry,
+  );
+  private readonly appendSeconds = new SeriesHistogram(
+    'spool_append_duration_seconds',
+    'Time from append to acknowledgement (includes the group-commit fdatasync when flush=always)',
+    [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    this.registry,
+  );
   readonly fsyncSeconds = new Histogram({
     name: 'spool_fdatasync_duration_seconds',
     help: 'fdatasync latency of segment files (one per group commit with flush=always)',
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [this.registry],
   });
-  /** requestSeconds' children by "method route status": prom-client hashes a labels object on every observe. */
-  private readonly requestSecondsByLabels = new Map<string, { observe(seconds: number): void }>();
-
   observeRequest(method: string, route: string, status: number, seconds: number): void {
-    const key = `${method} ${route} ${status}`;
-    let child = this.requestSecondsByLabels.get(key);
-    if (!child) {
-      child = this.requestSeconds.labels({ method, route, status: String(status) });
-      this.requestSecondsByLabels.set(key, child);
-    }
-    child.observe(seconds);
+    this.requestSeconds.observe(`${method} ${route} ${status}`, () => ({ method, route, status: String(status) }), seconds);
+  }
+
+  observeAppend(seconds: number): void {
+    this.appendSeconds.observe('', NO_LABELS, seconds);
   }
 
   readonly liveSubscribers = new Gauge({ name: 'spool_live_subscribers', help: 'Open live (SSE) subscriptions', registers: [this.registry] });

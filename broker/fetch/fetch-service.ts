@@ -58,7 +58,7 @@ export class FetchService {
       }
       result = await log.read(fromOffset, request.maxBytes);
     }
-    this.metrics.bytesOut.inc({ topic: request.topic }, result.data.length);
+    this.metrics.bytesOut.inc(request.topic, result.data.length);
     return { ...result, fromOffset };
   }
 
@@ -67,7 +67,7 @@ export class FetchService {
     const records = decodeRecordBatches(result.data)
       .flatMap((batch) => batch.records)
       .filter((record) => record.offset >= result.fromOffset);
-    this.metrics.recordsOut.inc({ topic }, records.length);
+    this.metrics.recordsOut.inc(topic, records.length);
     return records;
   }
 }

@@ -59,8 +59,8 @@ export async function serveLive(request: FastifyRequest, reply: FastifyReply, de
       follower,
       onSources: (current) => subscriber.follow(current.filter((source) => !source.log.isClosed).map((source) => source.log.topic)),
       onRecords: (name, count, bytes) => {
-        deps.metrics.recordsOut.inc({ topic: name }, count);
-        deps.metrics.bytesOut.inc({ topic: name }, bytes);
+        deps.metrics.recordsOut.inc(name, count);
+        deps.metrics.bytesOut.inc(name, bytes);
       },
     });
   } catch (error) {

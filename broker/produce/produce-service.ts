@@ -126,11 +126,11 @@ export class ProduceService {
     if (plans.length > 1) for (const plan of plans) this.precheck(plan);
     const started = performance.now();
     const results = await Promise.all(plans.map((plan) => plan.log.append(plan.batch, { expectedOffset: plan.expectedOffset })));
-    this.metrics.appendSeconds.observe((performance.now() - started) / 1000);
+    this.metrics.observeAppend((performance.now() - started) / 1000);
     for (let i = 0; i < plans.length; i++) {
       if (results[i]!.duplicate) continue;
-      this.metrics.recordsIn.inc({ topic }, results[i]!.lastOffset - results[i]!.baseOffset + 1);
-      this.metrics.bytesIn.inc({ topic }, plans[i]!.batch.length);
+      this.metrics.recordsIn.inc(topic, results[i]!.lastOffset - results[i]!.baseOffset + 1);
+      this.metrics.bytesIn.inc(topic, plans[i]!.batch.length);
     }
     return results;
   }
