@@ -59,6 +59,14 @@ function isNotFound(error: unknown): boolean {
  */
 export const SYNC_WRITE_BYTES_MAX = 64 * 1024;
 
+/**
+ * Reads up to this size are made on the calling thread too: a consumer waiting at the end of the
+ * log reads the few KiB just written (in the page cache), and the thread-pool hop each way was most
+ * of the time from an append to its delivery. Larger reads (catch-up, which may reach the disk)
+ * still go through the thread pool.
+ */
+export const SYNC_READ_BYTES_MAX = 64 * 1024;
+
 async function writevFully(fd: number, buffers: Buffer[], position: number): Promise<void> {
   let pending = buffers;
   let total = 0;
@@ -84,7 +92,8 @@ async function writevFully(fd: number, buffers: Buffer[], position: number): Pro
 export const nodeFileSystem: FileSystem = {
   open: (path, flags) => fsOpen(path, flags),
   close: (fd) => fsClose(fd),
-  read: async (fd, buffer, offset, length, position) => (await fsRead(fd, buffer, offset, length, position)).bytesRead,
+  read: async (fd, buffer, offset, length, position) =>
+    length <= SYNC_READ_BYTES_MAX ? fs.readSync(fd, buffer, offset, length, position) : (await fsRead(fd, buffer, offset, length, position)).bytesRead,
   writev: writevFully,
   fdatasync: (fd) => fsFdatasync(fd),
   ftruncate: (fd, length) => fsFtruncate(fd, length),
