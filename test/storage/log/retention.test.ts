@@ -1,7 +1,7 @@
 /** Retention by time and by size deletes whole sealed segments, never the active one, under live readers. */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { decodeRecordBatches, encodeRecordBatch } from '../../../storage/codec/record-batch.js';
 import { useTempLogs } from '../support/temp-logs.js';
 
@@ -28,7 +28,8 @@ describe('retention', () => {
     await expect(log.read(0, 100)).rejects.toMatchObject({ code: 'SPOOL_ERR_OFFSET_OUT_OF_RANGE', context: expect.objectContaining({ logStartOffset: log.logStartOffset }) });
     const read = await log.read(log.logStartOffset, 1 << 20);
     expect(decodeRecordBatches(read.data)[0]!.records[0]!.offset).toBe(log.logStartOffset);
-    expect(readdirSync(join(logs.root, 'r', '0')).some((name) => name.endsWith('.deleted'))).toBe(false);
+    // Unlinked once the last reader lets go of the segment, on a later turn of the event loop.
+    await vi.waitFor(() => expect(readdirSync(join(logs.root, 'r', '0')).some((name) => name.endsWith('.deleted'))).toBe(false));
   });
 
   it('deletes the oldest segments while the partition stays above retentionBytes', async () => {
