@@ -20,13 +20,17 @@ export class SeriesCounter {
       labelNames: [label],
       registers: [options.registry],
       collect() {
-        for (const [value, by] of pending) this.inc({ [label]: value }, by);
-        pending.clear();
+        for (const [value, by] of pending) {
+          pending.delete(value);
+          this.inc({ [label]: value }, by);
+        }
       },
     });
   }
 
   inc(labelValue: string, by = 1): void {
+    // Checked here, as prom-client would: a bad sum found at scrape time would fail every scrape.
+    if (!Number.isFinite(by) || by < 0) throw new RangeError(`a counter increases by a finite, non-negative amount, not ${by}`);
     this.pending.set(labelValue, (this.pending.get(labelValue) ?? 0) + by);
   }
 }
@@ -65,16 +69,19 @@ export class SeriesHistogram {
    * only the first time a key is seen.
    */
   observe(key: string, labels: () => Record<string, string>, value: number): void {
-    let series = this.series.get(key);
-    if (!series) {
-      series = { labels: labels(), counts: new Float64Array(this.buckets.length + 1), sum: 0, count: 0 };
-      this.series.set(key, series);
-    }
+    const series = this.series.get(key) ?? this.start(key, labels());
     let bucket = 0;
     while (bucket < this.buckets.length && value > this.buckets[bucket]!) bucket++;
     series.counts[bucket]!++;
     series.sum += value;
     series.count++;
+  }
+
+  /** Shows a series (at zero) before its first observation, as prom-client does for a histogram without labels. */
+  start(key: string, labels: Record<string, string>): Series {
+    const series = { labels, counts: new Float64Array(this.buckets.length + 1), sum: 0, count: 0 };
+    this.series.set(key, series);
+    return series;
   }
 
   async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: ExportedValue[] }> {

@@ -46,6 +46,7 @@ export class BrokerMetrics {
   readonly longPolls = new Gauge({ name: 'spool_long_polls_waiting', help: 'Fetches waiting for data', registers: [this.registry] });
 
   constructor(logs: LogManager) {
+    this.appendSeconds.start('', {});
     collectDefaultMetrics({ register: this.registry, prefix: 'spool_process_' });
     const partitionBytes = new Gauge({ name: 'spool_partition_bytes', help: 'Bytes of a partition log', labelNames: ['topic', 'partition'], registers: [this.registry] });
     const highWatermark = new Gauge({ name: 'spool_partition_high_watermark', help: 'Offset after the last acknowledged record', labelNames: ['topic', 'partition'], registers: [this.registry] });

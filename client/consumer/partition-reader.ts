@@ -24,6 +24,13 @@ export interface ReaderSettings {
   onError(error: SpoolClientError, reader: PartitionReader): void;
 }
 
+interface Prefetch {
+  answer: Promise<Fetched>;
+  from: StartPosition;
+  epoch: number;
+  cancel(): void;
+}
+
 interface Fetched {
   /** Arrives after the headers: the fetch resolves at the headers. */
   data: Promise<Buffer>;
@@ -111,35 +118,47 @@ export class PartitionReader {
   }
 
   private async run(): Promise<void> {
-    let ahead: Promise<Fetched> | null = null;
+    let ahead: Prefetch | null = null;
+    // A dropped prefetch is cancelled: at the end of the log it is a long-poll that would otherwise
+    // hold a connection (and one of the broker's long-poll slots) for up to maxWaitMs.
+    const dropAhead = () => {
+      ahead?.cancel();
+      ahead = null;
+    };
     let failures = 0;
     while (!this.stopped) {
       if (this.paused) {
-        ahead = null;
+        dropAhead();
         await new Promise<void>((resolve) => this.resumeWaiters.push(resolve));
         continue;
       }
+      if (ahead && (ahead.epoch !== this.epoch || ahead.from !== this.position)) dropAhead(); // a seek happened meanwhile
+      let next: Prefetch | null = null;
       try {
-        const fetched: Fetched = await (ahead ?? this.fetch(this.position, this.epoch));
+        const current: Prefetch = ahead ?? this.prefetch(this.position, this.epoch);
         ahead = null;
+        const fetched = await current.answer;
         if (this.stopped) break;
         if (fetched.epoch !== this.epoch || fetched.from !== this.position) continue; // a seek happened meanwhile
         // The position moves only once the body is here: a body lost on the way is fetched again.
-        const next = this.paused ? null : this.fetch(fetched.nextOffset, this.epoch);
-        // A prefetch may be dropped (pause, seek, stop, a failed body) and then fail: that is expected.
-        next?.catch(() => undefined);
+        next = this.paused ? null : this.prefetch(fetched.nextOffset, this.epoch);
         const data = await fetched.data;
         failures = 0;
         if (this.stopped) break;
-        if (fetched.epoch !== this.epoch) continue;
+        if (fetched.epoch !== this.epoch) {
+          next?.cancel();
+          continue;
+        }
         const messages = decodeMessages(this.topic, this.partition, data, typeof fetched.from === 'number' ? fetched.from : 0, this.settings.decoding);
         this.position = fetched.nextOffset;
         ahead = next;
+        next = null;
         if (messages.length > 0) {
           await this.settings.deliver(this, { topic: this.topic, partition: this.partition, messages, highWatermark: fetched.highWatermark }, fetched.epoch);
         }
       } catch (error) {
-        ahead = null;
+        next?.cancel();
+        dropAhead();
         if (this.stopped) break;
         const failure = error instanceof SpoolClientError ? error : SpoolClientError.local('SPOOL_ERR_NETWORK', String(error), {}, error);
         if (this.resetAfterOutOfRange(failure)) continue;
@@ -154,6 +173,15 @@ export class PartitionReader {
     }
   }
 
+  /** Starts a fetch that can be cancelled on its own (stop() cancels every fetch of the reader). */
+  private prefetch(from: StartPosition, epoch: number): Prefetch {
+    const controller = new AbortController();
+    const answer = this.fetch(from, epoch, AbortSignal.any([this.abort.signal, controller.signal]));
+    // A prefetch may be dropped (pause, seek, stop, a failed body) and then fail: that is expected.
+    answer.catch(() => undefined);
+    return { answer, from, epoch, cancel: () => controller.abort() };
+  }
+
   private resetAfterOutOfRange(error: SpoolClientError): boolean {
     if (error.code !== 'SPOOL_ERR_OFFSET_OUT_OF_RANGE') return false;
     const { logStartOffset, highWatermark } = error.context as { logStartOffset?: number; highWatermark?: number };
@@ -162,13 +190,13 @@ export class PartitionReader {
     return true;
   }
 
-  private async fetch(from: StartPosition, epoch: number): Promise<Fetched> {
+  private async fetch(from: StartPosition, epoch: number, signal: AbortSignal): Promise<Fetched> {
     const answer: HttpAnswerHead = await this.settings.http.requestHead({
       method: 'GET',
       path: `/v1/topics/${urlPath(this.topic)}/partitions/${this.partition}/records`,
       query: { offset: from, format: 'batch', maxBytes: this.settings.maxBytes, maxWaitMs: this.settings.maxWaitMs },
       waitMs: this.settings.maxWaitMs,
-      signal: this.abort.signal,
+      signal,
     });
     if (answer.status !== 200) throw answerError({ ...answer, body: await answer.body }, `fetch ${this.topic}/${this.partition}`);
     return {

@@ -476,6 +476,8 @@ export class RecordCursor {
 /**
  * Validates the batch at `position` (size, magic, CRC) and returns a cursor over its records'
  * layouts. Positions are in the cursor's block (the batch's records, decompressed if need be).
+ * Each record is checked as the cursor reaches it, and the batch's end once it has read them all:
+ * a caller that stops early has not checked the rest.
  */
 export function scanRecordBatch(buffer: Buffer, position: number, end: number): { header: BatchHeader; records: RecordCursor } {
   const header = validateBatch(buffer, position, end);

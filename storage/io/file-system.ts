@@ -18,8 +18,12 @@ export interface FileStat {
 export interface FileSystem {
   open(path: string, flags: string): Promise<number>;
   close(fd: number): Promise<void>;
-  /** Reads up to `length` bytes at `position` into `buffer` at `offset`; returns bytes read. */
-  read(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number>;
+  /**
+   * Reads up to `length` bytes at `position` into `buffer` at `offset`; returns bytes read.
+   * `recent`: the bytes were just written (the end of the active segment), so they are in the page
+   * cache and a small read may be made on the calling thread.
+   */
+  read(fd: number, buffer: Buffer, offset: number, length: number, position: number, recent?: boolean): Promise<number>;
   /** Writes all of `buffers` at `position` (loops on short writes). */
   writev(fd: number, buffers: Buffer[], position: number): Promise<void>;
   fdatasync(fd: number): Promise<void>;
@@ -60,10 +64,11 @@ function isNotFound(error: unknown): boolean {
 export const SYNC_WRITE_BYTES_MAX = 64 * 1024;
 
 /**
- * Reads up to this size are made on the calling thread too: a consumer waiting at the end of the
- * log reads the few KiB just written (in the page cache), and the thread-pool hop each way was most
- * of the time from an append to its delivery. Larger reads (catch-up, which may reach the disk)
- * still go through the thread pool.
+ * Reads of recently written bytes up to this size are made on the calling thread too: a consumer
+ * waiting at the end of the log reads the few KiB just written (in the page cache), and the
+ * thread-pool hop each way was most of the time from an append to its delivery. Every other read
+ * (old data, which may have to come from the disk) goes through the thread pool, so a slow or
+ * failing disk never stalls the event loop.
  */
 export const SYNC_READ_BYTES_MAX = 64 * 1024;
 
@@ -92,8 +97,8 @@ async function writevFully(fd: number, buffers: Buffer[], position: number): Pro
 export const nodeFileSystem: FileSystem = {
   open: (path, flags) => fsOpen(path, flags),
   close: (fd) => fsClose(fd),
-  read: async (fd, buffer, offset, length, position) =>
-    length <= SYNC_READ_BYTES_MAX ? fs.readSync(fd, buffer, offset, length, position) : (await fsRead(fd, buffer, offset, length, position)).bytesRead,
+  read: async (fd, buffer, offset, length, position, recent = false) =>
+    recent && length <= SYNC_READ_BYTES_MAX ? fs.readSync(fd, buffer, offset, length, position) : (await fsRead(fd, buffer, offset, length, position)).bytesRead,
   writev: writevFully,
   fdatasync: (fd) => fsFdatasync(fd),
   ftruncate: (fd, length) => fsFtruncate(fd, length),

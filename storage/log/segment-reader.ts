@@ -7,7 +7,7 @@
  */
 import { BATCH_HEADER_BYTES, BATCH_LENGTH_MIN, BATCH_LOG_OVERHEAD_BYTES, type BatchHeader, decodeRecordBatch, validateBatch } from '../codec/record-batch.js';
 import { StorageError, ioError, isSpoolError } from '../errors.js';
-import type { FileSystem } from '../io/file-system.js';
+import { type FileSystem, SYNC_READ_BYTES_MAX } from '../io/file-system.js';
 import { storageLimits } from '../limits.js';
 import { scanBatches } from './batch-scanner.js';
 import type { Segment } from './segment.js';
@@ -21,11 +21,13 @@ export interface SegmentRead {
 
 async function readAt(fs: FileSystem, segment: Segment, fd: number, position: number, length: number): Promise<Buffer> {
   const buffer = Buffer.allocUnsafe(length);
+  // The last few KiB of the active segment were just written: the page cache has them.
+  const recent = segment.writable && segment.sizeBytes - position <= SYNC_READ_BYTES_MAX;
   let filled = 0;
   while (filled < length) {
     let read: number;
     try {
-      read = await fs.read(fd, buffer, filled, length - filled, position + filled);
+      read = await fs.read(fd, buffer, filled, length - filled, position + filled, recent);
     } catch (error) {
       throw ioError(error, 'read', segment.logPath, { offset: position + filled });
     }

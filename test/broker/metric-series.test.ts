@@ -17,6 +17,23 @@ describe('metric series (the per-request metrics)', () => {
     expect(await ours.metrics()).toBe(await theirs.metrics());
   });
 
+  it('shows a started series at zero before any observation, as prom-client does without labels', async () => {
+    const ours = new Registry();
+    const theirs = new Registry();
+    new SeriesHistogram('append_seconds', 'append', [0.001, 0.01], ours).start('', {});
+    new Histogram({ name: 'append_seconds', help: 'append', buckets: [0.001, 0.01], registers: [theirs] });
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+  });
+
+  it('refuses a counter increment prom-client would refuse, at the call rather than at every scrape', async () => {
+    const registry = new Registry();
+    const counter = new SeriesCounter({ name: 'bytes_total', help: 'bytes', label: 'topic', registry });
+    expect(() => counter.inc('a', Number.NaN)).toThrow(RangeError);
+    expect(() => counter.inc('a', -1)).toThrow(RangeError);
+    counter.inc('a', 2);
+    expect(await registry.metrics()).toContain('bytes_total{topic="a"} 2');
+  });
+
   it('hands counter sums to prom-client when scraped, and keeps counting after', async () => {
     const registry = new Registry();
     const counter = new SeriesCounter({ name: 'records_total', help: 'records', label: 'topic', registry });

@@ -71,7 +71,7 @@ export function faultyFileSystem(inner: FileSystem = nodeFileSystem): FaultyFile
       paths.delete(fd);
       return inner.close(fd);
     },
-    read: (fd, buffer, offset, length, position) => guard('read', paths.get(fd), () => inner.read(fd, buffer, offset, length, position)),
+    read: (fd, buffer, offset, length, position, recent) => guard('read', paths.get(fd), () => inner.read(fd, buffer, offset, length, position, recent)),
     writev: async (fd, buffers, position) => {
       const fault = take('writev', paths.get(fd));
       if (!fault) return inner.writev(fd, buffers, position);

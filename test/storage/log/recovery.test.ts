@@ -204,9 +204,9 @@ describe('recovery decision table', () => {
         fdPaths.set(fd, path);
         return fd;
       },
-      read: async (fd, buffer, offset, length, position) => {
+      read: async (fd, buffer, offset, length, position, recent) => {
         readPaths.add(fdPaths.get(fd) ?? '?');
-        return nodeFileSystem.read(fd, buffer, offset, length, position);
+        return nodeFileSystem.read(fd, buffer, offset, length, position, recent);
       },
     };
     const { log } = await openLog({ segmentBytes: 1200 }, spy);
