@@ -28,6 +28,7 @@ interface Prefetch {
   answer: Promise<Fetched>;
   from: StartPosition;
   epoch: number;
+  cancelled: boolean;
   cancel(): void;
 }
 
@@ -54,6 +55,8 @@ export class PartitionReader {
   private resumeWaiters: Array<() => void> = [];
   private readonly abort = new AbortController();
   private loop: Promise<void> | null = null;
+  /** The fetch the loop waits on (its answer or its body): pause and seek cancel it. */
+  private awaited: Prefetch | null = null;
 
   constructor(readonly topic: string, readonly partition: number, start: StartPosition, private readonly settings: ReaderSettings) {
     this.position = start;
@@ -83,8 +86,10 @@ export class PartitionReader {
     await this.loop;
   }
 
+  /** Pauses fetching; a fetch under way is cancelled (a long-poll would hold its slot for maxWaitMs). */
   pause(): void {
     this.paused = true;
+    this.cancelAwaited();
   }
 
   resume(): void {
@@ -96,6 +101,7 @@ export class PartitionReader {
   seek(offset: StartPosition): void {
     this.position = offset;
     this.epoch++;
+    this.cancelAwaited();
     this.wake();
   }
 
@@ -109,6 +115,10 @@ export class PartitionReader {
   /** Marks messages up to `offset` as handled (auto-commit stores offset + 1). */
   markProcessed(offset: number): void {
     this.processed = offset + 1;
+  }
+
+  private cancelAwaited(): void {
+    this.awaited?.cancel();
   }
 
   private wake(): void {
@@ -134,15 +144,17 @@ export class PartitionReader {
       }
       if (ahead && (ahead.epoch !== this.epoch || ahead.from !== this.position)) dropAhead(); // a seek happened meanwhile
       let next: Prefetch | null = null;
+      const current: Prefetch = ahead ?? this.prefetch(this.position, this.epoch);
+      ahead = null;
+      this.awaited = current;
       try {
-        const current: Prefetch = ahead ?? this.prefetch(this.position, this.epoch);
-        ahead = null;
         const fetched = await current.answer;
         if (this.stopped) break;
         if (fetched.epoch !== this.epoch || fetched.from !== this.position) continue; // a seek happened meanwhile
         // The position moves only once the body is here: a body lost on the way is fetched again.
         next = this.paused ? null : this.prefetch(fetched.nextOffset, this.epoch);
         const data = await fetched.data;
+        this.awaited = null;
         failures = 0;
         if (this.stopped) break;
         if (fetched.epoch !== this.epoch) {
@@ -157,9 +169,11 @@ export class PartitionReader {
           await this.settings.deliver(this, { topic: this.topic, partition: this.partition, messages, highWatermark: fetched.highWatermark }, fetched.epoch);
         }
       } catch (error) {
+        this.awaited = null;
         next?.cancel();
         dropAhead();
         if (this.stopped) break;
+        if (current.cancelled) continue; // by pause or seek: not a failure
         const failure = error instanceof SpoolClientError ? error : SpoolClientError.local('SPOOL_ERR_NETWORK', String(error), {}, error);
         if (this.resetAfterOutOfRange(failure)) continue;
         this.settings.onError(failure, this);
@@ -179,7 +193,17 @@ export class PartitionReader {
     const answer = this.fetch(from, epoch, AbortSignal.any([this.abort.signal, controller.signal]));
     // A prefetch may be dropped (pause, seek, stop, a failed body) and then fail: that is expected.
     answer.catch(() => undefined);
-    return { answer, from, epoch, cancel: () => controller.abort() };
+    const prefetch: Prefetch = {
+      answer,
+      from,
+      epoch,
+      cancelled: false,
+      cancel: () => {
+        prefetch.cancelled = true;
+        controller.abort();
+      },
+    };
+    return prefetch;
   }
 
   private resetAfterOutOfRange(error: SpoolClientError): boolean {

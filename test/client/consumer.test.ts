@@ -75,6 +75,21 @@ describe('consumer without a group', () => {
     await consumer.close();
   });
 
+  it('a seek while the reader waits in a long-poll at the end of the log takes effect at once, not after maxWaitMs', async () => {
+    await spool.admin.createTopic({ name: 'seek-tail', partitions: 1 });
+    await spool.producer<number>().send('seek-tail', [{ value: 1 }, { value: 2 }]);
+    // maxWaitMs far above the wait below: a seek that waited out the long-poll would time out.
+    const consumer = spool.consumer<number>({ topics: ['seek-tail'], from: 'earliest', maxWaitMs: 60_000 });
+    const seen: number[] = [];
+    await consumer.run({ eachMessage: (message) => void seen.push(message.value) });
+    await until(() => seen.length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // now waiting at offset 2
+    consumer.seek({ topic: 'seek-tail', partition: 0, offset: 0 });
+    await until(() => seen.length === 4, 5_000);
+    expect(seen).toEqual([1, 2, 1, 2]);
+    await consumer.close();
+  });
+
   it('pauses and resumes a partition', async () => {
     await spool.admin.createTopic({ name: 'pausable', partitions: 2 });
     const consumer = spool.consumer<number>({ topics: ['pausable'], from: 'earliest', maxWaitMs: 100 });
