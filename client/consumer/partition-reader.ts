@@ -2,9 +2,9 @@
  * Reads one partition for a consumer: long-poll fetches of raw batches from its position, handed to
  * the consumer's delivery queue one batch at a time. The next fetch is sent as soon as an answer's
  * headers name the next offset, before its body has arrived, so the broker reads the next batch
- * while this one is in transit and while the handler runs. Network errors and a restarting broker are retried with
- * backoff, forever, until the reader is stopped; an offset that retention overtook resets by the
- * consumer's policy (earliest or latest), as Kafka's auto.offset.reset does.
+ * while this one is in transit and while the handler runs. Network errors and a restarting broker
+ * are retried with backoff, forever, until the reader is stopped; an offset that retention overtook
+ * resets by the consumer's policy (earliest or latest), as Kafka's auto.offset.reset does.
  */
 import { backoffDelayMs, defaultBackoff, sleep } from '../backoff.js';
 import { SpoolClientError } from '../errors.js';
@@ -37,8 +37,6 @@ interface Fetched {
   data: Promise<Buffer>;
   nextOffset: number;
   highWatermark: number;
-  from: StartPosition;
-  epoch: number;
 }
 
 export class PartitionReader {
@@ -142,7 +140,7 @@ export class PartitionReader {
         await new Promise<void>((resolve) => this.resumeWaiters.push(resolve));
         continue;
       }
-      if (ahead && (ahead.epoch !== this.epoch || ahead.from !== this.position)) dropAhead(); // a seek happened meanwhile
+      if (ahead && this.isStale(ahead)) dropAhead();
       let next: Prefetch | null = null;
       const current: Prefetch = ahead ?? this.prefetch(this.position, this.epoch);
       ahead = null;
@@ -150,23 +148,23 @@ export class PartitionReader {
       try {
         const fetched = await current.answer;
         if (this.stopped) break;
-        if (fetched.epoch !== this.epoch || fetched.from !== this.position) continue; // a seek happened meanwhile
+        if (this.isStale(current)) continue;
         // The position moves only once the body is here: a body lost on the way is fetched again.
         next = this.paused ? null : this.prefetch(fetched.nextOffset, this.epoch);
         const data = await fetched.data;
         this.awaited = null;
         failures = 0;
         if (this.stopped) break;
-        if (fetched.epoch !== this.epoch) {
+        if (this.isStale(current)) {
           next?.cancel();
           continue;
         }
-        const messages = decodeMessages(this.topic, this.partition, data, typeof fetched.from === 'number' ? fetched.from : 0, this.settings.decoding);
+        const messages = decodeMessages(this.topic, this.partition, data, typeof current.from === 'number' ? current.from : 0, this.settings.decoding);
         this.position = fetched.nextOffset;
         ahead = next;
         next = null;
         if (messages.length > 0) {
-          await this.settings.deliver(this, { topic: this.topic, partition: this.partition, messages, highWatermark: fetched.highWatermark }, fetched.epoch);
+          await this.settings.deliver(this, { topic: this.topic, partition: this.partition, messages, highWatermark: fetched.highWatermark }, current.epoch);
         }
       } catch (error) {
         this.awaited = null;
@@ -190,7 +188,7 @@ export class PartitionReader {
   /** Starts a fetch that can be cancelled on its own (stop() cancels every fetch of the reader). */
   private prefetch(from: StartPosition, epoch: number): Prefetch {
     const controller = new AbortController();
-    const answer = this.fetch(from, epoch, AbortSignal.any([this.abort.signal, controller.signal]));
+    const answer = this.fetch(from, AbortSignal.any([this.abort.signal, controller.signal]));
     // A prefetch may be dropped (pause, seek, stop, a failed body) and then fail: that is expected.
     answer.catch(() => undefined);
     const prefetch: Prefetch = {
@@ -214,7 +212,12 @@ export class PartitionReader {
     return true;
   }
 
-  private async fetch(from: StartPosition, epoch: number, signal: AbortSignal): Promise<Fetched> {
+  /** A fetch asked for before a seek (or for a position since moved) answers nothing of use. */
+  private isStale(fetch: Prefetch): boolean {
+    return fetch.epoch !== this.epoch || fetch.from !== this.position;
+  }
+
+  private async fetch(from: StartPosition, signal: AbortSignal): Promise<Fetched> {
     const answer: HttpAnswerHead = await this.settings.http.requestHead({
       method: 'GET',
       path: `/v1/topics/${urlPath(this.topic)}/partitions/${this.partition}/records`,
@@ -227,8 +230,6 @@ export class PartitionReader {
       data: answer.body,
       nextOffset: Number(answer.headers['spool-next-offset']),
       highWatermark: Number(answer.headers['spool-high-watermark']),
-      from,
-      epoch,
     };
   }
 }
