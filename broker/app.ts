@@ -19,6 +19,8 @@ import { QueueService } from './queues/queue-service.js';
 import { QueueStore } from './queues/queue-store.js';
 import { registerContentTypes } from './http/content-types.js';
 import { frameworkErrorHandler, registerErrorHandler } from './http/error-handler.js';
+import { type RouteEntry, strictRouteSchemas } from './http/route-table.js';
+import { ERROR_CODE_KEYWORD } from './http/validation-message.js';
 import { createGatedServer } from './http/gated-server.js';
 import { type BrokerLimits, brokerLimits } from './limits.js';
 import { openDatabase } from './metadata/database.js';
@@ -57,6 +59,8 @@ export interface Broker {
   app: FastifyInstance;
   logs: LogManager;
   topics: TopicService;
+  /** Every route with its schema, as registered (tests walk it; see http/route-table.ts). */
+  routes: readonly RouteEntry[];
   /** Listens on config.host:config.port; returns the bound address. */
   listen(): Promise<{ host: string; port: number; url: string }>;
   /** Stops accepting, finishes in-flight requests, syncs and closes logs and metadata. */
@@ -84,7 +88,10 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
     // Answers SPOOL_ERR_SHUTTING_DOWN ahead of routing once close() began: a check per request
     // that costs nothing, where an onRequest hook cost every request a hook run.
     serverFactory: (handler) => createGatedServer(handler, { isOpen: () => !shuttingDown, limits }),
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
+    // verbose: errors carry the schema they failed in, which validation-message.ts reads to
+    // word them and to pick their code; removeAdditional false: an unknown field is refused by
+    // name, never dropped (a dropped `value` was a tombstone).
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, verbose: true, keywords: [ERROR_CODE_KEYWORD] } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   const log: FastifyBaseLogger = app.log;
 
@@ -111,6 +118,8 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
   const stopTemporarySweep = sweepTemporaryTopics(temporary, { inUse: (topic) => live.isNamed(topic), delete: (topic) => topics.delete(topic), log }, limits.temporarySweepIntervalMs);
   const subscriberCounts = new SubscriberCounts(live, coordinator);
 
+  const routes: RouteEntry[] = [];
+  strictRouteSchemas(app, routes);
   registerContentTypes(app);
   registerErrorHandler(app);
   await app.register(swagger, {
@@ -146,6 +155,7 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
     app,
     logs,
     topics,
+    routes,
     async listen() {
       await app.listen({ host: config.host, port: config.port });
       const address = app.server.address();
