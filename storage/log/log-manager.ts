@@ -9,6 +9,7 @@
  */
 import { join } from 'node:path';
 import { assert } from '../assert.js';
+import { forEachBounded } from '../concurrency.js';
 import { ioError } from '../errors.js';
 import { type FileSystem, nodeFileSystem } from '../io/file-system.js';
 import { storageLimits } from '../limits.js';
@@ -120,7 +121,7 @@ export class LogManager {
         );
       }
     } catch (error) {
-      await Promise.all(logs.map((log) => log.close().catch(() => {})));
+      await forEachBounded(logs, storageLimits.closeConcurrency, (log) => log.close()).catch(() => {});
       throw error;
     }
     await this.fs.fsyncDirectory(join(this.root, topic)).catch(() => {});
@@ -158,7 +159,7 @@ export class LogManager {
   async deleteTopic(topic: string): Promise<void> {
     const logs = this.topics.get(topic) ?? [];
     this.topics.delete(topic);
-    await Promise.all(logs.map((log) => log.close()));
+    await forEachBounded(logs, storageLimits.closeConcurrency, (log) => log.close());
     await this.removeTopicDirectory(topic);
   }
 
@@ -170,7 +171,11 @@ export class LogManager {
     await this.fs.fsyncDirectory(this.root).catch(() => {});
   }
 
-  /** Syncs and closes every partition, then writes the clean-shutdown marker. */
+  /**
+   * Syncs and closes every partition, a few at a time (storageLimits.closeConcurrency: all at once
+   * exhausts the descriptors with many partitions), then writes the clean-shutdown marker. A
+   * partition that fails to close leaves no marker, so the next start recovers.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -178,7 +183,7 @@ export class LogManager {
     await this.cleanerPass?.catch(() => 0);
     const logs = this.allPartitions();
     this.topics.clear();
-    await Promise.all(logs.map((log) => log.close()));
+    await forEachBounded(logs, storageLimits.closeConcurrency, (log) => log.close());
     await this.cache.closeAll();
     await this.fs.writeFileAtomic(join(this.root, CLEAN_SHUTDOWN_FILE), Buffer.from(`${new Date().toISOString()}\n`));
   }
