@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 export interface FileStat {
   size: number;
   mtimeMs: number;
+  isDirectory: boolean;
 }
 
 export interface FileSystem {
@@ -104,12 +105,12 @@ export const nodeFileSystem: FileSystem = {
   ftruncate: (fd, length) => fsFtruncate(fd, length),
   fstat: async (fd) => {
     const stat = await fsFstat(fd);
-    return { size: stat.size, mtimeMs: stat.mtimeMs };
+    return { size: stat.size, mtimeMs: stat.mtimeMs, isDirectory: stat.isDirectory() };
   },
   stat: async (path) => {
     try {
       const stat = await fs.promises.stat(path);
-      return { size: stat.size, mtimeMs: stat.mtimeMs };
+      return { size: stat.size, mtimeMs: stat.mtimeMs, isDirectory: stat.isDirectory() };
     } catch (error) {
       if (isNotFound(error)) return null;
       throw error;
