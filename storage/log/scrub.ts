@@ -14,7 +14,7 @@
  * | offsets within a segment  | a batch starts below the segment's base or the previous batch's end;     |
  * |                           | in the last (active) segment also any gap, since compaction, the only    |
  * |                           | source of gaps, never touches the active segment                         |
- * | offsets across segments   | a segment's batches run into the next segment's base offset              |
+ * | offsets across segments   | a batch runs into the next segment's base offset (reported at that batch)|
  * | `.index`                  | size not a multiple of 8, entries not increasing, or an entry that does  |
  * |                           | not point at the start of the batch with its offset                      |
  * | `.timeindex`              | size not a multiple of 12, timestamps or offsets going backwards, an     |
@@ -22,10 +22,12 @@
  * |                           | of the batches before the entry's offset (what a time lookup relies on)  |
  *
  * Indexes are checked for sealed segments, and for the active segment only after a clean shutdown
- * (`.clean-shutdown` present): after a crash the active segment's index files are stale by design
+ * (`topics.clean-shutdown` present): after a crash the active segment's index files are stale by design
  * and rebuilt by recovery. A missing index of a sealed segment is reported (the broker rebuilds it
  * when the segment is first read). Leftover `.cleaned`/`.swap`/`.deleted`/`.tmp` files are settled
- * by recovery and not reported.
+ * by recovery and not reported. A damaged batch's problem carries the first offset not known to be
+ * intact: where `spool check --repair` (repair.ts) cuts. The directory must be a data directory
+ * (data-dir.ts): a typo'd path is an error, never an empty, healthy log.
  */
 import { join } from 'node:path';
 import { BATCH_LENGTH_MIN, BATCH_LOG_OVERHEAD_BYTES, lastOffsetOf } from '../codec/record-batch.js';
