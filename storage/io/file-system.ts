@@ -9,6 +9,7 @@
  */
 import * as fs from 'node:fs';
 import { promisify } from 'node:util';
+import { ioError } from '../errors.js';
 
 export interface FileStat {
   size: number;
@@ -165,3 +166,15 @@ export const nodeFileSystem: FileSystem = {
     }
   },
 };
+
+/** Opens `path`, runs `use` with its descriptor, and closes it whatever happens; a failed open names the file. */
+export async function withFile<T>(fs: FileSystem, path: string, flags: string, use: (fd: number) => Promise<T>): Promise<T> {
+  const fd = await fs.open(path, flags).catch((error: unknown) => {
+    throw ioError(error, 'open', path);
+  });
+  try {
+    return await use(fd);
+  } finally {
+    await fs.close(fd);
+  }
+}

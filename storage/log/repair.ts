@@ -23,7 +23,7 @@
  */
 import { join } from 'node:path';
 import { ioError } from '../errors.js';
-import { type FileSystem, nodeFileSystem } from '../io/file-system.js';
+import { type FileSystem, nodeFileSystem, withFile } from '../io/file-system.js';
 import { storageLimits } from '../limits.js';
 import { assertDataDirectory, QUARANTINE_FOLDER, topicsRoot } from './data-dir.js';
 import { cleanShutdownMarkerPath } from './log-manager.js';
@@ -71,17 +71,6 @@ function firstLogDamage(partition: PartitionDir, problems: ScrubProblem[]): { in
   return { index: partition.bases.findIndex((base) => segmentFileName(base, LOG_SUFFIX) === damage.segment), problem: damage };
 }
 
-async function withFile<T>(fs: FileSystem, path: string, flags: string, use: (fd: number) => Promise<T>): Promise<T> {
-  const fd = await fs.open(path, flags).catch((error: unknown) => {
-    throw ioError(error, 'open', path);
-  });
-  try {
-    return await use(fd);
-  } finally {
-    await fs.close(fd);
-  }
-}
-
 /** Copies byte ranges of files, back to back, into `path` (written to a temporary name, synced, renamed). */
 async function writeQuarantine(fs: FileSystem, path: string, sources: Array<{ path: string; from: number; to: number }>): Promise<number> {
   const temp = `${path}.tmp`;
@@ -93,15 +82,21 @@ async function writeQuarantine(fs: FileSystem, path: string, sources: Array<{ pa
         for (let at = source.from; at < source.to; ) {
           const read = await fs.read(fd, chunk, 0, Math.min(chunk.length, source.to - at), at);
           if (read === 0) break; // the file is shorter than listed: keep what there is
-          await fs.writev(out, [chunk.subarray(0, read)], written);
+          await fs.writev(out, [chunk.subarray(0, read)], written).catch((error: unknown) => {
+            throw ioError(error, 'write', temp);
+          });
           at += read;
           written += read;
         }
       });
     }
-    await fs.fdatasync(out);
+    await fs.fdatasync(out).catch((error: unknown) => {
+      throw ioError(error, 'fdatasync', temp);
+    });
   });
-  await fs.rename(temp, path);
+  await fs.rename(temp, path).catch((error: unknown) => {
+    throw ioError(error, 'rename', temp, { to: path });
+  });
   await fs.fsyncDirectory(join(path, '..'));
   return written;
 }
@@ -127,7 +122,9 @@ async function cutPartition(fs: FileSystem, dataDir: string, partition: Partitio
   for (const base of [...later].reverse()) for (const path of segmentFiles(dir, base)) await fs.unlink(path);
   await fs.fsyncDirectory(dir);
   await withFile(fs, join(dir, problem.segment), 'r+', async (fd) => {
-    await fs.ftruncate(fd, problem.position);
+    await fs.ftruncate(fd, problem.position).catch((error: unknown) => {
+      throw ioError(error, 'truncate', join(dir, problem.segment));
+    });
     await fs.fdatasync(fd);
   });
   for (const path of segmentFiles(dir, bases[index]!).slice(0, 2)) await fs.unlink(path);
