@@ -12,6 +12,7 @@
  */
 import { basename, dirname, join } from 'node:path';
 import { assert } from '../assert.js';
+import { forEachBounded } from '../concurrency.js';
 import { ioError } from '../errors.js';
 import { type FileSystem, nodeFileSystem } from '../io/file-system.js';
 import { storageLimits } from '../limits.js';
@@ -126,7 +127,7 @@ export class LogManager {
         );
       }
     } catch (error) {
-      await Promise.all(logs.map((log) => log.close().catch(() => {})));
+      await forEachBounded(logs, storageLimits.closeConcurrency, (log) => log.close()).catch(() => {});
       throw error;
     }
     await this.fs.fsyncDirectory(join(this.root, topic)).catch(() => {});
@@ -164,7 +165,7 @@ export class LogManager {
   async deleteTopic(topic: string): Promise<void> {
     const logs = this.topics.get(topic) ?? [];
     this.topics.delete(topic);
-    await Promise.all(logs.map((log) => log.close()));
+    await forEachBounded(logs, storageLimits.closeConcurrency, (log) => log.close());
     await this.removeTopicDirectory(topic);
   }
 
@@ -176,7 +177,11 @@ export class LogManager {
     await this.fs.fsyncDirectory(this.root).catch(() => {});
   }
 
-  /** Syncs and closes every partition, then writes the clean-shutdown marker. */
+  /**
+   * Syncs and closes every partition, a few at a time (storageLimits.closeConcurrency: all at once
+   * exhausts the descriptors with many partitions), then writes the clean-shutdown marker. A
+   * partition that fails to close leaves no marker, so the next start recovers.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -184,7 +189,7 @@ export class LogManager {
     await this.cleanerPass?.catch(() => 0);
     const logs = this.allPartitions();
     this.topics.clear();
-    await Promise.all(logs.map((log) => log.close()));
+    await forEachBounded(logs, storageLimits.closeConcurrency, (log) => log.close());
     await this.cache.closeAll();
     await this.fs.writeFileAtomic(cleanShutdownMarkerPath(this.root), Buffer.from(`${new Date().toISOString()}\n`));
   }
