@@ -3,7 +3,7 @@ export * from './codec/index.js';
 export * from './errors.js';
 export { storageLimits } from './limits.js';
 export { type FileSystem, type FileStat, nodeFileSystem } from './io/file-system.js';
-export { type LogConfig, type FlushPolicy, type CleanupPolicy, defaultLogConfig, parseFlushPolicy } from './log/config.js';
+export { type LogConfig, type FlushPolicy, type CleanupPolicy, defaultLogConfig, flushPolicyGrammar, parseFlushPolicy } from './log/config.js';
 export { LogManager, type LogManagerOptions } from './log/log-manager.js';
 export { PartitionLog, type AppendOptions, type AppendResult, type ReadResult, type PartitionStats } from './log/partition-log.js';
 export type { RecoveryEvent } from './log/partition-open.js';
