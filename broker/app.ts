@@ -18,6 +18,7 @@ import { OffsetStore } from './groups/offset-store.js';
 import { QueueService } from './queues/queue-service.js';
 import { QueueStore } from './queues/queue-store.js';
 import { registerContentTypes } from './http/content-types.js';
+import { registerCors } from './http/cors.js';
 import { frameworkErrorHandler, registerErrorHandler } from './http/error-handler.js';
 import { createGatedServer } from './http/gated-server.js';
 import { type BrokerLimits, brokerLimits } from './limits.js';
@@ -113,6 +114,7 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
 
   registerContentTypes(app);
   registerErrorHandler(app, limits);
+  await registerCors(app, config.corsOrigin);
   await app.register(swagger, {
     openapi: {
       info: { title: 'Spool HTTP API', version: '1', description: 'A persistent, log-structured message broker. Errors: {"error": {"code", "message", ...}}' },

@@ -23,6 +23,8 @@ import { type BrokerLimits, brokerLimits } from './limits.js';
 
 /** Node's timers fire at once for delays above 2^31-1 ms (with a warning): no interval may exceed it. */
 const TIMER_MS_MAX = 2 ** 31 - 1;
+/** A browser's Origin header: scheme, host (a name or a bracketed IPv6 address) and port, no path. */
+const ORIGIN = 'https?://([A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+\\])(:[0-9]{1,5})?';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 // The one grammar of a flush policy is storage's parser; the schema refers to it by format name.
@@ -39,12 +41,20 @@ export const BrokerConfigSchema = Type.Object(
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 9292, description: 'HTTP port (0: any free port)', short: '-p' }),
     dataDir: Type.String({ minLength: 1, default: './data', description: 'data directory (topics and spool.db)', short: '-d' }),
     flush: Type.Unsafe<FlushPolicy>(
-      Type.String({ format: 'spool-flush-policy', default: 'always', description: 'default durability of topics: always | never | interval:<ms>' }),
+      Type.String({ format: 'spool-flush-policy', default: 'always', description: 'default durability of topics: always | never | interval:<ms>', expected: flushPolicyGrammar }),
     ),
     logLevel: Type.Union(
       LOG_LEVELS.map((level) => Type.Literal(level)),
       { default: 'info', description: `log level: ${LOG_LEVELS.join(' | ')}` },
     ),
+    corsOrigin: Type.String({
+      pattern: `^(\\*|${ORIGIN}(,${ORIGIN})*)?$`,
+      maxLength: 4096,
+      default: '',
+      description: 'browser origins allowed to call the API: comma-separated origins (https://app.example:8443), * for any, empty for none',
+      expected: 'empty, * or comma-separated origins such as https://app.example,http://localhost:5173',
+      examples: ['https://app.example,http://localhost:5173'],
+    }),
     cleanerIntervalMs: Type.Integer({ minimum: 10, maximum: TIMER_MS_MAX, default: 5 * 60 * 1000, description: 'how often retention and compaction run' }),
     bodyBytesMax: limit('bodyBytesMax', { minimum: 1024, maximum: 1024 * 1024 * 1024 }, 'largest request body in bytes'),
     recordsPerRequestMax: limit('recordsPerRequestMax', { minimum: 1, maximum: 10_000_000 }, 'records in one JSON or msgpack produce request'),
@@ -169,10 +179,10 @@ function fromText(schema: TSchema, value: unknown): unknown {
 
 /** What a setting accepts, in words, for error messages. */
 export function expectation(schema: TSchema): string {
+  if (typeof schema.expected === 'string') return schema.expected;
   if (schema.type === 'integer') return `an integer from ${schema.minimum} to ${schema.maximum}`;
   if (schema.type === 'boolean') return 'true or false';
   if (Array.isArray(schema.anyOf)) return `one of ${schema.anyOf.map((option: TSchema) => option.const).join(', ')}`;
-  if (schema.format === 'spool-flush-policy') return flushPolicyGrammar;
   if (schema.type === 'string') return 'a non-empty string';
   return 'valid';
 }

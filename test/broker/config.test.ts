@@ -24,6 +24,7 @@ afterAll(async () => rm(dir, { recursive: true, force: true }));
 
 /** A valid value of a setting that differs from its default. */
 function sampleOf(schema: TSchema): unknown {
+  if (Array.isArray(schema.examples)) return schema.examples[0];
   if (schema.type === 'integer') return schema.minimum === schema.default ? schema.minimum + 1 : schema.minimum;
   if (Array.isArray(schema.anyOf)) return schema.anyOf.map((option: TSchema) => option.const).find((value: unknown) => value !== schema.default);
   if (schema.format === 'spool-flush-policy') return 'interval:250';
@@ -91,6 +92,11 @@ describe('loadBrokerConfig', () => {
     ['a typo of a policy', { flags: { flush: 'alway' } }, /got "alway"$/],
     ['an unknown log level', { flags: { logLevel: 'verbose' } }, /^--log-level must be one of fatal, error, warn, info, debug, trace, silent/],
     ['an empty host', { values: { host: '' } }, /^host must be a non-empty string/],
+    ['an origin with a path', { flags: { corsOrigin: 'https://app.test/' } }, /^--cors-origin must be empty, \* or comma-separated origins/],
+    ['an origin of another scheme', { env: { SPOOL_CORS_ORIGIN: 'ftp://app.test' } }, /^SPOOL_CORS_ORIGIN must be empty, \*/],
+    ['an empty origin in a list', { flags: { corsOrigin: 'https://a.test,,https://b.test' } }, /^--cors-origin must be/],
+    ['an origin with a space', { flags: { corsOrigin: 'https://a.test, https://b.test' } }, /^--cors-origin must be/],
+    ['a wildcard inside a list', { flags: { corsOrigin: '*,https://a.test' } }, /^--cors-origin must be/],
   ];
   it.each(refused)('refuses %s, naming where it came from and what is accepted', (_case, sources, message) => {
     const error = rejection(() => loadBrokerConfig(sources));
@@ -165,7 +171,7 @@ describe('spool serve (the compiled binary)', () => {
       expect(row, `docs row of ${key}`).toBeDefined();
       expect(row).toContain(`${flag}\``);
       expect(row).toContain(`\`${env}\``);
-      expect(row).toContain(`\`${fallback}\``);
+      expect(row).toContain(fallback === '' ? '| (none) |' : `\`${fallback}\``);
     }
   });
 
