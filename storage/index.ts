@@ -5,6 +5,7 @@ export { storageLimits } from './limits.js';
 export { type FileSystem, type FileStat, nodeFileSystem } from './io/file-system.js';
 export { type LogConfig, type FlushPolicy, type CleanupPolicy, defaultLogConfig, flushPolicyGrammar, parseFlushPolicy } from './log/config.js';
 export { LogManager, type LogManagerOptions } from './log/log-manager.js';
+export type { CompactionSummary, PartitionCleaning } from './log/cleaner.js';
 export { PartitionLog, type AppendOptions, type AppendResult, type ReadResult, type PartitionStats } from './log/partition-log.js';
 export type { RecoveryEvent } from './log/partition-open.js';
 export { scrubDataDir, type ScrubReport, type ScrubProblem, type ScrubProgress, type ScrubOptions } from './log/scrub.js';

@@ -1,4 +1,4 @@
-/** Topic administration: create, list, describe, delete, change config. */
+/** Topic administration: create, list, describe, delete, change config, clean now. */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { BrokerError } from '../errors.js';
@@ -54,5 +54,14 @@ export const topicRoutes: FastifyPluginAsyncTypebox<{ topics: TopicService }> = 
   app.patch('/v1/topics/:topic/config', {
     schema: { tags, summary: 'Change topic config (merged with the current overrides)', params: TopicParams, body: TopicConfigSchema },
     handler: async (request) => topics.updateConfig(request.params.topic, request.body),
+  });
+
+  app.post('/v1/topics/:topic/clean', {
+    schema: {
+      tags,
+      summary: 'Run retention and compaction of the topic now; answers, per partition, the segments deleted, the log start offset before and after, and what compaction kept and dropped',
+      params: TopicParams,
+    },
+    handler: async (request) => topics.clean(request.params.topic),
   });
 };
