@@ -28,6 +28,7 @@
  * keys, values and headers are never decoded there.
  */
 import { StorageError } from '../errors.js';
+import { storageLimits } from '../limits.js';
 import { compress, Compression, decompress } from './compression.js';
 import { crc32c } from './crc32c.js';
 import { readInt64, writeInt64 } from './int64.js';
@@ -415,18 +416,25 @@ function newLayout(): RecordLayout {
   return { recordStart: 0, offset: 0, timestamp: 0, keyStart: 0, keyLength: -1, valueStart: 0, valueLength: -1, headersStart: 0, headerCount: 0 };
 }
 
-function recordsBlock(buffer: Buffer, position: number, header: BatchHeader): Buffer {
+/**
+ * The most a batch's records section may decompress to when the caller names no limit: no batch
+ * decompressing past it can be stored (produce checks the topic's maxMessageBytes, at most this),
+ * and a reader never holds more than this for one batch.
+ */
+export const DECOMPRESSED_BYTES_MAX_DEFAULT = storageLimits.batchBytesMax;
+
+function recordsBlock(buffer: Buffer, position: number, header: BatchHeader, decompressedBytesMax: number): Buffer {
   const batchEnd = position + BATCH_LOG_OVERHEAD_BYTES + header.batchLength;
-  return decompress(compressionOf(header), buffer.subarray(position + BATCH_HEADER_BYTES, batchEnd));
+  return decompress(compressionOf(header), buffer.subarray(position + BATCH_HEADER_BYTES, batchEnd), decompressedBytesMax);
 }
 
 /**
  * Validates and decodes the batch at `position`. Keys, values and header values are views into the
  * given buffer (or into the decompressed block): copy them to keep them past the buffer's life.
  */
-export function decodeRecordBatch(buffer: Buffer, position = 0, end = buffer.length): DecodedBatch {
+export function decodeRecordBatch(buffer: Buffer, position = 0, end = buffer.length, decompressedBytesMax = DECOMPRESSED_BYTES_MAX_DEFAULT): DecodedBatch {
   const header = validateBatch(buffer, position, end);
-  const block = recordsBlock(buffer, position, header);
+  const block = recordsBlock(buffer, position, header, decompressedBytesMax);
   const records: DecodedRecord[] = new Array(header.recordsCount);
   let i = 0;
   scanBlock(block, header, (layout) => {
@@ -479,9 +487,9 @@ export class RecordCursor {
  * Each record is checked as the cursor reaches it, and the batch's end once it has read them all:
  * a caller that stops early has not checked the rest.
  */
-export function scanRecordBatch(buffer: Buffer, position: number, end: number): { header: BatchHeader; records: RecordCursor } {
+export function scanRecordBatch(buffer: Buffer, position: number, end: number, decompressedBytesMax = DECOMPRESSED_BYTES_MAX_DEFAULT): { header: BatchHeader; records: RecordCursor } {
   const header = validateBatch(buffer, position, end);
-  return { header, records: new RecordCursor(recordsBlock(buffer, position, header), header) };
+  return { header, records: new RecordCursor(recordsBlock(buffer, position, header, decompressedBytesMax), header) };
 }
 
 /**
@@ -490,12 +498,12 @@ export function scanRecordBatch(buffer: Buffer, position: number, end: number): 
  * producer sent: a producer that computes the CRC over malformed records would otherwise get a
  * batch stored that every consumer then fails to read.
  */
-export function checkBatchRecords(buffer: Buffer, position: number, header: BatchHeader): void {
-  scanBlock(recordsBlock(buffer, position, header), header, () => undefined);
+export function checkBatchRecords(buffer: Buffer, position: number, header: BatchHeader, decompressedBytesMax = DECOMPRESSED_BYTES_MAX_DEFAULT): void {
+  scanBlock(recordsBlock(buffer, position, header, decompressedBytesMax), header, () => undefined);
 }
 
 /** Decodes every batch in a buffer of back-to-back batches (none in an empty buffer). */
-export function decodeRecordBatches(buffer: Buffer): DecodedBatch[] {
+export function decodeRecordBatches(buffer: Buffer, decompressedBytesMax = DECOMPRESSED_BYTES_MAX_DEFAULT): DecodedBatch[] {
   if (buffer.length === 0) return [];
-  return splitBatches(buffer).map((span) => decodeRecordBatch(buffer, span.position, span.position + span.size));
+  return splitBatches(buffer).map((span) => decodeRecordBatch(buffer, span.position, span.position + span.size, decompressedBytesMax));
 }
