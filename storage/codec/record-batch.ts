@@ -434,7 +434,10 @@ function recordsBlock(buffer: Buffer, position: number, header: BatchHeader, dec
  */
 export function decodeRecordBatch(buffer: Buffer, position = 0, end = buffer.length, decompressedBytesMax = DECOMPRESSED_BYTES_MAX_DEFAULT): DecodedBatch {
   const header = validateBatch(buffer, position, end);
-  const block = recordsBlock(buffer, position, header, decompressedBytesMax);
+  return decodeBlock(header, recordsBlock(buffer, position, header, decompressedBytesMax));
+}
+
+function decodeBlock(header: BatchHeader, block: Buffer): DecodedBatch {
   const records: DecodedRecord[] = new Array(header.recordsCount);
   let i = 0;
   scanBlock(block, header, (layout) => {
@@ -500,6 +503,45 @@ export function scanRecordBatch(buffer: Buffer, position: number, end: number, d
  */
 export function checkBatchRecords(buffer: Buffer, position: number, header: BatchHeader, decompressedBytesMax = DECOMPRESSED_BYTES_MAX_DEFAULT): void {
   scanBlock(recordsBlock(buffer, position, header, decompressedBytesMax), header, () => undefined);
+}
+
+export interface DecodedRead {
+  batches: DecodedBatch[];
+  /** The offset after the last batch decoded: where the next read starts when some were left. */
+  nextOffset: number;
+  /** Whether batches were left out for the budget. */
+  cut: boolean;
+}
+
+/**
+ * Decodes the batches of one read until their records (decompressed) pass `budgetBytes`: the
+ * batches after the one that reaches it are left for the next read, so a read of many small
+ * compressed batches (each within maxMessageBytes, together gigabytes) cannot inflate without
+ * bound on the event loop. The first batch is always decoded (within the per-batch limit), so a
+ * read always moves on. A later batch is decompressed with the budget left as its limit, so the
+ * one that would pass it costs no more than the budget before it is left out.
+ */
+export function decodeRecordBatchesWithin(buffer: Buffer, budgetBytes: number): DecodedRead {
+  const spans = buffer.length === 0 ? [] : splitBatches(buffer);
+  const batches: DecodedBatch[] = [];
+  let usedBytes = 0;
+  for (const span of spans) {
+    const first = batches.length === 0;
+    const remaining = budgetBytes - usedBytes;
+    if (!first && remaining <= 0) break;
+    let block: Buffer;
+    try {
+      block = recordsBlock(buffer, span.position, span.header, first ? DECOMPRESSED_BYTES_MAX_DEFAULT : remaining);
+    } catch (error) {
+      if (!first && error instanceof StorageError && error.code === 'SPOOL_ERR_DECOMPRESSED_TOO_LARGE') break;
+      throw error;
+    }
+    usedBytes += block.length;
+    batches.push(decodeBlock(span.header, block));
+  }
+  const last = batches.at(-1);
+  const nextOffset = last ? lastOffsetOf(last.header) + 1 : 0;
+  return { batches, nextOffset, cut: batches.length < spans.length };
 }
 
 /** Decodes every batch in a buffer of back-to-back batches (none in an empty buffer). */
