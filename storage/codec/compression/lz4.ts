@@ -20,6 +20,7 @@
  */
 import { BoundedOutput } from './bounded-output.js';
 import { corruptBlock, rethrowAsCorrupt, tooLarge } from './codec-errors.js';
+import { FrameReader } from './frame-reader.js';
 import { decodeLz4Block } from './lz4-block.js';
 import { nativeLoader } from './native-package.js';
 
@@ -28,8 +29,6 @@ const lz4 = nativeLoader<Lz4Package>('lz4', 'lz4-napi');
 
 const CODEC = 'lz4';
 const FRAME_MAGIC = 0x184d2204;
-const SKIPPABLE_MAGIC_MASK = 0xfffffff0;
-const SKIPPABLE_MAGIC = 0x184d2a50;
 const FLG_VERSION_MASK = 0xc0;
 const FLG_VERSION_01 = 0x40;
 const FLG_BLOCK_INDEPENDENCE = 0x20;
@@ -62,32 +61,6 @@ interface Frame {
   blocks: Block[];
 }
 
-class FrameReader {
-  position = 0;
-  constructor(readonly data: Buffer) {}
-
-  need(bytes: number, what: string): void {
-    if (this.data.length - this.position < bytes) corruptBlock(CODEC, `${what} is truncated at byte ${this.position}`);
-  }
-
-  u8(what: string): number {
-    this.need(1, what);
-    return this.data[this.position++]!;
-  }
-
-  u32(what: string): number {
-    this.need(4, what);
-    const value = this.data.readUInt32LE(this.position);
-    this.position += 4;
-    return value;
-  }
-
-  skip(bytes: number, what: string): void {
-    this.need(bytes, what);
-    this.position += bytes;
-  }
-}
-
 /** Reads one frame after its magic: its descriptor and where each block lies. */
 function readFrame(reader: FrameReader): Frame {
   const flags = reader.u8('the frame descriptor');
@@ -95,12 +68,7 @@ function readFrame(reader: FrameReader): Frame {
   const blockMaxId = (reader.u8('the frame descriptor') >> 4) & 0x07;
   const blockMaxBytes = blockMaxBytesById.get(blockMaxId) ?? corruptBlock(CODEC, `block maximum size id ${blockMaxId} is not 4..7`);
   let declared = -1;
-  if (flags & FLG_CONTENT_SIZE) {
-    reader.need(8, 'the content size');
-    const size = reader.data.readBigUInt64LE(reader.position);
-    reader.position += 8;
-    declared = size > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(size);
-  }
+  if (flags & FLG_CONTENT_SIZE) declared = reader.uint(8, 'the content size');
   if (flags & FLG_DICTIONARY_ID) corruptBlock(CODEC, 'frames with a dictionary id are not used by Kafka and not accepted');
   reader.skip(1, 'the header checksum');
   const checksumBytes = flags & FLG_BLOCK_CHECKSUM ? 4 : 0;
@@ -122,12 +90,11 @@ function readFrame(reader: FrameReader): Frame {
 
 /** The frames in `data`; `frames.skippable` counts the skippable frames left out. */
 function readFrames(data: Buffer): Frame[] & { skippable: number } {
-  const reader = new FrameReader(data);
+  const reader = new FrameReader(CODEC, data);
   const frames = Object.assign([] as Frame[], { skippable: 0 });
-  while (reader.position < data.length) {
+  while (!reader.atEnd) {
     const magic = reader.u32('a frame magic');
-    if ((magic & SKIPPABLE_MAGIC_MASK) >>> 0 === SKIPPABLE_MAGIC) {
-      reader.skip(reader.u32('a skippable frame size'), 'a skippable frame');
+    if (reader.skippedFrame(magic)) {
       frames.skippable++;
       continue;
     }

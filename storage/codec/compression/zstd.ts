@@ -18,6 +18,7 @@
  */
 import { Decompress as StreamingDecompress } from 'fzstd';
 import { corruptBlock, rethrowAsCorrupt, tooLarge } from './codec-errors.js';
+import { FrameReader } from './frame-reader.js';
 import { nativeLoader } from './native-package.js';
 
 type ZstdPackage = typeof import('@toondepauw/node-zstd');
@@ -25,8 +26,6 @@ const zstd = nativeLoader<ZstdPackage>('zstd', '@toondepauw/node-zstd');
 
 const CODEC = 'zstd';
 const FRAME_MAGIC = 0xfd2fb528;
-const SKIPPABLE_MAGIC_MASK = 0xfffffff0;
-const SKIPPABLE_MAGIC = 0x184d2a50;
 const COMPRESSED_BLOCK_BYTES_MAX = 128 * 1024;
 const DICTIONARY_ID_BYTES = [0, 1, 2, 4];
 const CONTENT_SIZE_BYTES = [0, 2, 4, 8];
@@ -43,71 +42,42 @@ interface FramingBound {
   declared: number;
 }
 
-function readContentSize(data: Buffer, position: number, bytes: number): number {
-  if (bytes === 1) return data[position]!;
-  if (bytes === 2) return data.readUInt16LE(position) + 256;
-  if (bytes === 4) return data.readUInt32LE(position);
-  const size = data.readBigUInt64LE(position);
-  return size > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(size);
-}
-
-function need(data: Buffer, position: number, bytes: number, what: string): void {
-  if (data.length - position < bytes) corruptBlock(CODEC, `${what} is truncated at byte ${position}`);
-}
-
-/** Reads one frame after its magic; returns where it ends and what it may yield. */
-function readFrame(data: Buffer, position: number): { end: number; blocks: number; declared: number } {
-  need(data, position, 1, 'the frame header');
-  const descriptor = data[position++]!;
+/** Reads one frame after its magic: what its blocks may yield, and the content size it declares. */
+function readFrame(reader: FrameReader): { blocks: number; declared: number } {
+  const descriptor = reader.u8('the frame header');
   const singleSegment = (descriptor & 0x20) !== 0;
   if (descriptor & 0x08) corruptBlock(CODEC, 'the frame header reserved bit is set');
+  if (!singleSegment) reader.skip(1, 'the window descriptor');
+  reader.skip(DICTIONARY_ID_BYTES[descriptor & 0x03]!, 'the dictionary id');
   const contentSizeBytes = singleSegment && descriptor >> 6 === 0 ? 1 : CONTENT_SIZE_BYTES[descriptor >> 6]!;
-  const headerRest = (singleSegment ? 0 : 1) + DICTIONARY_ID_BYTES[descriptor & 0x03]! + contentSizeBytes;
-  need(data, position, headerRest, 'the frame header');
-  const declared = contentSizeBytes === 0 ? -1 : readContentSize(data, position + headerRest - contentSizeBytes, contentSizeBytes);
-  position += headerRest;
+  // A 2-byte content size counts from 256 (RFC 8878 3.1.1.1.4).
+  const declared = contentSizeBytes === 0 ? -1 : reader.uint(contentSizeBytes, 'the content size') + (contentSizeBytes === 2 ? 256 : 0);
   let blocks = 0;
   for (let last = false; !last; ) {
-    need(data, position, 3, 'a block header');
-    const header = data.readUIntLE(position, 3);
-    position += 3;
+    const header = reader.uint(3, 'a block header');
     last = (header & 1) === 1;
     const type = (header >> 1) & 0x03;
     const size = header >>> 3;
+    if (type === BLOCK_RESERVED) corruptBlock(CODEC, `block type 3 (reserved) at byte ${reader.position - 3}`);
     if (type === BLOCK_COMPRESSED && size > COMPRESSED_BLOCK_BYTES_MAX) corruptBlock(CODEC, `compressed block of ${size} bytes exceeds ${COMPRESSED_BLOCK_BYTES_MAX}`);
-    if (type === BLOCK_RESERVED) corruptBlock(CODEC, `block type 3 (reserved) at byte ${position - 3}`);
     // Raw and RLE blocks yield exactly their size; a compressed one at most the block maximum.
     blocks += type === BLOCK_COMPRESSED ? COMPRESSED_BLOCK_BYTES_MAX : size;
-    const stored = type === BLOCK_RLE ? 1 : size;
-    need(data, position, stored, 'a block');
-    position += stored;
+    reader.skip(type === BLOCK_RLE ? 1 : size, 'a block');
   }
-  if (descriptor & 0x04) {
-    need(data, position, 4, 'the content checksum');
-    position += 4;
-  }
-  return { end: position, blocks, declared };
+  if (descriptor & 0x04) reader.skip(4, 'the content checksum');
+  return { blocks, declared };
 }
 
 /** What the frames in `data` can yield, from their framing alone. */
 export function zstdFramingBound(data: Buffer): FramingBound {
-  let position = 0;
+  const reader = new FrameReader(CODEC, data);
   let frames = 0;
   const bound: FramingBound = { blocks: 0, declared: 0 };
-  while (position < data.length) {
-    need(data, position, 4, 'a frame magic');
-    const magic = data.readUInt32LE(position);
-    position += 4;
-    if ((magic & SKIPPABLE_MAGIC_MASK) >>> 0 === SKIPPABLE_MAGIC) {
-      need(data, position, 4, 'a skippable frame size');
-      const size = data.readUInt32LE(position);
-      need(data, position + 4, size, 'a skippable frame');
-      position += 4 + size;
-      continue;
-    }
+  while (!reader.atEnd) {
+    const magic = reader.u32('a frame magic');
+    if (reader.skippedFrame(magic)) continue;
     if (magic !== FRAME_MAGIC) corruptBlock(CODEC, `frame magic ${magic.toString(16)} is not ${FRAME_MAGIC.toString(16)}`);
-    const frame = readFrame(data, position);
-    position = frame.end;
+    const frame = readFrame(reader);
     bound.blocks += frame.blocks;
     bound.declared = bound.declared < 0 || frame.declared < 0 ? -1 : bound.declared + frame.declared;
     frames++;
