@@ -207,7 +207,8 @@ const batchBody: fc.Arbitrary<{ body: Buffer; mutation: string }> = fc
 /**
  * Seeds from issue 23: compression bombs (a small batch of each codec holding one 16 MiB record,
  * past the default maxMessageBytes once decompressed), made once, and a poison record (a value
- * labelled JSON nested 20,000 levels deep, past what JSON.stringify survives,) that every later fetch and live tail of the topic meets.
+ * labelled JSON nested 20,000 levels deep, past what JSON.stringify survives) that every later
+ * fetch and live tail of the topic then meets.
  */
 const bombs = new Map<string, Buffer>();
 function bomb(compression: number): Buffer {
