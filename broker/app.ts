@@ -103,7 +103,7 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
   await topics.start();
   const coordinator = new GroupCoordinator({ topics: () => topics.list() });
   topics.onChange(() => coordinator.topicsChanged());
-  const groups = new GroupService(coordinator, new OffsetStore(db), logs);
+  const groups = new GroupService(coordinator, new OffsetStore(db), logs, limits);
   const sweep = setInterval(() => coordinator.expire(), limits.groupSweepIntervalMs);
   sweep.unref();
   // A live subscriber leaving a temporary topic it named starts the topic's idle clock.

@@ -28,6 +28,12 @@ const limitValues = {
   temporaryIdleMsMax: 86_400_000,
   /** How often idle temporary topics are looked for (and so how late, at most, one is deleted). */
   temporarySweepIntervalMs: 1_000,
+  /**
+   * Words of a topic pattern (group subscriptions, live pub/sub). Matching costs pattern words ×
+   * topic words, once per subscriber on every produce and per member on every rebalance; AMQP and
+   * NATS routing keys rarely pass a dozen words.
+   */
+  patternWordsMax: 32,
   /** Slow or stalled clients (slowloris): the whole request must arrive within this time. */
   requestTimeoutMs: 30_000,
   /** Idle keep-alive connections are closed after this. */

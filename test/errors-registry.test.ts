@@ -44,6 +44,7 @@ describe('error registries', () => {
         "SPOOL_ERR_INVALID_TOPIC_NAME",
         "SPOOL_ERR_MALFORMED_BODY",
         "SPOOL_ERR_PARTITION_NOT_FOUND",
+        "SPOOL_ERR_PATTERN_TOO_LONG",
         "SPOOL_ERR_PAYLOAD_TOO_LARGE",
         "SPOOL_ERR_QUEUE_NOT_FOUND",
         "SPOOL_ERR_RECEIPT_EXPIRED",

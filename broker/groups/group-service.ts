@@ -8,7 +8,8 @@ import type { TopicPartition } from './assignors.js';
 import type { GroupCoordinator, JoinRequest, JoinResult } from './coordinator.js';
 import { phaseOf } from './group-state.js';
 import type { CommittedOffset, OffsetStore } from './offset-store.js';
-import { isValidPattern } from './topic-pattern.js';
+import type { BrokerLimits } from '../limits.js';
+import { checkPattern } from './topic-pattern.js';
 
 export type ResetTarget = 'earliest' | 'latest' | { timestamp: number } | { offset: number } | { shiftBy: number };
 
@@ -37,6 +38,7 @@ export class GroupService {
     private readonly coordinator: GroupCoordinator,
     private readonly offsets: OffsetStore,
     private readonly logs: LogManager,
+    private readonly limits: Pick<BrokerLimits, 'patternWordsMax'>,
   ) {}
 
   private partitionLog(topic: string, partition: number): PartitionLog {
@@ -55,9 +57,7 @@ export class GroupService {
   join(group: string, request: JoinRequest): JoinResult & { offsetReset: 'earliest' | 'latest' } {
     const { topics, pattern } = request.subscription;
     if ((!topics || topics.length === 0) && !pattern) throw new BrokerError('SPOOL_ERR_BAD_REQUEST', 'a join names topics or a pattern', { group });
-    if (pattern !== undefined && !isValidPattern(pattern)) {
-      throw new BrokerError('SPOOL_ERR_BAD_REQUEST', `pattern ${pattern} is not valid: dot-separated words, * or #`, { group, pattern });
-    }
+    if (pattern !== undefined) checkPattern(pattern, this.limits.patternWordsMax, { group });
     this.offsets.ensureGroup(group, request.offsetReset ?? 'latest');
     const result = this.coordinator.join(group, request);
     return { ...result, offsetReset: this.coordinator.group(group)!.offsetReset };
