@@ -97,7 +97,7 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
     onBackgroundError: (error) => log.error({ err: error }, 'background storage error'),
     cleanerIntervalMs: config.cleanerIntervalMs,
   });
-  metrics = new BrokerMetrics(logs);
+  metrics = new BrokerMetrics(logs, limits.metricsLagSeriesMax);
   const temporary = new TemporaryTopics(new TemporaryTopicStore(db));
   const topics = new TopicService(new TopicStore(db), logs, config.flush, log, temporary);
   await topics.start();
@@ -139,6 +139,10 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
   await app.register(groupRoutes, { groups });
   const queues = new QueueService(topics, new QueueStore(db));
   await app.register(queueRoutes, { queues });
+  metrics.attach({ groupLag: (seriesMax) => groups.lagSamples(seriesMax), queueDepths: () => queues.depths() });
+  topics.onChange((event, topic) => {
+    if (event === 'deleted') requestMetrics.forgetTopic(topic);
+  });
   await app.ready();
 
   let closed: Promise<void> | null = null;

@@ -46,6 +46,12 @@ const limitValues = {
   sessionTimeoutDefaultMs: 30_000,
   /** How often expired group members are swept (besides on every group request). */
   groupSweepIntervalMs: 1_000,
+  /**
+   * Group/topic/partition series of consumer-group lag in one scrape: each costs a line of every
+   * scrape and, when behind, one small log read for its age. Past it the rest are counted in
+   * spool_group_lag_series_omitted rather than shown.
+   */
+  metricsLagSeriesMax: 10_000,
   /** Retry-After answered with 429 backpressure. */
   retryAfterSeconds: 1,
   /** Partitions of one topic. */

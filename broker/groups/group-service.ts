@@ -33,6 +33,14 @@ export interface PartitionLag {
   lagMs: number;
 }
 
+export interface LagSample {
+  group: string;
+  topic: string;
+  partition: number;
+  lag: number;
+  lagSeconds: number;
+}
+
 export class GroupService {
   constructor(
     private readonly coordinator: GroupCoordinator,
@@ -102,11 +110,24 @@ export class GroupService {
 
   /** Lag of every partition the group consumes or has committed for. */
   async lag(group: string): Promise<PartitionLag[]> {
+    const result: PartitionLag[] = [];
+    for (const entry of this.lagInRecords(group)) {
+      const { log, from, ...rest } = entry;
+      result.push({ ...rest, lagMs: await this.ageOfRecordAt(log, from) });
+    }
+    return result;
+  }
+
+  /**
+   * Lag in records of every partition the group consumes or has committed for: no log read, so
+   * listing thousands of groups or scraping metrics costs memory lookups, not I/O.
+   */
+  private lagInRecords(group: string): Array<Omit<PartitionLag, 'lagMs'> & { log: PartitionLog; from: number }> {
     const state = this.coordinator.group(group);
     const committed = new Map(this.offsets.offsets(group).map((entry) => [`${entry.topic}:${entry.partition}`, entry.offset]));
     const keys = new Set([...committed.keys(), ...(state ? [...state.target.keys()] : [])]);
     const offsetReset = state?.offsetReset ?? this.offsets.group(group)?.offsetReset ?? 'latest';
-    const result: PartitionLag[] = [];
+    const result = [];
     for (const key of [...keys].sort()) {
       const at = key.lastIndexOf(':');
       const topic = key.slice(0, at);
@@ -123,10 +144,35 @@ export class GroupService {
         highWatermark: log.highWatermark,
         logStartOffset: log.logStartOffset,
         lag: Math.max(0, log.highWatermark - from),
-        lagMs: await this.ageOfRecordAt(log, from),
+        log,
+        from,
       });
     }
     return result;
+  }
+
+  /**
+   * Lag per group, topic and partition for /metrics: at most `seriesMax` entries (the age of the
+   * oldest unconsumed record costs one small read each), and how many were left out past that.
+   */
+  async lagSamples(seriesMax: number): Promise<{ samples: LagSample[]; omitted: number }> {
+    const samples: LagSample[] = [];
+    let omitted = 0;
+    for (const group of this.groupNames()) {
+      for (const entry of this.lagInRecords(group)) {
+        if (samples.length >= seriesMax) {
+          omitted++;
+          continue;
+        }
+        const lagMs = entry.lag === 0 ? 0 : await this.ageOfRecordAt(entry.log, entry.from);
+        samples.push({ group, topic: entry.topic, partition: entry.partition, lag: entry.lag, lagSeconds: lagMs / 1000 });
+      }
+    }
+    return { samples, omitted };
+  }
+
+  private groupNames(): string[] {
+    return [...new Set([...this.offsets.groups().map((group) => group.name), ...this.coordinator.groupNames()])].sort();
   }
 
   private async ageOfRecordAt(log: PartitionLog, offset: number): Promise<number> {
@@ -139,11 +185,10 @@ export class GroupService {
   }
 
   async list(): Promise<Array<{ name: string; state: string; members: number; totalLag: number }>> {
-    const names = new Set([...this.offsets.groups().map((group) => group.name), ...this.coordinator.groupNames()]);
     const result = [];
-    for (const name of [...names].sort()) {
+    for (const name of this.groupNames()) {
       const state = this.coordinator.group(name);
-      const lag = await this.lag(name);
+      const lag = this.lagInRecords(name);
       result.push({
         name,
         state: state ? phaseOf(state) : 'Empty',

@@ -169,6 +169,8 @@ export class QueuePartition {
       else if (message.state === 'leased' || message.state === 'dying') inFlight++;
       else settledAhead++;
     }
+    // Settled before a restart and not loaded into the window yet: not work any more either.
+    for (const { state } of this.restored.values()) if (state !== 'delivered') settledAhead++;
     return { available, inFlight, settledAhead };
   }
 

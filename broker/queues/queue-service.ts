@@ -33,6 +33,14 @@ export interface ReceivedMessage {
   message: WindowMessage;
 }
 
+export interface QueueDepth {
+  topic: string;
+  name: string;
+  available: number;
+  inFlight: number;
+  deadLettered: number;
+}
+
 export type Settlement = 'ack' | 'nack' | 'reject';
 
 export type ReceiptResult = { receipt: string; ok: true } | { receipt: string; ok: false; error: { code: BrokerErrorCode; message: string } };
@@ -118,8 +126,26 @@ export class QueueService {
   async describe(topic: string, name: string) {
     const queue = this.queue(topic, name);
     await this.refreshAll(queue);
+    const { available, inFlight, deadLettered, partitions } = this.depthOf(queue);
+    return { topic, name, config: queue.config, available, inFlight, deadLettered, partitions };
+  }
+
+  /** Depth of every queue, from memory and the logs' high watermarks (no log read): for /metrics. */
+  depths(): QueueDepth[] {
+    const result: QueueDepth[] = [];
+    for (const { topic, name } of this.store.all()) {
+      try {
+        result.push(this.depthOf(this.queue(topic, name)));
+      } catch {
+        // Its topic is being deleted: the queue goes with it.
+      }
+    }
+    return result;
+  }
+
+  private depthOf(queue: Queue) {
     const partitions = queue.partitions.map((partition) => {
-      const log = this.topics.partition(topic, partition.partition);
+      const log = this.topics.partition(queue.topic, partition.partition);
       const { inFlight, settledAhead } = partition.counts();
       return {
         partition: partition.partition,
@@ -131,7 +157,7 @@ export class QueueService {
       };
     });
     const total = (field: 'available' | 'inFlight' | 'deadLettered') => partitions.reduce((sum, partition) => sum + partition[field], 0);
-    return { topic, name, config: queue.config, available: total('available'), inFlight: total('inFlight'), deadLettered: total('deadLettered'), partitions };
+    return { topic: queue.topic, name: queue.name, available: total('available'), inFlight: total('inFlight'), deadLettered: total('deadLettered'), partitions };
   }
 
   delete(topic: string, name: string): void {

@@ -15,6 +15,6 @@ export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, { met
   });
 
   app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics', hide: false } }, async (_request, reply) => {
-    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    return reply.type(metrics.registry.contentType).send(await metrics.scrape());
   });
 };
