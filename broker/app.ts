@@ -19,6 +19,7 @@ import { QueueService } from './queues/queue-service.js';
 import { QueueStore } from './queues/queue-store.js';
 import { registerContentTypes } from './http/content-types.js';
 import { frameworkErrorHandler, registerErrorHandler } from './http/error-handler.js';
+import { ConnectionCounter } from './http/connection-limits.js';
 import { createGatedServer } from './http/gated-server.js';
 import { type BrokerLimits, brokerLimits } from './limits.js';
 import { openDatabase } from './metadata/database.js';
@@ -68,6 +69,7 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
   const limits: BrokerLimits = { ...brokerLimits, ...options.limits };
   mkdirSync(config.dataDir, { recursive: true });
   let shuttingDown = false;
+  const connections = new ConnectionCounter(limits);
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: limits.bodyBytesMax,
@@ -83,7 +85,7 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
     childLoggerFactory: (logger) => logger,
     // Answers SPOOL_ERR_SHUTTING_DOWN ahead of routing once close() began: a check per request
     // that costs nothing, where an onRequest hook cost every request a hook run.
-    serverFactory: (handler) => createGatedServer(handler, { isOpen: () => !shuttingDown, limits }),
+    serverFactory: (handler) => createGatedServer(handler, { isOpen: () => !shuttingDown, limits, connections }),
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   const log: FastifyBaseLogger = app.log;
@@ -139,7 +141,7 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
   await app.register(groupRoutes, { groups });
   const queues = new QueueService(topics, new QueueStore(db));
   await app.register(queueRoutes, { queues });
-  metrics.attach({ groupLag: (seriesMax) => groups.lagSamples(seriesMax), queueDepths: () => queues.depths() });
+  metrics.attach({ groupLag: (seriesMax) => groups.lagSamples(seriesMax), queueDepths: () => queues.depths(), openConnections: () => connections.open });
   topics.onChange((event, topic) => {
     if (event === 'deleted') requestMetrics.forgetTopic(topic);
   });

@@ -34,12 +34,31 @@ const limitValues = {
    * NATS routing keys rarely pass a dozen words.
    */
   patternWordsMax: 32,
-  /** Slow or stalled clients (slowloris): the whole request must arrive within this time. */
+  /**
+   * Slow or stalled clients (slowloris): the request line and headers must arrive within this
+   * time of the connection (or of the previous answer); a connection that sends nothing at all is
+   * closed after it too. A real client sends its headers in one packet.
+   */
+  headersTimeoutMs: 10_000,
+  /** The whole request, body included, must arrive within this time (32 MiB at ~1 MiB/s). */
   requestTimeoutMs: 30_000,
-  /** Idle keep-alive connections are closed after this. */
+  /** How often the two timeouts above are checked, so a stalled connection lives at most this much longer. */
+  connectionsCheckIntervalMs: 1_000,
+  /** Idle keep-alive connections are closed after this (no timeout applies while a request is answered). */
   keepAliveTimeoutMs: 72_000,
-  /** A connection that sends nothing at all is closed after this. */
-  connectionTimeoutMs: 10_000,
+  /**
+   * Open HTTP connections. Each holds a descriptor and a parser; 10,000 lets every long-poll of
+   * longPollsMax hold one. Past it a connection's first request is answered 429.
+   */
+  connectionsMax: 10_000,
+  /** Open connections from one address: one client may hold half of connectionsMax. */
+  connectionsPerAddressMax: 5_000,
+  /**
+   * Past this many open connections node closes new ones at accept, without an answer: the room
+   * above connectionsMax is for the 429 answers. Below the machine's 20,000 descriptors, with the
+   * segment file cache's share.
+   */
+  connectionsHardMax: 12_000,
   /** Consumer group sessions: a member silent longer than its session timeout is expired. */
   sessionTimeoutMinMs: 1_000,
   sessionTimeoutMaxMs: 300_000,

@@ -23,6 +23,7 @@ const QUEUE_LABELS = ['topic', 'queue'];
 export interface ScrapeSources {
   groupLag(seriesMax: number): Promise<{ samples: LagSample[]; omitted: number }>;
   queueDepths(): QueueDepth[];
+  openConnections(): number;
 }
 
 export class BrokerMetrics {
@@ -52,10 +53,10 @@ export class BrokerMetrics {
   });
   readonly liveSubscribers = new Gauge({ name: 'spool_live_subscribers', help: 'Open live (SSE) subscriptions', registers: [this.registry] });
   readonly longPolls = new Gauge({ name: 'spool_long_polls_waiting', help: 'Fetches waiting for data', registers: [this.registry] });
-  readonly openConnections = new Gauge({ name: 'spool_http_connections', help: 'Open HTTP connections', registers: [this.registry] });
 
   private readonly gauge = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name, help, labelNames, registers: [this.registry] });
   private readonly partitions = this.gauge('spool_partitions', 'Partitions open');
+  private readonly openConnections = this.gauge('spool_http_connections', 'Open HTTP connections');
   private readonly partitionBytes = this.gauge('spool_partition_bytes', 'Bytes of a partition log', PARTITION_LABELS);
   private readonly highWatermark = this.gauge('spool_partition_high_watermark', 'Offset after the last acknowledged record', PARTITION_LABELS);
   private readonly logStartOffset = this.gauge('spool_partition_log_start_offset', 'First offset retention kept', PARTITION_LABELS);
@@ -138,6 +139,7 @@ export class BrokerMetrics {
 
   private refreshQueues(): void {
     if (!this.sources) return;
+    this.openConnections.set(this.sources.openConnections());
     for (const gauge of [this.queueAvailable, this.queueInFlight, this.queueDeadLettered]) gauge.reset();
     for (const depth of this.sources.queueDepths()) {
       const labels = { topic: depth.topic, queue: depth.name };

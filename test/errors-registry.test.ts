@@ -51,6 +51,7 @@ describe('error registries', () => {
         "SPOOL_ERR_RECEIPT_UNKNOWN",
         "SPOOL_ERR_ROUTE_NOT_FOUND",
         "SPOOL_ERR_SHUTTING_DOWN",
+        "SPOOL_ERR_TOO_MANY_CONNECTIONS",
         "SPOOL_ERR_TOO_MANY_SUBSCRIBERS",
         "SPOOL_ERR_TOPIC_EXISTS",
         "SPOOL_ERR_TOPIC_NOT_FOUND",
