@@ -31,6 +31,7 @@ import { ProduceService } from './produce/produce-service.js';
 import { fetchRoutes } from './routes/fetch.js';
 import { groupRoutes } from './routes/groups.js';
 import { healthRoutes } from './routes/health.js';
+import { AppendSignal } from './live/append-signal.js';
 import { LiveRegistry } from './live/live-registry.js';
 import { SubscriberCounts } from './live/subscriber-counts.js';
 import { liveRoutes } from './routes/live.js';
@@ -92,16 +93,18 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
 
   const db = openDatabase(join(config.dataDir, 'spool.db'), config.flush === 'always');
   let metrics: BrokerMetrics | null = null;
+  const appends = new AppendSignal();
   const logs = await LogManager.open({
     root: join(config.dataDir, 'topics'),
     fs: timedFileSystem(options.fileSystem ?? nodeFileSystem, (seconds) => metrics?.fsyncSeconds.observe(seconds)),
     onRecoveryEvent: (event) => log.warn(event, 'recovery'),
     onBackgroundError: (error) => log.error({ err: error }, 'background storage error'),
     cleanerIntervalMs: config.cleanerIntervalMs,
+    onCommitted: (partition) => appends.notify(partition),
   });
   metrics = new BrokerMetrics(logs, limits.metricsLagSeriesMax);
   const temporary = new TemporaryTopics(new TemporaryTopicStore(db));
-  const topics = new TopicService(new TopicStore(db), logs, config.flush, log, temporary);
+  const topics = new TopicService(new TopicStore(db), logs, config.flush, log, temporary, limits);
   await topics.start();
   const coordinator = new GroupCoordinator({ topics: () => topics.list() });
   topics.onChange(() => coordinator.topicsChanged());
@@ -136,8 +139,11 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
   await app.register(producerRoutes, { producerIds: new ProducerIdStore(db) });
   await app.register(fetchRoutes, { fetcher: new FetchService(topics, metrics, limits) });
   await app.register(offsetRoutes, { topics });
-  await app.register(liveRoutes, { topics, registry: live, metrics, limits });
-  await app.register(livePatternRoutes, { topics, registry: live, metrics, limits, counts: subscriberCounts });
+  topics.onChange((event, topic) => {
+    if (event === 'deleted') appends.closed(topic);
+  });
+  await app.register(liveRoutes, { topics, registry: live, metrics, limits, appends });
+  await app.register(livePatternRoutes, { topics, registry: live, metrics, limits, appends, counts: subscriberCounts });
   await app.register(groupRoutes, { groups });
   const queues = new QueueService(topics, new QueueStore(db));
   await app.register(queueRoutes, { queues });

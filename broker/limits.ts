@@ -47,18 +47,18 @@ const limitValues = {
   /** Idle keep-alive connections are closed after this (no timeout applies while a request is answered). */
   keepAliveTimeoutMs: 72_000,
   /**
-   * Open HTTP connections. Each holds a descriptor and a parser; 10,000 lets every long-poll of
-   * longPollsMax hold one. Past it a connection's first request is answered 429.
+   * Open HTTP connections. Each holds a descriptor and a parser (a waiting long-poll holds one).
+   * Past it a connection's first request is answered 429.
    */
-  connectionsMax: 10_000,
+  connectionsMax: 8_000,
   /** Open connections from one address: one client may hold half of connectionsMax. */
-  connectionsPerAddressMax: 5_000,
+  connectionsPerAddressMax: 4_000,
   /**
    * Past this many open connections node closes new ones at accept, without an answer: the room
-   * above connectionsMax is for the 429 answers. Below the machine's 20,000 descriptors, with the
-   * segment file cache's share.
+   * above connectionsMax is for the 429 answers. With partitionsMax active segments and the
+   * segment file cache, within the machine's 20,000 descriptors.
    */
-  connectionsHardMax: 12_000,
+  connectionsHardMax: 9_000,
   /** Consumer group sessions: a member silent longer than its session timeout is expired. */
   sessionTimeoutMinMs: 1_000,
   sessionTimeoutMaxMs: 300_000,
@@ -75,6 +75,14 @@ const limitValues = {
   retryAfterSeconds: 1,
   /** Partitions of one topic. */
   partitionsPerTopicMax: 10_000,
+  /**
+   * Partitions of all topics. Each holds its active segment's descriptor, a writer and its
+   * indexes in memory, and lengthens start-up and every scrape; with connectionsHardMax and the
+   * segment file cache it stays within the machine's 20,000 descriptors.
+   */
+  partitionsMax: 10_000,
+  /** Topics (temporary reply topics included): each is a SQLite row, a folder, metric series and a line of every listing. */
+  topicsMax: 5_000,
   /** Time allowed for in-flight requests to finish on SIGTERM before the process exits anyway. */
   shutdownGraceMs: 10_000,
 };
