@@ -106,11 +106,18 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
   const temporary = new TemporaryTopics(new TemporaryTopicStore(db));
   const topics = new TopicService(new TopicStore(db), logs, config.flush, log, temporary, limits);
   await topics.start();
-  const coordinator = new GroupCoordinator({ topics: () => topics.list() });
+  const coordinator = new GroupCoordinator({ topics: () => topics.list() }, Date.now, limits);
   topics.onChange(() => coordinator.topicsChanged());
   const groups = new GroupService(coordinator, new OffsetStore(db), logs, limits);
   const sweep = setInterval(() => coordinator.expire(), limits.groupSweepIntervalMs);
   sweep.unref();
+  const expireIdleGroups = () => {
+    const deleted = groups.expireIdleGroups();
+    if (deleted.length > 0) log.info({ groups: deleted.length }, 'deleted consumer groups idle past groupRetentionMs');
+  };
+  expireIdleGroups();
+  const retention = setInterval(expireIdleGroups, limits.groupRetentionCheckIntervalMs);
+  retention.unref();
   // A live subscriber leaving a temporary topic it named starts the topic's idle clock.
   const live = new LiveRegistry(limits.liveSubscribersMax, (named) => named.forEach((topic) => temporary.touch(topic)));
   const stopTemporarySweep = sweepTemporaryTopics(temporary, { inUse: (topic) => live.isNamed(topic), delete: (topic) => topics.delete(topic), log }, limits.temporarySweepIntervalMs);
@@ -168,6 +175,7 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
       closed ??= (async () => {
         shuttingDown = true;
         clearInterval(sweep);
+        clearInterval(retention);
         await stopTemporarySweep();
         queues.close();
         await app.close();

@@ -66,6 +66,21 @@ const limitValues = {
   /** How often expired group members are swept (besides on every group request). */
   groupSweepIntervalMs: 1_000,
   /**
+   * Members of one consumer group. A rebalance costs members × partitions; a group with more
+   * members than partitions leaves the rest idle anyway. (Kafka's group.max.size is unbounded by
+   * default; this is its cap.)
+   */
+  membersPerGroupMax: 1_000,
+  /** Consumer groups (with members or committed offsets): each is SQLite rows, a line of every listing and its lag series. */
+  groupsMax: 10_000,
+  /**
+   * An empty group (no live member) with no join or commit for this long is deleted with its
+   * offsets: Kafka's offsets.retention.minutes, 7 days.
+   */
+  groupRetentionMs: 7 * 24 * 60 * 60 * 1000,
+  /** How often groups past groupRetentionMs are looked for. */
+  groupRetentionCheckIntervalMs: 60 * 60 * 1000,
+  /**
    * Group/topic/partition series of consumer-group lag in one scrape: each costs a line of every
    * scrape and, when behind, one small log read for its age. Past it the rest are counted in
    * spool_group_lag_series_omitted rather than shown.

@@ -46,8 +46,37 @@ export class GroupService {
     private readonly coordinator: GroupCoordinator,
     private readonly offsets: OffsetStore,
     private readonly logs: LogManager,
-    private readonly limits: Pick<BrokerLimits, 'patternWordsMax'>,
+    private readonly limits: Pick<BrokerLimits, 'patternWordsMax' | 'groupsMax' | 'groupRetentionMs'>,
   ) {}
+
+  /** 429 when `group` would be a new group past groupsMax. */
+  private checkRoomFor(group: string): void {
+    if (this.coordinator.group(group) || this.offsets.group(group)) return;
+    const max = this.limits.groupsMax;
+    if (this.offsets.count() >= max) {
+      throw new BrokerError('SPOOL_ERR_TOO_MANY_GROUPS', `the broker holds ${max} consumer groups already (groupsMax)`, { group, limit: 'groupsMax', max, retryAfterMs: 1000 });
+    }
+  }
+
+  /**
+   * Deletes groups without a live member whose last join or commit is older than groupRetentionMs,
+   * with their offsets (Kafka's offsets.retention). A group with live members is marked in use.
+   */
+  expireIdleGroups(nowMs = Date.now()): string[] {
+    this.coordinator.expire();
+    const deleted: string[] = [];
+    for (const group of this.offsets.idleSince(nowMs - this.limits.groupRetentionMs)) {
+      const state = this.coordinator.group(group);
+      if (state && state.members.size > 0) {
+        this.offsets.ensureGroup(group, state.offsetReset);
+        continue;
+      }
+      this.coordinator.deleteGroup(group);
+      this.offsets.deleteGroup(group);
+      deleted.push(group);
+    }
+    return deleted;
+  }
 
   private partitionLog(topic: string, partition: number): PartitionLog {
     const log = this.logs.partition(topic, partition);
@@ -66,6 +95,7 @@ export class GroupService {
     const { topics, pattern } = request.subscription;
     if ((!topics || topics.length === 0) && !pattern) throw new BrokerError('SPOOL_ERR_BAD_REQUEST', 'a join names topics or a pattern', { group });
     if (pattern !== undefined) checkPattern(pattern, this.limits.patternWordsMax, { group });
+    this.checkRoomFor(group);
     this.offsets.ensureGroup(group, request.offsetReset ?? 'latest');
     const result = this.coordinator.join(group, request);
     return { ...result, offsetReset: this.coordinator.group(group)!.offsetReset };
@@ -80,6 +110,7 @@ export class GroupService {
   }
 
   async commit(group: string, request: CommitRequest): Promise<Array<Omit<CommittedOffset, 'committedAtMs'>>> {
+    this.checkRoomFor(group);
     const partitions = request.offsets.map(({ topic, partition }) => ({ topic, partition }));
     if (request.memberId !== undefined) {
       this.coordinator.validateCommit(group, request.memberId, request.generation ?? -1, partitions, request.resetEpoch);
