@@ -174,6 +174,11 @@ export class QueuePartition {
     return { available, inFlight, settledAhead };
   }
 
+  hasLeases(): boolean {
+    for (const message of this.window.values()) if (message.state === 'leased') return true;
+    return false;
+  }
+
   /** The soonest moment a message becomes deliverable without new records (a lease or a delay running out). */
   nextChangeAtMs(): number {
     let soonest = Infinity;

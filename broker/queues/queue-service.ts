@@ -57,6 +57,12 @@ export const DeadLetterHeaders = {
 class Queue {
   /** Per partition: a refill from the log in progress (one at a time). */
   readonly filling = new Map<number, Promise<void>>();
+  /**
+   * Partitions that handed out a lease since the sweep last found them without one: the only ones
+   * the once-a-second sweep looks at, so an idle queue on a wide topic costs nothing (50 queues on
+   * 10,000 partitions refreshed every partition every second: 114% CPU).
+   */
+  readonly leasing = new Set<QueuePartition>();
 
   constructor(
     readonly topic: string,
@@ -241,13 +247,19 @@ export class QueueService {
   /** Fills every partition's window from the log and expires leases. */
   private async refreshAll(queue: Queue): Promise<void> {
     await Promise.all(queue.partitions.map((partition) => this.refill(queue, partition)));
+    await this.expireLeases(queue);
+  }
+
+  /** Leases that ran out become available again; past maxDeliveries they are dead-lettered. */
+  private async expireLeases(queue: Queue): Promise<void> {
     const exhausted: Array<{ message: WindowMessage; reason: string }> = [];
     const now = Date.now();
-    for (const partition of queue.partitions) {
+    for (const partition of queue.leasing) {
       for (const message of partition.expireLeases(now, queue.config.maxDeliveries)) {
         message.state = 'dying';
         exhausted.push({ message, reason: 'visibility timeout after max deliveries' });
       }
+      if (!partition.hasLeases()) queue.leasing.delete(partition);
     }
     await this.deadLetter(queue, exhausted);
   }
@@ -290,6 +302,7 @@ export class QueueService {
       .slice(0, max);
     const nonce = nonces(candidates.length);
     const received = candidates.map(({ partition, message }, i) => {
+      queue.leasing.add(partition);
       partition.lease(message, receiptOf(partition.partition, message.offset, message.deliveryCount + 1, nonce[i]!), now + visibilityMs);
       return { receipt: message.receipt!, partition: partition.partition, offset: message.offset, deliveryCount: message.deliveryCount, message };
     });
@@ -381,10 +394,12 @@ export class QueueService {
     }
   }
 
+  /** Dead-letters leases that ran out past maxDeliveries even when nobody receives; refills are left to receive. */
   private async sweep(): Promise<void> {
     for (const queue of this.queues.values()) {
+      if (queue.leasing.size === 0) continue;
       try {
-        await this.refreshAll(queue);
+        await this.expireLeases(queue);
       } catch {
         // The topic may be gone; the next request reports it.
       }
