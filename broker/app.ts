@@ -165,8 +165,9 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   const startedAtMs = Date.now();
   await app.register(healthRoutes, { metrics, isReady: () => !shuttingDown, startedAtMs });
   await app.register(topicRoutes, { topics });
-  await app.register(produceRoutes, { produce: new ProduceService(topics, metrics, subscriberCounts), limits });
-  await app.register(producerRoutes, { producerIds: new ProducerIdStore(db) });
+  const producerIds = new ProducerIdStore(db);
+  await app.register(produceRoutes, { produce: new ProduceService(topics, metrics, producerIds, subscriberCounts), limits });
+  await app.register(producerRoutes, { producerIds });
   await app.register(fetchRoutes, { fetcher: new FetchService(topics, metrics, limits) });
   await app.register(offsetRoutes, { topics });
   topics.onChange((event, topic) => {
