@@ -42,6 +42,10 @@ import { topicRoutes } from './routes/topics.js';
 import { TopicService } from './topics/topic-service.js';
 import { sweepTemporaryTopics, TemporaryTopics } from './topics/temporary-topics.js';
 import { timedFileSystem } from './timed-file-system.js';
+import { parseHostPort } from './config.js';
+import { KafkaCluster } from './kafka/cluster.js';
+import { KafkaListener } from './kafka/listener.js';
+import { loadClusterId } from './metadata/cluster-id-store.js';
 
 export interface BuildOptions {
   config: Readonly<BrokerConfig>;
@@ -51,14 +55,16 @@ export interface BuildOptions {
   fileSystem?: FileSystem;
   /** Overrides of broker/limits.ts (tests use small timeouts and bounds). */
   limits?: Partial<BrokerLimits>;
+  /** Run the Kafka listener on a free port whatever config.kafkaPort says (tests). */
+  kafkaOnFreePort?: boolean;
 }
 
 export interface Broker {
   app: FastifyInstance;
   logs: LogManager;
   topics: TopicService;
-  /** Listens on config.host:config.port; returns the bound address. */
-  listen(): Promise<{ host: string; port: number; url: string }>;
+  /** Listens on config.host:config.port (and the Kafka listener's); returns the bound addresses. */
+  listen(): Promise<{ host: string; port: number; url: string; kafka: { host: string; port: number } | null }>;
   /** Stops accepting, finishes in-flight requests, syncs and closes logs and metadata. */
   close(): Promise<void>;
 }
@@ -130,9 +136,11 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
   const startedAtMs = Date.now();
   await app.register(healthRoutes, { metrics, isReady: () => !shuttingDown, startedAtMs });
   await app.register(topicRoutes, { topics });
-  await app.register(produceRoutes, { produce: new ProduceService(topics, metrics, subscriberCounts) });
+  const produce = new ProduceService(topics, metrics, subscriberCounts);
+  const fetcher = new FetchService(topics, metrics, limits);
+  await app.register(produceRoutes, { produce });
   await app.register(producerRoutes, { producerIds: new ProducerIdStore(db) });
-  await app.register(fetchRoutes, { fetcher: new FetchService(topics, metrics, limits) });
+  await app.register(fetchRoutes, { fetcher });
   await app.register(offsetRoutes, { topics });
   await app.register(liveRoutes, { topics, registry: live, metrics, limits });
   await app.register(livePatternRoutes, { topics, registry: live, metrics, limits, counts: subscriberCounts });
@@ -140,6 +148,12 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
   const queues = new QueueService(topics, new QueueStore(db));
   await app.register(queueRoutes, { queues });
   await app.ready();
+  const kafkaPort = options.kafkaOnFreePort ? 0 : config.kafkaPort;
+  const kafkaOn = options.kafkaOnFreePort === true || config.kafkaPort !== 0;
+  const cluster = new KafkaCluster(loadClusterId(db), topics);
+  const kafka = kafkaOn
+    ? new KafkaListener({ topics, produce, fetcher, cluster, autoCreateTopics: config.kafkaAutoCreateTopics, limits, brokerFlush: config.flush, log })
+    : null;
 
   let closed: Promise<void> | null = null;
   return {
@@ -150,7 +164,9 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
       await app.listen({ host: config.host, port: config.port });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
-      return { host: config.host, port, url: `http://${config.host}:${port}` };
+      const kafkaAddress = kafka ? await kafka.listen(config.kafkaHost, kafkaPort) : null;
+      if (kafkaAddress) cluster.advertised = config.kafkaAdvertisedListener ? parseHostPort(config.kafkaAdvertisedListener) : kafkaAddress;
+      return { host: config.host, port, url: `http://${config.host}:${port}`, kafka: kafkaAddress };
     },
     close() {
       closed ??= (async () => {
@@ -158,6 +174,7 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
         clearInterval(sweep);
         await stopTemporarySweep();
         queues.close();
+        await kafka?.close();
         await app.close();
         await logs.close();
         db.close();

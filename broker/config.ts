@@ -14,6 +14,13 @@ export interface BrokerConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** How often retention and compaction run (Kafka's log.retention.check.interval.ms). */
   cleanerIntervalMs: number;
+  /** The Kafka listener (docs/kafka.md): port 0 turns it off. */
+  kafkaPort: number;
+  kafkaHost: string;
+  /** host:port Kafka clients are told to connect to; default the listener's own address. */
+  kafkaAdvertisedListener: string | null;
+  /** Kafka's auto.create.topics.enable: Metadata for an unknown topic creates it. */
+  kafkaAutoCreateTopics: boolean;
 }
 
 export const defaultBrokerConfig: Readonly<BrokerConfig> = Object.freeze({
@@ -23,6 +30,10 @@ export const defaultBrokerConfig: Readonly<BrokerConfig> = Object.freeze({
   flush: 'always',
   logLevel: 'info',
   cleanerIntervalMs: 5 * 60 * 1000,
+  kafkaPort: 9092,
+  kafkaHost: '127.0.0.1',
+  kafkaAdvertisedListener: null,
+  kafkaAutoCreateTopics: true,
 });
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -32,7 +43,7 @@ function invalid(message: string): never {
 }
 
 export interface ConfigSources {
-  flags?: Partial<Record<keyof BrokerConfig, string | number | undefined>>;
+  flags?: Partial<Record<keyof BrokerConfig, string | number | boolean | null | undefined>>;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -50,6 +61,7 @@ export function loadBrokerConfig({ flags = {}, env = {} }: ConfigSources): Reado
   const host = String(pick('host', 'SPOOL_HOST'));
   if (host.length === 0) invalid('host must not be empty');
   return Object.freeze({
+    ...loadKafkaConfig(pick),
     host,
     port,
     dataDir: resolve(String(pick('dataDir', 'SPOOL_DATA_DIR'))),
@@ -57,4 +69,27 @@ export function loadBrokerConfig({ flags = {}, env = {} }: ConfigSources): Reado
     logLevel: logLevel as BrokerConfig['logLevel'],
     cleanerIntervalMs,
   });
+}
+
+type PickSource = (key: keyof BrokerConfig, envName: string) => unknown;
+
+function loadKafkaConfig(pick: PickSource): Pick<BrokerConfig, 'kafkaPort' | 'kafkaHost' | 'kafkaAdvertisedListener' | 'kafkaAutoCreateTopics'> {
+  const kafkaPort = Number(pick('kafkaPort', 'SPOOL_KAFKA_PORT'));
+  if (!Number.isInteger(kafkaPort) || kafkaPort < 0 || kafkaPort > 65535) invalid(`kafka port must be 0-65535 (0 = off), got ${pick('kafkaPort', 'SPOOL_KAFKA_PORT')}`);
+  const kafkaHost = String(pick('kafkaHost', 'SPOOL_KAFKA_HOST'));
+  if (kafkaHost.length === 0) invalid('kafka host must not be empty');
+  const advertised = pick('kafkaAdvertisedListener', 'SPOOL_KAFKA_ADVERTISED_LISTENER');
+  const kafkaAdvertisedListener = advertised === null || advertised === undefined || advertised === '' ? null : String(advertised);
+  if (kafkaAdvertisedListener !== null) parseHostPort(kafkaAdvertisedListener);
+  const autoCreate = String(pick('kafkaAutoCreateTopics', 'SPOOL_KAFKA_AUTO_CREATE_TOPICS'));
+  if (autoCreate !== 'true' && autoCreate !== 'false') invalid(`kafka auto-create-topics must be true or false, got ${autoCreate}`);
+  return { kafkaPort, kafkaHost, kafkaAdvertisedListener, kafkaAutoCreateTopics: autoCreate === 'true' };
+}
+
+/** `host:port` (an IPv6 host in brackets: `[::1]:9092`). */
+export function parseHostPort(text: string): { host: string; port: number } {
+  const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(text);
+  const port = Number(match?.[2]);
+  if (!match || port < 1 || port > 65535) invalid(`advertised listener must be host:port, got ${text}`);
+  return { host: match[1]!.replace(/^\[|\]$/g, ''), port };
 }

@@ -15,6 +15,10 @@ export interface ServeFlags {
   dataDir?: string;
   flush?: string;
   logLevel?: string;
+  kafkaPort?: string;
+  kafkaHost?: string;
+  kafkaAdvertisedListener?: string;
+  kafkaAutoCreateTopics?: string;
 }
 
 export async function serve(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -27,8 +31,8 @@ export async function serve(flags: ServeFlags, env: NodeJS.ProcessEnv = process.
       ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } } : {}),
     },
   });
-  const { url } = await broker.listen();
-  broker.app.log.info({ url, dataDir: config.dataDir, flush: config.flush }, `Spool is listening on ${url}`);
+  const { url, kafka } = await broker.listen();
+  broker.app.log.info({ url, kafka, dataDir: config.dataDir, flush: config.flush }, `Spool is listening on ${url}${kafka ? ` and kafka://${kafka.host}:${kafka.port}` : ''}`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -56,6 +60,10 @@ export function serveCommand(): Command {
     .option('-d, --data-dir <dir>', 'data directory (env SPOOL_DATA_DIR)')
     .option('--flush <policy>', 'always | never | interval:<ms> (env SPOOL_FLUSH)')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent')
+    .option('--kafka-port <port>', 'Kafka protocol port, 0 = off (default 9092, env SPOOL_KAFKA_PORT)')
+    .option('--kafka-host <host>', 'Kafka protocol address (default 127.0.0.1, env SPOOL_KAFKA_HOST)')
+    .option('--kafka-advertised-listener <host:port>', 'address Kafka clients are told to connect to (env SPOOL_KAFKA_ADVERTISED_LISTENER)')
+    .option('--kafka-auto-create-topics <bool>', 'Metadata for an unknown topic creates it: true | false (default true)')
     .action(async (flags: ServeFlags) => {
       await serve(flags);
     });

@@ -163,6 +163,12 @@ export class TopicService {
     };
   }
 
+  /** When the topic was created: with its name, what tells one incarnation of a name from the next. */
+  createdAtMs(name: string): number {
+    this.existing(name);
+    return this.store.get(name)!.createdAtMs;
+  }
+
   async delete(name: string): Promise<void> {
     this.existing(name);
     this.store.delete(name);

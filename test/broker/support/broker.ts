@@ -9,6 +9,8 @@ import type { BrokerLimits } from '../../../broker/limits.js';
 
 export interface TestBroker {
   url: string;
+  /** The Kafka listener's address (`kafka: true`), e.g. 127.0.0.1:39411. */
+  kafka: { host: string; port: number; address: string } | null;
   dataDir: string;
   broker: Broker;
   /** Closes the broker (and keeps the data directory unless `remove`). */
@@ -18,13 +20,18 @@ export interface TestBroker {
 }
 
 /** `port`: a fixed port (a restart then comes back on it, so clients reconnect by themselves); default a free one. */
-export async function startBroker(options: { dataDir?: string; flush?: string; fileSystem?: FileSystem; limits?: Partial<BrokerLimits>; port?: number } = {}): Promise<TestBroker> {
+/** `kafka`: also run the Kafka listener, on a free port (never 9092); off by default (Kafka port 0). */
+export async function startBroker(
+  options: { dataDir?: string; flush?: string; fileSystem?: FileSystem; limits?: Partial<BrokerLimits>; port?: number; kafka?: boolean; kafkaAutoCreateTopics?: boolean } = {},
+): Promise<TestBroker> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'spool-broker-')));
-  const config = loadBrokerConfig({ flags: { port: options.port ?? 0, dataDir, flush: options.flush ?? 'always', logLevel: 'silent' } });
-  const broker = await buildBroker({ config, logger: false, fileSystem: options.fileSystem, limits: options.limits });
-  const { url } = await broker.listen();
+  const flags = { port: options.port ?? 0, dataDir, flush: options.flush ?? 'always', logLevel: 'silent', kafkaPort: 0, kafkaAutoCreateTopics: String(options.kafkaAutoCreateTopics ?? true) };
+  const config = loadBrokerConfig({ flags });
+  const broker = await buildBroker({ config, logger: false, fileSystem: options.fileSystem, limits: options.limits, kafkaOnFreePort: options.kafka === true });
+  const { url, kafka } = await broker.listen();
   const handle: TestBroker = {
     url,
+    kafka: kafka ? { ...kafka, address: `${kafka.host}:${kafka.port}` } : null,
     dataDir,
     broker,
     async close(remove = true) {
