@@ -1,0 +1,110 @@
+/**
+ * KafkaJS (2.x) against the Kafka listener: admin (topics, offsets, configs) and the producer with
+ * acks -1, 1 and 0 and gzip. (KafkaJS consumers always join a group: part 2 of the listener.)
+ */
+import { CompressionTypes, ConfigResourceTypes, Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { call, startBroker, type TestBroker } from '../support/broker.js';
+
+let broker: TestBroker;
+let admin: Admin;
+let producer: Producer;
+
+beforeAll(async () => {
+  broker = await startBroker({ kafka: true });
+  const kafka = new Kafka({ clientId: 'spool-test', brokers: [broker.kafka!.address], logLevel: logLevel.NOTHING, retry: { retries: 3 } });
+  admin = kafka.admin();
+  producer = kafka.producer({ allowAutoTopicCreation: true });
+  await admin.connect();
+  await producer.connect();
+});
+
+afterAll(async () => {
+  await producer?.disconnect();
+  await admin?.disconnect();
+  await broker?.close();
+});
+
+async function httpRecords(topic: string, partition = 0) {
+  const answer = await call(`${broker.url}/v1/topics/${topic}/partitions/${partition}/records?offset=0&valueFormat=string`);
+  return answer.body.records as Array<{ offset: number; key: string | null; value: string }>;
+}
+
+describe('KafkaJS admin', () => {
+  it('creates, lists and deletes topics; a second create of a name fails', async () => {
+    expect(await admin.createTopics({ topics: [{ topic: 'admin-a', numPartitions: 3 }, { topic: 'admin-b' }] })).toBe(true);
+    expect(await admin.listTopics()).toEqual(expect.arrayContaining(['admin-a', 'admin-b']));
+    const described = await admin.fetchTopicMetadata({ topics: ['admin-a'] });
+    expect(described.topics[0]!.partitions).toHaveLength(3);
+    await expect(admin.createTopics({ topics: [{ topic: 'admin-a' }] })).resolves.toBe(false); // exists: KafkaJS answers false
+    await admin.deleteTopics({ topics: ['admin-b'] });
+    expect(await admin.listTopics()).not.toContain('admin-b');
+    expect((await call(`${broker.url}/v1/topics/admin-b`)).status).toBe(404);
+  });
+
+  it('refuses a replication factor above 1 and an invalid name with Kafka errors', async () => {
+    const errorType = (promise: Promise<unknown>) => promise.then(() => 'none', (error: { errors?: Array<{ type: string }> }) => error.errors?.[0]?.type);
+    expect(await errorType(admin.createTopics({ topics: [{ topic: 'replicated', replicationFactor: 3 }] }))).toBe('INVALID_REPLICATION_FACTOR');
+    expect(await errorType(admin.createTopics({ topics: [{ topic: 'bad/name' }] }))).toBe('INVALID_TOPIC_EXCEPTION');
+    expect(await admin.listTopics()).not.toContain('replicated');
+  });
+
+  it('fetches topic offsets: earliest, latest and by timestamp', async () => {
+    await admin.createTopics({ topics: [{ topic: 'offsets' }] });
+    await producer.send({ topic: 'offsets', messages: [{ value: 'a', timestamp: '1000' }, { value: 'b', timestamp: '2000' }, { value: 'c', timestamp: '3000' }] });
+    const offsets = await admin.fetchTopicOffsets('offsets');
+    expect(offsets).toEqual([expect.objectContaining({ partition: 0, offset: '3', low: '0', high: '3' })]);
+    expect(await admin.fetchTopicOffsetsByTimestamp('offsets', 1500)).toEqual([{ partition: 0, offset: '1' }]);
+  });
+
+  it('describes and alters topic configs under Kafka names', async () => {
+    await admin.createTopics({ topics: [{ topic: 'configured', configEntries: [{ name: 'retention.ms', value: '60000' }] }] });
+    const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'configured' }] });
+    const entries = described.resources[0]!.configEntries;
+    expect(entries.find((entry) => entry.configName === 'retention.ms')).toMatchObject({ configValue: '60000', isDefault: false });
+    expect(entries.find((entry) => entry.configName === 'cleanup.policy')).toMatchObject({ configValue: 'delete', isDefault: true });
+    await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'configured', configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] });
+    const http = await call(`${broker.url}/v1/topics/configured`);
+    expect(http.body.config).toMatchObject({ cleanupPolicy: 'compact', retentionMs: 7 * 24 * 3600 * 1000 });
+    await expect(
+      admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'configured', configEntries: [{ name: 'segment.bytes', value: '-5' }] }] }),
+    ).rejects.toThrow();
+    await expect(
+      admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'configured', configEntries: [{ name: 'no.such.config', value: '1' }] }] }),
+    ).rejects.toThrow();
+  });
+});
+
+describe('KafkaJS producer', () => {
+  for (const acks of [-1, 1] as const) {
+    it(`acks=${acks}: answered with offsets the HTTP API reads the same records at`, async () => {
+      const topic = `acks${acks}`;
+      const sent = await producer.send({ topic, acks, messages: [{ key: 'k1', value: 'one' }, { key: 'k2', value: 'two' }] });
+      expect(sent).toEqual([expect.objectContaining({ topicName: topic, partition: 0, errorCode: 0, baseOffset: '0' })]);
+      expect((await httpRecords(topic)).map(({ offset, key, value }) => ({ offset, key, value }))).toEqual([
+        { offset: 0, key: 'k1', value: 'one' },
+        { offset: 1, key: 'k2', value: 'two' },
+      ]);
+    });
+  }
+
+  it('acks=0: gets no answer, and the records are written all the same', async () => {
+    await producer.send({ topic: 'acks0', acks: 0, messages: [{ value: 'fire' }, { value: 'forget' }] });
+    await vi.waitFor(async () => expect((await httpRecords('acks0')).map((record) => record.value)).toEqual(['fire', 'forget']));
+  });
+
+  it('gzip: stored compressed as sent, read back over HTTP', async () => {
+    const messages = Array.from({ length: 500 }, (_, i) => ({ key: `k${i}`, value: `value ${i} ${'z'.repeat(100)}` }));
+    await producer.send({ topic: 'gzipped', compression: CompressionTypes.GZIP, messages });
+    const records = await call(`${broker.url}/v1/topics/gzipped/partitions/0/records?offset=0&valueFormat=string&maxBytes=10000000`);
+    expect(records.body.records.map((record: { value: string }) => record.value)).toEqual(messages.map((message) => message.value));
+    const described = await call(`${broker.url}/v1/topics/gzipped`);
+    expect(described.body.partitionDetails[0].bytes).toBeLessThan(500 * 100);
+  });
+
+  it('a record larger than the topic allows is refused with MESSAGE_TOO_LARGE, nothing written', async () => {
+    await admin.createTopics({ topics: [{ topic: 'small', configEntries: [{ name: 'max.message.bytes', value: '1024' }] }] });
+    await expect(producer.send({ topic: 'small', acks: -1, messages: [{ value: 'x'.repeat(5000) }] })).rejects.toMatchObject({ type: 'MESSAGE_TOO_LARGE' });
+    expect(await httpRecords('small')).toEqual([]);
+  });
+});
