@@ -6,7 +6,9 @@
 import type { KafkaApi } from './context.js';
 import { alterConfigs, incrementalAlterConfigs } from './handlers/alter-configs.js';
 import { apiVersions } from './handlers/api-versions.js';
+import { createPartitions } from './handlers/create-partitions.js';
 import { createTopics } from './handlers/create-topics.js';
+import { deleteRecords } from './handlers/delete-records.js';
 import { deleteTopics } from './handlers/delete-topics.js';
 import { describeCluster } from './handlers/describe-cluster.js';
 import { describeConfigs } from './handlers/describe-configs.js';
@@ -16,7 +18,21 @@ import { metadata } from './handlers/metadata.js';
 import { produce } from './handlers/produce.js';
 import { messages } from './protocol/messages.js';
 
-const handlers: KafkaApi[] = [produce, fetch, listOffsets, metadata, apiVersions, createTopics, deleteTopics, describeConfigs, alterConfigs, incrementalAlterConfigs, describeCluster];
+const handlers: KafkaApi[] = [
+  produce,
+  fetch,
+  listOffsets,
+  metadata,
+  apiVersions,
+  createTopics,
+  deleteTopics,
+  deleteRecords,
+  describeConfigs,
+  alterConfigs,
+  createPartitions,
+  incrementalAlterConfigs,
+  describeCluster,
+];
 
 export const API_VERSIONS_KEY = 18;
 

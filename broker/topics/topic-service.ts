@@ -27,10 +27,12 @@ export interface CreateOptions {
   temporaryIdleMs?: number;
 }
 
-export type TopicListener = (event: 'created' | 'deleted', topic: string) => void;
+export type TopicListener = (event: 'created' | 'deleted' | 'partitions', topic: string) => void;
 
 export class TopicService {
   private readonly listeners: TopicListener[] = [];
+  /** Topics whose partitions are being added: one change at a time. */
+  private readonly growing = new Set<string>();
 
   constructor(
     private readonly store: TopicStore,
@@ -50,7 +52,7 @@ export class TopicService {
     };
   }
 
-  private emit(event: 'created' | 'deleted', topic: string): void {
+  private emit(event: 'created' | 'deleted' | 'partitions', topic: string): void {
     for (const listener of this.listeners) listener(event, topic);
   }
 
@@ -71,7 +73,8 @@ export class TopicService {
       }
     }
     for (const topic of this.store.all()) {
-      await this.logs.openTopic(topic.name, topic.partitions, effectiveConfig(topic.config, this.brokerFlush));
+      const logs = await this.logs.openTopic(topic.name, topic.partitions, effectiveConfig(topic.config, this.brokerFlush));
+      for (const { partition, offset } of this.store.logStarts(topic.name)) logs[partition]?.raiseLogStartOffset(Math.min(offset, logs[partition]!.highWatermark));
     }
     this.temporary?.load(this.names());
   }
@@ -175,6 +178,37 @@ export class TopicService {
     this.temporary?.remove(name);
     await this.logs.deleteTopic(name);
     this.emit('deleted', name);
+  }
+
+  /**
+   * Kafka's CreatePartitions: grows a topic to `total` partitions (never shrinks). The count is
+   * saved first: a crash before the new folders exist opens them empty at the next start.
+   */
+  async addPartitions(name: string, total: number, maxPartitions: number): Promise<void> {
+    const logs = this.existing(name);
+    const current = logs.length;
+    if (!Number.isInteger(total) || total <= current || total > maxPartitions) {
+      throw new BrokerError('SPOOL_ERR_BAD_REQUEST', `topic ${name} has ${current} partitions: a new count must be ${current + 1}-${maxPartitions}, not ${total}`, { topic: name, field: 'partitions' });
+    }
+    if (this.growing.has(name)) throw new BrokerError('SPOOL_ERR_BAD_REQUEST', `partitions are being added to topic ${name} already`, { topic: name, field: 'partitions' });
+    this.growing.add(name);
+    this.store.setPartitions(name, total);
+    try {
+      await this.logs.addPartitions(name, total, effectiveConfig(this.store.get(name)!.config, this.brokerFlush));
+    } catch (error) {
+      this.store.setPartitions(name, current);
+      throw error;
+    } finally {
+      this.growing.delete(name);
+    }
+    this.emit('partitions', name);
+  }
+
+  /** Kafka's DeleteRecords: moves a partition's log start offset up to `offset`, durably. */
+  deleteRecordsBefore(name: string, partition: number, offset: number): number {
+    const logStartOffset = this.partition(name, partition).raiseLogStartOffset(offset);
+    this.store.setLogStart(name, partition, logStartOffset);
+    return logStartOffset;
   }
 
   updateConfig(name: string, changes: TopicConfigInput): TopicDescription {

@@ -102,10 +102,25 @@ export class LogManager {
     assert(Number.isInteger(partitions) && partitions >= 1, 'a topic has at least one partition');
     const existing = this.topics.get(topic);
     if (existing) return existing;
+    const logs = await this.openPartitions(topic, 0, partitions, config);
+    this.topics.set(topic, logs);
+    return logs;
+  }
+
+  /** Opens partitions up to `total` of an open topic; the topic's array of logs grows in place. */
+  async addPartitions(topic: string, total: number, config: Partial<LogConfig> = {}): Promise<PartitionLog[]> {
+    const logs = this.topics.get(topic);
+    assert(logs !== undefined, 'addPartitions on a topic that is not open');
+    assert(total > logs.length, 'a topic only grows');
+    logs.push(...(await this.openPartitions(topic, logs.length, total, config)));
+    return logs;
+  }
+
+  private async openPartitions(topic: string, from: number, to: number, config: Partial<LogConfig>): Promise<PartitionLog[]> {
     const full: LogConfig = { ...defaultLogConfig, ...config };
     const logs: PartitionLog[] = [];
     try {
-      for (let partition = 0; partition < partitions; partition++) {
+      for (let partition = from; partition < to; partition++) {
         logs.push(
           await openPartitionLog({
             topic,
@@ -125,7 +140,6 @@ export class LogManager {
     }
     await this.fs.fsyncDirectory(join(this.root, topic)).catch(() => {});
     await this.fs.fsyncDirectory(this.root).catch(() => {});
-    this.topics.set(topic, logs);
     return logs;
   }
 

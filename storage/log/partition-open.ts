@@ -202,6 +202,7 @@ export async function openPartitionLog(options: OpenPartitionOptions): Promise<P
     flush,
     segments,
     highWatermark: tail.nextOffset,
+    logStartFloor: 0,
     nextOffset: tail.nextOffset,
     producers,
   };

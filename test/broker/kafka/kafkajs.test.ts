@@ -75,6 +75,32 @@ describe('KafkaJS admin', () => {
   });
 });
 
+describe('KafkaJS admin: partitions and records', () => {
+  it('grows a topic with createPartitions; a count that does not grow it is refused', async () => {
+    await admin.createTopics({ topics: [{ topic: 'growing', numPartitions: 2 }] });
+    await admin.createPartitions({ topicPartitions: [{ topic: 'growing', count: 5 }] });
+    expect((await admin.fetchTopicMetadata({ topics: ['growing'] })).topics[0]!.partitions).toHaveLength(5);
+    expect((await call(`${broker.url}/v1/topics/growing`)).body.partitions).toBe(5);
+    await producer.send({ topic: 'growing', messages: [{ value: 'in the new partition', partition: 4 }] });
+    expect((await httpRecords('growing', 4)).map((record) => record.value)).toEqual(['in the new partition']);
+    await expect(admin.createPartitions({ topicPartitions: [{ topic: 'growing', count: 3 }] })).rejects.toThrow();
+    expect((await call(`${broker.url}/v1/topics/growing`)).body.partitions).toBe(5);
+  });
+
+  it('deleteTopicRecords moves the log start offset: earlier records are no longer served', async () => {
+    await admin.createTopics({ topics: [{ topic: 'trimmed' }] });
+    await producer.send({ topic: 'trimmed', messages: Array.from({ length: 10 }, (_, i) => ({ value: `r${i}` })) });
+    await admin.fetchTopicMetadata({ topics: ['trimmed'] }); // KafkaJS finds leaders in its metadata cache
+    await admin.deleteTopicRecords({ topic: 'trimmed', partitions: [{ partition: 0, offset: '6' }] });
+    expect(await admin.fetchTopicOffsets('trimmed')).toEqual([expect.objectContaining({ low: '6', high: '10' })]);
+    const below = await call(`${broker.url}/v1/topics/trimmed/partitions/0/records?offset=2`);
+    expect(below.body.error.code).toBe('SPOOL_ERR_OFFSET_OUT_OF_RANGE');
+    const described = await call(`${broker.url}/v1/topics/trimmed`);
+    expect(described.body.partitionDetails[0].logStartOffset).toBe(6);
+    await expect(admin.deleteTopicRecords({ topic: 'trimmed', partitions: [{ partition: 0, offset: '11' }] })).rejects.toThrow();
+  });
+});
+
 describe('KafkaJS producer', () => {
   for (const acks of [-1, 1] as const) {
     it(`acks=${acks}: answered with offsets the HTTP API reads the same records at`, async () => {
