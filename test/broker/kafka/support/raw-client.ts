@@ -4,10 +4,10 @@
  * codec (its correctness is checked apart, and against real clients).
  */
 import { connect, type Socket } from 'node:net';
-import { decodeMessage, encodeMessage, type Message } from '../../../../broker/kafka/protocol/codec.js';
-import { messages, RequestHeader, ResponseHeader, type ApiName } from '../../../../broker/kafka/protocol/messages.js';
+import { decodeMessage, type Message } from '../../../../broker/kafka/protocol/codec.js';
+import { messages, ResponseHeader, type ApiName } from '../../../../broker/kafka/protocol/messages.js';
 import { Reader } from '../../../../broker/kafka/protocol/reader.js';
-import { Writer } from '../../../../broker/kafka/protocol/writer.js';
+import { encodeRequestFrame } from '../../../../broker/kafka/protocol/request-frame.js';
 
 export class RawKafkaClient {
   private pending = Buffer.alloc(0);
@@ -44,14 +44,7 @@ export class RawKafkaClient {
 
   /** Encodes a request frame (header v1, or v2 for flexible versions). */
   static frame(api: ApiName, version: number, body: Message, correlationId: number): Buffer {
-    const definition = messages[api].request;
-    const writer = new Writer();
-    writer.int32(0);
-    encodeMessage(RequestHeader.at(definition.isFlexible(version) ? 2 : 1), { requestApiKey: definition.spec.apiKey, requestApiVersion: version, correlationId, clientId: 'raw' }, writer);
-    encodeMessage(definition.at(version), body, writer);
-    const frame = Buffer.concat(writer.finish());
-    frame.writeInt32BE(frame.length - 4, 0);
-    return frame;
+    return encodeRequestFrame(api, version, body, correlationId, 'raw');
   }
 
   /** Sends a request; answers its correlation id. */
