@@ -60,6 +60,7 @@ export async function handleFrame(frame: Buffer, services: KafkaServices, signal
   const reader = new Reader(frame);
   const header = decodeMessage(RequestHeader.at(flexible ? 2 : 1), reader);
   const body = decodeMessage(definition.request.at(apiVersion), reader);
+  services.log.debug({ api: api.name, apiVersion, correlationId, clientId: header.clientId }, 'kafka request');
   const answer = await api.handle(body, { apiVersion, clientId: header.clientId as string | null, signal }, services);
   if (answer === null) return null;
   const headerVersion = apiKey === API_VERSIONS_KEY ? 0 : flexible ? 1 : 0;
