@@ -6,6 +6,7 @@ import type { KafkaApi, KafkaServices } from '../context.js';
 import { NODE_ID } from '../cluster.js';
 import { KafkaErrorCode, kafkaErrorOf } from '../error-codes.js';
 import type { Message } from '../protocol/codec.js';
+import { mapInTurn } from './in-turn.js';
 
 async function grow(topic: Message, validateOnly: boolean, services: KafkaServices): Promise<Message> {
   const name = topic.name as string;
@@ -28,9 +29,8 @@ async function grow(topic: Message, validateOnly: boolean, services: KafkaServic
 
 export const createPartitions: KafkaApi = {
   name: 'CreatePartitions',
-  async handle(body, _request, services) {
-    const results: Message[] = [];
-    for (const topic of body.topics as Message[]) results.push(await grow(topic, body.validateOnly as boolean, services));
-    return { throttleTimeMs: 0, results };
-  },
+  handle: async (body, _request, services) => ({
+    throttleTimeMs: 0,
+    results: await mapInTurn(body.topics as Message[], (topic) => grow(topic, body.validateOnly as boolean, services)),
+  }),
 };

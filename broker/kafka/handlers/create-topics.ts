@@ -13,6 +13,7 @@ import { KafkaErrorCode, kafkaErrorOf } from '../error-codes.js';
 import type { Message } from '../protocol/codec.js';
 import { ZERO_UUID } from '../protocol/schema.js';
 import { fromKafkaConfigs, toKafkaConfigs } from '../topic-configs.js';
+import { mapInTurn } from './in-turn.js';
 
 const DEFAULT_PARTITIONS = 1;
 
@@ -65,10 +66,8 @@ async function createTopic(topic: Message, validateOnly: boolean, services: Kafk
 
 export const createTopics: KafkaApi = {
   name: 'CreateTopics',
-  async handle(body, _request, services) {
-    const topics: Message[] = [];
-    // One after another: two entries with one name must not race each other.
-    for (const topic of body.topics as Message[]) topics.push(await createTopic(topic, body.validateOnly as boolean, services));
-    return { throttleTimeMs: 0, topics };
-  },
+  handle: async (body, _request, services) => ({
+    throttleTimeMs: 0,
+    topics: await mapInTurn(body.topics as Message[], (topic) => createTopic(topic, body.validateOnly as boolean, services)),
+  }),
 };

@@ -3,6 +3,7 @@ import type { KafkaApi, KafkaServices } from '../context.js';
 import { KafkaErrorCode, kafkaErrorOf } from '../error-codes.js';
 import type { Message } from '../protocol/codec.js';
 import { ZERO_UUID } from '../protocol/schema.js';
+import { mapInTurn } from './in-turn.js';
 
 async function deleteTopic(name: string | null, topicId: string, services: KafkaServices): Promise<Message> {
   const resolved = name ?? services.cluster.topicName(topicId) ?? null;
@@ -21,8 +22,6 @@ export const deleteTopics: KafkaApi = {
   async handle(body, request, services) {
     const wanted: Array<{ name: string | null; topicId: string }> =
       request.apiVersion >= 6 ? (body.topics as Message[]).map((topic) => ({ name: topic.name, topicId: topic.topicId })) : (body.topicNames as string[]).map((name) => ({ name, topicId: ZERO_UUID }));
-    const responses: Message[] = [];
-    for (const { name, topicId } of wanted) responses.push(await deleteTopic(name, topicId, services));
-    return { throttleTimeMs: 0, responses };
+    return { throttleTimeMs: 0, responses: await mapInTurn(wanted, ({ name, topicId }) => deleteTopic(name, topicId, services)) };
   },
 };
