@@ -13,7 +13,7 @@
 import type { Socket } from 'node:net';
 import type { KafkaServices } from './context.js';
 import { KafkaFrameError } from './protocol/frame-error.js';
-import { handleFrame, peekHeader } from './router.js';
+import { handleFrame } from './router.js';
 
 /** apiKey, apiVersion and correlationId: the shortest header there is. */
 const HEADER_BYTES_MIN = 8;
@@ -37,6 +37,8 @@ export class KafkaConnection {
     private readonly services: KafkaServices,
   ) {
     socket.setNoDelay(true);
+    // Kafka's connections.max.idle.ms: a connection silent this long is closed.
+    socket.setTimeout(services.limits.kafkaConnectionIdleMs, () => this.close('idle'));
     socket.on('data', (data: Buffer) => this.onData(data));
     socket.on('drain', () => this.updateFlow());
     socket.on('error', () => this.close());
@@ -61,9 +63,15 @@ export class KafkaConnection {
     if (this.closed) return;
     this.chunks.push(data);
     this.bufferedBytes += data.length;
+    this.pump();
+  }
+
+  /** Hands whole frames to their handlers while fewer than kafkaInFlightRequestsMax are in flight;
+   *  the rest stay buffered until answers go out (one read may hold thousands of small frames). */
+  private pump(): void {
     try {
       let frame: Buffer | null;
-      while ((frame = this.nextFrame()) !== null) this.dispatch(frame);
+      while (this.queue.length < this.services.limits.kafkaInFlightRequestsMax && (frame = this.nextFrame()) !== null) this.dispatch(frame);
     } catch (error) {
       this.close((error as Error).message);
       return;
@@ -101,7 +109,6 @@ export class KafkaConnection {
   }
 
   private dispatch(frame: Buffer): void {
-    peekHeader(frame); // a header that does not even hold its fixed fields closes now
     const slot: Slot = { bytes: frame.length, done: false, answer: null };
     this.queue.push(slot);
     this.inFlightBytes += slot.bytes;
@@ -128,7 +135,7 @@ export class KafkaConnection {
       for (const chunk of slot.answer ?? []) this.socket.write(chunk);
     }
     this.socket.uncork();
-    this.updateFlow();
+    this.pump();
   }
 
   /** Pauses reading while this connection holds too much, resumes when it no longer does. */

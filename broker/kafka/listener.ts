@@ -13,6 +13,11 @@ export class KafkaListener {
 
   constructor(private readonly services: KafkaServices) {
     this.server = createServer((socket: Socket) => {
+      if (this.connections.size >= services.limits.kafkaConnectionsMax) {
+        services.log.warn({ remote: socket.remoteAddress, connections: this.connections.size }, 'kafka: refusing a connection past kafkaConnectionsMax');
+        socket.destroy();
+        return;
+      }
       const connection = new KafkaConnection(socket, services);
       this.connections.add(connection);
       socket.once('close', () => this.connections.delete(connection));
@@ -29,6 +34,8 @@ export class KafkaListener {
       this.server.once('error', reject);
       this.server.listen(port, host, () => {
         this.server.off('error', reject);
+        // Past start-up an accept error (EMFILE...) is logged, never thrown into the process.
+        this.server.on('error', (error) => this.services.log.error({ err: error }, 'kafka: listener error'));
         const address = this.server.address();
         resolve({ host, port: typeof address === 'object' && address ? address.port : port });
       });

@@ -32,27 +32,29 @@ interface Round {
   waitable: Array<{ log: PartitionLog; offset: number }>;
 }
 
-function partitionError(partitionIndex: number, errorCode: number, log?: PartitionLog): Message {
+/** A partition's answer without records: an error, or no room left in the answer. */
+function withoutRecords(partitionIndex: number, errorCode: number, log?: PartitionLog): Message {
   const highWatermark = log?.highWatermark ?? -1;
   return { partitionIndex, errorCode, highWatermark, lastStableOffset: highWatermark, logStartOffset: log?.logStartOffset ?? -1, abortedTransactions: null, preferredReadReplica: -1, records: EMPTY };
 }
 
 async function readPartition(target: Target, budgetBytes: number, firstData: boolean, round: Round, services: KafkaServices): Promise<Message> {
   const partitionIndex = target.partition.partition as number;
-  if (target.topic === null) return partitionError(partitionIndex, KafkaErrorCode.UNKNOWN_TOPIC_ID);
+  if (target.topic === null) return withoutRecords(partitionIndex, KafkaErrorCode.UNKNOWN_TOPIC_ID);
   let log: PartitionLog | undefined;
   try {
     log = services.topics.partition(target.topic, partitionIndex);
     const offset = target.partition.fetchOffset as number;
+    // The answer is full: the partition's positions only (KIP-74 lets the first partition with data exceed it).
+    if (budgetBytes <= 0) return withoutRecords(partitionIndex, KafkaErrorCode.NONE, log);
     const maxBytes = Math.max(1, Math.min(target.partition.partitionMaxBytes as number, budgetBytes));
     const result = await services.fetcher.fetch({ topic: target.topic, partition: partitionIndex, offset, maxBytes, maxWaitMs: 0 });
-    // Past the budget only the first partition with data may go (KIP-74).
     const records = result.data.length > budgetBytes && !firstData ? EMPTY : result.data;
     round.bytes += records.length;
     round.waitable.push({ log, offset: result.nextOffset });
     return { partitionIndex, errorCode: KafkaErrorCode.NONE, highWatermark: result.highWatermark, lastStableOffset: result.highWatermark, logStartOffset: result.logStartOffset, abortedTransactions: null, preferredReadReplica: -1, records };
   } catch (error) {
-    return partitionError(partitionIndex, kafkaErrorOf(error).errorCode, log);
+    return withoutRecords(partitionIndex, kafkaErrorOf(error).errorCode, log);
   }
 }
 

@@ -91,6 +91,35 @@ describe('Kafka connections', () => {
     });
   }
 
+  it('answers 500 requests written at once in order, past the in-flight bound (the rest wait in the socket)', async () => {
+    const client = await RawKafkaClient.connect(broker.kafka!);
+    try {
+      const frames = Array.from({ length: 500 }, (_, i) => RawKafkaClient.frame('ApiVersions', 2, {}, i + 1));
+      client.write(Buffer.concat(frames));
+      for (let i = 1; i <= 500; i++) expect((await client.answer('ApiVersions', 2)).correlationId).toBe(i);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('bounds a fetch answer by max_bytes: the first partition with data gets its whole batch, the next none', async () => {
+    await call(`${broker.url}/v1/topics`, { method: 'POST', json: { name: 'bounded', partitions: 2 } });
+    for (const partition of [0, 1]) {
+      await call(`${broker.url}/v1/topics/bounded/records`, { method: 'POST', json: { records: [{ value: 'x'.repeat(500), partition }] } });
+    }
+    const client = await RawKafkaClient.connect(broker.kafka!);
+    try {
+      const partitions = [0, 1].map((partition) => ({ partition, fetchOffset: 0, partitionMaxBytes: 1 << 20 }));
+      const answer = await client.request('Fetch', 11, { ...fetchBody(0, 0), maxBytes: 100, topics: [{ topic: 'bounded', partitions }] });
+      const [first, second] = answer.responses[0].partitions;
+      expect(first.records.length).toBeGreaterThan(500);
+      expect(second).toMatchObject({ errorCode: 0, highWatermark: 1 });
+      expect(second.records.length).toBe(0);
+    } finally {
+      client.close();
+    }
+  });
+
   it('gives acks=0 produces no answer, and answers what follows them in order', async () => {
     const client = await RawKafkaClient.connect(broker.kafka!);
     try {
