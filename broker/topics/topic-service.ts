@@ -4,7 +4,7 @@
  * either no topic or a whole one.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { LogConfig, LogManager, PartitionLog } from '../../storage/index.js';
+import type { LogConfig, LogManager, PartitionCleaning, PartitionLog } from '../../storage/index.js';
 import { BrokerError } from '../errors.js';
 import type { TopicStore } from '../metadata/topic-store.js';
 import { effectiveConfig, type TopicConfigInput, validateTopicConfig } from './topic-config.js';
@@ -209,6 +209,12 @@ export class TopicService {
     const logStartOffset = this.partition(name, partition).raiseLogStartOffset(offset);
     this.store.setLogStart(name, partition, logStartOffset);
     return logStartOffset;
+  }
+
+  /** Runs retention and compaction of a topic now (storage/log/cleaner.ts) and says what they did. */
+  async clean(name: string): Promise<{ topic: string; partitions: PartitionCleaning[] }> {
+    this.existing(name);
+    return { topic: name, partitions: await this.logs.cleanTopic(name) };
   }
 
   updateConfig(name: string, changes: TopicConfigInput): TopicDescription {

@@ -54,7 +54,7 @@ describe('Kafka Metadata', () => {
     expect((await metadata(broker, [{ name: 'auto' }])).topics[0]).toMatchObject({ errorCode: 0, name: 'auto', partitions: [{ partitionIndex: 0 }] });
     expect((await metadata(broker, [{ name: '../escape' }])).topics[0]).toMatchObject({ errorCode: 17 });
     await broker.close();
-    broker = await startBroker({ kafka: true, kafkaAutoCreateTopics: false });
+    broker = await startBroker({ kafka: true, settings: { kafkaAutoCreateTopics: false } });
     expect((await metadata(broker, [{ name: 'auto2' }])).topics[0]).toMatchObject({ errorCode: 3 });
     expect((await call(`${broker.url}/v1/topics/auto2`)).status).toBe(404);
   });
@@ -62,7 +62,7 @@ describe('Kafka Metadata', () => {
 
 describe('Kafka listener flags', () => {
   it('defaults to 127.0.0.1:9092 with auto-creation, reads flags and environment, refuses bad values', () => {
-    expect(loadBrokerConfig({})).toMatchObject({ kafkaPort: 9092, kafkaHost: '127.0.0.1', kafkaAdvertisedListener: null, kafkaAutoCreateTopics: true });
+    expect(loadBrokerConfig({})).toMatchObject({ kafkaPort: 9092, kafkaHost: '127.0.0.1', kafkaAdvertisedListener: '', kafkaAutoCreateTopics: true });
     expect(loadBrokerConfig({ flags: { kafkaPort: '0' } }).kafkaPort).toBe(0);
     expect(loadBrokerConfig({ env: { SPOOL_KAFKA_PORT: '19092', SPOOL_KAFKA_ADVERTISED_LISTENER: 'kafka.example:9093' } })).toMatchObject({ kafkaPort: 19092, kafkaAdvertisedListener: 'kafka.example:9093' });
     for (const flags of [{ kafkaPort: '-1' }, { kafkaPort: '65536' }, { kafkaPort: 'x' }, { kafkaAdvertisedListener: 'no-port' }, { kafkaAdvertisedListener: 'h:0' }, { kafkaAutoCreateTopics: 'yes' }, { kafkaHost: '' }]) {

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBroker, type Broker } from '../../../broker/app.js';
-import { loadBrokerConfig } from '../../../broker/config.js';
+import { loadBrokerConfig, type SettingName } from '../../../broker/config.js';
 import { type FileSystem, nodeFileSystem } from '../../../storage/index.js';
 import type { BrokerLimits } from '../../../broker/limits.js';
 
@@ -20,13 +20,21 @@ export interface TestBroker {
 }
 
 /** `port`: a fixed port (a restart then comes back on it, so clients reconnect by themselves); default a free one. */
-/** `kafka`: also run the Kafka listener, on a free port (never 9092); off by default (Kafka port 0). */
-export async function startBroker(
-  options: { dataDir?: string; flush?: string; fileSystem?: FileSystem; limits?: Partial<BrokerLimits>; port?: number; kafka?: boolean; kafkaAutoCreateTopics?: boolean } = {},
-): Promise<TestBroker> {
+export interface StartOptions {
+  dataDir?: string;
+  flush?: string;
+  fileSystem?: FileSystem;
+  limits?: Partial<BrokerLimits>;
+  port?: number;
+  /** Other settings of broker/config.ts (corsOrigin, cleanerIntervalMs, kafkaAutoCreateTopics...). */
+  settings?: Partial<Record<SettingName, unknown>>;
+  /** Also run the Kafka listener, on a free port (never 9092); off by default (kafkaPort 0). */
+  kafka?: boolean;
+}
+
+export async function startBroker(options: StartOptions = {}): Promise<TestBroker> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'spool-broker-')));
-  const flags = { port: options.port ?? 0, dataDir, flush: options.flush ?? 'always', logLevel: 'silent', kafkaPort: 0, kafkaAutoCreateTopics: String(options.kafkaAutoCreateTopics ?? true) };
-  const config = loadBrokerConfig({ flags });
+  const config = loadBrokerConfig({ values: { kafkaPort: 0, ...options.settings, port: options.port ?? 0, dataDir, flush: options.flush ?? 'always', logLevel: 'silent' } });
   const broker = await buildBroker({ config, logger: false, fileSystem: options.fileSystem, limits: options.limits, kafkaOnFreePort: options.kafka === true });
   const { url, kafka } = await broker.listen();
   const handle: TestBroker = {
