@@ -2,6 +2,7 @@
  * @platformatic/kafka 1.x against the Kafka listener: admin, the producer (lz4 and zstd once the
  * storage codec has them), and its lowest-level fetch call reading every record back.
  */
+import * as zlib from 'node:zlib';
 import { Admin, Connection, Producer, stringSerializers, fetchV17 } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Compression, isSupportedCompression } from '../../../storage/index.js';
@@ -56,8 +57,11 @@ describe('@platformatic/kafka', () => {
     expect(await admin.listTopics()).not.toContain('pk-b');
   });
 
+  // @platformatic/kafka compresses zstd with node:zlib's zstd, which Node 20 lacks (22.15+ has it):
+  // on Node 20 the zstd round is the client's to skip; kcat covers zstd against the listener.
+  const clientHasZstd = 'zstdCompressSync' in zlib;
   for (const compression of ['none', 'gzip', 'lz4', 'zstd'] as const) {
-    it.skipIf(!isSupportedCompression(Compression[compression]))(`producer (${compression}) and Fetch v17 read every record back`, async () => {
+    it.skipIf(!isSupportedCompression(Compression[compression]) || (compression === 'zstd' && !clientHasZstd))(`producer (${compression}) and Fetch v17 read every record back`, async () => {
       const topic = `pk-${compression}`;
       await admin.createTopics({ topics: [topic], partitions: 1, replicas: 1 });
       const producer = new Producer({ clientId: 'spool-test', bootstrapBrokers: [broker.kafka!.address], serializers: stringSerializers, compression });
