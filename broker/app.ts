@@ -22,6 +22,7 @@ import { registerCors } from './http/cors.js';
 import { frameworkErrorHandler, registerErrorHandler } from './http/error-handler.js';
 import { type RouteEntry, strictRouteSchemas } from './http/route-table.js';
 import { ERROR_CODE_KEYWORD } from './http/validation-message.js';
+import { ConnectionCounter } from './http/connection-limits.js';
 import { createGatedServer } from './http/gated-server.js';
 import { type BrokerLimits, brokerLimits } from './limits.js';
 import { openDatabase } from './metadata/database.js';
@@ -33,6 +34,7 @@ import { ProduceService } from './produce/produce-service.js';
 import { fetchRoutes } from './routes/fetch.js';
 import { groupRoutes } from './routes/groups.js';
 import { healthRoutes } from './routes/health.js';
+import { AppendSignal } from './live/append-signal.js';
 import { LiveRegistry } from './live/live-registry.js';
 import { SubscriberCounts } from './live/subscriber-counts.js';
 import { liveRoutes } from './routes/live.js';
@@ -78,6 +80,7 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
   const limits: BrokerLimits = { ...brokerLimits, ...limitsOf(config), ...options.limits };
   mkdirSync(config.dataDir, { recursive: true });
   let shuttingDown = false;
+  const connections = new ConnectionCounter(limits);
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: limits.bodyBytesMax,
@@ -93,7 +96,7 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
     childLoggerFactory: (logger) => logger,
     // Answers SPOOL_ERR_SHUTTING_DOWN ahead of routing once close() began: a check per request
     // that costs nothing, where an onRequest hook cost every request a hook run.
-    serverFactory: (handler) => createGatedServer(handler, { isOpen: () => !shuttingDown, limits }),
+    serverFactory: (handler) => createGatedServer(handler, { isOpen: () => !shuttingDown, limits, connections }),
     // verbose: errors carry the schema they failed in, which validation-message.ts reads to
     // word them and to pick their code; removeAdditional false: an unknown field is refused by
     // name, never dropped (a dropped `value` was a tombstone).
@@ -103,22 +106,31 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
 
   const db = openDatabase(join(config.dataDir, 'spool.db'), config.flush === 'always');
   let metrics: BrokerMetrics | null = null;
+  const appends = new AppendSignal();
   const logs = await LogManager.open({
     root: join(config.dataDir, 'topics'),
     fs: timedFileSystem(options.fileSystem ?? nodeFileSystem, (seconds) => metrics?.fsyncSeconds.observe(seconds)),
     onRecoveryEvent: (event) => log.warn(event, 'recovery'),
     onBackgroundError: (error) => log.error({ err: error }, 'background storage error'),
     cleanerIntervalMs: config.cleanerIntervalMs,
+    onCommitted: (partition) => appends.notify(partition),
   });
-  metrics = new BrokerMetrics(logs);
+  metrics = new BrokerMetrics(logs, limits.metricsLagSeriesMax);
   const temporary = new TemporaryTopics(new TemporaryTopicStore(db));
-  const topics = new TopicService(new TopicStore(db), logs, config.flush, log, temporary);
+  const topics = new TopicService(new TopicStore(db), logs, config.flush, log, temporary, limits);
   await topics.start();
-  const coordinator = new GroupCoordinator({ topics: () => topics.list() });
+  const coordinator = new GroupCoordinator({ topics: () => topics.list() }, Date.now, limits);
   topics.onChange(() => coordinator.topicsChanged());
-  const groups = new GroupService(coordinator, new OffsetStore(db), logs);
+  const groups = new GroupService(coordinator, new OffsetStore(db), logs, limits);
   const sweep = setInterval(() => coordinator.expire(), limits.groupSweepIntervalMs);
   sweep.unref();
+  const expireIdleGroups = () => {
+    const deleted = groups.expireIdleGroups();
+    if (deleted.length > 0) log.info({ groups: deleted.length }, 'deleted consumer groups idle past groupRetentionMs');
+  };
+  expireIdleGroups();
+  const retention = setInterval(expireIdleGroups, limits.groupRetentionCheckIntervalMs);
+  retention.unref();
   // A live subscriber leaving a temporary topic it named starts the topic's idle clock.
   const live = new LiveRegistry(limits.liveSubscribersMax, (named) => named.forEach((topic) => temporary.touch(topic)));
   const stopTemporarySweep = sweepTemporaryTopics(temporary, { inUse: (topic) => live.isNamed(topic), delete: (topic) => topics.delete(topic), log }, limits.temporarySweepIntervalMs);
@@ -152,11 +164,18 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
   await app.register(producerRoutes, { producerIds: new ProducerIdStore(db) });
   await app.register(fetchRoutes, { fetcher });
   await app.register(offsetRoutes, { topics });
-  await app.register(liveRoutes, { topics, registry: live, metrics, limits });
-  await app.register(livePatternRoutes, { topics, registry: live, metrics, limits, counts: subscriberCounts });
+  topics.onChange((event, topic) => {
+    if (event === 'deleted') appends.closed(topic);
+  });
+  await app.register(liveRoutes, { topics, registry: live, metrics, limits, appends });
+  await app.register(livePatternRoutes, { topics, registry: live, metrics, limits, appends, counts: subscriberCounts });
   await app.register(groupRoutes, { groups });
   const queues = new QueueService(topics, new QueueStore(db));
   await app.register(queueRoutes, { queues });
+  metrics.attach({ groupLag: (seriesMax) => groups.lagSamples(seriesMax), queueDepths: () => queues.depths(), openConnections: () => connections.open });
+  topics.onChange((event, topic) => {
+    if (event === 'deleted') requestMetrics.forgetTopic(topic);
+  });
   await app.ready();
   const kafkaPort = options.kafkaOnFreePort ? 0 : config.kafkaPort;
   const kafkaOn = options.kafkaOnFreePort === true || config.kafkaPort !== 0;
@@ -183,6 +202,7 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
       closed ??= (async () => {
         shuttingDown = true;
         clearInterval(sweep);
+        clearInterval(retention);
         await stopTemporarySweep();
         queues.close();
         await kafka?.close();
