@@ -2,7 +2,7 @@
  * ListOffsets (2): per partition, the offset for a timestamp. Special timestamps:
  *   -2 earliest (log start offset), -4 earliest local (the same: no tiered storage),
  *   -1 latest (high watermark), -3 the record with the largest timestamp is not tracked: latest,
- *   -5 latest tiered: none, answered -1 as Kafka does without tiered storage.
+ *   -5 latest tiered and any other negative time: -1, as Kafka answers without tiered storage.
  * A time finds the first record at or after it through the time index (the HTTP offsets route's
  * lookup), answered with that record's own timestamp; no such record: offset and timestamp -1.
  */
@@ -15,7 +15,6 @@ const EARLIEST = -2;
 const LATEST = -1;
 const MAX_TIMESTAMP = -3;
 const EARLIEST_LOCAL = -4;
-
 
 async function timestampAt(log: PartitionLog, offset: number): Promise<number> {
   const { data } = await log.read(offset, 1);

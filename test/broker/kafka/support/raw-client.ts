@@ -38,6 +38,11 @@ export class RawKafkaClient {
     });
   }
 
+  /** Answers received and not yet taken. */
+  get pendingFrames(): number {
+    return this.frames.length;
+  }
+
   get isClosed(): boolean {
     return this.socket.destroyed;
   }
