@@ -26,6 +26,7 @@ export const brokerErrors = {
   SPOOL_ERR_GROUP_NOT_FOUND: { status: 404, retriable: false, description: 'No consumer group has this name.' },
   SPOOL_ERR_UNKNOWN_MEMBER: { status: 404, retriable: false, description: 'The member left or its session expired: join the group again.' },
   SPOOL_ERR_FENCED: { status: 409, retriable: false, description: 'A commit with a stale generation, or for a partition the member does not own.' },
+  SPOOL_ERR_DATA_DIR_LOCKED: { status: 409, retriable: true, description: 'Another process holds the data directory (a broker, or spool check --repair): one broker per data directory. The error names the holder (pid, host, since when).' },
   SPOOL_ERR_GROUP_NOT_EMPTY: { status: 409, retriable: false, description: 'The group still has live members (delete needs an empty group).' },
   SPOOL_ERR_QUEUE_NOT_FOUND: { status: 404, retriable: false, description: 'No queue (share group) of this name on this topic: create it with PUT first.' },
   SPOOL_ERR_RECEIPT_UNKNOWN: { status: 404, retriable: false, description: 'Per receipt in an ack/nack/reject answer: the receipt is malformed, or names no message of this queue.' },

@@ -11,7 +11,7 @@
  *
  * Open one with openPartitionLog() (partition-open.ts), which runs recovery first.
  */
-import { type BatchSpan, checkBatchRecords, lastOffsetOf, setBaseOffset, splitBatches } from '../codec/record-batch.js';
+import { type BatchSpan, checkProducedBatch, lastOffsetOf, setBaseOffset, splitBatches } from '../codec/record-batch.js';
 import { StorageError, isSpoolError, type SpoolError } from '../errors.js';
 import { storageLimits } from '../limits.js';
 import { flushPolicyOf, type LogConfig } from './config.js';
@@ -186,7 +186,7 @@ export class PartitionLog {
    */
   private checkRecords(data: Buffer, span: BatchSpan, maxMessageBytes: number): void {
     try {
-      checkBatchRecords(data, span.position, span.header, maxMessageBytes);
+      checkProducedBatch(data, span.position, span.header, maxMessageBytes);
     } catch (error) {
       if (!isSpoolError(error)) throw error;
       Object.assign(error.context, this.context({ batchPosition: span.position }));
