@@ -45,11 +45,6 @@ export class KafkaConnection {
     socket.on('close', () => this.close());
   }
 
-  /** Requests being handled or waiting for an earlier answer. */
-  get inFlight(): number {
-    return this.queue.length;
-  }
-
   close(reason?: string): void {
     if (reason && !this.closed) this.services.log.warn({ remote: this.socket.remoteAddress, reason }, 'kafka: closing connection');
     this.closed = true;

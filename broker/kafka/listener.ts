@@ -24,10 +24,6 @@ export class KafkaListener {
     });
   }
 
-  get connectionCount(): number {
-    return this.connections.size;
-  }
-
   /** Listens; answers the bound address (port 0 picks a free one). */
   listen(host: string, port: number): Promise<{ host: string; port: number }> {
     return new Promise((resolve, reject) => {
