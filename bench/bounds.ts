@@ -33,7 +33,7 @@ interface Running {
 
 async function spawnBroker(dataDir: string, port: number): Promise<Running> {
   const started = performance.now();
-  const child = spawn(process.execPath, [MAIN, '--port', String(port), '--data-dir', dataDir, '--flush', 'always', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [MAIN, '--port', String(port), '--kafka-port', '0', '--data-dir', dataDir, '--flush', 'always', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   for (let attempt = 0; ; attempt++) {
     const ok = await fetch(`${url}/health`).then((response) => response.ok, () => false);

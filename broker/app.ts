@@ -10,7 +10,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyBaseLogger, LogController } from 'fastify';
 import { type FileSystem, LogManager, nodeFileSystem } from '../storage/index.js';
-import { type BrokerConfig, limitsOf } from './config.js';
+import { type BrokerConfig, limitsOf, parseHostPort } from './config.js';
 import { FetchService } from './fetch/fetch-service.js';
 import { GroupCoordinator } from './groups/coordinator.js';
 import { GroupService } from './groups/group-service.js';
@@ -48,6 +48,9 @@ import { topicRoutes } from './routes/topics.js';
 import { TopicService } from './topics/topic-service.js';
 import { sweepTemporaryTopics, TemporaryTopics } from './topics/temporary-topics.js';
 import { timedFileSystem } from './timed-file-system.js';
+import { KafkaCluster } from './kafka/cluster.js';
+import { KafkaListener } from './kafka/listener.js';
+import { loadClusterId } from './metadata/cluster-id-store.js';
 
 export interface BuildOptions {
   config: Readonly<BrokerConfig>;
@@ -57,6 +60,8 @@ export interface BuildOptions {
   fileSystem?: FileSystem;
   /** Overrides of broker/limits.ts over the config's (tests use small timeouts and bounds). */
   limits?: Partial<BrokerLimits>;
+  /** Run the Kafka listener on a free port whatever config.kafkaPort says (tests). */
+  kafkaOnFreePort?: boolean;
 }
 
 export interface Broker {
@@ -65,8 +70,8 @@ export interface Broker {
   topics: TopicService;
   /** Every route with its schema, as registered (tests walk it; see http/route-table.ts). */
   routes: readonly RouteEntry[];
-  /** Listens on config.host:config.port; returns the bound address. */
-  listen(): Promise<{ host: string; port: number; url: string }>;
+  /** Listens on config.host:config.port (and the Kafka listener's); returns the bound addresses. */
+  listen(): Promise<{ host: string; port: number; url: string; kafka: { host: string; port: number } | null }>;
   /** Stops accepting, finishes in-flight requests, syncs and closes logs and metadata. */
   close(): Promise<void>;
 }
@@ -166,9 +171,11 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   await app.register(healthRoutes, { metrics, isReady: () => !shuttingDown, startedAtMs });
   await app.register(topicRoutes, { topics });
   const producerIds = new ProducerIdStore(db);
-  await app.register(produceRoutes, { produce: new ProduceService(topics, metrics, producerIds, subscriberCounts), limits });
+  const produce = new ProduceService(topics, metrics, producerIds, subscriberCounts);
+  const fetcher = new FetchService(topics, metrics, limits);
+  await app.register(produceRoutes, { produce, limits });
   await app.register(producerRoutes, { producerIds });
-  await app.register(fetchRoutes, { fetcher: new FetchService(topics, metrics, limits) });
+  await app.register(fetchRoutes, { fetcher });
   await app.register(offsetRoutes, { topics });
   topics.onChange((event, topic) => {
     if (event === 'deleted') appends.closed(topic);
@@ -183,6 +190,12 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
     if (event === 'deleted') requestMetrics.forgetTopic(topic);
   });
   await app.ready();
+  const kafkaPort = options.kafkaOnFreePort ? 0 : config.kafkaPort;
+  const kafkaOn = options.kafkaOnFreePort === true || config.kafkaPort !== 0;
+  const cluster = new KafkaCluster(loadClusterId(db), topics);
+  const kafka = kafkaOn
+    ? new KafkaListener({ topics, produce, fetcher, cluster, autoCreateTopics: config.kafkaAutoCreateTopics, limits, brokerFlush: config.flush, log })
+    : null;
 
   let closed: Promise<void> | null = null;
   return {
@@ -194,7 +207,9 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
       await app.listen({ host: config.host, port: config.port });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
-      return { host: config.host, port, url: `http://${config.host}:${port}` };
+      const kafkaAddress = kafka ? await kafka.listen(config.kafkaHost, kafkaPort) : null;
+      if (kafkaAddress) cluster.advertised = config.kafkaAdvertisedListener ? parseHostPort(config.kafkaAdvertisedListener) : kafkaAddress;
+      return { host: config.host, port, url: `http://${config.host}:${port}`, kafka: kafkaAddress };
     },
     close() {
       closed ??= (async () => {
@@ -203,6 +218,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
         clearInterval(retention);
         await stopTemporarySweep();
         queues.close();
+        await kafka?.close();
         await app.close();
         await logs.close();
         db.close();

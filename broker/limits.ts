@@ -114,6 +114,20 @@ const limitValues = {
   topicsMax: 5_000,
   /** Time allowed for in-flight requests to finish on SIGTERM before the process exits anyway. */
   shutdownGraceMs: 10_000,
+  /** Largest Kafka request frame: Kafka's socket.request.max.bytes (100 MiB). Larger closes the connection. */
+  kafkaFrameBytesMax: 100 * 1024 * 1024,
+  /** Bytes of Kafka requests read from one connection and not yet answered: past it the socket is
+   *  paused until answers go out, so a pipelining client cannot queue unbounded memory. */
+  kafkaInFlightBytesMax: 128 * 1024 * 1024,
+  /** Kafka requests of one connection being handled at once (clients pipeline up to 5); later
+   *  frames wait in the socket. */
+  kafkaInFlightRequestsMax: 64,
+  /** Kafka's connections.max.idle.ms: a Kafka connection silent this long is closed. */
+  kafkaConnectionIdleMs: 10 * 60 * 1000,
+  /** Kafka connections at once: each may hold up to kafkaInFlightBytesMax; more are refused. */
+  kafkaConnectionsMax: 1_000,
+  /** Array elements in one decoded Kafka request: a forged count must not allocate millions of objects. */
+  kafkaElementsPerRequestMax: 1_000_000,
 };
 
 export type BrokerLimits = { readonly [K in keyof typeof limitValues]: number };

@@ -19,8 +19,8 @@ export async function serve(config: BrokerConfig): Promise<void> {
       ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } } : {}),
     },
   });
-  const { url } = await broker.listen();
-  broker.app.log.info({ url, dataDir: config.dataDir, flush: config.flush }, `Spool is listening on ${url}`);
+  const { url, kafka } = await broker.listen();
+  broker.app.log.info({ url, kafka, dataDir: config.dataDir, flush: config.flush }, `Spool is listening on ${url}${kafka ? ` and kafka://${kafka.host}:${kafka.port}` : ''}`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

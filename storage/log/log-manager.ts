@@ -132,6 +132,21 @@ export class LogManager {
     assert(Number.isInteger(partitions) && partitions >= 1, 'a topic has at least one partition');
     const existing = this.topics.get(topic);
     if (existing) return existing;
+    const logs = await this.openPartitions(topic, 0, partitions, config);
+    this.topics.set(topic, logs);
+    return logs;
+  }
+
+  /** Opens partitions up to `total` of an open topic; the topic's array of logs grows in place. */
+  async addPartitions(topic: string, total: number, config: Partial<LogConfig> = {}): Promise<PartitionLog[]> {
+    const logs = this.topics.get(topic);
+    assert(logs !== undefined, 'addPartitions on a topic that is not open');
+    assert(total > logs.length, 'a topic only grows');
+    logs.push(...(await this.openPartitions(topic, logs.length, total, config)));
+    return logs;
+  }
+
+  private async openPartitions(topic: string, from: number, to: number, config: Partial<LogConfig>): Promise<PartitionLog[]> {
     const full: LogConfig = { ...defaultLogConfig, ...config };
     const logs: PartitionLog[] = [];
     const open = (partition: number) =>
@@ -148,10 +163,10 @@ export class LogManager {
       });
     // Several partitions at once: opening one is a dozen small file operations and, after a crash,
     // an fdatasync or two, each waiting on the disk. One at a time, 10,000 partitions took minutes.
-    const numbers = Array.from({ length: partitions }, (_, partition) => partition);
+    const numbers = Array.from({ length: to - from }, (_, i) => from + i);
     try {
       await forEachBounded(numbers, storageLimits.partitionsOpeningMax, async (partition) => {
-        logs[partition] = await open(partition);
+        logs[partition - from] = await open(partition);
       });
     } catch (error) {
       await forEachBounded(logs.filter(Boolean), storageLimits.closeConcurrency, (log) => log.close()).catch(() => {});
@@ -159,7 +174,6 @@ export class LogManager {
     }
     await this.fs.fsyncDirectory(join(this.root, topic)).catch(() => {});
     await this.fs.fsyncDirectory(this.root).catch(() => {});
-    this.topics.set(topic, logs);
     return logs;
   }
 

@@ -91,7 +91,19 @@ export class PartitionLog {
   }
 
   get logStartOffset(): number {
-    return this.state.segments[0]!.baseOffset;
+    return Math.max(this.state.segments[0]!.baseOffset, this.state.logStartFloor);
+  }
+
+  /**
+   * Kafka's DeleteRecords: moves the log start offset up to `offset` (at most the high watermark;
+   * never down). Records below it are no longer served at once; sealed segments wholly below it
+   * go at the next retention run (the cleaner is the only one that removes segments). The caller
+   * persists the offset and raises it again after a restart. Answers the new log start offset.
+   */
+  raiseLogStartOffset(offset: number): number {
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset > this.highWatermark) throw this.outOfRange(offset);
+    this.state.logStartFloor = Math.max(this.state.logStartFloor, offset);
+    return this.logStartOffset;
   }
 
   /** The offset after the last acknowledged record: readers see offsets below it. */

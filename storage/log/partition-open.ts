@@ -191,6 +191,7 @@ export async function openPartitionLog(options: OpenPartitionOptions): Promise<P
     flush: flushPolicyOf(config),
     segments,
     highWatermark: tail.nextOffset,
+    logStartFloor: 0,
     nextOffset: tail.nextOffset,
     producers,
   };

@@ -19,7 +19,7 @@ afterEach(async () => {
 
 /** `spool serve` as a child process on a free port; resolves with its URL once it answers. */
 async function serveProcess(dataDir: string) {
-  const child = spawn(process.execPath, [MAIN, '--port', '0', '--data-dir', dataDir, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN, '--port', '0', '--kafka-port', '0', '--data-dir', dataDir, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
   cleanup.push(async () => child.kill('SIGKILL'));
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
