@@ -10,7 +10,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyBaseLogger, LogController } from 'fastify';
 import { type FileSystem, LogManager, nodeFileSystem } from '../storage/index.js';
-import type { BrokerConfig } from './config.js';
+import { type BrokerConfig, limitsOf } from './config.js';
 import { FetchService } from './fetch/fetch-service.js';
 import { GroupCoordinator } from './groups/coordinator.js';
 import { GroupService } from './groups/group-service.js';
@@ -18,6 +18,7 @@ import { OffsetStore } from './groups/offset-store.js';
 import { QueueService } from './queues/queue-service.js';
 import { QueueStore } from './queues/queue-store.js';
 import { registerContentTypes } from './http/content-types.js';
+import { registerCors } from './http/cors.js';
 import { frameworkErrorHandler, registerErrorHandler } from './http/error-handler.js';
 import { type RouteEntry, strictRouteSchemas } from './http/route-table.js';
 import { ERROR_CODE_KEYWORD } from './http/validation-message.js';
@@ -51,7 +52,7 @@ export interface BuildOptions {
   logger?: boolean | Record<string, unknown>;
   /** The storage engine's file system (tests inject faults through it). */
   fileSystem?: FileSystem;
-  /** Overrides of broker/limits.ts (tests use small timeouts and bounds). */
+  /** Overrides of broker/limits.ts over the config's (tests use small timeouts and bounds). */
   limits?: Partial<BrokerLimits>;
 }
 
@@ -69,7 +70,7 @@ export interface Broker {
 
 export async function buildBroker(options: BuildOptions): Promise<Broker> {
   const { config } = options;
-  const limits: BrokerLimits = { ...brokerLimits, ...options.limits };
+  const limits: BrokerLimits = { ...brokerLimits, ...limitsOf(config), ...options.limits };
   mkdirSync(config.dataDir, { recursive: true });
   let shuttingDown = false;
   const app = Fastify({
@@ -121,7 +122,8 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
   const routes: RouteEntry[] = [];
   strictRouteSchemas(app, routes);
   registerContentTypes(app);
-  registerErrorHandler(app);
+  registerErrorHandler(app, limits);
+  await registerCors(app, config.corsOrigin);
   await app.register(swagger, {
     openapi: {
       info: { title: 'Spool HTTP API', version: '1', description: 'A persistent, log-structured message broker. Errors: {"error": {"code", "message", ...}}' },
@@ -139,7 +141,7 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
   const startedAtMs = Date.now();
   await app.register(healthRoutes, { metrics, isReady: () => !shuttingDown, startedAtMs });
   await app.register(topicRoutes, { topics });
-  await app.register(produceRoutes, { produce: new ProduceService(topics, metrics, subscriberCounts) });
+  await app.register(produceRoutes, { produce: new ProduceService(topics, metrics, subscriberCounts), limits });
   await app.register(producerRoutes, { producerIds: new ProducerIdStore(db) });
   await app.register(fetchRoutes, { fetcher: new FetchService(topics, metrics, limits) });
   await app.register(offsetRoutes, { topics });

@@ -17,7 +17,7 @@ import { pack } from 'msgpackr';
 import type { RecordHeader, RecordInput } from '../../storage/index.js';
 import { BrokerError } from '../errors.js';
 import { JSON_CONTENT_TYPE, MSGPACK_CONTENT_TYPE } from '../http/content-types.js';
-import { brokerLimits } from '../limits.js';
+import { type BrokerLimits, brokerLimits } from '../limits.js';
 
 export { JSON_CONTENT_TYPE, MSGPACK_CONTENT_TYPE };
 export const CONTENT_TYPE_HEADER = 'content-type';
@@ -27,7 +27,9 @@ export const TEXT_CONTENT_TYPE = 'text/plain; charset=utf-8';
  * One record of a produce body. `bytes` is what a key, a value or a header value may be in this
  * body: a string in JSON; a string or bin in msgpack (checked in code, which JSON Schema cannot).
  */
-function recordSchema(bytes: TSchema, value: TSchema) {
+type BodyLimits = Pick<BrokerLimits, 'recordsPerRequestMax' | 'headersPerRecordMax' | 'partitionsPerTopicMax'>;
+
+function recordSchema(limits: BodyLimits, bytes: TSchema, value: TSchema) {
   return Type.Object(
     {
       key: Type.Optional(Type.Union([bytes, Type.Null()], { description: 'UTF-8 key; partitions by murmur2 like Kafka' })),
@@ -37,21 +39,21 @@ function recordSchema(bytes: TSchema, value: TSchema) {
       valueBase64: Type.Optional(Type.String({ description: 'stored as the decoded bytes' })),
       headers: Type.Optional(
         Type.Record(Type.String(), Type.Union([bytes, Type.Null()]), {
-          maxProperties: brokerLimits.headersPerRecordMax,
-          description: `at most ${brokerLimits.headersPerRecordMax} headers`,
+          maxProperties: limits.headersPerRecordMax,
+          description: `at most ${limits.headersPerRecordMax} headers`,
         }),
       ),
-      partition: Type.Optional(Type.Integer({ minimum: 0, maximum: brokerLimits.partitionsPerTopicMax - 1 })),
+      partition: Type.Optional(Type.Integer({ minimum: 0, maximum: limits.partitionsPerTopicMax - 1 })),
       timestamp: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'ms since the epoch' })),
     },
     { additionalProperties: false },
   );
 }
 
-function produceBodySchema(record: TSchema) {
+function produceBodySchema(limits: BodyLimits, record: TSchema) {
   return Type.Object(
     {
-      records: Type.Array(record, { minItems: 1, maxItems: brokerLimits.recordsPerRequestMax }),
+      records: Type.Array(record, { minItems: 1, maxItems: limits.recordsPerRequestMax }),
       expectedOffsets: Type.Optional(
         Type.Record(Type.String({ pattern: '^[0-9]{1,9}$' }), Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }), {
           additionalProperties: false,
@@ -63,12 +65,19 @@ function produceBodySchema(record: TSchema) {
   );
 }
 
-const JsonRecord = recordSchema(Type.String(), Type.Unknown({ description: 'any JSON; null is a tombstone' }));
-export const JsonProduceBody = produceBodySchema(JsonRecord);
-export const MsgpackProduceBody = produceBodySchema(recordSchema(Type.Unknown({ description: 'a string or bin' }), Type.Unknown({ description: 'any msgpack value; bin is stored as its bytes; nil is a tombstone' })));
+/** The produce body's schemas, per content type, with the broker's configured limits. */
+export function produceBodySchemas(limits: BodyLimits) {
+  const anyBytes = Type.Unknown({ description: 'a string or bin' });
+  const msgpackValue = Type.Unknown({ description: 'any msgpack value; bin is stored as its bytes; nil is a tombstone' });
+  return {
+    json: produceBodySchema(limits, recordSchema(limits, Type.String(), Type.Unknown({ description: 'any JSON; null is a tombstone' }))),
+    msgpack: produceBodySchema(limits, recordSchema(limits, anyBytes, msgpackValue)),
+  };
+}
 
+const JsonRecord = recordSchema(brokerLimits, Type.String(), Type.Unknown());
 export type ProduceRecord = Static<typeof JsonRecord> & { key?: unknown; headers?: Record<string, unknown> };
-export type ProduceBody = Static<typeof JsonProduceBody>;
+export type ProduceBody = Static<ReturnType<typeof produceBodySchemas>['json']>;
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 

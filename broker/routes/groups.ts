@@ -7,7 +7,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { assignorNames } from '../groups/assignors.js';
 import type { GroupService } from '../groups/group-service.js';
 import { brokerLimits } from '../limits.js';
-import { answer, NoContent, OffsetInteger } from './schemas.js';
+import { answer, NoContent, OffsetInteger, optionalBody } from './schemas.js';
 
 const GroupName = Type.String({ minLength: 1, maxLength: 249, pattern: '^[A-Za-z0-9._-]+$' });
 const TopicPartition = Type.Object({ topic: Type.String({ minLength: 1, maxLength: 300 }), partition: Type.Integer({ minimum: 0, maximum: 1_000_000 }) }, { additionalProperties: false });
@@ -79,7 +79,7 @@ export const groupRoutes: FastifyPluginAsyncTypebox<GroupRoutesOptions> = async 
       tags,
       summary: 'Heartbeat; report revoked partitions; learn assignments',
       params: MemberParams,
-      body: Type.Optional(Type.Object({ revoked: Type.Optional(Type.Array(TopicPartition, { maxItems: 100_000 })) }, { additionalProperties: false })),
+      body: optionalBody({ revoked: Type.Optional(Type.Array(TopicPartition, { maxItems: 100_000 })) }),
       response: { 200: MemberView },
     },
     handler: async (request) => groups.heartbeat(request.params.group, request.params.memberId, request.body?.revoked ?? []),

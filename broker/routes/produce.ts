@@ -6,13 +6,14 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { BrokerError } from '../errors.js';
-import { brokerLimits } from '../limits.js';
+import type { BrokerLimits } from '../limits.js';
 import { BATCH_CONTENT_TYPE, JSON_CONTENT_TYPE, MSGPACK_CONTENT_TYPE } from '../http/content-types.js';
 import type { ProduceService } from '../produce/produce-service.js';
-import { JsonProduceBody, MsgpackProduceBody, type ProduceBody, type ProduceRecord } from '../produce/record-input.js';
+import { type ProduceBody, produceBodySchemas, type ProduceRecord } from '../produce/record-input.js';
 import { answer, TopicParams } from './schemas.js';
 
-export const produceRoutes: FastifyPluginAsyncTypebox<{ produce: ProduceService }> = async (app, { produce }) => {
+export const produceRoutes: FastifyPluginAsyncTypebox<{ produce: ProduceService; limits: BrokerLimits }> = async (app, { produce, limits }) => {
+  const bodies = produceBodySchemas(limits);
   app.post('/v1/topics/:topic/records', {
     schema: {
       tags: ['records'],
@@ -20,15 +21,15 @@ export const produceRoutes: FastifyPluginAsyncTypebox<{ produce: ProduceService 
       params: TopicParams,
       querystring: Type.Object(
         {
-          partition: Type.Optional(Type.Integer({ minimum: 0, maximum: brokerLimits.partitionsPerTopicMax - 1, description: 'raw batches only: the partition to append to' })),
+          partition: Type.Optional(Type.Integer({ minimum: 0, maximum: limits.partitionsPerTopicMax - 1, description: 'raw batches only: the partition to append to' })),
           expectedOffset: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'raw batches only: the offset the partition must end at' })),
         },
         { additionalProperties: false },
       ),
       body: {
         content: {
-          [JSON_CONTENT_TYPE]: { schema: JsonProduceBody },
-          [MSGPACK_CONTENT_TYPE]: { schema: MsgpackProduceBody },
+          [JSON_CONTENT_TYPE]: { schema: bodies.json },
+          [MSGPACK_CONTENT_TYPE]: { schema: bodies.msgpack },
           // No type: the body is a Buffer, which the storage engine checks batch by batch.
           [BATCH_CONTENT_TYPE]: { schema: Type.Unsafe<Buffer>({ description: 'RecordBatch v2 bytes, one or more back to back (?partition= required)' }) },
         },

@@ -7,7 +7,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { toJsonRecord, type ValueFormat } from '../fetch/record-view.js';
 import type { QueueService, Settlement } from '../queues/queue-service.js';
 import { TOPIC_NAME_RULE } from '../topics/topic-name.js';
-import { answer, JsonRecordAnswer, NoContent, ValueFormatSchema } from './schemas.js';
+import { answer, JsonRecordAnswer, NoContent, optionalBody, ValueFormatSchema } from './schemas.js';
 
 const QueueParams = Type.Object(
   {
@@ -43,16 +43,13 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ queues: QueueService }> = 
       tags,
       summary: 'Create or configure a queue (share group) on a topic',
       params: QueueParams,
-      body: Type.Optional(
-        Type.Object(
+      body: optionalBody(
           {
             visibilityMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 12 * 3_600_000 })),
             maxDeliveries: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
             deadLetterTopic: Type.Optional(Type.String({ maxLength: 300, description: `a topic name (${TOPIC_NAME_RULE}); created when the first message dies` })),
             orderedByKey: Type.Optional(Type.Boolean()),
           },
-          { additionalProperties: false },
-        ),
       ),
       response: { 200: QueueDescription, 201: QueueDescription },
     },
@@ -83,15 +80,12 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ queues: QueueService }> = 
       summary: 'Receive (lease) messages; long-polls up to waitMs',
       params: QueueParams,
       querystring: ValueFormatQuery,
-      body: Type.Optional(
-        Type.Object(
+      body: optionalBody(
           {
             max: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
             visibilityMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 12 * 3_600_000 })),
             waitMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })),
           },
-          { additionalProperties: false },
-        ),
       ),
       response: {
         200: Type.Object({

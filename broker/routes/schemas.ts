@@ -42,6 +42,17 @@ export function answer<T extends TProperties>(properties: T, description?: strin
   return Type.Object(properties, { additionalProperties: true, ...(description ? { description } : {}) });
 }
 
+/**
+ * A body that may be left out. Fastify validates a missing body as null, so the object schema is
+ * `nullable` (ajv's OpenAPI keyword): absent or null is accepted, anything else must match.
+ */
+export function optionalBody<T extends TProperties>(properties: T, description?: string) {
+  return Type.Object(properties, { additionalProperties: false, nullable: true, ...(description ? { description } : {}) });
+}
+
+/** The body of a POST that takes none: absent, or `{}`. */
+export const NoBody = optionalBody({}, 'no body (or {})');
+
 export const NoContent = Type.Unsafe<undefined>({ type: 'null', description: 'Done; no body' });
 
 /** Routes that stream Server-Sent Events document their answer as text/event-stream. */

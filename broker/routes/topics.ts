@@ -1,4 +1,4 @@
-/** Topic administration: create, list, describe, delete, change config. */
+/** Topic administration: create, list, describe, delete, change config, clean now. */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { BrokerError } from '../errors.js';
@@ -6,7 +6,7 @@ import { brokerLimits } from '../limits.js';
 import { TopicConfigSchema } from '../topics/topic-config.js';
 import type { TopicService } from '../topics/topic-service.js';
 import { TOPIC_NAME_RULE } from '../topics/topic-name.js';
-import { NoContent, TopicDescriptionAnswer, TopicParams, TopicSummary } from './schemas.js';
+import { answer, NoBody, NoContent, TopicDescriptionAnswer, TopicParams, TopicSummary } from './schemas.js';
 
 export const topicRoutes: FastifyPluginAsyncTypebox<{ topics: TopicService }> = async (app, { topics }) => {
   const tags = ['topics'];
@@ -56,5 +56,30 @@ export const topicRoutes: FastifyPluginAsyncTypebox<{ topics: TopicService }> = 
   app.patch('/v1/topics/:topic/config', {
     schema: { tags, summary: 'Change topic config (merged with the current overrides)', params: TopicParams, body: TopicConfigSchema, response: { 200: TopicDescriptionAnswer } },
     handler: async (request) => topics.updateConfig(request.params.topic, request.body),
+  });
+
+  app.post('/v1/topics/:topic/clean', {
+    schema: {
+      tags,
+      summary: 'Run retention and compaction of the topic now; answers, per partition, the segments deleted, the log start offset before and after, and what compaction kept and dropped',
+      params: TopicParams,
+      body: NoBody,
+      response: {
+        200: answer({
+          topic: Type.String(),
+          partitions: Type.Array(
+            answer({
+              partition: Type.Integer(),
+              segmentsDeleted: Type.Integer(),
+              logStartOffsetBefore: Type.Integer(),
+              logStartOffset: Type.Integer(),
+              compaction: Type.Union([answer({}, 'what compaction kept and dropped'), Type.Null()]),
+              sealedSegments: Type.Integer(),
+            }),
+          ),
+        }),
+      },
+    },
+    handler: async (request) => topics.clean(request.params.topic),
   });
 };

@@ -4,7 +4,7 @@
  * (storage's defaultLogConfig, with the broker's flush policy).
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { defaultLogConfig, type LogConfig, parseFlushPolicy } from '../../storage/index.js';
+import { defaultLogConfig, flushPolicyGrammar, type LogConfig, parseFlushPolicy } from '../../storage/index.js';
 import { BrokerError } from '../errors.js';
 
 /** Failures of these schemas answer SPOOL_ERR_INVALID_CONFIG (see broker/http/validation-message.ts). */
@@ -32,7 +32,7 @@ export type TopicConfigInput = Static<typeof TopicConfigSchema>;
 /** Checks what the schema cannot, and returns the overrides as LogConfig keys. */
 export function validateTopicConfig(input: TopicConfigInput): Partial<LogConfig> {
   if (input.flush !== undefined && !parseFlushPolicy(input.flush)) {
-    throw new BrokerError('SPOOL_ERR_INVALID_CONFIG', `flush must be always, never or interval:<ms>, got ${input.flush}`, { key: 'flush' });
+    throw new BrokerError('SPOOL_ERR_INVALID_CONFIG', `flush must be ${flushPolicyGrammar}, got ${JSON.stringify(input.flush)}`, { key: 'flush' });
   }
   return { ...input } as Partial<LogConfig>;
 }

@@ -15,7 +15,7 @@ import { type BatchSpan, checkBatchRecords, compressionOf, lastOffsetOf, setBase
 import { isSupportedCompression, compressionName } from '../codec/compression.js';
 import { StorageError, isSpoolError, type SpoolError } from '../errors.js';
 import { storageLimits } from '../limits.js';
-import { type LogConfig, parseFlushPolicy } from './config.js';
+import { flushPolicyOf, type LogConfig } from './config.js';
 import type { LogWriter } from './log-writer.js';
 import { OffsetWaiters } from './offset-waiters.js';
 import { activeSegment, type PartitionState, segmentAfter, segmentHolding } from './partition-state.js';
@@ -307,7 +307,7 @@ export class PartitionLog {
 
   updateConfig(config: LogConfig): void {
     this.state.config = Object.freeze({ ...config });
-    this.state.flush = parseFlushPolicy(config.flush)!;
+    this.state.flush = flushPolicyOf(config);
     this.scheduleIntervalSync();
   }
 

@@ -6,7 +6,7 @@ import { assert } from '../assert.js';
 import { ioError } from '../errors.js';
 import { type FileSystem, withFile } from '../io/file-system.js';
 import { scanBatches } from './batch-scanner.js';
-import { type LogConfig, parseFlushPolicy } from './config.js';
+import { flushPolicyOf, type LogConfig } from './config.js';
 import type { SegmentFileCache } from './file-cache.js';
 import { LogWriter } from './log-writer.js';
 import { OffsetIndex } from './offset-index.js';
@@ -179,8 +179,6 @@ export async function openPartitionLog(options: OpenPartitionOptions): Promise<P
 
   const tail = segments[segments.length - 1]!;
   tail.writable = true;
-  const flush = parseFlushPolicy(config.flush);
-  assert(flush !== null, `flush policy ${config.flush} is valid`);
   const state: PartitionState = {
     topic,
     partition,
@@ -188,7 +186,7 @@ export async function openPartitionLog(options: OpenPartitionOptions): Promise<P
     fs,
     cache: options.cache,
     config: Object.freeze({ ...config }),
-    flush,
+    flush: flushPolicyOf(config),
     segments,
     highWatermark: tail.nextOffset,
     nextOffset: tail.nextOffset,

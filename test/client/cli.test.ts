@@ -85,6 +85,10 @@ describe('spool CLI', () => {
     const described = JSON.parse((await spool(['topics', 'describe', 'made', '--json'])).stdout);
     expect(described.config.retentionMs).toBe(60000);
     expect(JSON.parse((await spool(['topics', 'config', 'made', 'retentionBytes=1048576'])).stdout).retentionBytes).toBe(1048576);
+    const cleaned = await spool(['topics', 'clean', 'made']);
+    expect(cleaned.code).toBe(0);
+    expect(cleaned.stdout).toMatch(/^partition\s+segmentsDeleted\s+logStartOffsetBefore\s+logStartOffset\s+recordsDropped\s+bytesFreed\s+sealedSegments\n/);
+    expect(JSON.parse((await spool(['topics', 'clean', 'made', '--json'])).stdout).partitions).toHaveLength(3);
     expect((await spool(['topics', 'delete', 'made'])).code).toBe(0);
   });
 
@@ -132,7 +136,7 @@ describe('spool CLI', () => {
   });
 
   it('has --help on every verb', async () => {
-    const verbs = [[], ['serve'], ['topics'], ['topics', 'create'], ['topics', 'list'], ['topics', 'describe'], ['topics', 'delete'], ['topics', 'config'],
+    const verbs = [[], ['serve'], ['topics'], ['topics', 'create'], ['topics', 'list'], ['topics', 'describe'], ['topics', 'delete'], ['topics', 'config'], ['topics', 'clean'],
       ['produce'], ['consume'], ['groups'], ['groups', 'list'], ['groups', 'describe'], ['groups', 'lag'], ['groups', 'reset'], ['groups', 'delete'], ['check'],
       ['queue'], ['queue', 'create'], ['queue', 'describe'], ['queue', 'receive'], ['queue', 'ack'], ['queue', 'nack'], ['queue', 'reject']];
     for (const verb of verbs) {

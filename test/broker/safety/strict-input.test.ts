@@ -142,3 +142,14 @@ describe('strict input', () => {
     expect((await answer.json()).error.message).toMatch(/"__proto__".*send this body as JSON/);
   });
 });
+
+describe('optional bodies', () => {
+  it('accept no body at all, {} or the documented fields, and refuse others by name', async () => {
+    expect((await call(`${broker.url}/v1/producers`, { method: 'POST' })).status).toBe(200);
+    expect((await call(`${broker.url}/v1/producers`, { method: 'POST', json: {} })).status).toBe(200);
+    expect((await call(`${broker.url}/v1/producers`, { method: 'POST', json: { clientId: 'a' } })).status).toBe(200);
+    const typo = await call(`${broker.url}/v1/producers`, { method: 'POST', json: { clientID: 'a' } });
+    expect(typo.status).toBe(400);
+    expect(typo.body.error.message).toMatch(/unknown field "clientID" in the body \(did you mean "clientId"\?\)/);
+  });
+});
