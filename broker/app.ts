@@ -22,8 +22,10 @@ import { registerCors } from './http/cors.js';
 import { frameworkErrorHandler, registerErrorHandler } from './http/error-handler.js';
 import { type RouteEntry, strictRouteSchemas } from './http/route-table.js';
 import { ERROR_CODE_KEYWORD } from './http/validation-message.js';
+import { ConnectionCounter } from './http/connection-limits.js';
 import { createGatedServer } from './http/gated-server.js';
 import { type BrokerLimits, brokerLimits } from './limits.js';
+import type Database from 'better-sqlite3';
 import { openDatabase } from './metadata/database.js';
 import { ProducerIdStore } from './metadata/producer-id-store.js';
 import { TemporaryTopicStore } from './metadata/temporary-topic-store.js';
@@ -33,6 +35,7 @@ import { ProduceService } from './produce/produce-service.js';
 import { fetchRoutes } from './routes/fetch.js';
 import { groupRoutes } from './routes/groups.js';
 import { healthRoutes } from './routes/health.js';
+import { AppendSignal } from './live/append-signal.js';
 import { LiveRegistry } from './live/live-registry.js';
 import { SubscriberCounts } from './live/subscriber-counts.js';
 import { liveRoutes } from './routes/live.js';
@@ -69,10 +72,23 @@ export interface Broker {
 }
 
 export async function buildBroker(options: BuildOptions): Promise<Broker> {
+  mkdirSync(options.config.dataDir, { recursive: true });
+  // First: the data directory's lock, taken before any log file is read or recovered; a broker
+  // that fails to start lets it go again.
+  const db = openDatabase(options.config.dataDir, options.config.flush === 'always');
+  try {
+    return await assembleBroker(options, db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+async function assembleBroker(options: BuildOptions, db: Database.Database): Promise<Broker> {
   const { config } = options;
   const limits: BrokerLimits = { ...brokerLimits, ...limitsOf(config), ...options.limits };
-  mkdirSync(config.dataDir, { recursive: true });
   let shuttingDown = false;
+  const connections = new ConnectionCounter(limits);
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: limits.bodyBytesMax,
@@ -88,7 +104,7 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
     childLoggerFactory: (logger) => logger,
     // Answers SPOOL_ERR_SHUTTING_DOWN ahead of routing once close() began: a check per request
     // that costs nothing, where an onRequest hook cost every request a hook run.
-    serverFactory: (handler) => createGatedServer(handler, { isOpen: () => !shuttingDown, limits }),
+    serverFactory: (handler) => createGatedServer(handler, { isOpen: () => !shuttingDown, limits, connections }),
     // verbose: errors carry the schema they failed in, which validation-message.ts reads to
     // word them and to pick their code; removeAdditional false: an unknown field is refused by
     // name, never dropped (a dropped `value` was a tombstone).
@@ -96,24 +112,32 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
   }).withTypeProvider<TypeBoxTypeProvider>();
   const log: FastifyBaseLogger = app.log;
 
-  const db = openDatabase(join(config.dataDir, 'spool.db'), config.flush === 'always');
   let metrics: BrokerMetrics | null = null;
+  const appends = new AppendSignal();
   const logs = await LogManager.open({
     root: join(config.dataDir, 'topics'),
     fs: timedFileSystem(options.fileSystem ?? nodeFileSystem, (seconds) => metrics?.fsyncSeconds.observe(seconds)),
     onRecoveryEvent: (event) => log.warn(event, 'recovery'),
     onBackgroundError: (error) => log.error({ err: error }, 'background storage error'),
     cleanerIntervalMs: config.cleanerIntervalMs,
+    onCommitted: (partition) => appends.notify(partition),
   });
-  metrics = new BrokerMetrics(logs);
+  metrics = new BrokerMetrics(logs, limits.metricsLagSeriesMax);
   const temporary = new TemporaryTopics(new TemporaryTopicStore(db));
-  const topics = new TopicService(new TopicStore(db), logs, config.flush, log, temporary);
+  const topics = new TopicService(new TopicStore(db), logs, config.flush, log, temporary, limits);
   await topics.start();
-  const coordinator = new GroupCoordinator({ topics: () => topics.list() });
+  const coordinator = new GroupCoordinator({ topics: () => topics.list() }, Date.now, limits);
   topics.onChange(() => coordinator.topicsChanged());
-  const groups = new GroupService(coordinator, new OffsetStore(db), logs);
+  const groups = new GroupService(coordinator, new OffsetStore(db), logs, limits);
   const sweep = setInterval(() => coordinator.expire(), limits.groupSweepIntervalMs);
   sweep.unref();
+  const expireIdleGroups = () => {
+    const deleted = groups.expireIdleGroups();
+    if (deleted.length > 0) log.info({ groups: deleted.length }, 'deleted consumer groups idle past groupRetentionMs');
+  };
+  expireIdleGroups();
+  const retention = setInterval(expireIdleGroups, limits.groupRetentionCheckIntervalMs);
+  retention.unref();
   // A live subscriber leaving a temporary topic it named starts the topic's idle clock.
   const live = new LiveRegistry(limits.liveSubscribersMax, (named) => named.forEach((topic) => temporary.touch(topic)));
   const stopTemporarySweep = sweepTemporaryTopics(temporary, { inUse: (topic) => live.isNamed(topic), delete: (topic) => topics.delete(topic), log }, limits.temporarySweepIntervalMs);
@@ -141,15 +165,23 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
   const startedAtMs = Date.now();
   await app.register(healthRoutes, { metrics, isReady: () => !shuttingDown, startedAtMs });
   await app.register(topicRoutes, { topics });
-  await app.register(produceRoutes, { produce: new ProduceService(topics, metrics, subscriberCounts), limits });
-  await app.register(producerRoutes, { producerIds: new ProducerIdStore(db) });
+  const producerIds = new ProducerIdStore(db);
+  await app.register(produceRoutes, { produce: new ProduceService(topics, metrics, producerIds, subscriberCounts), limits });
+  await app.register(producerRoutes, { producerIds });
   await app.register(fetchRoutes, { fetcher: new FetchService(topics, metrics, limits) });
   await app.register(offsetRoutes, { topics });
-  await app.register(liveRoutes, { topics, registry: live, metrics, limits });
-  await app.register(livePatternRoutes, { topics, registry: live, metrics, limits, counts: subscriberCounts });
+  topics.onChange((event, topic) => {
+    if (event === 'deleted') appends.closed(topic);
+  });
+  await app.register(liveRoutes, { topics, registry: live, metrics, limits, appends });
+  await app.register(livePatternRoutes, { topics, registry: live, metrics, limits, appends, counts: subscriberCounts });
   await app.register(groupRoutes, { groups });
   const queues = new QueueService(topics, new QueueStore(db));
   await app.register(queueRoutes, { queues });
+  metrics.attach({ groupLag: (seriesMax) => groups.lagSamples(seriesMax), queueDepths: () => queues.depths(), openConnections: () => connections.open });
+  topics.onChange((event, topic) => {
+    if (event === 'deleted') requestMetrics.forgetTopic(topic);
+  });
   await app.ready();
 
   let closed: Promise<void> | null = null;
@@ -168,6 +200,7 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
       closed ??= (async () => {
         shuttingDown = true;
         clearInterval(sweep);
+        clearInterval(retention);
         await stopTemporarySweep();
         queues.close();
         await app.close();
