@@ -128,9 +128,14 @@ function corrupt(message: string, context: Record<string, unknown> = {}): never 
 }
 
 
+/** The batchLength field of the batch starting at `position` (not validated): readers of files frame batches with it. */
+export function batchLengthAt(buffer: Buffer, position: number): number {
+  return buffer.readInt32BE(position + OFFSET_BATCH_LENGTH);
+}
+
 /** Size in bytes of the batch starting at `position`, read from its length field (not validated). */
 export function batchSizeAt(buffer: Buffer, position: number): number {
-  return BATCH_LOG_OVERHEAD_BYTES + buffer.readInt32BE(position + OFFSET_BATCH_LENGTH);
+  return BATCH_LOG_OVERHEAD_BYTES + batchLengthAt(buffer, position);
 }
 
 export function readBatchHeader(buffer: Buffer, position = 0): BatchHeader {
