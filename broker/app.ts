@@ -20,6 +20,9 @@ import { QueueStore } from './queues/queue-store.js';
 import { registerContentTypes } from './http/content-types.js';
 import { registerCors } from './http/cors.js';
 import { frameworkErrorHandler, registerErrorHandler } from './http/error-handler.js';
+import { type RouteEntry, strictRouteSchemas } from './http/route-table.js';
+import { ERROR_CODE_KEYWORD } from './http/validation-message.js';
+import { ConnectionCounter } from './http/connection-limits.js';
 import { createGatedServer } from './http/gated-server.js';
 import { type BrokerLimits, brokerLimits } from './limits.js';
 import { openDatabase } from './metadata/database.js';
@@ -31,6 +34,7 @@ import { ProduceService } from './produce/produce-service.js';
 import { fetchRoutes } from './routes/fetch.js';
 import { groupRoutes } from './routes/groups.js';
 import { healthRoutes } from './routes/health.js';
+import { AppendSignal } from './live/append-signal.js';
 import { LiveRegistry } from './live/live-registry.js';
 import { SubscriberCounts } from './live/subscriber-counts.js';
 import { liveRoutes } from './routes/live.js';
@@ -58,6 +62,8 @@ export interface Broker {
   app: FastifyInstance;
   logs: LogManager;
   topics: TopicService;
+  /** Every route with its schema, as registered (tests walk it; see http/route-table.ts). */
+  routes: readonly RouteEntry[];
   /** Listens on config.host:config.port; returns the bound address. */
   listen(): Promise<{ host: string; port: number; url: string }>;
   /** Stops accepting, finishes in-flight requests, syncs and closes logs and metadata. */
@@ -69,6 +75,7 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
   const limits: BrokerLimits = { ...brokerLimits, ...limitsOf(config), ...options.limits };
   mkdirSync(config.dataDir, { recursive: true });
   let shuttingDown = false;
+  const connections = new ConnectionCounter(limits);
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: limits.bodyBytesMax,
@@ -84,34 +91,48 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
     childLoggerFactory: (logger) => logger,
     // Answers SPOOL_ERR_SHUTTING_DOWN ahead of routing once close() began: a check per request
     // that costs nothing, where an onRequest hook cost every request a hook run.
-    serverFactory: (handler) => createGatedServer(handler, { isOpen: () => !shuttingDown, limits }),
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
+    serverFactory: (handler) => createGatedServer(handler, { isOpen: () => !shuttingDown, limits, connections }),
+    // verbose: errors carry the schema they failed in, which validation-message.ts reads to
+    // word them and to pick their code; removeAdditional false: an unknown field is refused by
+    // name, never dropped (a dropped `value` was a tombstone).
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, verbose: true, keywords: [ERROR_CODE_KEYWORD] } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   const log: FastifyBaseLogger = app.log;
 
   const db = openDatabase(join(config.dataDir, 'spool.db'), config.flush === 'always');
   let metrics: BrokerMetrics | null = null;
+  const appends = new AppendSignal();
   const logs = await LogManager.open({
     root: join(config.dataDir, 'topics'),
     fs: timedFileSystem(options.fileSystem ?? nodeFileSystem, (seconds) => metrics?.fsyncSeconds.observe(seconds)),
     onRecoveryEvent: (event) => log.warn(event, 'recovery'),
     onBackgroundError: (error) => log.error({ err: error }, 'background storage error'),
     cleanerIntervalMs: config.cleanerIntervalMs,
+    onCommitted: (partition) => appends.notify(partition),
   });
-  metrics = new BrokerMetrics(logs);
+  metrics = new BrokerMetrics(logs, limits.metricsLagSeriesMax);
   const temporary = new TemporaryTopics(new TemporaryTopicStore(db));
-  const topics = new TopicService(new TopicStore(db), logs, config.flush, log, temporary);
+  const topics = new TopicService(new TopicStore(db), logs, config.flush, log, temporary, limits);
   await topics.start();
-  const coordinator = new GroupCoordinator({ topics: () => topics.list() });
+  const coordinator = new GroupCoordinator({ topics: () => topics.list() }, Date.now, limits);
   topics.onChange(() => coordinator.topicsChanged());
-  const groups = new GroupService(coordinator, new OffsetStore(db), logs);
+  const groups = new GroupService(coordinator, new OffsetStore(db), logs, limits);
   const sweep = setInterval(() => coordinator.expire(), limits.groupSweepIntervalMs);
   sweep.unref();
+  const expireIdleGroups = () => {
+    const deleted = groups.expireIdleGroups();
+    if (deleted.length > 0) log.info({ groups: deleted.length }, 'deleted consumer groups idle past groupRetentionMs');
+  };
+  expireIdleGroups();
+  const retention = setInterval(expireIdleGroups, limits.groupRetentionCheckIntervalMs);
+  retention.unref();
   // A live subscriber leaving a temporary topic it named starts the topic's idle clock.
   const live = new LiveRegistry(limits.liveSubscribersMax, (named) => named.forEach((topic) => temporary.touch(topic)));
   const stopTemporarySweep = sweepTemporaryTopics(temporary, { inUse: (topic) => live.isNamed(topic), delete: (topic) => topics.delete(topic), log }, limits.temporarySweepIntervalMs);
   const subscriberCounts = new SubscriberCounts(live, coordinator);
 
+  const routes: RouteEntry[] = [];
+  strictRouteSchemas(app, routes);
   registerContentTypes(app);
   registerErrorHandler(app, limits);
   await registerCors(app, config.corsOrigin);
@@ -132,15 +153,22 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
   const startedAtMs = Date.now();
   await app.register(healthRoutes, { metrics, isReady: () => !shuttingDown, startedAtMs });
   await app.register(topicRoutes, { topics });
-  await app.register(produceRoutes, { produce: new ProduceService(topics, metrics, limits, subscriberCounts) });
+  await app.register(produceRoutes, { produce: new ProduceService(topics, metrics, subscriberCounts), limits });
   await app.register(producerRoutes, { producerIds: new ProducerIdStore(db) });
   await app.register(fetchRoutes, { fetcher: new FetchService(topics, metrics, limits) });
   await app.register(offsetRoutes, { topics });
-  await app.register(liveRoutes, { topics, registry: live, metrics, limits });
-  await app.register(livePatternRoutes, { topics, registry: live, metrics, limits, counts: subscriberCounts });
+  topics.onChange((event, topic) => {
+    if (event === 'deleted') appends.closed(topic);
+  });
+  await app.register(liveRoutes, { topics, registry: live, metrics, limits, appends });
+  await app.register(livePatternRoutes, { topics, registry: live, metrics, limits, appends, counts: subscriberCounts });
   await app.register(groupRoutes, { groups });
   const queues = new QueueService(topics, new QueueStore(db));
   await app.register(queueRoutes, { queues });
+  metrics.attach({ groupLag: (seriesMax) => groups.lagSamples(seriesMax), queueDepths: () => queues.depths(), openConnections: () => connections.open });
+  topics.onChange((event, topic) => {
+    if (event === 'deleted') requestMetrics.forgetTopic(topic);
+  });
   await app.ready();
 
   let closed: Promise<void> | null = null;
@@ -148,6 +176,7 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
     app,
     logs,
     topics,
+    routes,
     async listen() {
       await app.listen({ host: config.host, port: config.port });
       const address = app.server.address();
@@ -158,6 +187,7 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
       closed ??= (async () => {
         shuttingDown = true;
         clearInterval(sweep);
+        clearInterval(retention);
         await stopTemporarySweep();
         queues.close();
         await app.close();

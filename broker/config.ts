@@ -62,7 +62,7 @@ export const BrokerConfigSchema = Type.Object(
     liveSubscribersMax: limit('liveSubscribersMax', { minimum: 1, maximum: 1_000_000 }, 'live (SSE) subscribers at once'),
     requestTimeoutMs: limit('requestTimeoutMs', { minimum: 1, maximum: TIMER_MS_MAX }, 'time for a whole request to arrive'),
     keepAliveTimeoutMs: limit('keepAliveTimeoutMs', { minimum: 1, maximum: TIMER_MS_MAX }, 'idle keep-alive connections are closed after this'),
-    connectionTimeoutMs: limit('connectionTimeoutMs', { minimum: 1, maximum: TIMER_MS_MAX }, 'a connection sending nothing is closed after this'),
+    headersTimeoutMs: limit('headersTimeoutMs', { minimum: 1, maximum: TIMER_MS_MAX }, 'a connection whose request line and headers have not all arrived is closed after this (slowloris)'),
     shutdownGraceMs: limit('shutdownGraceMs', { minimum: 1, maximum: TIMER_MS_MAX }, 'time for in-flight requests on SIGTERM'),
   },
   { additionalProperties: false },

@@ -5,9 +5,9 @@
 import { type ErrorContext, type ErrorSpec, SpoolError } from '../storage/errors.js';
 
 export const brokerErrors = {
-  SPOOL_ERR_BAD_REQUEST: { status: 400, retriable: false, description: 'The request does not match the route\'s schema (a missing or invalid field, parameter or query).' },
+  SPOOL_ERR_BAD_REQUEST: { status: 400, retriable: false, description: 'The request does not match the route\'s schema: an unknown, missing or invalid field, parameter or query parameter (named in `field`), or a bound (`limit`) broken.' },
   SPOOL_ERR_MALFORMED_BODY: { status: 400, retriable: false, description: 'The body is not valid JSON or msgpack.' },
-  SPOOL_ERR_INVALID_TOPIC_NAME: { status: 400, retriable: false, description: 'Topic names match ^[A-Za-z0-9._-]{1,249}$ and are not "." or "..".' },
+  SPOOL_ERR_INVALID_TOPIC_NAME: { status: 400, retriable: false, description: 'Topic names are 1-249 of A-Z a-z 0-9 . _ - and do not start with "." (the error names the field that held the name).' },
   SPOOL_ERR_INVALID_CONFIG: { status: 400, retriable: false, description: 'A topic config key, or a setting of `spool serve` (flag, SPOOL_* variable or config-file key), is unknown or out of range; the message names it and what is accepted.' },
   SPOOL_ERR_TOPIC_NOT_FOUND: { status: 404, retriable: false, description: 'No topic has this name.' },
   SPOOL_ERR_PARTITION_NOT_FOUND: { status: 404, retriable: false, description: 'The topic has no such partition.' },
@@ -15,6 +15,12 @@ export const brokerErrors = {
   SPOOL_ERR_TOPIC_EXISTS: { status: 409, retriable: false, description: 'A topic with this name exists already.' },
   SPOOL_ERR_PAYLOAD_TOO_LARGE: { status: 413, retriable: false, description: 'The request body is larger than the broker\'s body limit.' },
   SPOOL_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, retriable: false, description: 'The Content-Type is not application/json, application/x-msgpack or application/vnd.spool.batch.' },
+  SPOOL_ERR_PATTERN_TOO_LONG: { status: 413, retriable: false, description: 'A topic pattern has more words than patternWordsMax (the answer names the limit).' },
+  SPOOL_ERR_TOO_MANY_CONNECTIONS: { status: 429, retriable: true, description: 'The broker, or this client address, holds its maximum of open connections (connectionsMax, connectionsPerAddressMax); the connection is closed after this answer.' },
+  SPOOL_ERR_TOO_MANY_TOPICS: { status: 429, retriable: true, description: 'The broker holds its maximum of topics (topicsMax); room comes back as topics are deleted.' },
+  SPOOL_ERR_TOO_MANY_PARTITIONS: { status: 429, retriable: true, description: 'The topic would take the broker past its maximum of partitions (partitionsMax); room comes back as topics are deleted.' },
+  SPOOL_ERR_TOO_MANY_MEMBERS: { status: 429, retriable: true, description: 'The consumer group has its maximum of members (membersPerGroupMax).' },
+  SPOOL_ERR_TOO_MANY_GROUPS: { status: 429, retriable: true, description: 'The broker holds its maximum of consumer groups (groupsMax); empty groups expire after groupRetentionMs.' },
   SPOOL_ERR_TOO_MANY_SUBSCRIBERS: { status: 429, retriable: true, description: 'The broker already serves its maximum of long-polls or live subscribers.' },
   SPOOL_ERR_SHUTTING_DOWN: { status: 503, retriable: true, description: 'The broker is shutting down and takes no new requests.' },
   SPOOL_ERR_GROUP_NOT_FOUND: { status: 404, retriable: false, description: 'No consumer group has this name.' },

@@ -5,13 +5,27 @@
 const limitValues = {
   /** Largest request body. A produce of 1000 records of 10 KiB fits; larger loads use several requests. */
   bodyBytesMax: 32 * 1024 * 1024,
-  /** Records in one JSON or msgpack produce request. */
-  recordsPerRequestMax: 100_000,
+  /**
+   * Records in one JSON or msgpack produce request. Each is parsed, checked and encoded on the event
+   * loop: 10,000 records of 100 bytes take about 20 ms (a 100,000-record request stalled everyone
+   * for 3 s). Larger loads go as several requests, or as raw batches, which are never parsed.
+   */
+  recordsPerRequestMax: 10_000,
+  /** Headers of one record in a JSON or msgpack produce (200,000 headers on one record took 1.1 s). */
+  headersPerRecordMax: 1_000,
+  /**
+   * Nesting of arrays and objects in a JSON or msgpack body. Values are stored as sent and
+   * rendered again as JSON by fetches: V8's JSON.stringify overflows its stack near 5,000 levels.
+   */
+  bodyNestingMax: 64,
   /** Longest long-poll a fetch may ask for. */
   maxWaitMsMax: 60_000,
   /** Largest maxBytes of one fetch (a single batch larger than it is still returned whole). */
   fetchBytesMax: 64 * 1024 * 1024,
   fetchBytesDefault: 1024 * 1024,
+  /** Deepest JSON value rendered as `value` (fetch, live, queues); deeper ones go as valueBase64.
+   *  JSON.stringify recurses once per level and overflows the stack at ~4,000-5,000 levels. */
+  jsonValueDepthMax: 1000,
   /** Long-polls waiting at once across all partitions: each holds a socket and a timer. */
   longPollsMax: 10_000,
   /** Live (SSE) subscribers at once: each holds a socket and reads the log at its own pace. */
@@ -28,22 +42,76 @@ const limitValues = {
   temporaryIdleMsMax: 86_400_000,
   /** How often idle temporary topics are looked for (and so how late, at most, one is deleted). */
   temporarySweepIntervalMs: 1_000,
-  /** Slow or stalled clients (slowloris): the whole request must arrive within this time. */
+  /**
+   * Words of a topic pattern (group subscriptions, live pub/sub). Matching costs pattern words ×
+   * topic words, once per subscriber on every produce and per member on every rebalance; AMQP and
+   * NATS routing keys rarely pass a dozen words.
+   */
+  patternWordsMax: 32,
+  /**
+   * Slow or stalled clients (slowloris): the request line and headers must arrive within this
+   * time of the connection (or of the previous answer); a connection that sends nothing at all is
+   * closed after it too. A real client sends its headers in one packet.
+   */
+  headersTimeoutMs: 10_000,
+  /** The whole request, body included, must arrive within this time (32 MiB at ~1 MiB/s). */
   requestTimeoutMs: 30_000,
-  /** Idle keep-alive connections are closed after this. */
+  /** How often the two timeouts above are checked, so a stalled connection lives at most this much longer. */
+  connectionsCheckIntervalMs: 1_000,
+  /** Idle keep-alive connections are closed after this (no timeout applies while a request is answered). */
   keepAliveTimeoutMs: 72_000,
-  /** A connection that sends nothing at all is closed after this. */
-  connectionTimeoutMs: 10_000,
+  /**
+   * Open HTTP connections. Each holds a descriptor and a parser (a waiting long-poll holds one).
+   * Past it a connection's first request is answered 429.
+   */
+  connectionsMax: 8_000,
+  /** Open connections from one address: one client may hold half of connectionsMax. */
+  connectionsPerAddressMax: 4_000,
+  /**
+   * Past this many open connections node closes new ones at accept, without an answer: the room
+   * above connectionsMax is for the 429 answers. With partitionsMax active segments and the
+   * segment file cache, within the machine's 20,000 descriptors.
+   */
+  connectionsHardMax: 9_000,
   /** Consumer group sessions: a member silent longer than its session timeout is expired. */
   sessionTimeoutMinMs: 1_000,
   sessionTimeoutMaxMs: 300_000,
   sessionTimeoutDefaultMs: 30_000,
   /** How often expired group members are swept (besides on every group request). */
   groupSweepIntervalMs: 1_000,
+  /**
+   * Members of one consumer group. A rebalance costs members × partitions; a group with more
+   * members than partitions leaves the rest idle anyway. (Kafka's group.max.size is unbounded by
+   * default; this is its cap.)
+   */
+  membersPerGroupMax: 1_000,
+  /** Consumer groups (with members or committed offsets): each is SQLite rows, a line of every listing and its lag series. */
+  groupsMax: 10_000,
+  /**
+   * An empty group (no live member) with no join or commit for this long is deleted with its
+   * offsets: Kafka's offsets.retention.minutes, 7 days.
+   */
+  groupRetentionMs: 7 * 24 * 60 * 60 * 1000,
+  /** How often groups past groupRetentionMs are looked for. */
+  groupRetentionCheckIntervalMs: 60 * 60 * 1000,
+  /**
+   * Group/topic/partition series of consumer-group lag in one scrape: each costs a line of every
+   * scrape and, when behind, one small log read for its age. Past it the rest are counted in
+   * spool_group_lag_series_omitted rather than shown.
+   */
+  metricsLagSeriesMax: 10_000,
   /** Retry-After answered with 429 backpressure. */
   retryAfterSeconds: 1,
   /** Partitions of one topic. */
   partitionsPerTopicMax: 10_000,
+  /**
+   * Partitions of all topics. Each holds its active segment's descriptor, a writer and its
+   * indexes in memory, and lengthens start-up and every scrape; with connectionsHardMax and the
+   * segment file cache it stays within the machine's 20,000 descriptors.
+   */
+  partitionsMax: 10_000,
+  /** Topics (temporary reply topics included): each is a SQLite row, a folder, metric series and a line of every listing. */
+  topicsMax: 5_000,
   /** Time allowed for in-flight requests to finish on SIGTERM before the process exits anyway. */
   shutdownGraceMs: 10_000,
 };

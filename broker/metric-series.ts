@@ -10,11 +10,14 @@ import { Counter, type Registry } from 'prom-client';
 
 export class SeriesCounter {
   private readonly pending = new Map<string, number>();
+  private readonly counter: Counter;
+  private readonly label: string;
 
   constructor(options: { name: string; help: string; label: string; registry: Registry }) {
     const { pending } = this;
     const { label } = options;
-    new Counter({
+    this.label = label;
+    this.counter = new Counter({
       name: options.name,
       help: options.help,
       labelNames: [label],
@@ -32,6 +35,12 @@ export class SeriesCounter {
     // Checked here, as prom-client would: a bad sum found at scrape time would fail every scrape.
     if (!Number.isFinite(by) || by < 0) throw new RangeError(`a counter increases by a finite, non-negative amount, not ${by}`);
     this.pending.set(labelValue, (this.pending.get(labelValue) ?? 0) + by);
+  }
+
+  /** Drops a series (its topic was deleted): label values must not pile up for ever. */
+  remove(labelValue: string): void {
+    this.pending.delete(labelValue);
+    this.counter.remove({ [this.label]: labelValue });
   }
 }
 

@@ -9,3 +9,4 @@ export type { CompactionSummary, PartitionCleaning } from './log/cleaner.js';
 export { PartitionLog, type AppendOptions, type AppendResult, type ReadResult, type PartitionStats } from './log/partition-log.js';
 export type { RecoveryEvent } from './log/partition-open.js';
 export { scrubDataDir, type ScrubReport, type ScrubProblem, type ScrubProgress, type ScrubOptions } from './log/scrub.js';
+export { repairDataDir, type RepairReport, type PartitionCut, type RepairOptions } from './log/repair.js';

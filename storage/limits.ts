@@ -23,9 +23,17 @@ export const storageLimits = {
   /** Sealed-segment file descriptors kept open across all partitions (the active segment of each
    *  partition holds its own). Thousands of partitions must not exhaust the process's descriptors. */
   openSegmentFilesMax: 512,
+  /** Partitions of a topic opened (or recovered) at once: enough to keep the disk's queue and
+   *  libuv's threads busy, few enough that the descriptors they hold for a moment stay small. */
+  partitionsOpeningMax: 32,
   /** A read past the sparse index entry scans forward at most this much before the target batch:
    *  index interval plus the largest batch. Read in chunks of this size. */
   readChunkBytes: 1024 * 1024,
+  /** Partitions closed at once (shutdown, topic deletion). Each close holds up to three descriptors
+   *  while it runs (the active segment, an index or snapshot file being written): closing 32,000
+   *  partitions at once ran out of them (EMFILE) and lost the clean shutdown. 16 keep the 4 libuv
+   *  threads busy and add at most ~48 descriptors to openSegmentFilesMax. */
+  closeConcurrency: 16,
   /** Idempotent producers remembered per partition (least recently active forgotten first): about
    *  400 bytes each, so 10,000 cost ~4 MB a partition at most. */
   producersPerPartitionMax: 10_000,

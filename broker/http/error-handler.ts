@@ -9,9 +9,10 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { isSpoolError, type SpoolError } from '../../storage/index.js';
 import { BrokerError } from '../errors.js';
 import type { BrokerLimits } from '../limits.js';
+import { validationError } from './validation-message.js';
 
 function fromFastify(error: FastifyError, limits: BrokerLimits): SpoolError | null {
-  if (error.validation) return new BrokerError('SPOOL_ERR_BAD_REQUEST', `${error.validationContext ?? 'request'} ${error.message}`);
+  if (error.validation) return validationError(error.validation, error.validationContext);
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new BrokerError('SPOOL_ERR_PAYLOAD_TOO_LARGE', `the body is larger than ${limits.bodyBytesMax} bytes`, { limitBytes: limits.bodyBytesMax });

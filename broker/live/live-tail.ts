@@ -19,9 +19,10 @@
  * nothing yet), so a reconnect misses nothing; see resume.ts.
  */
 import type { ServerResponse } from 'node:http';
-import { decodeRecordBatches, isSpoolError, type PartitionLog } from '../../storage/index.js';
+import { decodeRecordBatchesWithin, isSpoolError, type PartitionLog } from '../../storage/index.js';
 import { toJsonRecord, type ValueFormat } from '../fetch/record-view.js';
 import { brokerLimits } from '../limits.js';
+import { AppendSignal, type AppendWatcher } from './append-signal.js';
 
 export interface LiveSource {
   log: PartitionLog;
@@ -50,6 +51,8 @@ export interface LiveTailOptions {
   follower?: SourceFollower;
   /** Told the sources after each change (the registry counts subscribers per topic). */
   onSources?: (sources: readonly LiveSource[]) => void;
+  /** Reports partitions written to (without one, only records there at the start are sent). */
+  watcher?: AppendWatcher;
 }
 
 /** Writes; when the socket's buffer is full, answers a promise that settles on 'drain' (or close). */
@@ -84,9 +87,10 @@ function followEvent(sources: readonly LiveSource[]): string {
 async function pump(response: ServerResponse, source: LiveSource, options: LiveTailOptions): Promise<boolean> {
   const { log } = source;
   if (source.position >= log.highWatermark) return false;
+  const readBytes = options.readBytes ?? brokerLimits.liveReadBytes;
   let read;
   try {
-    read = await log.read(source.position, options.readBytes ?? brokerLimits.liveReadBytes);
+    read = await log.read(source.position, readBytes);
   } catch (error) {
     if (!isSpoolError(error) || error.code !== 'SPOOL_ERR_OFFSET_OUT_OF_RANGE') throw error;
     const from = source.position;
@@ -96,7 +100,9 @@ async function pump(response: ServerResponse, source: LiveSource, options: LiveT
     return true;
   }
   let count = 0;
-  for (const batch of decodeRecordBatches(read.data)) {
+  // Decompressed up to one read's worth: compressed batches could inflate far past it.
+  const decoded = decodeRecordBatchesWithin(read.data, readBytes);
+  for (const batch of decoded.batches) {
     for (const record of batch.records) {
       if (record.offset < source.position) continue;
       const body = { topic: log.topic, partition: log.partition, ...toJsonRecord(record, options.valueFormat) };
@@ -106,18 +112,18 @@ async function pump(response: ServerResponse, source: LiveSource, options: LiveT
       if (options.signal.aborted) return true;
     }
   }
-  source.position = Math.max(source.position, read.nextOffset);
+  source.position = Math.max(source.position, decoded.cut ? decoded.nextOffset : read.nextOffset);
   options.onRecords?.(log.topic, count, read.data.length);
   return true;
 }
 
-/** Sleeps until a source has data, the follower's topics change, or a heartbeat is due. */
-async function waitForWork(sources: LiveSource[], options: LiveTailOptions): Promise<boolean> {
+/** Sleeps until a followed partition gets records, the follower's topics change, or a heartbeat is due. */
+async function waitForWork(watcher: AppendWatcher, options: LiveTailOptions): Promise<boolean> {
   const heartbeatMs = options.heartbeatMs ?? brokerLimits.liveHeartbeatMs;
   const round = new AbortController();
   const stop = () => round.abort();
   options.signal.addEventListener('abort', stop, { once: true });
-  const waits = sources.filter((source) => !source.log.isClosed).map((source) => source.log.waitForData(source.position, heartbeatMs, round.signal).catch(() => false));
+  const waits = [watcher.changed(round.signal)];
   if (options.follower) waits.push(options.follower.changed(round.signal));
   let timer: NodeJS.Timeout | undefined;
   waits.push(new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), heartbeatMs))));
@@ -130,7 +136,11 @@ async function waitForWork(sources: LiveSource[], options: LiveTailOptions): Pro
   }
 }
 
-/** Runs until the client goes away, the broker closes, or (without a follower) every log closed. */
+/**
+ * Runs until the client goes away, the broker closes, or (without a follower) every log closed.
+ * Each round pumps only the sources with something to send: those behind their high watermark
+ * after the last round, and those the watcher reports written to since.
+ */
 export async function runLiveTail(response: ServerResponse, sources: LiveSource[], options: LiveTailOptions): Promise<void> {
   response.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
@@ -139,23 +149,43 @@ export async function runLiveTail(response: ServerResponse, sources: LiveSource[
     'x-accel-buffering': 'no',
   });
   response.write(': connected\n\n');
-  options.onSources?.(sources);
+  const watcher = options.watcher ?? new AppendSignal().watcher();
+  let byLog = new Map<PartitionLog, LiveSource>();
+  const sourcesChanged = () => {
+    byLog = new Map(sources.map((source) => [source.log, source]));
+    watcher.follow(sources.map((source) => source.log.topic));
+    options.onSources?.(sources);
+  };
+  sourcesChanged();
   await send(response, followEvent(sources));
-  while (!options.signal.aborted) {
-    const added = options.follower?.refresh(sources) ?? null;
-    if (added) {
-      options.onSources?.(sources);
-      if (added.length > 0) await send(response, followEvent(added));
+  // Every source may have records at the start.
+  let pending = new Set<LiveSource>(sources);
+  try {
+    while (!options.signal.aborted) {
+      const added = options.follower?.refresh(sources) ?? null;
+      if (added) {
+        sourcesChanged();
+        for (const source of added) pending.add(source);
+        if (added.length > 0) await send(response, followEvent(added));
+      }
+      for (const log of watcher.take()) {
+        const source = byLog.get(log);
+        if (source) pending.add(source);
+      }
+      const behind = new Set<LiveSource>();
+      for (const source of pending) {
+        if (source.log.isClosed) continue;
+        await pump(response, source, options);
+        if (options.signal.aborted) return;
+        if (source.position < source.log.highWatermark) behind.add(source);
+      }
+      pending = behind;
+      if (pending.size > 0) continue;
+      if (!options.follower && sources.every((source) => source.log.isClosed)) return;
+      const woken = await waitForWork(watcher, options);
+      if (!woken && !options.signal.aborted) await send(response, ': heartbeat\n\n');
     }
-    let sent = false;
-    for (const source of sources) {
-      if (source.log.isClosed) continue;
-      if (await pump(response, source, options)) sent = true;
-      if (options.signal.aborted) return;
-    }
-    if (sent) continue;
-    if (!options.follower && sources.every((source) => source.log.isClosed)) return;
-    const woken = await waitForWork(sources, options);
-    if (!woken && !options.signal.aborted) await send(response, ': heartbeat\n\n');
+  } finally {
+    watcher.dispose();
   }
 }

@@ -64,6 +64,7 @@ export class QueueStore {
     this.statements = {
       upsertQueue: db.prepare('INSERT INTO queues (topic, name, config, created_at_ms) VALUES (?, ?, ?, ?) ON CONFLICT (topic, name) DO UPDATE SET config = excluded.config'),
       queue: db.prepare<[string, string], { config: string }>('SELECT config FROM queues WHERE topic = ? AND name = ?'),
+      allQueues: db.prepare<[], { topic: string; name: string }>('SELECT topic, name FROM queues ORDER BY topic, name'),
       queuesOfTopic: db.prepare<[string], { name: string }>('SELECT name FROM queues WHERE topic = ? ORDER BY name'),
       partitions: db.prepare<[string, string], { partition: number; acked_through: number; dead_lettered: number }>('SELECT partition, acked_through, dead_lettered FROM queue_partitions WHERE topic = ? AND name = ?'),
       messages: db.prepare<[string, string], { partition: number; offset: number; state: string; delivery_count: number }>('SELECT partition, offset, state, delivery_count FROM queue_messages WHERE topic = ? AND name = ?'),
@@ -85,6 +86,10 @@ export class QueueStore {
   config(topic: string, name: string): QueueConfig | null {
     const row = this.statements.queue.get(topic, name);
     return row ? (JSON.parse(row.config) as QueueConfig) : null;
+  }
+
+  all(): Array<{ topic: string; name: string }> {
+    return this.statements.allQueues.all();
   }
 
   namesOf(topic: string): string[] {

@@ -8,19 +8,16 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { BrokerError } from '../errors.js';
-import { compilePattern, isValidPattern } from '../groups/topic-pattern.js';
+import { checkPattern, compilePattern } from '../groups/topic-pattern.js';
 import { type LiveDeps, serveLive } from '../live/live-session.js';
 import type { SubscriberCounts } from '../live/subscriber-counts.js';
-import { FromQuery, ValueFormatQuery } from './live.js';
+import { answer, EventStream, FromSchema, ValueFormatSchema } from './schemas.js';
 
 /** Topics one `?topic=` subscription may name. */
 const NAMED_TOPICS_MAX = 100;
 
-function patternMatcher(pattern: string): (topic: string) => boolean {
-  if (!isValidPattern(pattern)) {
-    throw new BrokerError('SPOOL_ERR_BAD_REQUEST', `pattern ${JSON.stringify(pattern.slice(0, 300))} is not valid: dot-separated words, * or #`, { pattern: pattern.slice(0, 300) });
-  }
-  return compilePattern(pattern);
+function patternMatcher(pattern: string, wordsMax: number): (topic: string) => boolean {
+  return compilePattern(checkPattern(pattern, wordsMax));
 }
 
 export const livePatternRoutes: FastifyPluginAsyncTypebox<LiveDeps & { counts: SubscriberCounts }> = async (app, deps) => {
@@ -30,12 +27,16 @@ export const livePatternRoutes: FastifyPluginAsyncTypebox<LiveDeps & { counts: S
     schema: {
       tags: ['live'],
       summary: 'Live pub/sub over Server-Sent Events: every topic matching ?pattern= (also those created later), or the ?topic= named; event id topic/partition:offset',
-      querystring: Type.Object({
-        pattern: Type.Optional(Type.String({ maxLength: 300 })),
-        topic: Type.Optional(Type.Array(Type.String({ maxLength: 300 }), { minItems: 1, maxItems: NAMED_TOPICS_MAX })),
-        from: FromQuery,
-        valueFormat: ValueFormatQuery,
-      }),
+      querystring: Type.Object(
+        {
+          pattern: Type.Optional(Type.String({ maxLength: 300 })),
+          topic: Type.Optional(Type.Array(Type.String({ maxLength: 300 }), { minItems: 1, maxItems: NAMED_TOPICS_MAX })),
+          from: Type.Optional(FromSchema),
+          valueFormat: Type.Optional(ValueFormatSchema),
+        },
+        { additionalProperties: false },
+      ),
+      response: { 200: EventStream },
     },
     handler: async (request, reply) => {
       const { pattern, topic: named, from, valueFormat } = request.query;
@@ -48,7 +49,7 @@ export const livePatternRoutes: FastifyPluginAsyncTypebox<LiveDeps & { counts: S
         const names = new Set(named);
         matches = (topic) => names.has(topic);
       } else {
-        matches = patternMatcher(pattern!);
+        matches = patternMatcher(pattern!, deps.limits.patternWordsMax);
       }
       await serveLive(request, reply, deps, { named: named ?? [], matches, qualifiedIds: true, from, valueFormat });
     },
@@ -58,11 +59,16 @@ export const livePatternRoutes: FastifyPluginAsyncTypebox<LiveDeps & { counts: S
     schema: {
       tags: ['live'],
       summary: 'Topics (matching ?pattern=) with their numbers of live subscribers and of consumer groups with live members',
-      querystring: Type.Object({ pattern: Type.Optional(Type.String({ maxLength: 300 })) }),
+      querystring: Type.Object({ pattern: Type.Optional(Type.String({ maxLength: 300 })) }, { additionalProperties: false }),
+      response: {
+        200: Type.Object({
+          topics: Type.Array(answer({ name: Type.String(), partitions: Type.Integer(), live: Type.Integer({ description: 'live subscribers' }), groups: Type.Integer({ description: 'consumer groups with live members' }) })),
+        }),
+      },
     },
     handler: async (request) => {
       const { pattern } = request.query;
-      const matches = pattern === undefined ? () => true : patternMatcher(pattern);
+      const matches = pattern === undefined ? () => true : patternMatcher(pattern, deps.limits.patternWordsMax);
       const topics = deps.topics.list().filter((topic) => matches(topic.name));
       return { topics: topics.map((topic) => ({ name: topic.name, partitions: topic.partitions, ...deps.counts.of(topic.name) })) };
     },

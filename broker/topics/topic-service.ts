@@ -6,6 +6,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { LogConfig, LogManager, PartitionCleaning, PartitionLog } from '../../storage/index.js';
 import { BrokerError } from '../errors.js';
+import { type BrokerLimits, brokerLimits } from '../limits.js';
 import type { TopicStore } from '../metadata/topic-store.js';
 import { effectiveConfig, type TopicConfigInput, validateTopicConfig } from './topic-config.js';
 import { assertTopicName } from './topic-name.js';
@@ -29,8 +30,13 @@ export interface CreateOptions {
 
 export type TopicListener = (event: 'created' | 'deleted', topic: string) => void;
 
+export type TopicLimits = Pick<BrokerLimits, 'topicsMax' | 'partitionsMax'>;
+
 export class TopicService {
   private readonly listeners: TopicListener[] = [];
+  /** Topics and partitions that exist or are being created: reserved before a creation awaits. */
+  private topicCount = 0;
+  private partitionCount = 0;
 
   constructor(
     private readonly store: TopicStore,
@@ -39,6 +45,7 @@ export class TopicService {
     private readonly log: FastifyBaseLogger,
     /** Temporary topics' bookkeeping; without it, creating one is refused. */
     readonly temporary: TemporaryTopics | null = null,
+    private readonly limits: TopicLimits = brokerLimits,
   ) {}
 
   /** Calls `listener` after each creation and deletion; answers a function that stops it. */
@@ -72,6 +79,8 @@ export class TopicService {
     }
     for (const topic of this.store.all()) {
       await this.logs.openTopic(topic.name, topic.partitions, effectiveConfig(topic.config, this.brokerFlush));
+      this.topicCount++;
+      this.partitionCount += topic.partitions;
     }
     this.temporary?.load(this.names());
   }
@@ -81,9 +90,12 @@ export class TopicService {
     const overrides = validateTopicConfig(config);
     const { temporaryIdleMs } = options;
     if (temporaryIdleMs !== undefined && !this.temporary) throw new BrokerError('SPOOL_ERR_BAD_REQUEST', 'this broker has no temporary topics', { topic: name });
+    this.checkRoomFor(name, partitions);
     if (!this.store.insertCreating(name, partitions, overrides)) {
       throw new BrokerError('SPOOL_ERR_TOPIC_EXISTS', `topic ${name} exists already`, { topic: name });
     }
+    this.topicCount++;
+    this.partitionCount += partitions;
     try {
       // Marked temporary before it is ready: a crash in between leaves an orphan row, dropped at start.
       if (temporaryIdleMs !== undefined) this.temporary!.add(name, temporaryIdleMs);
@@ -92,11 +104,28 @@ export class TopicService {
       await this.logs.deleteTopic(name).catch(() => {});
       this.store.delete(name);
       this.temporary?.remove(name);
+      this.topicCount--;
+      this.partitionCount -= partitions;
       throw error;
     }
     this.store.markReady(name);
     this.emit('created', name);
     return this.describe(name);
+  }
+
+  /**
+   * 429 past topicsMax or partitionsMax: room comes back as topics are deleted. (partitionsPerTopicMax
+   * is the route schema's bound.)
+   */
+  private checkRoomFor(name: string, partitions: number): void {
+    const { topicsMax, partitionsMax } = this.limits;
+    if (this.topicCount + 1 > topicsMax) {
+      throw new BrokerError('SPOOL_ERR_TOO_MANY_TOPICS', `the broker holds ${topicsMax} topics already (topicsMax)`, { topic: name, limit: 'topicsMax', max: topicsMax, retryAfterMs: 1000 });
+    }
+    if (this.partitionCount + partitions > partitionsMax) {
+      const left = partitionsMax - this.partitionCount;
+      throw new BrokerError('SPOOL_ERR_TOO_MANY_PARTITIONS', `the broker has room for ${left} more partitions of ${partitionsMax} (partitionsMax)`, { topic: name, limit: 'partitionsMax', max: partitionsMax, retryAfterMs: 1000 });
+    }
   }
 
   names(): string[] {
@@ -164,8 +193,10 @@ export class TopicService {
   }
 
   async delete(name: string): Promise<void> {
-    this.existing(name);
+    const partitions = this.existing(name).length;
     this.store.delete(name);
+    this.topicCount--;
+    this.partitionCount -= partitions;
     this.temporary?.remove(name);
     await this.logs.deleteTopic(name);
     this.emit('deleted', name);

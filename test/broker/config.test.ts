@@ -141,7 +141,7 @@ describe('loadBrokerConfig', () => {
       await call(`${url}/v1/topics`, { method: 'POST', json: { name: 't' } });
       const answer = await call(`${url}/v1/topics/t/records`, { method: 'POST', json: { records: [{ value: 1 }, { value: 2 }, { value: 3 }] } });
       expect(answer.status).toBe(400);
-      expect(answer.body.error.message).toContain('at most 2 records');
+      expect(answer.body.error.message).toContain('records may hold at most 2 items');
       expect((await call(`${url}/v1/topics/t/records`, { method: 'POST', json: { records: [{ value: 1 }, { value: 2 }] } })).status).toBe(200);
     } finally {
       await broker.close();

@@ -192,4 +192,28 @@ describe('GroupCoordinator', () => {
     coordinator.topicsChanged();
     expect(coordinator.heartbeat('g', member.memberId).assignments.map(tpKey)).toEqual(['logs:0']);
   });
+
+  it('reads the topics once per rebalance, and expires many members in one rebalance', () => {
+    let now = 0;
+    let reads = 0;
+    const coordinator = new GroupCoordinator({ topics: () => (reads++, [{ name: 't', partitions: 8 }]) }, () => now);
+    for (let i = 0; i < 100; i++) coordinator.join('g', { subscription: { topics: ['t'] }, sessionTimeoutMs: i < 50 ? 1000 : 60_000 });
+    // One read per join's rebalance; reading once per member made 100 joins cost 5,050 reads.
+    expect(reads).toBe(100);
+    reads = 0;
+    now += 2000;
+    coordinator.expire();
+    expect(coordinator.group('g')!.members.size).toBe(50);
+    expect(reads).toBe(1);
+  });
+
+  it('refuses a member past membersPerGroupMax, but not a static member taking its own place', () => {
+    const coordinator = new GroupCoordinator({ topics: () => [{ name: 't', partitions: 2 }] }, Date.now, { membersPerGroupMax: 2 });
+    coordinator.join('g', { subscription: { topics: ['t'] }, sessionTimeoutMs: 5000, instanceId: 'pod-1' });
+    coordinator.join('g', { subscription: { topics: ['t'] }, sessionTimeoutMs: 5000 });
+    expect(() => coordinator.join('g', { subscription: { topics: ['t'] }, sessionTimeoutMs: 5000 })).toThrow(
+      expect.objectContaining({ code: 'SPOOL_ERR_TOO_MANY_MEMBERS', status: 429, context: expect.objectContaining({ limit: 'membersPerGroupMax', max: 2 }) }),
+    );
+    expect(() => coordinator.join('g', { subscription: { topics: ['t'] }, sessionTimeoutMs: 5000, instanceId: 'pod-1' })).not.toThrow();
+  });
 });
