@@ -131,7 +131,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   const temporary = new TemporaryTopics(new TemporaryTopicStore(db));
   const topics = new TopicService(new TopicStore(db), logs, config.flush, log, temporary, limits);
   await topics.start();
-  const coordinator = new GroupCoordinator({ topics: () => topics.list() }, Date.now, limits);
+  const coordinator = new GroupCoordinator({ topics: () => topics.list(), exists: (name) => logs.partitions(name).length > 0 }, Date.now, limits);
   topics.onChange(() => coordinator.topicsChanged());
   const groups = new GroupService(coordinator, new OffsetStore(db), logs, limits);
   const sweep = setInterval(() => coordinator.expire(), limits.groupSweepIntervalMs);

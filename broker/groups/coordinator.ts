@@ -22,6 +22,8 @@ import { compilePattern } from './topic-pattern.js';
 export interface TopicView {
   /** Every topic with its partition count. */
   topics(): Array<{ name: string; partitions: number }>;
+  /** Whether one topic exists (asked per join and heartbeat: cheaper than a snapshot). */
+  exists(name: string): boolean;
 }
 
 export interface JoinRequest {
@@ -209,7 +211,15 @@ export class GroupCoordinator {
       revoke,
       rebalancing: phaseOf(group) === 'Rebalancing',
       resetEpoch: group.resetEpoch,
+      missingTopics: this.missingTopics(group.members.get(memberId)!.subscription),
     };
+  }
+
+  /** Named topics of a subscription that do not exist (a pattern names none: it matches what is there). */
+  private missingTopics(subscription: Subscription): string[] {
+    const named = subscription.topics ?? [];
+    if (named.length === 0) return [];
+    return named.filter((name) => !this.topicView.exists(name));
   }
 
   private requireMember(groupName: string, memberId: string): GroupState {
