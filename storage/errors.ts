@@ -106,6 +106,11 @@ export const storageErrors = {
     retriable: true,
     description: 'Too many long-polls are already waiting on this partition.',
   },
+  SPOOL_ERR_NOT_A_DATA_DIR: {
+    status: 400,
+    retriable: false,
+    description: 'The directory given as a data directory does not exist, is not a directory, or has no topics/ folder (a broker creates it on its first start); `spool check` exits 2.',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type StorageErrorCode = keyof typeof storageErrors;

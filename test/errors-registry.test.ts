@@ -21,6 +21,7 @@ describe('error registries', () => {
         "SPOOL_ERR_IO",
         "SPOOL_ERR_LOG_CLOSED",
         "SPOOL_ERR_MESSAGE_TOO_LARGE",
+        "SPOOL_ERR_NOT_A_DATA_DIR",
         "SPOOL_ERR_OFFSET_MISMATCH",
         "SPOOL_ERR_OFFSET_OUT_OF_RANGE",
         "SPOOL_ERR_OUT_OF_ORDER_SEQUENCE",

@@ -49,8 +49,16 @@ function valueFields(record: DecodedRecord, format: ValueFormat): { value?: unkn
   return { valueBase64: bytes.toString('base64') };
 }
 
+/**
+ * Header maps have no prototype: a header may be named `__proto__`, and on a plain object that
+ * assignment would set the prototype instead of adding the header.
+ */
+function headerMap<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
 export function toJsonRecord(record: DecodedRecord, format: ValueFormat): JsonRecord {
-  const headers: Record<string, string | null> = {};
+  const headers = headerMap<string | null>();
   for (const header of record.headers) headers[header.key] = header.value === null ? null : header.value.toString('utf8');
   const key = record.key;
   const keyFields = key === null ? { key: null } : isUtf8(key) ? { key: key.toString('utf8') } : { key: null, keyBase64: key.toString('base64') };
@@ -66,7 +74,7 @@ export interface MsgpackRecord {
 }
 
 export function toMsgpackRecord(record: DecodedRecord): MsgpackRecord {
-  const headers: Record<string, Buffer | null> = {};
+  const headers = headerMap<Buffer | null>();
   for (const header of record.headers) headers[header.key] = header.value;
   return { offset: record.offset, timestamp: record.timestamp, key: record.key, value: record.value, headers };
 }

@@ -13,7 +13,7 @@ import type { FetchService } from '../fetch/fetch-service.js';
 import { toJsonRecord, toMsgpackRecord } from '../fetch/record-view.js';
 import { BATCH_CONTENT_TYPE, MSGPACK_CONTENT_TYPE } from '../http/content-types.js';
 import { brokerLimits } from '../limits.js';
-import { OffsetQuery, parseOffsetQuery, PartitionParams } from './schemas.js';
+import { answer, JsonRecordAnswer, OffsetQuery, parseOffsetQuery, PartitionParams, ValueFormatSchema } from './schemas.js';
 
 export const fetchRoutes: FastifyPluginAsyncTypebox<{ fetcher: FetchService }> = async (app, { fetcher }) => {
   app.get('/v1/topics/:topic/partitions/:partition/records', {
@@ -21,13 +21,28 @@ export const fetchRoutes: FastifyPluginAsyncTypebox<{ fetcher: FetchService }> =
       tags: ['records'],
       summary: 'Fetch records from an offset (long-polls with maxWaitMs)',
       params: PartitionParams,
-      querystring: Type.Object({
-        offset: Type.Optional(OffsetQuery),
-        maxBytes: Type.Optional(Type.Integer({ minimum: 1, maximum: brokerLimits.fetchBytesMax })),
-        maxWaitMs: Type.Optional(Type.Integer({ minimum: 0, maximum: brokerLimits.maxWaitMsMax })),
-        format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('msgpack'), Type.Literal('batch')])),
-        valueFormat: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('string'), Type.Literal('base64')])),
-      }),
+      querystring: Type.Object(
+        {
+          offset: Type.Optional(OffsetQuery),
+          maxBytes: Type.Optional(Type.Integer({ minimum: 1, maximum: brokerLimits.fetchBytesMax })),
+          maxWaitMs: Type.Optional(Type.Integer({ minimum: 0, maximum: brokerLimits.maxWaitMsMax })),
+          format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('msgpack'), Type.Literal('batch')])),
+          valueFormat: Type.Optional(ValueFormatSchema),
+        },
+        { additionalProperties: false },
+      ),
+      response: {
+        200: {
+          description: 'Records from the offset on; the positions also in headers Spool-Next-Offset, Spool-High-Watermark, Spool-Log-Start-Offset',
+          content: {
+            'application/json': {
+              schema: answer({ records: Type.Array(JsonRecordAnswer), nextOffset: Type.Integer(), highWatermark: Type.Integer(), logStartOffset: Type.Integer() }),
+            },
+            [MSGPACK_CONTENT_TYPE]: { schema: Type.Unsafe({ description: 'the same object in msgpack, keys, values and headers as bin' }) },
+            [BATCH_CONTENT_TYPE]: { schema: Type.Unsafe({ description: 'RecordBatch v2 bytes as stored' }) },
+          },
+        },
+      },
     },
     handler: async (request, reply) => {
       const { topic, partition } = request.params;

@@ -3,21 +3,29 @@
  * file-descriptor cache, the clean-shutdown marker, and the background cleaner (retention and
  * compaction). The broker owns topic metadata (SQLite) and tells the manager which topics exist.
  *
- *   <root>/.clean-shutdown        written by close() after every partition was synced and closed;
- *                                 removed on open, so a crash after it leaves no marker
- *   <root>/<topic>/<partition>/   one folder per partition
+ *   <root>.clean-shutdown         written by close() after every partition was synced and closed;
+ *                                 removed on open, so a crash after it leaves no marker. It sits
+ *                                 beside the root, never inside it: every name inside the root
+ *                                 belongs to a topic (a topic named like the marker once made every
+ *                                 shutdown fail with EISDIR and every start exit 1)
+ *   <root>/<topic>/<partition>/   one folder per partition; the root holds nothing else
  */
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { assert } from '../assert.js';
+import { forEachBounded } from '../concurrency.js';
 import { ioError } from '../errors.js';
 import { type FileSystem, nodeFileSystem } from '../io/file-system.js';
 import { storageLimits } from '../limits.js';
+import { cleanPartition, type PartitionCleaning } from './cleaner.js';
 import { defaultLogConfig, type LogConfig } from './config.js';
 import { SegmentFileCache } from './file-cache.js';
 import { openPartitionLog, type RecoveryEvent } from './partition-open.js';
 import type { PartitionLog } from './partition-log.js';
 
-export const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
+/** `<data>/topics` → `<data>/topics.clean-shutdown`: beside the topics folder, outside its names. */
+export function cleanShutdownMarkerPath(root: string): string {
+  return join(dirname(root), `${basename(root)}.clean-shutdown`);
+}
 
 export interface LogManagerOptions {
   /** The folder holding one folder per topic (the broker passes `<data>/topics`). */
@@ -38,6 +46,8 @@ export class LogManager {
   private closed = false;
   private cleanerTimer: NodeJS.Timeout | null = null;
   private cleanerPass: Promise<number> | null = null;
+  /** The last cleaning queued (background pass or topic clean): the next one starts after it. */
+  private cleaning: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly root: string,
@@ -53,11 +63,11 @@ export class LogManager {
     await fs.mkdir(options.root).catch((error: unknown) => {
       throw ioError(error, 'mkdir', options.root);
     });
-    const markerPath = join(options.root, CLEAN_SHUTDOWN_FILE);
+    const markerPath = cleanShutdownMarkerPath(options.root);
     const cleanShutdown = (await fs.stat(markerPath)) !== null;
     if (cleanShutdown) {
       await fs.unlink(markerPath);
-      await fs.fsyncDirectory(options.root);
+      await fs.fsyncDirectory(dirname(markerPath));
     }
     const cache = new SegmentFileCache(fs, options.maxOpenFiles ?? storageLimits.openSegmentFilesMax, options.onBackgroundError);
     const manager = new LogManager(options.root, fs, cache, cleanShutdown, options);
@@ -77,21 +87,39 @@ export class LogManager {
    * never competes with itself for the same segments. Returns the number of segments deleted.
    */
   runCleanerOnce(nowMs = Date.now()): Promise<number> {
-    this.cleanerPass ??= (async () => {
+    this.cleanerPass ??= this.oneCleanerAtATime(async () => {
       let deleted = 0;
       for (const log of this.allPartitions()) {
         try {
-          deleted += await log.applyRetention(nowMs);
-          await log.compact(nowMs);
+          deleted += (await cleanPartition(log, nowMs, false)).segmentsDeleted;
         } catch (error) {
           this.options.onBackgroundError?.(error);
         }
       }
       return deleted;
-    })().finally(() => {
+    }).finally(() => {
       this.cleanerPass = null;
     });
     return this.cleanerPass;
+  }
+
+  /**
+   * Cleans one topic now (an operator's request), after any pass already running, with compaction
+   * forced past minCleanableDirtyRatio. Errors go to the caller.
+   */
+  cleanTopic(topic: string, nowMs = Date.now()): Promise<PartitionCleaning[]> {
+    return this.oneCleanerAtATime(async () => {
+      const cleanings: PartitionCleaning[] = [];
+      for (const log of this.partitions(topic)) cleanings.push(await cleanPartition(log, nowMs, true));
+      return cleanings;
+    });
+  }
+
+  /** Cleaning passes run one after another, so two never compete for the same segments. */
+  private oneCleanerAtATime<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.cleaning.then(work);
+    this.cleaning = run.catch(() => undefined);
+    return run;
   }
 
   partitionDir(topic: string, partition: number): string {
@@ -120,22 +148,14 @@ export class LogManager {
       });
     // Several partitions at once: opening one is a dozen small file operations and, after a crash,
     // an fdatasync or two, each waiting on the disk. One at a time, 10,000 partitions took minutes.
-    let next = 0;
-    let failure: { error: unknown } | null = null;
-    const opener = async () => {
-      while (next < partitions && !failure) {
-        const partition = next++;
-        try {
-          logs[partition] = await open(partition);
-        } catch (error) {
-          failure ??= { error };
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(storageLimits.partitionsOpeningMax, partitions) }, opener));
-    if (failure) {
-      await Promise.all(logs.filter(Boolean).map((log) => log.close().catch(() => {})));
-      throw (failure as { error: unknown }).error;
+    const numbers = Array.from({ length: partitions }, (_, partition) => partition);
+    try {
+      await forEachBounded(numbers, storageLimits.partitionsOpeningMax, async (partition) => {
+        logs[partition] = await open(partition);
+      });
+    } catch (error) {
+      await forEachBounded(logs.filter(Boolean), storageLimits.closeConcurrency, (log) => log.close()).catch(() => {});
+      throw error;
     }
     await this.fs.fsyncDirectory(join(this.root, topic)).catch(() => {});
     await this.fs.fsyncDirectory(this.root).catch(() => {});
@@ -172,7 +192,7 @@ export class LogManager {
   async deleteTopic(topic: string): Promise<void> {
     const logs = this.topics.get(topic) ?? [];
     this.topics.delete(topic);
-    await Promise.all(logs.map((log) => log.close()));
+    await forEachBounded(logs, storageLimits.closeConcurrency, (log) => log.close());
     await this.removeTopicDirectory(topic);
   }
 
@@ -184,16 +204,20 @@ export class LogManager {
     await this.fs.fsyncDirectory(this.root).catch(() => {});
   }
 
-  /** Syncs and closes every partition, then writes the clean-shutdown marker. */
+  /**
+   * Syncs and closes every partition, a few at a time (storageLimits.closeConcurrency: all at once
+   * exhausts the descriptors with many partitions), then writes the clean-shutdown marker. A
+   * partition that fails to close leaves no marker, so the next start recovers.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.cleanerTimer) clearInterval(this.cleanerTimer);
-    await this.cleanerPass?.catch(() => 0);
+    await this.cleaning;
     const logs = this.allPartitions();
     this.topics.clear();
-    await Promise.all(logs.map((log) => log.close()));
+    await forEachBounded(logs, storageLimits.closeConcurrency, (log) => log.close());
     await this.cache.closeAll();
-    await this.fs.writeFileAtomic(join(this.root, CLEAN_SHUTDOWN_FILE), Buffer.from(`${new Date().toISOString()}\n`));
+    await this.fs.writeFileAtomic(cleanShutdownMarkerPath(this.root), Buffer.from(`${new Date().toISOString()}\n`));
   }
 }
