@@ -25,6 +25,7 @@ import { type RouteEntry, strictRouteSchemas } from './http/route-table.js';
 import { ERROR_CODE_KEYWORD } from './http/validation-message.js';
 import { createGatedServer } from './http/gated-server.js';
 import { type BrokerLimits, brokerLimits } from './limits.js';
+import type Database from 'better-sqlite3';
 import { openDatabase } from './metadata/database.js';
 import { ProducerIdStore } from './metadata/producer-id-store.js';
 import { TemporaryTopicStore } from './metadata/temporary-topic-store.js';
@@ -71,9 +72,21 @@ export interface Broker {
 }
 
 export async function buildBroker(options: BuildOptions): Promise<Broker> {
+  mkdirSync(options.config.dataDir, { recursive: true });
+  // First: the data directory's lock, taken before any log file is read or recovered; a broker
+  // that fails to start lets it go again.
+  const db = openDatabase(options.config.dataDir, options.config.flush === 'always');
+  try {
+    return await assembleBroker(options, db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+async function assembleBroker(options: BuildOptions, db: Database.Database): Promise<Broker> {
   const { config } = options;
   const limits: BrokerLimits = { ...brokerLimits, ...limitsOf(config), ...options.limits };
-  mkdirSync(config.dataDir, { recursive: true });
   let shuttingDown = false;
   const connections = new ConnectionCounter(limits);
   const app = Fastify({
@@ -99,7 +112,6 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
   }).withTypeProvider<TypeBoxTypeProvider>();
   const log: FastifyBaseLogger = app.log;
 
-  const db = openDatabase(join(config.dataDir, 'spool.db'), config.flush === 'always');
   let metrics: BrokerMetrics | null = null;
   const appends = new AppendSignal();
   const logs = await LogManager.open({
@@ -153,8 +165,9 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
   const startedAtMs = Date.now();
   await app.register(healthRoutes, { metrics, isReady: () => !shuttingDown, startedAtMs });
   await app.register(topicRoutes, { topics });
-  await app.register(produceRoutes, { produce: new ProduceService(topics, metrics, subscriberCounts), limits });
-  await app.register(producerRoutes, { producerIds: new ProducerIdStore(db) });
+  const producerIds = new ProducerIdStore(db);
+  await app.register(produceRoutes, { produce: new ProduceService(topics, metrics, producerIds, subscriberCounts), limits });
+  await app.register(producerRoutes, { producerIds });
   await app.register(fetchRoutes, { fetcher: new FetchService(topics, metrics, limits) });
   await app.register(offsetRoutes, { topics });
   topics.onChange((event, topic) => {

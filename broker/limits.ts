@@ -23,6 +23,9 @@ const limitValues = {
   /** Largest maxBytes of one fetch (a single batch larger than it is still returned whole). */
   fetchBytesMax: 64 * 1024 * 1024,
   fetchBytesDefault: 1024 * 1024,
+  /** Deepest JSON value rendered as `value` (fetch, live, queues); deeper ones go as valueBase64.
+   *  JSON.stringify recurses once per level and overflows the stack at ~4,000-5,000 levels. */
+  jsonValueDepthMax: 1000,
   /** Long-polls waiting at once across all partitions: each holds a socket and a timer. */
   longPollsMax: 10_000,
   /** Live (SSE) subscribers at once: each holds a socket and reads the log at its own pace. */

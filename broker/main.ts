@@ -5,6 +5,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
+import { isSpoolError } from '../storage/index.js';
 import { buildBroker } from './app.js';
 import { type BrokerConfig, loadBrokerConfig } from './config.js';
 import { configOptions } from './config-options.js';
@@ -58,7 +59,8 @@ if (isEntry) {
     .name('spool-serve')
     .parseAsync(['node', 'spool-serve', ...process.argv.slice(2)])
     .catch((error: unknown) => {
-      console.error(error instanceof Error ? error.message : error);
+      // A refusal to start (a locked data directory, a bad setting) names its code, as every error does.
+      console.error(isSpoolError(error) ? `spool: ${error.code}: ${error.message}` : error instanceof Error ? error.message : error);
       process.exit(1);
     });
 }

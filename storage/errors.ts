@@ -46,6 +46,12 @@ export const storageErrors = {
     retriable: false,
     description: 'A record batch failed its size, length, varint or CRC-32C check (on input, or read back from disk).',
   },
+  SPOOL_ERR_INVALID_BATCH: {
+    status: 400,
+    retriable: false,
+    description:
+      'A produced batch breaks the produce rules (named in `field`): offset deltas 0..n-1, lastOffsetDelta = recordsCount - 1, timestamps in 0..2^53-1 with maxTimestamp their largest, no control or transactional batch.',
+  },
   SPOOL_ERR_UNSUPPORTED_MAGIC: {
     status: 400,
     retriable: false,
@@ -54,7 +60,12 @@ export const storageErrors = {
   SPOOL_ERR_UNSUPPORTED_COMPRESSION: {
     status: 400,
     retriable: false,
-    description: 'A record batch uses a compression codec this broker does not implement (snappy, lz4, zstd, or an unknown id).',
+    description: 'A record batch uses a compression id outside 0-4 (none, gzip, snappy, lz4, zstd), or a codec whose native package did not load on this platform.',
+  },
+  SPOOL_ERR_DECOMPRESSED_TOO_LARGE: {
+    status: 413,
+    retriable: false,
+    description: 'A compressed record batch declares or decompresses to more than the limit: the topic\'s maxMessageBytes on produce, the batch limit (64 MiB) on reads. Refused before the output is allocated.',
   },
   SPOOL_ERR_MESSAGE_TOO_LARGE: {
     status: 413,

@@ -17,6 +17,7 @@ describe('error registries', () => {
       [
         "SPOOL_ERR_BACKPRESSURE",
         "SPOOL_ERR_CORRUPT_BATCH",
+        "SPOOL_ERR_DECOMPRESSED_TOO_LARGE",
         "SPOOL_ERR_DISK_FULL",
         "SPOOL_ERR_IO",
         "SPOOL_ERR_LOG_CLOSED",

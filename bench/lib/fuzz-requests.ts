@@ -12,7 +12,7 @@
  */
 import fc from 'fast-check';
 import { pack } from 'msgpackr';
-import { BATCH_CONTENT_TYPE, Compression, crc32c, encodeRecordBatch } from '../../storage/index.js';
+import { BATCH_CONTENT_TYPE, Compression, compressionName, crc32c, encodeRecordBatch } from '../../storage/index.js';
 
 export interface FuzzFixture {
   topic: string;
@@ -171,7 +171,7 @@ const batchRecords = fc.array(
 const batchBody: fc.Arbitrary<{ body: Buffer; mutation: string }> = fc
   .record({
     records: batchRecords,
-    gzip: fc.boolean(),
+    compression: fc.constantFrom(...Object.values(Compression)),
     idempotent: fc.boolean(),
     field: fc.constantFrom(...HEADER_FIELDS),
     value: edgeInt,
@@ -180,9 +180,9 @@ const batchBody: fc.Arbitrary<{ body: Buffer; mutation: string }> = fc
     mask: fc.integer({ min: 1, max: 255 }),
     fixCrc: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
   })
-  .map(({ records, gzip, idempotent, field, value, how, at, mask, fixCrc: recompute }) => {
+  .map(({ records, compression, idempotent, field, value, how, at, mask, fixCrc: recompute }) => {
     const batch = encodeRecordBatch(records, {
-      compression: gzip ? Compression.gzip : Compression.none,
+      compression,
       ...(idempotent ? { producerId: 424242, producerEpoch: 0, baseSequence: 0 } : {}),
     });
     let body = batch;
@@ -201,8 +201,30 @@ const batchBody: fc.Arbitrary<{ body: Buffer; mutation: string }> = fc
       mutation = `followed by ${body.length - batch.length} bytes of a second batch`;
     }
     if (recompute && how !== 'truncate') fixCrc(body);
-    return { body, mutation: `${mutation}${recompute ? ', crc fixed' : ''}${gzip ? ', gzip' : ''}` };
+    return { body, mutation: `${mutation}${recompute ? ', crc fixed' : ''}, ${compressionName(compression)}` };
   });
+
+/**
+ * Seeds from issue 23: compression bombs (a small batch of each codec holding one 16 MiB record,
+ * past the default maxMessageBytes once decompressed), made once, and a poison record (a value
+ * labelled JSON nested 20,000 levels deep, past what JSON.stringify survives) that every later
+ * fetch and live tail of the topic then meets.
+ */
+const bombs = new Map<string, Buffer>();
+function bomb(compression: number): Buffer {
+  const name = compressionName(compression);
+  let batch = bombs.get(name);
+  if (!batch) bombs.set(name, (batch = encodeRecordBatch([{ value: Buffer.alloc(16 * 1024 * 1024) }], { compression })));
+  return batch;
+}
+/**
+ * More seeds from issue 23 (data safety): names in the broker's own files' place, a misspelled
+ * value that once wrote a tombstone, offsets past 2^53-1, and forged idempotent producers.
+ */
+const reservedTopicNames = ['.clean-shutdown', '.clean-shutdown.tmp', '.hidden', 'topics.clean-shutdown', 'owner.json', 'spool.db', 'q'.repeat(247)];
+const typoRecords = [{ records: [{ key: 'k1', vlaue: { total: 1 } }] }, { records: [{ key: 'k1' }] }, { records: [{ value: 1 }], expectedOffset: { 0: 0 } }, { record: [{ value: 1 }] }];
+const hugeOffsets = ['9007199254740992', '9007199254740993', '9999999999999999', '18446744073709551615'];
+const poisonRecords = { records: [{ valueBase64: Buffer.from('['.repeat(20_000)).toString('base64'), headers: { 'content-type': JSON_TYPE } }] };
 
 const contentType = fc.oneof(
   { weight: 6, arbitrary: fc.constant(null) },
@@ -243,6 +265,19 @@ export function fuzzRequest(fixture: FuzzFixture): fc.Arbitrary<FuzzRequest> {
     fc
       .tuple(produceTopic, fc.oneof({ weight: 1, arbitrary: fc.constant('') }, { weight: 8, arbitrary: producePartition.map((p) => `?partition=${p}`) }), query(['expectedOffset'], 1), batchBody, contentType)
       .map(([t, p, q, { body, mutation }, type]) => request(`produce raw batch: ${mutation}`, 'POST', `/v1/topics/${t}/records${p}${p && q ? `&${q.slice(1)}` : q}`, type ?? BATCH_CONTENT_TYPE, body)),
+    fc
+      .tuple(produceTopic, producePartition, fc.constantFrom(Compression.gzip, Compression.snappy, Compression.lz4, Compression.zstd))
+      .map(([t, p, compression]) => request(`compression bomb: ${compressionName(compression)}`, 'POST', `/v1/topics/${t}/records?partition=${p}`, BATCH_CONTENT_TYPE, bomb(compression))),
+    produceTopic.map((t) => request('poison record: JSON nested 20,000 deep', 'POST', `/v1/topics/${t}/records`, JSON_TYPE, Buffer.from(JSON.stringify(poisonRecords)))),
+    fc.constantFrom(...reservedTopicNames).map((name) => request(`reserved topic name ${name.slice(0, 20)}`, 'POST', '/v1/topics', JSON_TYPE, Buffer.from(JSON.stringify({ name, partitions: 1 })))),
+    fc.tuple(produceTopic, fc.constantFrom(...reservedTopicNames)).map(([t, name]) => request(`reserved dead-letter topic ${name.slice(0, 20)}`, 'PUT', `/v1/topics/${t}/queues/fuzz-queue`, JSON_TYPE, Buffer.from(JSON.stringify({ deadLetterTopic: name })))),
+    fc.tuple(produceTopic, fc.constantFrom(...typoRecords)).map(([t, body]) => request('misspelled produce body', 'POST', `/v1/topics/${t}/records`, JSON_TYPE, Buffer.from(JSON.stringify(body)))),
+    fc.tuple(topicSegment, partitionSegment, fc.constantFrom(...hugeOffsets)).map(([t, p, offset]) => request('offset past 2^53', 'GET', `/v1/topics/${t}/partitions/${p}/records?offset=${offset}&maxWaitMs=0`, null)),
+    fc
+      .tuple(produceTopic, producePartition, fc.constantFrom(1, 2, 424242, 2 ** 53 - 1), fc.constantFrom(0, 1, 32767))
+      .map(([t, p, producerId, producerEpoch]) =>
+        request(`forged producer ${producerId}/${producerEpoch}`, 'POST', `/v1/topics/${t}/records?partition=${p}`, BATCH_CONTENT_TYPE, encodeRecordBatch([{ value: Buffer.from('x') }], { producerId, producerEpoch, baseSequence: 2 })),
+      ),
     fc
       .tuple(topicSegment, partitionSegment, query(['offset', 'maxBytes', 'maxWaitMs', 'format', 'valueFormat']))
       .map(([t, p, q]) => request('fetch', 'GET', `/v1/topics/${t}/partitions/${p}/records${q}${q ? '&' : '?'}maxWaitMs=0`, null)),

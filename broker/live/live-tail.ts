@@ -19,7 +19,7 @@
  * nothing yet), so a reconnect misses nothing; see resume.ts.
  */
 import type { ServerResponse } from 'node:http';
-import { decodeRecordBatches, isSpoolError, type PartitionLog } from '../../storage/index.js';
+import { decodeRecordBatchesWithin, isSpoolError, type PartitionLog } from '../../storage/index.js';
 import { toJsonRecord, type ValueFormat } from '../fetch/record-view.js';
 import { brokerLimits } from '../limits.js';
 import { AppendSignal, type AppendWatcher } from './append-signal.js';
@@ -87,9 +87,10 @@ function followEvent(sources: readonly LiveSource[]): string {
 async function pump(response: ServerResponse, source: LiveSource, options: LiveTailOptions): Promise<boolean> {
   const { log } = source;
   if (source.position >= log.highWatermark) return false;
+  const readBytes = options.readBytes ?? brokerLimits.liveReadBytes;
   let read;
   try {
-    read = await log.read(source.position, options.readBytes ?? brokerLimits.liveReadBytes);
+    read = await log.read(source.position, readBytes);
   } catch (error) {
     if (!isSpoolError(error) || error.code !== 'SPOOL_ERR_OFFSET_OUT_OF_RANGE') throw error;
     const from = source.position;
@@ -99,7 +100,9 @@ async function pump(response: ServerResponse, source: LiveSource, options: LiveT
     return true;
   }
   let count = 0;
-  for (const batch of decodeRecordBatches(read.data)) {
+  // Decompressed up to one read's worth: compressed batches could inflate far past it.
+  const decoded = decodeRecordBatchesWithin(read.data, readBytes);
+  for (const batch of decoded.batches) {
     for (const record of batch.records) {
       if (record.offset < source.position) continue;
       const body = { topic: log.topic, partition: log.partition, ...toJsonRecord(record, options.valueFormat) };
@@ -109,7 +112,7 @@ async function pump(response: ServerResponse, source: LiveSource, options: LiveT
       if (options.signal.aborted) return true;
     }
   }
-  source.position = Math.max(source.position, read.nextOffset);
+  source.position = Math.max(source.position, decoded.cut ? decoded.nextOffset : read.nextOffset);
   options.onRecords?.(log.topic, count, read.data.length);
   return true;
 }

@@ -49,20 +49,23 @@ export const fetchRoutes: FastifyPluginAsyncTypebox<{ fetcher: FetchService }> =
       const { offset, maxBytes, maxWaitMs, format, valueFormat } = request.query;
       const abort = new AbortController();
       request.raw.once('close', () => abort.abort());
+      const fetchBytes = maxBytes ?? brokerLimits.fetchBytesDefault;
       const result = await fetcher.fetch({
         topic,
         partition,
         offset: parseOffsetQuery(offset ?? 'earliest'),
-        maxBytes: maxBytes ?? brokerLimits.fetchBytesDefault,
+        maxBytes: fetchBytes,
         maxWaitMs: maxWaitMs ?? 0,
         signal: abort.signal,
       });
-      reply.header('spool-next-offset', String(result.nextOffset));
+      const decoded = format === 'batch' ? null : fetcher.decode(result, topic, fetchBytes);
+      const nextOffset = decoded ? decoded.nextOffset : result.nextOffset;
+      reply.header('spool-next-offset', String(nextOffset));
       reply.header('spool-high-watermark', String(result.highWatermark));
       reply.header('spool-log-start-offset', String(result.logStartOffset));
-      const positions = { nextOffset: result.nextOffset, highWatermark: result.highWatermark, logStartOffset: result.logStartOffset };
-      if (format === 'batch') return reply.type(BATCH_CONTENT_TYPE).send(result.data);
-      const records = fetcher.decode(result, topic);
+      const positions = { nextOffset, highWatermark: result.highWatermark, logStartOffset: result.logStartOffset };
+      if (!decoded) return reply.type(BATCH_CONTENT_TYPE).send(result.data);
+      const { records } = decoded;
       if (format === 'msgpack') {
         return reply.type(MSGPACK_CONTENT_TYPE).send(pack({ records: records.map(toMsgpackRecord), ...positions }));
       }

@@ -11,8 +11,7 @@
  *
  * Open one with openPartitionLog() (partition-open.ts), which runs recovery first.
  */
-import { type BatchSpan, checkBatchRecords, compressionOf, lastOffsetOf, setBaseOffset, splitBatches } from '../codec/record-batch.js';
-import { isSupportedCompression, compressionName } from '../codec/compression.js';
+import { type BatchSpan, checkProducedBatch, lastOffsetOf, setBaseOffset, splitBatches } from '../codec/record-batch.js';
 import { StorageError, isSpoolError, type SpoolError } from '../errors.js';
 import { storageLimits } from '../limits.js';
 import { flushPolicyOf, type LogConfig } from './config.js';
@@ -29,6 +28,12 @@ import { findOffsetByTime, IndexMismatchError, readFromSegment } from './segment
 export interface AppendOptions {
   /** Reject with SPOOL_ERR_OFFSET_MISMATCH unless the log's end offset is exactly this. */
   expectedOffset?: number;
+  /**
+   * Called for each batch carrying a producer id, once the batch is validated and before the
+   * partition's producer state sees it: throwing refuses the whole append. The broker checks there
+   * that it issued the id and epoch (broker/metadata/producer-id-store.ts).
+   */
+  authorizeProducer?: (producerId: number, producerEpoch: number) => void;
 }
 
 export interface AppendResult {
@@ -141,16 +146,8 @@ export class PartitionLog {
       if (span.size > maxMessageBytes) {
         throw new StorageError('SPOOL_ERR_MESSAGE_TOO_LARGE', `a batch of ${span.size} bytes exceeds maxMessageBytes ${maxMessageBytes}`, this.context({ batchBytes: span.size, maxMessageBytes }));
       }
-      const compression = compressionOf(span.header);
-      if (!isSupportedCompression(compression)) {
-        throw new StorageError('SPOOL_ERR_UNSUPPORTED_COMPRESSION', `compression ${compressionName(compression)} is not supported (none, gzip)`, this.context({ compression }));
-      }
-      try {
-        checkBatchRecords(data, span.position, span.header);
-      } catch (error) {
-        if (isSpoolError(error)) Object.assign(error.context, this.context({ batchPosition: span.position }));
-        throw error;
-      }
+      this.checkRecords(data, span, maxMessageBytes);
+      if (span.header.producerId >= 0) options.authorizeProducer?.(span.header.producerId, span.header.producerEpoch);
     }
     const duplicate = this.checkProducers(spans);
     if (duplicate) return duplicate;
@@ -175,6 +172,23 @@ export class PartitionLog {
     for (const span of spans) this.state.producers.record(span.header, acknowledged);
     await acknowledged;
     return { baseOffset, lastOffset, batches };
+  }
+
+  /**
+   * Walks the batch's records (decompressing them, as Kafka validates compressed batches): the
+   * decompressed records must also fit maxMessageBytes, or a small compressed batch could store a
+   * record every reader then has to inflate (a compression bomb).
+   */
+  private checkRecords(data: Buffer, span: BatchSpan, maxMessageBytes: number): void {
+    try {
+      checkProducedBatch(data, span.position, span.header, maxMessageBytes);
+    } catch (error) {
+      if (!isSpoolError(error)) throw error;
+      Object.assign(error.context, this.context({ batchPosition: span.position }));
+      if (error.code !== 'SPOOL_ERR_DECOMPRESSED_TOO_LARGE') throw error;
+      const { compression, decompressedBytes } = error.context;
+      throw new StorageError('SPOOL_ERR_DECOMPRESSED_TOO_LARGE', `a ${compression} batch of ${span.size} bytes decompresses to ${decompressedBytes} bytes or more, over maxMessageBytes ${maxMessageBytes}`, { ...error.context, batchBytes: span.size, maxMessageBytes });
+    }
   }
 
   /**
