@@ -19,6 +19,7 @@ describe('error registries', () => {
         "SPOOL_ERR_CORRUPT_BATCH",
         "SPOOL_ERR_DECOMPRESSED_TOO_LARGE",
         "SPOOL_ERR_DISK_FULL",
+        "SPOOL_ERR_INVALID_BATCH",
         "SPOOL_ERR_IO",
         "SPOOL_ERR_LOG_CLOSED",
         "SPOOL_ERR_MESSAGE_TOO_LARGE",
@@ -38,11 +39,13 @@ describe('error registries', () => {
     expect(Object.keys(brokerErrors).sort()).toMatchInlineSnapshot(`
       [
         "SPOOL_ERR_BAD_REQUEST",
+        "SPOOL_ERR_DATA_DIR_LOCKED",
         "SPOOL_ERR_FENCED",
         "SPOOL_ERR_GROUP_NOT_EMPTY",
         "SPOOL_ERR_GROUP_NOT_FOUND",
         "SPOOL_ERR_INTERNAL",
         "SPOOL_ERR_INVALID_CONFIG",
+        "SPOOL_ERR_INVALID_PRODUCER_EPOCH",
         "SPOOL_ERR_INVALID_TOPIC_NAME",
         "SPOOL_ERR_MALFORMED_BODY",
         "SPOOL_ERR_PARTITION_NOT_FOUND",
@@ -62,6 +65,7 @@ describe('error registries', () => {
         "SPOOL_ERR_TOPIC_EXISTS",
         "SPOOL_ERR_TOPIC_NOT_FOUND",
         "SPOOL_ERR_UNKNOWN_MEMBER",
+        "SPOOL_ERR_UNKNOWN_PRODUCER_ID",
         "SPOOL_ERR_UNSUPPORTED_MEDIA_TYPE",
       ]
     `);
