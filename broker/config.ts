@@ -75,7 +75,7 @@ export const BrokerConfigSchema = Type.Object(
     liveSubscribersMax: limit('liveSubscribersMax', { minimum: 1, maximum: 1_000_000 }, 'live (SSE) subscribers at once'),
     requestTimeoutMs: limit('requestTimeoutMs', { minimum: 1, maximum: TIMER_MS_MAX }, 'time for a whole request to arrive'),
     keepAliveTimeoutMs: limit('keepAliveTimeoutMs', { minimum: 1, maximum: TIMER_MS_MAX }, 'idle keep-alive connections are closed after this'),
-    headersTimeoutMs: limit('headersTimeoutMs', { minimum: 1, maximum: TIMER_MS_MAX }, 'a connection whose request line and headers have not all arrived is closed after this (slowloris)'),
+    headersTimeoutMs: limit('headersTimeoutMs', { minimum: 1, maximum: TIMER_MS_MAX }, 'a connection whose request headers have not all arrived (or that sends nothing) is closed after this'),
     shutdownGraceMs: limit('shutdownGraceMs', { minimum: 1, maximum: TIMER_MS_MAX }, 'time for in-flight requests on SIGTERM'),
   },
   { additionalProperties: false },
