@@ -39,6 +39,11 @@ import { produceRoutes } from './routes/produce.js';
 import { producerRoutes } from './routes/producers.js';
 import { queueRoutes } from './routes/queues.js';
 import { topicRoutes } from './routes/topics.js';
+import { consoleRoutes } from './routes/console.js';
+import { statsRoutes } from './routes/stats.js';
+import { consoleBuildDir } from './package-files.js';
+import { StatsService } from './stats/stats-service.js';
+import { TrafficSampler } from './stats/traffic-sampler.js';
 import { TopicService } from './topics/topic-service.js';
 import { sweepTemporaryTopics, TemporaryTopics } from './topics/temporary-topics.js';
 import { timedFileSystem } from './timed-file-system.js';
@@ -51,6 +56,8 @@ export interface BuildOptions {
   fileSystem?: FileSystem;
   /** Overrides of broker/limits.ts (tests use small timeouts and bounds). */
   limits?: Partial<BrokerLimits>;
+  /** The web console's built files (default dist/console of the package). */
+  consoleDir?: string;
 }
 
 export interface Broker {
@@ -90,9 +97,13 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
 
   const db = openDatabase(join(config.dataDir, 'spool.db'), config.flush === 'always');
   let metrics: BrokerMetrics | null = null;
+  let sampler: TrafficSampler | null = null;
   const logs = await LogManager.open({
     root: join(config.dataDir, 'topics'),
-    fs: timedFileSystem(options.fileSystem ?? nodeFileSystem, (seconds) => metrics?.fsyncSeconds.observe(seconds)),
+    fs: timedFileSystem(options.fileSystem ?? nodeFileSystem, (seconds) => {
+      metrics?.fsyncSeconds.observe(seconds);
+      sampler?.observeFsync(seconds);
+    }),
     onRecoveryEvent: (event) => log.warn(event, 'recovery'),
     onBackgroundError: (error) => log.error({ err: error }, 'background storage error'),
     cleanerIntervalMs: config.cleanerIntervalMs,
@@ -129,6 +140,22 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
 
   const startedAtMs = Date.now();
   await app.register(healthRoutes, { metrics, isReady: () => !shuttingDown, startedAtMs });
+  const traffic = new TrafficSampler(metrics, () => topics.names(), limits);
+  sampler = traffic;
+  traffic.start();
+  const gaugeValue = async (gauge: { get(): Promise<{ values: Array<{ value: number }> }> }) => (await gauge.get()).values[0]?.value ?? 0;
+  const stats = new StatsService({
+    dataDir: config.dataDir,
+    startedAtMs,
+    topics,
+    sampler: traffic,
+    connections: () => new Promise((resolve) => app.server.getConnections((error, count) => resolve(error ? 0 : count))),
+    liveSubscribers: () => gaugeValue(requestMetrics.liveSubscribers),
+    longPolls: () => gaugeValue(requestMetrics.longPolls),
+    sampleIntervalMs: limits.statsSampleIntervalMs,
+  });
+  await app.register(statsRoutes, { stats, historyPointsMax: limits.statsHistorySamples });
+  if (config.console) await app.register(consoleRoutes, { dir: options.consoleDir ?? consoleBuildDir() });
   await app.register(topicRoutes, { topics });
   await app.register(produceRoutes, { produce: new ProduceService(topics, metrics, subscriberCounts) });
   await app.register(producerRoutes, { producerIds: new ProducerIdStore(db) });
@@ -137,8 +164,8 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
   await app.register(liveRoutes, { topics, registry: live, metrics, limits });
   await app.register(livePatternRoutes, { topics, registry: live, metrics, limits, counts: subscriberCounts });
   await app.register(groupRoutes, { groups });
-  const queues = new QueueService(topics, new QueueStore(db));
-  await app.register(queueRoutes, { queues });
+  const queues = new QueueService(topics, new QueueStore(db), undefined, limits);
+  await app.register(queueRoutes, { queues, redriveRecordsMax: limits.redriveRecordsMax });
   await app.ready();
 
   let closed: Promise<void> | null = null;
@@ -156,6 +183,7 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
       closed ??= (async () => {
         shuttingDown = true;
         clearInterval(sweep);
+        traffic.stop();
         await stopTemporarySweep();
         queues.close();
         await app.close();

@@ -14,6 +14,8 @@ export interface BrokerConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** How often retention and compaction run (Kafka's log.retention.check.interval.ms). */
   cleanerIntervalMs: number;
+  /** Serve the web console at /console (`--no-console`, env SPOOL_CONSOLE=false, turns it off). */
+  console: boolean;
 }
 
 export const defaultBrokerConfig: Readonly<BrokerConfig> = Object.freeze({
@@ -23,6 +25,7 @@ export const defaultBrokerConfig: Readonly<BrokerConfig> = Object.freeze({
   flush: 'always',
   logLevel: 'info',
   cleanerIntervalMs: 5 * 60 * 1000,
+  console: true,
 });
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -32,7 +35,7 @@ function invalid(message: string): never {
 }
 
 export interface ConfigSources {
-  flags?: Partial<Record<keyof BrokerConfig, string | number | undefined>>;
+  flags?: Partial<Record<keyof BrokerConfig, string | number | boolean | undefined>>;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -49,6 +52,8 @@ export function loadBrokerConfig({ flags = {}, env = {} }: ConfigSources): Reado
   if (!Number.isInteger(cleanerIntervalMs) || cleanerIntervalMs < 10) invalid('cleanerIntervalMs must be an integer >= 10');
   const host = String(pick('host', 'SPOOL_HOST'));
   if (host.length === 0) invalid('host must not be empty');
+  const console = String(pick('console', 'SPOOL_CONSOLE'));
+  if (console !== 'true' && console !== 'false') invalid(`console must be true or false, got ${console}`);
   return Object.freeze({
     host,
     port,
@@ -56,5 +61,6 @@ export function loadBrokerConfig({ flags = {}, env = {} }: ConfigSources): Reado
     flush: flush as FlushPolicy,
     logLevel: logLevel as BrokerConfig['logLevel'],
     cleanerIntervalMs,
+    console: console === 'true',
   });
 }

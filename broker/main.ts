@@ -15,10 +15,13 @@ export interface ServeFlags {
   dataDir?: string;
   flush?: string;
   logLevel?: string;
+  /** false with --no-console. */
+  console?: boolean;
 }
 
 export async function serve(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const config = loadBrokerConfig({ flags, env });
+  // commander sets console: true when --no-console is absent; only the flag itself may override the environment.
+  const config = loadBrokerConfig({ flags: { ...flags, console: flags.console === false ? false : undefined }, env });
   const pretty = process.stdout.isTTY === true;
   const broker = await buildBroker({
     config,
@@ -28,7 +31,7 @@ export async function serve(flags: ServeFlags, env: NodeJS.ProcessEnv = process.
     },
   });
   const { url } = await broker.listen();
-  broker.app.log.info({ url, dataDir: config.dataDir, flush: config.flush }, `Spool is listening on ${url}`);
+  broker.app.log.info({ url, dataDir: config.dataDir, flush: config.flush }, `Spool is listening on ${url}${config.console ? ` (console: ${url}/console)` : ''}`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -56,6 +59,7 @@ export function serveCommand(): Command {
     .option('-d, --data-dir <dir>', 'data directory (env SPOOL_DATA_DIR)')
     .option('--flush <policy>', 'always | never | interval:<ms> (env SPOOL_FLUSH)')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent')
+    .option('--no-console', 'do not serve the web console at /console (env SPOOL_CONSOLE=false)')
     .action(async (flags: ServeFlags) => {
       await serve(flags);
     });

@@ -23,8 +23,34 @@ const SettleBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const queueRoutes: FastifyPluginAsyncTypebox<{ queues: QueueService }> = async (app, { queues }) => {
+export const queueRoutes: FastifyPluginAsyncTypebox<{ queues: QueueService; redriveRecordsMax: number }> = async (app, { queues, redriveRecordsMax }) => {
   const tags = ['queues'];
+
+  app.get('/v1/queues', {
+    schema: { tags, summary: 'Every queue of every topic, described (as GET /v1/topics/:topic/queues/:queue)' },
+    handler: async () => ({ queues: await queues.list() }),
+  });
+
+  app.post('/v1/topics/:topic/queues/:queue/redrive', {
+    schema: {
+      tags,
+      summary: 'Move this queue\'s dead letters back onto its topic, to be delivered again by this queue (dryRun: list them only)',
+      params: QueueParams,
+      body: Type.Optional(
+        Type.Object(
+          {
+            max: Type.Optional(Type.Integer({ minimum: 1, maximum: redriveRecordsMax, description: `dead letters to move, default ${redriveRecordsMax}` })),
+            dryRun: Type.Optional(Type.Boolean()),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    },
+    handler: async (request) => {
+      const { topic, queue } = request.params;
+      return queues.redrive(topic, queue, { max: request.body?.max ?? redriveRecordsMax, dryRun: request.body?.dryRun ?? false });
+    },
+  });
 
   app.put('/v1/topics/:topic/queues/:queue', {
     schema: {

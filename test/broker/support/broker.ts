@@ -18,10 +18,10 @@ export interface TestBroker {
 }
 
 /** `port`: a fixed port (a restart then comes back on it, so clients reconnect by themselves); default a free one. */
-export async function startBroker(options: { dataDir?: string; flush?: string; fileSystem?: FileSystem; limits?: Partial<BrokerLimits>; port?: number } = {}): Promise<TestBroker> {
+export async function startBroker(options: { dataDir?: string; flush?: string; fileSystem?: FileSystem; limits?: Partial<BrokerLimits>; port?: number; console?: boolean; consoleDir?: string } = {}): Promise<TestBroker> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'spool-broker-')));
-  const config = loadBrokerConfig({ flags: { port: options.port ?? 0, dataDir, flush: options.flush ?? 'always', logLevel: 'silent' } });
-  const broker = await buildBroker({ config, logger: false, fileSystem: options.fileSystem, limits: options.limits });
+  const config = loadBrokerConfig({ flags: { port: options.port ?? 0, dataDir, flush: options.flush ?? 'always', logLevel: 'silent', console: options.console } });
+  const broker = await buildBroker({ config, logger: false, fileSystem: options.fileSystem, limits: options.limits, consoleDir: options.consoleDir });
   const { url } = await broker.listen();
   const handle: TestBroker = {
     url,
