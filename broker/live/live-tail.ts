@@ -15,6 +15,9 @@
  *   event: overtaken
  *   data: {"topic","partition","from","to"}  (records from..to-1 were deleted before being sent)
  *
+ *   event: skipped                    (only with maxRecordsPerSec: see rate-budget.ts)
+ *   data: {"topic","partition","from","to"}  (records from..to-1 were passed over to stay within the rate)
+ *
  * `follow` lets a client keep a full cursor (every partition it follows, even those that sent
  * nothing yet), so a reconnect misses nothing; see resume.ts.
  */
@@ -22,6 +25,7 @@ import type { ServerResponse } from 'node:http';
 import { decodeRecordBatches, isSpoolError, type PartitionLog } from '../../storage/index.js';
 import { toJsonRecord, type ValueFormat } from '../fetch/record-view.js';
 import { brokerLimits } from '../limits.js';
+import type { RateBudget } from './rate-budget.js';
 
 export interface LiveSource {
   log: PartitionLog;
@@ -50,6 +54,8 @@ export interface LiveTailOptions {
   follower?: SourceFollower;
   /** Told the sources after each change (the registry counts subscribers per topic). */
   onSources?: (sources: readonly LiveSource[]) => void;
+  /** A sampled tail: at most this many records a second, skipping ahead to the newest when behind. */
+  budget?: RateBudget;
 }
 
 /** Writes; when the socket's buffer is full, answers a promise that settles on 'drain' (or close). */
@@ -80,10 +86,28 @@ function followEvent(sources: readonly LiveSource[]): string {
   return `event: follow\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
+/**
+ * A sampled tail's allowance for one source: how many records it may send now, after skipping to
+ * the newest `allowed` when it is further behind (told with a `skipped` event). Infinity unsampled.
+ */
+async function allowance(response: ServerResponse, source: LiveSource, options: LiveTailOptions): Promise<number> {
+  if (!options.budget) return Infinity;
+  const allowed = options.budget.available();
+  const { log } = source;
+  if (allowed > 0 && log.highWatermark - source.position > allowed) {
+    const from = source.position;
+    source.position = log.highWatermark - allowed;
+    await send(response, `event: skipped\ndata: ${JSON.stringify({ topic: log.topic, partition: log.partition, from, to: source.position })}\n\n`);
+  }
+  return allowed;
+}
+
 /** Sends what one source has, up to one read; returns whether anything was sent. */
 async function pump(response: ServerResponse, source: LiveSource, options: LiveTailOptions): Promise<boolean> {
   const { log } = source;
   if (source.position >= log.highWatermark) return false;
+  const allowed = await allowance(response, source, options);
+  if (allowed <= 0) return false;
   let read;
   try {
     read = await log.read(source.position, options.readBytes ?? brokerLimits.liveReadBytes);
@@ -96,9 +120,14 @@ async function pump(response: ServerResponse, source: LiveSource, options: LiveT
     return true;
   }
   let count = 0;
-  for (const batch of decodeRecordBatches(read.data)) {
+  let next = read.nextOffset;
+  sending: for (const batch of decodeRecordBatches(read.data)) {
     for (const record of batch.records) {
       if (record.offset < source.position) continue;
+      if (count >= allowed) {
+        next = record.offset;
+        break sending;
+      }
       const body = { topic: log.topic, partition: log.partition, ...toJsonRecord(record, options.valueFormat) };
       // Backpressure: a full socket stops this loop (and so the next read) until it drains.
       await send(response, `id: ${eventId(source, record.offset, options.qualifiedIds)}\nevent: record\ndata: ${JSON.stringify(body)}\n\n`);
@@ -106,7 +135,8 @@ async function pump(response: ServerResponse, source: LiveSource, options: LiveT
       if (options.signal.aborted) return true;
     }
   }
-  source.position = Math.max(source.position, read.nextOffset);
+  options.budget?.take(count);
+  source.position = Math.max(source.position, next);
   options.onRecords?.(log.topic, count, read.data.length);
   return true;
 }
@@ -142,6 +172,7 @@ export async function runLiveTail(response: ServerResponse, sources: LiveSource[
   options.onSources?.(sources);
   await send(response, followEvent(sources));
   while (!options.signal.aborted) {
+    await options.budget?.ready(options.signal);
     const added = options.follower?.refresh(sources) ?? null;
     if (added) {
       options.onSources?.(sources);

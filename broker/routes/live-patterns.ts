@@ -11,7 +11,7 @@ import { BrokerError } from '../errors.js';
 import { compilePattern, isValidPattern } from '../groups/topic-pattern.js';
 import { type LiveDeps, serveLive } from '../live/live-session.js';
 import type { SubscriberCounts } from '../live/subscriber-counts.js';
-import { FromQuery, ValueFormatQuery } from './live.js';
+import { FromQuery, MaxRecordsPerSecQuery, ValueFormatQuery } from './live.js';
 
 /** Topics one `?topic=` subscription may name. */
 const NAMED_TOPICS_MAX = 100;
@@ -35,10 +35,11 @@ export const livePatternRoutes: FastifyPluginAsyncTypebox<LiveDeps & { counts: S
         topic: Type.Optional(Type.Array(Type.String({ maxLength: 300 }), { minItems: 1, maxItems: NAMED_TOPICS_MAX })),
         from: FromQuery,
         valueFormat: ValueFormatQuery,
+        maxRecordsPerSec: MaxRecordsPerSecQuery,
       }),
     },
     handler: async (request, reply) => {
-      const { pattern, topic: named, from, valueFormat } = request.query;
+      const { pattern, topic: named, from, valueFormat, maxRecordsPerSec } = request.query;
       if ((pattern === undefined) === (named === undefined)) {
         throw new BrokerError('SPOOL_ERR_BAD_REQUEST', 'a live subscription names either ?pattern= or ?topic= (one or more)');
       }
@@ -50,7 +51,7 @@ export const livePatternRoutes: FastifyPluginAsyncTypebox<LiveDeps & { counts: S
       } else {
         matches = patternMatcher(pattern!);
       }
-      await serveLive(request, reply, deps, { named: named ?? [], matches, qualifiedIds: true, from, valueFormat });
+      await serveLive(request, reply, deps, { named: named ?? [], matches, qualifiedIds: true, from, valueFormat, maxRecordsPerSec });
     },
   });
 

@@ -1,8 +1,11 @@
 /**
- * Live tail of a topic or a pattern (`orders.*`) over Server-Sent Events. A busy topic cannot
- * freeze the page: an arriving event is only counted and kept as text in a ring of the newest
- * KEPT_RECORDS; the list is parsed and drawn at most DRAWS_PER_SECOND times a second, whatever
- * the arrival rate. Pause freezes the list (arrivals are still counted); resume draws the newest.
+ * Live tail of a topic or a pattern (`orders.*`) over Server-Sent Events. A busy topic can neither
+ * freeze the page nor load the broker:
+ *   - the stream is sampled by the broker (`maxRecordsPerSec`): when the topic runs faster, it
+ *     skips to the newest records (event `skipped`, counted here) instead of sending them all;
+ *   - an arriving event is only counted and kept as text in a ring of the newest KEPT_RECORDS;
+ *     the list is parsed and drawn at most DRAWS_PER_SECOND times a second.
+ * Pause freezes the list (arrivals are still counted); resume draws the newest.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, seg } from '../api.js';
@@ -12,6 +15,8 @@ import { href, type Route } from '../hooks.js';
 
 const KEPT_RECORDS = 100;
 const DRAWS_PER_SECOND = 4;
+/** More than the page can show (KEPT_RECORDS per draw would be 400/s): the rest is skipped by the broker. */
+const STREAM_RECORDS_PER_SEC = 200;
 
 interface LiveRecord {
   topic: string;
@@ -32,17 +37,18 @@ function isPattern(target: string): boolean {
 async function streamUrl(target: string): Promise<string> {
   if (isPattern(target)) {
     await api(`/v1/live/topics?pattern=${encodeURIComponent(target)}`); // 400 for an invalid pattern, before opening the stream
-    return `/v1/live?pattern=${encodeURIComponent(target)}&from=latest`;
+    return `/v1/live?pattern=${encodeURIComponent(target)}&from=latest&maxRecordsPerSec=${STREAM_RECORDS_PER_SEC}`;
   }
   await api(`/v1/topics/${seg(target)}`); // 404 for an unknown topic (EventSource would retry forever)
-  return `/v1/topics/${seg(target)}/live?from=latest`;
+  return `/v1/topics/${seg(target)}/live?from=latest&maxRecordsPerSec=${STREAM_RECORDS_PER_SEC}`;
 }
 
 function useTail(target: string, paused: boolean) {
   const ring = useRef<string[]>([]);
   const received = useRef(0);
+  const skipped = useRef(0);
   const [shown, setShown] = useState<LiveRecord[]>([]);
-  const [stats, setStats] = useState({ received: 0, perSecond: 0 });
+  const [stats, setStats] = useState({ received: 0, skipped: 0, perSecond: 0 });
   const [state, setState] = useState<'idle' | 'connecting' | 'open' | 'retrying'>('idle');
   const [error, setError] = useState<Error | undefined>();
   const pausedRef = useRef(paused);
@@ -52,6 +58,7 @@ function useTail(target: string, paused: boolean) {
     if (!target) return;
     ring.current = [];
     received.current = 0;
+    skipped.current = 0;
     setShown([]);
     setError(undefined);
     setState('connecting');
@@ -69,6 +76,10 @@ function useTail(target: string, paused: boolean) {
           kept.push((event as MessageEvent<string>).data);
           if (kept.length > KEPT_RECORDS * 2) kept.splice(0, kept.length - KEPT_RECORDS);
         });
+        source.addEventListener('skipped', (event) => {
+          const { from, to } = JSON.parse((event as MessageEvent<string>).data) as { from: number; to: number };
+          skipped.current += to - from;
+        });
       },
       (caught: Error) => {
         setError(caught);
@@ -82,8 +93,9 @@ function useTail(target: string, paused: boolean) {
     const draw = setInterval(() => {
       const now = performance.now();
       const total = received.current;
-      setStats({ received: total, perSecond: ((total - countedReceived) * 1000) / (now - countedAt) });
-      countedReceived = total;
+      const arrived = total + skipped.current;
+      setStats({ received: total, skipped: skipped.current, perSecond: ((arrived - countedReceived) * 1000) / (now - countedAt) });
+      countedReceived = arrived;
       countedAt = now;
       if (!pausedRef.current && total !== drawnReceived) {
         setShown(ring.current.slice(-KEPT_RECORDS).reverse().map((text) => JSON.parse(text) as LiveRecord));
@@ -130,7 +142,7 @@ export function Live({ route }: { route: Route }) {
       {target ? (
         <p class="muted" role="status">
           <span class={`dot dot-${state}`} aria-hidden="true" /> {state === 'open' ? 'Following' : state} <code>{target}</code> · {count(stats.received)} received ·{' '}
-          {count(stats.perSecond)}/s{paused ? ' · paused' : ''} · newest {KEPT_RECORDS} shown, drawn {DRAWS_PER_SECOND}×/s at most
+          {count(stats.skipped)} skipped · {count(stats.perSecond)}/s{paused ? ' · paused' : ''} · newest {KEPT_RECORDS} shown, drawn {DRAWS_PER_SECOND}×/s at most
         </p>
       ) : (
         <p class="muted">Name a topic, or a pattern such as <code>orders.*</code> (<code>*</code> one word, <code>#</code> any number), to see records as they arrive.</p>
