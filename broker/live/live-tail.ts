@@ -88,11 +88,10 @@ function followEvent(sources: readonly LiveSource[]): string {
 
 /**
  * A sampled tail's allowance for one source: how many records it may send now, after skipping to
- * the newest `allowed` when it is further behind (told with a `skipped` event). Infinity unsampled.
+ * the newest `allowed` when it is further behind (told with a `skipped` event).
  */
-async function allowance(response: ServerResponse, source: LiveSource, options: LiveTailOptions): Promise<number> {
-  if (!options.budget) return Infinity;
-  const allowed = options.budget.available();
+async function allowance(response: ServerResponse, source: LiveSource, budget: RateBudget): Promise<number> {
+  const allowed = budget.available();
   const { log } = source;
   if (allowed > 0 && log.highWatermark - source.position > allowed) {
     const from = source.position;
@@ -106,7 +105,8 @@ async function allowance(response: ServerResponse, source: LiveSource, options: 
 async function pump(response: ServerResponse, source: LiveSource, options: LiveTailOptions): Promise<boolean> {
   const { log } = source;
   if (source.position >= log.highWatermark) return false;
-  const allowed = await allowance(response, source, options);
+  // The unsampled path stays free of extra awaits: it is the one every ordinary subscriber runs.
+  const allowed = options.budget ? await allowance(response, source, options.budget) : Infinity;
   if (allowed <= 0) return false;
   let read;
   try {
@@ -172,7 +172,7 @@ export async function runLiveTail(response: ServerResponse, sources: LiveSource[
   options.onSources?.(sources);
   await send(response, followEvent(sources));
   while (!options.signal.aborted) {
-    await options.budget?.ready(options.signal);
+    if (options.budget) await options.budget.ready(options.signal);
     const added = options.follower?.refresh(sources) ?? null;
     if (added) {
       options.onSources?.(sources);

@@ -38,16 +38,17 @@ export class RateBudget {
 
   /** Waits until a chunk's worth is available (or the signal aborts). */
   async ready(signal: AbortSignal): Promise<void> {
-    const missing = this.chunk - this.available();
-    if (missing <= 0 || signal.aborted) return;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.ceil((missing * 1000) / this.perSecond));
-      signal.addEventListener('abort', done, { once: true });
-    });
+    // A loop: a timer may fire a fraction of a millisecond before the refill it waited for.
+    for (let missing = this.chunk - this.available(); missing > 0 && !signal.aborted; missing = this.chunk - this.available()) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, Math.ceil((missing * 1000) / this.perSecond));
+        signal.addEventListener('abort', done, { once: true });
+      });
+    }
   }
 }
