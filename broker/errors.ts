@@ -7,7 +7,7 @@ import { type ErrorContext, type ErrorSpec, SpoolError } from '../storage/errors
 export const brokerErrors = {
   SPOOL_ERR_BAD_REQUEST: { status: 400, retriable: false, description: 'The request does not match the route\'s schema (a missing or invalid field, parameter or query).' },
   SPOOL_ERR_MALFORMED_BODY: { status: 400, retriable: false, description: 'The body is not valid JSON or msgpack.' },
-  SPOOL_ERR_INVALID_TOPIC_NAME: { status: 400, retriable: false, description: 'Topic names match ^[A-Za-z0-9._-]{1,249}$ and are not "." or "..".' },
+  SPOOL_ERR_INVALID_TOPIC_NAME: { status: 400, retriable: false, description: 'Topic names are 1-249 of A-Z a-z 0-9 . _ - and do not start with "." (the error names the field that held the name).' },
   SPOOL_ERR_INVALID_CONFIG: { status: 400, retriable: false, description: 'A topic config key is unknown or its value is out of range.' },
   SPOOL_ERR_TOPIC_NOT_FOUND: { status: 404, retriable: false, description: 'No topic has this name.' },
   SPOOL_ERR_PARTITION_NOT_FOUND: { status: 404, retriable: false, description: 'The topic has no such partition.' },

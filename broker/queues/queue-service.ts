@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { decodeRecordBatches, encodeRecordBatch, type PartitionLog, type RecordHeader } from '../../storage/index.js';
 import { BrokerError, type BrokerErrorCode } from '../errors.js';
 import { brokerLimits } from '../limits.js';
+import { assertTopicName } from '../topics/topic-name.js';
 import type { TopicService } from '../topics/topic-service.js';
 import { QueuePartition, type WindowMessage } from './queue-partition.js';
 import type { QueueConfig, QueueStore, StoredMessageState, StoredPartition } from './queue-store.js';
@@ -105,6 +106,9 @@ export class QueueService {
       orderedByKey: input.orderedByKey ?? existing?.orderedByKey ?? false,
     };
     if (config.deadLetterTopic === topic) throw new BrokerError('SPOOL_ERR_INVALID_CONFIG', 'a queue cannot dead-letter into its own topic', { topic, queue: name });
+    // Checked here, not when the first message dies: the topic is created then, and a name no
+    // topic may have would leave every dead letter stuck (the default `<topic>.dlq` of a 247-character topic too).
+    assertTopicName(config.deadLetterTopic, 'deadLetterTopic');
     this.store.saveConfig(topic, name, config);
     if (!existing) {
       // A new queue starts at the log's start: every retained message is work to do.

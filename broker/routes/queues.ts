@@ -2,6 +2,7 @@
  * Work queues (share groups) on a topic: /v1/topics/:topic/queues/:queue. See
  * broker/queues/queue-service.ts for the semantics and docs/http-api.md for the contract.
  */
+import { TOPIC_NAME_RULE } from '../topics/topic-name.js';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { toJsonRecord, type ValueFormat } from '../fetch/record-view.js';
@@ -62,7 +63,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ queues: QueueService; redr
           {
             visibilityMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 12 * 3_600_000 })),
             maxDeliveries: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-            deadLetterTopic: Type.Optional(Type.String({ minLength: 1, maxLength: 249, pattern: '^[A-Za-z0-9._-]+$' })),
+            deadLetterTopic: Type.Optional(Type.String({ maxLength: 300, description: `a topic name (${TOPIC_NAME_RULE}); created when the first message dies` })),
             orderedByKey: Type.Optional(Type.Boolean()),
           },
           { additionalProperties: false },

@@ -1,4 +1,5 @@
 /** Topic administration: create, list, describe, delete, change config. */
+import { TOPIC_NAME_RULE } from '../topics/topic-name.js';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { BrokerError } from '../errors.js';
@@ -16,7 +17,7 @@ export const topicRoutes: FastifyPluginAsyncTypebox<{ topics: TopicService }> = 
       summary: 'Create a topic',
       body: Type.Object(
         {
-          name: Type.String({ maxLength: 300, description: '^[A-Za-z0-9._-]{1,249}$, not . or ..' }),
+          name: Type.String({ maxLength: 300, description: TOPIC_NAME_RULE }),
           partitions: Type.Optional(Type.Integer({ minimum: 1, maximum: brokerLimits.partitionsPerTopicMax, default: 1 })),
           config: Type.Optional(TopicConfigSchema),
           temporary: Type.Optional(Type.Boolean({ description: 'deleted after idleMs without a fetch, produce or live subscriber naming it' })),

@@ -3,11 +3,14 @@
  * file-descriptor cache, the clean-shutdown marker, and the background cleaner (retention and
  * compaction). The broker owns topic metadata (SQLite) and tells the manager which topics exist.
  *
- *   <root>/.clean-shutdown        written by close() after every partition was synced and closed;
- *                                 removed on open, so a crash after it leaves no marker
- *   <root>/<topic>/<partition>/   one folder per partition
+ *   <root>.clean-shutdown         written by close() after every partition was synced and closed;
+ *                                 removed on open, so a crash after it leaves no marker. It sits
+ *                                 beside the root, never inside it: every name inside the root
+ *                                 belongs to a topic (a topic named like the marker once made every
+ *                                 shutdown fail with EISDIR and every start exit 1)
+ *   <root>/<topic>/<partition>/   one folder per partition; the root holds nothing else
  */
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { assert } from '../assert.js';
 import { ioError } from '../errors.js';
 import { type FileSystem, nodeFileSystem } from '../io/file-system.js';
@@ -17,7 +20,10 @@ import { SegmentFileCache } from './file-cache.js';
 import { openPartitionLog, type RecoveryEvent } from './partition-open.js';
 import type { PartitionLog } from './partition-log.js';
 
-export const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
+/** `<data>/topics` → `<data>/topics.clean-shutdown`: beside the topics folder, outside its names. */
+export function cleanShutdownMarkerPath(root: string): string {
+  return join(dirname(root), `${basename(root)}.clean-shutdown`);
+}
 
 export interface LogManagerOptions {
   /** The folder holding one folder per topic (the broker passes `<data>/topics`). */
@@ -51,11 +57,11 @@ export class LogManager {
     await fs.mkdir(options.root).catch((error: unknown) => {
       throw ioError(error, 'mkdir', options.root);
     });
-    const markerPath = join(options.root, CLEAN_SHUTDOWN_FILE);
+    const markerPath = cleanShutdownMarkerPath(options.root);
     const cleanShutdown = (await fs.stat(markerPath)) !== null;
     if (cleanShutdown) {
       await fs.unlink(markerPath);
-      await fs.fsyncDirectory(options.root);
+      await fs.fsyncDirectory(dirname(markerPath));
     }
     const cache = new SegmentFileCache(fs, options.maxOpenFiles ?? storageLimits.openSegmentFilesMax, options.onBackgroundError);
     const manager = new LogManager(options.root, fs, cache, cleanShutdown, options);
@@ -180,6 +186,6 @@ export class LogManager {
     this.topics.clear();
     await Promise.all(logs.map((log) => log.close()));
     await this.cache.closeAll();
-    await this.fs.writeFileAtomic(join(this.root, CLEAN_SHUTDOWN_FILE), Buffer.from(`${new Date().toISOString()}\n`));
+    await this.fs.writeFileAtomic(cleanShutdownMarkerPath(this.root), Buffer.from(`${new Date().toISOString()}\n`));
   }
 }

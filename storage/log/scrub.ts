@@ -32,7 +32,7 @@ import { BATCH_LENGTH_MIN, BATCH_LOG_OVERHEAD_BYTES, lastOffsetOf } from '../cod
 import { type FileSystem, nodeFileSystem } from '../io/file-system.js';
 import { storageLimits } from '../limits.js';
 import { scanBatches } from './batch-scanner.js';
-import { CLEAN_SHUTDOWN_FILE } from './log-manager.js';
+import { cleanShutdownMarkerPath } from './log-manager.js';
 import { OFFSET_INDEX_ENTRY_BYTES } from './offset-index.js';
 import { parseSegmentFileName, segmentFileName } from './segment-files.js';
 import { decodeTimeIndexEntry, TIME_INDEX_ENTRY_BYTES } from './time-index.js';
@@ -188,7 +188,7 @@ function checkTimeIndex(
 export async function scrubDataDir(dataDir: string, options: ScrubOptions = {}): Promise<ScrubReport> {
   const fs = options.fs ?? nodeFileSystem;
   const root = join(dataDir, 'topics');
-  const cleanShutdown = (await fs.stat(join(root, CLEAN_SHUTDOWN_FILE))) !== null;
+  const cleanShutdown = (await fs.stat(cleanShutdownMarkerPath(root))) !== null;
   const partitions = await listPartitions(fs, root);
   const result: ScrubReport = { partitions: partitions.length, segments: 0, batches: 0, bytes: 0, problems: [] };
   const segmentsTotal = partitions.reduce((sum, partition) => sum + partition.bases.length, 0);

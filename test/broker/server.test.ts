@@ -51,7 +51,7 @@ describe('spool serve as a process', () => {
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
-      expect(existsSync(join(dataDir, 'topics', '.clean-shutdown'))).toBe(true);
+      expect(existsSync(join(dataDir, 'topics.clean-shutdown'))).toBe(true);
       expect(existsSync(join(dataDir, 'spool.db'))).toBe(true);
       expect(output).toContain('listening');
     } finally {

@@ -15,7 +15,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeRecordBatches, encodeRecordBatch, isSpoolError } from '../../storage/index.js';
 import { runCompaction } from '../../storage/compaction/compactor.js';
-import { CLEAN_SHUTDOWN_FILE, LogManager } from '../../storage/log/log-manager.js';
+import { cleanShutdownMarkerPath, LogManager } from '../../storage/log/log-manager.js';
 import type { PartitionLog } from '../../storage/log/partition-log.js';
 import { scrubDataDir } from '../../storage/log/scrub.js';
 import { segmentFileName } from '../../storage/log/segment-files.js';
@@ -68,7 +68,7 @@ let copies = 0;
 function copy(crash: boolean): string {
   const dataDir = join(scratch, `case-${copies++}`);
   cpSync(pristine, dataDir, { recursive: true });
-  if (crash) unlinkSync(join(dataDir, 'topics', CLEAN_SHUTDOWN_FILE));
+  if (crash) unlinkSync(cleanShutdownMarkerPath(join(dataDir, 'topics')));
   return dataDir;
 }
 
@@ -301,7 +301,7 @@ describe('compaction leftovers', () => {
       indexIntervalBytes: CONFIG.indexIntervalBytes,
     });
     await manager.close();
-    unlinkSync(join(dataDir, 'topics', CLEAN_SHUTDOWN_FILE));
+    unlinkSync(cleanShutdownMarkerPath(join(dataDir, 'topics')));
     const first = segmentPath(dataDir, bases[0]!, '.log').slice(0, -'.log'.length);
     const renames = [
       ...['.index', '.timeindex', '.log'].map((suffix) => [`${first}${suffix}.cleaned`, `${first}${suffix}.swap`]),

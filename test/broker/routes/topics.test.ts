@@ -30,6 +30,10 @@ describe('topic routes', () => {
     ['', 400, 'SPOOL_ERR_INVALID_TOPIC_NAME'],
     ['x'.repeat(250), 400, 'SPOOL_ERR_INVALID_TOPIC_NAME'],
     ['spaces are bad', 400, 'SPOOL_ERR_INVALID_TOPIC_NAME'],
+    ['.clean-shutdown', 400, 'SPOOL_ERR_INVALID_TOPIC_NAME'],
+    ['.clean-shutdown.tmp', 400, 'SPOOL_ERR_INVALID_TOPIC_NAME'],
+    ['.hidden', 400, 'SPOOL_ERR_INVALID_TOPIC_NAME'],
+    ['orders\u0000', 400, 'SPOOL_ERR_INVALID_TOPIC_NAME'],
   ])('refuses the topic name %j', async (name, status, code) => {
     const answer = await call(`${broker.url}/v1/topics`, { method: 'POST', json: { name, partitions: 1 } });
     expect(answer.status).toBe(status);

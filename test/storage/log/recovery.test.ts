@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeRecordBatches, encodeRecordBatch } from '../../../storage/codec/record-batch.js';
 import { type FileSystem, nodeFileSystem } from '../../../storage/io/file-system.js';
-import { CLEAN_SHUTDOWN_FILE, LogManager } from '../../../storage/log/log-manager.js';
+import { cleanShutdownMarkerPath, LogManager } from '../../../storage/log/log-manager.js';
 import { segmentFileName } from '../../../storage/log/segment-files.js';
 
 let root: string;
@@ -176,7 +176,7 @@ describe('recovery decision table', () => {
 
   it('row 8: after a clean shutdown the files are trusted (no CRC pass); without the marker they are not', async () => {
     const ends = await writeBatches(10);
-    expect(existsSync(join(root, CLEAN_SHUTDOWN_FILE))).toBe(true);
+    expect(existsSync(cleanShutdownMarkerPath(root))).toBe(true);
     // Corrupt a record byte in batch 3 of the active segment. A trusted open does not read it...
     const bytes = readFileSync(file(0, '.log'));
     bytes[ends[2]! + 70]! ^= 0xff;
