@@ -20,6 +20,13 @@ export interface TimeChartProps {
   format: (value: number) => string;
 }
 
+/** Sets the data; a single sample has no span, so the minute before it is shown (not uPlot's guess of years). */
+function show(plot: uPlot, data: number[][]): void {
+  plot.setData(data as uPlot.AlignedData);
+  const times = data[0] ?? [];
+  if (times.length === 1) plot.setScale('x', { min: times[0]! - 60, max: times[0]! });
+}
+
 function cssVar(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
 }
@@ -40,11 +47,12 @@ export function TimeChart({ title, series, data, format }: TimeChartProps) {
         cursor: { drag: { x: false, y: false } },
         scales: { y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
         axes: [axis, { ...axis, size: 70, values: (_u, ticks) => ticks.map(format) }],
-        series: [{}, ...series.map((entry) => ({ label: entry.label, stroke: entry.color, width: 2, points: { show: false }, value: (_u: uPlot, value: number | null) => (value === null ? '—' : format(value)) }))],
+        series: [{}, ...series.map((entry) => ({ label: entry.label, stroke: entry.color, width: 2, points: { size: 4 }, value: (_u: uPlot, value: number | null) => (value === null ? '—' : format(value)) }))],
       },
-      data as uPlot.AlignedData,
+      [[]],
       element,
     );
+    show(plot, data);
     chart.current = plot;
     const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(200, element.clientWidth), height: 180 }));
     resize.observe(element);
@@ -56,7 +64,7 @@ export function TimeChart({ title, series, data, format }: TimeChartProps) {
   }, [key]);
 
   useEffect(() => {
-    chart.current?.setData(data as uPlot.AlignedData);
+    if (chart.current) show(chart.current, data);
   }, [data]);
 
   return (

@@ -16,7 +16,7 @@ let broker: TestBroker;
 let browser: Browser;
 const api = (path: string, init: RequestInit & { json?: unknown } = {}) => call(`${broker.url}${path}`, init);
 
-/** Topic `orders` (3 partitions) with JSON, text and binary records; group `billing` behind on it; queue `jobs` with a dead letter. */
+/** Topic `orders` (3 partitions) with JSON, text and binary records; group `billing` (one member) behind on it; queue `jobs` with a dead letter. */
 async function seed(): Promise<void> {
   await api('/v1/topics', { method: 'POST', json: { name: 'orders', partitions: 3 } });
   const records = [
@@ -27,6 +27,8 @@ async function seed(): Promise<void> {
   ];
   expect((await api('/v1/topics/orders/records', { method: 'POST', json: { records } })).status).toBe(200);
   expect((await api('/v1/groups/billing/offsets', { method: 'POST', json: { offsets: [{ topic: 'orders', partition: 0, offset: 10 }, { topic: 'orders', partition: 1, offset: 2 }] } })).status).toBe(200);
+  const joined = await api('/v1/groups/billing/members', { method: 'POST', json: { topics: ['orders'], sessionTimeoutMs: 300_000, clientId: 'billing-service' } });
+  expect(joined.status).toBe(200);
   await api('/v1/topics', { method: 'POST', json: { name: 'jobs', partitions: 1 } });
   await api('/v1/topics/jobs/records', { method: 'POST', json: { records: [{ value: { job: 'resize' } }] } });
   await api('/v1/topics/jobs/queues/workers', { method: 'PUT', json: {} });
@@ -152,10 +154,13 @@ describe('web console', () => {
     const described = (await api('/v1/groups/billing')).body;
     const watched = await open('#/groups/billing');
     const { page } = watched;
+    await page.getByRole('table', { name: 'Members' }).getByRole('cell', { name: 'billing-service', exact: true }).waitFor();
     const table = page.getByRole('table', { name: 'Group partitions' });
-    for (const partition of described.partitions) {
-      const row = table.getByRole('row').filter({ has: page.getByRole('cell', { name: String(partition.committedOffset), exact: true }) });
-      await expect.poll(() => row.first().textContent()).toContain(String(partition.lag));
+    for (const [i, partition] of described.partitions.entries()) {
+      const cells = table.getByRole('row').nth(i + 1).getByRole('cell');
+      await expect.poll(() => cells.allTextContents()).toEqual([
+        'orders', String(partition.partition), String(partition.committedOffset ?? '—'), String(partition.highWatermark), partition.lag.toLocaleString('en-US'), expect.any(String), expect.any(String),
+      ]);
     }
     await page.locator('select[name="to"]').selectOption('earliest');
     await page.getByRole('button', { name: 'Preview (dry run)' }).click();

@@ -13,10 +13,10 @@ import { ErrorNote, PageHeader } from '../components.js';
 import { count, showKey, showValue, time } from '../format.js';
 import { href, type Route } from '../hooks.js';
 
-const KEPT_RECORDS = 100;
+const KEPT_RECORDS = 50;
 const DRAWS_PER_SECOND = 4;
-/** More than the page can show (KEPT_RECORDS per draw would be 400/s): the rest is skipped by the broker. */
-const STREAM_RECORDS_PER_SEC = 200;
+/** As many as the page can show (KEPT_RECORDS per draw): the rest is skipped by the broker. */
+const STREAM_RECORDS_PER_SEC = KEPT_RECORDS * DRAWS_PER_SECOND;
 
 interface LiveRecord {
   topic: string;
@@ -148,7 +148,7 @@ export function Live({ route }: { route: Route }) {
         <p class="muted">Name a topic, or a pattern such as <code>orders.*</code> (<code>*</code> one word, <code>#</code> any number), to see records as they arrive.</p>
       )}
       <div class="table-scroll">
-        <table aria-label="Live records">
+        <table aria-label="Live records" class="live-table">
           <thead>
             <tr><th scope="col">Time</th><th scope="col">Topic</th><th scope="col" class="num">Partition</th><th scope="col" class="num">Offset</th><th scope="col">Key</th><th scope="col">Value</th></tr>
           </thead>

@@ -91,9 +91,11 @@ export function Topics() {
                   <td class="num">{rate(topic.recordsOutPerSec)}<div class="muted small">{megabytesPerSec(topic.bytesOutPerSec)}</div></td>
                   <td>{duration(topic.retentionMs)}{topic.retentionBytes >= 0 ? `, ${bytes(topic.retentionBytes)}` : ''}</td>
                   <td>{topic.cleanupPolicy}</td>
-                  <td class="row-actions">
-                    <a href={href(['messages'], { topic: topic.name })}>Browse</a>
-                    <button type="button" class="danger small" aria-label={`Delete topic ${topic.name}`} onClick={() => setDeleting(topic.name)}>Delete</button>
+                  <td>
+                    <div class="row-actions">
+                      <a href={href(['messages'], { topic: topic.name })}>Browse</a>
+                      <button type="button" class="danger small" aria-label={`Delete topic ${topic.name}`} onClick={() => setDeleting(topic.name)}>Delete</button>
+                    </div>
                   </td>
                 </tr>
               ))}

@@ -57,6 +57,8 @@ export interface WatchedPage {
 
 export async function openPage(browser: Browser, url: string, options: { width?: number; height?: number; theme?: 'light' | 'dark' } = {}): Promise<WatchedPage> {
   const page = await browser.context.newPage();
+  // A missing element fails in 10 s, not playwright's 30: the suite must stay short (CI's budget).
+  page.setDefaultTimeout(10_000);
   if (options.width) await page.setViewportSize({ width: options.width, height: options.height ?? 860 });
   if (options.theme) await page.addInitScript((theme) => localStorage.setItem('spool.theme', theme), options.theme);
   const problems: string[] = [];
@@ -76,6 +78,7 @@ export async function openPage(browser: Browser, url: string, options: { width?:
     page,
     problems,
     screenshot: async (name) => {
+      await page.evaluate(() => scrollTo(0, 0)); // else the sticky header is drawn where the page was scrolled to
       await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
     },
   };
