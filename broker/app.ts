@@ -10,7 +10,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyBaseLogger, LogController } from 'fastify';
 import { type FileSystem, LogManager, nodeFileSystem } from '../storage/index.js';
-import type { BrokerConfig } from './config.js';
+import { type BrokerConfig, limitsOf } from './config.js';
 import { FetchService } from './fetch/fetch-service.js';
 import { GroupCoordinator } from './groups/coordinator.js';
 import { GroupService } from './groups/group-service.js';
@@ -18,7 +18,10 @@ import { OffsetStore } from './groups/offset-store.js';
 import { QueueService } from './queues/queue-service.js';
 import { QueueStore } from './queues/queue-store.js';
 import { registerContentTypes } from './http/content-types.js';
+import { registerCors } from './http/cors.js';
 import { frameworkErrorHandler, registerErrorHandler } from './http/error-handler.js';
+import { type RouteEntry, strictRouteSchemas } from './http/route-table.js';
+import { ERROR_CODE_KEYWORD } from './http/validation-message.js';
 import { createGatedServer } from './http/gated-server.js';
 import { type BrokerLimits, brokerLimits } from './limits.js';
 import { openDatabase } from './metadata/database.js';
@@ -54,7 +57,7 @@ export interface BuildOptions {
   logger?: boolean | Record<string, unknown>;
   /** The storage engine's file system (tests inject faults through it). */
   fileSystem?: FileSystem;
-  /** Overrides of broker/limits.ts (tests use small timeouts and bounds). */
+  /** Overrides of broker/limits.ts over the config's (tests use small timeouts and bounds). */
   limits?: Partial<BrokerLimits>;
   /** The web console's built files (default dist/console of the package). */
   consoleDir?: string;
@@ -64,6 +67,8 @@ export interface Broker {
   app: FastifyInstance;
   logs: LogManager;
   topics: TopicService;
+  /** Every route with its schema, as registered (tests walk it; see http/route-table.ts). */
+  routes: readonly RouteEntry[];
   /** Listens on config.host:config.port; returns the bound address. */
   listen(): Promise<{ host: string; port: number; url: string }>;
   /** Stops accepting, finishes in-flight requests, syncs and closes logs and metadata. */
@@ -72,7 +77,7 @@ export interface Broker {
 
 export async function buildBroker(options: BuildOptions): Promise<Broker> {
   const { config } = options;
-  const limits: BrokerLimits = { ...brokerLimits, ...options.limits };
+  const limits: BrokerLimits = { ...brokerLimits, ...limitsOf(config), ...options.limits };
   mkdirSync(config.dataDir, { recursive: true });
   let shuttingDown = false;
   const app = Fastify({
@@ -91,7 +96,10 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
     // Answers SPOOL_ERR_SHUTTING_DOWN ahead of routing once close() began: a check per request
     // that costs nothing, where an onRequest hook cost every request a hook run.
     serverFactory: (handler) => createGatedServer(handler, { isOpen: () => !shuttingDown, limits }),
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
+    // verbose: errors carry the schema they failed in, which validation-message.ts reads to
+    // word them and to pick their code; removeAdditional false: an unknown field is refused by
+    // name, never dropped (a dropped `value` was a tombstone).
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, verbose: true, keywords: [ERROR_CODE_KEYWORD] } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   const log: FastifyBaseLogger = app.log;
 
@@ -122,8 +130,11 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
   const stopTemporarySweep = sweepTemporaryTopics(temporary, { inUse: (topic) => live.isNamed(topic), delete: (topic) => topics.delete(topic), log }, limits.temporarySweepIntervalMs);
   const subscriberCounts = new SubscriberCounts(live, coordinator);
 
+  const routes: RouteEntry[] = [];
+  strictRouteSchemas(app, routes);
   registerContentTypes(app);
-  registerErrorHandler(app);
+  registerErrorHandler(app, limits);
+  await registerCors(app, config.corsOrigin);
   await app.register(swagger, {
     openapi: {
       info: { title: 'Spool HTTP API', version: '1', description: 'A persistent, log-structured message broker. Errors: {"error": {"code", "message", ...}}' },
@@ -157,7 +168,7 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
   await app.register(statsRoutes, { stats, historyPointsMax: limits.statsHistorySamples });
   if (config.console) await app.register(consoleRoutes, { dir: options.consoleDir ?? consoleBuildDir() });
   await app.register(topicRoutes, { topics });
-  await app.register(produceRoutes, { produce: new ProduceService(topics, metrics, subscriberCounts) });
+  await app.register(produceRoutes, { produce: new ProduceService(topics, metrics, subscriberCounts), limits });
   await app.register(producerRoutes, { producerIds: new ProducerIdStore(db) });
   await app.register(fetchRoutes, { fetcher: new FetchService(topics, metrics, limits) });
   await app.register(offsetRoutes, { topics });
@@ -173,6 +184,7 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
     app,
     logs,
     topics,
+    routes,
     async listen() {
       await app.listen({ host: config.host, port: config.port });
       const address = app.server.address();

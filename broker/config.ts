@@ -1,66 +1,189 @@
 /**
- * The broker's configuration: flags over environment over defaults, validated once at start-up,
- * frozen and passed down. Nothing deeper in the broker reads process.env.
+ * The broker's configuration, in one table: `BrokerConfigSchema`. Each entry is a TypeBox schema
+ * with its default and a description, and its name gives the rest (see `settingNames`):
+ *
+ *   key (config file)     flag                     environment
+ *   dataDir               --data-dir               SPOOL_DATA_DIR
+ *   cleanerIntervalMs     --cleaner-interval-ms    SPOOL_CLEANER_INTERVAL_MS
+ *
+ * Adding a setting is one entry here: `spool serve` grows the flag and lists it in --help, the
+ * environment and the config file accept it, and the loaded object carries it typed.
+ *
+ * Precedence: values given in code > flags > SPOOL_* environment > config file (`--config` or
+ * SPOOL_CONFIG) > the default. The result is validated once at start-up, frozen and passed down;
+ * nothing deeper in the broker reads process.env.
  */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseFlushPolicy, type FlushPolicy } from '../storage/index.js';
+import { FormatRegistry, type Static, type TSchema, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { type FlushPolicy, flushPolicyGrammar, parseFlushPolicy } from '../storage/index.js';
 import { BrokerError } from './errors.js';
+import { type BrokerLimits, brokerLimits } from './limits.js';
 
-export interface BrokerConfig {
-  host: string;
-  port: number;
-  dataDir: string;
-  flush: FlushPolicy;
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  /** How often retention and compaction run (Kafka's log.retention.check.interval.ms). */
-  cleanerIntervalMs: number;
-  /** Serve the web console at /console (`--no-console`, env SPOOL_CONSOLE=false, turns it off). */
-  console: boolean;
+/** Node's timers fire at once for delays above 2^31-1 ms (with a warning): no interval may exceed it. */
+const TIMER_MS_MAX = 2 ** 31 - 1;
+/** A browser's Origin header: scheme, host (a name or a bracketed IPv6 address) and port, no path. */
+const ORIGIN = 'https?://([A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+\\])(:[0-9]{1,5})?';
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+// The one grammar of a flush policy is storage's parser; the schema refers to it by format name.
+FormatRegistry.Set('spool-flush-policy', (value) => parseFlushPolicy(value) !== null);
+
+/** A tunable limit of broker/limits.ts: its default (and the reason for it) stays in that file. */
+function limit(name: keyof typeof brokerLimits, range: { minimum: number; maximum: number }, description: string) {
+  return Type.Integer({ ...range, default: brokerLimits[name], description });
 }
 
-export const defaultBrokerConfig: Readonly<BrokerConfig> = Object.freeze({
-  host: '127.0.0.1',
-  port: 9292,
-  dataDir: './data',
-  flush: 'always',
-  logLevel: 'info',
-  cleanerIntervalMs: 5 * 60 * 1000,
-  console: true,
-});
+export const BrokerConfigSchema = Type.Object(
+  {
+    host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'address to listen on' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 9292, description: 'HTTP port (0: any free port)', short: '-p' }),
+    dataDir: Type.String({ minLength: 1, default: './data', description: 'data directory (topics and spool.db)', short: '-d' }),
+    flush: Type.Unsafe<FlushPolicy>(
+      Type.String({ format: 'spool-flush-policy', default: 'always', description: 'default durability of topics: always | never | interval:<ms>', expected: flushPolicyGrammar }),
+    ),
+    logLevel: Type.Union(
+      LOG_LEVELS.map((level) => Type.Literal(level)),
+      { default: 'info', description: `log level: ${LOG_LEVELS.join(' | ')}` },
+    ),
+    corsOrigin: Type.String({
+      pattern: `^(\\*|${ORIGIN}(,${ORIGIN})*)?$`,
+      maxLength: 4096,
+      default: '',
+      description: 'browser origins allowed to call the API: comma-separated origins (https://app.example:8443), * for any, empty for none',
+      expected: 'empty, * or comma-separated origins such as https://app.example,http://localhost:5173',
+      examples: ['https://app.example,http://localhost:5173'],
+    }),
+    console: Type.Boolean({ default: true, description: 'serve the web console at /console (--no-console turns it off)' }),
+    cleanerIntervalMs: Type.Integer({ minimum: 10, maximum: TIMER_MS_MAX, default: 5 * 60 * 1000, description: 'how often retention and compaction run' }),
+    bodyBytesMax: limit('bodyBytesMax', { minimum: 1024, maximum: 1024 * 1024 * 1024 }, 'largest request body in bytes'),
+    recordsPerRequestMax: limit('recordsPerRequestMax', { minimum: 1, maximum: 10_000_000 }, 'records in one JSON or msgpack produce request'),
+    longPollsMax: limit('longPollsMax', { minimum: 1, maximum: 1_000_000 }, 'fetches long-polling at once'),
+    liveSubscribersMax: limit('liveSubscribersMax', { minimum: 1, maximum: 1_000_000 }, 'live (SSE) subscribers at once'),
+    requestTimeoutMs: limit('requestTimeoutMs', { minimum: 1, maximum: TIMER_MS_MAX }, 'time for a whole request to arrive'),
+    keepAliveTimeoutMs: limit('keepAliveTimeoutMs', { minimum: 1, maximum: TIMER_MS_MAX }, 'idle keep-alive connections are closed after this'),
+    connectionTimeoutMs: limit('connectionTimeoutMs', { minimum: 1, maximum: TIMER_MS_MAX }, 'a connection sending nothing is closed after this'),
+    shutdownGraceMs: limit('shutdownGraceMs', { minimum: 1, maximum: TIMER_MS_MAX }, 'time for in-flight requests on SIGTERM'),
+  },
+  { additionalProperties: false },
+);
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+export type BrokerConfig = Readonly<Static<typeof BrokerConfigSchema>>;
+export type SettingName = keyof BrokerConfig;
 
-function invalid(message: string): never {
-  throw new BrokerError('SPOOL_ERR_INVALID_CONFIG', message);
+const settings = BrokerConfigSchema.properties as Record<SettingName, TSchema>;
+export const settingKeys = Object.keys(settings) as SettingName[];
+
+/** The flag and environment variable of a setting, derived from its name. */
+export function settingNames(key: SettingName): { flag: string; env: string; short?: string } {
+  const words = key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+  const short = (settings[key] as { short?: string }).short;
+  return { flag: `--${words}`, env: `SPOOL_${words.replace(/-/g, '_').toUpperCase()}`, ...(short ? { short } : {}) };
 }
+
+export function settingSchema(key: SettingName): TSchema {
+  return settings[key];
+}
+
+/** The settings that tune broker/limits.ts, for buildBroker to lay over that file's values. */
+export function limitsOf(config: BrokerConfig): Partial<BrokerLimits> {
+  return Object.fromEntries(Object.entries(config).filter(([key]) => Object.hasOwn(brokerLimits, key)));
+}
+
+type Values = Partial<Record<string, unknown>>;
 
 export interface ConfigSources {
-  flags?: Partial<Record<keyof BrokerConfig, string | number | boolean | undefined>>;
+  /** Typed values given in code (an embedded broker, tests): named by their key in errors. */
+  values?: Values;
+  /** Command-line flags as commander parsed them (strings): named `--flag` in errors. */
+  flags?: Values;
+  /** The environment: only SPOOL_* names of settings are read. An empty variable counts as unset. */
   env?: NodeJS.ProcessEnv;
+  /** A JSON file whose keys are settings' keys. */
+  configFile?: string;
 }
 
-/** Merges flags, SPOOL_* environment variables and defaults, and validates the result. */
-export function loadBrokerConfig({ flags = {}, env = {} }: ConfigSources): Readonly<BrokerConfig> {
-  const pick = (key: keyof BrokerConfig, envName: string) => flags[key] ?? env[envName] ?? defaultBrokerConfig[key];
-  const port = Number(pick('port', 'SPOOL_PORT'));
-  if (!Number.isInteger(port) || port < 0 || port > 65535) invalid(`port must be 0-65535, got ${pick('port', 'SPOOL_PORT')}`);
-  const flush = String(pick('flush', 'SPOOL_FLUSH'));
-  if (!parseFlushPolicy(flush)) invalid(`flush must be always, never or interval:<ms>, got ${flush}`);
-  const logLevel = String(pick('logLevel', 'SPOOL_LOG_LEVEL'));
-  if (!LOG_LEVELS.includes(logLevel)) invalid(`log level must be one of ${LOG_LEVELS.join(', ')}`);
-  const cleanerIntervalMs = Number(pick('cleanerIntervalMs', 'SPOOL_CLEANER_INTERVAL_MS'));
-  if (!Number.isInteger(cleanerIntervalMs) || cleanerIntervalMs < 10) invalid('cleanerIntervalMs must be an integer >= 10');
-  const host = String(pick('host', 'SPOOL_HOST'));
-  if (host.length === 0) invalid('host must not be empty');
-  const console = String(pick('console', 'SPOOL_CONSOLE'));
-  if (console !== 'true' && console !== 'false') invalid(`console must be true or false, got ${console}`);
-  return Object.freeze({
-    host,
-    port,
-    dataDir: resolve(String(pick('dataDir', 'SPOOL_DATA_DIR'))),
-    flush: flush as FlushPolicy,
-    logLevel: logLevel as BrokerConfig['logLevel'],
-    cleanerIntervalMs,
-    console: console === 'true',
-  });
+interface Source {
+  describe(key: SettingName): string;
+  get(key: SettingName): unknown;
+  /** Flags and environment variables are text, read as the setting's type; the others are typed. */
+  text?: boolean;
+}
+
+/** Merges the sources over the defaults, validates each setting, and freezes the result. */
+export function loadBrokerConfig({ values = {}, flags = {}, env = {}, configFile }: ConfigSources): BrokerConfig {
+  const sources: Source[] = [
+    { describe: (key) => key, get: (key) => own(values, key) },
+    { describe: (key) => settingNames(key).flag, get: (key) => own(flags, key), text: true },
+    { describe: (key) => settingNames(key).env, get: (key) => env[settingNames(key).env] || undefined, text: true },
+  ];
+  if (configFile !== undefined) {
+    const file = readConfigFile(configFile);
+    sources.push({ describe: (key) => `${configFile}: ${key}`, get: (key) => own(file, key) });
+  }
+  const config: Record<string, unknown> = {};
+  for (const key of settingKeys) {
+    const source = sources.find((candidate) => candidate.get(key) !== undefined);
+    const schema = settings[key];
+    const given = source?.get(key);
+    const value = source === undefined ? Value.Clone(schema.default) : source.text ? fromText(schema, given) : given;
+    if (!Value.Check(schema, value)) invalid(key, `${source?.describe(key) ?? key} must be ${expectation(schema)}, got ${JSON.stringify(given ?? value)}`);
+    config[key] = value;
+  }
+  config.dataDir = resolve(config.dataDir as string);
+  return Object.freeze(config) as BrokerConfig;
+}
+
+function own(record: Values, key: string): unknown {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+function invalid(key: string, message: string): never {
+  throw new BrokerError('SPOOL_ERR_INVALID_CONFIG', message, { key });
+}
+
+function readConfigFile(path: string): Values {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new BrokerError('SPOOL_ERR_INVALID_CONFIG', `cannot read the config file ${path}: ${(error as Error).message}`, { path }, error);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new BrokerError('SPOOL_ERR_INVALID_CONFIG', `the config file ${path} is not JSON: ${(error as Error).message}`, { path }, error);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new BrokerError('SPOOL_ERR_INVALID_CONFIG', `the config file ${path} must hold a JSON object of settings`, { path });
+  }
+  const unknown = Object.keys(parsed).filter((key) => !(settingKeys as string[]).includes(key));
+  if (unknown.length > 0) {
+    invalid(unknown[0]!, `${path}: unknown key ${JSON.stringify(unknown[0])}; the keys are ${settingKeys.join(', ')}`);
+  }
+  return parsed as Values;
+}
+
+/**
+ * Flags and environment variables are text: numbers and booleans are read strictly (no `1e3`,
+ * `0x10`, `12abc` or empty string), so a typo is an error rather than another number.
+ */
+function fromText(schema: TSchema, value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  if (schema.type === 'integer' && /^-?\d{1,16}$/.test(value)) return Number(value);
+  if (schema.type === 'number' && /^-?\d{1,16}(\.\d{1,16})?$/.test(value)) return Number(value);
+  if (schema.type === 'boolean' && (value === 'true' || value === 'false')) return value === 'true';
+  return value;
+}
+
+/** What a setting accepts, in words, for error messages. */
+export function expectation(schema: TSchema): string {
+  if (typeof schema.expected === 'string') return schema.expected;
+  if (schema.type === 'integer') return `an integer from ${schema.minimum} to ${schema.maximum}`;
+  if (schema.type === 'boolean') return 'true or false';
+  if (Array.isArray(schema.anyOf)) return `one of ${schema.anyOf.map((option: TSchema) => option.const).join(', ')}`;
+  if (schema.type === 'string') return 'a non-empty string';
+  return 'valid';
 }

@@ -5,10 +5,10 @@
 import { type ErrorContext, type ErrorSpec, SpoolError } from '../storage/errors.js';
 
 export const brokerErrors = {
-  SPOOL_ERR_BAD_REQUEST: { status: 400, retriable: false, description: 'The request does not match the route\'s schema (a missing or invalid field, parameter or query).' },
+  SPOOL_ERR_BAD_REQUEST: { status: 400, retriable: false, description: 'The request does not match the route\'s schema: an unknown, missing or invalid field, parameter or query parameter (named in `field`), or a bound (`limit`) broken.' },
   SPOOL_ERR_MALFORMED_BODY: { status: 400, retriable: false, description: 'The body is not valid JSON or msgpack.' },
   SPOOL_ERR_INVALID_TOPIC_NAME: { status: 400, retriable: false, description: 'Topic names are 1-249 of A-Z a-z 0-9 . _ - and do not start with "." (the error names the field that held the name).' },
-  SPOOL_ERR_INVALID_CONFIG: { status: 400, retriable: false, description: 'A topic config key is unknown or its value is out of range.' },
+  SPOOL_ERR_INVALID_CONFIG: { status: 400, retriable: false, description: 'A topic config key, or a setting of `spool serve` (flag, SPOOL_* variable or config-file key), is unknown or out of range; the message names it and what is accepted.' },
   SPOOL_ERR_TOPIC_NOT_FOUND: { status: 404, retriable: false, description: 'No topic has this name.' },
   SPOOL_ERR_PARTITION_NOT_FOUND: { status: 404, retriable: false, description: 'The topic has no such partition.' },
   SPOOL_ERR_ROUTE_NOT_FOUND: { status: 404, retriable: false, description: 'No route has this method and path.' },

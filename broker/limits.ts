@@ -5,13 +5,27 @@
 const limitValues = {
   /** Largest request body. A produce of 1000 records of 10 KiB fits; larger loads use several requests. */
   bodyBytesMax: 32 * 1024 * 1024,
-  /** Records in one JSON or msgpack produce request. */
-  recordsPerRequestMax: 100_000,
+  /**
+   * Records in one JSON or msgpack produce request. Each is parsed, checked and encoded on the event
+   * loop: 10,000 records of 100 bytes take about 20 ms (a 100,000-record request stalled everyone
+   * for 3 s). Larger loads go as several requests, or as raw batches, which are never parsed.
+   */
+  recordsPerRequestMax: 10_000,
+  /** Headers of one record in a JSON or msgpack produce (200,000 headers on one record took 1.1 s). */
+  headersPerRecordMax: 1_000,
+  /**
+   * Nesting of arrays and objects in a JSON or msgpack body. Values are stored as sent and
+   * rendered again as JSON by fetches: V8's JSON.stringify overflows its stack near 5,000 levels.
+   */
+  bodyNestingMax: 64,
   /** Longest long-poll a fetch may ask for. */
   maxWaitMsMax: 60_000,
   /** Largest maxBytes of one fetch (a single batch larger than it is still returned whole). */
   fetchBytesMax: 64 * 1024 * 1024,
   fetchBytesDefault: 1024 * 1024,
+  /** Deepest JSON value rendered as `value` (fetch, live, queues); deeper ones go as valueBase64.
+   *  JSON.stringify recurses once per level and overflows the stack at ~4,000-5,000 levels. */
+  jsonValueDepthMax: 1000,
   /** Long-polls waiting at once across all partitions: each holds a socket and a timer. */
   longPollsMax: 10_000,
   /** Live (SSE) subscribers at once: each holds a socket and reads the log at its own pace. */

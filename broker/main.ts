@@ -6,22 +6,10 @@
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { buildBroker } from './app.js';
-import { loadBrokerConfig } from './config.js';
-import { brokerLimits } from './limits.js';
+import { type BrokerConfig, loadBrokerConfig } from './config.js';
+import { configOptions } from './config-options.js';
 
-export interface ServeFlags {
-  port?: string;
-  host?: string;
-  dataDir?: string;
-  flush?: string;
-  logLevel?: string;
-  /** false with --no-console. */
-  console?: boolean;
-}
-
-export async function serve(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  // commander sets console: true when --no-console is absent; only the flag itself may override the environment.
-  const config = loadBrokerConfig({ flags: { ...flags, console: flags.console === false ? false : undefined }, env });
+export async function serve(config: BrokerConfig): Promise<void> {
   const pretty = process.stdout.isTTY === true;
   const broker = await buildBroker({
     config,
@@ -31,13 +19,13 @@ export async function serve(flags: ServeFlags, env: NodeJS.ProcessEnv = process.
     },
   });
   const { url } = await broker.listen();
-  broker.app.log.info({ url, dataDir: config.dataDir, flush: config.flush }, `Spool is listening on ${url}${config.console ? ` (console: ${url}/console)` : ''}`);
+  broker.app.log.info({ url, dataDir: config.dataDir, flush: config.flush }, `Spool is listening on ${url}${config.console ? ` (web console: ${url}/console)` : ''}`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     broker.app.log.info({ signal }, 'shutting down: finishing in-flight requests and syncing');
-    const force = setTimeout(() => process.exit(1), brokerLimits.shutdownGraceMs);
+    const force = setTimeout(() => process.exit(1), config.shutdownGraceMs);
     force.unref();
     broker.close().then(
       () => process.exit(0),
@@ -51,17 +39,16 @@ export async function serve(flags: ServeFlags, env: NodeJS.ProcessEnv = process.
   process.once('SIGINT', () => stop('SIGINT'));
 }
 
-export function serveCommand(): Command {
-  return new Command('serve')
+export function serveCommand(env: NodeJS.ProcessEnv = process.env): Command {
+  const command = new Command('serve')
     .description('Run a Spool broker (127.0.0.1:9292, data in ./data by default)')
-    .option('-p, --port <port>', 'port to listen on (env SPOOL_PORT)')
-    .option('--host <host>', 'address to listen on (env SPOOL_HOST)')
-    .option('-d, --data-dir <dir>', 'data directory (env SPOOL_DATA_DIR)')
-    .option('--flush <policy>', 'always | never | interval:<ms> (env SPOOL_FLUSH)')
-    .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent')
-    .option('--no-console', 'do not serve the web console at /console (env SPOOL_CONSOLE=false)')
-    .action(async (flags: ServeFlags) => {
-      await serve(flags);
+    .option('-c, --config <file>', 'a JSON file of settings keyed by the flags below in camelCase, e.g. {"dataDir": "/var/lib/spool"} (env SPOOL_CONFIG)');
+  for (const option of configOptions()) command.addOption(option);
+  return command
+    .addHelpText('after', '\nPrecedence: flags, then SPOOL_* environment variables, then the --config file, then the defaults.')
+    .action(async ({ config: configFile, ...flags }: Record<string, unknown>) => {
+      const file = (configFile as string | undefined) ?? (env.SPOOL_CONFIG || undefined);
+      await serve(loadBrokerConfig({ flags, env, configFile: file }));
     });
 }
 

@@ -1,7 +1,7 @@
 /** Topics and groups: the broker's management routes, typed. */
 import { type HttpClient, urlPath as path } from './http.js';
 import type {
-  CommittedOffset, GroupDescription, GroupSummary, ResetResult, ResetTarget, TopicConfig, TopicDescription, TopicSummary,
+  CommittedOffset, GroupDescription, GroupSummary, ResetResult, ResetTarget, TopicCleaning, TopicConfig, TopicDescription, TopicSummary,
 } from './types.js';
 
 export class Admin {
@@ -37,6 +37,11 @@ export class Admin {
 
   setTopicConfig(name: string, config: TopicConfig): Promise<TopicDescription> {
     return this.http.json({ method: 'PATCH', path: `/v1/topics/${path(name)}/config`, body: config }, `configure topic ${name}`);
+  }
+
+  /** Runs retention and compaction of a topic now; answers what each partition lost. */
+  cleanTopic(name: string): Promise<TopicCleaning> {
+    return this.http.json({ method: 'POST', path: `/v1/topics/${path(name)}/clean` }, `clean topic ${name}`);
   }
 
   async listGroups(): Promise<GroupSummary[]> {

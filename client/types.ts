@@ -89,3 +89,16 @@ export interface RecordMetadata {
   partition: number;
   offset: number;
 }
+
+/** What `POST /v1/topics/:topic/clean` did to each partition (retention, then compaction). */
+export interface TopicCleaning {
+  topic: string;
+  partitions: Array<{
+    partition: number;
+    segmentsDeleted: number;
+    logStartOffsetBefore: number;
+    logStartOffset: number;
+    compaction: { segments: number; recordsKept: number; recordsDropped: number; bytesBefore: number; bytesAfter: number } | null;
+    sealedSegments: number;
+  }>;
+}

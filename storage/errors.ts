@@ -54,7 +54,12 @@ export const storageErrors = {
   SPOOL_ERR_UNSUPPORTED_COMPRESSION: {
     status: 400,
     retriable: false,
-    description: 'A record batch uses a compression codec this broker does not implement (snappy, lz4, zstd, or an unknown id).',
+    description: 'A record batch uses a compression id outside 0-4 (none, gzip, snappy, lz4, zstd), or a codec whose native package did not load on this platform.',
+  },
+  SPOOL_ERR_DECOMPRESSED_TOO_LARGE: {
+    status: 413,
+    retriable: false,
+    description: 'A compressed record batch declares or decompresses to more than the limit: the topic\'s maxMessageBytes on produce, the batch limit (64 MiB) on reads. Refused before the output is allocated.',
   },
   SPOOL_ERR_MESSAGE_TOO_LARGE: {
     status: 413,
@@ -105,6 +110,11 @@ export const storageErrors = {
     status: 429,
     retriable: true,
     description: 'Too many long-polls are already waiting on this partition.',
+  },
+  SPOOL_ERR_NOT_A_DATA_DIR: {
+    status: 400,
+    retriable: false,
+    description: 'The directory given as a data directory does not exist, is not a directory, or has no topics/ folder (a broker creates it on its first start); `spool check` exits 2.',
   },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -26,6 +26,11 @@ export const storageLimits = {
   /** A read past the sparse index entry scans forward at most this much before the target batch:
    *  index interval plus the largest batch. Read in chunks of this size. */
   readChunkBytes: 1024 * 1024,
+  /** Partitions closed at once (shutdown, topic deletion). Each close holds up to three descriptors
+   *  while it runs (the active segment, an index or snapshot file being written): closing 32,000
+   *  partitions at once ran out of them (EMFILE) and lost the clean shutdown. 16 keep the 4 libuv
+   *  threads busy and add at most ~48 descriptors to openSegmentFilesMax. */
+  closeConcurrency: 16,
   /** Idempotent producers remembered per partition (least recently active forgotten first): about
    *  400 bytes each, so 10,000 cost ~4 MB a partition at most. */
   producersPerPartitionMax: 10_000,

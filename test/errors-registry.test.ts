@@ -17,10 +17,12 @@ describe('error registries', () => {
       [
         "SPOOL_ERR_BACKPRESSURE",
         "SPOOL_ERR_CORRUPT_BATCH",
+        "SPOOL_ERR_DECOMPRESSED_TOO_LARGE",
         "SPOOL_ERR_DISK_FULL",
         "SPOOL_ERR_IO",
         "SPOOL_ERR_LOG_CLOSED",
         "SPOOL_ERR_MESSAGE_TOO_LARGE",
+        "SPOOL_ERR_NOT_A_DATA_DIR",
         "SPOOL_ERR_OFFSET_MISMATCH",
         "SPOOL_ERR_OFFSET_OUT_OF_RANGE",
         "SPOOL_ERR_OUT_OF_ORDER_SEQUENCE",

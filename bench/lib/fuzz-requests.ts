@@ -12,7 +12,7 @@
  */
 import fc from 'fast-check';
 import { pack } from 'msgpackr';
-import { BATCH_CONTENT_TYPE, Compression, crc32c, encodeRecordBatch } from '../../storage/index.js';
+import { BATCH_CONTENT_TYPE, Compression, compressionName, crc32c, encodeRecordBatch } from '../../storage/index.js';
 
 export interface FuzzFixture {
   topic: string;
@@ -171,7 +171,7 @@ const batchRecords = fc.array(
 const batchBody: fc.Arbitrary<{ body: Buffer; mutation: string }> = fc
   .record({
     records: batchRecords,
-    gzip: fc.boolean(),
+    compression: fc.constantFrom(...Object.values(Compression)),
     idempotent: fc.boolean(),
     field: fc.constantFrom(...HEADER_FIELDS),
     value: edgeInt,
@@ -180,9 +180,9 @@ const batchBody: fc.Arbitrary<{ body: Buffer; mutation: string }> = fc
     mask: fc.integer({ min: 1, max: 255 }),
     fixCrc: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
   })
-  .map(({ records, gzip, idempotent, field, value, how, at, mask, fixCrc: recompute }) => {
+  .map(({ records, compression, idempotent, field, value, how, at, mask, fixCrc: recompute }) => {
     const batch = encodeRecordBatch(records, {
-      compression: gzip ? Compression.gzip : Compression.none,
+      compression,
       ...(idempotent ? { producerId: 424242, producerEpoch: 0, baseSequence: 0 } : {}),
     });
     let body = batch;
@@ -201,8 +201,23 @@ const batchBody: fc.Arbitrary<{ body: Buffer; mutation: string }> = fc
       mutation = `followed by ${body.length - batch.length} bytes of a second batch`;
     }
     if (recompute && how !== 'truncate') fixCrc(body);
-    return { body, mutation: `${mutation}${recompute ? ', crc fixed' : ''}${gzip ? ', gzip' : ''}` };
+    return { body, mutation: `${mutation}${recompute ? ', crc fixed' : ''}, ${compressionName(compression)}` };
   });
+
+/**
+ * Seeds from issue 23: compression bombs (a small batch of each codec holding one 16 MiB record,
+ * past the default maxMessageBytes once decompressed), made once, and a poison record (a value
+ * labelled JSON nested 20,000 levels deep, past what JSON.stringify survives) that every later
+ * fetch and live tail of the topic then meets.
+ */
+const bombs = new Map<string, Buffer>();
+function bomb(compression: number): Buffer {
+  const name = compressionName(compression);
+  let batch = bombs.get(name);
+  if (!batch) bombs.set(name, (batch = encodeRecordBatch([{ value: Buffer.alloc(16 * 1024 * 1024) }], { compression })));
+  return batch;
+}
+const poisonRecords = { records: [{ valueBase64: Buffer.from('['.repeat(20_000)).toString('base64'), headers: { 'content-type': JSON_TYPE } }] };
 
 const contentType = fc.oneof(
   { weight: 6, arbitrary: fc.constant(null) },
@@ -243,6 +258,10 @@ export function fuzzRequest(fixture: FuzzFixture): fc.Arbitrary<FuzzRequest> {
     fc
       .tuple(produceTopic, fc.oneof({ weight: 1, arbitrary: fc.constant('') }, { weight: 8, arbitrary: producePartition.map((p) => `?partition=${p}`) }), query(['expectedOffset'], 1), batchBody, contentType)
       .map(([t, p, q, { body, mutation }, type]) => request(`produce raw batch: ${mutation}`, 'POST', `/v1/topics/${t}/records${p}${p && q ? `&${q.slice(1)}` : q}`, type ?? BATCH_CONTENT_TYPE, body)),
+    fc
+      .tuple(produceTopic, producePartition, fc.constantFrom(Compression.gzip, Compression.snappy, Compression.lz4, Compression.zstd))
+      .map(([t, p, compression]) => request(`compression bomb: ${compressionName(compression)}`, 'POST', `/v1/topics/${t}/records?partition=${p}`, BATCH_CONTENT_TYPE, bomb(compression))),
+    produceTopic.map((t) => request('poison record: JSON nested 20,000 deep', 'POST', `/v1/topics/${t}/records`, JSON_TYPE, Buffer.from(JSON.stringify(poisonRecords)))),
     fc
       .tuple(topicSegment, partitionSegment, query(['offset', 'maxBytes', 'maxWaitMs', 'format', 'valueFormat']))
       .map(([t, p, q]) => request('fetch', 'GET', `/v1/topics/${t}/partitions/${p}/records${q}${q ? '&' : '?'}maxWaitMs=0`, null)),

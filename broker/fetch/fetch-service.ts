@@ -3,7 +3,7 @@
  * end of the log. The answer comes as soon as an append moves the high watermark (the partition
  * wakes its waiters), not when the wait runs out.
  */
-import { decodeRecordBatches, type DecodedRecord, type PartitionLog, type ReadResult } from '../../storage/index.js';
+import { decodeRecordBatchesWithin, type DecodedRecord, type PartitionLog, type ReadResult } from '../../storage/index.js';
 import { BrokerError } from '../errors.js';
 import { type BrokerLimits, brokerLimits } from '../limits.js';
 import type { BrokerMetrics } from '../metrics.js';
@@ -62,12 +62,15 @@ export class FetchService {
     return { ...result, fromOffset };
   }
 
-  /** Records of a fetch at or past `fromOffset` (the first batch may start before it). */
-  decode(result: FetchResult, topic: string): DecodedRecord[] {
-    const records = decodeRecordBatches(result.data)
-      .flatMap((batch) => batch.records)
-      .filter((record) => record.offset >= result.fromOffset);
+  /**
+   * Records of a fetch at or past `fromOffset` (the first batch may start before it), decompressed
+   * up to `budgetBytes` (the fetch's maxBytes: compressed batches could otherwise inflate far past
+   * it). `nextOffset` is where the next fetch starts: the read's own, or the first batch left out.
+   */
+  decode(result: FetchResult, topic: string, budgetBytes: number): { records: DecodedRecord[]; nextOffset: number } {
+    const read = decodeRecordBatchesWithin(result.data, budgetBytes);
+    const records = read.batches.flatMap((batch) => batch.records).filter((record) => record.offset >= result.fromOffset);
     this.metrics.recordsOut.inc(topic, records.length);
-    return records;
+    return { records, nextOffset: read.cut ? read.nextOffset : result.nextOffset };
   }
 }

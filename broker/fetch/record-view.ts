@@ -7,10 +7,17 @@
  *   string          `value` as a UTF-8 string
  *   base64          `valueBase64`, byte-exact
  * msgpack answers always carry values as bin (raw bytes), byte-exact; the consumer decodes them.
+ *
+ * A value that `auto` or `json` cannot render as JSON (not valid JSON, or nested deeper than
+ * jsonValueDepthMax) is served as `valueBase64` with `valueError` saying why: one poison record
+ * (say 100,000 nested `[`, which JSON.stringify cannot serialize without overflowing the stack)
+ * never makes a fetch, a live tail or a queue receive of other records fail.
  */
 import { isUtf8 } from 'node:buffer';
 import type { DecodedRecord } from '../../storage/index.js';
+import { brokerLimits } from '../limits.js';
 import { CONTENT_TYPE_HEADER, JSON_CONTENT_TYPE } from '../produce/record-input.js';
+import { jsonNestingExceeds } from './json-depth.js';
 
 export type ValueFormat = 'auto' | 'json' | 'string' | 'base64';
 
@@ -21,23 +28,30 @@ export interface JsonRecord {
   keyBase64?: string;
   value?: unknown;
   valueBase64?: string;
+  /** Why a value asked for as JSON came as valueBase64. */
+  valueError?: string;
   headers: Record<string, string | null>;
 }
+
+type ValueFields = { value?: unknown; valueBase64?: string; valueError?: string };
 
 function contentTypeOf(record: DecodedRecord): string | null {
   const header = record.headers.find((candidate) => candidate.key === CONTENT_TYPE_HEADER);
   return header?.value ? header.value.toString('utf8') : null;
 }
 
-function jsonValue(bytes: Buffer): { value: unknown } | { valueBase64: string } {
+function jsonValue(bytes: Buffer): ValueFields {
+  const depthMax = brokerLimits.jsonValueDepthMax;
+  // Checked on the bytes before parsing: JSON.parse takes any depth, the answer's serializer does not.
+  if (jsonNestingExceeds(bytes, depthMax)) return { valueBase64: bytes.toString('base64'), valueError: `JSON nested deeper than ${depthMax} levels` };
   try {
     return { value: JSON.parse(bytes.toString('utf8')) };
   } catch {
-    return { valueBase64: bytes.toString('base64') };
+    return { valueBase64: bytes.toString('base64'), valueError: 'not valid JSON' };
   }
 }
 
-function valueFields(record: DecodedRecord, format: ValueFormat): { value?: unknown; valueBase64?: string } {
+function valueFields(record: DecodedRecord, format: ValueFormat): ValueFields {
   const bytes = record.value;
   if (bytes === null) return { value: null };
   if (format === 'base64') return { valueBase64: bytes.toString('base64') };
@@ -49,8 +63,16 @@ function valueFields(record: DecodedRecord, format: ValueFormat): { value?: unkn
   return { valueBase64: bytes.toString('base64') };
 }
 
+/**
+ * Header maps have no prototype: a header may be named `__proto__`, and on a plain object that
+ * assignment would set the prototype instead of adding the header.
+ */
+function headerMap<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
 export function toJsonRecord(record: DecodedRecord, format: ValueFormat): JsonRecord {
-  const headers: Record<string, string | null> = {};
+  const headers = headerMap<string | null>();
   for (const header of record.headers) headers[header.key] = header.value === null ? null : header.value.toString('utf8');
   const key = record.key;
   const keyFields = key === null ? { key: null } : isUtf8(key) ? { key: key.toString('utf8') } : { key: null, keyBase64: key.toString('base64') };
@@ -66,7 +88,7 @@ export interface MsgpackRecord {
 }
 
 export function toMsgpackRecord(record: DecodedRecord): MsgpackRecord {
-  const headers: Record<string, Buffer | null> = {};
+  const headers = headerMap<Buffer | null>();
   for (const header of record.headers) headers[header.key] = header.value;
   return { offset: record.offset, timestamp: record.timestamp, key: record.key, value: record.value, headers };
 }

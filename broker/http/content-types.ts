@@ -1,22 +1,92 @@
 /**
- * Body parsers for the content types the API accepts (JSON is fastify's own):
- *   application/x-msgpack         decoded with msgpackr (bin values stay bytes)
+ * Body parsers for the content types the API accepts:
+ *   application/json              JSON.parse, then the nesting bound below
+ *   application/x-msgpack         decoded with msgpackr (bin values stay bytes), the same bound
  *   application/vnd.spool.batch   raw RecordBatch v2 bytes, one or more back to back, kept as a Buffer
+ *
+ * JSON is parsed by JSON.parse itself rather than fastify's secure-json-parse: that one refuses a
+ * key named `__proto__` as "not valid JSON", while a record header may have any name. JSON.parse
+ * makes such a key an ordinary own property (it never sets a prototype), every body is checked by
+ * a schema without additional properties, and the open maps (headers, expectedOffsets) are only
+ * ever read with Object.entries, so the name is stored and returned as sent.
+ *
+ * msgpackr cannot do the same: it renames a `__proto__` key to `__proto_`, which would store a
+ * header under another name. Such a body is refused with a message saying so.
  */
 import type { FastifyInstance } from 'fastify';
 import { unpack } from 'msgpackr';
 import { BATCH_CONTENT_TYPE } from '../../storage/index.js';
 import { BrokerError } from '../errors.js';
+import { brokerLimits } from '../limits.js';
 
 export const MSGPACK_CONTENT_TYPE = 'application/x-msgpack';
+export const JSON_CONTENT_TYPE = 'application/json';
 export { BATCH_CONTENT_TYPE };
 
+/** msgpack's encoding of the string "__proto__" (fixstr of 9 bytes). */
+const MSGPACK_PROTO_KEY = Buffer.from([0xa9, ...Buffer.from('__proto__')]);
+
+/**
+ * The deepest nesting of arrays and objects in a decoded body, walked without recursion, stopping
+ * as soon as it passes `max`: a value nested deeper cannot be stringified again (V8's
+ * JSON.stringify overflows its stack near 5,000 levels), so it is refused at the door.
+ */
+export function nestingExceeds(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (item === null || typeof item !== 'object' || ArrayBuffer.isView(item)) continue;
+    if (depth + 1 > max) return true;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
+function checkNesting(body: unknown): void {
+  if (nestingExceeds(body, brokerLimits.bodyNestingMax)) {
+    throw new BrokerError('SPOOL_ERR_BAD_REQUEST', `the body nests arrays and objects more than ${brokerLimits.bodyNestingMax} levels deep`, {
+      limit: brokerLimits.bodyNestingMax,
+    });
+  }
+}
+
 export function registerContentTypes(app: FastifyInstance): void {
-  app.addContentTypeParser(MSGPACK_CONTENT_TYPE, { parseAs: 'buffer' }, (_request, body, done) => {
+  app.removeContentTypeParser(JSON_CONTENT_TYPE);
+  app.addContentTypeParser(JSON_CONTENT_TYPE, { parseAs: 'string' }, (_request, text, done) => {
+    let body: unknown;
     try {
-      done(null, unpack(body as Buffer));
+      body = JSON.parse(text as string);
+    } catch (error) {
+      done(new BrokerError('SPOOL_ERR_MALFORMED_BODY', `the body is not valid JSON: ${(error as Error).message}`), undefined);
+      return;
+    }
+    try {
+      checkNesting(body);
+      done(null, body);
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+  app.addContentTypeParser(MSGPACK_CONTENT_TYPE, { parseAs: 'buffer' }, (_request, raw, done) => {
+    const bytes = raw as Buffer;
+    if (bytes.includes(MSGPACK_PROTO_KEY)) {
+      done(new BrokerError('SPOOL_ERR_BAD_REQUEST', 'the msgpack body holds the string "__proto__", which msgpack bodies cannot carry faithfully (it would be stored as "__proto_"): send this body as JSON'), undefined);
+      return;
+    }
+    let body: unknown;
+    try {
+      body = unpack(bytes);
     } catch (error) {
       done(new BrokerError('SPOOL_ERR_MALFORMED_BODY', `the msgpack body does not decode: ${(error as Error).message}`), undefined);
+      return;
+    }
+    try {
+      checkNesting(body);
+      done(null, body);
+    } catch (error) {
+      done(error as Error, undefined);
     }
   });
   app.addContentTypeParser(BATCH_CONTENT_TYPE, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));

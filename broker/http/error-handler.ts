@@ -8,13 +8,14 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isSpoolError, type SpoolError } from '../../storage/index.js';
 import { BrokerError } from '../errors.js';
-import { brokerLimits } from '../limits.js';
+import type { BrokerLimits } from '../limits.js';
+import { validationError } from './validation-message.js';
 
-function fromFastify(error: FastifyError): SpoolError | null {
-  if (error.validation) return new BrokerError('SPOOL_ERR_BAD_REQUEST', `${error.validationContext ?? 'request'} ${error.message}`);
+function fromFastify(error: FastifyError, limits: BrokerLimits): SpoolError | null {
+  if (error.validation) return validationError(error.validation, error.validationContext);
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new BrokerError('SPOOL_ERR_PAYLOAD_TOO_LARGE', `the body is larger than ${brokerLimits.bodyBytesMax} bytes`, { limitBytes: brokerLimits.bodyBytesMax });
+      return new BrokerError('SPOOL_ERR_PAYLOAD_TOO_LARGE', `the body is larger than ${limits.bodyBytesMax} bytes`, { limitBytes: limits.bodyBytesMax });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new BrokerError('SPOOL_ERR_UNSUPPORTED_MEDIA_TYPE', 'use application/json, application/x-msgpack or application/vnd.spool.batch');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -44,16 +45,16 @@ export function errorBody(error: SpoolError): { error: Record<string, unknown> }
   return { error: { ...context, code: error.code, message: error.message } };
 }
 
-export function registerErrorHandler(app: FastifyInstance): void {
+export function registerErrorHandler(app: FastifyInstance, limits: BrokerLimits): void {
   app.setErrorHandler((raw, request, reply) => {
-    const error = isSpoolError(raw) ? raw : fromFastify(raw as FastifyError);
+    const error = isSpoolError(raw) ? raw : fromFastify(raw as FastifyError, limits);
     if (!error) {
       request.log.error({ err: raw, reqId: request.id }, 'unexpected error');
       return reply.code(500).send({ error: { code: 'SPOOL_ERR_INTERNAL', message: 'internal error; see the broker log' } });
     }
     if (error.status >= 500) request.log.error({ err: error, reqId: request.id }, error.message);
     if (error.status === 429 || error.status === 503) {
-      const retryAfterMs = Number(error.context.retryAfterMs ?? brokerLimits.retryAfterSeconds * 1000);
+      const retryAfterMs = Number(error.context.retryAfterMs ?? limits.retryAfterSeconds * 1000);
       reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
     }
     return reply.code(error.status).send(errorBody(error));

@@ -50,6 +50,8 @@ export async function serveLive(request: FastifyRequest, reply: FastifyReply, de
   const { abort } = subscriber;
   request.raw.once('close', () => abort.abort());
   reply.raw.once('close', () => abort.abort());
+  // Headers set through fastify (CORS) would be lost with the hijack: the raw response keeps them.
+  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value);
   reply.hijack();
   deps.metrics.liveSubscribers.inc();
   try {

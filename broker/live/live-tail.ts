@@ -22,7 +22,7 @@
  * nothing yet), so a reconnect misses nothing; see resume.ts.
  */
 import type { ServerResponse } from 'node:http';
-import { decodeRecordBatches, isSpoolError, type PartitionLog } from '../../storage/index.js';
+import { decodeRecordBatchesWithin, isSpoolError, type PartitionLog } from '../../storage/index.js';
 import { toJsonRecord, type ValueFormat } from '../fetch/record-view.js';
 import { brokerLimits } from '../limits.js';
 import type { RateBudget } from './rate-budget.js';
@@ -108,9 +108,10 @@ async function pump(response: ServerResponse, source: LiveSource, options: LiveT
   // The unsampled path stays free of extra awaits: it is the one every ordinary subscriber runs.
   const allowed = options.budget ? await allowance(response, source, options.budget) : Infinity;
   if (allowed <= 0) return false;
+  const readBytes = options.readBytes ?? brokerLimits.liveReadBytes;
   let read;
   try {
-    read = await log.read(source.position, options.readBytes ?? brokerLimits.liveReadBytes);
+    read = await log.read(source.position, readBytes);
   } catch (error) {
     if (!isSpoolError(error) || error.code !== 'SPOOL_ERR_OFFSET_OUT_OF_RANGE') throw error;
     const from = source.position;
@@ -120,8 +121,10 @@ async function pump(response: ServerResponse, source: LiveSource, options: LiveT
     return true;
   }
   let count = 0;
-  let next = read.nextOffset;
-  sending: for (const batch of decodeRecordBatches(read.data)) {
+  // Decompressed up to one read's worth: compressed batches could inflate far past it.
+  const decoded = decodeRecordBatchesWithin(read.data, readBytes);
+  let next = decoded.cut ? decoded.nextOffset : read.nextOffset;
+  sending: for (const batch of decoded.batches) {
     for (const record of batch.records) {
       if (record.offset < source.position) continue;
       if (count >= allowed) {

@@ -8,7 +8,7 @@
  * messages stay acked and messages that were in flight are delivered again.
  */
 import { randomBytes } from 'node:crypto';
-import { decodeRecordBatches, encodeRecordBatch, type PartitionLog, type RecordHeader } from '../../storage/index.js';
+import { decodeRecordBatchesWithin, encodeRecordBatch, type PartitionLog, type RecordHeader } from '../../storage/index.js';
 import { BrokerError, type BrokerErrorCode } from '../errors.js';
 import { brokerLimits } from '../limits.js';
 import { assertTopicName } from '../topics/topic-name.js';
@@ -268,7 +268,8 @@ export class QueueService {
         if (partition.loadedThrough >= log.highWatermark) break;
         const { data } = await log.read(partition.loadedThrough, this.limits.readBytes);
         if (data.length === 0) break;
-        for (const batch of decodeRecordBatches(data)) {
+        // Decompressed up to one read's worth; batches left out are read again from loadedThrough.
+        for (const batch of decodeRecordBatchesWithin(data, this.limits.readBytes).batches) {
           const bytesPerRecord = Math.ceil(batch.header.batchLength / Math.max(1, batch.records.length));
           for (const record of batch.records) if (record.offset >= partition.loadedThrough) partition.readAhead.push({ record, bytes: bytesPerRecord });
         }

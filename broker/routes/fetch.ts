@@ -13,7 +13,7 @@ import type { FetchService } from '../fetch/fetch-service.js';
 import { toJsonRecord, toMsgpackRecord } from '../fetch/record-view.js';
 import { BATCH_CONTENT_TYPE, MSGPACK_CONTENT_TYPE } from '../http/content-types.js';
 import { brokerLimits } from '../limits.js';
-import { OffsetQuery, parseOffsetQuery, PartitionParams } from './schemas.js';
+import { answer, JsonRecordAnswer, OffsetQuery, parseOffsetQuery, PartitionParams, ValueFormatSchema } from './schemas.js';
 
 export const fetchRoutes: FastifyPluginAsyncTypebox<{ fetcher: FetchService }> = async (app, { fetcher }) => {
   app.get('/v1/topics/:topic/partitions/:partition/records', {
@@ -21,33 +21,51 @@ export const fetchRoutes: FastifyPluginAsyncTypebox<{ fetcher: FetchService }> =
       tags: ['records'],
       summary: 'Fetch records from an offset (long-polls with maxWaitMs)',
       params: PartitionParams,
-      querystring: Type.Object({
-        offset: Type.Optional(OffsetQuery),
-        maxBytes: Type.Optional(Type.Integer({ minimum: 1, maximum: brokerLimits.fetchBytesMax })),
-        maxWaitMs: Type.Optional(Type.Integer({ minimum: 0, maximum: brokerLimits.maxWaitMsMax })),
-        format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('msgpack'), Type.Literal('batch')])),
-        valueFormat: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('string'), Type.Literal('base64')])),
-      }),
+      querystring: Type.Object(
+        {
+          offset: Type.Optional(OffsetQuery),
+          maxBytes: Type.Optional(Type.Integer({ minimum: 1, maximum: brokerLimits.fetchBytesMax })),
+          maxWaitMs: Type.Optional(Type.Integer({ minimum: 0, maximum: brokerLimits.maxWaitMsMax })),
+          format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('msgpack'), Type.Literal('batch')])),
+          valueFormat: Type.Optional(ValueFormatSchema),
+        },
+        { additionalProperties: false },
+      ),
+      response: {
+        200: {
+          description: 'Records from the offset on; the positions also in headers Spool-Next-Offset, Spool-High-Watermark, Spool-Log-Start-Offset',
+          content: {
+            'application/json': {
+              schema: answer({ records: Type.Array(JsonRecordAnswer), nextOffset: Type.Integer(), highWatermark: Type.Integer(), logStartOffset: Type.Integer() }),
+            },
+            [MSGPACK_CONTENT_TYPE]: { schema: Type.Unsafe({ description: 'the same object in msgpack, keys, values and headers as bin' }) },
+            [BATCH_CONTENT_TYPE]: { schema: Type.Unsafe({ description: 'RecordBatch v2 bytes as stored' }) },
+          },
+        },
+      },
     },
     handler: async (request, reply) => {
       const { topic, partition } = request.params;
       const { offset, maxBytes, maxWaitMs, format, valueFormat } = request.query;
       const abort = new AbortController();
       request.raw.once('close', () => abort.abort());
+      const fetchBytes = maxBytes ?? brokerLimits.fetchBytesDefault;
       const result = await fetcher.fetch({
         topic,
         partition,
         offset: parseOffsetQuery(offset ?? 'earliest'),
-        maxBytes: maxBytes ?? brokerLimits.fetchBytesDefault,
+        maxBytes: fetchBytes,
         maxWaitMs: maxWaitMs ?? 0,
         signal: abort.signal,
       });
-      reply.header('spool-next-offset', String(result.nextOffset));
+      const decoded = format === 'batch' ? null : fetcher.decode(result, topic, fetchBytes);
+      const nextOffset = decoded ? decoded.nextOffset : result.nextOffset;
+      reply.header('spool-next-offset', String(nextOffset));
       reply.header('spool-high-watermark', String(result.highWatermark));
       reply.header('spool-log-start-offset', String(result.logStartOffset));
-      const positions = { nextOffset: result.nextOffset, highWatermark: result.highWatermark, logStartOffset: result.logStartOffset };
-      if (format === 'batch') return reply.type(BATCH_CONTENT_TYPE).send(result.data);
-      const records = fetcher.decode(result, topic);
+      const positions = { nextOffset, highWatermark: result.highWatermark, logStartOffset: result.logStartOffset };
+      if (!decoded) return reply.type(BATCH_CONTENT_TYPE).send(result.data);
+      const { records } = decoded;
       if (format === 'msgpack') {
         return reply.type(MSGPACK_CONTENT_TYPE).send(pack({ records: records.map(toMsgpackRecord), ...positions }));
       }

@@ -7,9 +7,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { assignorNames } from '../groups/assignors.js';
 import type { GroupService } from '../groups/group-service.js';
 import { brokerLimits } from '../limits.js';
+import { answer, NoContent, OffsetInteger, optionalBody } from './schemas.js';
 
 const GroupName = Type.String({ minLength: 1, maxLength: 249, pattern: '^[A-Za-z0-9._-]+$' });
-const TopicPartition = Type.Object({ topic: Type.String({ minLength: 1 }), partition: Type.Integer({ minimum: 0 }) });
+const TopicPartition = Type.Object({ topic: Type.String({ minLength: 1, maxLength: 300 }), partition: Type.Integer({ minimum: 0, maximum: 1_000_000 }) }, { additionalProperties: false });
 const MemberView = Type.Object({
   generation: Type.Integer(),
   assignments: Type.Array(TopicPartition),
@@ -17,8 +18,8 @@ const MemberView = Type.Object({
   rebalancing: Type.Boolean(),
   resetEpoch: Type.Integer(),
 });
-const GroupParams = Type.Object({ group: GroupName });
-const MemberParams = Type.Object({ group: GroupName, memberId: Type.String({ minLength: 1, maxLength: 300 }) });
+const GroupParams = Type.Object({ group: GroupName }, { additionalProperties: false });
+const MemberParams = Type.Object({ group: GroupName, memberId: Type.String({ minLength: 1, maxLength: 300 }) }, { additionalProperties: false });
 const Offset = Type.Object({
   topic: Type.String(),
   partition: Type.Integer(),
@@ -29,9 +30,9 @@ const Offset = Type.Object({
 const ResetTo = Type.Union([
   Type.Literal('earliest'),
   Type.Literal('latest'),
-  Type.Object({ timestamp: Type.Integer() }, { additionalProperties: false }),
-  Type.Object({ offset: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
-  Type.Object({ shiftBy: Type.Integer() }, { additionalProperties: false }),
+  Type.Object({ timestamp: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }) }, { additionalProperties: false }),
+  Type.Object({ offset: OffsetInteger() }, { additionalProperties: false }),
+  Type.Object({ shiftBy: Type.Integer({ minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER }) }, { additionalProperties: false }),
 ]);
 
 export interface GroupRoutesOptions {
@@ -78,14 +79,14 @@ export const groupRoutes: FastifyPluginAsyncTypebox<GroupRoutesOptions> = async 
       tags,
       summary: 'Heartbeat; report revoked partitions; learn assignments',
       params: MemberParams,
-      body: Type.Optional(Type.Object({ revoked: Type.Optional(Type.Array(TopicPartition, { maxItems: 100_000 })) })),
+      body: optionalBody({ revoked: Type.Optional(Type.Array(TopicPartition, { maxItems: 100_000 })) }),
       response: { 200: MemberView },
     },
     handler: async (request) => groups.heartbeat(request.params.group, request.params.memberId, request.body?.revoked ?? []),
   });
 
   app.delete('/v1/groups/:group/members/:memberId', {
-    schema: { tags, summary: 'Leave the group now (partitions move at once)', params: MemberParams },
+    schema: { tags, summary: 'Leave the group now (partitions move at once)', params: MemberParams, response: { 204: NoContent } },
     handler: async (request, reply) => {
       groups.leave(request.params.group, request.params.memberId);
       return reply.code(204).send();
@@ -97,20 +98,26 @@ export const groupRoutes: FastifyPluginAsyncTypebox<GroupRoutesOptions> = async 
       tags,
       summary: 'Commit offsets (the next offset to consume, per partition)',
       params: GroupParams,
-      body: Type.Object({
-        memberId: Type.Optional(Type.String()),
-        generation: Type.Optional(Type.Integer()),
-        resetEpoch: Type.Optional(Type.Integer()),
-        offsets: Type.Array(
-          Type.Object({
-            topic: Type.String({ minLength: 1 }),
-            partition: Type.Integer({ minimum: 0 }),
-            offset: Type.Integer({ minimum: 0 }),
-            metadata: Type.Optional(Type.Union([Type.String({ maxLength: 4096 }), Type.Null()])),
-          }),
-          { minItems: 1, maxItems: 100_000 },
-        ),
-      }),
+      body: Type.Object(
+        {
+          memberId: Type.Optional(Type.String({ maxLength: 300 })),
+          generation: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 })),
+          resetEpoch: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+          offsets: Type.Array(
+            Type.Object(
+              {
+                topic: Type.String({ minLength: 1, maxLength: 300 }),
+                partition: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+                offset: OffsetInteger({ description: 'the next offset to consume' }),
+                metadata: Type.Optional(Type.Union([Type.String({ maxLength: 4096 }), Type.Null()])),
+              },
+              { additionalProperties: false },
+            ),
+            { minItems: 1, maxItems: 100_000 },
+          ),
+        },
+        { additionalProperties: false },
+      ),
       response: {
         200: Type.Object({
           offsets: Type.Array(Type.Object({ topic: Type.String(), partition: Type.Integer(), offset: Type.Integer(), metadata: Type.Union([Type.String(), Type.Null()]) })),
@@ -126,17 +133,34 @@ export const groupRoutes: FastifyPluginAsyncTypebox<GroupRoutesOptions> = async 
   });
 
   app.get('/v1/groups', {
-    schema: { tags, summary: 'List groups with state and total lag' },
+    schema: {
+      tags,
+      summary: 'List groups with state and total lag',
+      response: { 200: Type.Object({ groups: Type.Array(answer({ name: Type.String(), state: Type.String(), members: Type.Integer(), totalLag: Type.Integer() })) }) },
+    },
     handler: async () => ({ groups: await groups.list() }),
   });
 
   app.get('/v1/groups/:group', {
-    schema: { tags, summary: 'Describe: members, assignments, committed offsets, lag in records and time', params: GroupParams },
+    schema: {
+      tags,
+      summary: 'Describe: members, assignments, committed offsets, lag in records and time',
+      params: GroupParams,
+      response: {
+        200: answer({
+          name: Type.String(),
+          state: Type.String(),
+          generation: Type.Integer(),
+          members: Type.Array(answer({ memberId: Type.String(), assignments: Type.Array(answer({ topic: Type.String(), partition: Type.Integer() })) })),
+          partitions: Type.Array(answer({ topic: Type.String(), partition: Type.Integer() }, 'committed offset, high watermark, lag in records and ms')),
+        }),
+      },
+    },
     handler: async (request) => groups.describe(request.params.group),
   });
 
   app.delete('/v1/groups/:group', {
-    schema: { tags, summary: 'Delete an empty group and its offsets', params: GroupParams },
+    schema: { tags, summary: 'Delete an empty group and its offsets', params: GroupParams, response: { 204: NoContent } },
     handler: async (request, reply) => {
       groups.delete(request.params.group);
       return reply.code(204).send();
@@ -150,13 +174,21 @@ export const groupRoutes: FastifyPluginAsyncTypebox<GroupRoutesOptions> = async 
       params: GroupParams,
       body: Type.Object(
         {
-          topic: Type.String({ minLength: 1 }),
+          topic: Type.String({ minLength: 1, maxLength: 300 }),
           to: ResetTo,
-          partitions: Type.Optional(Type.Array(Type.Integer({ minimum: 0 }), { maxItems: 100_000 })),
+          partitions: Type.Optional(Type.Array(Type.Integer({ minimum: 0, maximum: 1_000_000 }), { maxItems: 100_000 })),
           dryRun: Type.Optional(Type.Boolean()),
         },
         { additionalProperties: false },
       ),
+      response: {
+        200: answer({
+          group: Type.String(),
+          topic: Type.String(),
+          dryRun: Type.Boolean({ description: 'true: nothing was changed, the answer previews the reset' }),
+          partitions: Type.Array(answer({ topic: Type.String(), partition: Type.Integer(), previousOffset: Type.Union([Type.Integer(), Type.Null()]), newOffset: Type.Integer() })),
+        }),
+      },
     },
     handler: async (request) => {
       const { topic, to, partitions, dryRun } = request.body;

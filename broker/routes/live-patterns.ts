@@ -11,7 +11,7 @@ import { BrokerError } from '../errors.js';
 import { compilePattern, isValidPattern } from '../groups/topic-pattern.js';
 import { type LiveDeps, serveLive } from '../live/live-session.js';
 import type { SubscriberCounts } from '../live/subscriber-counts.js';
-import { FromQuery, MaxRecordsPerSecQuery, ValueFormatQuery } from './live.js';
+import { answer, EventStream, FromSchema, MaxRecordsPerSecSchema, ValueFormatSchema } from './schemas.js';
 
 /** Topics one `?topic=` subscription may name. */
 const NAMED_TOPICS_MAX = 100;
@@ -30,13 +30,17 @@ export const livePatternRoutes: FastifyPluginAsyncTypebox<LiveDeps & { counts: S
     schema: {
       tags: ['live'],
       summary: 'Live pub/sub over Server-Sent Events: every topic matching ?pattern= (also those created later), or the ?topic= named; event id topic/partition:offset',
-      querystring: Type.Object({
-        pattern: Type.Optional(Type.String({ maxLength: 300 })),
-        topic: Type.Optional(Type.Array(Type.String({ maxLength: 300 }), { minItems: 1, maxItems: NAMED_TOPICS_MAX })),
-        from: FromQuery,
-        valueFormat: ValueFormatQuery,
-        maxRecordsPerSec: MaxRecordsPerSecQuery,
-      }),
+      querystring: Type.Object(
+        {
+          pattern: Type.Optional(Type.String({ maxLength: 300 })),
+          topic: Type.Optional(Type.Array(Type.String({ maxLength: 300 }), { minItems: 1, maxItems: NAMED_TOPICS_MAX })),
+          from: Type.Optional(FromSchema),
+          valueFormat: Type.Optional(ValueFormatSchema),
+          maxRecordsPerSec: Type.Optional(MaxRecordsPerSecSchema),
+        },
+        { additionalProperties: false },
+      ),
+      response: { 200: EventStream },
     },
     handler: async (request, reply) => {
       const { pattern, topic: named, from, valueFormat, maxRecordsPerSec } = request.query;
@@ -59,7 +63,12 @@ export const livePatternRoutes: FastifyPluginAsyncTypebox<LiveDeps & { counts: S
     schema: {
       tags: ['live'],
       summary: 'Topics (matching ?pattern=) with their numbers of live subscribers and of consumer groups with live members',
-      querystring: Type.Object({ pattern: Type.Optional(Type.String({ maxLength: 300 })) }),
+      querystring: Type.Object({ pattern: Type.Optional(Type.String({ maxLength: 300 })) }, { additionalProperties: false }),
+      response: {
+        200: Type.Object({
+          topics: Type.Array(answer({ name: Type.String(), partitions: Type.Integer(), live: Type.Integer({ description: 'live subscribers' }), groups: Type.Integer({ description: 'consumer groups with live members' }) })),
+        }),
+      },
     },
     handler: async (request) => {
       const { pattern } = request.query;

@@ -2,13 +2,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { type LiveDeps, serveLive } from '../live/live-session.js';
-import { TopicParams } from './schemas.js';
+import { EventStream, FromSchema, MaxRecordsPerSecSchema, TopicParams, ValueFormatSchema } from './schemas.js';
 
-export const FromQuery = Type.Optional(Type.Union([Type.Literal('earliest'), Type.Literal('latest')]));
-export const ValueFormatQuery = Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('string'), Type.Literal('base64')]));
-export const MaxRecordsPerSecQuery = Type.Optional(
-  Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'a sampled tail: at most this many records a second; when behind, skip to the newest (event skipped)' }),
-);
 
 export const liveRoutes: FastifyPluginAsyncTypebox<LiveDeps> = async (app, deps) => {
   // Live tails never go idle: end them before the server waits for open connections to close.
@@ -19,12 +14,16 @@ export const liveRoutes: FastifyPluginAsyncTypebox<LiveDeps> = async (app, deps)
       tags: ['live'],
       summary: 'Live tail over Server-Sent Events; event id partition:offset, resumable with Last-Event-ID',
       params: TopicParams,
-      querystring: Type.Object({
-        partition: Type.Optional(Type.Integer({ minimum: 0 })),
-        from: FromQuery,
-        valueFormat: ValueFormatQuery,
-        maxRecordsPerSec: MaxRecordsPerSecQuery,
-      }),
+      querystring: Type.Object(
+        {
+          partition: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+          from: Type.Optional(FromSchema),
+          valueFormat: Type.Optional(ValueFormatSchema),
+          maxRecordsPerSec: Type.Optional(MaxRecordsPerSecSchema),
+        },
+        { additionalProperties: false },
+      ),
+      response: { 200: EventStream },
     },
     handler: async (request, reply) => {
       const { topic } = request.params;

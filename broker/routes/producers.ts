@@ -6,13 +6,14 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ProducerIdStore } from '../metadata/producer-id-store.js';
+import { optionalBody } from './schemas.js';
 
 export const producerRoutes: FastifyPluginAsyncTypebox<{ producerIds: ProducerIdStore }> = async (app, { producerIds }) => {
   app.post('/v1/producers', {
     schema: {
       tags: ['records'],
       summary: 'Allocate a producer id for idempotent produce (Kafka InitProducerId)',
-      body: Type.Optional(Type.Object({ clientId: Type.Optional(Type.String({ maxLength: 249 })) }, { additionalProperties: false })),
+      body: optionalBody({ clientId: Type.Optional(Type.String({ maxLength: 249 })) }),
       response: { 200: Type.Object({ producerId: Type.Integer(), producerEpoch: Type.Integer() }) },
     },
     handler: async (request) => producerIds.allocate(request.body?.clientId ?? null),

@@ -2,18 +2,47 @@
  * Work queues (share groups) on a topic: /v1/topics/:topic/queues/:queue. See
  * broker/queues/queue-service.ts for the semantics and docs/http-api.md for the contract.
  */
-import { TOPIC_NAME_RULE } from '../topics/topic-name.js';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { toJsonRecord, type ValueFormat } from '../fetch/record-view.js';
 import type { QueueService, Settlement } from '../queues/queue-service.js';
+import { TOPIC_NAME_RULE } from '../topics/topic-name.js';
+import { answer, JsonRecordAnswer, NoContent, optionalBody, ValueFormatSchema } from './schemas.js';
 
-const QueueParams = Type.Object({
-  topic: Type.String({ minLength: 1, maxLength: 300 }),
-  queue: Type.String({ minLength: 1, maxLength: 249, pattern: '^[A-Za-z0-9._-]+$' }),
+const QueueParams = Type.Object(
+  {
+    topic: Type.String({ minLength: 1, maxLength: 300 }),
+    queue: Type.String({ minLength: 1, maxLength: 249, pattern: '^[A-Za-z0-9._-]+$' }),
+  },
+  { additionalProperties: false },
+);
+const ValueFormatQuery = Type.Object({ valueFormat: Type.Optional(ValueFormatSchema) }, { additionalProperties: false });
+const QueueDescription = answer({
+  topic: Type.String(),
+  name: Type.String(),
+  config: answer({ visibilityMs: Type.Integer(), maxDeliveries: Type.Integer(), deadLetterTopic: Type.String(), orderedByKey: Type.Boolean() }),
+  available: Type.Integer(),
+  inFlight: Type.Integer(),
+  deadLettered: Type.Integer(),
+  totals: answer({ delivered: Type.Integer(), acked: Type.Integer(), deadLettered: Type.Integer() }, 'messages delivered, acked and dead-lettered since the broker started'),
+  partitions: Type.Array(answer({ partition: Type.Integer(), ackedThrough: Type.Integer(), highWatermark: Type.Integer(), available: Type.Integer(), inFlight: Type.Integer(), deadLettered: Type.Integer() })),
 });
-const ValueFormatQuery = Type.Object({
-  valueFormat: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('string'), Type.Literal('base64')])),
+const RedriveAnswer = answer({
+  topic: Type.String(),
+  queue: Type.String(),
+  deadLetterTopic: Type.String(),
+  dryRun: Type.Boolean(),
+  redriven: Type.Array(
+    answer({
+      deadLetterPartition: Type.Integer(),
+      deadLetterOffset: Type.Integer(),
+      partition: Type.Integer(),
+      originalOffset: Type.Integer(),
+      reason: Type.Union([Type.String(), Type.Null()]),
+      offset: Type.Optional(Type.Integer({ description: 'where it was appended again (not in a dry run)' })),
+    }),
+  ),
+  more: Type.Boolean({ description: 'dead letters remain past what this request read: call again' }),
 });
 const SettleBody = Type.Object(
   {
@@ -28,7 +57,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ queues: QueueService; redr
   const tags = ['queues'];
 
   app.get('/v1/queues', {
-    schema: { tags, summary: 'Every queue of every topic, described (as GET /v1/topics/:topic/queues/:queue)' },
+    schema: { tags, summary: 'Every queue of every topic, described (as GET /v1/topics/:topic/queues/:queue)', response: { 200: answer({ queues: Type.Array(QueueDescription) }) } },
     handler: async () => ({ queues: await queues.list() }),
   });
 
@@ -37,15 +66,11 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ queues: QueueService; redr
       tags,
       summary: 'Move this queue\'s dead letters back onto its topic, to be delivered again by this queue (dryRun: list them only)',
       params: QueueParams,
-      body: Type.Optional(
-        Type.Object(
-          {
-            max: Type.Optional(Type.Integer({ minimum: 1, maximum: redriveRecordsMax, description: `dead letters to move, default ${redriveRecordsMax}` })),
-            dryRun: Type.Optional(Type.Boolean()),
-          },
-          { additionalProperties: false },
-        ),
-      ),
+      body: optionalBody({
+        max: Type.Optional(Type.Integer({ minimum: 1, maximum: redriveRecordsMax, description: `dead letters to move, default ${redriveRecordsMax}` })),
+        dryRun: Type.Optional(Type.Boolean()),
+      }),
+      response: { 200: RedriveAnswer },
     },
     handler: async (request) => {
       const { topic, queue } = request.params;
@@ -58,17 +83,15 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ queues: QueueService; redr
       tags,
       summary: 'Create or configure a queue (share group) on a topic',
       params: QueueParams,
-      body: Type.Optional(
-        Type.Object(
+      body: optionalBody(
           {
             visibilityMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 12 * 3_600_000 })),
             maxDeliveries: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
             deadLetterTopic: Type.Optional(Type.String({ maxLength: 300, description: `a topic name (${TOPIC_NAME_RULE}); created when the first message dies` })),
             orderedByKey: Type.Optional(Type.Boolean()),
           },
-          { additionalProperties: false },
-        ),
       ),
+      response: { 200: QueueDescription, 201: QueueDescription },
     },
     handler: async (request, reply) => {
       const { topic, queue } = request.params;
@@ -78,12 +101,12 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ queues: QueueService; redr
   });
 
   app.get('/v1/topics/:topic/queues/:queue', {
-    schema: { tags, summary: 'Describe: available, in flight, acknowledged-through offset per partition, dead-lettered', params: QueueParams },
+    schema: { tags, summary: 'Describe: available, in flight, acknowledged-through offset per partition, dead-lettered', params: QueueParams, response: { 200: QueueDescription } },
     handler: async (request) => queues.describe(request.params.topic, request.params.queue),
   });
 
   app.delete('/v1/topics/:topic/queues/:queue', {
-    schema: { tags, summary: 'Delete a queue and its state (the topic stays)', params: QueueParams },
+    schema: { tags, summary: 'Delete a queue and its state (the topic stays)', params: QueueParams, response: { 204: NoContent } },
     handler: async (request, reply) => {
       await queues.describe(request.params.topic, request.params.queue); // 404 for an unknown queue
       queues.delete(request.params.topic, request.params.queue);
@@ -97,16 +120,20 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ queues: QueueService; redr
       summary: 'Receive (lease) messages; long-polls up to waitMs',
       params: QueueParams,
       querystring: ValueFormatQuery,
-      body: Type.Optional(
-        Type.Object(
+      body: optionalBody(
           {
             max: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
             visibilityMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 12 * 3_600_000 })),
             waitMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })),
           },
-          { additionalProperties: false },
-        ),
       ),
+      response: {
+        200: Type.Object({
+          messages: Type.Array(
+            Type.Intersect([JsonRecordAnswer, answer({ receipt: Type.String({ description: 'names this delivery in ack/nack/reject' }), partition: Type.Integer(), deliveryCount: Type.Integer() })]),
+          ),
+        }),
+      },
     },
     handler: async (request, reply) => {
       const { topic, queue } = request.params;
@@ -139,6 +166,11 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ queues: QueueService; redr
         }[kind],
         params: QueueParams,
         body: SettleBody,
+        response: {
+          200: Type.Object({
+            results: Type.Array(answer({ receipt: Type.String(), ok: Type.Boolean(), error: Type.Optional(answer({ code: Type.String(), message: Type.String() })) })),
+          }),
+        },
       },
       handler: async (request) => {
         const { topic, queue } = request.params;

@@ -45,9 +45,10 @@ export const statsRoutes: FastifyPluginAsyncTypebox<{ stats: StatsService; histo
     schema: {
       tags: ['operations'],
       summary: 'Broker version, uptime, data directory size, free disk, connections, traffic rates with their recent history (one point a second), per-topic sizes and rates',
-      querystring: Type.Object({
-        history: Type.Optional(Type.Integer({ minimum: 0, maximum: historyPointsMax, default: 60, description: 'history points to return, newest last' })),
-      }),
+      querystring: Type.Object(
+        { history: Type.Optional(Type.Integer({ minimum: 0, maximum: historyPointsMax, default: 60, description: 'history points to return, newest last' })) },
+        { additionalProperties: false },
+      ),
       response: { 200: StatsAnswer },
     },
     handler: async (request) => stats.stats(request.query.history ?? 60),

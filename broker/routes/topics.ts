@@ -1,12 +1,12 @@
-/** Topic administration: create, list, describe, delete, change config. */
-import { TOPIC_NAME_RULE } from '../topics/topic-name.js';
+/** Topic administration: create, list, describe, delete, change config, clean now. */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { BrokerError } from '../errors.js';
 import { brokerLimits } from '../limits.js';
 import { TopicConfigSchema } from '../topics/topic-config.js';
 import type { TopicService } from '../topics/topic-service.js';
-import { TopicParams } from './schemas.js';
+import { TOPIC_NAME_RULE } from '../topics/topic-name.js';
+import { answer, NoBody, NoContent, TopicDescriptionAnswer, TopicParams, TopicSummary } from './schemas.js';
 
 export const topicRoutes: FastifyPluginAsyncTypebox<{ topics: TopicService }> = async (app, { topics }) => {
   const tags = ['topics'];
@@ -25,6 +25,7 @@ export const topicRoutes: FastifyPluginAsyncTypebox<{ topics: TopicService }> = 
         },
         { additionalProperties: false },
       ),
+      response: { 201: TopicDescriptionAnswer },
     },
     handler: async (request, reply) => {
       const { name, partitions, config, temporary, idleMs } = request.body;
@@ -35,17 +36,17 @@ export const topicRoutes: FastifyPluginAsyncTypebox<{ topics: TopicService }> = 
   });
 
   app.get('/v1/topics', {
-    schema: { tags, summary: 'List topics' },
+    schema: { tags, summary: 'List topics', response: { 200: Type.Object({ topics: Type.Array(TopicSummary) }) } },
     handler: async () => ({ topics: topics.list() }),
   });
 
   app.get('/v1/topics/:topic', {
-    schema: { tags, summary: 'Describe a topic: config and, per partition, logStartOffset, highWatermark, bytes, segments', params: TopicParams },
+    schema: { tags, summary: 'Describe a topic: config and, per partition, logStartOffset, highWatermark, bytes, segments', params: TopicParams, response: { 200: TopicDescriptionAnswer } },
     handler: async (request) => topics.describe(request.params.topic),
   });
 
   app.delete('/v1/topics/:topic', {
-    schema: { tags, summary: 'Delete a topic and its data', params: TopicParams },
+    schema: { tags, summary: 'Delete a topic and its data', params: TopicParams, response: { 204: NoContent } },
     handler: async (request, reply) => {
       await topics.delete(request.params.topic);
       return reply.code(204).send();
@@ -53,7 +54,32 @@ export const topicRoutes: FastifyPluginAsyncTypebox<{ topics: TopicService }> = 
   });
 
   app.patch('/v1/topics/:topic/config', {
-    schema: { tags, summary: 'Change topic config (merged with the current overrides)', params: TopicParams, body: TopicConfigSchema },
+    schema: { tags, summary: 'Change topic config (merged with the current overrides)', params: TopicParams, body: TopicConfigSchema, response: { 200: TopicDescriptionAnswer } },
     handler: async (request) => topics.updateConfig(request.params.topic, request.body),
+  });
+
+  app.post('/v1/topics/:topic/clean', {
+    schema: {
+      tags,
+      summary: 'Run retention and compaction of the topic now; answers, per partition, the segments deleted, the log start offset before and after, and what compaction kept and dropped',
+      params: TopicParams,
+      body: NoBody,
+      response: {
+        200: answer({
+          topic: Type.String(),
+          partitions: Type.Array(
+            answer({
+              partition: Type.Integer(),
+              segmentsDeleted: Type.Integer(),
+              logStartOffsetBefore: Type.Integer(),
+              logStartOffset: Type.Integer(),
+              compaction: Type.Union([answer({}, 'what compaction kept and dropped'), Type.Null()]),
+              sealedSegments: Type.Integer(),
+            }),
+          ),
+        }),
+      },
+    },
+    handler: async (request) => topics.clean(request.params.topic),
   });
 };

@@ -4,24 +4,27 @@
  * (storage's defaultLogConfig, with the broker's flush policy).
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { defaultLogConfig, type LogConfig, parseFlushPolicy } from '../../storage/index.js';
+import { defaultLogConfig, flushPolicyGrammar, type LogConfig, parseFlushPolicy } from '../../storage/index.js';
 import { BrokerError } from '../errors.js';
+
+/** Failures of these schemas answer SPOOL_ERR_INVALID_CONFIG (see broker/http/validation-message.ts). */
+const invalidConfig = { errorCode: 'SPOOL_ERR_INVALID_CONFIG' } as const;
 
 export const TopicConfigSchema = Type.Object(
   {
-    flush: Type.Optional(Type.String({ description: 'always | never | interval:<ms>' })),
-    retentionMs: Type.Optional(Type.Integer({ minimum: -1 })),
-    retentionBytes: Type.Optional(Type.Integer({ minimum: -1 })),
-    segmentBytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: 1024 * 1024 * 1024 })),
-    segmentMs: Type.Optional(Type.Integer({ minimum: -1 })),
-    cleanupPolicy: Type.Optional(Type.Union([Type.Literal('delete'), Type.Literal('compact'), Type.Literal('compact,delete')])),
-    deleteRetentionMs: Type.Optional(Type.Integer({ minimum: 0 })),
-    minCompactionLagMs: Type.Optional(Type.Integer({ minimum: 0 })),
-    minCleanableDirtyRatio: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
-    maxMessageBytes: Type.Optional(Type.Integer({ minimum: 128, maximum: 64 * 1024 * 1024 })),
-    indexIntervalBytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 * 1024 })),
+    flush: Type.Optional(Type.String({ description: 'always | never | interval:<ms>', ...invalidConfig })),
+    retentionMs: Type.Optional(Type.Integer({ minimum: -1, maximum: Number.MAX_SAFE_INTEGER, ...invalidConfig })),
+    retentionBytes: Type.Optional(Type.Integer({ minimum: -1, maximum: Number.MAX_SAFE_INTEGER, ...invalidConfig })),
+    segmentBytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: 1024 * 1024 * 1024, ...invalidConfig })),
+    segmentMs: Type.Optional(Type.Integer({ minimum: -1, maximum: Number.MAX_SAFE_INTEGER, ...invalidConfig })),
+    cleanupPolicy: Type.Optional(Type.Union([Type.Literal('delete'), Type.Literal('compact'), Type.Literal('compact,delete')], invalidConfig)),
+    deleteRetentionMs: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, ...invalidConfig })),
+    minCompactionLagMs: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, ...invalidConfig })),
+    minCleanableDirtyRatio: Type.Optional(Type.Number({ minimum: 0, maximum: 1, ...invalidConfig })),
+    maxMessageBytes: Type.Optional(Type.Integer({ minimum: 128, maximum: 64 * 1024 * 1024, ...invalidConfig })),
+    indexIntervalBytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 * 1024, ...invalidConfig })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, ...invalidConfig },
 );
 
 export type TopicConfigInput = Static<typeof TopicConfigSchema>;
@@ -29,7 +32,7 @@ export type TopicConfigInput = Static<typeof TopicConfigSchema>;
 /** Checks what the schema cannot, and returns the overrides as LogConfig keys. */
 export function validateTopicConfig(input: TopicConfigInput): Partial<LogConfig> {
   if (input.flush !== undefined && !parseFlushPolicy(input.flush)) {
-    throw new BrokerError('SPOOL_ERR_INVALID_CONFIG', `flush must be always, never or interval:<ms>, got ${input.flush}`, { key: 'flush' });
+    throw new BrokerError('SPOOL_ERR_INVALID_CONFIG', `flush must be ${flushPolicyGrammar}, got ${JSON.stringify(input.flush)}`, { key: 'flush' });
   }
   return { ...input } as Partial<LogConfig>;
 }

@@ -4,7 +4,7 @@
  * either no topic or a whole one.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { LogConfig, LogManager, PartitionLog } from '../../storage/index.js';
+import type { LogConfig, LogManager, PartitionCleaning, PartitionLog } from '../../storage/index.js';
 import { BrokerError } from '../errors.js';
 import type { TopicStore } from '../metadata/topic-store.js';
 import { effectiveConfig, type TopicConfigInput, validateTopicConfig } from './topic-config.js';
@@ -169,6 +169,12 @@ export class TopicService {
     this.temporary?.remove(name);
     await this.logs.deleteTopic(name);
     this.emit('deleted', name);
+  }
+
+  /** Runs retention and compaction of a topic now (storage/log/cleaner.ts) and says what they did. */
+  async clean(name: string): Promise<{ topic: string; partitions: PartitionCleaning[] }> {
+    this.existing(name);
+    return { topic: name, partitions: await this.logs.cleanTopic(name) };
   }
 
   updateConfig(name: string, changes: TopicConfigInput): TopicDescription {

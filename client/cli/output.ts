@@ -23,7 +23,8 @@ function formatCell(value: unknown): string {
 
 /** Prints a failure as `spool: CODE: message` and sets the exit status. */
 export function reportFailure(error: unknown): void {
-  if (error instanceof SpoolClientError) {
+  // The client's errors, and the broker's own when `serve` fails to start (a bad setting).
+  if (error instanceof SpoolClientError || hasSpoolCode(error)) {
     process.stderr.write(`spool: ${error.code}: ${error.message}\n`);
   } else {
     process.stderr.write(`spool: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -33,4 +34,9 @@ export function reportFailure(error: unknown): void {
 
 export function note(message: string): void {
   process.stderr.write(`${message}\n`);
+}
+
+function hasSpoolCode(error: unknown): error is Error & { code: string } {
+  const code: unknown = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code.startsWith('SPOOL_ERR_');
 }

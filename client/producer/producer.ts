@@ -10,7 +10,7 @@
  *   flush()               sends everything queued; rejects with the first push() failure since the last flush
  *   close()               flush, then refuse new records
  */
-import { BATCH_CONTENT_TYPE, Compression, encodeRecordBatch, partitionForKey, PRODUCER_BATCHES_REMEMBERED } from '../../storage/codec/index.js';
+import { BATCH_CONTENT_TYPE, compressionIdOf, type CompressionName, compressionNames, encodeRecordBatch, partitionForKey, PRODUCER_BATCHES_REMEMBERED } from '../../storage/codec/index.js';
 import type { BackoffOptions } from '../backoff.js';
 import { type Codec, type CodecName, resolveCodec } from '../codecs.js';
 import { SpoolClientError } from '../errors.js';
@@ -33,7 +33,12 @@ export interface ProducerOptions<T = unknown> {
   batchBytes?: number;
   /** push() answers false once this many bytes wait to be sent. Default 64 MiB. */
   bufferBytes?: number;
-  compression?: 'none' | 'gzip';
+  /**
+   * Codec of each batch's records: none (default), gzip, snappy (xerial-framed, as the Java client
+   * sends it), lz4 (frame format) or zstd. The broker stores batches as sent; every Kafka client
+   * reads all five.
+   */
+  compression?: CompressionName;
   /** Producer id + sequence numbers: retries never duplicate. Default false. */
   idempotent?: boolean;
   /**
@@ -114,7 +119,7 @@ export class Producer<T = unknown> {
     this.lingerMs = options.lingerMs ?? 0;
     this.batchBytes = options.batchBytes ?? 1024 * 1024;
     this.bufferBytes = options.bufferBytes ?? 64 * 1024 * 1024;
-    this.compression = options.compression === 'gzip' ? Compression.gzip : Compression.none;
+    this.compression = compressionOption(options.compression);
     this.idempotent = options.idempotent ?? false;
     this.maxRequestBytes = options.maxRequestBytes ?? 4 * 1024 * 1024;
   }
@@ -379,4 +384,13 @@ export class Producer<T = unknown> {
     this.idleWaiters = [];
     for (const wake of waiters) wake();
   }
+}
+
+/** The compression id of the option; a misspelled codec fails at once rather than sending uncompressed. */
+function compressionOption(name: string | undefined): number {
+  const id = compressionIdOf(name ?? 'none');
+  if (id === undefined) {
+    throw SpoolClientError.local('SPOOL_ERR_INVALID_ARGUMENT', `compression must be one of ${compressionNames.join(', ')}, not ${JSON.stringify(name)}`);
+  }
+  return id;
 }

@@ -28,6 +28,7 @@
  * keys, values and headers are never decoded there.
  */
 import { StorageError } from '../errors.js';
+import { storageLimits } from '../limits.js';
 import { compress, Compression, decompress } from './compression.js';
 import { crc32c } from './crc32c.js';
 import { readInt64, writeInt64 } from './int64.js';
@@ -415,18 +416,28 @@ function newLayout(): RecordLayout {
   return { recordStart: 0, offset: 0, timestamp: 0, keyStart: 0, keyLength: -1, valueStart: 0, valueLength: -1, headersStart: 0, headerCount: 0 };
 }
 
-function recordsBlock(buffer: Buffer, position: number, header: BatchHeader): Buffer {
+/**
+ * The most a batch's records section may decompress to when the caller names no limit: no batch
+ * decompressing past it can be stored (produce checks the topic's maxMessageBytes, at most this),
+ * and a reader never holds more than this for one batch.
+ */
+export const DECOMPRESSED_BYTES_MAX_DEFAULT = storageLimits.batchBytesMax;
+
+function recordsBlock(buffer: Buffer, position: number, header: BatchHeader, decompressedBytesMax: number): Buffer {
   const batchEnd = position + BATCH_LOG_OVERHEAD_BYTES + header.batchLength;
-  return decompress(compressionOf(header), buffer.subarray(position + BATCH_HEADER_BYTES, batchEnd));
+  return decompress(compressionOf(header), buffer.subarray(position + BATCH_HEADER_BYTES, batchEnd), decompressedBytesMax);
 }
 
 /**
  * Validates and decodes the batch at `position`. Keys, values and header values are views into the
  * given buffer (or into the decompressed block): copy them to keep them past the buffer's life.
  */
-export function decodeRecordBatch(buffer: Buffer, position = 0, end = buffer.length): DecodedBatch {
+export function decodeRecordBatch(buffer: Buffer, position = 0, end = buffer.length, decompressedBytesMax = DECOMPRESSED_BYTES_MAX_DEFAULT): DecodedBatch {
   const header = validateBatch(buffer, position, end);
-  const block = recordsBlock(buffer, position, header);
+  return decodeBlock(header, recordsBlock(buffer, position, header, decompressedBytesMax));
+}
+
+function decodeBlock(header: BatchHeader, block: Buffer): DecodedBatch {
   const records: DecodedRecord[] = new Array(header.recordsCount);
   let i = 0;
   scanBlock(block, header, (layout) => {
@@ -479,9 +490,9 @@ export class RecordCursor {
  * Each record is checked as the cursor reaches it, and the batch's end once it has read them all:
  * a caller that stops early has not checked the rest.
  */
-export function scanRecordBatch(buffer: Buffer, position: number, end: number): { header: BatchHeader; records: RecordCursor } {
+export function scanRecordBatch(buffer: Buffer, position: number, end: number, decompressedBytesMax = DECOMPRESSED_BYTES_MAX_DEFAULT): { header: BatchHeader; records: RecordCursor } {
   const header = validateBatch(buffer, position, end);
-  return { header, records: new RecordCursor(recordsBlock(buffer, position, header), header) };
+  return { header, records: new RecordCursor(recordsBlock(buffer, position, header, decompressedBytesMax), header) };
 }
 
 /**
@@ -490,12 +501,51 @@ export function scanRecordBatch(buffer: Buffer, position: number, end: number): 
  * producer sent: a producer that computes the CRC over malformed records would otherwise get a
  * batch stored that every consumer then fails to read.
  */
-export function checkBatchRecords(buffer: Buffer, position: number, header: BatchHeader): void {
-  scanBlock(recordsBlock(buffer, position, header), header, () => undefined);
+export function checkBatchRecords(buffer: Buffer, position: number, header: BatchHeader, decompressedBytesMax = DECOMPRESSED_BYTES_MAX_DEFAULT): void {
+  scanBlock(recordsBlock(buffer, position, header, decompressedBytesMax), header, () => undefined);
+}
+
+export interface DecodedRead {
+  batches: DecodedBatch[];
+  /** The offset after the last batch decoded: where the next read starts when some were left. */
+  nextOffset: number;
+  /** Whether batches were left out for the budget. */
+  cut: boolean;
+}
+
+/**
+ * Decodes the batches of one read until their records (decompressed) pass `budgetBytes`: the
+ * batches after the one that reaches it are left for the next read, so a read of many small
+ * compressed batches (each within maxMessageBytes, together gigabytes) cannot inflate without
+ * bound on the event loop. The first batch is always decoded (within the per-batch limit), so a
+ * read always moves on. A later batch is decompressed with the budget left as its limit, so the
+ * one that would pass it costs no more than the budget before it is left out.
+ */
+export function decodeRecordBatchesWithin(buffer: Buffer, budgetBytes: number): DecodedRead {
+  const spans = buffer.length === 0 ? [] : splitBatches(buffer);
+  const batches: DecodedBatch[] = [];
+  let usedBytes = 0;
+  for (const span of spans) {
+    const first = batches.length === 0;
+    const remaining = budgetBytes - usedBytes;
+    if (!first && remaining <= 0) break;
+    let block: Buffer;
+    try {
+      block = recordsBlock(buffer, span.position, span.header, first ? DECOMPRESSED_BYTES_MAX_DEFAULT : remaining);
+    } catch (error) {
+      if (!first && error instanceof StorageError && error.code === 'SPOOL_ERR_DECOMPRESSED_TOO_LARGE') break;
+      throw error;
+    }
+    usedBytes += block.length;
+    batches.push(decodeBlock(span.header, block));
+  }
+  const last = batches.at(-1);
+  const nextOffset = last ? lastOffsetOf(last.header) + 1 : 0;
+  return { batches, nextOffset, cut: batches.length < spans.length };
 }
 
 /** Decodes every batch in a buffer of back-to-back batches (none in an empty buffer). */
-export function decodeRecordBatches(buffer: Buffer): DecodedBatch[] {
+export function decodeRecordBatches(buffer: Buffer, decompressedBytesMax = DECOMPRESSED_BYTES_MAX_DEFAULT): DecodedBatch[] {
   if (buffer.length === 0) return [];
-  return splitBatches(buffer).map((span) => decodeRecordBatch(buffer, span.position, span.position + span.size));
+  return splitBatches(buffer).map((span) => decodeRecordBatch(buffer, span.position, span.position + span.size, decompressedBytesMax));
 }

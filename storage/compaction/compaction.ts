@@ -5,7 +5,7 @@
  * then swaps each cleaned segment in (segment-lifecycle.ts) while appends and reads go on.
  */
 import { Worker } from 'node:worker_threads';
-import { StorageError } from '../errors.js';
+import { type ErrorContext, StorageError, type StorageErrorCode } from '../errors.js';
 import type { PartitionState } from '../log/partition-state.js';
 import { sealedMaxTimestamp } from '../log/retention.js';
 import { swapInCleanedSegment } from '../log/segment-lifecycle.js';
@@ -22,12 +22,23 @@ function workerUrl(): URL {
   return new URL(here.href.replace(/\/storage\/compaction\//, '/dist/storage/compaction/'));
 }
 
-function runWorker(job: CompactionJob): Promise<CompactionOutcome> {
+interface WorkerAnswer {
+  ok: boolean;
+  threadId: number;
+  result?: CompactionResult;
+  message?: string;
+  /** The storage error's code and context, when the worker failed with one (damage names its file and offset). */
+  code?: StorageErrorCode;
+  context?: ErrorContext;
+}
+
+function runWorker(job: CompactionJob, context: ErrorContext): Promise<CompactionOutcome> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(workerUrl(), { workerData: job });
-    worker.once('message', (message: { ok: boolean; threadId: number; result?: CompactionResult; message?: string }) => {
-      if (message.ok) resolve({ ...message.result!, threadId: message.threadId });
-      else reject(new StorageError('SPOOL_ERR_IO', `compaction failed: ${message.message}`));
+    worker.once('message', (answer: WorkerAnswer) => {
+      if (answer.ok) resolve({ ...answer.result!, threadId: answer.threadId });
+      else if (answer.code) reject(new StorageError(answer.code, answer.message!, { ...context, ...answer.context }));
+      else reject(new StorageError('SPOOL_ERR_IO', `compaction failed: ${answer.message}`, context));
     });
     worker.once('error', reject);
   });
@@ -55,11 +66,11 @@ export async function compactPartition(state: PartitionState, nowMs: number, for
   const active = state.segments[state.segments.length - 1]!;
   const outcome = await runWorker({
     segments: sealed.map((segment) => ({ dir: segment.dir, baseOffset: segment.baseOffset, logPath: segment.logPath, sizeBytes: segment.sizeBytes, nextOffset: segment.nextOffset })),
-    active: { logPath: active.logPath, sizeBytes: active.sizeBytes },
+    active: { logPath: active.logPath, baseOffset: active.baseOffset, sizeBytes: active.sizeBytes },
     nowMs,
     deleteRetentionMs: state.config.deleteRetentionMs,
     indexIntervalBytes: state.config.indexIntervalBytes,
-  });
+  }, { topic: state.topic, partition: state.partition });
   for (const cleaned of outcome.cleaned) {
     const segment = sealed.find((candidate) => candidate.baseOffset === cleaned.baseOffset)!;
     await swapInCleanedSegment(state, segment);

@@ -5,14 +5,22 @@
  *      latest for their key, records without a key, and tombstones younger than deleteRetentionMs;
  *   3. write the result as `<base>.*.cleaned`, synced, for the main thread to swap in.
  * A batch whose records all survive is copied byte for byte; others are re-encoded with their
- * original offsets (baseOffset + offsetDeltas) and compression. Runs in a worker thread: it uses
- * blocking file I/O on purpose, away from the event loop.
+ * original offsets (baseOffset + offsetDeltas) and compression. Runs in a worker thread, away from
+ * the event loop: it reads through the log's batch scanner and writes with blocking calls.
+ *
+ * Every segment is read whole and checked (CRC, framing, offsets within the segment): a damaged
+ * batch fails the pass with SPOOL_ERR_CORRUPT_BATCH naming the file, byte position and offset, and
+ * every segment is left as it was (the cleaned files written so far are removed). Cutting a segment
+ * at its damage is `spool check --repair`'s decision, never compaction's.
  */
-import { closeSync, fdatasyncSync, openSync, readSync, writeSync, fstatSync } from 'node:fs';
-import { compressionOf, decodeRecordBatch, encodeRecordBatch, readBatchHeader } from '../codec/record-batch.js';
+import { closeSync, fdatasyncSync, openSync, rmSync, writeSync } from 'node:fs';
+import { compressionOf, decodeRecordBatch, encodeRecordBatch, lastOffsetOf, readBatchHeader } from '../codec/record-batch.js';
+import { ioError, StorageError } from '../errors.js';
+import { nodeFileSystem } from '../io/file-system.js';
 import { storageLimits } from '../limits.js';
+import { scanBatches } from '../log/batch-scanner.js';
 import { Segment } from '../log/segment.js';
-import { CLEANED_SUFFIX } from '../log/segment-files.js';
+import { cleanedPaths } from '../log/segment-files.js';
 
 export interface SegmentToClean {
   dir: string;
@@ -25,11 +33,21 @@ export interface SegmentToClean {
 export interface CompactionJob {
   segments: SegmentToClean[];
   /** The active segment: read for the key map only. */
-  active: { logPath: string; sizeBytes: number };
+  active: { logPath: string; baseOffset: number; sizeBytes: number };
   nowMs: number;
   deleteRetentionMs: number;
   indexIntervalBytes: number;
 }
+
+/** A `.log` to read: its visible bytes, and the offset its batches must stay below (null: the active segment). */
+interface SegmentSource {
+  logPath: string;
+  baseOffset: number;
+  sizeBytes: number;
+  extent: number | null;
+}
+
+const sourceOf = (segment: SegmentToClean): SegmentSource => ({ ...segment, extent: segment.nextOffset });
 
 export interface CompactionResult {
   cleaned: Array<{ baseOffset: number; keptRecords: number; droppedRecords: number; bytesBefore: number; bytesAfter: number }>;
@@ -37,39 +55,51 @@ export interface CompactionResult {
   skippedFrom: number | null;
 }
 
-/** Calls `onBatch` with each batch's bytes in a file, reading in chunks. */
-function forEachBatch(path: string, sizeBytes: number, onBatch: (bytes: Buffer, position: number) => void): void {
-  const fd = openSync(path, 'r');
+/**
+ * Calls `onBatch` with each batch of a segment, through the log's batch scanner (CRC, framing and
+ * offsets checked as recovery checks them). Damage stops the pass: a cleaned segment must hold
+ * every record its original holds, so a batch that cannot be read is an error naming the file, the
+ * byte position and the first offset not read, never the silent end of the segment.
+ */
+async function forEachBatch(source: SegmentSource, onBatch: (bytes: Buffer) => void): Promise<void> {
+  const fd = await nodeFileSystem.open(source.logPath, 'r').catch((error: unknown) => {
+    throw ioError(error, 'open', source.logPath);
+  });
   try {
-    const size = Math.min(sizeBytes, fstatSync(fd).size);
-    let position = 0;
-    const header = Buffer.allocUnsafe(12);
-    while (position + 12 <= size) {
-      readSync(fd, header, 0, 12, position);
-      const batchSize = 12 + header.readInt32BE(8);
-      if (batchSize < 61 || position + batchSize > size) break;
-      const bytes = Buffer.allocUnsafe(batchSize);
-      readSync(fd, bytes, 0, batchSize, position);
-      onBatch(bytes, position);
-      position += batchSize;
-    }
+    const fileBytes = (await nodeFileSystem.fstat(fd)).size;
+    const damage = (position: number, offset: number, reason: string) =>
+      new StorageError('SPOOL_ERR_CORRUPT_BATCH', `compaction stopped: ${source.logPath}: ${reason}`, { path: source.logPath, position, offset });
+    if (fileBytes < source.sizeBytes) throw damage(fileBytes, source.baseOffset, `the file has ${fileBytes} bytes, the log ${source.sizeBytes}`);
+    let beyondExtent: StorageError | null = null;
+    let readUpTo = source.baseOffset;
+    const scan = await scanBatches(nodeFileSystem, fd, source.sizeBytes, 0, { verifyCrc: true, minBaseOffset: source.baseOffset }, (batch) => {
+      const lastOffset = lastOffsetOf(batch.header);
+      if (source.extent !== null && lastOffset >= source.extent) {
+        beyondExtent = damage(batch.position, readUpTo, `batch offsets ${batch.header.baseOffset}-${lastOffset} run past the segment's last offset ${source.extent - 1}`);
+        return false;
+      }
+      onBatch(batch.bytes);
+      readUpTo = lastOffset + 1;
+    });
+    if (beyondExtent) throw beyondExtent;
+    if (scan.stopReason !== null) throw damage(scan.validEnd, scan.nextOffset, scan.stopReason);
   } finally {
-    closeSync(fd);
+    await nodeFileSystem.close(fd);
   }
 }
 
 const keyOf = (key: Buffer) => key.toString('latin1');
 
-function buildKeyMap(job: CompactionJob): { latest: Map<string, number>; fits: number } {
+async function buildKeyMap(job: CompactionJob): Promise<{ latest: Map<string, number>; fits: number }> {
   const latest = new Map<string, number>();
   let fits = job.segments.length;
-  const sources = [...job.segments.map((segment) => ({ logPath: segment.logPath, sizeBytes: segment.sizeBytes })), job.active];
-  sources.forEach((source, index) => {
+  const sources = [...job.segments.map(sourceOf), { ...job.active, extent: null }];
+  for (const [index, source] of sources.entries()) {
     if (latest.size > storageLimits.compactionKeysMax && index < fits) fits = index;
-    forEachBatch(source.logPath, source.sizeBytes, (bytes) => {
+    await forEachBatch(source, (bytes) => {
       for (const record of decodeRecordBatch(bytes).records) if (record.key) latest.set(keyOf(record.key), record.offset);
     });
-  });
+  }
   return { latest, fits };
 }
 
@@ -78,8 +108,9 @@ function writeAll(fd: number, bytes: Buffer): void {
   while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
 }
 
-function rewriteSegment(segment: SegmentToClean, job: CompactionJob, latest: Map<string, number>): CompactionResult['cleaned'][number] {
-  const out = openSync(segment.logPath + CLEANED_SUFFIX, 'w');
+async function rewriteSegment(segment: SegmentToClean, job: CompactionJob, latest: Map<string, number>): Promise<CompactionResult['cleaned'][number]> {
+  const paths = cleanedPaths(segment.dir, segment.baseOffset);
+  const out = openSync(paths.log, 'w');
   const tracker = new Segment(segment.dir, segment.baseOffset, { sizeBytes: 0, nextOffset: segment.baseOffset, writable: false });
   tracker.resetIndexes();
   let position = 0;
@@ -87,7 +118,7 @@ function rewriteSegment(segment: SegmentToClean, job: CompactionJob, latest: Map
   let dropped = 0;
   const horizon = job.nowMs - job.deleteRetentionMs;
   try {
-    forEachBatch(segment.logPath, segment.sizeBytes, (bytes) => {
+    await forEachBatch(sourceOf(segment), (bytes) => {
       const batch = decodeRecordBatch(bytes);
       const survivors = batch.records.filter((record) => {
         if (!record.key) return true;
@@ -115,9 +146,9 @@ function rewriteSegment(segment: SegmentToClean, job: CompactionJob, latest: Map
     closeSync(out);
   }
   tracker.nextOffset = segment.nextOffset;
-  writeIndexFile(segment.logPath.replace(/\.log$/, '.index') + CLEANED_SUFFIX, tracker.offsetIndex!.toBytes());
+  writeIndexFile(paths.index, tracker.offsetIndex!.toBytes());
   if (tracker.maxTimestamp >= 0) tracker.timeIndex!.seal(tracker.maxTimestamp, Math.max(0, tracker.lastRelativeOffset));
-  writeIndexFile(segment.logPath.replace(/\.log$/, '.timeindex') + CLEANED_SUFFIX, tracker.timeIndex!.toBytes());
+  writeIndexFile(paths.timeIndex, tracker.timeIndex!.toBytes());
   return { baseOffset: segment.baseOffset, keptRecords: kept, droppedRecords: dropped, bytesBefore: segment.sizeBytes, bytesAfter: position };
 }
 
@@ -131,8 +162,17 @@ function writeIndexFile(path: string, bytes: Buffer): void {
   }
 }
 
-export function runCompaction(job: CompactionJob): CompactionResult {
-  const { latest, fits } = buildKeyMap(job);
-  const cleaned = job.segments.slice(0, fits).map((segment) => rewriteSegment(segment, job, latest));
-  return { cleaned, skippedFrom: fits < job.segments.length ? job.segments[fits]!.baseOffset : null };
+/** A failed pass leaves every segment as it was: no cleaned file of it remains to be swapped in. */
+export async function runCompaction(job: CompactionJob): Promise<CompactionResult> {
+  try {
+    const { latest, fits } = await buildKeyMap(job);
+    const cleaned = [];
+    for (const segment of job.segments.slice(0, fits)) cleaned.push(await rewriteSegment(segment, job, latest));
+    return { cleaned, skippedFrom: fits < job.segments.length ? job.segments[fits]!.baseOffset : null };
+  } catch (error) {
+    for (const segment of job.segments) {
+      for (const path of Object.values(cleanedPaths(segment.dir, segment.baseOffset))) rmSync(path, { force: true });
+    }
+    throw error;
+  }
 }

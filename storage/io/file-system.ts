@@ -9,10 +9,12 @@
  */
 import * as fs from 'node:fs';
 import { promisify } from 'node:util';
+import { ioError } from '../errors.js';
 
 export interface FileStat {
   size: number;
   mtimeMs: number;
+  isDirectory: boolean;
 }
 
 export interface FileSystem {
@@ -104,12 +106,12 @@ export const nodeFileSystem: FileSystem = {
   ftruncate: (fd, length) => fsFtruncate(fd, length),
   fstat: async (fd) => {
     const stat = await fsFstat(fd);
-    return { size: stat.size, mtimeMs: stat.mtimeMs };
+    return { size: stat.size, mtimeMs: stat.mtimeMs, isDirectory: stat.isDirectory() };
   },
   stat: async (path) => {
     try {
       const stat = await fs.promises.stat(path);
-      return { size: stat.size, mtimeMs: stat.mtimeMs };
+      return { size: stat.size, mtimeMs: stat.mtimeMs, isDirectory: stat.isDirectory() };
     } catch (error) {
       if (isNotFound(error)) return null;
       throw error;
@@ -164,3 +166,15 @@ export const nodeFileSystem: FileSystem = {
     }
   },
 };
+
+/** Opens `path`, runs `use` with its descriptor, and closes it whatever happens; a failed open names the file. */
+export async function withFile<T>(fs: FileSystem, path: string, flags: string, use: (fd: number) => Promise<T>): Promise<T> {
+  const fd = await fs.open(path, flags).catch((error: unknown) => {
+    throw ioError(error, 'open', path);
+  });
+  try {
+    return await use(fd);
+  } finally {
+    await fs.close(fd);
+  }
+}

@@ -2,6 +2,7 @@
  * Per-topic log configuration, named after Kafka's topic configs in camelCase (ARCHITECTURE §2.5).
  * The broker validates user input against its schema and passes a complete, frozen LogConfig down.
  */
+import { assert } from '../assert.js';
 import { storageLimits } from '../limits.js';
 
 /** `always`: ack after fdatasync (group commit). `interval:<ms>`: ack after write, sync every ms.
@@ -54,10 +55,21 @@ export interface ParsedFlushPolicy {
   intervalMs: number;
 }
 
+/** What parseFlushPolicy accepts, in words, for the error messages of every edge that takes one. */
+export const flushPolicyGrammar = 'always, never or interval:<ms> (1 to 999999999 ms)';
+
+/** The one grammar of a flush policy: the edges (broker flags, topic configs) validate with it. */
 export function parseFlushPolicy(policy: string): ParsedFlushPolicy | null {
   if (policy === 'always' || policy === 'never') return { mode: policy, intervalMs: 0 };
   const match = /^interval:(\d{1,9})$/.exec(policy);
   if (!match) return null;
   const intervalMs = Number(match[1]);
   return intervalMs > 0 ? { mode: 'interval', intervalMs } : null;
+}
+
+/** The flush policy of a config that an edge already validated (an invalid one is a bug here). */
+export function flushPolicyOf(config: LogConfig): ParsedFlushPolicy {
+  const flush = parseFlushPolicy(config.flush);
+  assert(flush !== null, `flush policy ${config.flush} was validated at the edge`);
+  return flush;
 }

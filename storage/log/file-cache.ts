@@ -105,6 +105,15 @@ export class SegmentFileCache {
     if (entry.leases === 0) this.closeEntry(file, entry);
   }
 
+  /**
+   * Gives up the descriptors of files that are gone for good (a deleted topic, a closed log): closes
+   * the unleased ones now and the leased ones as their last lease is released, and resolves once
+   * every one is closed, so that the disk space of deleted files is free when it resolves.
+   */
+  forget(files: readonly CachedFile[]): Promise<void> {
+    return Promise.all(files.map((file) => new Promise<void>((resolve) => this.retire(file, async () => resolve())))).then(() => undefined);
+  }
+
   /** Closes a segment's descriptor now (it must be unleased), e.g. before its file is truncated. */
   async close(file: CachedFile): Promise<void> {
     const entry = this.entries.get(file);
@@ -132,6 +141,9 @@ export class SegmentFileCache {
     this.entries.delete(file);
     entry.fd
       .then((fd) => this.fs.close(fd))
+      // A failed close(2) still frees the descriptor on Linux: the file is closed either way, and a
+      // retired file's callback (its unlink, a waiting forget()) must run all the same.
+      .catch(this.onBackgroundError)
       .then(() => {
         file.onDescriptorClosed?.();
         return entry.onRetired?.();

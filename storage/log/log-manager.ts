@@ -12,9 +12,11 @@
  */
 import { basename, dirname, join } from 'node:path';
 import { assert } from '../assert.js';
+import { forEachBounded } from '../concurrency.js';
 import { ioError } from '../errors.js';
 import { type FileSystem, nodeFileSystem } from '../io/file-system.js';
 import { storageLimits } from '../limits.js';
+import { cleanPartition, type PartitionCleaning } from './cleaner.js';
 import { defaultLogConfig, type LogConfig } from './config.js';
 import { SegmentFileCache } from './file-cache.js';
 import { openPartitionLog, type RecoveryEvent } from './partition-open.js';
@@ -42,6 +44,8 @@ export class LogManager {
   private closed = false;
   private cleanerTimer: NodeJS.Timeout | null = null;
   private cleanerPass: Promise<number> | null = null;
+  /** The last cleaning queued (background pass or topic clean): the next one starts after it. */
+  private cleaning: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly root: string,
@@ -81,21 +85,39 @@ export class LogManager {
    * never competes with itself for the same segments. Returns the number of segments deleted.
    */
   runCleanerOnce(nowMs = Date.now()): Promise<number> {
-    this.cleanerPass ??= (async () => {
+    this.cleanerPass ??= this.oneCleanerAtATime(async () => {
       let deleted = 0;
       for (const log of this.allPartitions()) {
         try {
-          deleted += await log.applyRetention(nowMs);
-          await log.compact(nowMs);
+          deleted += (await cleanPartition(log, nowMs, false)).segmentsDeleted;
         } catch (error) {
           this.options.onBackgroundError?.(error);
         }
       }
       return deleted;
-    })().finally(() => {
+    }).finally(() => {
       this.cleanerPass = null;
     });
     return this.cleanerPass;
+  }
+
+  /**
+   * Cleans one topic now (an operator's request), after any pass already running, with compaction
+   * forced past minCleanableDirtyRatio. Errors go to the caller.
+   */
+  cleanTopic(topic: string, nowMs = Date.now()): Promise<PartitionCleaning[]> {
+    return this.oneCleanerAtATime(async () => {
+      const cleanings: PartitionCleaning[] = [];
+      for (const log of this.partitions(topic)) cleanings.push(await cleanPartition(log, nowMs, true));
+      return cleanings;
+    });
+  }
+
+  /** Cleaning passes run one after another, so two never compete for the same segments. */
+  private oneCleanerAtATime<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.cleaning.then(work);
+    this.cleaning = run.catch(() => undefined);
+    return run;
   }
 
   partitionDir(topic: string, partition: number): string {
@@ -126,7 +148,7 @@ export class LogManager {
         );
       }
     } catch (error) {
-      await Promise.all(logs.map((log) => log.close().catch(() => {})));
+      await forEachBounded(logs, storageLimits.closeConcurrency, (log) => log.close()).catch(() => {});
       throw error;
     }
     await this.fs.fsyncDirectory(join(this.root, topic)).catch(() => {});
@@ -164,7 +186,7 @@ export class LogManager {
   async deleteTopic(topic: string): Promise<void> {
     const logs = this.topics.get(topic) ?? [];
     this.topics.delete(topic);
-    await Promise.all(logs.map((log) => log.close()));
+    await forEachBounded(logs, storageLimits.closeConcurrency, (log) => log.close());
     await this.removeTopicDirectory(topic);
   }
 
@@ -176,15 +198,19 @@ export class LogManager {
     await this.fs.fsyncDirectory(this.root).catch(() => {});
   }
 
-  /** Syncs and closes every partition, then writes the clean-shutdown marker. */
+  /**
+   * Syncs and closes every partition, a few at a time (storageLimits.closeConcurrency: all at once
+   * exhausts the descriptors with many partitions), then writes the clean-shutdown marker. A
+   * partition that fails to close leaves no marker, so the next start recovers.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.cleanerTimer) clearInterval(this.cleanerTimer);
-    await this.cleanerPass?.catch(() => 0);
+    await this.cleaning;
     const logs = this.allPartitions();
     this.topics.clear();
-    await Promise.all(logs.map((log) => log.close()));
+    await forEachBounded(logs, storageLimits.closeConcurrency, (log) => log.close());
     await this.cache.closeAll();
     await this.fs.writeFileAtomic(cleanShutdownMarkerPath(this.root), Buffer.from(`${new Date().toISOString()}\n`));
   }

@@ -11,16 +11,15 @@
  *
  * Open one with openPartitionLog() (partition-open.ts), which runs recovery first.
  */
-import { type BatchSpan, checkBatchRecords, compressionOf, lastOffsetOf, setBaseOffset, splitBatches } from '../codec/record-batch.js';
-import { isSupportedCompression, compressionName } from '../codec/compression.js';
+import { type BatchSpan, checkBatchRecords, lastOffsetOf, setBaseOffset, splitBatches } from '../codec/record-batch.js';
 import { StorageError, isSpoolError, type SpoolError } from '../errors.js';
 import { storageLimits } from '../limits.js';
-import { type LogConfig, parseFlushPolicy } from './config.js';
+import { flushPolicyOf, type LogConfig } from './config.js';
 import type { LogWriter } from './log-writer.js';
 import { OffsetWaiters } from './offset-waiters.js';
 import { activeSegment, type PartitionState, segmentAfter, segmentHolding } from './partition-state.js';
 import type { Segment } from './segment.js';
-import { SegmentRetiredError } from './file-cache.js';
+import { type FileLease, SegmentRetiredError } from './file-cache.js';
 import { deleteOldestSegments, swapInCleanedSegment } from './segment-lifecycle.js';
 import { applyRetention } from './retention.js';
 import { compactPartition, type CompactionOutcome } from '../compaction/compaction.js';
@@ -141,16 +140,7 @@ export class PartitionLog {
       if (span.size > maxMessageBytes) {
         throw new StorageError('SPOOL_ERR_MESSAGE_TOO_LARGE', `a batch of ${span.size} bytes exceeds maxMessageBytes ${maxMessageBytes}`, this.context({ batchBytes: span.size, maxMessageBytes }));
       }
-      const compression = compressionOf(span.header);
-      if (!isSupportedCompression(compression)) {
-        throw new StorageError('SPOOL_ERR_UNSUPPORTED_COMPRESSION', `compression ${compressionName(compression)} is not supported (none, gzip)`, this.context({ compression }));
-      }
-      try {
-        checkBatchRecords(data, span.position, span.header);
-      } catch (error) {
-        if (isSpoolError(error)) Object.assign(error.context, this.context({ batchPosition: span.position }));
-        throw error;
-      }
+      this.checkRecords(data, span, maxMessageBytes);
     }
     const duplicate = this.checkProducers(spans);
     if (duplicate) return duplicate;
@@ -175,6 +165,23 @@ export class PartitionLog {
     for (const span of spans) this.state.producers.record(span.header, acknowledged);
     await acknowledged;
     return { baseOffset, lastOffset, batches };
+  }
+
+  /**
+   * Walks the batch's records (decompressing them, as Kafka validates compressed batches): the
+   * decompressed records must also fit maxMessageBytes, or a small compressed batch could store a
+   * record every reader then has to inflate (a compression bomb).
+   */
+  private checkRecords(data: Buffer, span: BatchSpan, maxMessageBytes: number): void {
+    try {
+      checkBatchRecords(data, span.position, span.header, maxMessageBytes);
+    } catch (error) {
+      if (!isSpoolError(error)) throw error;
+      Object.assign(error.context, this.context({ batchPosition: span.position }));
+      if (error.code !== 'SPOOL_ERR_DECOMPRESSED_TOO_LARGE') throw error;
+      const { compression, decompressedBytes } = error.context;
+      throw new StorageError('SPOOL_ERR_DECOMPRESSED_TOO_LARGE', `a ${compression} batch of ${span.size} bytes decompresses to ${decompressedBytes} bytes or more, over maxMessageBytes ${maxMessageBytes}`, { ...error.context, batchBytes: span.size, maxMessageBytes });
+    }
   }
 
   /**
@@ -217,16 +224,13 @@ export class PartitionLog {
   /** Reads whole batches from `offset` (logStartOffset <= offset <= highWatermark). */
   async read(offset: number, maxBytes: number): Promise<ReadResult> {
     if (!Number.isSafeInteger(offset) || offset < this.logStartOffset || offset > this.highWatermark) throw this.outOfRange(offset);
-    const { fs, cache, config } = this.state;
+    const { fs, config } = this.state;
     let target = offset;
     while (target < this.highWatermark) {
       const segment = segmentHolding(this.state, target);
       if (!segment) throw this.outOfRange(offset); // retention passed it while we read
       const limitBytes = segment.sizeBytes;
-      const lease = await cache.acquire(segment).catch((error: unknown) => {
-        if (error instanceof SegmentRetiredError) return null; // replaced meanwhile: look it up again
-        throw error;
-      });
+      const lease = await this.leaseOf(segment);
       if (!lease) continue;
       try {
         await segment.ensureIndexes(fs, lease.fd, config.indexIntervalBytes);
@@ -243,6 +247,19 @@ export class PartitionLog {
       target = Math.max(target, next.baseOffset);
     }
     return { data: EMPTY, nextOffset: Math.max(offset, target), highWatermark: this.highWatermark, logStartOffset: this.logStartOffset };
+  }
+
+  /**
+   * A lease on a segment's descriptor, or null when the segment was replaced meanwhile (look it up
+   * again). A closed log has given its descriptors up (see close()): reads of it end here.
+   */
+  private async leaseOf(segment: Segment): Promise<FileLease | null> {
+    if (this.closed) throw new StorageError('SPOOL_ERR_LOG_CLOSED', 'the partition log is closed', this.context());
+    return this.state.cache.acquire(segment).catch((error: unknown) => {
+      if (!(error instanceof SegmentRetiredError)) throw error;
+      if (this.closed) throw new StorageError('SPOOL_ERR_LOG_CLOSED', 'the partition log is closed', this.context());
+      return null;
+    });
   }
 
   /**
@@ -276,13 +293,14 @@ export class PartitionLog {
 
   /** The offset of the first record with timestamp >= `timestamp`, or null when there is none. */
   async offsetForTimestamp(timestamp: number): Promise<number | null> {
-    const { fs, cache, config } = this.state;
+    const { fs, config } = this.state;
     for (const segment of [...this.state.segments]) {
       const maxTimestamp = segment.writable ? segment.maxTimestamp : await segment.loadMaxTimestamp(fs);
       if (maxTimestamp !== null && maxTimestamp >= 0 && maxTimestamp < timestamp) continue;
       if (segment.isEmpty || !this.state.segments.includes(segment)) continue;
       const limitBytes = segment.sizeBytes;
-      const lease = await cache.acquire(segment);
+      const lease = await this.leaseOf(segment);
+      if (!lease) continue; // replaced by compaction meanwhile: its replacement holds the same records
       try {
         await segment.ensureIndexes(fs, lease.fd, config.indexIntervalBytes);
         const found = await this.throughIndex(segment, lease.fd, (useIndex) => findOffsetByTime(fs, lease.fd, segment, timestamp, limitBytes, useIndex));
@@ -296,7 +314,7 @@ export class PartitionLog {
 
   updateConfig(config: LogConfig): void {
     this.state.config = Object.freeze({ ...config });
-    this.state.flush = parseFlushPolicy(config.flush)!;
+    this.state.flush = flushPolicyOf(config);
     this.scheduleIntervalSync();
   }
 
@@ -337,13 +355,21 @@ export class PartitionLog {
     return swapInCleanedSegment(this.state, old);
   }
 
-  /** Waits for queued appends, syncs, writes the active segment's indexes and releases files. */
+  /**
+   * Waits for queued appends, syncs, writes the active segment's indexes, then closes every
+   * descriptor of the log's segments (a read in flight keeps its own until it is done). A deleted
+   * topic's files are then really gone, and their disk space free, once the folder is removed.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.syncTimer) clearInterval(this.syncTimer);
     this.waiters.closeAll();
-    await this.writer.close();
+    try {
+      await this.writer.close();
+    } finally {
+      await this.state.cache.forget(this.state.segments);
+    }
   }
 
   activeSegment(): Segment {

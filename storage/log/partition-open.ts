@@ -4,9 +4,9 @@
  */
 import { assert } from '../assert.js';
 import { ioError } from '../errors.js';
-import type { FileSystem } from '../io/file-system.js';
+import { type FileSystem, withFile } from '../io/file-system.js';
 import { scanBatches } from './batch-scanner.js';
-import { type LogConfig, parseFlushPolicy } from './config.js';
+import { flushPolicyOf, type LogConfig } from './config.js';
 import type { SegmentFileCache } from './file-cache.js';
 import { LogWriter } from './log-writer.js';
 import { OffsetIndex } from './offset-index.js';
@@ -52,17 +52,6 @@ async function listSegmentBases(fs: FileSystem, dir: string): Promise<number[]> 
   return bases.sort((a, b) => a - b);
 }
 
-async function withFd<T>(fs: FileSystem, path: string, flags: string, use: (fd: number) => Promise<T>): Promise<T> {
-  const fd = await fs.open(path, flags).catch((error: unknown) => {
-    throw ioError(error, 'open', path);
-  });
-  try {
-    return await use(fd);
-  } finally {
-    await fs.close(fd);
-  }
-}
-
 /** Row 9: scans a segment with CRC checks, truncates it after its last valid batch, rebuilds its indexes. */
 async function recoverSegment(
   fs: FileSystem,
@@ -72,7 +61,7 @@ async function recoverSegment(
   contiguous: boolean,
   onBatch: (batch: ScannedBatch) => void,
 ): Promise<{ truncated: boolean; detail: string }> {
-  return withFd(fs, segment.logPath, 'r+', async (fd) => {
+  return withFile(fs, segment.logPath, 'r+', async (fd) => {
     const fileBytes = (await fs.fstat(fd)).size;
     segment.resetIndexes();
     segment.sizeBytes = 0;
@@ -100,7 +89,7 @@ async function openTrustedSegment(
   config: LogConfig,
   onBatch: (batch: ScannedBatch) => void,
 ): Promise<boolean> {
-  return withFd(fs, segment.logPath, 'r', async (fd) => {
+  return withFile(fs, segment.logPath, 'r', async (fd) => {
     const fileBytes = (await fs.fstat(fd)).size;
     const [indexBytes, timeBytes] = await Promise.all([fs.readFile(segment.indexPath), fs.readFile(segment.timeIndexPath)]);
     const offsetIndex = indexBytes ? OffsetIndex.fromBytes(indexBytes, Math.max(fileBytes, 1)) : null;
@@ -138,7 +127,7 @@ export async function openPartitionLog(options: OpenPartitionOptions): Promise<P
   let bases = await listSegmentBases(fs, dir);
   if (bases.length === 0) {
     const fresh = new Segment(dir, 0, { sizeBytes: 0, nextOffset: 0, writable: true });
-    await withFd(fs, fresh.logPath, 'w', async () => {});
+    await withFile(fs, fresh.logPath, 'w', async () => {});
     await fs.fsyncDirectory(dir);
     bases = [0];
   }
@@ -190,8 +179,6 @@ export async function openPartitionLog(options: OpenPartitionOptions): Promise<P
 
   const tail = segments[segments.length - 1]!;
   tail.writable = true;
-  const flush = parseFlushPolicy(config.flush);
-  assert(flush !== null, `flush policy ${config.flush} is valid`);
   const state: PartitionState = {
     topic,
     partition,
@@ -199,7 +186,7 @@ export async function openPartitionLog(options: OpenPartitionOptions): Promise<P
     fs,
     cache: options.cache,
     config: Object.freeze({ ...config }),
-    flush,
+    flush: flushPolicyOf(config),
     segments,
     highWatermark: tail.nextOffset,
     nextOffset: tail.nextOffset,

@@ -14,7 +14,7 @@
  * | offsets within a segment  | a batch starts below the segment's base or the previous batch's end;     |
  * |                           | in the last (active) segment also any gap, since compaction, the only    |
  * |                           | source of gaps, never touches the active segment                         |
- * | offsets across segments   | a segment's batches run into the next segment's base offset              |
+ * | offsets across segments   | a batch runs into the next segment's base offset (reported at that batch)|
  * | `.index`                  | size not a multiple of 8, entries not increasing, or an entry that does  |
  * |                           | not point at the start of the batch with its offset                      |
  * | `.timeindex`              | size not a multiple of 12, timestamps or offsets going backwards, an     |
@@ -22,10 +22,12 @@
  * |                           | of the batches before the entry's offset (what a time lookup relies on)  |
  *
  * Indexes are checked for sealed segments, and for the active segment only after a clean shutdown
- * (`.clean-shutdown` present): after a crash the active segment's index files are stale by design
+ * (`topics.clean-shutdown` present): after a crash the active segment's index files are stale by design
  * and rebuilt by recovery. A missing index of a sealed segment is reported (the broker rebuilds it
  * when the segment is first read). Leftover `.cleaned`/`.swap`/`.deleted`/`.tmp` files are settled
- * by recovery and not reported.
+ * by recovery and not reported. A damaged batch's problem carries the first offset not known to be
+ * intact: where `spool check --repair` (repair.ts) cuts. The directory must be a data directory
+ * (data-dir.ts): a typo'd path is an error, never an empty, healthy log.
  */
 import { join } from 'node:path';
 import { BATCH_LENGTH_MIN, BATCH_LOG_OVERHEAD_BYTES, lastOffsetOf } from '../codec/record-batch.js';
@@ -34,6 +36,7 @@ import { storageLimits } from '../limits.js';
 import { scanBatches } from './batch-scanner.js';
 import { cleanShutdownMarkerPath } from './log-manager.js';
 import { OFFSET_INDEX_ENTRY_BYTES } from './offset-index.js';
+import { assertDataDirectory, topicsRoot } from './data-dir.js';
 import { parseSegmentFileName, segmentFileName } from './segment-files.js';
 import { decodeTimeIndexEntry, TIME_INDEX_ENTRY_BYTES } from './time-index.js';
 
@@ -45,7 +48,12 @@ export interface ScrubProblem {
   /** Byte position in that file. */
   position: number;
   problem: string;
+  /** Damage in a `.log`: the first offset not known to be intact (where `spool check --repair` cuts). */
+  offset?: number;
 }
+
+/** Reports a problem at a byte position of the file being checked (with the first offset not known intact, in a `.log`). */
+type Reporter = (position: number, problem: string, offset?: number) => void;
 
 export interface ScrubProgress {
   topic: string;
@@ -70,7 +78,7 @@ export interface ScrubOptions {
   fs?: FileSystem;
 }
 
-interface PartitionDir {
+export interface PartitionDir {
   topic: string;
   partition: number;
   dir: string;
@@ -85,7 +93,8 @@ interface BatchStart {
   maxTimestampBefore: number;
 }
 
-async function listPartitions(fs: FileSystem, root: string): Promise<PartitionDir[]> {
+/** The partition folders under `<data>/topics`, in order, with their live segments' bases and sizes. */
+export async function listPartitions(fs: FileSystem, root: string): Promise<PartitionDir[]> {
   const found: PartitionDir[] = [];
   for (const topic of (await fs.readdir(root)).filter((name) => !name.startsWith('.')).sort()) {
     const partitions = (await fs.readdir(join(root, topic))).filter((name) => /^\d+$/.test(name)).map(Number).sort((a, b) => a - b);
@@ -109,7 +118,7 @@ async function scrubLog(
   path: string,
   base: number,
   active: boolean,
-  report: (position: number, problem: string) => void,
+  report: Reporter,
 ): Promise<{ batches: Map<number, BatchStart>; nextOffset: number; maxTimestamp: number }> {
   const batches = new Map<number, BatchStart>();
   const fd = await fs.open(path, 'r');
@@ -122,14 +131,14 @@ async function scrubLog(
     while (from < fileBytes) {
       const result = await scanBatches(fs, fd, fileBytes, from, { verifyCrc: true, minBaseOffset: expected }, (batch) => {
         const { baseOffset } = batch.header;
-        if (active && !afterDamage && baseOffset !== expected) report(batch.position, `batch at offset ${baseOffset} leaves a gap after offset ${expected - 1}`);
+        if (active && !afterDamage && baseOffset !== expected) report(batch.position, `batch at offset ${baseOffset} leaves a gap after offset ${expected - 1}`, expected);
         afterDamage = false;
         batches.set(batch.position, { baseOffset, lastOffset: lastOffsetOf(batch.header), maxTimestampBefore: maxTimestamp });
         maxTimestamp = Math.max(maxTimestamp, batch.header.maxTimestamp);
         expected = lastOffsetOf(batch.header) + 1;
       });
       if (result.stopReason === null) break;
-      report(result.validEnd, result.stopReason);
+      report(result.validEnd, result.stopReason, expected);
       const header = Buffer.alloc(BATCH_LOG_OVERHEAD_BYTES);
       const read = await fs.read(fd, header, 0, header.length, result.validEnd);
       const batchLength = read === header.length ? header.readInt32BE(8) : -1;
@@ -145,7 +154,7 @@ async function scrubLog(
   }
 }
 
-function checkOffsetIndex(bytes: Buffer, base: number, batches: Map<number, BatchStart>, report: (position: number, problem: string) => void): void {
+function checkOffsetIndex(bytes: Buffer, base: number, batches: Map<number, BatchStart>, report: Reporter): void {
   if (bytes.length % OFFSET_INDEX_ENTRY_BYTES !== 0) report(bytes.length, `size ${bytes.length} is not a multiple of ${OFFSET_INDEX_ENTRY_BYTES}`);
   let previous = -1;
   for (let at = 0; at + OFFSET_INDEX_ENTRY_BYTES <= bytes.length; at += OFFSET_INDEX_ENTRY_BYTES) {
@@ -168,7 +177,7 @@ function checkTimeIndex(
   base: number,
   log: { batches: Map<number, BatchStart>; maxTimestamp: number },
   extent: number,
-  report: (position: number, problem: string) => void,
+  report: Reporter,
 ): void {
   if (bytes.length % TIME_INDEX_ENTRY_BYTES !== 0) report(bytes.length, `size ${bytes.length} is not a multiple of ${TIME_INDEX_ENTRY_BYTES}`);
   const before = new Map([...log.batches.values()].map((batch) => [batch.baseOffset, batch.maxTimestampBefore]));
@@ -185,38 +194,81 @@ function checkTimeIndex(
   }
 }
 
+/**
+ * A batch whose offsets run into the next segment's base (a baseOffset, outside the CRC, damaged
+ * upwards): reported at that batch, since the bytes from it on cannot be trusted.
+ */
+function checkExtent(batches: Map<number, BatchStart>, base: number, next: number, report: Reporter): void {
+  let expected = base;
+  for (const [position, batch] of [...batches].sort(([a], [b]) => a - b)) {
+    if (batch.lastOffset >= next) {
+      report(position, `batch offsets ${batch.baseOffset}-${batch.lastOffset} run into the next segment at ${next}`, expected);
+      return;
+    }
+    expected = batch.lastOffset + 1;
+  }
+}
+
+export interface PartitionScrub {
+  problems: ScrubProblem[];
+  batches: number;
+  /** The offset after the last batch read (past damage where the scan could resume). */
+  endOffset: number;
+}
+
+/** Checks every segment of one partition; `onSegment` is told after each. */
+export async function scrubPartition(fs: FileSystem, partition: PartitionDir, cleanShutdown: boolean, onSegment: (index: number) => void = () => {}): Promise<PartitionScrub> {
+  const { topic, dir, bases } = partition;
+  const result: PartitionScrub = { problems: [], batches: 0, endOffset: bases[0] ?? 0 };
+  const reporter = (segment: string): Reporter => (position, problem, offset) =>
+    result.problems.push({ topic, partition: partition.partition, segment, position, problem, ...(offset === undefined ? {} : { offset }) });
+  for (let i = 0; i < bases.length; i++) {
+    const base = bases[i]!;
+    const active = i === bases.length - 1;
+    const logName = segmentFileName(base, '.log');
+    const scanned = await scrubLog(fs, join(dir, logName), base, active, reporter(logName));
+    const next = bases[i + 1];
+    if (next !== undefined && scanned.nextOffset > next) checkExtent(scanned.batches, base, next, reporter(logName));
+    if (!active || cleanShutdown) {
+      for (const suffix of ['.index', '.timeindex'] as const) {
+        const name = segmentFileName(base, suffix);
+        const bytes = await fs.readFile(join(dir, name));
+        if (!bytes) reporter(name)(0, 'missing');
+        else if (suffix === '.index') checkOffsetIndex(bytes, base, scanned.batches, reporter(name));
+        else checkTimeIndex(bytes, base, scanned, next ?? scanned.nextOffset, reporter(name));
+      }
+    }
+    result.batches += scanned.batches.size;
+    result.endOffset = scanned.nextOffset;
+    onSegment(i);
+  }
+  return result;
+}
+
+/** Whether the broker last stopped cleanly (its marker is present): the active segment's indexes are then checked too. */
+export async function wasShutDownCleanly(fs: FileSystem, dataDir: string): Promise<boolean> {
+  return (await fs.stat(cleanShutdownMarkerPath(topicsRoot(dataDir)))) !== null;
+}
+
+/** Checks every partition of a data directory (SPOOL_ERR_NOT_A_DATA_DIR when it is none). */
 export async function scrubDataDir(dataDir: string, options: ScrubOptions = {}): Promise<ScrubReport> {
   const fs = options.fs ?? nodeFileSystem;
-  const root = join(dataDir, 'topics');
-  const cleanShutdown = (await fs.stat(cleanShutdownMarkerPath(root))) !== null;
-  const partitions = await listPartitions(fs, root);
+  await assertDataDirectory(fs, dataDir);
+  const cleanShutdown = await wasShutDownCleanly(fs, dataDir);
+  const partitions = await listPartitions(fs, topicsRoot(dataDir));
   const result: ScrubReport = { partitions: partitions.length, segments: 0, batches: 0, bytes: 0, problems: [] };
   const segmentsTotal = partitions.reduce((sum, partition) => sum + partition.bases.length, 0);
   const bytesTotal = partitions.reduce((sum, partition) => sum + partition.sizes.reduce((a, b) => a + b, 0), 0);
-  for (const { topic, partition, dir, bases, sizes } of partitions) {
-    for (let i = 0; i < bases.length; i++) {
-      const base = bases[i]!;
-      const active = i === bases.length - 1;
-      const logName = segmentFileName(base, '.log');
-      const reporter = (segment: string) => (position: number, problem: string) => result.problems.push({ topic, partition, segment, position, problem });
-      const scanned = await scrubLog(fs, join(dir, logName), base, active, reporter(logName));
-      const { batches, nextOffset } = scanned;
-      const next = bases[i + 1];
-      if (next !== undefined && nextOffset > next) reporter(logName)(sizes[i]!, `records run to offset ${nextOffset - 1}, into the next segment at ${next}`);
-      if (!active || cleanShutdown) {
-        for (const suffix of ['.index', '.timeindex'] as const) {
-          const name = segmentFileName(base, suffix);
-          const bytes = await fs.readFile(join(dir, name));
-          if (!bytes) reporter(name)(0, 'missing');
-          else if (suffix === '.index') checkOffsetIndex(bytes, base, batches, reporter(name));
-          else checkTimeIndex(bytes, base, scanned, next ?? nextOffset, reporter(name));
-        }
-      }
+  for (const partition of partitions) {
+    const scrubbed = await scrubPartition(fs, partition, cleanShutdown, (i) => {
       result.segments++;
-      result.batches += batches.size;
-      result.bytes += sizes[i]!;
-      options.onProgress?.({ topic, partition, segment: logName, segmentsDone: result.segments, segmentsTotal, bytesDone: result.bytes, bytesTotal });
-    }
+      result.bytes += partition.sizes[i]!;
+      const { topic } = partition;
+      const segment = segmentFileName(partition.bases[i]!, '.log');
+      options.onProgress?.({ topic, partition: partition.partition, segment, segmentsDone: result.segments, segmentsTotal, bytesDone: result.bytes, bytesTotal });
+    });
+    result.batches += scrubbed.batches;
+    result.problems.push(...scrubbed.problems);
   }
   return result;
 }

@@ -33,6 +33,15 @@ export function segmentPath(dir: string, baseOffset: number, suffix: SegmentSuff
   return join(dir, segmentFileName(baseOffset, suffix));
 }
 
+/** Paths compaction writes a segment's replacement to, before the swap (segment-lifecycle.ts). */
+export function cleanedPaths(dir: string, baseOffset: number): { log: string; index: string; timeIndex: string } {
+  return {
+    log: segmentPath(dir, baseOffset, LOG_SUFFIX) + CLEANED_SUFFIX,
+    index: segmentPath(dir, baseOffset, INDEX_SUFFIX) + CLEANED_SUFFIX,
+    timeIndex: segmentPath(dir, baseOffset, TIME_INDEX_SUFFIX) + CLEANED_SUFFIX,
+  };
+}
+
 export interface ParsedSegmentFile {
   baseOffset: number;
   suffix: SegmentSuffix;

@@ -56,15 +56,6 @@ export async function deleteOldestSegments(state: PartitionState, count: number)
   return removed;
 }
 
-/** Paths the cleaner writes a segment's replacement to. */
-export function cleanedPaths(segment: Segment): { log: string; index: string; timeIndex: string } {
-  return {
-    log: segment.logPath + CLEANED_SUFFIX,
-    index: segment.indexPath + CLEANED_SUFFIX,
-    timeIndex: segment.timeIndexPath + CLEANED_SUFFIX,
-  };
-}
-
 /**
  * Replaces a sealed segment with its cleaned files (written and synced by the cleaner). When the
  * segment is no longer a sealed segment of the log, the cleaned files are discarded and null returned.

@@ -3,9 +3,13 @@
  * `npm test` builds), against a real broker, checking output and exit statuses.
  */
 import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBroker, type TestBroker } from '../broker/support/broker.js';
+import { call, startBroker, type TestBroker } from '../broker/support/broker.js';
 
 const BIN = fileURLToPath(new URL('../../dist/client/cli/main.js', import.meta.url));
 let broker: TestBroker;
@@ -81,6 +85,10 @@ describe('spool CLI', () => {
     const described = JSON.parse((await spool(['topics', 'describe', 'made', '--json'])).stdout);
     expect(described.config.retentionMs).toBe(60000);
     expect(JSON.parse((await spool(['topics', 'config', 'made', 'retentionBytes=1048576'])).stdout).retentionBytes).toBe(1048576);
+    const cleaned = await spool(['topics', 'clean', 'made']);
+    expect(cleaned.code).toBe(0);
+    expect(cleaned.stdout).toMatch(/^partition\s+segmentsDeleted\s+logStartOffsetBefore\s+logStartOffset\s+recordsDropped\s+bytesFreed\s+sealedSegments\n/);
+    expect(JSON.parse((await spool(['topics', 'clean', 'made', '--json'])).stdout).partitions).toHaveLength(3);
     expect((await spool(['topics', 'delete', 'made'])).code).toBe(0);
   });
 
@@ -143,7 +151,7 @@ describe('spool CLI', () => {
   });
 
   it('has --help on every verb', async () => {
-    const verbs = [[], ['serve'], ['topics'], ['topics', 'create'], ['topics', 'list'], ['topics', 'describe'], ['topics', 'delete'], ['topics', 'config'],
+    const verbs = [[], ['serve'], ['topics'], ['topics', 'create'], ['topics', 'list'], ['topics', 'describe'], ['topics', 'delete'], ['topics', 'config'], ['topics', 'clean'],
       ['produce'], ['consume'], ['groups'], ['groups', 'list'], ['groups', 'describe'], ['groups', 'lag'], ['groups', 'reset'], ['groups', 'delete'], ['check'],
       ['queue'], ['queue', 'create'], ['queue', 'describe'], ['queue', 'receive'], ['queue', 'ack'], ['queue', 'nack'], ['queue', 'reject'], ['queue', 'redrive']];
     for (const verb of verbs) {
@@ -151,5 +159,72 @@ describe('spool CLI', () => {
       expect(help.code, verb.join(' ')).toBe(0);
       expect(help.stdout, verb.join(' ')).toContain('Usage: spool');
     }
+  });
+});
+
+describe('spool check', () => {
+  it('fails with exit status 2 on a missing or non-data directory, saying why', async () => {
+    const scratch = await mkdtemp(join(tmpdir(), 'spool-not-data-'));
+    try {
+      writeFileSync(join(scratch, 'notes.txt'), 'hello');
+      for (const [dir, why] of [[join(scratch, 'typo'), 'does not exist'], [scratch, 'no topics/ folder'], [join(scratch, 'notes.txt'), 'not a directory']] as const) {
+        for (const extra of [[], ['--repair']]) {
+          const run = await spool(['check', '--data-dir', dir, ...extra]);
+          expect(run.code, `${dir} ${extra.join(' ')}`).toBe(2);
+          expect(run.stderr).toContain('SPOOL_ERR_NOT_A_DATA_DIR');
+          expect(run.stderr).toContain(why);
+          expect(run.stderr).not.toContain('no damage found');
+        }
+      }
+      expect(readdirSync(scratch)).toEqual(['notes.txt']);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  });
+
+  it('--repair cuts a damaged partition at its first damaged batch, prints the offsets lost, and the broker serves it again', async () => {
+    let stopped = await startBroker({ flush: 'never' });
+    const { dataDir } = stopped;
+    try {
+      expect((await call(`${stopped.url}/v1/topics`, { method: 'POST', json: { name: 'ledger', partitions: 1, config: { segmentBytes: 1024 } } })).status).toBe(201);
+      for (let i = 0; i < 40; i++) {
+        expect((await call(`${stopped.url}/v1/topics/ledger/records`, { method: 'POST', json: { records: [{ value: `entry ${i}`.padEnd(80, '.') }] } })).status).toBe(200);
+      }
+      await stopped.close(false);
+      const dir = join(dataDir, 'topics', 'ledger', '0');
+      const logs = readdirSync(dir).filter((name) => name.endsWith('.log')).sort();
+      expect(logs.length).toBeGreaterThan(3);
+      const damagedPath = join(dir, logs[1]!);
+      const bytes = readFileSync(damagedPath);
+      bytes[bytes.readInt32BE(8) + 12 + 70]! ^= 0xff; // a record byte of its second batch
+      writeFileSync(damagedPath, bytes);
+      const firstLost = Number(logs[1]!.slice(0, 20)) + 1;
+
+      const check = await spool(['check', '--data-dir', dataDir]);
+      expect(check.code).toBe(1);
+      const repair = await spool(['check', '--data-dir', dataDir, '--repair']);
+      expect(repair.code).toBe(0);
+      expect(repair.stderr).toContain(`cut ledger/0 at ${logs[1]}`);
+      expect(repair.stderr).toContain(`offsets ${firstLost}-39 lost`);
+      expect(repair.stderr).toContain('no damage left');
+      const quarantined = readdirSync(join(dataDir, 'quarantine', 'ledger', '0'));
+      expect(quarantined).toHaveLength(1);
+      expect(repair.stderr).toContain(join(dataDir, 'quarantine', 'ledger', '0', quarantined[0]!));
+      expect((await spool(['check', '--data-dir', dataDir])).code).toBe(0);
+
+      stopped = await startBroker({ flush: 'never', dataDir });
+      const values: string[] = [];
+      for (let offset = 0; offset < firstLost; ) {
+        const fetched = await call(`${stopped.url}/v1/topics/ledger/partitions/0/records?offset=${offset}`);
+        expect(fetched.status).toBe(200);
+        expect(fetched.body.highWatermark).toBe(firstLost);
+        values.push(...fetched.body.records.map((record: { value: string }) => record.value.replace(/\.+$/, '')));
+        offset = fetched.body.nextOffset;
+      }
+      expect(values).toEqual(Array.from({ length: firstLost }, (_, i) => `entry ${i}`));
+    } finally {
+      await stopped.close();
+    }
+    expect(existsSync(dataDir)).toBe(false);
   });
 });

@@ -54,13 +54,20 @@ describe('producer', () => {
     expect(messages[5]!.key).toBe('gone');
   });
 
-  it('compresses batches with gzip', async () => {
-    await spool.admin.createTopic({ name: 'gzip' });
-    const values = Array.from({ length: 1000 }, (_, i) => ({ n: i, text: 'compressible '.repeat(20) }));
-    await spool.producer({ compression: 'gzip' }).send('gzip', values.map((value) => ({ value })));
-    const stored = (await spool.admin.describeTopic('gzip')).partitionDetails[0]!.bytes;
-    expect(stored).toBeLessThan(JSON.stringify(values).length / 5);
-    expect((await readAll<{ n: number }>('gzip', 1000)).map((message) => message.value.n)).toEqual(values.map((value) => value.n));
+  for (const compression of ['gzip', 'snappy', 'lz4', 'zstd'] as const) {
+    it(`compresses batches with ${compression}, stored as sent and read back by the consumer`, async () => {
+      const topic = `compressed-${compression}`;
+      await spool.admin.createTopic({ name: topic });
+      const values = Array.from({ length: 1000 }, (_, i) => ({ n: i, text: 'compressible '.repeat(20) }));
+      await spool.producer({ compression }).send(topic, values.map((value) => ({ value })));
+      const stored = (await spool.admin.describeTopic(topic)).partitionDetails[0]!.bytes;
+      expect(stored).toBeLessThan(JSON.stringify(values).length / 5);
+      expect((await readAll<{ n: number }>(topic, 1000)).map((message) => message.value.n)).toEqual(values.map((value) => value.n));
+    });
+  }
+
+  it('refuses a misspelled compression at once, rather than sending uncompressed', () => {
+    expect(() => spool.producer({ compression: 'snapy' as 'snappy' })).toThrow(expect.objectContaining({ code: 'SPOOL_ERR_INVALID_ARGUMENT' }));
   });
 
   it('retries a 429 (a partition with too much queued), and lands once', async () => {

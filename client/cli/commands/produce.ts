@@ -8,6 +8,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
+import { type CompressionName, compressionNames } from '../../../storage/codec/index.js';
 import type { ProducerRecord } from '../../record-encoding.js';
 import type { Connect } from '../connect.js';
 import { note } from '../output.js';
@@ -16,6 +17,7 @@ import { positiveInteger } from '../options.js';
 interface ProduceFlags {
   file?: string;
   codec: 'string' | 'json';
+  compression: CompressionName;
   keyField?: string;
   keySeparator?: string;
   partition?: number;
@@ -65,6 +67,7 @@ export function produceCommand(connect: Connect): Command {
     .description('Produce one record per line from stdin or a file')
     .option('-f, --file <path>', 'read this file instead of stdin')
     .addOption(new Option('--codec <codec>', 'how a line becomes a value').choices(['string', 'json']).default('string'))
+    .addOption(new Option('--compression <codec>', 'compress each batch').choices(compressionNames).default('none'))
     .option('-k, --key-field <field>', 'JSON lines: take the key from this field')
     .option('--key-separator <sep>', 'take the key from the text before this separator')
     .option('--partition <n>', 'write every record to this partition', positiveInteger)
@@ -77,7 +80,7 @@ export function produceCommand(connect: Connect): Command {
         note(`created topic ${topic} with ${flags.partitions} partition${flags.partitions === 1 ? '' : 's'}`);
       }
       const codec = flags.codec === 'json' || flags.keyField !== undefined ? 'json' : 'string';
-      const producer = spool.producer({ codec, lingerMs: 5 });
+      const producer = spool.producer({ codec, compression: flags.compression, lingerMs: 5 });
       const input = flags.file ? createReadStream(flags.file) : process.stdin;
       const bar = flags.file && flags.progress && process.stderr.isTTY ? progressBar(statSync(flags.file).size) : null;
       const startedAt = performance.now();

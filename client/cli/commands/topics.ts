@@ -1,4 +1,4 @@
-/** `spool topics create|list|describe|delete|config`. */
+/** `spool topics create|list|describe|delete|config|clean`. */
 import { Command } from 'commander';
 import type { TopicConfig } from '../../types.js';
 import { printJson, printTable } from '../output.js';
@@ -6,7 +6,7 @@ import { configPair, positiveInteger } from '../options.js';
 import type { Connect } from '../connect.js';
 
 export function topicsCommand(connect: Connect): Command {
-  const topics = new Command('topics').description('Create, list, describe, configure and delete topics');
+  const topics = new Command('topics').description('Create, list, describe, configure, clean and delete topics');
 
   topics
     .command('create <name>')
@@ -56,6 +56,21 @@ export function topicsCommand(connect: Connect): Command {
       if (settings.length === 0) return printJson((await admin.describeTopic(name)).config);
       const changes = settings.reduce<Record<string, unknown>>((all, setting) => configPair(setting, all), {});
       printJson((await admin.setTopicConfig(name, changes as TopicConfig)).config);
+    });
+
+  topics
+    .command('clean <name>')
+    .description('Run retention and compaction of a topic now, and show what they deleted and compacted')
+    .option('--json', 'print JSON')
+    .action(async (name: string, flags: { json?: boolean }) => {
+      const cleaning = await connect().admin.cleanTopic(name);
+      if (flags.json) return printJson(cleaning);
+      const rows = cleaning.partitions.map(({ compaction, ...partition }) => ({
+        ...partition,
+        recordsDropped: compaction?.recordsDropped ?? 0,
+        bytesFreed: compaction ? compaction.bytesBefore - compaction.bytesAfter : 0,
+      }));
+      printTable(rows, ['partition', 'segmentsDeleted', 'logStartOffsetBefore', 'logStartOffset', 'recordsDropped', 'bytesFreed', 'sealedSegments']);
     });
 
   return topics;

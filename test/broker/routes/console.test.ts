@@ -7,7 +7,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Command } from 'commander';
 import { loadBrokerConfig } from '../../../broker/config.js';
+import { configOptions } from '../../../broker/config-options.js';
 import { call, startBroker, type TestBroker } from '../support/broker.js';
 
 let broker: TestBroker;
@@ -47,11 +49,18 @@ describe('/console', () => {
     }
   });
 
-  it('is off with --no-console (config console: false) and SPOOL_CONSOLE=false', async () => {
-    broker = await startBroker({ consoleDir: dir, console: false });
+  it('is off with --no-console, --console false or SPOOL_CONSOLE=false', async () => {
+    broker = await startBroker({ consoleDir: dir, settings: { console: false } });
     expect((await call(`${broker.url}/console/`)).status).toBe(404);
-    expect(loadBrokerConfig({ env: { SPOOL_CONSOLE: 'false' } }).console).toBe(false);
-    expect(loadBrokerConfig({ env: {} }).console).toBe(true);
-    expect(() => loadBrokerConfig({ env: { SPOOL_CONSOLE: 'no' } })).toThrow(/console must be true or false/);
+    const flags = (argv: string[]) => {
+      const command = new Command();
+      for (const option of configOptions()) command.addOption(option); // as spool serve declares them
+      return command.parse(argv, { from: 'user' }).opts();
+    };
+    expect(loadBrokerConfig({ flags: flags(['--no-console']) }).console).toBe(false);
+    expect(loadBrokerConfig({ flags: flags(['--console', 'false']) }).console).toBe(false);
+    expect(loadBrokerConfig({ flags: flags([]), env: { SPOOL_CONSOLE: 'false' } }).console).toBe(false);
+    expect(loadBrokerConfig({ flags: flags([]), env: {} }).console).toBe(true);
+    expect(() => loadBrokerConfig({ env: { SPOOL_CONSOLE: 'no' } })).toThrow(/SPOOL_CONSOLE must be true or false/);
   });
 });

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBroker, type Broker } from '../../../broker/app.js';
-import { loadBrokerConfig } from '../../../broker/config.js';
+import { loadBrokerConfig, type SettingName } from '../../../broker/config.js';
 import { type FileSystem, nodeFileSystem } from '../../../storage/index.js';
 import type { BrokerLimits } from '../../../broker/limits.js';
 
@@ -18,9 +18,21 @@ export interface TestBroker {
 }
 
 /** `port`: a fixed port (a restart then comes back on it, so clients reconnect by themselves); default a free one. */
-export async function startBroker(options: { dataDir?: string; flush?: string; fileSystem?: FileSystem; limits?: Partial<BrokerLimits>; port?: number; console?: boolean; consoleDir?: string } = {}): Promise<TestBroker> {
+export interface StartOptions {
+  dataDir?: string;
+  flush?: string;
+  fileSystem?: FileSystem;
+  limits?: Partial<BrokerLimits>;
+  port?: number;
+  /** Other settings of broker/config.ts (corsOrigin, cleanerIntervalMs...). */
+  settings?: Partial<Record<SettingName, unknown>>;
+  /** The web console's built files (default dist/console). */
+  consoleDir?: string;
+}
+
+export async function startBroker(options: StartOptions = {}): Promise<TestBroker> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'spool-broker-')));
-  const config = loadBrokerConfig({ flags: { port: options.port ?? 0, dataDir, flush: options.flush ?? 'always', logLevel: 'silent', console: options.console } });
+  const config = loadBrokerConfig({ values: { ...options.settings, port: options.port ?? 0, dataDir, flush: options.flush ?? 'always', logLevel: 'silent' } });
   const broker = await buildBroker({ config, logger: false, fileSystem: options.fileSystem, limits: options.limits, consoleDir: options.consoleDir });
   const { url } = await broker.listen();
   const handle: TestBroker = {

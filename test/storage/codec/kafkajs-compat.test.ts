@@ -1,7 +1,8 @@
 /**
  * Cross-check with code nobody here wrote: kafkajs's own RecordBatch v2 encoder and decoder.
- * Batches it encodes decode with ours; batches we encode decode with its decoder, gzip included,
- * and carry the CRC-32C its own implementation computes.
+ * Batches it encodes decode with ours; batches we encode decode with its decoder, gzip and snappy
+ * included, and carry the CRC-32C its own implementation computes. Snappy is kafkajs-snappy, the
+ * codec KafkaJS users plug in: it sends raw snappy blocks and reads xerial (what Spool sends).
  */
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
@@ -15,7 +16,8 @@ const KafkaRecordBatchDecoder = require('kafkajs/src/protocol/recordBatch/v0/dec
 const KafkaRecord = require('kafkajs/src/protocol/recordBatch/record/v0/index.js');
 const KafkaDecoder = require('kafkajs/src/protocol/decoder.js');
 const kafkaCrc32C = require('kafkajs/src/protocol/recordBatch/crc32C/index.js');
-const { Types: KafkaCompression } = require('kafkajs/src/protocol/message/compression/index.js');
+const { Types: KafkaCompression, Codecs: KafkaCodecs } = require('kafkajs/src/protocol/message/compression/index.js');
+KafkaCodecs[KafkaCompression.Snappy] = require('kafkajs-snappy');
 const Long = require('kafkajs/src/utils/long.js');
 
 interface Sample {
@@ -72,6 +74,7 @@ describe('compatibility with kafkajs', () => {
   for (const [name, ourCodec, kafkaCodec] of [
     ['uncompressed', Compression.none, KafkaCompression.None],
     ['gzip', Compression.gzip, KafkaCompression.GZIP],
+    ['snappy', Compression.snappy, KafkaCompression.Snappy],
   ] as const) {
     it(`decodes batches kafkajs encoded (${name})`, async () => {
       await fc.assert(

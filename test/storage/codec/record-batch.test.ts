@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   decodeRecordBatch,
   decodeRecordBatches,
+  decodeRecordBatchesWithin,
   encodeRecordBatch,
   type RecordInput,
   readBatchHeader,
@@ -15,6 +16,7 @@ import {
   validateBatch,
 } from '../../../storage/codec/record-batch.js';
 import { crc32c } from '../../../storage/codec/crc32c.js';
+import { Compression } from '../../../storage/codec/compression.js';
 import { StorageError } from '../../../storage/errors.js';
 
 const bytes = (max: number) => fc.uint8Array({ maxLength: max }).map((array) => Buffer.from(array));
@@ -30,7 +32,7 @@ const batchArbitrary = fc.record({
   producerId: fc.integer({ min: -1, max: 2 ** 50 }),
   producerEpoch: fc.integer({ min: -1, max: 32_000 }),
   baseSequence: fc.integer({ min: -1, max: 2 ** 30 }),
-  compression: fc.constantFrom(0, 1),
+  compression: fc.constantFrom(0, 1, 2, 3, 4),
 });
 
 const TYPED_CODES = ['SPOOL_ERR_CORRUPT_BATCH', 'SPOOL_ERR_UNSUPPORTED_MAGIC', 'SPOOL_ERR_UNSUPPORTED_COMPRESSION'];
@@ -133,8 +135,8 @@ describe('RecordBatch v2 codec', () => {
     expect(decodeRecordBatch(batch).records[0]!.offset).toBe(123_456_789_012);
   });
 
-  it('refuses unsupported compression and magic with their own codes', () => {
-    for (const codec of [2, 3, 4, 7]) {
+  it('refuses unassigned compression ids and magic with their own codes', () => {
+    for (const codec of [5, 6, 7]) {
       const batch = encodeRecordBatch([{ value: Buffer.from('x') }]);
       // Change the attributes and recompute the CRC, so that only the codec is wrong.
       batch.writeInt16BE(codec, 21);
@@ -145,5 +147,21 @@ describe('RecordBatch v2 codec', () => {
     magic1[16] = 1;
     expect(() => decodeRecordBatch(magic1)).toThrow(expect.objectContaining({ code: 'SPOOL_ERR_UNSUPPORTED_MAGIC' }));
     expect(readBatchHeader(magic1).magic).toBe(1);
+  });
+
+  it('decodes a read within a decompressed budget: always the first batch, then what fits', () => {
+    const MiB = 1024 * 1024;
+    const batches = Array.from({ length: 5 }, (_, i) =>
+      encodeRecordBatch([{ value: Buffer.alloc(MiB, i) }], { baseOffset: i * 10, compression: Compression.gzip }),
+    );
+    const read = Buffer.concat(batches);
+    const within = decodeRecordBatchesWithin(read, 2.5 * MiB);
+    expect(within.batches.map((batch) => batch.records[0]!.offset)).toEqual([0, 10]);
+    expect(within).toMatchObject({ cut: true, nextOffset: 11 });
+    const first = decodeRecordBatchesWithin(read, 1);
+    expect(first.batches).toHaveLength(1);
+    expect(first).toMatchObject({ cut: true, nextOffset: 1 });
+    expect(decodeRecordBatchesWithin(read, 10 * MiB)).toMatchObject({ cut: false, nextOffset: 41 });
+    expect(decodeRecordBatchesWithin(Buffer.alloc(0), 1)).toEqual({ batches: [], nextOffset: 0, cut: false });
   });
 });

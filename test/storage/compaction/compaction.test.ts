@@ -1,9 +1,9 @@
 /** Key compaction: last value per key, tombstones until their horizon, offsets and order kept, in a worker. */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { decodeRecordBatches, encodeRecordBatch } from '../../../storage/codec/record-batch.js';
+import { batchSizeAt, decodeRecordBatches, encodeRecordBatch } from '../../../storage/codec/record-batch.js';
 import type { PartitionLog } from '../../../storage/log/partition-log.js';
 import { useTempLogs } from '../support/temp-logs.js';
 
@@ -101,5 +101,40 @@ describe('compaction', () => {
     stop = true;
     const counts = await Promise.all(readers);
     expect(counts.every((count) => count > 0)).toBe(true);
+  });
+});
+
+describe('compaction of a damaged segment', () => {
+  /** Byte positions of the batches of a `.log` file. */
+  function batchPositions(bytes: Buffer): number[] {
+    const positions = [];
+    for (let at = 0; at < bytes.length; at += batchSizeAt(bytes, at)) positions.push(at);
+    return positions;
+  }
+
+  const damages: Array<[string, (bytes: Buffer, at: number) => void]> = [
+    ['an impossible batchLength', (bytes, at) => bytes.writeInt32BE(0x7fff_fff0, at + 8)],
+    ['a batchLength below the header', (bytes, at) => bytes.writeInt32BE(3, at + 8)],
+    ['a flipped record byte (bad CRC)', (bytes, at) => (bytes[at + 70] ^= 0xff)],
+    ['a base offset past the segment', (bytes, at) => bytes.writeBigInt64BE(10_000n, at)],
+  ];
+
+  it.each(damages)('stops at %s naming the file and offset, leaving every segment as it was', async (_name, damage) => {
+    const [log] = await logs.manager.openTopic('d', 1, { cleanupPolicy: 'compact', segmentBytes: 600 });
+    await write(log!, Array.from({ length: 40 }, (_, i) => [`k${i % 3}`, `v${i}`] as [string, string]));
+    const dir = join(logs.root, 'd', '0');
+    const first = log!.sealedSegments()[0]!;
+    const original = readFileSync(first.logPath);
+    const positions = batchPositions(original);
+    expect(positions.length).toBeGreaterThan(2);
+    const damaged = Buffer.from(original);
+    damage(damaged, positions[1]!);
+    writeFileSync(first.logPath, damaged);
+    const filesBefore = readdirSync(dir).sort();
+    const failure = await log!.compact(Date.now(), true).then(() => null, (error: unknown) => error);
+    expect(failure).toMatchObject({ code: 'SPOOL_ERR_CORRUPT_BATCH', context: { topic: 'd', partition: 0, path: first.logPath, position: positions[1], offset: first.baseOffset + 1 } });
+    expect(readFileSync(first.logPath).equals(damaged)).toBe(true);
+    expect(readdirSync(dir).sort()).toEqual(filesBefore);
+    expect(log!.sealedSegments()[0]).toBe(first);
   });
 });
