@@ -59,7 +59,9 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   return json as T;
 }
 
-// The shapes the pages read (docs/http-api.md has the full contract).
+// The shapes the pages read (docs/http-api.md has the full contract). Those the TypeScript client
+// declares already come from there, as types only: nothing of the client runs in the page.
+export type { GroupDescription, GroupSummary, ResetResult, TopicDescription } from '../../client/types.js';
 
 export interface Rates {
   recordsInPerSec: number;
@@ -101,14 +103,6 @@ export interface Stats {
   topics: TopicStats[];
 }
 
-export interface TopicDescription {
-  name: string;
-  partitions: number;
-  config: Record<string, string | number>;
-  createdAt: string;
-  partitionDetails: Array<{ partition: number; logStartOffset: number; highWatermark: number; bytes: number; segments: number }>;
-  temporary?: true;
-}
 
 export interface FetchedRecord {
   offset: number;
@@ -127,41 +121,9 @@ export interface FetchAnswer {
   logStartOffset: number;
 }
 
-export interface GroupSummary {
-  name: string;
-  state: string;
-  members: number;
-  totalLag: number;
-}
 
-export interface PartitionLag {
-  topic: string;
-  partition: number;
-  owner: string | null;
-  committedOffset: number | null;
-  highWatermark: number;
-  logStartOffset: number;
-  lag: number;
-  lagMs: number;
-}
 
-export interface GroupDescription {
-  name: string;
-  state: string;
-  generation: number;
-  assignor: string;
-  offsetReset: string;
-  members: Array<{ memberId: string; instanceId: string | null; clientId: string | null; subscription: unknown; assignments: Array<{ topic: string; partition: number }> }>;
-  partitions: PartitionLag[];
-  totalLag: number;
-}
 
-export interface ResetAnswer {
-  group: string;
-  topic: string;
-  dryRun: boolean;
-  partitions: Array<{ topic: string; partition: number; previousOffset: number | null; newOffset: number }>;
-}
 
 export interface QueueDescription {
   topic: string;

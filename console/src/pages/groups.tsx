@@ -1,6 +1,6 @@
 /** Consumer groups: the list, and one group's members, lag per partition over time, and offset reset with a dry run. */
 import { useMemo, useRef, useState } from 'preact/hooks';
-import { api, seg, type GroupDescription, type GroupSummary, type ResetAnswer } from '../api.js';
+import { api, seg, type GroupDescription, type GroupSummary, type ResetResult } from '../api.js';
 import { TimeChart } from '../chart.js';
 import { ErrorNote, Loading, PageHeader, Status } from '../components.js';
 import { count, duration } from '../format.js';
@@ -9,6 +9,29 @@ import { href, usePoll } from '../hooks.js';
 const POLL_MS = 2000;
 /** Lag samples kept for the chart: 10 minutes at one per poll. */
 const LAG_SAMPLES = 300;
+
+/** Groups with their state, members and lag; the overview shows the laggiest with it too. */
+export function GroupTable({ groups, label }: { groups: GroupSummary[]; label: string }) {
+  return (
+    <div class="table-scroll">
+      <table aria-label={label}>
+        <thead>
+          <tr><th scope="col">Group</th><th scope="col">State</th><th scope="col" class="num">Members</th><th scope="col" class="num">Lag (records)</th></tr>
+        </thead>
+        <tbody>
+          {groups.map((group) => (
+            <tr key={group.name}>
+              <td><a href={href(['groups', group.name])}>{group.name}</a></td>
+              <td>{group.state}</td>
+              <td class="num">{group.members}</td>
+              <td class="num">{count(group.totalLag)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
 
 export function Groups() {
   const { data, error } = usePoll((signal) => api<{ groups: GroupSummary[] }>('/v1/groups', { signal }), POLL_MS, []);
@@ -21,23 +44,7 @@ export function Groups() {
       ) : data.groups.length === 0 ? (
         <p class="muted">No consumer groups yet: a group appears when a consumer joins or commits.</p>
       ) : (
-        <div class="table-scroll">
-          <table aria-label="Consumer groups">
-            <thead>
-              <tr><th scope="col">Group</th><th scope="col">State</th><th scope="col" class="num">Members</th><th scope="col" class="num">Lag (records)</th></tr>
-            </thead>
-            <tbody>
-              {data.groups.map((group) => (
-                <tr key={group.name}>
-                  <td><a href={href(['groups', group.name])}>{group.name}</a></td>
-                  <td>{group.state}</td>
-                  <td class="num">{group.members}</td>
-                  <td class="num">{count(group.totalLag)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <GroupTable groups={data.groups} label="Consumer groups" />
       )}
     </>
   );
@@ -61,14 +68,14 @@ function ResetForm({ group, topics, onApplied }: { group: string; topics: string
   const [topic, setTopic] = useState(topics[0] ?? '');
   const [kind, setKind] = useState<TargetKind>('earliest');
   const [value, setValue] = useState('');
-  const [preview, setPreview] = useState<ResetAnswer | null>(null);
+  const [preview, setPreview] = useState<ResetResult | null>(null);
   const [status, setStatus] = useState<string | null>(null);
   const [error, setError] = useState<Error | undefined>();
   const send = async (dryRun: boolean) => {
     setError(undefined);
     setStatus(null);
     try {
-      const answer = await api<ResetAnswer>(`/v1/groups/${seg(group)}/reset`, { method: 'POST', body: { topic, to: resetTarget(kind, value), dryRun } });
+      const answer = await api<ResetResult>(`/v1/groups/${seg(group)}/reset`, { method: 'POST', body: { topic, to: resetTarget(kind, value), dryRun } });
       if (dryRun) setPreview(answer);
       else {
         setPreview(null);
@@ -139,7 +146,7 @@ export function Group({ name }: { name: string }) {
   const samples = useRef<Array<{ at: number; lag: number; lagMs: number }>>([]);
   const { data, error, reload } = usePoll(async (signal) => {
     const group = await api<GroupDescription>(`/v1/groups/${seg(name)}`, { signal });
-    const lagMs = Math.max(0, ...group.partitions.map((partition) => partition.lagMs));
+    const lagMs = Math.max(0, ...group.partitions.map((partition) => partition.lagMs ?? 0));
     samples.current = [...samples.current, { at: Date.now() / 1000, lag: group.totalLag, lagMs }].slice(-LAG_SAMPLES);
     return group;
   }, POLL_MS, [name]);
@@ -195,7 +202,7 @@ export function Group({ name }: { name: string }) {
                 <td class="num">{partition.committedOffset ?? '—'}</td>
                 <td class="num">{partition.highWatermark}</td>
                 <td class="num">{count(partition.lag)}</td>
-                <td class="num">{duration(partition.lagMs)}</td>
+                <td class="num">{partition.lagMs === null ? '—' : duration(partition.lagMs)}</td>
                 <td>{partition.owner ? <code>{partition.owner.slice(0, 12)}</code> : '—'}</td>
               </tr>
             ))}

@@ -4,7 +4,8 @@ import { api, type GroupSummary, type HistoryPoint, type Stats } from '../api.js
 import { TimeChart } from '../chart.js';
 import { Card, ErrorNote, Loading, PageHeader } from '../components.js';
 import { bytes, count, duration, megabytesPerSec, rate } from '../format.js';
-import { href, usePoll } from '../hooks.js';
+import { usePoll } from '../hooks.js';
+import { GroupTable } from './groups.js';
 
 const POLL_MS = 2000;
 const KEPT_POINTS = 300;
@@ -61,21 +62,7 @@ export function Overview() {
         {laggiest.length === 0 ? (
           <p class="muted">No consumer groups yet.</p>
         ) : (
-          <table>
-            <thead>
-              <tr><th scope="col">Group</th><th scope="col">State</th><th scope="col" class="num">Members</th><th scope="col" class="num">Lag (records)</th></tr>
-            </thead>
-            <tbody>
-              {laggiest.map((group) => (
-                <tr key={group.name}>
-                  <td><a href={href(['groups', group.name])}>{group.name}</a></td>
-                  <td>{group.state}</td>
-                  <td class="num">{group.members}</td>
-                  <td class="num">{count(group.totalLag)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <GroupTable groups={laggiest} label="Groups with the most lag" />
         )}
       </section>
     </>
