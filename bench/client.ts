@@ -14,6 +14,7 @@ import { Spool } from '../client/index.js';
 import { startBrokerProcess, residentBytes } from './lib/broker-process.js';
 import { calibrateDisk } from './lib/disk.js';
 import { printReport, ratio, type Row } from './lib/report.js';
+import { clientProduce, clientReplay } from './lib/spool-client-runs.js';
 
 const quick = process.argv.includes('--quick');
 const PRODUCE_RECORDS = quick ? 1_000_000 : 3_000_000;
@@ -25,34 +26,8 @@ const disk = calibrateDisk(tmpdir(), 512 * 1024 * 1024);
 const broker = await startBrokerProcess({ flush: 'never' });
 const spool = new Spool({ url: broker.url });
 
-async function produce(topic: string, partitions: number, records: number): Promise<number> {
-  await spool.admin.createTopic({ name: topic, partitions });
-  const producer = spool.producer<Buffer>({ codec: 'bytes', lingerMs: 5 });
-  const started = performance.now();
-  for (let i = 0; i < records; i++) {
-    if (!producer.push(topic, { value: VALUE })) await producer.drain();
-  }
-  await producer.close();
-  return records / ((performance.now() - started) / 1000);
-}
-
-async function replay(topic: string, records: number): Promise<number> {
-  const consumer = spool.consumer<Buffer>({ groupId: `replay-${topic}`, topics: [topic], offsetReset: 'earliest', codec: 'bytes', maxBytes: 4 * 1024 * 1024 });
-  let seen = 0;
-  let done: () => void = () => undefined;
-  const finished = new Promise<void>((resolve) => (done = resolve));
-  const started = performance.now();
-  await consumer.run({
-    eachBatch: ({ messages }) => {
-      seen += messages.length;
-      if (seen >= records) done();
-    },
-  });
-  await finished;
-  const seconds = (performance.now() - started) / 1000;
-  await consumer.close();
-  return records / seconds;
-}
+const produce = (topic: string, partitions: number, records: number) => clientProduce(spool, topic, partitions, records, VALUE);
+const replay = (topic: string, records: number) => clientReplay(spool, topic, records);
 
 const rows: Row[] = [{ run: 'disk sequential write (reference)', 'records/s': null, 'MB/s': disk.sequentialWriteMBps, 'of disk': 1, target: '' }];
 const addProduce = (run: string, rate: number) =>

@@ -10,7 +10,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyBaseLogger, LogController } from 'fastify';
 import { type FileSystem, LogManager, nodeFileSystem } from '../storage/index.js';
-import { type BrokerConfig, limitsOf } from './config.js';
+import { type BrokerConfig, limitsOf, parseHostPort } from './config.js';
 import { FetchService } from './fetch/fetch-service.js';
 import { GroupCoordinator } from './groups/coordinator.js';
 import { GroupService } from './groups/group-service.js';
@@ -20,10 +20,12 @@ import { QueueStore } from './queues/queue-store.js';
 import { registerContentTypes } from './http/content-types.js';
 import { registerCors } from './http/cors.js';
 import { frameworkErrorHandler, registerErrorHandler } from './http/error-handler.js';
+import { ConnectionCounter } from './http/connection-limits.js';
 import { type RouteEntry, strictRouteSchemas } from './http/route-table.js';
 import { ERROR_CODE_KEYWORD } from './http/validation-message.js';
 import { createGatedServer } from './http/gated-server.js';
 import { type BrokerLimits, brokerLimits } from './limits.js';
+import type Database from 'better-sqlite3';
 import { openDatabase } from './metadata/database.js';
 import { ProducerIdStore } from './metadata/producer-id-store.js';
 import { TemporaryTopicStore } from './metadata/temporary-topic-store.js';
@@ -33,6 +35,7 @@ import { ProduceService } from './produce/produce-service.js';
 import { fetchRoutes } from './routes/fetch.js';
 import { groupRoutes } from './routes/groups.js';
 import { healthRoutes } from './routes/health.js';
+import { AppendSignal } from './live/append-signal.js';
 import { LiveRegistry } from './live/live-registry.js';
 import { SubscriberCounts } from './live/subscriber-counts.js';
 import { liveRoutes } from './routes/live.js';
@@ -50,6 +53,9 @@ import { TrafficSampler } from './stats/traffic-sampler.js';
 import { TopicService } from './topics/topic-service.js';
 import { sweepTemporaryTopics, TemporaryTopics } from './topics/temporary-topics.js';
 import { timedFileSystem } from './timed-file-system.js';
+import { KafkaCluster } from './kafka/cluster.js';
+import { KafkaListener } from './kafka/listener.js';
+import { loadClusterId } from './metadata/cluster-id-store.js';
 
 export interface BuildOptions {
   config: Readonly<BrokerConfig>;
@@ -61,6 +67,8 @@ export interface BuildOptions {
   limits?: Partial<BrokerLimits>;
   /** The web console's built files (default dist/console of the package). */
   consoleDir?: string;
+  /** Run the Kafka listener on a free port whatever config.kafkaPort says (tests). */
+  kafkaOnFreePort?: boolean;
 }
 
 export interface Broker {
@@ -69,17 +77,30 @@ export interface Broker {
   topics: TopicService;
   /** Every route with its schema, as registered (tests walk it; see http/route-table.ts). */
   routes: readonly RouteEntry[];
-  /** Listens on config.host:config.port; returns the bound address. */
-  listen(): Promise<{ host: string; port: number; url: string }>;
+  /** Listens on config.host:config.port (and the Kafka listener's); returns the bound addresses. */
+  listen(): Promise<{ host: string; port: number; url: string; kafka: { host: string; port: number } | null }>;
   /** Stops accepting, finishes in-flight requests, syncs and closes logs and metadata. */
   close(): Promise<void>;
 }
 
 export async function buildBroker(options: BuildOptions): Promise<Broker> {
+  mkdirSync(options.config.dataDir, { recursive: true });
+  // First: the data directory's lock, taken before any log file is read or recovered; a broker
+  // that fails to start lets it go again.
+  const db = openDatabase(options.config.dataDir, options.config.flush === 'always');
+  try {
+    return await assembleBroker(options, db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+async function assembleBroker(options: BuildOptions, db: Database.Database): Promise<Broker> {
   const { config } = options;
   const limits: BrokerLimits = { ...brokerLimits, ...limitsOf(config), ...options.limits };
-  mkdirSync(config.dataDir, { recursive: true });
   let shuttingDown = false;
+  const connections = new ConnectionCounter(limits);
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: limits.bodyBytesMax,
@@ -95,7 +116,7 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
     childLoggerFactory: (logger) => logger,
     // Answers SPOOL_ERR_SHUTTING_DOWN ahead of routing once close() began: a check per request
     // that costs nothing, where an onRequest hook cost every request a hook run.
-    serverFactory: (handler) => createGatedServer(handler, { isOpen: () => !shuttingDown, limits }),
+    serverFactory: (handler) => createGatedServer(handler, { isOpen: () => !shuttingDown, limits, connections }),
     // verbose: errors carry the schema they failed in, which validation-message.ts reads to
     // word them and to pick their code; removeAdditional false: an unknown field is refused by
     // name, never dropped (a dropped `value` was a tombstone).
@@ -103,9 +124,9 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
   }).withTypeProvider<TypeBoxTypeProvider>();
   const log: FastifyBaseLogger = app.log;
 
-  const db = openDatabase(join(config.dataDir, 'spool.db'), config.flush === 'always');
   let metrics: BrokerMetrics | null = null;
   let sampler: TrafficSampler | null = null;
+  const appends = new AppendSignal();
   const logs = await LogManager.open({
     root: join(config.dataDir, 'topics'),
     fs: timedFileSystem(options.fileSystem ?? nodeFileSystem, (seconds) => {
@@ -115,16 +136,24 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
     onRecoveryEvent: (event) => log.warn(event, 'recovery'),
     onBackgroundError: (error) => log.error({ err: error }, 'background storage error'),
     cleanerIntervalMs: config.cleanerIntervalMs,
+    onCommitted: (partition) => appends.notify(partition),
   });
-  metrics = new BrokerMetrics(logs);
+  metrics = new BrokerMetrics(logs, limits.metricsLagSeriesMax);
   const temporary = new TemporaryTopics(new TemporaryTopicStore(db));
-  const topics = new TopicService(new TopicStore(db), logs, config.flush, log, temporary);
+  const topics = new TopicService(new TopicStore(db), logs, config.flush, log, temporary, limits);
   await topics.start();
-  const coordinator = new GroupCoordinator({ topics: () => topics.list() });
+  const coordinator = new GroupCoordinator({ topics: () => topics.list(), exists: (name) => logs.partitions(name).length > 0 }, Date.now, limits);
   topics.onChange(() => coordinator.topicsChanged());
-  const groups = new GroupService(coordinator, new OffsetStore(db), logs);
+  const groups = new GroupService(coordinator, new OffsetStore(db), logs, limits);
   const sweep = setInterval(() => coordinator.expire(), limits.groupSweepIntervalMs);
   sweep.unref();
+  const expireIdleGroups = () => {
+    const deleted = groups.expireIdleGroups();
+    if (deleted.length > 0) log.info({ groups: deleted.length }, 'deleted consumer groups idle past groupRetentionMs');
+  };
+  expireIdleGroups();
+  const retention = setInterval(expireIdleGroups, limits.groupRetentionCheckIntervalMs);
+  retention.unref();
   // A live subscriber leaving a temporary topic it named starts the topic's idle clock.
   const live = new LiveRegistry(limits.liveSubscribersMax, (named) => named.forEach((topic) => temporary.touch(topic)));
   const stopTemporarySweep = sweepTemporaryTopics(temporary, { inUse: (topic) => live.isNamed(topic), delete: (topic) => topics.delete(topic), log }, limits.temporarySweepIntervalMs);
@@ -168,16 +197,32 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
   await app.register(statsRoutes, { stats, historyPointsMax: limits.statsHistorySamples });
   if (config.console) await app.register(consoleRoutes, { dir: options.consoleDir ?? consoleBuildDir() });
   await app.register(topicRoutes, { topics });
-  await app.register(produceRoutes, { produce: new ProduceService(topics, metrics, subscriberCounts), limits });
-  await app.register(producerRoutes, { producerIds: new ProducerIdStore(db) });
-  await app.register(fetchRoutes, { fetcher: new FetchService(topics, metrics, limits) });
+  const producerIds = new ProducerIdStore(db);
+  const produce = new ProduceService(topics, metrics, producerIds, subscriberCounts);
+  const fetcher = new FetchService(topics, metrics, limits);
+  await app.register(produceRoutes, { produce, limits });
+  await app.register(producerRoutes, { producerIds });
+  await app.register(fetchRoutes, { fetcher });
   await app.register(offsetRoutes, { topics });
-  await app.register(liveRoutes, { topics, registry: live, metrics, limits });
-  await app.register(livePatternRoutes, { topics, registry: live, metrics, limits, counts: subscriberCounts });
+  topics.onChange((event, topic) => {
+    if (event === 'deleted') appends.closed(topic);
+  });
+  await app.register(liveRoutes, { topics, registry: live, metrics, limits, appends });
+  await app.register(livePatternRoutes, { topics, registry: live, metrics, limits, appends, counts: subscriberCounts });
   await app.register(groupRoutes, { groups });
   const queues = new QueueService(topics, new QueueStore(db), undefined, limits);
   await app.register(queueRoutes, { queues, redriveRecordsMax: limits.redriveRecordsMax });
+  metrics.attach({ groupLag: (seriesMax) => groups.lagSamples(seriesMax), queueDepths: () => queues.depths(), openConnections: () => connections.open });
+  topics.onChange((event, topic) => {
+    if (event === 'deleted') requestMetrics.forgetTopic(topic);
+  });
   await app.ready();
+  const kafkaPort = options.kafkaOnFreePort ? 0 : config.kafkaPort;
+  const kafkaOn = options.kafkaOnFreePort === true || config.kafkaPort !== 0;
+  const cluster = new KafkaCluster(loadClusterId(db), topics);
+  const kafka = kafkaOn
+    ? new KafkaListener({ topics, produce, fetcher, cluster, autoCreateTopics: config.kafkaAutoCreateTopics, limits, brokerFlush: config.flush, log })
+    : null;
 
   let closed: Promise<void> | null = null;
   return {
@@ -189,15 +234,19 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
       await app.listen({ host: config.host, port: config.port });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
-      return { host: config.host, port, url: `http://${config.host}:${port}` };
+      const kafkaAddress = kafka ? await kafka.listen(config.kafkaHost, kafkaPort) : null;
+      if (kafkaAddress) cluster.advertised = config.kafkaAdvertisedListener ? parseHostPort(config.kafkaAdvertisedListener) : kafkaAddress;
+      return { host: config.host, port, url: `http://${config.host}:${port}`, kafka: kafkaAddress };
     },
     close() {
       closed ??= (async () => {
         shuttingDown = true;
         clearInterval(sweep);
         traffic.stop();
+        clearInterval(retention);
         await stopTemporarySweep();
         queues.close();
+        await kafka?.close();
         await app.close();
         await logs.close();
         db.close();

@@ -26,6 +26,8 @@ const TIMER_MS_MAX = 2 ** 31 - 1;
 /** A browser's Origin header: scheme, host (a name or a bracketed IPv6 address) and port, no path. */
 const ORIGIN = 'https?://([A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+\\])(:[0-9]{1,5})?';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** host:port for Kafka clients: a name, an IPv4 or a bracketed IPv6 address, and a port 1-65535. */
+const HOST_PORT = '([A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+\\]):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])';
 
 // The one grammar of a flush policy is storage's parser; the schema refers to it by format name.
 FormatRegistry.Set('spool-flush-policy', (value) => parseFlushPolicy(value) !== null);
@@ -57,13 +59,24 @@ export const BrokerConfigSchema = Type.Object(
     }),
     console: Type.Boolean({ default: true, description: 'serve the web console at /console (--no-console turns it off)' }),
     cleanerIntervalMs: Type.Integer({ minimum: 10, maximum: TIMER_MS_MAX, default: 5 * 60 * 1000, description: 'how often retention and compaction run' }),
+    kafkaPort: Type.Integer({ minimum: 0, maximum: 65535, default: 9092, description: 'Kafka protocol port (0: no Kafka listener; docs/kafka.md)' }),
+    kafkaHost: Type.String({ minLength: 1, default: '127.0.0.1', description: 'address the Kafka listener listens on' }),
+    kafkaAdvertisedListener: Type.String({
+      pattern: `^(${HOST_PORT})?$`,
+      maxLength: 300,
+      default: '',
+      description: 'host:port Kafka clients are told to connect to (empty: the listener\'s own address)',
+      expected: 'empty or host:port, such as kafka.example:9092',
+      examples: ['kafka.example:9092'],
+    }),
+    kafkaAutoCreateTopics: Type.Boolean({ default: true, description: 'Kafka Metadata for an unknown topic creates it (auto.create.topics.enable)' }),
     bodyBytesMax: limit('bodyBytesMax', { minimum: 1024, maximum: 1024 * 1024 * 1024 }, 'largest request body in bytes'),
     recordsPerRequestMax: limit('recordsPerRequestMax', { minimum: 1, maximum: 10_000_000 }, 'records in one JSON or msgpack produce request'),
     longPollsMax: limit('longPollsMax', { minimum: 1, maximum: 1_000_000 }, 'fetches long-polling at once'),
     liveSubscribersMax: limit('liveSubscribersMax', { minimum: 1, maximum: 1_000_000 }, 'live (SSE) subscribers at once'),
     requestTimeoutMs: limit('requestTimeoutMs', { minimum: 1, maximum: TIMER_MS_MAX }, 'time for a whole request to arrive'),
     keepAliveTimeoutMs: limit('keepAliveTimeoutMs', { minimum: 1, maximum: TIMER_MS_MAX }, 'idle keep-alive connections are closed after this'),
-    connectionTimeoutMs: limit('connectionTimeoutMs', { minimum: 1, maximum: TIMER_MS_MAX }, 'a connection sending nothing is closed after this'),
+    headersTimeoutMs: limit('headersTimeoutMs', { minimum: 1, maximum: TIMER_MS_MAX }, 'a connection whose request headers have not all arrived (or that sends nothing) is closed after this'),
     shutdownGraceMs: limit('shutdownGraceMs', { minimum: 1, maximum: TIMER_MS_MAX }, 'time for in-flight requests on SIGTERM'),
   },
   { additionalProperties: false },
@@ -186,4 +199,10 @@ export function expectation(schema: TSchema): string {
   if (Array.isArray(schema.anyOf)) return `one of ${schema.anyOf.map((option: TSchema) => option.const).join(', ')}`;
   if (schema.type === 'string') return 'a non-empty string';
   return 'valid';
+}
+
+/** A host:port setting (kafkaAdvertisedListener, checked by its schema) as host and port. */
+export function parseHostPort(text: string): { host: string; port: number } {
+  const at = text.lastIndexOf(':');
+  return { host: text.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(text.slice(at + 1)) };
 }

@@ -42,18 +42,64 @@ const limitValues = {
   temporaryIdleMsMax: 86_400_000,
   /** How often idle temporary topics are looked for (and so how late, at most, one is deleted). */
   temporarySweepIntervalMs: 1_000,
-  /** Slow or stalled clients (slowloris): the whole request must arrive within this time. */
+  /**
+   * Words of a topic pattern (group subscriptions, live pub/sub). Matching costs pattern words ×
+   * topic words, once per subscriber on every produce and per member on every rebalance; AMQP and
+   * NATS routing keys rarely pass a dozen words.
+   */
+  patternWordsMax: 32,
+  /**
+   * Slow or stalled clients (slowloris): the request line and headers must arrive within this
+   * time of the connection (or of the previous answer); a connection that sends nothing at all is
+   * closed after it too. A real client sends its headers in one packet.
+   */
+  headersTimeoutMs: 10_000,
+  /** The whole request, body included, must arrive within this time (32 MiB at ~1 MiB/s). */
   requestTimeoutMs: 30_000,
-  /** Idle keep-alive connections are closed after this. */
+  /** How often the two timeouts above are checked, so a stalled connection lives at most this much longer. */
+  connectionsCheckIntervalMs: 1_000,
+  /** Idle keep-alive connections are closed after this (no timeout applies while a request is answered). */
   keepAliveTimeoutMs: 72_000,
-  /** A connection that sends nothing at all is closed after this. */
-  connectionTimeoutMs: 10_000,
+  /**
+   * Open HTTP connections. Each holds a descriptor and a parser (a waiting long-poll holds one).
+   * Past it a connection's first request is answered 429.
+   */
+  connectionsMax: 8_000,
+  /** Open connections from one address: one client may hold half of connectionsMax. */
+  connectionsPerAddressMax: 4_000,
+  /**
+   * Past this many open connections node closes new ones at accept, without an answer: the room
+   * above connectionsMax is for the 429 answers. With partitionsMax active segments and the
+   * segment file cache, within the machine's 20,000 descriptors.
+   */
+  connectionsHardMax: 9_000,
   /** Consumer group sessions: a member silent longer than its session timeout is expired. */
   sessionTimeoutMinMs: 1_000,
   sessionTimeoutMaxMs: 300_000,
   sessionTimeoutDefaultMs: 30_000,
   /** How often expired group members are swept (besides on every group request). */
   groupSweepIntervalMs: 1_000,
+  /**
+   * Members of one consumer group. A rebalance costs members × partitions; a group with more
+   * members than partitions leaves the rest idle anyway. (Kafka's group.max.size is unbounded by
+   * default; this is its cap.)
+   */
+  membersPerGroupMax: 1_000,
+  /** Consumer groups (with members or committed offsets): each is SQLite rows, a line of every listing and its lag series. */
+  groupsMax: 10_000,
+  /**
+   * An empty group (no live member) with no join or commit for this long is deleted with its
+   * offsets: Kafka's offsets.retention.minutes, 7 days.
+   */
+  groupRetentionMs: 7 * 24 * 60 * 60 * 1000,
+  /** How often groups past groupRetentionMs are looked for. */
+  groupRetentionCheckIntervalMs: 60 * 60 * 1000,
+  /**
+   * Group/topic/partition series of consumer-group lag in one scrape: each costs a line of every
+   * scrape and, when behind, one small log read for its age. Past it the rest are counted in
+   * spool_group_lag_series_omitted rather than shown.
+   */
+  metricsLagSeriesMax: 10_000,
   /** Retry-After answered with 429 backpressure. */
   retryAfterSeconds: 1,
   /** Partitions of one topic. */
@@ -68,8 +114,30 @@ const limitValues = {
   redriveRecordsMax: 10_000,
   /** Dead-letter bytes one redrive request reads, however few of them belong to its queue. */
   redriveScanBytesMax: 16 * 1024 * 1024,
+  /**
+   * Partitions of all topics. Each holds its active segment's descriptor, a writer and its
+   * indexes in memory, and lengthens start-up and every scrape; with connectionsHardMax and the
+   * segment file cache it stays within the machine's 20,000 descriptors.
+   */
+  partitionsMax: 10_000,
+  /** Topics (temporary reply topics included): each is a SQLite row, a folder, metric series and a line of every listing. */
+  topicsMax: 5_000,
   /** Time allowed for in-flight requests to finish on SIGTERM before the process exits anyway. */
   shutdownGraceMs: 10_000,
+  /** Largest Kafka request frame: Kafka's socket.request.max.bytes (100 MiB). Larger closes the connection. */
+  kafkaFrameBytesMax: 100 * 1024 * 1024,
+  /** Bytes of Kafka requests read from one connection and not yet answered: past it the socket is
+   *  paused until answers go out, so a pipelining client cannot queue unbounded memory. */
+  kafkaInFlightBytesMax: 128 * 1024 * 1024,
+  /** Kafka requests of one connection being handled at once (clients pipeline up to 5); later
+   *  frames wait in the socket. */
+  kafkaInFlightRequestsMax: 64,
+  /** Kafka's connections.max.idle.ms: a Kafka connection silent this long is closed. */
+  kafkaConnectionIdleMs: 10 * 60 * 1000,
+  /** Kafka connections at once: each may hold up to kafkaInFlightBytesMax; more are refused. */
+  kafkaConnectionsMax: 1_000,
+  /** Array elements in one decoded Kafka request: a forged count must not allocate millions of objects. */
+  kafkaElementsPerRequestMax: 1_000_000,
 };
 
 export type BrokerLimits = { readonly [K in keyof typeof limitValues]: number };

@@ -5,6 +5,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
+import { isSpoolError } from '../storage/index.js';
 import { buildBroker } from './app.js';
 import { type BrokerConfig, loadBrokerConfig } from './config.js';
 import { configOptions } from './config-options.js';
@@ -18,8 +19,10 @@ export async function serve(config: BrokerConfig): Promise<void> {
       ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } } : {}),
     },
   });
-  const { url } = await broker.listen();
-  broker.app.log.info({ url, dataDir: config.dataDir, flush: config.flush }, `Spool is listening on ${url}${config.console ? ` (web console: ${url}/console)` : ''}`);
+  const { url, kafka } = await broker.listen();
+  const kafkaNote = kafka ? ` and kafka://${kafka.host}:${kafka.port}` : '';
+  const consoleNote = config.console ? ` (web console: ${url}/console)` : '';
+  broker.app.log.info({ url, kafka, dataDir: config.dataDir, flush: config.flush }, `Spool is listening on ${url}${kafkaNote}${consoleNote}`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -58,7 +61,8 @@ if (isEntry) {
     .name('spool-serve')
     .parseAsync(['node', 'spool-serve', ...process.argv.slice(2)])
     .catch((error: unknown) => {
-      console.error(error instanceof Error ? error.message : error);
+      // A refusal to start (a locked data directory, a bad setting) names its code, as every error does.
+      console.error(isSpoolError(error) ? `spool: ${error.code}: ${error.message}` : error instanceof Error ? error.message : error);
       process.exit(1);
     });
 }

@@ -12,11 +12,14 @@ export class SeriesCounter {
   private readonly pending = new Map<string, number>();
   /** Sums since start, never drained by a scrape: /v1/stats computes rates from them (broker/stats/). */
   private readonly sums = new Map<string, number>();
+  private readonly counter: Counter;
+  private readonly label: string;
 
   constructor(options: { name: string; help: string; label: string; registry: Registry }) {
     const { pending } = this;
     const { label } = options;
-    new Counter({
+    this.label = label;
+    this.counter = new Counter({
       name: options.name,
       help: options.help,
       labelNames: [label],
@@ -45,6 +48,12 @@ export class SeriesCounter {
   /** Drops a label value's sum (its topic was deleted), so the map stays as large as the topics. */
   forget(labelValue: string): void {
     this.sums.delete(labelValue);
+  }
+
+  /** Drops a series (its topic was deleted): label values must not pile up for ever. */
+  remove(labelValue: string): void {
+    this.pending.delete(labelValue);
+    this.counter.remove({ [this.label]: labelValue });
   }
 }
 

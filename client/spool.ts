@@ -13,6 +13,7 @@
  *   const reply = await spool.request('rpc.add', { a: 1, b: 2 }, { timeoutMs: 1000 })
  */
 import { Admin } from './admin.js';
+import { brokerUrl, DEFAULT_URL } from './broker-url.js';
 import { Consumer, type ConsumerOptions } from './consumer/consumer.js';
 import { HttpClient } from './http.js';
 import type { Message } from './consumer/message.js';
@@ -23,7 +24,7 @@ import { type RequestHandler, type RespondOptions, Responder } from './request-r
 import { type LiveHandler, type SubscribeOptions, Subscription } from './subscribe/subscription.js';
 import { TopicMetadata } from './topic-metadata.js';
 
-export const DEFAULT_URL = 'http://127.0.0.1:9292';
+export { DEFAULT_URL };
 
 export interface SpoolOptions {
   /** The broker. Default SPOOL_URL, else http://127.0.0.1:9292. */
@@ -44,7 +45,7 @@ export class Spool {
   private replyProducer: Producer<Buffer> | null = null;
 
   constructor(options: SpoolOptions = {}) {
-    this.url = (options.url ?? process.env.SPOOL_URL ?? DEFAULT_URL).replace(/\/+$/, '');
+    this.url = brokerUrl(options.url ?? process.env.SPOOL_URL ?? DEFAULT_URL);
     this.http = new HttpClient(this.url, { connections: options.connections ?? 64, requestTimeoutMs: options.requestTimeoutMs ?? 30_000 });
     this.admin = new Admin(this.http);
     this.metadata = new TopicMetadata(this.admin);

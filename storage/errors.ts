@@ -46,6 +46,12 @@ export const storageErrors = {
     retriable: false,
     description: 'A record batch failed its size, length, varint or CRC-32C check (on input, or read back from disk).',
   },
+  SPOOL_ERR_INVALID_BATCH: {
+    status: 400,
+    retriable: false,
+    description:
+      'A produced batch breaks the produce rules (named in `field`): offset deltas 0..n-1, lastOffsetDelta = recordsCount - 1, timestamps in 0..2^53-1 with maxTimestamp their largest, no control or transactional batch.',
+  },
   SPOOL_ERR_UNSUPPORTED_MAGIC: {
     status: 400,
     retriable: false,

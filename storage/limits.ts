@@ -23,6 +23,9 @@ export const storageLimits = {
   /** Sealed-segment file descriptors kept open across all partitions (the active segment of each
    *  partition holds its own). Thousands of partitions must not exhaust the process's descriptors. */
   openSegmentFilesMax: 512,
+  /** Partitions of a topic opened (or recovered) at once: enough to keep the disk's queue and
+   *  libuv's threads busy, few enough that the descriptors they hold for a moment stay small. */
+  partitionsOpeningMax: 32,
   /** A read past the sparse index entry scans forward at most this much before the target batch:
    *  index interval plus the largest batch. Read in chunks of this size. */
   readChunkBytes: 1024 * 1024,

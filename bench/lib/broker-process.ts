@@ -32,11 +32,12 @@ export interface BrokerProcess {
   stop(): Promise<void>;
 }
 
-export async function startBrokerProcess(options: { flush?: string; dataDir?: string; port?: number; extraEnv?: NodeJS.ProcessEnv } = {}): Promise<BrokerProcess> {
+/** `kafkaPort`: the Kafka listener's port (off by default: benches must not take 9092). */
+export async function startBrokerProcess(options: { flush?: string; dataDir?: string; port?: number; kafkaPort?: number; extraEnv?: NodeJS.ProcessEnv } = {}): Promise<BrokerProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'spool-bench-'));
   // A fixed port lets a restarted broker keep its address, as clients expect of a real restart.
   const port = options.port ?? (await freePort());
-  const child = spawn(process.execPath, [MAIN, '--port', String(port), '--data-dir', dataDir, '--flush', options.flush ?? 'always', '--log-level', 'warn'], {
+  const child = spawn(process.execPath, [MAIN, '--port', String(port), '--data-dir', dataDir, '--flush', options.flush ?? 'always', '--log-level', 'warn', '--kafka-port', String(options.kafkaPort ?? 0)], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, ...options.extraEnv },
   });

@@ -131,7 +131,7 @@ class CrashLoop {
   /** Spawns a broker and SIGKILLs it a few ms later, in the middle of its start-up and recovery. */
   async killDuringStartup(): Promise<void> {
     const port = await freePort();
-    const child = spawn(process.execPath, [MAIN.pathname, '--port', String(port), '--data-dir', this.dataDir, '--flush', 'always', '--log-level', 'error'], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [MAIN.pathname, '--port', String(port), '--data-dir', this.dataDir, '--flush', 'always', '--log-level', 'error', '--kafka-port', '0'], { stdio: 'ignore' });
     const exited = new Promise((resolve) => child.once('exit', resolve));
     // Start-up is mostly loading modules; aim anywhere up to the last measured start-up time.
     await sleep(randomInt(20, Math.max(100, this.summary.maxStartupMs)));

@@ -217,6 +217,13 @@ function bomb(compression: number): Buffer {
   if (!batch) bombs.set(name, (batch = encodeRecordBatch([{ value: Buffer.alloc(16 * 1024 * 1024) }], { compression })));
   return batch;
 }
+/**
+ * More seeds from issue 23 (data safety): names in the broker's own files' place, a misspelled
+ * value that once wrote a tombstone, offsets past 2^53-1, and forged idempotent producers.
+ */
+const reservedTopicNames = ['.clean-shutdown', '.clean-shutdown.tmp', '.hidden', 'topics.clean-shutdown', 'owner.json', 'spool.db', 'q'.repeat(247)];
+const typoRecords = [{ records: [{ key: 'k1', vlaue: { total: 1 } }] }, { records: [{ key: 'k1' }] }, { records: [{ value: 1 }], expectedOffset: { 0: 0 } }, { record: [{ value: 1 }] }];
+const hugeOffsets = ['9007199254740992', '9007199254740993', '9999999999999999', '18446744073709551615'];
 const poisonRecords = { records: [{ valueBase64: Buffer.from('['.repeat(20_000)).toString('base64'), headers: { 'content-type': JSON_TYPE } }] };
 
 const contentType = fc.oneof(
@@ -262,6 +269,15 @@ export function fuzzRequest(fixture: FuzzFixture): fc.Arbitrary<FuzzRequest> {
       .tuple(produceTopic, producePartition, fc.constantFrom(Compression.gzip, Compression.snappy, Compression.lz4, Compression.zstd))
       .map(([t, p, compression]) => request(`compression bomb: ${compressionName(compression)}`, 'POST', `/v1/topics/${t}/records?partition=${p}`, BATCH_CONTENT_TYPE, bomb(compression))),
     produceTopic.map((t) => request('poison record: JSON nested 20,000 deep', 'POST', `/v1/topics/${t}/records`, JSON_TYPE, Buffer.from(JSON.stringify(poisonRecords)))),
+    fc.constantFrom(...reservedTopicNames).map((name) => request(`reserved topic name ${name.slice(0, 20)}`, 'POST', '/v1/topics', JSON_TYPE, Buffer.from(JSON.stringify({ name, partitions: 1 })))),
+    fc.tuple(produceTopic, fc.constantFrom(...reservedTopicNames)).map(([t, name]) => request(`reserved dead-letter topic ${name.slice(0, 20)}`, 'PUT', `/v1/topics/${t}/queues/fuzz-queue`, JSON_TYPE, Buffer.from(JSON.stringify({ deadLetterTopic: name })))),
+    fc.tuple(produceTopic, fc.constantFrom(...typoRecords)).map(([t, body]) => request('misspelled produce body', 'POST', `/v1/topics/${t}/records`, JSON_TYPE, Buffer.from(JSON.stringify(body)))),
+    fc.tuple(topicSegment, partitionSegment, fc.constantFrom(...hugeOffsets)).map(([t, p, offset]) => request('offset past 2^53', 'GET', `/v1/topics/${t}/partitions/${p}/records?offset=${offset}&maxWaitMs=0`, null)),
+    fc
+      .tuple(produceTopic, producePartition, fc.constantFrom(1, 2, 424242, 2 ** 53 - 1), fc.constantFrom(0, 1, 32767))
+      .map(([t, p, producerId, producerEpoch]) =>
+        request(`forged producer ${producerId}/${producerEpoch}`, 'POST', `/v1/topics/${t}/records?partition=${p}`, BATCH_CONTENT_TYPE, encodeRecordBatch([{ value: Buffer.from('x') }], { producerId, producerEpoch, baseSequence: 2 })),
+      ),
     fc
       .tuple(topicSegment, partitionSegment, query(['offset', 'maxBytes', 'maxWaitMs', 'format', 'valueFormat']))
       .map(([t, p, q]) => request('fetch', 'GET', `/v1/topics/${t}/partitions/${p}/records${q}${q ? '&' : '?'}maxWaitMs=0`, null)),

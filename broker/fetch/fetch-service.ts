@@ -45,21 +45,36 @@ export class FetchService {
     const fromOffset = this.resolveOffset(log, request.offset);
     let result = await log.read(fromOffset, request.maxBytes);
     if (result.data.length === 0 && request.maxWaitMs > 0 && fromOffset === log.highWatermark) {
-      if (this.longPolls >= this.limits.longPollsMax) {
-        throw new BrokerError('SPOOL_ERR_TOO_MANY_SUBSCRIBERS', `${this.limits.longPollsMax} long-polls are already waiting`, { retryAfterMs: 1000 });
-      }
-      this.longPolls++;
-      this.metrics.longPolls.inc();
-      try {
-        await log.waitForData(fromOffset, Math.min(request.maxWaitMs, this.limits.maxWaitMsMax), request.signal);
-      } finally {
-        this.longPolls--;
-        this.metrics.longPolls.dec();
-      }
+      await this.waitForData([{ log, offset: fromOffset }], request.maxWaitMs, request.signal);
       result = await log.read(fromOffset, request.maxBytes);
     }
     this.metrics.bytesOut.inc(request.topic, result.data.length);
     return { ...result, fromOffset };
+  }
+
+  /**
+   * The long-poll of HTTP and Kafka fetches: waits until one of the partitions has records past
+   * its offset, up to maxWaitMs (capped), or until `signal` aborts. One long-poll, whatever the
+   * number of partitions, counts against longPollsMax.
+   */
+  async waitForData(targets: Array<{ log: PartitionLog; offset: number }>, maxWaitMs: number, signal?: AbortSignal): Promise<void> {
+    if (this.longPolls >= this.limits.longPollsMax) {
+      throw new BrokerError('SPOOL_ERR_TOO_MANY_SUBSCRIBERS', `${this.limits.longPollsMax} long-polls are already waiting`, { retryAfterMs: 1000 });
+    }
+    this.longPolls++;
+    this.metrics.longPolls.inc();
+    const done = new AbortController();
+    const stop = () => done.abort();
+    signal?.addEventListener('abort', stop, { once: true });
+    try {
+      const timeoutMs = Math.min(maxWaitMs, this.limits.maxWaitMsMax);
+      await Promise.race(targets.map(({ log, offset }) => log.waitForData(offset, timeoutMs, done.signal)));
+    } finally {
+      done.abort(); // the other partitions' waiters stop too
+      signal?.removeEventListener('abort', stop);
+      this.longPolls--;
+      this.metrics.longPolls.dec();
+    }
   }
 
   /**

@@ -14,6 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { BrokerError } from '../errors.js';
+import { type BrokerLimits, brokerLimits } from '../limits.js';
 import { assign, type AssignorName, parseTpKey, type TopicPartition, tpKey } from './assignors.js';
 import { type GroupState, type Member, type MemberView, newGroupState, phaseOf, type Subscription } from './group-state.js';
 import { compilePattern } from './topic-pattern.js';
@@ -21,6 +22,8 @@ import { compilePattern } from './topic-pattern.js';
 export interface TopicView {
   /** Every topic with its partition count. */
   topics(): Array<{ name: string; partitions: number }>;
+  /** Whether one topic exists (asked per join and heartbeat: cheaper than a snapshot). */
+  exists(name: string): boolean;
 }
 
 export interface JoinRequest {
@@ -36,12 +39,18 @@ export interface JoinResult extends MemberView {
   memberId: string;
 }
 
+export type CoordinatorLimits = Pick<BrokerLimits, 'membersPerGroupMax'>;
+
+/** Every topic with its partition count, read once per rebalance (or once for all groups). */
+type TopicSnapshot = ReadonlyArray<{ name: string; partitions: number }>;
+
 export class GroupCoordinator {
   private readonly groups = new Map<string, GroupState>();
 
   constructor(
     private readonly topicView: TopicView,
     private readonly now: () => number = Date.now,
+    private readonly limits: CoordinatorLimits = brokerLimits,
   ) {}
 
   group(name: string): GroupState | undefined {
@@ -77,6 +86,10 @@ export class GroupCoordinator {
     const staticPredecessor = member.instanceId
       ? [...group.members.values()].find((candidate) => candidate.instanceId === member.instanceId)
       : undefined;
+    if (!staticPredecessor && group.members.size >= this.limits.membersPerGroupMax) {
+      const max = this.limits.membersPerGroupMax;
+      throw new BrokerError('SPOOL_ERR_TOO_MANY_MEMBERS', `group ${groupName} has ${max} members already (membersPerGroupMax)`, { group: groupName, limit: 'membersPerGroupMax', max, retryAfterMs: 1000 });
+    }
     if (staticPredecessor && sameSubscription(staticPredecessor.subscription, member.subscription)) {
       // Static membership: the new incarnation inherits identity and partitions, no rebalance.
       group.members.delete(staticPredecessor.memberId);
@@ -142,7 +155,8 @@ export class GroupCoordinator {
 
   /** Topics were created or deleted: recompute every group's subscriptions. */
   topicsChanged(): void {
-    for (const group of this.groups.values()) if (group.members.size > 0) this.rebalance(group);
+    const topics = this.topicView.topics();
+    for (const group of this.groups.values()) if (group.members.size > 0) this.rebalance(group, topics);
   }
 
   /** Members are told at their next heartbeat to re-read committed offsets. */
@@ -162,18 +176,20 @@ export class GroupCoordinator {
   /** Removes members whose session timed out. Called on every request and by the broker's timer. */
   expire(): void {
     const now = this.now();
+    let topics: TopicSnapshot | null = null;
     for (const group of this.groups.values()) {
-      for (const member of [...group.members.values()]) {
-        if (now - member.lastSeenMs > member.sessionTimeoutMs) this.removeMember(group, member.memberId);
-      }
+      const expired = [...group.members.values()].filter((member) => now - member.lastSeenMs > member.sessionTimeoutMs);
+      if (expired.length === 0) continue;
+      // All of a group's expired members go in one rebalance: one by one, 128 expiries cost 128.
+      for (const member of expired) this.dropMember(group, member.memberId);
+      this.rebalance(group, (topics ??= this.topicView.topics()));
     }
   }
 
   /** The partitions a subscription resolves to now. */
-  partitionsOf(subscription: Subscription): TopicPartition[] {
+  partitionsOf(subscription: Subscription, topics: TopicSnapshot = this.topicView.topics()): TopicPartition[] {
     const matches = subscriptionMatcher(subscription);
-    return this.topicView
-      .topics()
+    return topics
       .filter((topic) => matches(topic.name))
       .flatMap((topic) => Array.from({ length: topic.partitions }, (_, partition) => ({ topic: topic.name, partition })));
   }
@@ -195,7 +211,15 @@ export class GroupCoordinator {
       revoke,
       rebalancing: phaseOf(group) === 'Rebalancing',
       resetEpoch: group.resetEpoch,
+      missingTopics: this.missingTopics(group.members.get(memberId)!.subscription),
     };
+  }
+
+  /** Named topics of a subscription that do not exist (a pattern names none: it matches what is there). */
+  private missingTopics(subscription: Subscription): string[] {
+    const named = subscription.topics ?? [];
+    if (named.length === 0) return [];
+    return named.filter((name) => !this.topicView.exists(name));
   }
 
   private requireMember(groupName: string, memberId: string): GroupState {
@@ -210,19 +234,39 @@ export class GroupCoordinator {
   }
 
   private removeMember(group: GroupState, memberId: string): void {
-    group.members.delete(memberId);
-    for (const [key, owner] of [...group.owner]) if (owner === memberId) group.owner.delete(key);
+    this.dropMember(group, memberId);
     this.rebalance(group);
   }
 
-  private rebalance(group: GroupState): void {
-    const members = [...group.members.values()].map((member) => {
-      const matches = subscriptionMatcher(member.subscription);
-      const current = [...group.target].filter(([, owner]) => owner === member.memberId).map(([key]) => parseTpKey(key));
-      return { memberId: member.memberId, eligible: (tp: TopicPartition) => matches(tp.topic), current };
-    });
+  private dropMember(group: GroupState, memberId: string): void {
+    group.members.delete(memberId);
+    for (const [key, owner] of [...group.owner]) if (owner === memberId) group.owner.delete(key);
+  }
+
+  /**
+   * Recomputes the group's target assignment from one topic snapshot, one pass over the current
+   * targets, and one resolution per distinct subscription: a per-member topic listing and target
+   * scan made joins of one group quadratic (128 joins took 50 s).
+   */
+  private rebalance(group: GroupState, topics: TopicSnapshot = this.topicView.topics()): void {
+    const currentOf = new Map<string, TopicPartition[]>();
+    for (const [key, owner] of group.target) {
+      let list = currentOf.get(owner);
+      if (!list) currentOf.set(owner, (list = []));
+      list.push(parseTpKey(key));
+    }
     const all = new Map<string, TopicPartition>();
-    for (const member of group.members.values()) for (const tp of this.partitionsOf(member.subscription)) all.set(tpKey(tp), tp);
+    const resolved = new Map<string, (topic: string) => boolean>();
+    const members = [...group.members.values()].map((member) => {
+      const key = subscriptionKey(member.subscription);
+      let matches = resolved.get(key);
+      if (!matches) {
+        resolved.set(key, (matches = subscriptionMatcher(member.subscription)));
+        for (const tp of this.partitionsOf(member.subscription, topics)) all.set(tpKey(tp), tp);
+      }
+      const eligible = matches;
+      return { memberId: member.memberId, eligible: (tp: TopicPartition) => eligible(tp.topic), current: currentOf.get(member.memberId) ?? [] };
+    });
     const next = assign(group.assignor, members, [...all.values()]);
     // Partitions of deleted topics cannot be consumed any more: drop their owners too.
     for (const key of [...group.owner.keys()]) if (!all.has(key)) group.owner.delete(key);
@@ -237,8 +281,12 @@ function subscriptionMatcher(subscription: Subscription): (topic: string) => boo
   return (topic) => topics.has(topic) || (pattern !== null && pattern(topic));
 }
 
+function subscriptionKey(subscription: Subscription): string {
+  return JSON.stringify([[...(subscription.topics ?? [])].sort(), subscription.pattern ?? null]);
+}
+
 function sameSubscription(a: Subscription, b: Subscription): boolean {
-  return JSON.stringify([...(a.topics ?? [])].sort()) === JSON.stringify([...(b.topics ?? [])].sort()) && (a.pattern ?? null) === (b.pattern ?? null);
+  return subscriptionKey(a) === subscriptionKey(b);
 }
 
 function sameAssignment(a: Map<string, string>, b: Map<string, string>): boolean {

@@ -8,7 +8,8 @@ import type { TopicPartition } from './assignors.js';
 import type { GroupCoordinator, JoinRequest, JoinResult } from './coordinator.js';
 import { phaseOf } from './group-state.js';
 import type { CommittedOffset, OffsetStore } from './offset-store.js';
-import { isValidPattern } from './topic-pattern.js';
+import type { BrokerLimits } from '../limits.js';
+import { checkPattern } from './topic-pattern.js';
 
 export type ResetTarget = 'earliest' | 'latest' | { timestamp: number } | { offset: number } | { shiftBy: number };
 
@@ -32,12 +33,50 @@ export interface PartitionLag {
   lagMs: number;
 }
 
+export interface LagSample {
+  group: string;
+  topic: string;
+  partition: number;
+  lag: number;
+  lagSeconds: number;
+}
+
 export class GroupService {
   constructor(
     private readonly coordinator: GroupCoordinator,
     private readonly offsets: OffsetStore,
     private readonly logs: LogManager,
+    private readonly limits: Pick<BrokerLimits, 'patternWordsMax' | 'groupsMax' | 'groupRetentionMs'>,
   ) {}
+
+  /** 429 when `group` would be a new group past groupsMax. */
+  private checkRoomFor(group: string): void {
+    if (this.coordinator.group(group) || this.offsets.group(group)) return;
+    const max = this.limits.groupsMax;
+    if (this.offsets.count() >= max) {
+      throw new BrokerError('SPOOL_ERR_TOO_MANY_GROUPS', `the broker holds ${max} consumer groups already (groupsMax)`, { group, limit: 'groupsMax', max, retryAfterMs: 1000 });
+    }
+  }
+
+  /**
+   * Deletes groups without a live member whose last join or commit is older than groupRetentionMs,
+   * with their offsets (Kafka's offsets.retention). A group with live members is marked in use.
+   */
+  expireIdleGroups(nowMs = Date.now()): string[] {
+    this.coordinator.expire();
+    const deleted: string[] = [];
+    for (const group of this.offsets.idleSince(nowMs - this.limits.groupRetentionMs)) {
+      const state = this.coordinator.group(group);
+      if (state && state.members.size > 0) {
+        this.offsets.ensureGroup(group, state.offsetReset);
+        continue;
+      }
+      this.coordinator.deleteGroup(group);
+      this.offsets.deleteGroup(group);
+      deleted.push(group);
+    }
+    return deleted;
+  }
 
   private partitionLog(topic: string, partition: number): PartitionLog {
     const log = this.logs.partition(topic, partition);
@@ -55,9 +94,8 @@ export class GroupService {
   join(group: string, request: JoinRequest): JoinResult & { offsetReset: 'earliest' | 'latest' } {
     const { topics, pattern } = request.subscription;
     if ((!topics || topics.length === 0) && !pattern) throw new BrokerError('SPOOL_ERR_BAD_REQUEST', 'a join names topics or a pattern', { group });
-    if (pattern !== undefined && !isValidPattern(pattern)) {
-      throw new BrokerError('SPOOL_ERR_BAD_REQUEST', `pattern ${pattern} is not valid: dot-separated words, * or #`, { group, pattern });
-    }
+    if (pattern !== undefined) checkPattern(pattern, this.limits.patternWordsMax, { group });
+    this.checkRoomFor(group);
     this.offsets.ensureGroup(group, request.offsetReset ?? 'latest');
     const result = this.coordinator.join(group, request);
     return { ...result, offsetReset: this.coordinator.group(group)!.offsetReset };
@@ -72,6 +110,7 @@ export class GroupService {
   }
 
   async commit(group: string, request: CommitRequest): Promise<Array<Omit<CommittedOffset, 'committedAtMs'>>> {
+    this.checkRoomFor(group);
     const partitions = request.offsets.map(({ topic, partition }) => ({ topic, partition }));
     if (request.memberId !== undefined) {
       this.coordinator.validateCommit(group, request.memberId, request.generation ?? -1, partitions, request.resetEpoch);
@@ -102,11 +141,24 @@ export class GroupService {
 
   /** Lag of every partition the group consumes or has committed for. */
   async lag(group: string): Promise<PartitionLag[]> {
+    const result: PartitionLag[] = [];
+    for (const entry of this.lagInRecords(group)) {
+      const { log, from, ...rest } = entry;
+      result.push({ ...rest, lagMs: await this.ageOfRecordAt(log, from) });
+    }
+    return result;
+  }
+
+  /**
+   * Lag in records of every partition the group consumes or has committed for: no log read, so
+   * listing thousands of groups or scraping metrics costs memory lookups, not I/O.
+   */
+  private lagInRecords(group: string): Array<Omit<PartitionLag, 'lagMs'> & { log: PartitionLog; from: number }> {
     const state = this.coordinator.group(group);
     const committed = new Map(this.offsets.offsets(group).map((entry) => [`${entry.topic}:${entry.partition}`, entry.offset]));
     const keys = new Set([...committed.keys(), ...(state ? [...state.target.keys()] : [])]);
     const offsetReset = state?.offsetReset ?? this.offsets.group(group)?.offsetReset ?? 'latest';
-    const result: PartitionLag[] = [];
+    const result = [];
     for (const key of [...keys].sort()) {
       const at = key.lastIndexOf(':');
       const topic = key.slice(0, at);
@@ -123,10 +175,35 @@ export class GroupService {
         highWatermark: log.highWatermark,
         logStartOffset: log.logStartOffset,
         lag: Math.max(0, log.highWatermark - from),
-        lagMs: await this.ageOfRecordAt(log, from),
+        log,
+        from,
       });
     }
     return result;
+  }
+
+  /**
+   * Lag per group, topic and partition for /metrics: at most `seriesMax` entries (the age of the
+   * oldest unconsumed record costs one small read each), and how many were left out past that.
+   */
+  async lagSamples(seriesMax: number): Promise<{ samples: LagSample[]; omitted: number }> {
+    const samples: LagSample[] = [];
+    let omitted = 0;
+    for (const group of this.groupNames()) {
+      for (const entry of this.lagInRecords(group)) {
+        if (samples.length >= seriesMax) {
+          omitted++;
+          continue;
+        }
+        const lagMs = entry.lag === 0 ? 0 : await this.ageOfRecordAt(entry.log, entry.from);
+        samples.push({ group, topic: entry.topic, partition: entry.partition, lag: entry.lag, lagSeconds: lagMs / 1000 });
+      }
+    }
+    return { samples, omitted };
+  }
+
+  private groupNames(): string[] {
+    return [...new Set([...this.offsets.groups().map((group) => group.name), ...this.coordinator.groupNames()])].sort();
   }
 
   private async ageOfRecordAt(log: PartitionLog, offset: number): Promise<number> {
@@ -139,11 +216,10 @@ export class GroupService {
   }
 
   async list(): Promise<Array<{ name: string; state: string; members: number; totalLag: number }>> {
-    const names = new Set([...this.offsets.groups().map((group) => group.name), ...this.coordinator.groupNames()]);
     const result = [];
-    for (const name of [...names].sort()) {
+    for (const name of this.groupNames()) {
       const state = this.coordinator.group(name);
-      const lag = await this.lag(name);
+      const lag = this.lagInRecords(name);
       result.push({
         name,
         state: state ? phaseOf(state) : 'Empty',

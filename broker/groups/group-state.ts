@@ -67,4 +67,6 @@ export interface MemberView {
   revoke: TopicPartition[];
   rebalancing: boolean;
   resetEpoch: number;
+  /** Topics the member subscribed to by name that do not exist: a typo, or not created yet. */
+  missingTopics: string[];
 }

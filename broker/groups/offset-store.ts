@@ -56,14 +56,22 @@ export class OffsetStore {
   private readonly deleteTopicRows;
   private readonly commitMany;
   private readonly commitQueued;
+  private readonly countGroups;
+  private readonly selectIdleGroups;
   private queued: Array<{ group: string; offsets: Array<Omit<CommittedOffset, 'committedAtMs'>>; resolve: () => void; reject: (error: unknown) => void }> = [];
 
   constructor(private readonly db: Database.Database) {
     db.exec(SCHEMA);
+    // Added after the first release: a data directory from before has no such column yet.
+    const columns = db.prepare<[], { name: string }>('PRAGMA table_info(consumer_groups)').all();
+    if (!columns.some((column) => column.name === 'active_at_ms')) db.exec('ALTER TABLE consumer_groups ADD COLUMN active_at_ms INTEGER');
+    // A join or a commit: the group is in use (its retention clock starts again).
     this.upsertGroup = db.prepare(
-      `INSERT INTO consumer_groups (name, offset_reset, created_at_ms) VALUES (?, ?, ?)
-       ON CONFLICT(name) DO NOTHING`,
+      `INSERT INTO consumer_groups (name, offset_reset, created_at_ms, active_at_ms) VALUES (@name, @offsetReset, @nowMs, @nowMs)
+       ON CONFLICT(name) DO UPDATE SET active_at_ms = excluded.active_at_ms`,
     );
+    this.countGroups = db.prepare<[], { count: number }>('SELECT COUNT(*) AS count FROM consumer_groups');
+    this.selectIdleGroups = db.prepare<[number], { name: string }>('SELECT name FROM consumer_groups WHERE COALESCE(active_at_ms, created_at_ms) < ? ORDER BY name');
     this.upsertOffset = db.prepare(
       `INSERT INTO group_offsets (group_name, topic, partition, offset, metadata, committed_at_ms) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT(group_name, topic, partition) DO UPDATE SET offset = excluded.offset, metadata = excluded.metadata,
@@ -81,20 +89,29 @@ export class OffsetStore {
     this.deleteGroupRow = db.prepare('DELETE FROM consumer_groups WHERE name = ?');
     this.deleteTopicRows = db.prepare('DELETE FROM group_offsets WHERE topic = ?');
     this.commitMany = db.transaction((group: string, offsets: Array<Omit<CommittedOffset, 'committedAtMs'>>, now: number) => {
-      this.upsertGroup.run(group, 'latest', now);
+      this.upsertGroup.run({ name: group, offsetReset: 'latest', nowMs: now });
       for (const entry of offsets) this.upsertOffset.run(group, entry.topic, entry.partition, entry.offset, entry.metadata, now);
     });
     this.commitQueued = db.transaction((batch: Array<{ group: string; offsets: Array<Omit<CommittedOffset, 'committedAtMs'>> }>, now: number) => {
       for (const { group, offsets } of batch) {
-        this.upsertGroup.run(group, 'latest', now);
+        this.upsertGroup.run({ name: group, offsetReset: 'latest', nowMs: now });
         for (const entry of offsets) this.upsertOffset.run(group, entry.topic, entry.partition, entry.offset, entry.metadata, now);
       }
     });
   }
 
-  /** Remembers a group (on its first join), with where partitions without a commit start. */
+  /** Remembers a group (on its first join), with where partitions without a commit start; marks it in use. */
   ensureGroup(group: string, offsetReset: 'earliest' | 'latest'): void {
-    this.upsertGroup.run(group, offsetReset, Date.now());
+    this.upsertGroup.run({ name: group, offsetReset, nowMs: Date.now() });
+  }
+
+  count(): number {
+    return this.countGroups.get()!.count;
+  }
+
+  /** Groups without a join or commit since `beforeMs`. */
+  idleSince(beforeMs: number): string[] {
+    return this.selectIdleGroups.all(beforeMs).map((row) => row.name);
   }
 
   commit(group: string, offsets: Array<Omit<CommittedOffset, 'committedAtMs'>>): void {

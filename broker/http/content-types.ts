@@ -1,5 +1,5 @@
 /**
- * Body parsers for the content types the API accepts:
+ * Body parsers for the content types the API accepts, and no other (anything else: 415):
  *   application/json              JSON.parse, then the nesting bound below
  *   application/x-msgpack         decoded with msgpackr (bin values stay bytes), the same bound
  *   application/vnd.spool.batch   raw RecordBatch v2 bytes, one or more back to back, kept as a Buffer
@@ -53,7 +53,9 @@ function checkNesting(body: unknown): void {
 }
 
 export function registerContentTypes(app: FastifyInstance): void {
-  app.removeContentTypeParser(JSON_CONTENT_TYPE);
+  // Only the three types above: fastify's own text/plain parser would hand routes a string no
+  // schema describes (a text/plain produce body reached the handler); now any other type is a 415.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser(JSON_CONTENT_TYPE, { parseAs: 'string' }, (_request, text, done) => {
     let body: unknown;
     try {

@@ -1,27 +1,48 @@
 /**
  * The broker's HTTP server (fastify's serverFactory): node's http server with the timeouts of
- * broker/limits.ts, and a gate that answers SPOOL_ERR_SHUTTING_DOWN once the broker began to close,
- * before any routing, parsing or hook runs. In-flight requests are not affected; fastify's close()
- * then waits for them.
+ * broker/limits.ts, connections counted and capped (connection-limits.ts), and a gate that answers
+ * SPOOL_ERR_SHUTTING_DOWN once the broker began to close, before any routing, parsing or hook
+ * runs. In-flight requests are not affected; fastify's close() then waits for them.
+ *
+ * Timeouts bound what a client sends, never how long an answer may take: a long-poll, a queue
+ * wait, a live (SSE) stream or a slow admin call is a request being worked on, not an idle
+ * connection, so there is no socket inactivity timeout (node's server.timeout, which cut 20 s
+ * long-polls at 10 s and SSE streams before their first heartbeat). Instead:
+ *   headersTimeoutMs   the request line and headers must arrive within it (slowloris);
+ *   requestTimeoutMs   the whole request, body included;
+ *   keepAliveTimeoutMs an idle connection between requests is closed after it;
+ * checked every connectionsCheckIntervalMs (node's default of 30 s let slowloris live 30-60 s).
  */
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { BrokerError } from '../errors.js';
 import { errorBody } from './error-handler.js';
 import type { BrokerLimits } from '../limits.js';
+import { ConnectionCounter } from './connection-limits.js';
 
 const SHUTTING_DOWN_BODY = JSON.stringify(errorBody(new BrokerError('SPOOL_ERR_SHUTTING_DOWN', 'the broker is shutting down', { retryAfterMs: 1000 })));
 
-export function createGatedServer(handler: RequestListener, options: { isOpen: () => boolean; limits: BrokerLimits }): Server {
+function refuse(response: ServerResponse, status: number, body: string): void {
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'retry-after': '1', connection: 'close' });
+  response.end(body);
+}
+
+export function createGatedServer(handler: RequestListener, options: { isOpen: () => boolean; limits: BrokerLimits; connections?: ConnectionCounter }): Server {
   const { limits } = options;
-  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
-    if (options.isOpen()) return handler(request, response);
-    response.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'retry-after': '1', connection: 'close' });
-    response.end(SHUTTING_DOWN_BODY);
+  const connections = options.connections ?? new ConnectionCounter(limits);
+  const server = createServer({ connectionsCheckingInterval: limits.connectionsCheckIntervalMs }, (request: IncomingMessage, response: ServerResponse) => {
+    connections.requested(request.socket);
+    if (!options.isOpen()) return refuse(response, 503, SHUTTING_DOWN_BODY);
+    const refusal = connections.refusal(request.socket);
+    if (refusal) {
+      const error = new BrokerError('SPOOL_ERR_TOO_MANY_CONNECTIONS', `the broker holds ${refusal.max} connections already (${refusal.limit})`, { ...refusal, retryAfterMs: 1000 });
+      return refuse(response, 429, JSON.stringify(errorBody(error)));
+    }
+    return handler(request, response);
   });
-  // What fastify sets on a server it makes itself (see its requestTimeout, keepAliveTimeout and
-  // connectionTimeout options).
+  server.on('connection', (socket) => connections.admit(socket));
+  server.maxConnections = limits.connectionsHardMax;
+  server.headersTimeout = limits.headersTimeoutMs;
   server.requestTimeout = limits.requestTimeoutMs;
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
-  server.setTimeout(limits.connectionTimeoutMs);
   return server;
 }

@@ -7,6 +7,7 @@ import type { PartitionLog } from '../../storage/index.js';
 import type { ValueFormat } from '../fetch/record-view.js';
 import type { BrokerLimits } from '../limits.js';
 import type { BrokerMetrics } from '../metrics.js';
+import type { AppendSignal } from './append-signal.js';
 import { runLiveTail } from './live-tail.js';
 import { RateBudget } from './rate-budget.js';
 import type { LiveRegistry } from './live-registry.js';
@@ -19,6 +20,7 @@ export interface LiveDeps {
   registry: LiveRegistry;
   metrics: BrokerMetrics;
   limits: BrokerLimits;
+  appends: AppendSignal;
 }
 
 export interface LivePlan {
@@ -63,6 +65,7 @@ export async function serveLive(request: FastifyRequest, reply: FastifyReply, de
       heartbeatMs: deps.limits.liveHeartbeatMs,
       budget: plan.maxRecordsPerSec === undefined ? undefined : new RateBudget(plan.maxRecordsPerSec),
       follower,
+      watcher: deps.appends.watcher(),
       onSources: (current) => subscriber.follow(current.filter((source) => !source.log.isClosed).map((source) => source.log.topic)),
       onRecords: (name, count, bytes) => {
         deps.metrics.recordsOut.inc(name, count);

@@ -26,6 +26,7 @@ import { decodeRecordBatchesWithin, isSpoolError, type PartitionLog } from '../.
 import { toJsonRecord, type ValueFormat } from '../fetch/record-view.js';
 import { brokerLimits } from '../limits.js';
 import type { RateBudget } from './rate-budget.js';
+import { AppendSignal, type AppendWatcher } from './append-signal.js';
 
 export interface LiveSource {
   log: PartitionLog;
@@ -56,6 +57,8 @@ export interface LiveTailOptions {
   onSources?: (sources: readonly LiveSource[]) => void;
   /** A sampled tail: at most this many records a second, skipping ahead to the newest when behind. */
   budget?: RateBudget;
+  /** Reports partitions written to (without one, only records there at the start are sent). */
+  watcher?: AppendWatcher;
 }
 
 /** Writes; when the socket's buffer is full, answers a promise that settles on 'drain' (or close). */
@@ -144,13 +147,13 @@ async function pump(response: ServerResponse, source: LiveSource, options: LiveT
   return true;
 }
 
-/** Sleeps until a source has data, the follower's topics change, or a heartbeat is due. */
-async function waitForWork(sources: LiveSource[], options: LiveTailOptions): Promise<boolean> {
+/** Sleeps until a followed partition gets records, the follower's topics change, or a heartbeat is due. */
+async function waitForWork(watcher: AppendWatcher, options: LiveTailOptions): Promise<boolean> {
   const heartbeatMs = options.heartbeatMs ?? brokerLimits.liveHeartbeatMs;
   const round = new AbortController();
   const stop = () => round.abort();
   options.signal.addEventListener('abort', stop, { once: true });
-  const waits = sources.filter((source) => !source.log.isClosed).map((source) => source.log.waitForData(source.position, heartbeatMs, round.signal).catch(() => false));
+  const waits = [watcher.changed(round.signal)];
   if (options.follower) waits.push(options.follower.changed(round.signal));
   let timer: NodeJS.Timeout | undefined;
   waits.push(new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), heartbeatMs))));
@@ -163,7 +166,11 @@ async function waitForWork(sources: LiveSource[], options: LiveTailOptions): Pro
   }
 }
 
-/** Runs until the client goes away, the broker closes, or (without a follower) every log closed. */
+/**
+ * Runs until the client goes away, the broker closes, or (without a follower) every log closed.
+ * Each round pumps only the sources with something to send: those behind their high watermark
+ * after the last round, and those the watcher reports written to since.
+ */
 export async function runLiveTail(response: ServerResponse, sources: LiveSource[], options: LiveTailOptions): Promise<void> {
   response.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
@@ -172,24 +179,44 @@ export async function runLiveTail(response: ServerResponse, sources: LiveSource[
     'x-accel-buffering': 'no',
   });
   response.write(': connected\n\n');
-  options.onSources?.(sources);
+  const watcher = options.watcher ?? new AppendSignal().watcher();
+  let byLog = new Map<PartitionLog, LiveSource>();
+  const sourcesChanged = () => {
+    byLog = new Map(sources.map((source) => [source.log, source]));
+    watcher.follow(sources.map((source) => source.log.topic));
+    options.onSources?.(sources);
+  };
+  sourcesChanged();
   await send(response, followEvent(sources));
-  while (!options.signal.aborted) {
-    if (options.budget) await options.budget.ready(options.signal);
-    const added = options.follower?.refresh(sources) ?? null;
-    if (added) {
-      options.onSources?.(sources);
-      if (added.length > 0) await send(response, followEvent(added));
+  // Every source may have records at the start.
+  let pending = new Set<LiveSource>(sources);
+  try {
+    while (!options.signal.aborted) {
+      if (options.budget) await options.budget.ready(options.signal);
+      const added = options.follower?.refresh(sources) ?? null;
+      if (added) {
+        sourcesChanged();
+        for (const source of added) pending.add(source);
+        if (added.length > 0) await send(response, followEvent(added));
+      }
+      for (const log of watcher.take()) {
+        const source = byLog.get(log);
+        if (source) pending.add(source);
+      }
+      const behind = new Set<LiveSource>();
+      for (const source of pending) {
+        if (source.log.isClosed) continue;
+        await pump(response, source, options);
+        if (options.signal.aborted) return;
+        if (source.position < source.log.highWatermark) behind.add(source);
+      }
+      pending = behind;
+      if (pending.size > 0) continue;
+      if (!options.follower && sources.every((source) => source.log.isClosed)) return;
+      const woken = await waitForWork(watcher, options);
+      if (!woken && !options.signal.aborted) await send(response, ': heartbeat\n\n');
     }
-    let sent = false;
-    for (const source of sources) {
-      if (source.log.isClosed) continue;
-      if (await pump(response, source, options)) sent = true;
-      if (options.signal.aborted) return;
-    }
-    if (sent) continue;
-    if (!options.follower && sources.every((source) => source.log.isClosed)) return;
-    const woken = await waitForWork(sources, options);
-    if (!woken && !options.signal.aborted) await send(response, ': heartbeat\n\n');
+  } finally {
+    watcher.dispose();
   }
 }

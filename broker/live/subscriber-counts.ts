@@ -9,7 +9,7 @@
  */
 import type { GroupCoordinator } from '../groups/coordinator.js';
 import type { Subscription } from '../groups/group-state.js';
-import { matchesPattern } from '../groups/topic-pattern.js';
+import { compilePattern } from '../groups/topic-pattern.js';
 import type { LiveRegistry } from './live-registry.js';
 
 export interface SubscriberCount {
@@ -17,8 +17,15 @@ export interface SubscriberCount {
   groups: number;
 }
 
+// Compiled once per subscription, not once per produce.
+const matchers = new WeakMap<Subscription, (topic: string) => boolean>();
+
 function subscribes(subscription: Subscription, topic: string): boolean {
-  return (subscription.topics?.includes(topic) ?? false) || (subscription.pattern !== undefined && matchesPattern(subscription.pattern, topic));
+  if (subscription.topics?.includes(topic)) return true;
+  if (subscription.pattern === undefined) return false;
+  let matches = matchers.get(subscription);
+  if (!matches) matchers.set(subscription, (matches = compilePattern(subscription.pattern)));
+  return matches(topic);
 }
 
 export class SubscriberCounts {

@@ -1,9 +1,22 @@
 /**
- * Producer ids for idempotent producers (Kafka's InitProducerId). Ids come from one SQLite counter,
- * so no two producers ever share an id, across restarts too: the broker's per-partition producer
- * state tells a retry (same id, a sequence seen before) from a new batch.
+ * Producer ids for idempotent producers (Kafka's InitProducerId), and the check that a batch names
+ * one this broker issued.
+ *
+ * Ids were once a SQLite counter, and any client could write as any id: a batch sent as producer 1,
+ * epoch 0, sequence 2 made the real producer's sequence 2 answer `duplicate` (its records dropped),
+ * and epoch 32767 fenced it for good. Now:
+ *   - ids are random in 1..2^53-1 (53 bits: exact in a JavaScript number, unguessable in practice),
+ *     unique by the table's primary key, never sequential;
+ *   - a batch may only carry an id the broker issued, with the epoch it issued last: an id never
+ *     issued answers SPOOL_ERR_UNKNOWN_PRODUCER_ID, a newer epoch SPOOL_ERR_INVALID_PRODUCER_EPOCH,
+ *     an older one SPOOL_ERR_PRODUCER_FENCED (a zombie of a re-initialised producer).
+ * Nothing binds an id to a TCP connection: the client's connection pool sends one producer's
+ * batches over several. (Once authentication exists, an id is also bound to its principal.)
  */
+import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { StorageError } from '../../storage/index.js';
+import { BrokerError } from '../errors.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS producer_ids (
@@ -18,16 +31,64 @@ export interface ProducerIdentity {
   producerEpoch: number;
 }
 
+/** Issued ids looked up in SQLite stay cached up to this many (the least recently issued go first). */
+const CACHED_PRODUCERS_MAX = 10_000;
+
+/** A random id in 1..2^53-1: the top 53 bits of 8 random bytes, 0 drawn again. */
+function randomProducerId(): number {
+  for (;;) {
+    const id = Number(randomBytes(8).readBigUInt64BE(0) >> 11n);
+    if (id > 0) return id;
+  }
+}
+
 export class ProducerIdStore {
-  private readonly insert: Database.Statement<[string | null, number]>;
+  private readonly insert: Database.Statement<[number, string | null, number]>;
+  private readonly epochOf: Database.Statement<[number], { epoch: number }>;
+  private readonly cache = new Map<number, number>();
 
   constructor(db: Database.Database) {
     db.exec(SCHEMA);
-    this.insert = db.prepare('INSERT INTO producer_ids (client_id, created_at_ms) VALUES (?, ?)');
+    const columns = db.prepare('PRAGMA table_info(producer_ids)').all() as Array<{ name: string }>;
+    if (!columns.some((column) => column.name === 'epoch')) db.exec('ALTER TABLE producer_ids ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0');
+    this.insert = db.prepare('INSERT OR IGNORE INTO producer_ids (id, client_id, created_at_ms) VALUES (?, ?, ?)');
+    this.epochOf = db.prepare('SELECT epoch FROM producer_ids WHERE id = ?');
   }
 
   allocate(clientId: string | null): ProducerIdentity {
-    const { lastInsertRowid } = this.insert.run(clientId, Date.now());
-    return { producerId: Number(lastInsertRowid), producerEpoch: 0 };
+    for (;;) {
+      const producerId = randomProducerId();
+      if (this.insert.run(producerId, clientId, Date.now()).changes === 1) {
+        this.remember(producerId, 0);
+        return { producerId, producerEpoch: 0 };
+      }
+    }
+  }
+
+  /**
+   * Throws unless the broker issued `producerId` with `producerEpoch` as its current epoch. Called
+   * for every produced batch that carries a producer id, before the partition looks at it.
+   */
+  authorize(producerId: number, producerEpoch: number): void {
+    let epoch = this.cache.get(producerId);
+    if (epoch === undefined) {
+      epoch = Number.isSafeInteger(producerId) ? this.epochOf.get(producerId)?.epoch : undefined;
+      if (epoch === undefined) {
+        throw new BrokerError('SPOOL_ERR_UNKNOWN_PRODUCER_ID', `producer id ${producerId} was not issued by this broker: get one from POST /v1/producers (Kafka: InitProducerId)`, { producerId });
+      }
+      this.remember(producerId, epoch);
+    }
+    if (producerEpoch > epoch) {
+      throw new BrokerError('SPOOL_ERR_INVALID_PRODUCER_EPOCH', `producer ${producerId} has epoch ${epoch}; epoch ${producerEpoch} was never issued`, { producerId, producerEpoch, epoch });
+    }
+    if (producerEpoch < epoch) {
+      throw new StorageError('SPOOL_ERR_PRODUCER_FENCED', `producer ${producerId} epoch ${producerEpoch} is older than its current epoch ${epoch}`, { producerId });
+    }
+  }
+
+  private remember(producerId: number, epoch: number): void {
+    this.cache.delete(producerId);
+    this.cache.set(producerId, epoch);
+    if (this.cache.size > CACHED_PRODUCERS_MAX) this.cache.delete(this.cache.keys().next().value!);
   }
 }

@@ -31,6 +31,13 @@ CREATE TABLE IF NOT EXISTS topics (
   state TEXT NOT NULL,
   created_at_ms INTEGER NOT NULL
 );
+-- Log start offsets moved by DeleteRecords (Kafka's log-start-offset checkpoint), re-applied at start.
+CREATE TABLE IF NOT EXISTS partition_log_starts (
+  topic TEXT NOT NULL,
+  partition INTEGER NOT NULL,
+  log_start_offset INTEGER NOT NULL,
+  PRIMARY KEY (topic, partition)
+);
 `;
 
 function toRecord(row: TopicRow): TopicRecord {
@@ -50,6 +57,10 @@ export class TopicStore {
   private readonly setState;
   private readonly setConfig;
   private readonly remove;
+  private readonly setPartitionCount;
+  private readonly upsertLogStart;
+  private readonly selectLogStarts;
+  private readonly removeLogStarts;
 
   constructor(db: Database.Database) {
     db.exec(SCHEMA);
@@ -59,6 +70,12 @@ export class TopicStore {
     this.setState = db.prepare('UPDATE topics SET state = ? WHERE name = ?');
     this.setConfig = db.prepare('UPDATE topics SET config = ? WHERE name = ?');
     this.remove = db.prepare('DELETE FROM topics WHERE name = ?');
+    this.setPartitionCount = db.prepare('UPDATE topics SET partitions = ? WHERE name = ?');
+    this.upsertLogStart = db.prepare(
+      'INSERT INTO partition_log_starts (topic, partition, log_start_offset) VALUES (?, ?, ?) ON CONFLICT (topic, partition) DO UPDATE SET log_start_offset = excluded.log_start_offset',
+    );
+    this.selectLogStarts = db.prepare<[string], { partition: number; log_start_offset: number }>('SELECT partition, log_start_offset FROM partition_log_starts WHERE topic = ?');
+    this.removeLogStarts = db.prepare('DELETE FROM partition_log_starts WHERE topic = ?');
   }
 
   /** Returns false when the name is taken. */
@@ -82,6 +99,19 @@ export class TopicStore {
 
   delete(name: string): void {
     this.remove.run(name);
+    this.removeLogStarts.run(name);
+  }
+
+  setPartitions(name: string, partitions: number): void {
+    this.setPartitionCount.run(partitions, name);
+  }
+
+  setLogStart(name: string, partition: number, offset: number): void {
+    this.upsertLogStart.run(name, partition, offset);
+  }
+
+  logStarts(name: string): Array<{ partition: number; offset: number }> {
+    return this.selectLogStarts.all(name).map((row) => ({ partition: row.partition, offset: row.log_start_offset }));
   }
 
   all(): TopicRecord[] {

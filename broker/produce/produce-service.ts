@@ -14,6 +14,7 @@ import { type AppendResult, encodeRecordBatch, type PartitionLog, type RecordInp
 import { BrokerError } from '../errors.js';
 import type { SubscriberCount } from '../live/subscriber-counts.js';
 import type { BrokerMetrics } from '../metrics.js';
+import type { ProducerIdStore } from '../metadata/producer-id-store.js';
 import type { TopicService } from '../topics/topic-service.js';
 import { KeylessSpreader, partitionOf } from './partitioner.js';
 import { type ProduceRecord, toRecordInput } from './record-input.js';
@@ -37,10 +38,13 @@ interface PlannedAppend {
 
 export class ProduceService {
   private readonly spreader = new KeylessSpreader();
+  private readonly authorizeProducer = (producerId: number, producerEpoch: number) => this.producers.authorize(producerId, producerEpoch);
 
   constructor(
     private readonly topics: TopicService,
     private readonly metrics: BrokerMetrics,
+    /** Checks that the broker issued a batch's producer id and epoch (metadata/producer-id-store.ts). */
+    private readonly producers: Pick<ProducerIdStore, 'authorize'>,
     private readonly counts: { of(topic: string): SubscriberCount } = NO_COUNTS,
   ) {}
 
@@ -121,7 +125,7 @@ export class ProduceService {
   private async appendAll(topic: string, plans: PlannedAppend[]): Promise<AppendResult[]> {
     if (plans.length > 1) for (const plan of plans) this.precheck(plan);
     const started = performance.now();
-    const results = await Promise.all(plans.map((plan) => plan.log.append(plan.batch, { expectedOffset: plan.expectedOffset })));
+    const results = await Promise.all(plans.map((plan) => plan.log.append(plan.batch, { expectedOffset: plan.expectedOffset, authorizeProducer: this.authorizeProducer })));
     this.metrics.observeAppend((performance.now() - started) / 1000);
     for (let i = 0; i < plans.length; i++) {
       if (results[i]!.duplicate) continue;

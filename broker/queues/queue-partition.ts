@@ -171,7 +171,14 @@ export class QueuePartition {
       else if (message.state === 'leased' || message.state === 'dying') inFlight++;
       else settledAhead++;
     }
+    // Settled before a restart and not loaded into the window yet: not work any more either.
+    for (const { state } of this.restored.values()) if (state !== 'delivered') settledAhead++;
     return { available, inFlight, settledAhead };
+  }
+
+  hasLeases(): boolean {
+    for (const message of this.window.values()) if (message.state === 'leased') return true;
+    return false;
   }
 
   /** The soonest moment a message becomes deliverable without new records (a lease or a delay running out). */

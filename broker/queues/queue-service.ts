@@ -38,6 +38,14 @@ export interface ReceivedMessage {
   message: WindowMessage;
 }
 
+export interface QueueDepth {
+  topic: string;
+  name: string;
+  available: number;
+  inFlight: number;
+  deadLettered: number;
+}
+
 export type Settlement = 'ack' | 'nack' | 'reject';
 
 export type ReceiptResult = { receipt: string; ok: true } | { receipt: string; ok: false; error: { code: BrokerErrorCode; message: string } };
@@ -47,6 +55,12 @@ class Queue {
   readonly filling = new Map<number, Promise<void>>();
   /** Messages handed out, acked and dead-lettered since the broker started (the console's rates). */
   readonly totals = { delivered: 0, acked: 0, deadLettered: 0 };
+  /**
+   * Partitions that handed out a lease since the sweep last found them without one: the only ones
+   * the once-a-second sweep looks at, so an idle queue on a wide topic costs nothing (50 queues on
+   * 10,000 partitions refreshed every partition every second: 114% CPU).
+   */
+  readonly leasing = new Set<QueuePartition>();
 
   constructor(
     readonly topic: string,
@@ -122,8 +136,26 @@ export class QueueService {
   async describe(topic: string, name: string) {
     const queue = this.queue(topic, name);
     await this.refreshAll(queue);
+    const { available, inFlight, deadLettered, partitions } = this.depthOf(queue);
+    return { topic, name, config: queue.config, available, inFlight, deadLettered, totals: { ...queue.totals }, partitions };
+  }
+
+  /** Depth of every queue, from memory and the logs' high watermarks (no log read): for /metrics. */
+  depths(): QueueDepth[] {
+    const result: QueueDepth[] = [];
+    for (const { topic, name } of this.store.all()) {
+      try {
+        result.push(this.depthOf(this.queue(topic, name)));
+      } catch {
+        // Its topic is being deleted: the queue goes with it.
+      }
+    }
+    return result;
+  }
+
+  private depthOf(queue: Queue) {
     const partitions = queue.partitions.map((partition) => {
-      const log = this.topics.partition(topic, partition.partition);
+      const log = this.topics.partition(queue.topic, partition.partition);
       const { inFlight, settledAhead } = partition.counts();
       return {
         partition: partition.partition,
@@ -135,16 +167,7 @@ export class QueueService {
       };
     });
     const total = (field: 'available' | 'inFlight' | 'deadLettered') => partitions.reduce((sum, partition) => sum + partition[field], 0);
-    return {
-      topic,
-      name,
-      config: queue.config,
-      available: total('available'),
-      inFlight: total('inFlight'),
-      deadLettered: total('deadLettered'),
-      totals: { ...queue.totals },
-      partitions,
-    };
+    return { topic: queue.topic, name: queue.name, available: total('available'), inFlight: total('inFlight'), deadLettered: total('deadLettered'), partitions };
   }
 
   /** Every queue of every topic, described. */
@@ -240,13 +263,19 @@ export class QueueService {
   /** Fills every partition's window from the log and expires leases. */
   private async refreshAll(queue: Queue): Promise<void> {
     await Promise.all(queue.partitions.map((partition) => this.refill(queue, partition)));
+    await this.expireLeases(queue);
+  }
+
+  /** Leases that ran out become available again; past maxDeliveries they are dead-lettered. */
+  private async expireLeases(queue: Queue): Promise<void> {
     const exhausted: Array<{ message: WindowMessage; reason: string }> = [];
     const now = Date.now();
-    for (const partition of queue.partitions) {
+    for (const partition of queue.leasing) {
       for (const message of partition.expireLeases(now, queue.config.maxDeliveries)) {
         message.state = 'dying';
         exhausted.push({ message, reason: 'visibility timeout after max deliveries' });
       }
+      if (!partition.hasLeases()) queue.leasing.delete(partition);
     }
     await this.deadLetter(queue, exhausted);
   }
@@ -295,6 +324,7 @@ export class QueueService {
     const nonce = nonces(candidates.length);
     queue.totals.delivered += candidates.length;
     const received = candidates.map(({ partition, message }, i) => {
+      queue.leasing.add(partition);
       partition.lease(message, receiptOf(partition.partition, message.offset, message.deliveryCount + 1, nonce[i]!), now + visibilityMs);
       return { receipt: message.receipt!, partition: partition.partition, offset: message.offset, deliveryCount: message.deliveryCount, message };
     });
@@ -388,10 +418,12 @@ export class QueueService {
     }
   }
 
+  /** Dead-letters leases that ran out past maxDeliveries even when nobody receives; refills are left to receive. */
   private async sweep(): Promise<void> {
     for (const queue of this.queues.values()) {
+      if (queue.leasing.size === 0) continue;
       try {
-        await this.refreshAll(queue);
+        await this.expireLeases(queue);
       } catch {
         // The topic may be gone; the next request reports it.
       }

@@ -71,13 +71,13 @@ export class QueueStore {
     this.statements = {
       upsertQueue: db.prepare('INSERT INTO queues (topic, name, config, created_at_ms) VALUES (?, ?, ?, ?) ON CONFLICT (topic, name) DO UPDATE SET config = excluded.config'),
       queue: db.prepare<[string, string], { config: string }>('SELECT config FROM queues WHERE topic = ? AND name = ?'),
+      allQueues: db.prepare<[], { topic: string; name: string }>('SELECT topic, name FROM queues ORDER BY topic, name'),
       queuesOfTopic: db.prepare<[string], { name: string }>('SELECT name FROM queues WHERE topic = ? ORDER BY name'),
       partitions: db.prepare<[string, string], { partition: number; acked_through: number; dead_lettered: number }>('SELECT partition, acked_through, dead_lettered FROM queue_partitions WHERE topic = ? AND name = ?'),
       messages: db.prepare<[string, string], { partition: number; offset: number; state: string; delivery_count: number }>('SELECT partition, offset, state, delivery_count FROM queue_messages WHERE topic = ? AND name = ?'),
       upsertPartition: db.prepare('INSERT INTO queue_partitions (topic, name, partition, acked_through, dead_lettered) VALUES (?, ?, ?, ?, ?) ON CONFLICT (topic, name, partition) DO UPDATE SET acked_through = excluded.acked_through, dead_lettered = excluded.dead_lettered'),
       upsertMessage: db.prepare('INSERT INTO queue_messages (topic, name, partition, offset, state, delivery_count) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (topic, name, partition, offset) DO UPDATE SET state = excluded.state, delivery_count = excluded.delivery_count'),
       pruneMessages: db.prepare('DELETE FROM queue_messages WHERE topic = ? AND name = ? AND partition = ? AND offset < ?'),
-      allQueues: db.prepare<[], { topic: string; name: string }>('SELECT topic, name FROM queues ORDER BY topic, name'),
       redriveCursors: db.prepare<[string, string], { dead_letter_partition: number; next_offset: number }>('SELECT dead_letter_partition, next_offset FROM queue_redrive WHERE topic = ? AND name = ?'),
       upsertRedriveCursor: db.prepare('INSERT INTO queue_redrive (topic, name, dead_letter_partition, next_offset) VALUES (?, ?, ?, ?) ON CONFLICT (topic, name, dead_letter_partition) DO UPDATE SET next_offset = excluded.next_offset'),
       deleteQueue: [
@@ -98,13 +98,12 @@ export class QueueStore {
     return row ? (JSON.parse(row.config) as QueueConfig) : null;
   }
 
-  namesOf(topic: string): string[] {
-    return this.statements.queuesOfTopic.all(topic).map((row) => row.name);
-  }
-
-  /** Every queue of every topic. */
   all(): Array<{ topic: string; name: string }> {
     return this.statements.allQueues.all();
+  }
+
+  namesOf(topic: string): string[] {
+    return this.statements.queuesOfTopic.all(topic).map((row) => row.name);
   }
 
   /** Per dead-letter partition, the next dead letter a redrive looks at (everything below was redriven or is not this queue's). */

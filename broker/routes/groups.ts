@@ -17,6 +17,7 @@ const MemberView = Type.Object({
   revoke: Type.Array(TopicPartition),
   rebalancing: Type.Boolean(),
   resetEpoch: Type.Integer(),
+  missingTopics: Type.Array(Type.String(), { description: 'subscribed topics that do not exist (yet): nothing is assigned from them' }),
 });
 const GroupParams = Type.Object({ group: GroupName }, { additionalProperties: false });
 const MemberParams = Type.Object({ group: GroupName, memberId: Type.String({ minLength: 1, maxLength: 300 }) }, { additionalProperties: false });

@@ -8,7 +8,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { BrokerError } from '../errors.js';
-import { compilePattern, isValidPattern } from '../groups/topic-pattern.js';
+import { checkPattern, compilePattern } from '../groups/topic-pattern.js';
 import { type LiveDeps, serveLive } from '../live/live-session.js';
 import type { SubscriberCounts } from '../live/subscriber-counts.js';
 import { answer, EventStream, FromSchema, MaxRecordsPerSecSchema, ValueFormatSchema } from './schemas.js';
@@ -16,11 +16,8 @@ import { answer, EventStream, FromSchema, MaxRecordsPerSecSchema, ValueFormatSch
 /** Topics one `?topic=` subscription may name. */
 const NAMED_TOPICS_MAX = 100;
 
-function patternMatcher(pattern: string): (topic: string) => boolean {
-  if (!isValidPattern(pattern)) {
-    throw new BrokerError('SPOOL_ERR_BAD_REQUEST', `pattern ${JSON.stringify(pattern.slice(0, 300))} is not valid: dot-separated words, * or #`, { pattern: pattern.slice(0, 300) });
-  }
-  return compilePattern(pattern);
+function patternMatcher(pattern: string, wordsMax: number): (topic: string) => boolean {
+  return compilePattern(checkPattern(pattern, wordsMax));
 }
 
 export const livePatternRoutes: FastifyPluginAsyncTypebox<LiveDeps & { counts: SubscriberCounts }> = async (app, deps) => {
@@ -53,7 +50,7 @@ export const livePatternRoutes: FastifyPluginAsyncTypebox<LiveDeps & { counts: S
         const names = new Set(named);
         matches = (topic) => names.has(topic);
       } else {
-        matches = patternMatcher(pattern!);
+        matches = patternMatcher(pattern!, deps.limits.patternWordsMax);
       }
       await serveLive(request, reply, deps, { named: named ?? [], matches, qualifiedIds: true, from, valueFormat, maxRecordsPerSec });
     },
@@ -72,7 +69,7 @@ export const livePatternRoutes: FastifyPluginAsyncTypebox<LiveDeps & { counts: S
     },
     handler: async (request) => {
       const { pattern } = request.query;
-      const matches = pattern === undefined ? () => true : patternMatcher(pattern);
+      const matches = pattern === undefined ? () => true : patternMatcher(pattern, deps.limits.patternWordsMax);
       const topics = deps.topics.list().filter((topic) => matches(topic.name));
       return { topics: topics.map((topic) => ({ name: topic.name, partitions: topic.partitions, ...deps.counts.of(topic.name) })) };
     },

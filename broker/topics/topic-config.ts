@@ -4,6 +4,7 @@
  * (storage's defaultLogConfig, with the broker's flush policy).
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import { defaultLogConfig, flushPolicyGrammar, type LogConfig, parseFlushPolicy } from '../../storage/index.js';
 import { BrokerError } from '../errors.js';
 
@@ -29,8 +30,16 @@ export const TopicConfigSchema = Type.Object(
 
 export type TopicConfigInput = Static<typeof TopicConfigSchema>;
 
-/** Checks what the schema cannot, and returns the overrides as LogConfig keys. */
+/**
+ * Checks the schema (for callers that are not a route with it, such as the Kafka listener) and what
+ * the schema cannot express, and returns the overrides as LogConfig keys.
+ */
 export function validateTopicConfig(input: TopicConfigInput): Partial<LogConfig> {
+  const [problem] = Value.Errors(TopicConfigSchema, input);
+  if (problem) {
+    const key = problem.path.replace(/^\//, '');
+    throw new BrokerError('SPOOL_ERR_INVALID_CONFIG', `config ${key || '(body)'}: ${problem.message}`, { key });
+  }
   if (input.flush !== undefined && !parseFlushPolicy(input.flush)) {
     throw new BrokerError('SPOOL_ERR_INVALID_CONFIG', `flush must be ${flushPolicyGrammar}, got ${JSON.stringify(input.flush)}`, { key: 'flush' });
   }

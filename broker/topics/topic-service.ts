@@ -6,6 +6,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { LogConfig, LogManager, PartitionCleaning, PartitionLog } from '../../storage/index.js';
 import { BrokerError } from '../errors.js';
+import { type BrokerLimits, brokerLimits } from '../limits.js';
 import type { TopicStore } from '../metadata/topic-store.js';
 import { effectiveConfig, type TopicConfigInput, validateTopicConfig } from './topic-config.js';
 import { assertTopicName } from './topic-name.js';
@@ -27,10 +28,17 @@ export interface CreateOptions {
   temporaryIdleMs?: number;
 }
 
-export type TopicListener = (event: 'created' | 'deleted', topic: string) => void;
+export type TopicListener = (event: 'created' | 'deleted' | 'partitions', topic: string) => void;
+
+export type TopicLimits = Pick<BrokerLimits, 'topicsMax' | 'partitionsMax'>;
 
 export class TopicService {
   private readonly listeners: TopicListener[] = [];
+  /** Topics and partitions that exist or are being created: reserved before a creation awaits. */
+  private topicCount = 0;
+  private partitionCount = 0;
+  /** Topics whose partitions are being added: one change at a time. */
+  private readonly growing = new Set<string>();
 
   constructor(
     private readonly store: TopicStore,
@@ -39,6 +47,7 @@ export class TopicService {
     private readonly log: FastifyBaseLogger,
     /** Temporary topics' bookkeeping; without it, creating one is refused. */
     readonly temporary: TemporaryTopics | null = null,
+    private readonly limits: TopicLimits = brokerLimits,
   ) {}
 
   /** Calls `listener` after each creation and deletion; answers a function that stops it. */
@@ -50,7 +59,7 @@ export class TopicService {
     };
   }
 
-  private emit(event: 'created' | 'deleted', topic: string): void {
+  private emit(event: 'created' | 'deleted' | 'partitions', topic: string): void {
     for (const listener of this.listeners) listener(event, topic);
   }
 
@@ -71,7 +80,10 @@ export class TopicService {
       }
     }
     for (const topic of this.store.all()) {
-      await this.logs.openTopic(topic.name, topic.partitions, effectiveConfig(topic.config, this.brokerFlush));
+      const logs = await this.logs.openTopic(topic.name, topic.partitions, effectiveConfig(topic.config, this.brokerFlush));
+      for (const { partition, offset } of this.store.logStarts(topic.name)) logs[partition]?.raiseLogStartOffset(Math.min(offset, logs[partition]!.highWatermark));
+      this.topicCount++;
+      this.partitionCount += topic.partitions;
     }
     this.temporary?.load(this.names());
   }
@@ -81,9 +93,12 @@ export class TopicService {
     const overrides = validateTopicConfig(config);
     const { temporaryIdleMs } = options;
     if (temporaryIdleMs !== undefined && !this.temporary) throw new BrokerError('SPOOL_ERR_BAD_REQUEST', 'this broker has no temporary topics', { topic: name });
+    this.checkRoomFor(name, partitions);
     if (!this.store.insertCreating(name, partitions, overrides)) {
       throw new BrokerError('SPOOL_ERR_TOPIC_EXISTS', `topic ${name} exists already`, { topic: name });
     }
+    this.topicCount++;
+    this.partitionCount += partitions;
     try {
       // Marked temporary before it is ready: a crash in between leaves an orphan row, dropped at start.
       if (temporaryIdleMs !== undefined) this.temporary!.add(name, temporaryIdleMs);
@@ -92,11 +107,28 @@ export class TopicService {
       await this.logs.deleteTopic(name).catch(() => {});
       this.store.delete(name);
       this.temporary?.remove(name);
+      this.topicCount--;
+      this.partitionCount -= partitions;
       throw error;
     }
     this.store.markReady(name);
     this.emit('created', name);
     return this.describe(name);
+  }
+
+  /**
+   * 429 past topicsMax or partitionsMax: room comes back as topics are deleted. (partitionsPerTopicMax
+   * is the route schema's bound.)
+   */
+  private checkRoomFor(name: string, partitions: number, newTopics = 1): void {
+    const { topicsMax, partitionsMax } = this.limits;
+    if (this.topicCount + newTopics > topicsMax) {
+      throw new BrokerError('SPOOL_ERR_TOO_MANY_TOPICS', `the broker holds ${topicsMax} topics already (topicsMax)`, { topic: name, limit: 'topicsMax', max: topicsMax, retryAfterMs: 1000 });
+    }
+    if (this.partitionCount + partitions > partitionsMax) {
+      const left = partitionsMax - this.partitionCount;
+      throw new BrokerError('SPOOL_ERR_TOO_MANY_PARTITIONS', `the broker has room for ${left} more partitions of ${partitionsMax} (partitionsMax)`, { topic: name, limit: 'partitionsMax', max: partitionsMax, retryAfterMs: 1000 });
+    }
   }
 
   names(): string[] {
@@ -163,12 +195,54 @@ export class TopicService {
     };
   }
 
-  async delete(name: string): Promise<void> {
+  /** When the topic was created: with its name, what tells one incarnation of a name from the next. */
+  createdAtMs(name: string): number {
     this.existing(name);
+    return this.store.get(name)!.createdAtMs;
+  }
+
+  async delete(name: string): Promise<void> {
+    const partitions = this.existing(name).length;
     this.store.delete(name);
+    this.topicCount--;
+    this.partitionCount -= partitions;
     this.temporary?.remove(name);
     await this.logs.deleteTopic(name);
     this.emit('deleted', name);
+  }
+
+  /**
+   * Kafka's CreatePartitions: grows a topic to `total` partitions (never shrinks). The count is
+   * saved first: a crash before the new folders exist opens them empty at the next start.
+   */
+  async addPartitions(name: string, total: number, maxPartitions: number): Promise<void> {
+    const logs = this.existing(name);
+    const current = logs.length;
+    if (!Number.isInteger(total) || total <= current || total > maxPartitions) {
+      throw new BrokerError('SPOOL_ERR_BAD_REQUEST', `topic ${name} has ${current} partitions: a new count must be ${current + 1}-${maxPartitions}, not ${total}`, { topic: name, field: 'partitions' });
+    }
+    if (this.growing.has(name)) throw new BrokerError('SPOOL_ERR_BAD_REQUEST', `partitions are being added to topic ${name} already`, { topic: name, field: 'partitions' });
+    this.checkRoomFor(name, total - current, 0);
+    this.growing.add(name);
+    this.partitionCount += total - current;
+    this.store.setPartitions(name, total);
+    try {
+      await this.logs.addPartitions(name, total, effectiveConfig(this.store.get(name)!.config, this.brokerFlush));
+    } catch (error) {
+      this.store.setPartitions(name, current);
+      this.partitionCount -= total - current;
+      throw error;
+    } finally {
+      this.growing.delete(name);
+    }
+    this.emit('partitions', name);
+  }
+
+  /** Kafka's DeleteRecords: moves a partition's log start offset up to `offset`, durably. */
+  deleteRecordsBefore(name: string, partition: number, offset: number): number {
+    const logStartOffset = this.partition(name, partition).raiseLogStartOffset(offset);
+    this.store.setLogStart(name, partition, logStartOffset);
+    return logStartOffset;
   }
 
   /** Runs retention and compaction of a topic now (storage/log/cleaner.ts) and says what they did. */

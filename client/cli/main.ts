@@ -4,7 +4,7 @@
  * http://127.0.0.1:9292. Exit status: 0 done, 1 the broker or the network said no (the message
  * names the SPOOL_ERR_* code), 2 bad usage.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_URL } from '../spool.js';
 import { checkCommand } from './commands/check.js';
 import { consumeCommand } from './commands/consume.js';
@@ -13,11 +13,15 @@ import { produceCommand } from './commands/produce.js';
 import { queueCommand } from './commands/queue.js';
 import { topicsCommand } from './commands/topics.js';
 import { connector } from './connect.js';
-import { ExitCode, reportFailure } from './output.js';
+import { brokerUrlOption } from './options.js';
+import { endQuietlyWhenStdoutCloses, ExitCode, reportFailure } from './output.js';
+
+// Not for `serve`: a broker whose log reader went away keeps serving (pino handles its stream).
+if (process.argv[2] !== 'serve') endQuietlyWhenStdoutCloses();
 
 const program = new Command('spool')
   .description('Spool: a persistent, log-structured message broker for Node.js')
-  .option('-u, --url <url>', 'the broker (env SPOOL_URL)', process.env.SPOOL_URL ?? DEFAULT_URL)
+  .addOption(new Option('-u, --url <url>', 'the broker, http(s)://host:port').env('SPOOL_URL').default(DEFAULT_URL).argParser(brokerUrlOption))
   .showHelpAfterError()
   .exitOverride();
 

@@ -1,9 +1,10 @@
 /** Parsing of the CLI's option values; a bad value is a usage error (exit status 2). */
 import { InvalidArgumentError } from 'commander';
+import { brokerUrl } from '../broker-url.js';
 
 export function positiveInteger(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isSafeInteger(parsed) || parsed < 0) throw new InvalidArgumentError('expected a whole number, 0 or more');
+  const parsed = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(parsed)) throw new InvalidArgumentError(`expected a whole number from 0 to 2^53-1, got ${JSON.stringify(value)}`);
   return parsed;
 }
 
@@ -22,11 +23,28 @@ export function configPair(value: string, previous: Record<string, unknown> = {}
 
 export type StartPoint = 'earliest' | 'latest' | number | Date;
 
-/** `earliest`, `latest`, an offset, or an ISO 8601 time. */
+/** An ISO 8601 date, optionally with a time and zone: 2026-11-30, 2026-11-30T07:00:00Z. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/** `earliest`, `latest`, an offset (0 or more), or an ISO 8601 time. */
 export function startPoint(value: string): StartPoint {
   if (value === 'earliest' || value === 'latest') return value;
-  if (/^\d+$/.test(value)) return Number(value);
-  const time = new Date(value);
-  if (Number.isNaN(time.getTime())) throw new InvalidArgumentError('expected earliest, latest, an offset or an ISO time');
+  if (/^-?\d+$/.test(value)) {
+    const offset = Number(value);
+    if (offset < 0) throw new InvalidArgumentError(`an offset is 0 or more, got ${value} (for the last records, use --from latest, or a time)`);
+    if (!Number.isSafeInteger(offset)) throw new InvalidArgumentError(`offset ${value} is past 2^53-1, the largest offset Spool stores`);
+    return offset;
+  }
+  const time = ISO_TIME.test(value) ? new Date(value) : null;
+  if (time === null || Number.isNaN(time.getTime())) throw new InvalidArgumentError('expected earliest, latest, an offset or an ISO 8601 time (2026-11-30T07:00:00Z)');
   return time;
+}
+
+/** --url and SPOOL_URL: the client's own check, reported as a usage error (exit status 2). */
+export function brokerUrlOption(value: string): string {
+  try {
+    return brokerUrl(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
 }

@@ -4,6 +4,48 @@ import { SpoolClientError } from '../errors.js';
 /** Exit statuses a script can rely on. */
 export const ExitCode = { ok: 0, failed: 1, usage: 2 } as const;
 
+/**
+ * A reader that went away (`spool consume t | head -3`) is the normal end of a pipe, as for `cat`:
+ * the command ends quietly with status 0 instead of an EPIPE stack trace. Verbs that hold
+ * resources (a consumer in a group) register a listener to stop cleanly; otherwise the process
+ * exits at once.
+ */
+const stdoutClosedListeners = new Set<() => void>();
+let stdoutClosed = false;
+
+export function endQuietlyWhenStdoutCloses(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+    if (stdoutClosed) return;
+    stdoutClosed = true;
+    process.exitCode = ExitCode.ok;
+    if (stdoutClosedListeners.size === 0) process.exit(ExitCode.ok);
+    for (const listener of stdoutClosedListeners) listener();
+  });
+}
+
+/**
+ * Calls `listener` when the reader of stdout goes away, instead of exiting: until the returned
+ * unsubscribe is called (after the verb released what it holds), the process stays up.
+ */
+export function onStdoutClosed(listener: () => void): () => void {
+  if (stdoutClosed) listener();
+  stdoutClosedListeners.add(listener);
+  return () => stdoutClosedListeners.delete(listener);
+}
+
+/** True as soon as a write failed: the stream is destroyed at once, its 'error' event comes a tick later. */
+export function isStdoutClosed(): boolean {
+  return stdoutClosed || process.stdout.destroyed;
+}
+
+/** Writes to stdout and settles once the write is done: a failed one (EPIPE) rejects. */
+export function writeOut(text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    process.stdout.write(text, (error) => (error ? reject(error) : resolve()));
+  });
+}
+
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, process.stdout.isTTY ? 2 : undefined)}\n`);
 }
@@ -21,8 +63,16 @@ function formatCell(value: unknown): string {
   return String(value);
 }
 
+/** A mistake in how a verb was called, found after parsing (flags that exclude each other): exit 2. */
+export class UsageError extends Error {}
+
 /** Prints a failure as `spool: CODE: message` and sets the exit status. */
 export function reportFailure(error: unknown): void {
+  if (error instanceof UsageError) {
+    process.stderr.write(`spool: ${error.message}\n`);
+    process.exitCode = ExitCode.usage;
+    return;
+  }
   // The client's errors, and the broker's own when `serve` fails to start (a bad setting).
   if (error instanceof SpoolClientError || hasSpoolCode(error)) {
     process.stderr.write(`spool: ${error.code}: ${error.message}\n`);

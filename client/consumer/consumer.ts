@@ -90,7 +90,7 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     if (options.pattern && !options.groupId) throw SpoolClientError.local('SPOOL_ERR_INVALID_ARGUMENT', 'pattern subscriptions need a groupId');
     // Records without a content-type header: the chosen codec, else their bytes as they are.
     this.decoding = { codec: options.codec === undefined ? bytesCodec : resolveCodec(options.codec as CodecName | Codec), userCodecs: options.codecs ?? [] };
-    this.session = options.groupId ? new GroupSession(http, options.groupId) : null;
+    this.session = options.groupId ? new GroupSession(http, options.groupId, (topic) => this.reportMissingTopic(topic)) : null;
     this.offsetReset = options.offsetReset ?? 'latest';
   }
 
@@ -101,6 +101,17 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
 
   get memberId(): string | null {
     return this.session?.memberId ?? null;
+  }
+
+  /**
+   * A subscribed topic that does not exist would read nothing, silently: a warning (once per topic)
+   * and onError say so. Not fatal: the topic may be created later, and is then assigned.
+   */
+  private reportMissingTopic(topic: string): void {
+    const group = this.options.groupId;
+    const error = new SpoolClientError('SPOOL_ERR_TOPIC_NOT_FOUND', `topic ${topic} does not exist: group ${group} reads nothing from it until it is created`, false, 404, { topic, group });
+    process.emitWarning(error.message, { code: error.code });
+    this.options.onError?.(error);
   }
 
   /** Starts consuming with handlers; resolves once started. Handler errors are retried (the batch is read again). */

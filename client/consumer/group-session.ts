@@ -13,6 +13,8 @@ export interface MembershipView {
   revoke: TopicPartition[];
   rebalancing: boolean;
   resetEpoch: number;
+  /** Subscribed topics that do not exist (yet); older brokers leave it out. */
+  missingTopics?: string[];
 }
 
 export interface JoinOptions {
@@ -31,7 +33,23 @@ export class GroupSession {
   /** Bumped by the broker when an admin resets offsets; the consumer sets it once it re-read them. */
   resetEpoch = 0;
 
-  constructor(private readonly http: HttpClient, readonly group: string) {}
+  /** Missing topics already reported: each is reported once per consumer. */
+  private readonly reportedMissing = new Set<string>();
+
+  constructor(
+    private readonly http: HttpClient,
+    readonly group: string,
+    /** Told once per topic that the broker says is missing (non-fatal: it may be created later). */
+    private readonly onMissingTopic: (topic: string) => void = () => undefined,
+  ) {}
+
+  private noteMissing(answer: MembershipView): void {
+    for (const topic of answer.missingTopics ?? []) {
+      if (this.reportedMissing.has(topic)) continue;
+      this.reportedMissing.add(topic);
+      this.onMissingTopic(topic);
+    }
+  }
 
   private get base(): string {
     return `/v1/groups/${urlPath(this.group)}`;
@@ -41,6 +59,7 @@ export class GroupSession {
     const answer = await this.http.json<MembershipView & { memberId: string }>({ method: 'POST', path: `${this.base}/members`, body: options }, `join group ${this.group}`);
     this.memberId = answer.memberId;
     this.generation = answer.generation;
+    this.noteMissing(answer);
     return answer;
   }
 
@@ -50,6 +69,7 @@ export class GroupSession {
       `heartbeat in group ${this.group}`,
     );
     this.generation = answer.generation;
+    this.noteMissing(answer);
     return answer;
   }
 

@@ -23,9 +23,9 @@
  *   keyLength varint (-1 = null) | key | valueLength varint (-1 = null, a tombstone) | value |
  *   headerCount varint | headers: (keyLength varint | key utf8 | valueLength varint (-1 = null) | value)*
  *
- * The produce path calls validateBatch(), checkBatchRecords() (walks each record's framing without
- * allocating it, so a batch whose CRC covers malformed records is refused) and setBaseOffset():
- * keys, values and headers are never decoded there.
+ * The produce path calls validateBatch(), checkProducedBatch() (walks each record's framing
+ * without allocating it and applies Kafka's produce rules) and setBaseOffset(): keys, values and
+ * headers are never decoded there.
  */
 import { StorageError } from '../errors.js';
 import { storageLimits } from '../limits.js';
@@ -128,9 +128,14 @@ function corrupt(message: string, context: Record<string, unknown> = {}): never 
 }
 
 
+/** The batchLength field of the batch starting at `position` (not validated): readers of files frame batches with it. */
+export function batchLengthAt(buffer: Buffer, position: number): number {
+  return buffer.readInt32BE(position + OFFSET_BATCH_LENGTH);
+}
+
 /** Size in bytes of the batch starting at `position`, read from its length field (not validated). */
 export function batchSizeAt(buffer: Buffer, position: number): number {
-  return BATCH_LOG_OVERHEAD_BYTES + buffer.readInt32BE(position + OFFSET_BATCH_LENGTH);
+  return BATCH_LOG_OVERHEAD_BYTES + batchLengthAt(buffer, position);
 }
 
 export function readBatchHeader(buffer: Buffer, position = 0): BatchHeader {
@@ -335,7 +340,7 @@ export function compressionOf(header: BatchHeader): number {
 
 /**
  * Reads one record. With `keep` false nothing is allocated for keys, values or headers: the record
- * is only checked (checkBatchRecords), with exactly the rules decoding applies.
+ * is only checked (checkProducedBatch), with exactly the rules decoding applies.
  */
 /**
  * Where one record's parts lie in its batch's records block: what a lazy reader keeps instead of
@@ -496,13 +501,55 @@ export function scanRecordBatch(buffer: Buffer, position: number, end: number, d
 }
 
 /**
- * Checks that the records of an already validated batch decode (what decodeRecordBatch would
- * refuse, this refuses), without allocating them. The CRC only proves the bytes are the ones the
- * producer sent: a producer that computes the CRC over malformed records would otherwise get a
- * batch stored that every consumer then fails to read.
+ * The produce rules (Kafka's LogValidator has the same), checked on every batch a producer sends,
+ * on top of what decoding needs. Each forged field once did lasting damage:
+ *
+ * | rule                                                   | what a forged batch did                      |
+ * |--------------------------------------------------------|----------------------------------------------|
+ * | recordsCount >= 1, lastOffsetDelta = recordsCount - 1  | 2^31-1 on a one-record batch: three requests |
+ * |                                                        | moved the next offset to 6.4 billion         |
+ * | record i has offsetDelta i                             | [1,1] put two records at one offset; [0,5]   |
+ * |                                                        | left offsets no record has                   |
+ * | every timestamp in 0..2^53-1, maxTimestamp = the       | maxTimestamp 2^63-1 made every later segment |
+ * | largest record timestamp (create time)                 | roll fail writing the time index, for ever   |
+ * | not a control batch, not transactional                 | markers only a transaction coordinator       |
+ * |                                                        | writes; Spool has none                       |
+ *
+ * The CRC only proves the bytes are the ones the producer sent: a producer that computes it over
+ * malformed records would otherwise get a batch stored that every consumer then fails to read. No
+ * key, value or header is allocated. Throws SPOOL_ERR_INVALID_BATCH naming the field, or
+ * SPOOL_ERR_CORRUPT_BATCH for records that do not decode.
  */
-export function checkBatchRecords(buffer: Buffer, position: number, header: BatchHeader, decompressedBytesMax = DECOMPRESSED_BYTES_MAX_DEFAULT): void {
-  scanBlock(recordsBlock(buffer, position, header, decompressedBytesMax), header, () => undefined);
+export function checkProducedBatch(buffer: Buffer, position: number, header: BatchHeader, decompressedBytesMax = DECOMPRESSED_BYTES_MAX_DEFAULT): void {
+  const invalid = (field: string, message: string): never => {
+    throw new StorageError('SPOOL_ERR_INVALID_BATCH', `${field}: ${message}`, { field });
+  };
+  if (header.attributes & (ATTRIBUTE_CONTROL | ATTRIBUTE_TRANSACTIONAL)) {
+    invalid('attributes', 'control and transactional batches are not accepted (Spool has no transactions)');
+  }
+  if (header.recordsCount < 1) invalid('recordsCount', 'a produced batch holds at least one record');
+  if (header.lastOffsetDelta !== header.recordsCount - 1) {
+    invalid('lastOffsetDelta', `is ${header.lastOffsetDelta}, must be recordsCount - 1 = ${header.recordsCount - 1}`);
+  }
+  const logAppendTime = (header.attributes & ATTRIBUTE_LOG_APPEND_TIME) !== 0;
+  for (const [field, value] of [['baseTimestamp', header.baseTimestamp], ['maxTimestamp', header.maxTimestamp]] as const) {
+    if (!isTimestamp(value)) invalid(field, `${value} is not a time in 0..2^53-1 ms`);
+  }
+  const cursor = new RecordCursor(recordsBlock(buffer, position, header, decompressedBytesMax), header);
+  let index = 0;
+  let largest = -1;
+  while (cursor.next()) {
+    const { offset, timestamp } = cursor.layout;
+    if (offset - header.baseOffset !== index) invalid(`records[${index}].offsetDelta`, `is ${offset - header.baseOffset}, must be ${index} (record ${index} of the batch)`);
+    if (!isTimestamp(timestamp)) invalid(`records[${index}].timestampDelta`, `gives the time ${timestamp}, not in 0..2^53-1 ms`);
+    if (timestamp > largest) largest = timestamp;
+    index++;
+  }
+  if (!logAppendTime && header.maxTimestamp !== largest) invalid('maxTimestamp', `is ${header.maxTimestamp}, the largest record timestamp is ${largest}`);
+}
+
+function isTimestamp(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 0;
 }
 
 export interface DecodedRead {

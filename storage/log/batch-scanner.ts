@@ -4,7 +4,7 @@
  * end of the file, has a bad length or magic, fails its CRC (when asked to verify) or has a base
  * offset that does not increase: the bytes before it are the valid log.
  */
-import { BATCH_LOG_OVERHEAD_BYTES, type BatchHeader, lastOffsetOf, readBatchHeader, validateBatch, BATCH_HEADER_BYTES, BATCH_LENGTH_MIN } from '../codec/record-batch.js';
+import { batchLengthAt, BATCH_HEADER_BYTES, BATCH_LENGTH_MIN, BATCH_LOG_OVERHEAD_BYTES, type BatchHeader, lastOffsetOf, MAGIC_V2, readBatchHeader, validateBatch } from '../codec/record-batch.js';
 import { isSpoolError } from '../errors.js';
 import type { FileSystem } from '../io/file-system.js';
 import { storageLimits } from '../limits.js';
@@ -65,7 +65,7 @@ export async function scanBatches(
 
   while (position < fileBytes) {
     if (!(await ensure(position, BATCH_HEADER_BYTES))) return stop(`batch header at ${position} runs past the end of the file`);
-    const batchLength = chunk.readInt32BE(position - chunkStart + 8);
+    const batchLength = batchLengthAt(chunk, position - chunkStart);
     if (batchLength < BATCH_LENGTH_MIN || batchLength > storageLimits.batchBytesMax) {
       return stop(`batch at ${position} has an impossible batchLength ${batchLength}`);
     }
@@ -79,7 +79,7 @@ export async function scanBatches(
       if (isSpoolError(error)) return stop(`batch at ${position}: ${error.message}`);
       throw error;
     }
-    if (header.magic !== 2) return stop(`batch at ${position} has magic ${header.magic}`);
+    if (header.magic !== MAGIC_V2) return stop(`batch at ${position} has magic ${header.magic}`);
     if (header.baseOffset < nextOffset) {
       return stop(`batch at ${position} has base offset ${header.baseOffset}, below the expected ${nextOffset}`);
     }

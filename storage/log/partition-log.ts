@@ -11,7 +11,7 @@
  *
  * Open one with openPartitionLog() (partition-open.ts), which runs recovery first.
  */
-import { type BatchSpan, checkBatchRecords, lastOffsetOf, setBaseOffset, splitBatches } from '../codec/record-batch.js';
+import { type BatchSpan, checkProducedBatch, lastOffsetOf, setBaseOffset, splitBatches } from '../codec/record-batch.js';
 import { StorageError, isSpoolError, type SpoolError } from '../errors.js';
 import { storageLimits } from '../limits.js';
 import { flushPolicyOf, type LogConfig } from './config.js';
@@ -28,6 +28,12 @@ import { findOffsetByTime, IndexMismatchError, readFromSegment } from './segment
 export interface AppendOptions {
   /** Reject with SPOOL_ERR_OFFSET_MISMATCH unless the log's end offset is exactly this. */
   expectedOffset?: number;
+  /**
+   * Called for each batch carrying a producer id, once the batch is validated and before the
+   * partition's producer state sees it: throwing refuses the whole append. The broker checks there
+   * that it issued the id and epoch (broker/metadata/producer-id-store.ts).
+   */
+  authorizeProducer?: (producerId: number, producerEpoch: number) => void;
 }
 
 export interface AppendResult {
@@ -85,7 +91,19 @@ export class PartitionLog {
   }
 
   get logStartOffset(): number {
-    return this.state.segments[0]!.baseOffset;
+    return Math.max(this.state.segments[0]!.baseOffset, this.state.logStartFloor);
+  }
+
+  /**
+   * Kafka's DeleteRecords: moves the log start offset up to `offset` (at most the high watermark;
+   * never down). Records below it are no longer served at once; sealed segments wholly below it
+   * go at the next retention run (the cleaner is the only one that removes segments). The caller
+   * persists the offset and raises it again after a restart. Answers the new log start offset.
+   */
+  raiseLogStartOffset(offset: number): number {
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset > this.highWatermark) throw this.outOfRange(offset);
+    this.state.logStartFloor = Math.max(this.state.logStartFloor, offset);
+    return this.logStartOffset;
   }
 
   /** The offset after the last acknowledged record: readers see offsets below it. */
@@ -141,6 +159,7 @@ export class PartitionLog {
         throw new StorageError('SPOOL_ERR_MESSAGE_TOO_LARGE', `a batch of ${span.size} bytes exceeds maxMessageBytes ${maxMessageBytes}`, this.context({ batchBytes: span.size, maxMessageBytes }));
       }
       this.checkRecords(data, span, maxMessageBytes);
+      if (span.header.producerId >= 0) options.authorizeProducer?.(span.header.producerId, span.header.producerEpoch);
     }
     const duplicate = this.checkProducers(spans);
     if (duplicate) return duplicate;
@@ -174,7 +193,7 @@ export class PartitionLog {
    */
   private checkRecords(data: Buffer, span: BatchSpan, maxMessageBytes: number): void {
     try {
-      checkBatchRecords(data, span.position, span.header, maxMessageBytes);
+      checkProducedBatch(data, span.position, span.header, maxMessageBytes);
     } catch (error) {
       if (!isSpoolError(error)) throw error;
       Object.assign(error.context, this.context({ batchPosition: span.position }));

@@ -33,6 +33,8 @@ export interface OpenPartitionOptions {
   cleanShutdown: boolean;
   /** Told what recovery did (truncations, dropped segments), for the broker's log. */
   onRecoveryEvent?: (event: RecoveryEvent) => void;
+  /** Told after each acknowledged round of appends (after the partition's own long-polls). */
+  onCommitted?: (log: PartitionLog) => void;
 }
 
 export interface RecoveryEvent {
@@ -189,12 +191,17 @@ export async function openPartitionLog(options: OpenPartitionOptions): Promise<P
     flush: flushPolicyOf(config),
     segments,
     highWatermark: tail.nextOffset,
+    logStartFloor: 0,
     nextOffset: tail.nextOffset,
     producers,
   };
   producers.rewindTo(tail.nextOffset); // a snapshot may name batches a truncation removed
   let log: PartitionLog | null = null;
-  const writer = new LogWriter(state, (highWatermark) => log?.onCommitted(highWatermark));
+  const writer = new LogWriter(state, (highWatermark) => {
+    if (!log) return;
+    log.onCommitted(highWatermark);
+    options.onCommitted?.(log);
+  });
   log = new PartitionLog(state, writer);
   return log;
 }

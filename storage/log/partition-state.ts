@@ -25,6 +25,9 @@ export interface PartitionState {
   nextOffset: number;
   /** Idempotent producers' recent batches (duplicate detection). */
   producers: ProducerStateTable;
+  /** Set by DeleteRecords: no record below it is served, even inside a segment not yet deleted.
+   *  The log start offset is the larger of it and the first segment's base offset. */
+  logStartFloor: number;
 }
 
 export const PRODUCER_SNAPSHOT_FILE = 'producer-snapshot';

@@ -110,7 +110,9 @@ async function cutPartition(fs: FileSystem, dataDir: string, partition: Partitio
   const { problem, index } = damage;
   const firstLostOffset = problem.offset!;
   const folder = join(dataDir, QUARANTINE_FOLDER, topic, String(partition.partition));
-  await fs.mkdir(folder);
+  await fs.mkdir(folder).catch((error: unknown) => {
+    throw ioError(error, 'mkdir', folder);
+  });
   const stamp = new Date(nowMs).toISOString().replace(/[:.]/g, '-');
   const quarantine = join(folder, `${String(firstLostOffset).padStart(20, '0')}-${stamp}.log`);
   const later = bases.slice(index + 1);
@@ -184,6 +186,9 @@ export async function repairDataDir(dataDir: string, options: RepairOptions = {}
     if (damage) report.cuts.push(await cutPartition(fs, dataDir, partition, damage, scrubbed.endOffset, options.nowMs ?? Date.now()));
     report.indexes.push(...(await repairIndexes(fs, partition, scrubbed.problems, damage ? damage.index : partition.bases.length)));
   }
-  if (report.cuts.length > 0 || report.indexes.length > 0) await fs.unlink(cleanShutdownMarkerPath(topicsRoot(dataDir)));
+  if (report.cuts.length > 0 || report.indexes.length > 0) {
+    await fs.unlink(cleanShutdownMarkerPath(topicsRoot(dataDir)));
+    await fs.fsyncDirectory(dataDir);
+  }
   return report;
 }

@@ -27,10 +27,18 @@ export async function sealedMaxTimestamp(state: PartitionState, segment: Segment
   return segment.maxTimestamp >= 0 ? segment.maxTimestamp : null;
 }
 
+/** Sealed segments wholly below the log start floor (DeleteRecords): gone whatever the policy. */
+function belowFloorCount(state: PartitionState): number {
+  let count = 0;
+  while (count < state.segments.length - 1 && state.segments[count + 1]!.baseOffset <= state.logStartFloor) count++;
+  return count;
+}
+
 /** How many of the oldest sealed segments retention wants gone now. */
 export async function expiredSegmentCount(state: PartitionState, nowMs: number): Promise<number> {
   const { retentionMs, retentionBytes, cleanupPolicy } = state.config;
-  if (!cleanupPolicy.split(',').includes('delete')) return 0;
+  const belowFloor = belowFloorCount(state);
+  if (!cleanupPolicy.split(',').includes('delete')) return belowFloor;
   const sealed = state.segments.slice(0, -1);
   let byTime = 0;
   if (retentionMs >= 0) {
@@ -49,7 +57,7 @@ export async function expiredSegmentCount(state: PartitionState, nowMs: number):
       bySize++;
     }
   }
-  return Math.max(byTime, bySize);
+  return Math.max(byTime, bySize, belowFloor);
 }
 
 /** Deletes what retention wants gone; returns the number of segments deleted. */

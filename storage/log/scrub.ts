@@ -30,7 +30,7 @@
  * (data-dir.ts): a typo'd path is an error, never an empty, healthy log.
  */
 import { join } from 'node:path';
-import { BATCH_LENGTH_MIN, BATCH_LOG_OVERHEAD_BYTES, lastOffsetOf } from '../codec/record-batch.js';
+import { batchLengthAt, BATCH_LENGTH_MIN, BATCH_LOG_OVERHEAD_BYTES, lastOffsetOf } from '../codec/record-batch.js';
 import { type FileSystem, nodeFileSystem } from '../io/file-system.js';
 import { storageLimits } from '../limits.js';
 import { scanBatches } from './batch-scanner.js';
@@ -141,7 +141,7 @@ async function scrubLog(
       report(result.validEnd, result.stopReason, expected);
       const header = Buffer.alloc(BATCH_LOG_OVERHEAD_BYTES);
       const read = await fs.read(fd, header, 0, header.length, result.validEnd);
-      const batchLength = read === header.length ? header.readInt32BE(8) : -1;
+      const batchLength = read === header.length ? batchLengthAt(header, 0) : -1;
       const size = BATCH_LOG_OVERHEAD_BYTES + batchLength;
       const framed = batchLength >= BATCH_LENGTH_MIN && batchLength <= storageLimits.batchBytesMax && result.validEnd + size <= fileBytes;
       if (!framed || /below the expected/.test(result.stopReason)) break; // nowhere trustworthy to resume

@@ -5,7 +5,7 @@
  * progress past a batch larger than its maxBytes). Every returned batch has its CRC checked: a bad
  * one is SPOOL_ERR_CORRUPT_BATCH, never "no data".
  */
-import { BATCH_HEADER_BYTES, BATCH_LENGTH_MIN, BATCH_LOG_OVERHEAD_BYTES, type BatchHeader, decodeRecordBatch, validateBatch } from '../codec/record-batch.js';
+import { batchLengthAt, BATCH_HEADER_BYTES, BATCH_LENGTH_MIN, BATCH_LOG_OVERHEAD_BYTES, type BatchHeader, decodeRecordBatch, validateBatch } from '../codec/record-batch.js';
 import { StorageError, ioError, isSpoolError } from '../errors.js';
 import { type FileSystem, SYNC_READ_BYTES_MAX } from '../io/file-system.js';
 import { storageLimits } from '../limits.js';
@@ -112,7 +112,7 @@ export async function readFromSegment(
     let end = 0;
     let nextOffset = offset;
     while (at + BATCH_HEADER_BYTES <= buffer.length) {
-      const batchLength = buffer.readInt32BE(at + 8);
+      const batchLength = batchLengthAt(buffer, at);
       if (batchLength < BATCH_LENGTH_MIN) damaged(position + at, `impossible batchLength ${batchLength}`);
       const size = BATCH_LOG_OVERHEAD_BYTES + batchLength;
       if (at + size > buffer.length) {

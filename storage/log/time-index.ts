@@ -23,6 +23,15 @@ export function decodeTimeIndexEntry(bytes: Buffer, at = 0): TimeIndexEntry {
   return { timestamp: readInt64(bytes, at), relativeOffset: bytes.readUInt32BE(at + 8) };
 }
 
+/**
+ * Produce refuses timestamps outside 0..2^53-1, but batches stored before that rule may carry any
+ * int64 (one with maxTimestamp 2^63-1 made every later roll fail writing this file): such a
+ * timestamp is indexed as the nearest safe integer, which keeps entries monotonic.
+ */
+function indexableTimestamp(timestamp: number): number {
+  return Math.min(Math.max(timestamp, -Number.MAX_SAFE_INTEGER), Number.MAX_SAFE_INTEGER);
+}
+
 export class TimeIndex {
   private readonly entries: TimeIndexEntry[] = [];
 
@@ -48,7 +57,8 @@ export class TimeIndex {
   }
 
   /** Appends when the timestamp grew; equal or older timestamps add nothing. */
-  maybeAppend(timestamp: number, relativeOffset: number): void {
+  maybeAppend(batchTimestamp: number, relativeOffset: number): void {
+    const timestamp = indexableTimestamp(batchTimestamp);
     const last = this.last();
     if (last && timestamp <= last.timestamp) return;
     if (last && relativeOffset === last.relativeOffset) {
@@ -63,7 +73,8 @@ export class TimeIndex {
    * when that timestamp did not grow: so the last 12 bytes of a sealed segment's file always name
    * both, and a file whose last entry names another offset is known to be cut short or damaged.
    */
-  seal(timestamp: number, relativeOffset: number): void {
+  seal(batchTimestamp: number, relativeOffset: number): void {
+    const timestamp = indexableTimestamp(batchTimestamp);
     const last = this.last();
     if (last && last.relativeOffset === relativeOffset) {
       last.timestamp = Math.max(last.timestamp, timestamp);

@@ -35,6 +35,8 @@ describe('the broker HTTP server gate', () => {
     expect(handled).toBe(1);
     expect(server.requestTimeout).toBe(brokerLimits.requestTimeoutMs);
     expect(server.keepAliveTimeout).toBe(brokerLimits.keepAliveTimeoutMs);
-    expect(server.timeout).toBe(brokerLimits.connectionTimeoutMs);
+    expect(server.headersTimeout).toBe(brokerLimits.headersTimeoutMs);
+    // No inactivity timeout: a long-poll or a live stream is a request being answered, not idle.
+    expect(server.timeout).toBe(0);
   });
 });

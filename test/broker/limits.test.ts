@@ -8,7 +8,7 @@ import { call, startBroker, type TestBroker } from './support/broker.js';
 
 let broker: TestBroker;
 beforeAll(async () => {
-  broker = await startBroker({ limits: { longPollsMax: 2, liveSubscribersMax: 1, connectionTimeoutMs: 300, requestTimeoutMs: 600 } });
+  broker = await startBroker({ limits: { longPollsMax: 2, liveSubscribersMax: 1, headersTimeoutMs: 300, requestTimeoutMs: 600, connectionsCheckIntervalMs: 100 } });
   await call(`${broker.url}/v1/topics`, { method: 'POST', json: { name: 'lim', partitions: 1 } });
 });
 afterAll(async () => broker.close());

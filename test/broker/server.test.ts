@@ -39,7 +39,7 @@ describe('spool serve as a process', () => {
   it('serves on SPOOL_PORT with SPOOL_DATA_DIR and exits 0 on SIGTERM after a clean shutdown', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'spool-serve-'));
     const port = await freePort();
-    const child = spawn(process.execPath, [MAIN], { env: { ...process.env, SPOOL_PORT: String(port), SPOOL_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN], { env: { ...process.env, SPOOL_PORT: String(port), SPOOL_DATA_DIR: dataDir, SPOOL_KAFKA_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));

@@ -30,13 +30,15 @@ export function checkCommand(): Command {
     .action(async (flags: CheckFlags) => {
       const storage = await import('../../../storage/index.js');
       try {
+        await storage.assertDataDirectory(storage.nodeFileSystem, flags.dataDir);
         const repair = flags.repair ? await repairDirectory(storage, flags) : null;
+        if (!flags.repair) await noteLiveBroker(flags.dataDir);
         const scrub = await scrubDirectory(storage, flags);
         if (flags.json) printJson(repair ? { repair, ...scrub } : scrub);
         else printScrub(scrub, repair !== null);
         if (scrub.problems.length > 0) process.exitCode = ExitCode.failed;
       } catch (error) {
-        if (!(storage.isSpoolError(error) && error.code === 'SPOOL_ERR_NOT_A_DATA_DIR')) throw error;
+        if (!(storage.isSpoolError(error) && (error.code === 'SPOOL_ERR_NOT_A_DATA_DIR' || error.code === 'SPOOL_ERR_DATA_DIR_LOCKED'))) throw error;
         process.stderr.write(`spool: ${error.code}: ${error.message}\n`);
         process.exitCode = ExitCode.usage;
       }
@@ -58,13 +60,30 @@ async function scrubDirectory(storage: Storage, flags: CheckFlags) {
   return report;
 }
 
+/** The data directory lock lives with the broker's metadata database (broker/metadata/database.ts). */
+async function lockModule() {
+  return import('../../../broker/metadata/database.js');
+}
+
+/** A scrub of a live directory reads files while they change: say so, and go on. */
+async function noteLiveBroker(dataDir: string): Promise<void> {
+  const holder = (await lockModule()).dataDirHolder(dataDir);
+  if (holder.locked) note(`${holder.error.message.replace(/: one broker per data directory$/, '')}: files may change while they are read; stop it for an exact check`);
+}
+
 /**
- * The repair runs with the broker stopped. The seam for the data directory lock (issue 23 item 2):
- * the lock is taken here, for the length of the repair, so a broker cannot start meanwhile, and a
- * directory a running broker holds is refused.
+ * The repair runs with the broker stopped: it holds the data directory's lock for its whole
+ * length, so a broker cannot start meanwhile, and a directory a running broker holds is refused
+ * (SPOOL_ERR_DATA_DIR_LOCKED, exit 2).
  */
 async function repairDirectory(storage: Storage, flags: CheckFlags) {
-  const report = await storage.repairDataDir(flags.dataDir);
+  const db = (await lockModule()).openDatabase(flags.dataDir, true, 'spool check --repair');
+  let report;
+  try {
+    report = await storage.repairDataDir(flags.dataDir);
+  } finally {
+    db.close();
+  }
   if (flags.json) return report;
   for (const cut of report.cuts) {
     const lost = cut.lastLostOffset === null ? `offsets from ${cut.firstLostOffset} on lost (the damage hides where they end)` : `offsets ${cut.firstLostOffset}-${cut.lastLostOffset} lost`;

@@ -3,13 +3,17 @@
  * values (`--format value`). Without a group it reads every partition from `--from`; with
  * `--group` it joins the group, starts from the committed offsets and commits what it printed.
  * It stops at the end of the topic as it was when it started, after `--max` records, or never
- * with `--follow` (Ctrl-C stops it and commits).
+ * with `--follow` (Ctrl-C stops it and commits), or when the reader of its output goes away.
+ * Reading a known range into a pipe or file, it shows progress on a terminal's stderr.
  */
 import { Command, Option } from 'commander';
 import type { Message } from '../../consumer/message.js';
 import type { Spool } from '../../spool.js';
 import type { Connect } from '../connect.js';
 import { positiveInteger, type StartPoint, startPoint } from '../options.js';
+import { isStdoutClosed, note, onStdoutClosed, UsageError, writeOut } from '../output.js';
+import { progressBar, type ProgressFlag } from '../progress.js';
+import { pastTheEnd, planRead } from './consume-plan.js';
 
 interface ConsumeFlags {
   group?: string;
@@ -18,6 +22,7 @@ interface ConsumeFlags {
   follow?: boolean;
   format: 'json' | 'value';
   partition?: number;
+  progress: ProgressFlag;
 }
 
 export function formatMessage(message: Message, format: 'json' | 'value'): string {
@@ -39,34 +44,6 @@ export function formatMessage(message: Message, format: 'json' | 'value'): strin
   });
 }
 
-/** Per partition, the offset where "the end" is: the high watermark when the command started. */
-async function endOffsets(spool: Spool, topic: string): Promise<Map<number, number>> {
-  const description = await spool.admin.describeTopic(topic);
-  return new Map(description.partitionDetails.map((detail) => [detail.partition, detail.highWatermark]));
-}
-
-/** Partitions that have nothing to read before the end, given where reading starts. */
-async function alreadyAtEnd(spool: Spool, topic: string, ends: Map<number, number>, flags: ConsumeFlags): Promise<Set<number>> {
-  const done = new Set<number>();
-  const committed = flags.group ? new Map((await spool.admin.committedOffsets(flags.group)).filter((entry) => entry.topic === topic).map((entry) => [entry.partition, entry.offset])) : new Map<number, number>();
-  for (const [partition, end] of ends) {
-    if (flags.partition !== undefined && partition !== flags.partition) {
-      done.add(partition);
-      continue;
-    }
-    const { earliest } = await spool.admin.offsets(topic, partition);
-    let start: number;
-    const from = flags.from ?? 'earliest';
-    if (committed.has(partition)) start = committed.get(partition)!;
-    else if (from === 'earliest') start = earliest;
-    else if (from === 'latest') start = end;
-    else if (from instanceof Date) start = await spool.admin.offsetForTimestamp(topic, partition, from.getTime());
-    else start = from;
-    if (start >= end) done.add(partition);
-  }
-  return done;
-}
-
 export function consumeCommand(connect: Connect): Command {
   return new Command('consume')
     .argument('<topic>')
@@ -77,42 +54,79 @@ export function consumeCommand(connect: Connect): Command {
     .option('-F, --follow', 'keep waiting for new records')
     .addOption(new Option('--format <format>', 'json: one object a line; value: the value only').choices(['json', 'value']).default('json'))
     .option('-p, --partition <n>', 'only this partition (not with --group)', positiveInteger)
+    .option('--progress', 'show progress (records, records/s, lag left) even when stderr is not a terminal')
+    .option('--no-progress', 'no progress (shown by default on a terminal when stdout is not one, without --follow)')
     .action(async (topic: string, flags: ConsumeFlags) => {
-      const spool = connect();
-      if (flags.group && flags.partition !== undefined) throw new Error('--partition cannot be used with --group: the group assigns partitions');
-      if (flags.group && (typeof flags.from === 'number' || flags.from instanceof Date)) {
-        throw new Error('with --group, --from is earliest or latest (for partitions without a committed offset); use `spool groups reset` to move offsets');
-      }
-      const ends = await endOffsets(spool, topic);
-      const finished = flags.follow ? new Set<number>() : await alreadyAtEnd(spool, topic, ends, flags);
-      const consumer = spool.consumer({
-        ...(flags.group
-          ? { groupId: flags.group, offsetReset: (flags.from as 'earliest' | 'latest' | undefined) ?? 'earliest' }
-          : { from: flags.from ?? 'earliest', partitions: flags.partition === undefined ? undefined : [flags.partition] }),
-        topics: [topic],
-        maxWaitMs: 500,
-      });
-      let printed = 0;
-      let stop: () => void = () => undefined;
-      const stopped = new Promise<void>((resolve) => (stop = resolve));
-      const isDone = () => (flags.max !== undefined && printed >= flags.max) || (!flags.follow && finished.size >= ends.size);
-      if (isDone()) stop();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      await consumer.run({
-        eachMessage: (message) => {
-          process.stdout.write(`${formatMessage(message, flags.format)}\n`);
-          printed++;
-          if (!flags.follow && message.offset + 1 >= (ends.get(message.partition) ?? 0)) finished.add(message.partition);
-          if (isDone()) {
-            // Paused, the consumer hands out nothing more: what follows stays unhandled (and
-            // uncommitted) for the next reader.
-            consumer.pause([{ topic }]);
-            stop();
-          }
-        },
-      });
-      await stopped;
-      await consumer.close();
+      checkFlags(flags);
+      await consume(connect(), topic, flags);
     });
+}
+
+function checkFlags(flags: ConsumeFlags): void {
+  if (flags.group && flags.partition !== undefined) throw new UsageError('--partition cannot be used with --group: the group assigns partitions');
+  if (flags.group && (typeof flags.from === 'number' || flags.from instanceof Date)) {
+    throw new UsageError('with --group, --from is earliest or latest (for partitions without a committed offset); use `spool groups reset` to move offsets');
+  }
+}
+
+async function consume(spool: Spool, topic: string, flags: ConsumeFlags): Promise<void> {
+  const plan = await planRead(spool, topic, flags);
+  if (flags.partition !== undefined && plan.ranges.length === 0) throw new UsageError(`topic ${topic} has no partition ${flags.partition}`);
+  const from = flags.from;
+  const beyond = pastTheEnd(plan, from);
+  for (const range of beyond) {
+    note(`spool: --from ${String(from)} is past the end of ${topic}/${range.partition} (it ends at offset ${range.end}): ${flags.follow ? 'waiting for it' : 'nothing to print there; --follow waits for it'}`);
+  }
+  const finished = new Set(flags.follow ? [] : plan.ranges.filter((range) => range.start >= range.end).map((range) => range.partition));
+  const ends = new Map(plan.ranges.map((range) => [range.partition, range.end]));
+  const consumer = spool.consumer({
+    ...(flags.group
+      ? { groupId: flags.group, offsetReset: (from as 'earliest' | 'latest' | undefined) ?? 'earliest' }
+      // An offset past the end is refused by the broker until it exists: the reader then resets to
+      // the end, and records below the offset asked for are skipped. One below the log start
+      // (deleted by retention) resets to the log start.
+      : { from: from ?? 'earliest', offsetReset: beyond.length > 0 ? ('latest' as const) : ('earliest' as const), partitions: flags.partition === undefined ? undefined : [flags.partition] }),
+    topics: [topic],
+    maxWaitMs: 500,
+  });
+  const total = Math.min(plan.total, flags.max ?? Number.MAX_SAFE_INTEGER);
+  const showProgress = flags.follow || total === 0 ? false : (flags.progress ?? (process.stdout.isTTY ? false : undefined));
+  const bar = progressBar(showProgress, '{bar} {percentage}% | {value}/{total} records | {rate} records/s | lag {lag}', total, { rate: 0, lag: total });
+  const startedAt = performance.now();
+  let printed = 0;
+  let stop: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  const isDone = () => (flags.max !== undefined && printed >= flags.max) || (!flags.follow && finished.size >= plan.ranges.length) || isStdoutClosed();
+  const figures = () => ({ rate: Math.round(printed / Math.max(0.001, (performance.now() - startedAt) / 1000)), lag: Math.max(0, total - printed) });
+  if (isDone()) stop();
+  const unsubscribe = onStdoutClosed(stop);
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await consumer.run({
+    eachMessage: async (message) => {
+      if (typeof from === 'number' && !flags.group && message.offset < from) return;
+      try {
+        await writeOut(`${formatMessage(message, flags.format)}\n`);
+      } catch (error) {
+        // The reader went away: this record was not delivered, so it is not handled either (the
+        // throw leaves it unmarked), and a group does not commit it.
+        consumer.pause([{ topic }]);
+        stop();
+        throw error;
+      }
+      printed++;
+      bar?.update(printed, figures());
+      if (!flags.follow && message.offset + 1 >= (ends.get(message.partition) ?? 0)) finished.add(message.partition);
+      if (isDone()) {
+        // Paused, the consumer hands out nothing more: what follows stays unhandled (and
+        // uncommitted) for the next reader.
+        consumer.pause([{ topic }]);
+        stop();
+      }
+    },
+  });
+  await stopped;
+  bar?.finish(printed, figures());
+  await consumer.close();
+  unsubscribe();
 }

@@ -2,17 +2,18 @@
  * `spool produce <topic>`: one record per line from stdin or --file. A line is a UTF-8 string
  * value by default; `--codec json` parses it as JSON; `--key-field` takes the key from a field of a
  * JSON line, `--key-separator` from the text before a separator (kafka-console-producer's
- * parse.key). A file read on a terminal shows a progress bar with records/s and bytes.
+ * parse.key; a line without it is an error naming the line, or keyless with --missing-key none).
+ * A file read on a terminal shows a progress bar with records/s and bytes.
  */
 import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Command, Option } from 'commander';
-import cliProgress from 'cli-progress';
 import { type CompressionName, compressionNames } from '../../../storage/codec/index.js';
 import type { ProducerRecord } from '../../record-encoding.js';
 import type { Connect } from '../connect.js';
 import { note } from '../output.js';
 import { positiveInteger } from '../options.js';
+import { progressBar, type ProgressFlag } from '../progress.js';
 
 interface ProduceFlags {
   file?: string;
@@ -20,22 +21,26 @@ interface ProduceFlags {
   compression: CompressionName;
   keyField?: string;
   keySeparator?: string;
+  missingKey: 'error' | 'none';
   partition?: number;
   partitions: number;
   create: boolean;
-  progress: boolean;
+  progress: ProgressFlag;
 }
 
 export class LineError extends Error {}
 
-export function lineToRecord(line: string, lineNumber: number, flags: Pick<ProduceFlags, 'codec' | 'keyField' | 'keySeparator' | 'partition'>): ProducerRecord {
+export function lineToRecord(line: string, lineNumber: number, flags: Pick<ProduceFlags, 'codec' | 'keyField' | 'keySeparator' | 'missingKey' | 'partition'>): ProducerRecord {
   let key: string | undefined;
   let text = line;
   if (flags.keySeparator !== undefined) {
     const at = line.indexOf(flags.keySeparator);
-    if (at < 0) throw new LineError(`line ${lineNumber} has no key separator ${JSON.stringify(flags.keySeparator)}`);
-    key = line.slice(0, at);
-    text = line.slice(at + flags.keySeparator.length);
+    if (at >= 0) {
+      key = line.slice(0, at);
+      text = line.slice(at + flags.keySeparator.length);
+    } else if (flags.missingKey === 'error') {
+      throw new LineError(`line ${lineNumber} has no key separator ${JSON.stringify(flags.keySeparator)} (--missing-key none produces such lines without a key)`);
+    }
   }
   let value: unknown = text;
   if (flags.codec === 'json' || flags.keyField !== undefined) {
@@ -52,15 +57,6 @@ export function lineToRecord(line: string, lineNumber: number, flags: Pick<Produ
   return { key, value, partition: flags.partition };
 }
 
-function progressBar(totalBytes: number) {
-  const bar = new cliProgress.SingleBar(
-    { format: '{bar} {percentage}% | {value}/{total} bytes | {records} records | {rate} records/s', hideCursor: true, stream: process.stderr },
-    cliProgress.Presets.shades_classic,
-  );
-  bar.start(totalBytes, 0, { records: 0, rate: 0 });
-  return bar;
-}
-
 export function produceCommand(connect: Connect): Command {
   return new Command('produce')
     .argument('<topic>')
@@ -70,9 +66,11 @@ export function produceCommand(connect: Connect): Command {
     .addOption(new Option('--compression <codec>', 'compress each batch').choices(compressionNames).default('none'))
     .option('-k, --key-field <field>', 'JSON lines: take the key from this field')
     .option('--key-separator <sep>', 'take the key from the text before this separator')
+    .addOption(new Option('--missing-key <what>', 'a line without the key separator: error (stop there) or none (no key)').choices(['error', 'none']).default('error'))
     .option('--partition <n>', 'write every record to this partition', positiveInteger)
     .option('--partitions <n>', 'partitions of the topic if it has to be created', positiveInteger, 1)
     .option('--no-create', 'fail instead of creating a missing topic')
+    .option('--progress', 'show the progress bar of a --file even when stderr is not a terminal')
     .option('--no-progress', 'no progress bar')
     .action(async (topic: string, flags: ProduceFlags) => {
       const spool = connect();
@@ -82,27 +80,26 @@ export function produceCommand(connect: Connect): Command {
       const codec = flags.codec === 'json' || flags.keyField !== undefined ? 'json' : 'string';
       const producer = spool.producer({ codec, compression: flags.compression, lingerMs: 5 });
       const input = flags.file ? createReadStream(flags.file) : process.stdin;
-      const bar = flags.file && flags.progress && process.stderr.isTTY ? progressBar(statSync(flags.file).size) : null;
+      const bar = flags.file ? progressBar(flags.progress, '{bar} {percentage}% | {value}/{total} bytes | {records} records | {rate} records/s', statSync(flags.file).size, { records: 0, rate: 0 }) : null;
       const startedAt = performance.now();
+      const figures = () => ({ records, rate: Math.round(records / Math.max(0.001, (performance.now() - startedAt) / 1000)) });
       let records = 0;
       let bytes = 0;
-      let lastDraw = 0;
-      for await (const line of createInterface({ input, crlfDelay: Infinity })) {
-        bytes += Buffer.byteLength(line) + 1;
-        if (line.length === 0) continue;
-        if (!producer.push(topic, lineToRecord(line, records + 1, flags))) await producer.drain();
-        records++;
-        if (bar && performance.now() - lastDraw > 100) {
-          lastDraw = performance.now();
-          bar.update(bytes, { records, rate: Math.round(records / ((lastDraw - startedAt) / 1000)) });
+      let lineNumber = 0;
+      try {
+        for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+          lineNumber++;
+          bytes += Buffer.byteLength(line) + 1;
+          if (line.length === 0) continue;
+          if (!producer.push(topic, lineToRecord(line, lineNumber, flags))) await producer.drain();
+          records++;
+          bar?.update(bytes, figures());
         }
+      } finally {
+        // The records before a bad line are sent, and the message says how many.
+        await producer.close();
+        bar?.finish(bytes, figures());
+        note(`produced ${records} record${records === 1 ? '' : 's'} (${bytes} bytes) to ${topic} in ${((performance.now() - startedAt) / 1000).toFixed(2)} s`);
       }
-      await producer.close();
-      const seconds = (performance.now() - startedAt) / 1000;
-      if (bar) {
-        bar.update(bytes, { records, rate: Math.round(records / seconds) });
-        bar.stop();
-      }
-      note(`produced ${records} record${records === 1 ? '' : 's'} (${bytes} bytes) to ${topic} in ${seconds.toFixed(2)} s`);
     });
 }

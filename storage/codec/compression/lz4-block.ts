@@ -25,20 +25,6 @@ function readLength(source: Buffer, position: number, end: number, initial: numb
   }
 }
 
-/** Copies a match; overlapping copies double their chunk each step (the pattern is periodic). */
-function copyMatch(output: BoundedOutput, offset: number, length: number): void {
-  output.reserve(length);
-  const buffer = output.buffer;
-  const source = output.length - offset;
-  let copied = 0;
-  while (copied < length) {
-    const chunk = Math.min(length - copied, offset + copied);
-    buffer.copyWithin(output.length + copied, source, source + chunk);
-    copied += chunk;
-  }
-  output.length += length;
-}
-
 /**
  * Decodes the block at source[start..end) onto the output. `historyStart` is how far back matches
  * may reach: the block's own start for independent blocks, the frame's start for linked ones.
@@ -60,6 +46,6 @@ export function decodeLz4Block(source: Buffer, start: number, end: number, outpu
     if (offset === 0 || offset > output.length - historyStart) corruptBlock(CODEC, `match offset ${offset} reaches before the data`);
     const match = readLength(source, position, end, token & 0x0f);
     position = match.position;
-    copyMatch(output, offset, match.length + MATCH_LENGTH_MIN);
+    output.copyMatch(offset, match.length + MATCH_LENGTH_MIN);
   }
 }

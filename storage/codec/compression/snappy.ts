@@ -10,10 +10,14 @@
  *
  * Every raw block declares its exact decompressed length up front and the decoder checks the
  * output against it, so the sum of the declared lengths is checked against the caller's limit
- * before anything is allocated. Compression writes the xerial form with 32 KiB chunks, as the Java
+ * before anything is allocated. A raw block, and xerial chunks of 16 KiB or more, go to the native
+ * decoder; smaller chunks are decoded in JavaScript (snappy-block.ts), because a native call costs
+ * microseconds and a stream of a million tiny chunks would otherwise hold the event loop for seconds. Compression writes the xerial form with 32 KiB chunks, as the Java
  * client does: every Kafka client reads it.
  */
+import { BoundedOutput } from './bounded-output.js';
 import { corruptBlock, rethrowAsCorrupt, tooLarge } from './codec-errors.js';
+import { decodeSnappyElements } from './snappy-block.js';
 import { nativeLoader } from './native-package.js';
 
 type SnappyPackage = typeof import('snappy');
@@ -29,17 +33,28 @@ const XERIAL_COMPATIBLE_VERSION = 1;
 export const XERIAL_CHUNK_BYTES = 32 * 1024;
 /** A raw block's length preamble is a varint of at most 32 bits: 5 bytes. */
 const PREAMBLE_BYTES_MAX = 5;
+/** Xerial chunks declaring at least this go to the native decoder, whose per-call cost is then small. */
+const NATIVE_CHUNK_BYTES_MIN = 16 * 1024;
 
-/** The decompressed length a raw block declares in its preamble. */
-function declaredLength(block: Buffer, start: number, end: number): number {
-  let value = 0;
+interface Chunk {
+  /** Where the raw block (its preamble) starts and ends. */
+  start: number;
+  end: number;
+  /** Where its elements start, after the preamble. */
+  elementsStart: number;
+  declared: number;
+}
+
+/** Reads the decompressed length a raw block declares in its preamble. */
+function readPreamble(data: Buffer, start: number, end: number): Chunk {
+  let declared = 0;
   for (let i = 0; i < PREAMBLE_BYTES_MAX; i++) {
     if (start + i >= end) corruptBlock(CODEC, 'the length preamble is truncated');
-    const byte = block[start + i]!;
-    value += (byte & 0x7f) * 2 ** (7 * i);
+    const byte = data[start + i]!;
+    declared += (byte & 0x7f) * 2 ** (7 * i);
     if ((byte & 0x80) === 0) {
-      if (value > 0xffffffff) corruptBlock(CODEC, `the length preamble ${value} exceeds 32 bits`);
-      return value;
+      if (declared > 0xffffffff) corruptBlock(CODEC, `the length preamble ${declared} exceeds 32 bits`);
+      return { start, end, elementsStart: start + i + 1, declared };
     }
   }
   return corruptBlock(CODEC, 'the length preamble runs past 5 bytes');
@@ -47,11 +62,6 @@ function declaredLength(block: Buffer, start: number, end: number): number {
 
 function isXerial(data: Buffer): boolean {
   return data.length >= XERIAL_MAGIC.length && data.subarray(0, XERIAL_MAGIC.length).equals(XERIAL_MAGIC);
-}
-
-interface Chunk {
-  start: number;
-  end: number;
 }
 
 /** The raw blocks of a xerial stream, checked to tile it exactly. */
@@ -64,13 +74,13 @@ function xerialChunks(data: Buffer): Chunk[] {
     const length = data.readInt32BE(position);
     position += 4;
     if (length < 0 || length > data.length - position) corruptBlock(CODEC, `xerial chunk length ${length} at byte ${position - 4} runs past the block`);
-    chunks.push({ start: position, end: position + length });
+    chunks.push(readPreamble(data, position, position + length));
     position += length;
   }
   return chunks;
 }
 
-function uncompressRaw(data: Buffer, chunk: Chunk): Buffer {
+function uncompressNative(data: Buffer, chunk: Chunk): Buffer {
   try {
     return snappy().uncompressSync(data.subarray(chunk.start, chunk.end), { asBuffer: true }) as Buffer;
   } catch (error) {
@@ -78,13 +88,28 @@ function uncompressRaw(data: Buffer, chunk: Chunk): Buffer {
   }
 }
 
+/** The chunks of a xerial stream, into one buffer of their declared total. */
+function decompressChunks(data: Buffer, chunks: Chunk[], declared: number): Buffer {
+  const output = new BoundedOutput(CODEC, declared, declared, () => corruptBlock(CODEC, 'a chunk decompresses past its declared length'));
+  for (const chunk of chunks) {
+    const before = output.length;
+    if (chunk.declared >= NATIVE_CHUNK_BYTES_MIN) {
+      const plain = uncompressNative(data, chunk);
+      output.append(plain, 0, plain.length);
+    } else {
+      decodeSnappyElements(data, chunk.elementsStart, chunk.end, output);
+    }
+    if (output.length - before !== chunk.declared) corruptBlock(CODEC, `a chunk declares ${chunk.declared} bytes and holds ${output.length - before}`);
+  }
+  return output.result();
+}
+
 export function decompressSnappy(data: Buffer, maxBytes: number): Buffer {
-  const chunks = isXerial(data) ? xerialChunks(data) : [{ start: 0, end: data.length }];
-  let declared = 0;
-  for (const chunk of chunks) declared += declaredLength(data, chunk.start, chunk.end);
+  const xerial = isXerial(data);
+  const chunks = xerial ? xerialChunks(data) : [readPreamble(data, 0, data.length)];
+  const declared = chunks.reduce((sum, chunk) => sum + chunk.declared, 0);
   if (declared > maxBytes) tooLarge(CODEC, declared, maxBytes);
-  const parts = chunks.map((chunk) => uncompressRaw(data, chunk));
-  return parts.length === 1 ? parts[0]! : Buffer.concat(parts, declared);
+  return xerial ? decompressChunks(data, chunks, declared) : uncompressNative(data, chunks[0]!);
 }
 
 export function compressSnappy(data: Buffer): Buffer {

@@ -38,7 +38,7 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 
 function run(commands: Command[], assignor: 'sticky' | 'range' | 'roundrobin'): void {
   let now = 0;
-  const coordinator = new GroupCoordinator({ topics: () => TOPICS }, () => now);
+  const coordinator = new GroupCoordinator({ exists: () => true, topics: () => TOPICS }, () => now);
   const members: SimMember[] = [];
   const live = () => members.filter((member) => now - member.lastOkMs <= member.sessionTimeoutMs);
 
@@ -127,7 +127,7 @@ describe('GroupCoordinator', () => {
 
   it('sticky moves only the partitions it must when a member joins', () => {
     let now = 0;
-    const coordinator = new GroupCoordinator({ topics: () => [{ name: 't', partitions: 6 }] }, () => now);
+    const coordinator = new GroupCoordinator({ exists: () => true, topics: () => [{ name: 't', partitions: 6 }] }, () => now);
     const a = coordinator.join('g', { subscription: { topics: ['t'] }, sessionTimeoutMs: 10_000 });
     const b = coordinator.join('g', { subscription: { topics: ['t'] }, sessionTimeoutMs: 10_000 });
     const before = coordinator.heartbeat('g', a.memberId);
@@ -154,7 +154,7 @@ describe('GroupCoordinator', () => {
 
   it('a static member rejoining within its session keeps its partitions without a rebalance', () => {
     let now = 0;
-    const coordinator = new GroupCoordinator({ topics: () => [{ name: 't', partitions: 4 }] }, () => now);
+    const coordinator = new GroupCoordinator({ exists: () => true, topics: () => [{ name: 't', partitions: 4 }] }, () => now);
     const first = coordinator.join('g', { subscription: { topics: ['t'] }, sessionTimeoutMs: 5000, instanceId: 'pod-1' });
     const other = coordinator.join('g', { subscription: { topics: ['t'] }, sessionTimeoutMs: 5000 });
     for (let i = 0; i < 3; i++) {
@@ -171,7 +171,7 @@ describe('GroupCoordinator', () => {
   });
 
   it('fences commits from a stale generation or for partitions the member does not own', () => {
-    const coordinator = new GroupCoordinator({ topics: () => [{ name: 't', partitions: 2 }] });
+    const coordinator = new GroupCoordinator({ exists: () => true, topics: () => [{ name: 't', partitions: 2 }] });
     const a = coordinator.join('g', { subscription: { topics: ['t'] }, sessionTimeoutMs: 5000 });
     expect(() => coordinator.validateCommit('g', a.memberId, a.generation, [{ topic: 't', partition: 0 }])).not.toThrow();
     coordinator.join('g', { subscription: { topics: ['t'] }, sessionTimeoutMs: 5000 });
@@ -182,7 +182,7 @@ describe('GroupCoordinator', () => {
 
   it('pattern subscriptions follow topics created and deleted later', () => {
     const topics = [{ name: 'logs.app', partitions: 1 }];
-    const coordinator = new GroupCoordinator({ topics: () => topics });
+    const coordinator = new GroupCoordinator({ exists: () => true, topics: () => topics });
     const member = coordinator.join('g', { subscription: { pattern: 'logs.#' }, sessionTimeoutMs: 5000 });
     expect(member.assignments.map(tpKey)).toEqual(['logs.app:0']);
     topics.push({ name: 'logs', partitions: 1 }, { name: 'metrics.cpu', partitions: 1 });
@@ -191,5 +191,29 @@ describe('GroupCoordinator', () => {
     topics.splice(0, 1);
     coordinator.topicsChanged();
     expect(coordinator.heartbeat('g', member.memberId).assignments.map(tpKey)).toEqual(['logs:0']);
+  });
+
+  it('reads the topics once per rebalance, and expires many members in one rebalance', () => {
+    let now = 0;
+    let reads = 0;
+    const coordinator = new GroupCoordinator({ exists: () => true, topics: () => (reads++, [{ name: 't', partitions: 8 }]) }, () => now);
+    for (let i = 0; i < 100; i++) coordinator.join('g', { subscription: { topics: ['t'] }, sessionTimeoutMs: i < 50 ? 1000 : 60_000 });
+    // One read per join's rebalance; reading once per member made 100 joins cost 5,050 reads.
+    expect(reads).toBe(100);
+    reads = 0;
+    now += 2000;
+    coordinator.expire();
+    expect(coordinator.group('g')!.members.size).toBe(50);
+    expect(reads).toBe(1);
+  });
+
+  it('refuses a member past membersPerGroupMax, but not a static member taking its own place', () => {
+    const coordinator = new GroupCoordinator({ exists: () => true, topics: () => [{ name: 't', partitions: 2 }] }, Date.now, { membersPerGroupMax: 2 });
+    coordinator.join('g', { subscription: { topics: ['t'] }, sessionTimeoutMs: 5000, instanceId: 'pod-1' });
+    coordinator.join('g', { subscription: { topics: ['t'] }, sessionTimeoutMs: 5000 });
+    expect(() => coordinator.join('g', { subscription: { topics: ['t'] }, sessionTimeoutMs: 5000 })).toThrow(
+      expect.objectContaining({ code: 'SPOOL_ERR_TOO_MANY_MEMBERS', status: 429, context: expect.objectContaining({ limit: 'membersPerGroupMax', max: 2 }) }),
+    );
+    expect(() => coordinator.join('g', { subscription: { topics: ['t'] }, sessionTimeoutMs: 5000, instanceId: 'pod-1' })).not.toThrow();
   });
 });

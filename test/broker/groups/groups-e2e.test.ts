@@ -145,6 +145,21 @@ describe('consumer groups over HTTP', () => {
     }
   });
 
+  it('joins with a long pattern among long topics without stalling the broker', async () => {
+    // 125 one-letter words: the longest topic name. A backtracking matcher never returned here.
+    const longTopic = Array(125).fill('w').join('.');
+    expect((await post('/v1/topics', { name: longTopic, partitions: 1 })).status).toBe(201);
+    const pattern = `${'#.'.repeat(20)}z`;
+    const joined = await join('long-pattern', { pattern });
+    expect(joined.status).toBe(200);
+    expect(joined.body.assignments).toEqual([]);
+    expect((await call(`${broker.url}/health`)).status).toBe(200);
+    const tooLong = await join('long-pattern', { pattern: Array(40).fill('#').join('.') });
+    expect(tooLong.status).toBe(413);
+    expect(tooLong.body.error).toMatchObject({ code: 'SPOOL_ERR_PATTERN_TOO_LONG', limit: 'patternWordsMax', max: 32 });
+    expect((await call(`${broker.url}/v1/topics/${longTopic}`, { method: 'DELETE' })).status).toBe(204);
+  });
+
   it('rejects bad group input with documented codes', async () => {
     expect((await join('bad', {})).body.error.code).toBe('SPOOL_ERR_BAD_REQUEST');
     expect((await join('bad', { pattern: 'a..b' })).body.error.code).toBe('SPOOL_ERR_BAD_REQUEST');

@@ -162,6 +162,8 @@ describe('rejections', () => {
     ['/v1/live?pattern=a.b*', 400, 'SPOOL_ERR_BAD_REQUEST'],
     ['/v1/live?topic=no-such-topic', 404, 'SPOOL_ERR_TOPIC_NOT_FOUND'],
     ['/v1/live/topics?pattern=%23%23.x%20y', 400, 'SPOOL_ERR_BAD_REQUEST'],
+    [`/v1/live?pattern=${Array(33).fill('*').join('.')}`, 413, 'SPOOL_ERR_PATTERN_TOO_LONG'],
+    [`/v1/live/topics?pattern=${Array(33).fill('%23').join('.')}`, 413, 'SPOOL_ERR_PATTERN_TOO_LONG'],
   ])('GET %s → %i %s', async (path, status, code) => {
     const answer = await call(`${broker.url}${path}`);
     expect(answer.status).toBe(status);

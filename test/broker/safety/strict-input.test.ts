@@ -69,6 +69,14 @@ describe('strict input', () => {
     await expectRefused(answer, 'SPOOL_ERR_BAD_REQUEST', /unknown field "vlaue" in records\[0\]/);
   });
 
+  it('answers 415 for a content type the API does not take, on every route with a body', async () => {
+    for (const [path, method] of [['/v1/topics/t/records', 'POST'], ['/v1/topics', 'POST'], ['/v1/topics/t/config', 'PATCH']] as const) {
+      const answer = await call(`${broker.url}${path}`, { method, body: '{}', headers: { 'content-type': 'text/plain' } });
+      expect(answer.status).toBe(415);
+      expect(answer.body.error.code).toBe('SPOOL_ERR_UNSUPPORTED_MEDIA_TYPE');
+    }
+  });
+
   it('refuses unknown query parameters, on routes with and without any', async () => {
     await expectRefused(await call(`${broker.url}/v1/topics/t/partitions/0/records?ofset=3`), 'SPOOL_ERR_BAD_REQUEST', /unknown query parameter "ofset" in the query string \(did you mean "offset"\?\)/);
     await expectRefused(await call(`${broker.url}/v1/topics?limit=5`), 'SPOOL_ERR_BAD_REQUEST', /unknown query parameter "limit"/);

@@ -9,6 +9,8 @@ import type { BrokerLimits } from '../../../broker/limits.js';
 
 export interface TestBroker {
   url: string;
+  /** The Kafka listener's address (`kafka: true`), e.g. 127.0.0.1:39411. */
+  kafka: { host: string; port: number; address: string } | null;
   dataDir: string;
   broker: Broker;
   /** Closes the broker (and keeps the data directory unless `remove`). */
@@ -24,19 +26,22 @@ export interface StartOptions {
   fileSystem?: FileSystem;
   limits?: Partial<BrokerLimits>;
   port?: number;
-  /** Other settings of broker/config.ts (corsOrigin, cleanerIntervalMs...). */
+  /** Other settings of broker/config.ts (corsOrigin, cleanerIntervalMs, kafkaAutoCreateTopics...). */
   settings?: Partial<Record<SettingName, unknown>>;
   /** The web console's built files (default dist/console). */
   consoleDir?: string;
+  /** Also run the Kafka listener, on a free port (never 9092); off by default (kafkaPort 0). */
+  kafka?: boolean;
 }
 
 export async function startBroker(options: StartOptions = {}): Promise<TestBroker> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'spool-broker-')));
-  const config = loadBrokerConfig({ values: { ...options.settings, port: options.port ?? 0, dataDir, flush: options.flush ?? 'always', logLevel: 'silent' } });
-  const broker = await buildBroker({ config, logger: false, fileSystem: options.fileSystem, limits: options.limits, consoleDir: options.consoleDir });
-  const { url } = await broker.listen();
+  const config = loadBrokerConfig({ values: { kafkaPort: 0, ...options.settings, port: options.port ?? 0, dataDir, flush: options.flush ?? 'always', logLevel: 'silent' } });
+  const broker = await buildBroker({ config, logger: false, fileSystem: options.fileSystem, limits: options.limits, consoleDir: options.consoleDir, kafkaOnFreePort: options.kafka === true });
+  const { url, kafka } = await broker.listen();
   const handle: TestBroker = {
     url,
+    kafka: kafka ? { ...kafka, address: `${kafka.host}:${kafka.port}` } : null,
     dataDir,
     broker,
     async close(remove = true) {

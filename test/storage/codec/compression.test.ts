@@ -138,6 +138,22 @@ describe('snappy forms', () => {
     expectBytes(decompress(Compression.snappy, xerial([]), 0), Buffer.alloc(0));
   });
 
+  it('decodes small chunks in JavaScript exactly as the native decoder does', () => {
+    fc.assert(
+      fc.property(blockArbitrary, fc.array(fc.integer({ min: 1, max: 16 * 1024 }), { minLength: 1, maxLength: 20 }), (plain, sizes) => {
+        const chunks: Buffer[] = [];
+        for (let start = 0, i = 0; start < plain.length; start += sizes[i++ % sizes.length]!) chunks.push(plain.subarray(start, start + sizes[i % sizes.length]!));
+        expectBytes(decompress(Compression.snappy, xerial(chunks.map(compressSnappyRaw)), plain.length), plain);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('reads a stream of 100,000 one-byte chunks', () => {
+    const chunk = compressSnappyRaw(Buffer.from('x'));
+    expectBytes(decompress(Compression.snappy, xerial(Array.from({ length: 100_000 }, () => chunk)), 100_000), Buffer.alloc(100_000, 'x'));
+  });
+
   it('refuses a forged length preamble before allocating, and damaged framing as corrupt', () => {
     // A raw block declaring 4 GiB - 1 in its preamble, with nothing behind it.
     const forged = Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x00]);

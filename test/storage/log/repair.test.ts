@@ -127,13 +127,18 @@ describe('repair', () => {
     expect(again.cuts).toEqual([expect.objectContaining({ firstLostOffset: 2, lastLostOffset: null })]);
   });
 
-  it('rebuilds a damaged index of a sealed segment instead of cutting anything', async () => {
+  it('rebuilds a damaged index of a sealed segment, and removes one of the active segment, instead of cutting anything', async () => {
     const dir = await writeTopic();
     const base = segmentsOf(dir)[1]!;
+    const activeBase = segmentsOf(dir).at(-1)!;
     writeFileSync(join(dir, segmentFileName(base, '.index')), Buffer.from([1, 2, 3]));
+    writeFileSync(join(dir, segmentFileName(activeBase, '.timeindex')), Buffer.alloc(12, 0xff));
+    expect((await scrubDataDir(dataDir)).problems.map((problem) => problem.segment)).toEqual(expect.arrayContaining([segmentFileName(base, '.index'), segmentFileName(activeBase, '.timeindex')]));
     const report = await repairDataDir(dataDir);
     expect(report.cuts).toEqual([]);
     expect(report.indexes).toContain(`t/0/${segmentFileName(base, '.index')}`);
+    expect(report.indexes).toContain(`t/0/${segmentFileName(activeBase, '.timeindex')}`);
+    expect(existsSync(join(dir, segmentFileName(activeBase, '.timeindex')))).toBe(false);
     expect((await scrubDataDir(dataDir)).problems).toEqual([]);
     await reopen(async (log) => expect((await readValues(log)).length).toBe(RECORDS));
   });

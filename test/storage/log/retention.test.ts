@@ -77,4 +77,18 @@ describe('retention', () => {
     expect(deleted).toBeGreaterThan(0);
     for (const values of reads) for (const value of values) expect(value).toMatch(/^value-\d+$/);
   });
+
+  it('a raised log start offset (DeleteRecords) hides records below it at once; the cleaner deletes the segments wholly below it, whatever the policy', async () => {
+    const log = await fill({ retentionMs: -1, cleanupPolicy: 'compact' }, 60, () => Date.now());
+    const segmentsBefore = log.stats().segments;
+    expect(log.raiseLogStartOffset(40)).toBe(40);
+    expect(log.raiseLogStartOffset(10)).toBe(40); // never down
+    await expect(log.read(39, 100)).rejects.toMatchObject({ code: 'SPOOL_ERR_OFFSET_OUT_OF_RANGE' });
+    expect(() => log.raiseLogStartOffset(61)).toThrow(expect.objectContaining({ code: 'SPOOL_ERR_OFFSET_OUT_OF_RANGE' }));
+    await logs.manager.runCleanerOnce();
+    expect(log.stats().segments).toBeLessThan(segmentsBefore);
+    expect(log.logStartOffset).toBe(40);
+    const read = await log.read(40, 1 << 20);
+    expect(decodeRecordBatches(read.data)[0]!.records.some((record) => record.offset === 40)).toBe(true);
+  });
 });

@@ -1,0 +1,157 @@
+/**
+ * npm run bench:bounds: what wide topics, many groups and queues cost a broker in its own process
+ * (issue "bounded under abuse"), each figure beside a reference measured in the same run:
+ *   - start-up: /health after a clean stop and after SIGKILL with 10,000 partitions, beside the
+ *     start-up of an empty broker (target: within 10 s);
+ *   - /health latency with a `/v1/live?pattern=#` subscriber over those partitions, beside idle;
+ *   - idle CPU with 50 queues on the 10,000-partition topic, beside the idle broker;
+ *   - consumer groups: 1,000 members joining one group, 10,000 groups committing, GET /v1/groups.
+ * `--quick` uses 2,000 partitions, 200 members and 1,000 groups.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { get } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './lib/broker-process.js';
+import { printReport, type Row } from './lib/report.js';
+
+const quick = process.argv.includes('--quick');
+const PARTITIONS = quick ? 2_000 : 10_000;
+const MEMBERS = quick ? 200 : 1_000;
+const GROUPS = quick ? 1_000 : 10_000;
+const QUEUES = 50;
+const MAIN = fileURLToPath(new URL('../broker/main.js', import.meta.url));
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+interface Running {
+  url: string;
+  child: ChildProcess;
+  startMs: number;
+}
+
+async function spawnBroker(dataDir: string, port: number): Promise<Running> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [MAIN, '--port', String(port), '--kafka-port', '0', '--data-dir', dataDir, '--flush', 'always', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; ; attempt++) {
+    const ok = await fetch(`${url}/health`).then((response) => response.ok, () => false);
+    if (ok) break;
+    if (attempt > 6_000) throw new Error('broker did not start within 10 minutes');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { url, child, startMs: performance.now() - started };
+}
+
+async function stop(running: Running, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+  const exited = new Promise((resolve) => running.child.once('exit', resolve));
+  running.child.kill(signal);
+  await exited;
+}
+
+async function post(url: string, body: unknown): Promise<{ status: number; body: any }> {
+  const response = await fetch(url, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(body) });
+  return { status: response.status, body: await response.json().catch(() => null) };
+}
+
+async function timed<T>(run: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const started = performance.now();
+  const value = await run();
+  return { ms: performance.now() - started, value };
+}
+
+/** Median latency of `count` sequential GET /health. */
+async function healthMs(url: string, count = 20): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < count; i++) samples.push((await timed(() => fetch(`${url}/health`).then((response) => response.text()))).ms);
+  return samples.sort((a, b) => a - b)[Math.floor(count / 2)]!;
+}
+
+/** CPU seconds (user + system) of a process, from /proc. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function idleCpuPercent(running: Running, ms = 5_000): Promise<number> {
+  const before = cpuSeconds(running.child.pid!);
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return ((cpuSeconds(running.child.pid!) - before) / (ms / 1000)) * 100;
+}
+
+const rows: Row[] = [];
+const figures: Record<string, number> = {};
+const note = (run: string, value: number, unit: string, reference: number | null = null) => {
+  rows.push({ run, [unit]: value, reference, ratio: reference ? value / reference : null });
+  figures[run] = value;
+};
+
+const dataDir = mkdtempSync(join(tmpdir(), 'spool-bench-bounds-'));
+const port = await freePort();
+try {
+  // Start-up and idle references: an empty broker.
+  let broker = await spawnBroker(dataDir, port);
+  const emptyStartMs = broker.startMs;
+  const idleHealthMs = await healthMs(broker.url);
+  const idleCpu = await idleCpuPercent(broker, 3_000);
+  const created = await timed(() => post(`${broker.url}/v1/topics`, { name: 'wide', partitions: PARTITIONS }));
+  if (created.value.status !== 201) throw new Error(`create answered ${created.value.status}: ${JSON.stringify(created.value.body)}`);
+  note(`create a ${PARTITIONS}-partition topic (ms)`, created.ms, 'ms');
+
+  await stop(broker, 'SIGTERM');
+  broker = await spawnBroker(dataDir, port);
+  note(`/health after a clean restart, ${PARTITIONS} partitions (ms)`, broker.startMs, 'ms', emptyStartMs);
+  await stop(broker, 'SIGKILL');
+  broker = await spawnBroker(dataDir, port);
+  note(`/health after SIGKILL, ${PARTITIONS} partitions (ms)`, broker.startMs, 'ms', emptyStartMs);
+
+  // One pattern subscriber over every partition.
+  const live = get(`${broker.url}/v1/live?pattern=%23`, { agent: false });
+  await new Promise((resolve) => live.once('response', resolve));
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  note('GET /health p50 with a # live subscriber (ms)', await healthMs(broker.url), 'ms', idleHealthMs);
+  live.destroy();
+  const metrics = await fetch(`${broker.url}/metrics`).then((response) => response.text());
+  note('/metrics size (KiB)', metrics.length / 1024, 'KiB');
+
+  // Queues on the wide topic, idle.
+  for (let i = 0; i < QUEUES; i++) await fetch(`${broker.url}/v1/topics/wide/queues/q${i}`, { method: 'PUT', headers: JSON_HEADERS, body: '{}' });
+  await post(`${broker.url}/v1/topics/wide/queues/q0/receive`, { max: 1 });
+  for (let i = 0; i < QUEUES; i++) await fetch(`${broker.url}/v1/topics/wide/queues/q${i}`);
+  note(`idle CPU, ${QUEUES} queues on ${PARTITIONS} partitions (%)`, await idleCpuPercent(broker), '%', idleCpu);
+  note(`GET /health p50, ${QUEUES} queues (ms)`, await healthMs(broker.url), 'ms', idleHealthMs);
+  for (let i = 0; i < QUEUES; i++) await fetch(`${broker.url}/v1/topics/wide/queues/q${i}`, { method: 'DELETE' });
+
+  // Consumer groups.
+  await post(`${broker.url}/v1/topics`, { name: 'grouped', partitions: 64 });
+  const joins = await timed(async () => {
+    let last = 0;
+    for (let i = 0; i < MEMBERS; i++) {
+      const join = await timed(() => post(`${broker.url}/v1/groups/big/members`, { topics: ['grouped'], sessionTimeoutMs: 300_000 }));
+      if (join.value.status !== 200) throw new Error(`join ${i} answered ${join.value.status}: ${JSON.stringify(join.value.body)}`);
+      last = join.ms;
+    }
+    return last;
+  });
+  note(`${MEMBERS} joins of one group (ms)`, joins.ms, 'ms');
+  note(`last join of ${MEMBERS} (ms)`, joins.value, 'ms', idleHealthMs);
+  const churn = await timed(async () => {
+    await post(`${broker.url}/v1/topics`, { name: 'churn', partitions: 1 });
+    await fetch(`${broker.url}/v1/topics/churn`, { method: 'DELETE' });
+  });
+  note(`topic create + delete with a ${MEMBERS}-member group (ms)`, churn.ms, 'ms');
+  const commits = await timed(async () => {
+    for (let i = 0; i < GROUPS; i += 100) {
+      await Promise.all(Array.from({ length: 100 }, (_, j) => post(`${broker.url}/v1/groups/g${i + j}/offsets`, { offsets: [{ topic: 'grouped', partition: (i + j) % 64, offset: 0 }] })));
+    }
+  });
+  note(`${GROUPS} groups committing (ms)`, commits.ms, 'ms');
+  const listed = await timed(() => fetch(`${broker.url}/v1/groups`).then((response) => response.json() as Promise<{ groups: unknown[] }>));
+  note(`GET /v1/groups with ${listed.value.groups.length} groups (ms)`, listed.ms, 'ms', idleHealthMs);
+  await stop(broker, 'SIGTERM');
+} finally {
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+printReport({ bench: 'bounds', partitions: PARTITIONS, members: MEMBERS, groups: GROUPS, queues: QUEUES, rows, figures });

@@ -1,0 +1,120 @@
+/**
+ * npm run bench:kafka: the Kafka listener with real Kafka clients, each figure beside its reference
+ * measured in the same run, against a broker in its own process (flush=never: page-cache tier).
+ * 100-byte records.
+ *
+ *   kcat produce   1,000,000 records from a file into one partition   vs Spool's own client produce
+ *   kcat consume   the same 1,000,000 records from the beginning      vs Spool's own client replay
+ *   @platformatic/kafka produce (sends of 1,000) and Fetch v17 consume
+ *   one-record Produce requests, acks=1, 50 in flight over 4 connections
+ *                  vs one-record JSON HTTP produce (autocannon, 50 connections)
+ *                  vs Redis XADD without pipelining from 50 clients (redis-benchmark, AOF everysec)
+ *
+ * Targets (issue 15): kcat produce >= 1,000,000 records/s, kcat consume >= 2,000,000 records/s,
+ * one-record Kafka produce >= 3x one-record HTTP produce. `--quick`: 200,000 records, 2 s loads.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Spool } from '../client/index.js';
+import { ensureCommand } from './compare/peers/debian-package.js';
+import { startRedis } from './compare/peers/redis-server.js';
+import { freePort, residentBytes, startBrokerProcess } from './lib/broker-process.js';
+import { load } from './lib/http-load.js';
+import { oneRecordProduce, platformaticConsume, platformaticProduce } from './lib/kafka-load.js';
+import { printReport, ratio, type Row } from './lib/report.js';
+import { clientProduce, clientReplay } from './lib/spool-client-runs.js';
+
+const quick = process.argv.includes('--quick');
+const RECORDS = quick ? 200_000 : 1_000_000;
+const PLATFORMATIC_RECORDS = quick ? 100_000 : 300_000;
+const LOAD_SECONDS = quick ? 2 : 5;
+const VALUE = Buffer.alloc(100, 'x');
+const IN_FLIGHT = 50;
+
+function run(command: string, args: string[]): Promise<{ seconds: number; code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ seconds: (performance.now() - started) / 1000, code, stderr }));
+  });
+}
+
+function runOutput(command: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', () => resolve(out));
+  });
+}
+
+const kcat = ensureCommand('kcat', 'kcat');
+const redisServer = ensureCommand('redis-server', 'redis-server');
+const redisBenchmark = ensureCommand('redis-benchmark', 'redis-tools');
+const kafkaPort = await freePort();
+const broker = await startBrokerProcess({ flush: 'never', kafkaPort });
+const address = { host: '127.0.0.1', port: kafkaPort };
+const spool = new Spool({ url: broker.url });
+const work = mkdtempSync(join(tmpdir(), 'spool-bench-kafka-'));
+const rows: Row[] = [];
+const row = (run: string, rate: number | null, reference: string, referenceRate: number | null, target = '') =>
+  rows.push({ run, 'records/s': rate, reference, 'reference/s': referenceRate, ratio: rate !== null && referenceRate ? ratio(rate, referenceRate) : null, target });
+
+try {
+  // kcat produce and consume beside Spool's own client, one partition each.
+  const reference = await clientProduce(spool, 'client', 1, RECORDS, VALUE);
+  const referenceReplay = await clientReplay(spool, 'client', RECORDS);
+  let kcatProduce: number | null = null;
+  let kcatConsume: number | null = null;
+  if (kcat) {
+    const file = join(work, 'records.txt');
+    writeFileSync(file, `${'x'.repeat(VALUE.length)}\n`.repeat(RECORDS));
+    await spool.admin.createTopic({ name: 'kcat', partitions: 1 });
+    const producer = ['-X', 'linger.ms=5', '-X', 'batch.num.messages=100000', '-X', 'batch.size=1000000', '-X', 'queue.buffering.max.messages=1000000'];
+    const produced = await run(kcat, ['-b', `${address.host}:${address.port}`, '-P', '-t', 'kcat', '-p', '0', '-l', ...producer, file]);
+    const { partitionDetails } = await spool.admin.describeTopic('kcat');
+    if (produced.code !== 0 || partitionDetails[0]!.highWatermark !== RECORDS) throw new Error(`kcat produce: exit ${produced.code}, ${partitionDetails[0]!.highWatermark} records: ${produced.stderr}`);
+    kcatProduce = RECORDS / produced.seconds;
+    const consumed = await run(kcat, ['-b', `${address.host}:${address.port}`, '-C', '-t', 'kcat', '-p', '0', '-o', 'beginning', '-e', '-q', '-c', String(RECORDS), '-X', 'fetch.max.bytes=52428800', '-X', 'queued.max.messages.kbytes=1048576']);
+    if (consumed.code !== 0) throw new Error(`kcat consume: exit ${consumed.code}: ${consumed.stderr}`);
+    kcatConsume = RECORDS / consumed.seconds;
+  }
+  row(`kcat produce, ${RECORDS.toLocaleString('en-US')} records from a file`, kcatProduce, 'Spool client produce', reference, kcatProduce === null ? 'n/a (no kcat)' : kcatProduce >= 1_000_000 ? 'met (>= 1M/s)' : 'missed (>= 1M/s)');
+  row(`kcat consume, ${RECORDS.toLocaleString('en-US')} records from the beginning`, kcatConsume, 'Spool client replay', referenceReplay, kcatConsume === null ? 'n/a (no kcat)' : kcatConsume >= 2_000_000 ? 'met (>= 2M/s)' : 'missed (>= 2M/s)');
+
+  // @platformatic/kafka, beside the same Spool client figures.
+  await spool.admin.createTopic({ name: 'platformatic', partitions: 1 });
+  row(`@platformatic/kafka produce, ${PLATFORMATIC_RECORDS.toLocaleString('en-US')} records`, await platformaticProduce(address, 'platformatic', VALUE, PLATFORMATIC_RECORDS, 1000), 'Spool client produce', reference);
+  row('@platformatic/kafka Fetch v17 consume', await platformaticConsume(address, 'platformatic', PLATFORMATIC_RECORDS), 'Spool client replay', referenceReplay);
+
+  // One-record requests: Kafka Produce beside HTTP JSON produce and Redis XADD.
+  await spool.admin.createTopic({ name: 'one', partitions: 1 });
+  const http = await load({ url: `${broker.url}/v1/topics/one/records`, body: JSON.stringify({ records: [{ valueString: VALUE.toString() }] }), headers: { 'content-type': 'application/json' }, seconds: LOAD_SECONDS, connections: IN_FLIGHT });
+  const kafka = await oneRecordProduce(address, 'one', VALUE, { connections: 4, inFlight: IN_FLIGHT, seconds: LOAD_SECONDS });
+  let xadd: number | null = null;
+  if (redisServer && redisBenchmark) {
+    const redis = await startRedis(redisServer, 'page-cache');
+    try {
+      const requests = String(Math.round((quick ? 2 : 5) * 40_000));
+      const out = await runOutput(redisBenchmark, ['-p', String(redis.port), '-c', String(IN_FLIGHT), '-n', requests, '-P', '1', '-q', 'XADD', 'bench', '*', 'v', VALUE.toString()]);
+      xadd = Number(/([\d.]+) requests per second/.exec(out)?.[1] ?? NaN);
+    } finally {
+      await redis.stop();
+    }
+  }
+  const vsHttp = ratio(kafka, http.requestsPerSecond);
+  row('one-record Kafka Produce, acks=1, 50 in flight / 4 connections', kafka, 'one-record JSON HTTP produce, 50 connections', http.requestsPerSecond, vsHttp >= 3 ? 'met (>= 3x HTTP)' : 'missed (>= 3x HTTP)');
+  row('one-record Kafka Produce (same run)', kafka, 'Redis XADD, 50 clients, no pipelining', xadd);
+} finally {
+  const brokerRssMB = (await residentBytes(broker.pid)) / 1e6;
+  await spool.close();
+  await broker.stop();
+  rmSync(work, { recursive: true, force: true });
+  printReport({ bench: 'kafka', quick, valueBytes: VALUE.length, records: RECORDS, brokerRssMB, rows }, { save: !quick });
+}

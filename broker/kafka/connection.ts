@@ -1,0 +1,147 @@
+/**
+ * One Kafka client connection: size-prefixed frames in, answers out in request order.
+ *
+ * Clients pipeline (up to 5 requests in flight for most): each frame is handed to its handler as
+ * soon as it is whole, so a later request is decoded and served while an earlier one waits (a
+ * long-polling fetch, a produce waiting for its fdatasync); answers are queued in arrival order
+ * and written when every earlier one is out. Bounds, from broker/limits.ts:
+ *   - a frame larger than kafkaFrameBytesMax (or shorter than a header) closes the connection;
+ *   - past kafkaInFlightBytesMax of unanswered request bytes, kafkaInFlightRequestsMax requests,
+ *     or as many answer bytes the client is not reading, the socket is paused until they drain.
+ * A frame that does not decode closes this connection with a log line; nothing else is touched.
+ */
+import type { Socket } from 'node:net';
+import type { KafkaServices } from './context.js';
+import { KafkaFrameError } from './protocol/frame-error.js';
+import { handleFrame } from './router.js';
+
+/** apiKey, apiVersion and correlationId: the shortest header there is. */
+const HEADER_BYTES_MIN = 8;
+
+interface Slot {
+  bytes: number;
+  done: boolean;
+  answer: Buffer[] | null;
+}
+
+export class KafkaConnection {
+  private chunks: Buffer[] = [];
+  private bufferedBytes = 0;
+  private readonly queue: Slot[] = [];
+  private inFlightBytes = 0;
+  private readonly abort = new AbortController();
+  private closed = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly services: KafkaServices,
+  ) {
+    socket.setNoDelay(true);
+    // Kafka's connections.max.idle.ms: a connection silent this long is closed.
+    socket.setTimeout(services.limits.kafkaConnectionIdleMs, () => this.close('idle'));
+    socket.on('data', (data: Buffer) => this.onData(data));
+    socket.on('drain', () => this.updateFlow());
+    socket.on('error', () => this.close());
+    socket.on('close', () => this.close());
+  }
+
+  close(reason?: string): void {
+    if (reason && !this.closed) this.services.log.warn({ remote: this.socket.remoteAddress, reason }, 'kafka: closing connection');
+    this.closed = true;
+    this.abort.abort();
+    this.chunks = [];
+    this.bufferedBytes = 0;
+    this.socket.destroy();
+  }
+
+  private onData(data: Buffer): void {
+    if (this.closed) return;
+    this.chunks.push(data);
+    this.bufferedBytes += data.length;
+    this.pump();
+  }
+
+  /** Hands whole frames to their handlers while fewer than kafkaInFlightRequestsMax are in flight;
+   *  the rest stay buffered until answers go out (one read may hold thousands of small frames). */
+  private pump(): void {
+    try {
+      let frame: Buffer | null;
+      while (this.queue.length < this.services.limits.kafkaInFlightRequestsMax && (frame = this.nextFrame()) !== null) this.dispatch(frame);
+    } catch (error) {
+      this.close((error as Error).message);
+      return;
+    }
+    this.updateFlow();
+  }
+
+  /** The next whole frame's body, or null until it has arrived. */
+  private nextFrame(): Buffer | null {
+    if (this.bufferedBytes < 4) return null;
+    if (this.chunks[0]!.length < 4) this.chunks = [Buffer.concat(this.chunks, this.bufferedBytes)];
+    const size = this.chunks[0]!.readInt32BE(0);
+    const { kafkaFrameBytesMax } = this.services.limits;
+    if (size < HEADER_BYTES_MIN || size > kafkaFrameBytesMax) throw new KafkaFrameError(`frame size ${size} is not in ${HEADER_BYTES_MIN}-${kafkaFrameBytesMax}`);
+    if (this.bufferedBytes < 4 + size) return null;
+    const bytes = this.take(4 + size);
+    return bytes.subarray(4);
+  }
+
+  /** Removes and answers the first `count` buffered bytes, in one buffer. */
+  private take(count: number): Buffer {
+    const first = this.chunks[0]!;
+    let out: Buffer;
+    if (first.length >= count) {
+      out = first.subarray(0, count);
+      if (first.length === count) this.chunks.shift();
+      else this.chunks[0] = first.subarray(count);
+    } else {
+      const all = Buffer.concat(this.chunks, this.bufferedBytes);
+      out = all.subarray(0, count);
+      this.chunks = all.length > count ? [all.subarray(count)] : [];
+    }
+    this.bufferedBytes -= count;
+    return out;
+  }
+
+  private dispatch(frame: Buffer): void {
+    const slot: Slot = { bytes: frame.length, done: false, answer: null };
+    this.queue.push(slot);
+    this.inFlightBytes += slot.bytes;
+    handleFrame(frame, this.services, this.abort.signal).then(
+      (answer) => {
+        slot.answer = answer;
+        slot.done = true;
+        this.flush();
+      },
+      (error: unknown) => {
+        if (error instanceof KafkaFrameError) return this.close(error.message);
+        this.services.log.error({ err: error }, 'kafka: request failed');
+        this.close('a request failed');
+      },
+    );
+  }
+
+  private flush(): void {
+    if (this.closed) return;
+    this.socket.cork();
+    while (this.queue.length > 0 && this.queue[0]!.done) {
+      const slot = this.queue.shift()!;
+      this.inFlightBytes -= slot.bytes;
+      for (const chunk of slot.answer ?? []) this.socket.write(chunk);
+    }
+    this.socket.uncork();
+    this.pump();
+  }
+
+  /** Pauses reading while this connection holds too much, resumes when it no longer does. */
+  private updateFlow(): void {
+    if (this.closed) return;
+    const { kafkaInFlightBytesMax, kafkaInFlightRequestsMax } = this.services.limits;
+    const full =
+      this.inFlightBytes + this.bufferedBytes >= kafkaInFlightBytesMax ||
+      this.queue.length >= kafkaInFlightRequestsMax ||
+      this.socket.writableLength >= kafkaInFlightBytesMax;
+    if (full && !this.socket.isPaused()) this.socket.pause();
+    else if (!full && this.socket.isPaused()) this.socket.resume();
+  }
+}

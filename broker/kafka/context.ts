@@ -1,0 +1,35 @@
+/** What every Kafka API handler gets: the broker's services (the same the HTTP routes use). */
+import type { FastifyBaseLogger } from 'fastify';
+import type { FetchService } from '../fetch/fetch-service.js';
+import type { BrokerLimits } from '../limits.js';
+import type { ProduceService } from '../produce/produce-service.js';
+import type { TopicService } from '../topics/topic-service.js';
+import type { KafkaCluster } from './cluster.js';
+import type { Message } from './protocol/codec.js';
+import type { ApiName } from './protocol/messages.js';
+
+export interface KafkaServices {
+  topics: TopicService;
+  produce: ProduceService;
+  fetcher: FetchService;
+  cluster: KafkaCluster;
+  /** Kafka's auto.create.topics.enable: Metadata for an unknown topic creates it. */
+  autoCreateTopics: boolean;
+  limits: BrokerLimits;
+  /** The broker's default flush policy (a topic config's default). */
+  brokerFlush: string;
+  log: FastifyBaseLogger;
+}
+
+export interface KafkaRequest {
+  apiVersion: number;
+  clientId: string | null;
+  /** Aborted when the connection closes (a long-polling fetch stops waiting). */
+  signal: AbortSignal;
+}
+
+/** A handler answers the response body, or null when the request gets no answer (acks=0). */
+export interface KafkaApi {
+  name: ApiName;
+  handle(body: Message, request: KafkaRequest, services: KafkaServices): Promise<Message | null> | Message | null;
+}

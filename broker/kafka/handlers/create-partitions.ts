@@ -1,0 +1,36 @@
+/**
+ * CreatePartitions (37): grows a topic through the topic service. One broker: assignments may
+ * name broker 0 only. A count that does not grow the topic is INVALID_PARTITIONS, as in Kafka.
+ */
+import type { KafkaApi, KafkaServices } from '../context.js';
+import { NODE_ID } from '../cluster.js';
+import { KafkaErrorCode, kafkaErrorOf } from '../error-codes.js';
+import type { Message } from '../protocol/codec.js';
+import { mapInTurn } from './in-turn.js';
+
+async function grow(topic: Message, validateOnly: boolean, services: KafkaServices): Promise<Message> {
+  const name = topic.name as string;
+  const count = topic.count as number;
+  const assignments = (topic.assignments as Message[] | null) ?? [];
+  if (assignments.some((assignment) => (assignment.brokerIds as number[]).some((id) => id !== NODE_ID))) {
+    return { name, errorCode: KafkaErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage: `one broker: assignments may name broker ${NODE_ID} only` };
+  }
+  try {
+    const current = services.topics.partitions(name).length;
+    if (count <= current || count > services.limits.partitionsPerTopicMax) {
+      return { name, errorCode: KafkaErrorCode.INVALID_PARTITIONS, errorMessage: `topic ${name} has ${current} partitions: the new count must be ${current + 1}-${services.limits.partitionsPerTopicMax}, not ${count}` };
+    }
+    if (!validateOnly) await services.topics.addPartitions(name, count, services.limits.partitionsPerTopicMax);
+    return { name, errorCode: KafkaErrorCode.NONE, errorMessage: null };
+  } catch (error) {
+    return { name, ...kafkaErrorOf(error) };
+  }
+}
+
+export const createPartitions: KafkaApi = {
+  name: 'CreatePartitions',
+  handle: async (body, _request, services) => ({
+    throttleTimeMs: 0,
+    results: await mapInTurn(body.topics as Message[], (topic) => grow(topic, body.validateOnly as boolean, services)),
+  }),
+};

@@ -1,0 +1,27 @@
+/** DeleteTopics (20): by name (v1-v5 topic_names, v6 topics with a name or an id). */
+import type { KafkaApi, KafkaServices } from '../context.js';
+import { KafkaErrorCode, kafkaErrorOf } from '../error-codes.js';
+import type { Message } from '../protocol/codec.js';
+import { ZERO_UUID } from '../protocol/schema.js';
+import { mapInTurn } from './in-turn.js';
+
+async function deleteTopic(name: string | null, topicId: string, services: KafkaServices): Promise<Message> {
+  const resolved = name ?? services.cluster.topicName(topicId) ?? null;
+  if (resolved === null) return { name: null, topicId, errorCode: KafkaErrorCode.UNKNOWN_TOPIC_ID, errorMessage: `no topic has id ${topicId}` };
+  const id = services.cluster.topicId(resolved);
+  try {
+    await services.topics.delete(resolved);
+    return { name: resolved, topicId: id, errorCode: KafkaErrorCode.NONE, errorMessage: null };
+  } catch (error) {
+    return { name: resolved, topicId: id, ...kafkaErrorOf(error) };
+  }
+}
+
+export const deleteTopics: KafkaApi = {
+  name: 'DeleteTopics',
+  async handle(body, request, services) {
+    const wanted: Array<{ name: string | null; topicId: string }> =
+      request.apiVersion >= 6 ? (body.topics as Message[]).map((topic) => ({ name: topic.name, topicId: topic.topicId })) : (body.topicNames as string[]).map((name) => ({ name, topicId: ZERO_UUID }));
+    return { throttleTimeMs: 0, responses: await mapInTurn(wanted, ({ name, topicId }) => deleteTopic(name, topicId, services)) };
+  },
+};

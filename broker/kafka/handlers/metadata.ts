@@ -1,0 +1,74 @@
+/**
+ * Metadata (3): one broker (node 0, the controller and every partition's leader), the cluster id,
+ * and the topics asked for (null = all; in v0 an empty list also means all). An unknown topic is
+ * created with one partition when auto-creation is on and the client allows it (Kafka's
+ * auto.create.topics.enable), else answered UNKNOWN_TOPIC_OR_PARTITION.
+ */
+import type { KafkaApi, KafkaServices } from '../context.js';
+import { KafkaErrorCode, kafkaErrorOf } from '../error-codes.js';
+import { NODE_ID } from '../cluster.js';
+import type { Message } from '../protocol/codec.js';
+import { ZERO_UUID } from '../protocol/schema.js';
+
+const NO_OPERATIONS = -2147483648;
+
+function topicAnswer(name: string, partitions: number, services: KafkaServices): Message {
+  return {
+    errorCode: KafkaErrorCode.NONE,
+    name,
+    topicId: services.cluster.topicId(name),
+    isInternal: false,
+    partitions: Array.from({ length: partitions }, (_, partitionIndex) => ({
+      errorCode: KafkaErrorCode.NONE,
+      partitionIndex,
+      leaderId: NODE_ID,
+      leaderEpoch: 0,
+      replicaNodes: [NODE_ID],
+      isrNodes: [NODE_ID],
+      offlineReplicas: [],
+    })),
+    topicAuthorizedOperations: NO_OPERATIONS,
+  };
+}
+
+function errorAnswer(name: string | null, topicId: string, errorCode: number): Message {
+  return { errorCode, name, topicId, isInternal: false, partitions: [], topicAuthorizedOperations: NO_OPERATIONS };
+}
+
+async function requestedTopic(wanted: Message, allowCreate: boolean, known: Map<string, number>, services: KafkaServices): Promise<Message> {
+  const name = (wanted.name as string | null) ?? services.cluster.topicName(wanted.topicId as string) ?? null;
+  if (name === null) return errorAnswer(null, wanted.topicId as string, KafkaErrorCode.UNKNOWN_TOPIC_ID);
+  const partitions = known.get(name);
+  if (partitions !== undefined) return topicAnswer(name, partitions, services);
+  if (!allowCreate) return errorAnswer(name, ZERO_UUID, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  try {
+    const created = await services.topics.create(name, 1);
+    return topicAnswer(name, created.partitions, services);
+  } catch (error) {
+    const { errorCode } = kafkaErrorOf(error);
+    // Another request is creating it this moment: Kafka's answer for a topic being created, retriable.
+    if (errorCode === KafkaErrorCode.TOPIC_ALREADY_EXISTS) return errorAnswer(name, ZERO_UUID, KafkaErrorCode.LEADER_NOT_AVAILABLE);
+    return errorAnswer(name, ZERO_UUID, errorCode);
+  }
+}
+
+export const metadata: KafkaApi = {
+  name: 'Metadata',
+  async handle(body, request, services) {
+    const known = new Map(services.topics.list().map((topic) => [topic.name, topic.partitions]));
+    const wanted = body.topics as Message[] | null;
+    const all = wanted === null || (request.apiVersion === 0 && wanted.length === 0);
+    const allowCreate = services.autoCreateTopics && body.allowAutoTopicCreation !== false;
+    const topics = all
+      ? [...known].map(([name, partitions]) => topicAnswer(name, partitions, services))
+      : await Promise.all(wanted.map((topic) => requestedTopic(topic, allowCreate, known, services)));
+    return {
+      throttleTimeMs: 0,
+      brokers: services.cluster.brokers(),
+      clusterId: services.cluster.clusterId,
+      controllerId: NODE_ID,
+      topics,
+      clusterAuthorizedOperations: NO_OPERATIONS,
+    };
+  },
+};

@@ -1,0 +1,53 @@
+/**
+ * Produce (0): each partition's record set is appended as it came (RecordBatch v2, validated by
+ * the storage engine: size, magic, CRC, compression) through the same ProduceService as the HTTP
+ * route. acks 1 and -1 are answered when the append is acknowledged, which the topic's flush
+ * policy decides (after the fdatasync under flush=always); acks 0 gets no answer at all. Each
+ * partition answers its own Kafka error code.
+ */
+import type { KafkaApi, KafkaServices } from '../context.js';
+import { KafkaErrorCode, kafkaErrorOf } from '../error-codes.js';
+import type { Message } from '../protocol/codec.js';
+
+const ACKS = new Set([-1, 0, 1]);
+
+function failed(index: number, errorCode: number, errorMessage: string): Message {
+  return { index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage };
+}
+
+async function producePartition(topic: string, partition: Message, services: KafkaServices): Promise<Message> {
+  const index = partition.index as number;
+  const records = partition.records as Buffer | null;
+  if (records === null || records.length === 0) return failed(index, KafkaErrorCode.CORRUPT_MESSAGE, 'no records');
+  try {
+    const answer = await services.produce.produceBatches(topic, index, records, undefined);
+    const logStartOffset = services.topics.partition(topic, index).logStartOffset;
+    return { index, errorCode: KafkaErrorCode.NONE, baseOffset: answer.baseOffset, logAppendTimeMs: -1, logStartOffset, recordErrors: [], errorMessage: null };
+  } catch (error) {
+    const { errorCode, errorMessage } = kafkaErrorOf(error);
+    return failed(index, errorCode, errorMessage);
+  }
+}
+
+export const produce: KafkaApi = {
+  name: 'Produce',
+  async handle(body, _request, services) {
+    const acks = body.acks as number;
+    const rejection = !ACKS.has(acks)
+      ? { code: KafkaErrorCode.INVALID_REQUIRED_ACKS, message: `acks must be -1, 0 or 1, not ${acks}` }
+      : body.transactionalId !== null
+        ? { code: KafkaErrorCode.INVALID_REQUEST, message: 'transactions are not supported' }
+        : null;
+    const responses = await Promise.all(
+      (body.topicData as Message[]).map(async (topic) => ({
+        name: topic.name,
+        partitionResponses: await Promise.all(
+          (topic.partitionData as Message[]).map((partition) =>
+            rejection ? failed(partition.index as number, rejection.code, rejection.message) : producePartition(topic.name as string, partition, services),
+          ),
+        ),
+      })),
+    );
+    return acks === 0 ? null : { responses, throttleTimeMs: 0 };
+  },
+};

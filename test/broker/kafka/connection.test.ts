@@ -1,0 +1,135 @@
+/**
+ * The listener's connection handling: pipelined requests answered in order while a long-poll
+ * waits, ApiVersions' UNSUPPORTED_VERSION answer, and frames that close only their connection.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { supportedApis } from '../../../broker/kafka/apis.js';
+import { call, startBroker, type TestBroker } from '../support/broker.js';
+import { RawKafkaClient } from './support/raw-client.js';
+
+let broker: TestBroker;
+
+beforeAll(async () => {
+  broker = await startBroker({ kafka: true, limits: { kafkaFrameBytesMax: 1024 * 1024 } });
+  await call(`${broker.url}/v1/topics`, { method: 'POST', json: { name: 'piped', partitions: 1 } });
+});
+
+afterAll(async () => {
+  await broker?.close();
+});
+
+const fetchBody = (offset: number, maxWaitMs: number) => ({
+  maxWaitMs,
+  minBytes: 1,
+  maxBytes: 1 << 20,
+  isolationLevel: 0,
+  sessionId: 0,
+  sessionEpoch: -1,
+  topics: [{ topic: 'piped', partitions: [{ partition: 0, fetchOffset: offset, partitionMaxBytes: 1 << 20 }] }],
+  forgottenTopicsData: [],
+  rackId: '',
+});
+
+describe('Kafka connections', () => {
+  it('answers pipelined requests in order: a long-poll answered by a produce that came after it on another connection', async () => {
+    const client = await RawKafkaClient.connect(broker.kafka!);
+    const other = await RawKafkaClient.connect(broker.kafka!);
+    try {
+      const fetchId = client.send('Fetch', 11, fetchBody(0, 10_000));
+      const metadataId = client.send('Metadata', 1, { topics: [{ name: 'piped' }] });
+      const versionsId = client.send('ApiVersions', 2, {});
+      await call(`${broker.url}/v1/topics/piped/records`, { method: 'POST', json: { records: [{ value: 'wakes the fetch' }] } });
+      const fetched = await client.answer('Fetch', 11);
+      expect(fetched.correlationId).toBe(fetchId);
+      expect(fetched.body.responses[0].partitions[0]).toMatchObject({ errorCode: 0, highWatermark: 1 });
+      expect(fetched.body.responses[0].partitions[0].records.length).toBeGreaterThan(61);
+      expect((await client.answer('Metadata', 1)).correlationId).toBe(metadataId);
+      expect((await client.answer('ApiVersions', 2)).correlationId).toBe(versionsId);
+      expect(await other.request('ApiVersions', 3, { clientSoftwareName: 'raw', clientSoftwareVersion: '1' })).toMatchObject({ errorCode: 0, apiKeys: supportedApis });
+    } finally {
+      client.close();
+      other.close();
+    }
+  });
+
+  it('answers an ApiVersions version it does not serve with UNSUPPORTED_VERSION and the supported list (v0 body)', async () => {
+    const client = await RawKafkaClient.connect(broker.kafka!);
+    try {
+      const frame = RawKafkaClient.frame('ApiVersions', 3, { clientSoftwareName: 'raw', clientSoftwareVersion: '1' }, 7);
+      frame.writeInt16BE(99, 6); // the version field of the header
+      client.write(frame);
+      const answer = await client.answer('ApiVersions', 0);
+      expect(answer.correlationId).toBe(7);
+      expect(answer.body.errorCode).toBe(35);
+      expect(answer.body.apiKeys).toEqual(supportedApis);
+    } finally {
+      client.close();
+    }
+  });
+
+  const closers: Array<[string, Buffer]> = [
+    ['an unknown API key', Buffer.from([0, 0, 0, 8, 0x7f, 0x00, 0, 0, 0, 0, 0, 1])],
+    ['an API version not served', (() => { const f = RawKafkaClient.frame('Metadata', 1, { topics: null }, 1); f.writeInt16BE(40, 6); return f; })()],
+    ['a frame larger than the maximum', Buffer.from([0x00, 0x20, 0x00, 0x00, 0, 3, 0, 1])],
+    ['a negative frame size', Buffer.from([0xff, 0xff, 0xff, 0xf0])],
+    ['a frame shorter than a header', Buffer.from([0, 0, 0, 3, 0, 18, 0])],
+    ['a truncated body', (() => { const f = RawKafkaClient.frame('Metadata', 1, { topics: [{ name: 'piped' }] }, 1); f.writeInt32BE(f.length - 4 - 3, 0); return f.subarray(0, f.length - 3); })()],
+  ];
+  for (const [what, bytes] of closers) {
+    it(`closes the connection on ${what}, and serves the others`, async () => {
+      const bystander = await RawKafkaClient.connect(broker.kafka!);
+      const client = await RawKafkaClient.connect(broker.kafka!);
+      try {
+        client.write(bytes);
+        await client.closed;
+        expect(await client.nextFrame()).toBeNull();
+        expect(await bystander.request('Metadata', 1, { topics: [{ name: 'piped' }] })).toMatchObject({ topics: [{ name: 'piped', errorCode: 0 }] });
+      } finally {
+        client.close();
+        bystander.close();
+      }
+    });
+  }
+
+  it('answers 500 requests written at once in order, past the in-flight bound (the rest wait in the socket)', async () => {
+    const client = await RawKafkaClient.connect(broker.kafka!);
+    try {
+      const frames = Array.from({ length: 500 }, (_, i) => RawKafkaClient.frame('ApiVersions', 2, {}, i + 1));
+      client.write(Buffer.concat(frames));
+      for (let i = 1; i <= 500; i++) expect((await client.answer('ApiVersions', 2)).correlationId).toBe(i);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('bounds a fetch answer by max_bytes: the first partition with data gets its whole batch, the next none', async () => {
+    await call(`${broker.url}/v1/topics`, { method: 'POST', json: { name: 'bounded', partitions: 2 } });
+    for (const partition of [0, 1]) {
+      await call(`${broker.url}/v1/topics/bounded/records`, { method: 'POST', json: { records: [{ value: 'x'.repeat(500), partition }] } });
+    }
+    const client = await RawKafkaClient.connect(broker.kafka!);
+    try {
+      const partitions = [0, 1].map((partition) => ({ partition, fetchOffset: 0, partitionMaxBytes: 1 << 20 }));
+      const answer = await client.request('Fetch', 11, { ...fetchBody(0, 0), maxBytes: 100, topics: [{ topic: 'bounded', partitions }] });
+      const [first, second] = answer.responses[0].partitions;
+      expect(first.records.length).toBeGreaterThan(500);
+      expect(second).toMatchObject({ errorCode: 0, highWatermark: 1 });
+      expect(second.records.length).toBe(0);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('gives acks=0 produces no answer, and answers what follows them in order', async () => {
+    const client = await RawKafkaClient.connect(broker.kafka!);
+    try {
+      const { encodeRecordBatch } = await import('../../../storage/index.js');
+      const records = encodeRecordBatch([{ value: Buffer.from('silent') }]);
+      client.send('Produce', 7, { transactionalId: null, acks: 0, timeoutMs: 1000, topicData: [{ name: 'piped', partitionData: [{ index: 0, records }] }] });
+      const id = client.send('Metadata', 1, { topics: [{ name: 'piped' }] });
+      expect((await client.answer('Metadata', 1)).correlationId).toBe(id);
+    } finally {
+      client.close();
+    }
+  });
+});
