@@ -45,6 +45,11 @@ import { produceRoutes } from './routes/produce.js';
 import { producerRoutes } from './routes/producers.js';
 import { queueRoutes } from './routes/queues.js';
 import { topicRoutes } from './routes/topics.js';
+import { consoleRoutes } from './routes/console.js';
+import { statsRoutes } from './routes/stats.js';
+import { consoleBuildDir } from './package-files.js';
+import { StatsService } from './stats/stats-service.js';
+import { TrafficSampler } from './stats/traffic-sampler.js';
 import { TopicService } from './topics/topic-service.js';
 import { sweepTemporaryTopics, TemporaryTopics } from './topics/temporary-topics.js';
 import { timedFileSystem } from './timed-file-system.js';
@@ -60,6 +65,8 @@ export interface BuildOptions {
   fileSystem?: FileSystem;
   /** Overrides of broker/limits.ts over the config's (tests use small timeouts and bounds). */
   limits?: Partial<BrokerLimits>;
+  /** The web console's built files (default dist/console of the package). */
+  consoleDir?: string;
   /** Run the Kafka listener on a free port whatever config.kafkaPort says (tests). */
   kafkaOnFreePort?: boolean;
 }
@@ -118,10 +125,14 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   const log: FastifyBaseLogger = app.log;
 
   let metrics: BrokerMetrics | null = null;
+  let sampler: TrafficSampler | null = null;
   const appends = new AppendSignal();
   const logs = await LogManager.open({
     root: join(config.dataDir, 'topics'),
-    fs: timedFileSystem(options.fileSystem ?? nodeFileSystem, (seconds) => metrics?.fsyncSeconds.observe(seconds)),
+    fs: timedFileSystem(options.fileSystem ?? nodeFileSystem, (seconds) => {
+      metrics?.fsyncSeconds.observe(seconds);
+      sampler?.observeFsync(seconds);
+    }),
     onRecoveryEvent: (event) => log.warn(event, 'recovery'),
     onBackgroundError: (error) => log.error({ err: error }, 'background storage error'),
     cleanerIntervalMs: config.cleanerIntervalMs,
@@ -169,6 +180,22 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
 
   const startedAtMs = Date.now();
   await app.register(healthRoutes, { metrics, isReady: () => !shuttingDown, startedAtMs });
+  const traffic = new TrafficSampler(metrics, () => topics.names(), limits);
+  sampler = traffic;
+  traffic.start();
+  const gaugeValue = async (gauge: { get(): Promise<{ values: Array<{ value: number }> }> }) => (await gauge.get()).values[0]?.value ?? 0;
+  const stats = new StatsService({
+    dataDir: config.dataDir,
+    startedAtMs,
+    topics,
+    sampler: traffic,
+    connections: () => new Promise((resolve) => app.server.getConnections((error, count) => resolve(error ? 0 : count))),
+    liveSubscribers: () => gaugeValue(requestMetrics.liveSubscribers),
+    longPolls: () => gaugeValue(requestMetrics.longPolls),
+    sampleIntervalMs: limits.statsSampleIntervalMs,
+  });
+  await app.register(statsRoutes, { stats, historyPointsMax: limits.statsHistorySamples });
+  if (config.console) await app.register(consoleRoutes, { dir: options.consoleDir ?? consoleBuildDir() });
   await app.register(topicRoutes, { topics });
   const producerIds = new ProducerIdStore(db);
   const produce = new ProduceService(topics, metrics, producerIds, subscriberCounts);
@@ -183,8 +210,8 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   await app.register(liveRoutes, { topics, registry: live, metrics, limits, appends });
   await app.register(livePatternRoutes, { topics, registry: live, metrics, limits, appends, counts: subscriberCounts });
   await app.register(groupRoutes, { groups });
-  const queues = new QueueService(topics, new QueueStore(db));
-  await app.register(queueRoutes, { queues });
+  const queues = new QueueService(topics, new QueueStore(db), undefined, limits);
+  await app.register(queueRoutes, { queues, redriveRecordsMax: limits.redriveRecordsMax });
   metrics.attach({ groupLag: (seriesMax) => groups.lagSamples(seriesMax), queueDepths: () => queues.depths(), openConnections: () => connections.open });
   topics.onChange((event, topic) => {
     if (event === 'deleted') requestMetrics.forgetTopic(topic);
@@ -215,6 +242,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
       closed ??= (async () => {
         shuttingDown = true;
         clearInterval(sweep);
+        traffic.stop();
         clearInterval(retention);
         await stopTemporarySweep();
         queues.close();

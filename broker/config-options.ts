@@ -8,11 +8,13 @@ import { Option } from 'commander';
 import { settingKeys, settingNames, settingSchema } from './config.js';
 
 export function configOptions(): Option[] {
-  return settingKeys.map((key) => {
+  return settingKeys.flatMap((key) => {
     const schema = settingSchema(key);
     const { flag, env, short } = settingNames(key);
     const argument = schema.type === 'boolean' ? '[true|false]' : `<${placeholder(key)}>`;
-    return new Option(`${short ? `${short}, ` : ''}${flag} ${argument}`, `${schema.description} (env ${env}, default ${JSON.stringify(schema.default)})`);
+    const option = new Option(`${short ? `${short}, ` : ''}${flag} ${argument}`, `${schema.description} (env ${env}, default ${JSON.stringify(schema.default)})`);
+    // A boolean also reads as --no-<flag> (false), the way such switches are usually written.
+    return schema.type === 'boolean' ? [option, new Option(`--no-${flag.slice(2)}`, `the same as ${flag} false`)] : [option];
   });
 }
 

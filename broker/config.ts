@@ -57,6 +57,7 @@ export const BrokerConfigSchema = Type.Object(
       expected: 'empty, * or comma-separated origins such as https://app.example,http://localhost:5173',
       examples: ['https://app.example,http://localhost:5173'],
     }),
+    console: Type.Boolean({ default: true, description: 'serve the web console at /console (--no-console turns it off)' }),
     cleanerIntervalMs: Type.Integer({ minimum: 10, maximum: TIMER_MS_MAX, default: 5 * 60 * 1000, description: 'how often retention and compaction run' }),
     kafkaPort: Type.Integer({ minimum: 0, maximum: 65535, default: 9092, description: 'Kafka protocol port (0: no Kafka listener; docs/kafka.md)' }),
     kafkaHost: Type.String({ minLength: 1, default: '127.0.0.1', description: 'address the Kafka listener listens on' }),

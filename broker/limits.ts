@@ -104,6 +104,16 @@ const limitValues = {
   retryAfterSeconds: 1,
   /** Partitions of one topic. */
   partitionsPerTopicMax: 10_000,
+  /** GET /v1/stats: how often traffic totals are sampled (the resolution of the console's charts). */
+  statsSampleIntervalMs: 1_000,
+  /** Samples kept for the history /v1/stats answers: 5 minutes at one a second, a few KiB. */
+  statsHistorySamples: 300,
+  /** Per-topic rates are averaged over this many samples, so one burst does not read as the rate. */
+  statsRateWindowSamples: 5,
+  /** Dead letters moved back by one redrive request (each is appended again: a bound on the write). */
+  redriveRecordsMax: 10_000,
+  /** Dead-letter bytes one redrive request reads, however few of them belong to its queue. */
+  redriveScanBytesMax: 16 * 1024 * 1024,
   /**
    * Partitions of all topics. Each holds its active segment's descriptor, a writer and its
    * indexes in memory, and lengthens start-up and every scrape; with connectionsHardMax and the

@@ -20,7 +20,9 @@ export async function serve(config: BrokerConfig): Promise<void> {
     },
   });
   const { url, kafka } = await broker.listen();
-  broker.app.log.info({ url, kafka, dataDir: config.dataDir, flush: config.flush }, `Spool is listening on ${url}${kafka ? ` and kafka://${kafka.host}:${kafka.port}` : ''}`);
+  const kafkaNote = kafka ? ` and kafka://${kafka.host}:${kafka.port}` : '';
+  const consoleNote = config.console ? ` (web console: ${url}/console)` : '';
+  broker.app.log.info({ url, kafka, dataDir: config.dataDir, flush: config.flush }, `Spool is listening on ${url}${kafkaNote}${consoleNote}`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

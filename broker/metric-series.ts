@@ -10,6 +10,8 @@ import { Counter, type Registry } from 'prom-client';
 
 export class SeriesCounter {
   private readonly pending = new Map<string, number>();
+  /** Sums since start, never drained by a scrape: /v1/stats computes rates from them (broker/stats/). */
+  private readonly sums = new Map<string, number>();
   private readonly counter: Counter;
   private readonly label: string;
 
@@ -35,6 +37,17 @@ export class SeriesCounter {
     // Checked here, as prom-client would: a bad sum found at scrape time would fail every scrape.
     if (!Number.isFinite(by) || by < 0) throw new RangeError(`a counter increases by a finite, non-negative amount, not ${by}`);
     this.pending.set(labelValue, (this.pending.get(labelValue) ?? 0) + by);
+    this.sums.set(labelValue, (this.sums.get(labelValue) ?? 0) + by);
+  }
+
+  /** The sum per label value since start. */
+  totals(): ReadonlyMap<string, number> {
+    return this.sums;
+  }
+
+  /** Drops a label value's sum (its topic was deleted), so the map stays as large as the topics. */
+  forget(labelValue: string): void {
+    this.sums.delete(labelValue);
   }
 
   /** Drops a series (its topic was deleted): label values must not pile up for ever. */

@@ -2,7 +2,7 @@
  * What a server process costs, read from Linux /proc while it runs: resident memory sampled for
  * its peak, and bytes it sent to the block layer. Elsewhere the figures read 0.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { residentBytes } from './broker-process.js';
@@ -57,4 +57,30 @@ export class ResidentSampler {
     const lastBytes = await this.sample();
     return { peakBytes: this.peak, lastBytes };
   }
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat; 0 where unavailable. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100 on Linux)
+  } catch {
+    return 0;
+  }
+}
+
+/** The processes whose command line contains `marker` (a browser's profile folder names all its processes). */
+export function processesWith(marker: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(marker)) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
 }

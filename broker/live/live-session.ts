@@ -9,6 +9,7 @@ import type { BrokerLimits } from '../limits.js';
 import type { BrokerMetrics } from '../metrics.js';
 import type { AppendSignal } from './append-signal.js';
 import { runLiveTail } from './live-tail.js';
+import { RateBudget } from './rate-budget.js';
 import type { LiveRegistry } from './live-registry.js';
 import { startSources } from './resume.js';
 import { TopicFollower } from './topic-follower.js';
@@ -31,6 +32,8 @@ export interface LivePlan {
   qualifiedIds: boolean;
   from: 'earliest' | 'latest' | undefined;
   valueFormat: ValueFormat | undefined;
+  /** A sampled tail (see rate-budget.ts). */
+  maxRecordsPerSec?: number;
 }
 
 export async function serveLive(request: FastifyRequest, reply: FastifyReply, deps: LiveDeps, plan: LivePlan): Promise<void> {
@@ -60,6 +63,7 @@ export async function serveLive(request: FastifyRequest, reply: FastifyReply, de
       signal: abort.signal,
       readBytes: deps.limits.liveReadBytes,
       heartbeatMs: deps.limits.liveHeartbeatMs,
+      budget: plan.maxRecordsPerSec === undefined ? undefined : new RateBudget(plan.maxRecordsPerSec),
       follower,
       watcher: deps.appends.watcher(),
       onSources: (current) => subscriber.follow(current.filter((source) => !source.log.isClosed).map((source) => source.log.topic)),

@@ -15,6 +15,9 @@
  *   event: overtaken
  *   data: {"topic","partition","from","to"}  (records from..to-1 were deleted before being sent)
  *
+ *   event: skipped                    (only with maxRecordsPerSec: see rate-budget.ts)
+ *   data: {"topic","partition","from","to"}  (records from..to-1 were passed over to stay within the rate)
+ *
  * `follow` lets a client keep a full cursor (every partition it follows, even those that sent
  * nothing yet), so a reconnect misses nothing; see resume.ts.
  */
@@ -22,6 +25,7 @@ import type { ServerResponse } from 'node:http';
 import { decodeRecordBatchesWithin, isSpoolError, type PartitionLog } from '../../storage/index.js';
 import { toJsonRecord, type ValueFormat } from '../fetch/record-view.js';
 import { brokerLimits } from '../limits.js';
+import type { RateBudget } from './rate-budget.js';
 import { AppendSignal, type AppendWatcher } from './append-signal.js';
 
 export interface LiveSource {
@@ -51,6 +55,8 @@ export interface LiveTailOptions {
   follower?: SourceFollower;
   /** Told the sources after each change (the registry counts subscribers per topic). */
   onSources?: (sources: readonly LiveSource[]) => void;
+  /** A sampled tail: at most this many records a second, skipping ahead to the newest when behind. */
+  budget?: RateBudget;
   /** Reports partitions written to (without one, only records there at the start are sent). */
   watcher?: AppendWatcher;
 }
@@ -83,10 +89,28 @@ function followEvent(sources: readonly LiveSource[]): string {
   return `event: follow\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
+/**
+ * A sampled tail's allowance for one source: how many records it may send now, after skipping to
+ * the newest `allowed` when it is further behind (told with a `skipped` event).
+ */
+async function allowance(response: ServerResponse, source: LiveSource, budget: RateBudget): Promise<number> {
+  const allowed = budget.available();
+  const { log } = source;
+  if (allowed > 0 && log.highWatermark - source.position > allowed) {
+    const from = source.position;
+    source.position = log.highWatermark - allowed;
+    await send(response, `event: skipped\ndata: ${JSON.stringify({ topic: log.topic, partition: log.partition, from, to: source.position })}\n\n`);
+  }
+  return allowed;
+}
+
 /** Sends what one source has, up to one read; returns whether anything was sent. */
 async function pump(response: ServerResponse, source: LiveSource, options: LiveTailOptions): Promise<boolean> {
   const { log } = source;
   if (source.position >= log.highWatermark) return false;
+  // The unsampled path stays free of extra awaits: it is the one every ordinary subscriber runs.
+  const allowed = options.budget ? await allowance(response, source, options.budget) : Infinity;
+  if (allowed <= 0) return false;
   const readBytes = options.readBytes ?? brokerLimits.liveReadBytes;
   let read;
   try {
@@ -102,9 +126,14 @@ async function pump(response: ServerResponse, source: LiveSource, options: LiveT
   let count = 0;
   // Decompressed up to one read's worth: compressed batches could inflate far past it.
   const decoded = decodeRecordBatchesWithin(read.data, readBytes);
-  for (const batch of decoded.batches) {
+  let next = decoded.cut ? decoded.nextOffset : read.nextOffset;
+  sending: for (const batch of decoded.batches) {
     for (const record of batch.records) {
       if (record.offset < source.position) continue;
+      if (count >= allowed) {
+        next = record.offset;
+        break sending;
+      }
       const body = { topic: log.topic, partition: log.partition, ...toJsonRecord(record, options.valueFormat) };
       // Backpressure: a full socket stops this loop (and so the next read) until it drains.
       await send(response, `id: ${eventId(source, record.offset, options.qualifiedIds)}\nevent: record\ndata: ${JSON.stringify(body)}\n\n`);
@@ -112,7 +141,8 @@ async function pump(response: ServerResponse, source: LiveSource, options: LiveT
       if (options.signal.aborted) return true;
     }
   }
-  source.position = Math.max(source.position, decoded.cut ? decoded.nextOffset : read.nextOffset);
+  options.budget?.take(count);
+  source.position = Math.max(source.position, next);
   options.onRecords?.(log.topic, count, read.data.length);
   return true;
 }
@@ -162,6 +192,7 @@ export async function runLiveTail(response: ServerResponse, sources: LiveSource[
   let pending = new Set<LiveSource>(sources);
   try {
     while (!options.signal.aborted) {
+      if (options.budget) await options.budget.ready(options.signal);
       const added = options.follower?.refresh(sources) ?? null;
       if (added) {
         sourcesChanged();

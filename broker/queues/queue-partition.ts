@@ -80,10 +80,12 @@ export class QueuePartition {
     return skipped;
   }
 
-  add(record: DecodedRecord, bytes: number): void {
+  /** `settled`: the record is not this queue's work (redriven for another queue): it enters settled. */
+  add(record: DecodedRecord, bytes: number, settled?: SettledState): void {
     if (record.offset < this.loadedThrough) return;
     const restored = this.restored.get(record.offset);
     this.restored.delete(record.offset);
+    const state = settled ?? (restored && restored.state !== 'delivered' ? restored.state : 'available');
     this.window.set(record.offset, {
       partition: this.partition,
       offset: record.offset,
@@ -91,7 +93,7 @@ export class QueuePartition {
       bytes,
       priority: priorityOf(record),
       key: record.key === null ? null : record.key.toString('latin1'),
-      state: restored && restored.state !== 'delivered' ? restored.state : 'available',
+      state,
       deliveryCount: restored?.deliveryCount ?? 0,
       availableAtMs: 0,
       leaseUntilMs: 0,

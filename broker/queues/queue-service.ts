@@ -10,10 +10,14 @@
 import { randomBytes } from 'node:crypto';
 import { decodeRecordBatchesWithin, encodeRecordBatch, type PartitionLog, type RecordHeader } from '../../storage/index.js';
 import { BrokerError, type BrokerErrorCode } from '../errors.js';
+import { brokerLimits } from '../limits.js';
 import { assertTopicName } from '../topics/topic-name.js';
 import type { TopicService } from '../topics/topic-service.js';
 import { QueuePartition, type WindowMessage } from './queue-partition.js';
 import type { QueueConfig, QueueStore, StoredMessageState, StoredPartition } from './queue-store.js';
+import { DeadLetterHeaders, DeadLetterRedrive, redrivenFor, type RedriveLimits, type RedriveRequest, type RedriveResult } from './redrive.js';
+
+export { DeadLetterHeaders } from './redrive.js';
 
 export interface QueueLimits {
   /** Messages per partition kept in the window ahead of the acknowledged point. */
@@ -46,18 +50,11 @@ export type Settlement = 'ack' | 'nack' | 'reject';
 
 export type ReceiptResult = { receipt: string; ok: true } | { receipt: string; ok: false; error: { code: BrokerErrorCode; message: string } };
 
-/** Headers a dead-lettered record carries, besides its own. */
-export const DeadLetterHeaders = {
-  topic: 'dlq-original-topic',
-  partition: 'dlq-original-partition',
-  offset: 'dlq-original-offset',
-  deliveryCount: 'dlq-delivery-count',
-  reason: 'dlq-reason',
-} as const;
-
 class Queue {
   /** Per partition: a refill from the log in progress (one at a time). */
   readonly filling = new Map<number, Promise<void>>();
+  /** Messages handed out, acked and dead-lettered since the broker started (the console's rates). */
+  readonly totals = { delivered: 0, acked: 0, deadLettered: 0 };
   /**
    * Partitions that handed out a lease since the sweep last found them without one: the only ones
    * the once-a-second sweep looks at, so an idle queue on a wide topic costs nothing (50 queues on
@@ -91,12 +88,15 @@ function parseReceipt(receipt: string): { partition: number; offset: number } | 
 export class QueueService {
   private readonly queues = new Map<string, Queue>();
   private readonly sweeper: NodeJS.Timeout;
+  private readonly redriver: DeadLetterRedrive;
 
   constructor(
     private readonly topics: TopicService,
     private readonly store: QueueStore,
     private readonly limits: QueueLimits = defaultQueueLimits,
+    redriveLimits: RedriveLimits = brokerLimits,
   ) {
+    this.redriver = new DeadLetterRedrive(topics, store, redriveLimits);
     topics.onChange((event, topic) => {
       if (event !== 'deleted') return;
       for (const name of this.store.namesOf(topic)) this.delete(topic, name);
@@ -137,7 +137,7 @@ export class QueueService {
     const queue = this.queue(topic, name);
     await this.refreshAll(queue);
     const { available, inFlight, deadLettered, partitions } = this.depthOf(queue);
-    return { topic, name, config: queue.config, available, inFlight, deadLettered, partitions };
+    return { topic, name, config: queue.config, available, inFlight, deadLettered, totals: { ...queue.totals }, partitions };
   }
 
   /** Depth of every queue, from memory and the logs' high watermarks (no log read): for /metrics. */
@@ -170,6 +170,17 @@ export class QueueService {
     return { topic: queue.topic, name: queue.name, available: total('available'), inFlight: total('inFlight'), deadLettered: total('deadLettered'), partitions };
   }
 
+  /** Every queue of every topic, described. */
+  async list() {
+    return Promise.all(this.store.all().map(({ topic, name }) => this.describe(topic, name)));
+  }
+
+  /** Moves this queue's dead letters back onto its topic (see redrive.ts). */
+  async redrive(topic: string, name: string, request: RedriveRequest): Promise<RedriveResult> {
+    const queue = this.queue(topic, name);
+    return this.redriver.redrive(topic, name, queue.config, request);
+  }
+
   delete(topic: string, name: string): void {
     this.store.delete(topic, name);
     this.queues.delete(`${topic}\u0000${name}`);
@@ -200,6 +211,7 @@ export class QueueService {
       if ('error' in found) return { receipt, ok: false, error: found.error };
       const { partition, message } = found;
       if (kind === 'ack') {
+        queue.totals.acked++;
         if (partition.settle(message, 'acked')) moved.add(partition);
         states.push({ partition: partition.partition, offset: message.offset, state: 'acked', deliveryCount: message.deliveryCount });
       } else if (kind === 'reject' || message.deliveryCount >= queue.config.maxDeliveries) {
@@ -293,7 +305,11 @@ export class QueueService {
         if (partition.readAhead.length === 0) break;
       }
       const room = this.limits.windowRecords - partition.window.size;
-      for (const { record, bytes } of partition.readAhead.splice(0, room)) partition.add(record, bytes);
+      for (const { record, bytes } of partition.readAhead.splice(0, room)) {
+        // A record redriven for another queue of the topic is that queue's alone: settled here at once.
+        const forQueue = redrivenFor(record);
+        partition.add(record, bytes, forQueue !== null && forQueue !== queue.name ? 'acked' : undefined);
+      }
     }
     if (partition.advance()) this.persist(queue, [], new Set([partition]));
   }
@@ -306,6 +322,7 @@ export class QueueService {
       .sort((a, b) => b.message.priority - a.message.priority || a.rank - b.rank || a.partition.partition - b.partition.partition)
       .slice(0, max);
     const nonce = nonces(candidates.length);
+    queue.totals.delivered += candidates.length;
     const received = candidates.map(({ partition, message }, i) => {
       queue.leasing.add(partition);
       partition.lease(message, receiptOf(partition.partition, message.offset, message.deliveryCount + 1, nonce[i]!), now + visibilityMs);
@@ -335,6 +352,7 @@ export class QueueService {
           { key: DeadLetterHeaders.offset, value: Buffer.from(String(message.offset)) },
           { key: DeadLetterHeaders.deliveryCount, value: Buffer.from(String(message.deliveryCount)) },
           { key: DeadLetterHeaders.reason, value: Buffer.from(reason) },
+          { key: DeadLetterHeaders.queue, value: Buffer.from(queue.name) },
         ];
         return { key: message.record.key, value: message.record.value, headers, timestamp: message.record.timestamp };
       }),
@@ -352,6 +370,7 @@ export class QueueService {
     for (const { message } of entries) {
       const partition = queue.partitions[message.partition]!;
       partition.settle(message, 'dead');
+      queue.totals.deadLettered++;
       moved.add(partition); // its dead-lettered count changed, whether or not the acknowledged point moved
       states.push({ partition: partition.partition, offset: message.offset, state: 'dead', deliveryCount: message.deliveryCount });
     }

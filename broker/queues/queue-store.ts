@@ -54,6 +54,13 @@ CREATE TABLE IF NOT EXISTS queue_messages (
   delivery_count INTEGER NOT NULL,
   PRIMARY KEY (topic, name, partition, offset)
 );
+CREATE TABLE IF NOT EXISTS queue_redrive (
+  topic TEXT NOT NULL,
+  name TEXT NOT NULL,
+  dead_letter_partition INTEGER NOT NULL,
+  next_offset INTEGER NOT NULL,
+  PRIMARY KEY (topic, name, dead_letter_partition)
+);
 `;
 
 export class QueueStore {
@@ -71,7 +78,10 @@ export class QueueStore {
       upsertPartition: db.prepare('INSERT INTO queue_partitions (topic, name, partition, acked_through, dead_lettered) VALUES (?, ?, ?, ?, ?) ON CONFLICT (topic, name, partition) DO UPDATE SET acked_through = excluded.acked_through, dead_lettered = excluded.dead_lettered'),
       upsertMessage: db.prepare('INSERT INTO queue_messages (topic, name, partition, offset, state, delivery_count) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (topic, name, partition, offset) DO UPDATE SET state = excluded.state, delivery_count = excluded.delivery_count'),
       pruneMessages: db.prepare('DELETE FROM queue_messages WHERE topic = ? AND name = ? AND partition = ? AND offset < ?'),
+      redriveCursors: db.prepare<[string, string], { dead_letter_partition: number; next_offset: number }>('SELECT dead_letter_partition, next_offset FROM queue_redrive WHERE topic = ? AND name = ?'),
+      upsertRedriveCursor: db.prepare('INSERT INTO queue_redrive (topic, name, dead_letter_partition, next_offset) VALUES (?, ?, ?, ?) ON CONFLICT (topic, name, dead_letter_partition) DO UPDATE SET next_offset = excluded.next_offset'),
       deleteQueue: [
+        db.prepare('DELETE FROM queue_redrive WHERE topic = ? AND name = ?'),
         db.prepare('DELETE FROM queues WHERE topic = ? AND name = ?'),
         db.prepare('DELETE FROM queue_partitions WHERE topic = ? AND name = ?'),
         db.prepare('DELETE FROM queue_messages WHERE topic = ? AND name = ?'),
@@ -94,6 +104,17 @@ export class QueueStore {
 
   namesOf(topic: string): string[] {
     return this.statements.queuesOfTopic.all(topic).map((row) => row.name);
+  }
+
+  /** Per dead-letter partition, the next dead letter a redrive looks at (everything below was redriven or is not this queue's). */
+  redriveCursors(topic: string, name: string): Map<number, number> {
+    return new Map(this.statements.redriveCursors.all(topic, name).map((row) => [row.dead_letter_partition, row.next_offset]));
+  }
+
+  saveRedriveCursors(topic: string, name: string, cursors: ReadonlyMap<number, number>): void {
+    this.db.transaction(() => {
+      for (const [partition, offset] of cursors) this.statements.upsertRedriveCursor.run(topic, name, partition, offset);
+    })();
   }
 
   load(topic: string, name: string): { partitions: StoredPartition[]; messages: StoredMessageState[] } {

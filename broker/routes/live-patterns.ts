@@ -11,7 +11,7 @@ import { BrokerError } from '../errors.js';
 import { checkPattern, compilePattern } from '../groups/topic-pattern.js';
 import { type LiveDeps, serveLive } from '../live/live-session.js';
 import type { SubscriberCounts } from '../live/subscriber-counts.js';
-import { answer, EventStream, FromSchema, ValueFormatSchema } from './schemas.js';
+import { answer, EventStream, FromSchema, MaxRecordsPerSecSchema, ValueFormatSchema } from './schemas.js';
 
 /** Topics one `?topic=` subscription may name. */
 const NAMED_TOPICS_MAX = 100;
@@ -33,13 +33,14 @@ export const livePatternRoutes: FastifyPluginAsyncTypebox<LiveDeps & { counts: S
           topic: Type.Optional(Type.Array(Type.String({ maxLength: 300 }), { minItems: 1, maxItems: NAMED_TOPICS_MAX })),
           from: Type.Optional(FromSchema),
           valueFormat: Type.Optional(ValueFormatSchema),
+          maxRecordsPerSec: Type.Optional(MaxRecordsPerSecSchema),
         },
         { additionalProperties: false },
       ),
       response: { 200: EventStream },
     },
     handler: async (request, reply) => {
-      const { pattern, topic: named, from, valueFormat } = request.query;
+      const { pattern, topic: named, from, valueFormat, maxRecordsPerSec } = request.query;
       if ((pattern === undefined) === (named === undefined)) {
         throw new BrokerError('SPOOL_ERR_BAD_REQUEST', 'a live subscription names either ?pattern= or ?topic= (one or more)');
       }
@@ -51,7 +52,7 @@ export const livePatternRoutes: FastifyPluginAsyncTypebox<LiveDeps & { counts: S
       } else {
         matches = patternMatcher(pattern!, deps.limits.patternWordsMax);
       }
-      await serveLive(request, reply, deps, { named: named ?? [], matches, qualifiedIds: true, from, valueFormat });
+      await serveLive(request, reply, deps, { named: named ?? [], matches, qualifiedIds: true, from, valueFormat, maxRecordsPerSec });
     },
   });
 

@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { type LiveDeps, serveLive } from '../live/live-session.js';
-import { EventStream, FromSchema, TopicParams, ValueFormatSchema } from './schemas.js';
+import { EventStream, FromSchema, MaxRecordsPerSecSchema, TopicParams, ValueFormatSchema } from './schemas.js';
 
 
 export const liveRoutes: FastifyPluginAsyncTypebox<LiveDeps> = async (app, deps) => {
@@ -19,6 +19,7 @@ export const liveRoutes: FastifyPluginAsyncTypebox<LiveDeps> = async (app, deps)
           partition: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
           from: Type.Optional(FromSchema),
           valueFormat: Type.Optional(ValueFormatSchema),
+          maxRecordsPerSec: Type.Optional(MaxRecordsPerSecSchema),
         },
         { additionalProperties: false },
       ),
@@ -26,9 +27,9 @@ export const liveRoutes: FastifyPluginAsyncTypebox<LiveDeps> = async (app, deps)
     },
     handler: async (request, reply) => {
       const { topic } = request.params;
-      const { partition, from, valueFormat } = request.query;
+      const { partition, from, valueFormat, maxRecordsPerSec } = request.query;
       const logs = partition === undefined ? deps.topics.partitions(topic) : [deps.topics.partition(topic, partition)];
-      await serveLive(request, reply, deps, { named: [topic], logs, qualifiedIds: false, from, valueFormat });
+      await serveLive(request, reply, deps, { named: [topic], logs, qualifiedIds: false, from, valueFormat, maxRecordsPerSec });
     },
   });
 };

@@ -24,7 +24,25 @@ const QueueDescription = answer({
   available: Type.Integer(),
   inFlight: Type.Integer(),
   deadLettered: Type.Integer(),
+  totals: answer({ delivered: Type.Integer(), acked: Type.Integer(), deadLettered: Type.Integer() }, 'messages delivered, acked and dead-lettered since the broker started'),
   partitions: Type.Array(answer({ partition: Type.Integer(), ackedThrough: Type.Integer(), highWatermark: Type.Integer(), available: Type.Integer(), inFlight: Type.Integer(), deadLettered: Type.Integer() })),
+});
+const RedriveAnswer = answer({
+  topic: Type.String(),
+  queue: Type.String(),
+  deadLetterTopic: Type.String(),
+  dryRun: Type.Boolean(),
+  redriven: Type.Array(
+    answer({
+      deadLetterPartition: Type.Integer(),
+      deadLetterOffset: Type.Integer(),
+      partition: Type.Integer(),
+      originalOffset: Type.Integer(),
+      reason: Type.Union([Type.String(), Type.Null()]),
+      offset: Type.Optional(Type.Integer({ description: 'where it was appended again (not in a dry run)' })),
+    }),
+  ),
+  more: Type.Boolean({ description: 'dead letters remain past what this request read: call again' }),
 });
 const SettleBody = Type.Object(
   {
@@ -35,8 +53,30 @@ const SettleBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const queueRoutes: FastifyPluginAsyncTypebox<{ queues: QueueService }> = async (app, { queues }) => {
+export const queueRoutes: FastifyPluginAsyncTypebox<{ queues: QueueService; redriveRecordsMax: number }> = async (app, { queues, redriveRecordsMax }) => {
   const tags = ['queues'];
+
+  app.get('/v1/queues', {
+    schema: { tags, summary: 'Every queue of every topic, described (as GET /v1/topics/:topic/queues/:queue)', response: { 200: answer({ queues: Type.Array(QueueDescription) }) } },
+    handler: async () => ({ queues: await queues.list() }),
+  });
+
+  app.post('/v1/topics/:topic/queues/:queue/redrive', {
+    schema: {
+      tags,
+      summary: 'Move this queue\'s dead letters back onto its topic, to be delivered again by this queue (dryRun: list them only)',
+      params: QueueParams,
+      body: optionalBody({
+        max: Type.Optional(Type.Integer({ minimum: 1, maximum: redriveRecordsMax, description: `dead letters to move, default ${redriveRecordsMax}` })),
+        dryRun: Type.Optional(Type.Boolean()),
+      }),
+      response: { 200: RedriveAnswer },
+    },
+    handler: async (request) => {
+      const { topic, queue } = request.params;
+      return queues.redrive(topic, queue, { max: request.body?.max ?? redriveRecordsMax, dryRun: request.body?.dryRun ?? false });
+    },
+  });
 
   app.put('/v1/topics/:topic/queues/:queue', {
     schema: {

@@ -84,6 +84,8 @@ export const TopicDescriptionAnswer = answer({
 /** How JSON answers render values (broker/fetch/record-view.ts). */
 export const ValueFormatSchema = Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('string'), Type.Literal('base64')]);
 export const FromSchema = Type.Union([Type.Literal('earliest'), Type.Literal('latest')]);
+/** A sampled live tail (broker/live/rate-budget.ts), as the web console asks for one. */
+export const MaxRecordsPerSecSchema = Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'a sampled tail: at most this many records a second; when behind, skip to the newest (event skipped)' });
 
 /** A record as JSON answers show it (broker/fetch/record-view.ts). */
 export const JsonRecordAnswer = answer({

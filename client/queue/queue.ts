@@ -52,7 +52,20 @@ export interface QueueDescription {
   available: number;
   inFlight: number;
   deadLettered: number;
+  /** Messages delivered, acked and dead-lettered since the broker started. */
+  totals: { delivered: number; acked: number; deadLettered: number };
   partitions: Array<{ partition: number; ackedThrough: number; highWatermark: number; available: number; inFlight: number; deadLettered: number }>;
+}
+
+export interface RedriveResult {
+  topic: string;
+  queue: string;
+  deadLetterTopic: string;
+  dryRun: boolean;
+  /** Each letter: where it sits in the dead-letter topic, where it came from, and (unless a dry run) its new offset. */
+  redriven: Array<{ deadLetterPartition: number; deadLetterOffset: number; partition: number; originalOffset: number; reason: string | null; offset?: number }>;
+  /** More dead letters remain past what this request read. */
+  more: boolean;
 }
 
 export interface ProcessOptions {
@@ -94,6 +107,14 @@ export class Queue<T = unknown> implements AsyncIterable<QueueMessage<T>> {
 
   describe(): Promise<QueueDescription> {
     return this.http.json({ method: 'GET', path: this.path }, `describe queue ${this.name}`);
+  }
+
+  /**
+   * Moves this queue's dead letters back onto the topic, to be delivered again by this queue
+   * (at most `max`; `dryRun` lists them only). Each letter is redriven once.
+   */
+  redrive(request: { max?: number; dryRun?: boolean } = {}): Promise<RedriveResult> {
+    return this.http.json({ method: 'POST', path: `${this.path}/redrive`, body: request }, `redrive queue ${this.name}`);
   }
 
   /** Leases up to `max` messages, waiting up to `waitMs` for the first. */

@@ -126,6 +126,21 @@ describe('spool CLI', () => {
     expect(described).toMatchObject({ available: 1, inFlight: 0 });
   });
 
+  it('redrives a queue\'s dead letters, dry run first', async () => {
+    await spool(['produce', 'errands'], 'post\n');
+    expect((await spool(['queue', 'create', 'errands', 'runners'])).code).toBe(0);
+    const [message] = (await spool(['queue', 'receive', 'errands', 'runners'])).stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect((await spool(['queue', 'reject', 'errands', 'runners', message.receipt, '--reason', 'closed'])).code).toBe(0);
+    const preview = await spool(['queue', 'redrive', 'errands', 'runners', '--dry-run']);
+    expect(preview.code).toBe(0);
+    expect(JSON.parse(preview.stdout)).toMatchObject({ originalOffset: 0, reason: 'closed' });
+    expect(preview.stderr).toContain('would redrive 1 dead letter(s) from errands.dlq');
+    const moved = await spool(['queue', 'redrive', 'errands', 'runners']);
+    expect(JSON.parse(moved.stdout)).toMatchObject({ originalOffset: 0, offset: 1 });
+    const [again] = (await spool(['queue', 'receive', 'errands', 'runners'])).stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(again).toMatchObject({ offset: 1, value: 'post', deliveryCount: 1 });
+  });
+
   it('checks a data directory', async () => {
     const check = await spool(['check', '--data-dir', broker.dataDir]);
     expect(check.code).toBe(0);
@@ -138,7 +153,7 @@ describe('spool CLI', () => {
   it('has --help on every verb', async () => {
     const verbs = [[], ['serve'], ['topics'], ['topics', 'create'], ['topics', 'list'], ['topics', 'describe'], ['topics', 'delete'], ['topics', 'config'], ['topics', 'clean'],
       ['produce'], ['consume'], ['groups'], ['groups', 'list'], ['groups', 'describe'], ['groups', 'lag'], ['groups', 'reset'], ['groups', 'delete'], ['check'],
-      ['queue'], ['queue', 'create'], ['queue', 'describe'], ['queue', 'receive'], ['queue', 'ack'], ['queue', 'nack'], ['queue', 'reject']];
+      ['queue'], ['queue', 'create'], ['queue', 'describe'], ['queue', 'receive'], ['queue', 'ack'], ['queue', 'nack'], ['queue', 'reject'], ['queue', 'redrive']];
     for (const verb of verbs) {
       const help = await spool([...verb, '--help']);
       expect(help.code, verb.join(' ')).toBe(0);

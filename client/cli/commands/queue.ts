@@ -58,6 +58,17 @@ export function queueCommand(connect: Connect): Command {
           }
         }
       });
+  queue
+    .command('redrive <topic> <queue>')
+    .description('Move the queue\'s dead letters back onto its topic, to be delivered again (each letter once)')
+    .option('-n, --max <n>', 'dead letters to move (the broker\'s limit by default)', positiveInteger)
+    .option('--dry-run', 'list the dead letters that would move, move nothing')
+    .action(async (topic: string, name: string, flags: { max?: number; dryRun?: boolean }) => {
+      const result = await open(topic, name).redrive({ max: flags.max, dryRun: flags.dryRun });
+      for (const letter of result.redriven) process.stdout.write(`${JSON.stringify(letter)}\n`);
+      note(`${result.dryRun ? 'would redrive' : 'redrove'} ${result.redriven.length} dead letter(s) from ${result.deadLetterTopic}${result.more ? '; more remain: run again' : ''}`);
+    });
+
   settle('ack', 'Acknowledge messages by receipt: done, never delivered again');
   settle('nack', 'Give messages back by receipt: delivered again (after --delay-ms)');
   settle('reject', 'Dead-letter messages by receipt at once');

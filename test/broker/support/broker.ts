@@ -28,6 +28,8 @@ export interface StartOptions {
   port?: number;
   /** Other settings of broker/config.ts (corsOrigin, cleanerIntervalMs, kafkaAutoCreateTopics...). */
   settings?: Partial<Record<SettingName, unknown>>;
+  /** The web console's built files (default dist/console). */
+  consoleDir?: string;
   /** Also run the Kafka listener, on a free port (never 9092); off by default (kafkaPort 0). */
   kafka?: boolean;
 }
@@ -35,7 +37,7 @@ export interface StartOptions {
 export async function startBroker(options: StartOptions = {}): Promise<TestBroker> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'spool-broker-')));
   const config = loadBrokerConfig({ values: { kafkaPort: 0, ...options.settings, port: options.port ?? 0, dataDir, flush: options.flush ?? 'always', logLevel: 'silent' } });
-  const broker = await buildBroker({ config, logger: false, fileSystem: options.fileSystem, limits: options.limits, kafkaOnFreePort: options.kafka === true });
+  const broker = await buildBroker({ config, logger: false, fileSystem: options.fileSystem, limits: options.limits, consoleDir: options.consoleDir, kafkaOnFreePort: options.kafka === true });
   const { url, kafka } = await broker.listen();
   const handle: TestBroker = {
     url,
