@@ -15,7 +15,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { unpack } from 'msgpackr';
-import { BATCH_CONTENT_TYPE } from '../../storage/index.js';
+import { BATCH_CONTENT_TYPE, isSpoolError } from '../../storage/index.js';
 import { BrokerError } from '../errors.js';
 import { brokerLimits } from '../limits.js';
 
@@ -52,44 +52,40 @@ function checkNesting(body: unknown): void {
   }
 }
 
+/**
+ * A body parser from a decoder: a decoding failure is SPOOL_ERR_MALFORMED_BODY (`what` says which
+ * format), and every decoded body passes the nesting bound.
+ */
+function bodyParser<T>(what: string, decode: (raw: T) => unknown) {
+  return (_request: unknown, raw: unknown, done: (error: Error | null, body?: unknown) => void): void => {
+    let body: unknown;
+    try {
+      body = decode(raw as T);
+    } catch (error) {
+      done(isSpoolError(error) ? error : new BrokerError('SPOOL_ERR_MALFORMED_BODY', `the body is not valid ${what}: ${(error as Error).message}`), undefined);
+      return;
+    }
+    try {
+      checkNesting(body);
+      done(null, body);
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  };
+}
+
+function decodeMsgpack(bytes: Buffer): unknown {
+  if (bytes.includes(MSGPACK_PROTO_KEY)) {
+    throw new BrokerError('SPOOL_ERR_BAD_REQUEST', 'the msgpack body holds the string "__proto__", which msgpack bodies cannot carry faithfully (it would be stored as "__proto_"): send this body as JSON');
+  }
+  return unpack(bytes);
+}
+
 export function registerContentTypes(app: FastifyInstance): void {
   // Only the three types above: fastify's own text/plain parser would hand routes a string no
   // schema describes (a text/plain produce body reached the handler); now any other type is a 415.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(JSON_CONTENT_TYPE, { parseAs: 'string' }, (_request, text, done) => {
-    let body: unknown;
-    try {
-      body = JSON.parse(text as string);
-    } catch (error) {
-      done(new BrokerError('SPOOL_ERR_MALFORMED_BODY', `the body is not valid JSON: ${(error as Error).message}`), undefined);
-      return;
-    }
-    try {
-      checkNesting(body);
-      done(null, body);
-    } catch (error) {
-      done(error as Error, undefined);
-    }
-  });
-  app.addContentTypeParser(MSGPACK_CONTENT_TYPE, { parseAs: 'buffer' }, (_request, raw, done) => {
-    const bytes = raw as Buffer;
-    if (bytes.includes(MSGPACK_PROTO_KEY)) {
-      done(new BrokerError('SPOOL_ERR_BAD_REQUEST', 'the msgpack body holds the string "__proto__", which msgpack bodies cannot carry faithfully (it would be stored as "__proto_"): send this body as JSON'), undefined);
-      return;
-    }
-    let body: unknown;
-    try {
-      body = unpack(bytes);
-    } catch (error) {
-      done(new BrokerError('SPOOL_ERR_MALFORMED_BODY', `the msgpack body does not decode: ${(error as Error).message}`), undefined);
-      return;
-    }
-    try {
-      checkNesting(body);
-      done(null, body);
-    } catch (error) {
-      done(error as Error, undefined);
-    }
-  });
+  app.addContentTypeParser(JSON_CONTENT_TYPE, { parseAs: 'string' }, bodyParser<string>('JSON', (text) => JSON.parse(text)));
+  app.addContentTypeParser(MSGPACK_CONTENT_TYPE, { parseAs: 'buffer' }, bodyParser<Buffer>('msgpack', decodeMsgpack));
   app.addContentTypeParser(BATCH_CONTENT_TYPE, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 }
