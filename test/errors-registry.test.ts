@@ -2,7 +2,7 @@
  * Pins every error code of the three registries: a code is never removed or renamed silently,
  * never shared between registries, and each one is documented in docs/errors.md with its status.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { brokerErrors } from '../broker/errors.js';
@@ -10,6 +10,23 @@ import { clientErrors } from '../client/errors.js';
 import { storageErrors } from '../storage/errors.js';
 
 const docs = readFileSync(join(import.meta.dirname, '../docs/errors.md'), 'utf8');
+
+/**
+ * The source of storage/, broker/ and client/ without the registries' own entries (a line
+ * `SPOOL_ERR_X: {` defines a code; any other mention is a use: a throw, a mapping, a check).
+ */
+function sourceUses(): string {
+  const root = join(import.meta.dirname, '..');
+  const files = ['storage', 'broker', 'client'].flatMap((folder) =>
+    (readdirSync(join(root, folder), { recursive: true }) as string[]).filter((name) => name.endsWith('.ts')).map((name) => join(root, folder, name)),
+  );
+  return files
+    .map((file) => readFileSync(file, 'utf8'))
+    .join('\n')
+    .split('\n')
+    .filter((line) => !/^\s*SPOOL_ERR_[A-Z_]+: \{/.test(line))
+    .join('\n');
+}
 
 describe('error registries', () => {
   it('pins the storage codes', () => {
@@ -95,6 +112,16 @@ describe('error registries', () => {
       expect(docs, code).toMatch(new RegExp(`\\| \`${code}\` \\| ${spec.status} \\|`));
     }
     for (const code of Object.keys(clientErrors)) expect(docs, code).toContain(`\`${code}\``);
+  });
+
+  it('documents exactly the codes the code can answer: none documented that nothing raises, none raised undocumented', () => {
+    const uses = sourceUses();
+    const documented = [...docs.matchAll(/\| `(SPOOL_ERR_[A-Z_]+)` \|/g)].map((match) => match[1]!);
+    expect(documented.filter((code) => !uses.includes(`'${code}'`))).toEqual([]);
+    const registered = new Set([...Object.keys(storageErrors), ...Object.keys(brokerErrors), ...Object.keys(clientErrors)]);
+    const raised = new Set([...uses.matchAll(/'(SPOOL_ERR_[A-Z_]+)'/g)].map((match) => match[1]!));
+    expect([...raised].filter((code) => !registered.has(code))).toEqual([]);
+    expect([...registered].filter((code) => !documented.includes(code))).toEqual([]);
   });
 
   it('gives every code a status that fits its class', () => {
