@@ -182,9 +182,6 @@ describe('spool check', () => {
     }
   });
 
-  // Plugs into check's repairDirectory() once the data directory lock (issue 23 item 2) is on main.
-  it.todo('--repair is refused while a broker holds the data directory (SPOOL_ERR_DATA_DIR_LOCKED), and touches nothing');
-
   it('--repair cuts a damaged partition at its first damaged batch, prints the offsets lost, and the broker serves it again', async () => {
     let stopped = await startBroker({ flush: 'never' });
     const { dataDir } = stopped;
