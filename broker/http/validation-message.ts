@@ -82,7 +82,8 @@ function sentence(error: AjvError, part: string): { message: string; field: stri
       const name = String(params.additionalProperty);
       const known = Object.keys((error.parentSchema?.properties as object | undefined) ?? {});
       const guess = closestName(name, known);
-      const hint = guess ? ` (did you mean "${guess}"?)` : known.length > 0 ? ` (known: ${known.join(', ')})` : '';
+      const list = known.length > 0 ? `known: ${known.join(', ')}` : '';
+      const hint = guess ? ` (did you mean "${guess}"? ${list})` : list ? ` (${list})` : '';
       return { message: `unknown ${noun} "${name}" in ${where}${hint}`, field: path === '' ? name : `${path}.${name}` };
     }
     case 'required': {

@@ -39,7 +39,7 @@ describe('strict input', () => {
   it('refuses a misspelled value field instead of writing a tombstone', async () => {
     const before = await logState(broker.url, 'compacted');
     const answer = await produce({ records: [{ key: 'k1', vlaue: { total: 1 } }] }, 'compacted');
-    await expectRefused(answer, 'SPOOL_ERR_BAD_REQUEST', /unknown field "vlaue" in records\[0\] \(did you mean "value"\?\)/);
+    await expectRefused(answer, 'SPOOL_ERR_BAD_REQUEST', /unknown field "vlaue" in records\[0\] \(did you mean "value"\? known: /);
     expect(answer.body.error.field).toBe('records[0].vlaue');
     expect(await logState(broker.url, 'compacted')).toEqual(before);
   });
@@ -54,7 +54,7 @@ describe('strict input', () => {
 
   it('refuses a misspelled expectedOffsets and top-level typos', async () => {
     const before = await logState(broker.url, 't');
-    await expectRefused(await produce({ records: [{ value: 1 }], expectedOffset: { 0: 5 } }), 'SPOOL_ERR_BAD_REQUEST', /unknown field "expectedOffset" in the body \(did you mean "expectedOffsets"\?\)/);
+    await expectRefused(await produce({ records: [{ value: 1 }], expectedOffset: { 0: 5 } }), 'SPOOL_ERR_BAD_REQUEST', /unknown field "expectedOffset" in the body \(did you mean "expectedOffsets"\? known: /);
     await expectRefused(await produce({ record: [{ value: 1 }] }), 'SPOOL_ERR_BAD_REQUEST', /missing field "records" in the body \(found "record": a typo\?\)/);
     await expectRefused(await produce({ records: [{ value: 1 }], expectedOffsets: { zero: 5 } }), 'SPOOL_ERR_BAD_REQUEST', /unknown field "zero" in expectedOffsets/);
     expect(await logState(broker.url, 't')).toEqual(before);
@@ -78,14 +78,14 @@ describe('strict input', () => {
   });
 
   it('refuses unknown query parameters, on routes with and without any', async () => {
-    await expectRefused(await call(`${broker.url}/v1/topics/t/partitions/0/records?ofset=3`), 'SPOOL_ERR_BAD_REQUEST', /unknown query parameter "ofset" in the query string \(did you mean "offset"\?\)/);
+    await expectRefused(await call(`${broker.url}/v1/topics/t/partitions/0/records?ofset=3`), 'SPOOL_ERR_BAD_REQUEST', /unknown query parameter "ofset" in the query string \(did you mean "offset"\? known: /);
     await expectRefused(await call(`${broker.url}/v1/topics?limit=5`), 'SPOOL_ERR_BAD_REQUEST', /unknown query parameter "limit"/);
     await expectRefused(await call(`${broker.url}/v1/topics/t/partitions/0/records?format=xml`), 'SPOOL_ERR_BAD_REQUEST', /format must be one of json, msgpack, batch/);
   });
 
   it('answers unknown topic config keys with SPOOL_ERR_INVALID_CONFIG naming the key and the valid ones', async () => {
     const created = await call(`${broker.url}/v1/topics`, { method: 'POST', json: { name: 'cfg', config: { retentionMS: 5 } } });
-    await expectRefused(created, 'SPOOL_ERR_INVALID_CONFIG', /unknown field "retentionMS" in config \(did you mean "retentionMs"\?\)/);
+    await expectRefused(created, 'SPOOL_ERR_INVALID_CONFIG', /unknown field "retentionMS" in config \(did you mean "retentionMs"\? known: flush, retentionMs, retentionBytes/);
     const patched = await call(`${broker.url}/v1/topics/t/config`, { method: 'PATCH', json: { colour: 'red' } });
     await expectRefused(patched, 'SPOOL_ERR_INVALID_CONFIG', /unknown field "colour" in the body \(known: flush, retentionMs/);
     const range = await call(`${broker.url}/v1/topics/t/config`, { method: 'PATCH', json: { segmentBytes: 1 } });
@@ -158,6 +158,6 @@ describe('optional bodies', () => {
     expect((await call(`${broker.url}/v1/producers`, { method: 'POST', json: { clientId: 'a' } })).status).toBe(200);
     const typo = await call(`${broker.url}/v1/producers`, { method: 'POST', json: { clientID: 'a' } });
     expect(typo.status).toBe(400);
-    expect(typo.body.error.message).toMatch(/unknown field "clientID" in the body \(did you mean "clientId"\?\)/);
+    expect(typo.body.error.message).toMatch(/unknown field "clientID" in the body \(did you mean "clientId"\? known: /);
   });
 });
