@@ -12,6 +12,10 @@ import type { CommittedOffset, OffsetStore } from './offset-store.js';
 import type { BrokerLimits } from '../limits.js';
 import { checkPattern } from './topic-pattern.js';
 
+/** Kafka's ListOffsets timestamps for the earliest and the latest offset. */
+const EARLIEST_SENTINEL = -2;
+const LATEST_SENTINEL = -1;
+
 export type ResetTarget = 'earliest' | 'latest' | { timestamp: number } | { offset: number } | { shiftBy: number };
 
 export interface CommitRequest {
@@ -82,17 +86,29 @@ export class GroupService {
     this.checkProtocol(group, 'kafka');
     this.checkRoomFor(group);
     const refused = new Map<string, unknown>();
-    const rows = entries.filter((entry) => {
+    const rows = [];
+    for (const entry of entries) {
       try {
-        this.checkCommitOffset(entry);
-        return true;
+        const offset = this.resolveKafkaSentinel(entry);
+        this.checkCommitOffset({ ...entry, offset });
+        rows.push({ ...entry, offset });
       } catch (error) {
         refused.set(`${entry.topic}:${entry.partition}`, error);
-        return false;
       }
-    });
+    }
     if (rows.length > 0) await this.offsets.commitBatched(group, rows);
     return refused;
+  }
+
+  /**
+   * KafkaJS's admin seeks (resetOffsets, setOffsets) commit ListOffsets' sentinels as they are:
+   * -2 for the earliest offset, -1 for the latest. Kafka stores them and the client resolves them
+   * when it resumes; Spool stores the offset they stand for now, so lag and resets read real offsets.
+   */
+  private resolveKafkaSentinel(entry: { topic: string; partition: number; offset: number }): number {
+    if (entry.offset !== EARLIEST_SENTINEL && entry.offset !== LATEST_SENTINEL) return entry.offset;
+    const log = this.partitionLog(entry.topic, entry.partition);
+    return entry.offset === EARLIEST_SENTINEL ? log.logStartOffset : log.highWatermark;
   }
 
   /** Kafka OffsetDelete: forgets these partitions' committed offsets. */
