@@ -14,22 +14,18 @@ import { type BrokerConfig, limitsOf, parseHostPort } from './config.js';
 import { FetchService } from './fetch/fetch-service.js';
 import { GroupCoordinator } from './groups/coordinator.js';
 import { GroupService } from './groups/group-service.js';
-import { OffsetStore } from './groups/offset-store.js';
 import { QueueService } from './queues/queue-service.js';
-import { QueueStore } from './queues/queue-store.js';
 import { registerContentTypes } from './http/content-types.js';
 import { registerCors } from './http/cors.js';
 import { frameworkErrorHandler, registerErrorHandler } from './http/error-handler.js';
 import { ConnectionCounter } from './http/connection-limits.js';
 import { type RouteEntry, strictRouteSchemas } from './http/route-table.js';
-import { ERROR_CODE_KEYWORD } from './http/validation-message.js';
 import { createGatedServer } from './http/gated-server.js';
+import { lazyValidatorFactory, routeAjvOptions } from './http/lazy-validators.js';
 import { type BrokerLimits, brokerLimits } from './limits.js';
 import type Database from 'better-sqlite3';
 import { openDatabase } from './metadata/database.js';
-import { ProducerIdStore } from './metadata/producer-id-store.js';
-import { TemporaryTopicStore } from './metadata/temporary-topic-store.js';
-import { TopicStore } from './metadata/topic-store.js';
+import { openStores } from './metadata/stores.js';
 import { BrokerMetrics } from './metrics.js';
 import { ProduceService } from './produce/produce-service.js';
 import { fetchRoutes } from './routes/fetch.js';
@@ -55,7 +51,6 @@ import { sweepTemporaryTopics, TemporaryTopics } from './topics/temporary-topics
 import { timedFileSystem } from './timed-file-system.js';
 import { KafkaCluster } from './kafka/cluster.js';
 import { KafkaListener } from './kafka/listener.js';
-import { loadClusterId } from './metadata/cluster-id-store.js';
 
 export interface BuildOptions {
   config: Readonly<BrokerConfig>;
@@ -98,6 +93,7 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
 
 async function assembleBroker(options: BuildOptions, db: Database.Database): Promise<Broker> {
   const { config } = options;
+  const stores = openStores(db);
   const limits: BrokerLimits = { ...brokerLimits, ...limitsOf(config), ...options.limits };
   let shuttingDown = false;
   const connections = new ConnectionCounter(limits);
@@ -117,10 +113,9 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
     // Answers SPOOL_ERR_SHUTTING_DOWN ahead of routing once close() began: a check per request
     // that costs nothing, where an onRequest hook cost every request a hook run.
     serverFactory: (handler) => createGatedServer(handler, { isOpen: () => !shuttingDown, limits, connections }),
-    // verbose: errors carry the schema they failed in, which validation-message.ts reads to
-    // word them and to pick their code; removeAdditional false: an unknown field is refused by
-    // name, never dropped (a dropped `value` was a tombstone).
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, verbose: true, keywords: [ERROR_CODE_KEYWORD] } },
+    ajv: routeAjvOptions,
+    // Validators compiled on a route's first request, once per process (http/lazy-validators.ts).
+    schemaController: { compilersFactory: { buildValidator: lazyValidatorFactory } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   const log: FastifyBaseLogger = app.log;
 
@@ -139,12 +134,12 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
     onCommitted: (partition) => appends.notify(partition),
   });
   metrics = new BrokerMetrics(logs, limits.metricsLagSeriesMax);
-  const temporary = new TemporaryTopics(new TemporaryTopicStore(db));
-  const topics = new TopicService(new TopicStore(db), logs, config.flush, log, temporary, limits);
+  const temporary = new TemporaryTopics(stores.temporaryTopics);
+  const topics = new TopicService(stores.topics, logs, config.flush, log, temporary, limits);
   await topics.start();
   const coordinator = new GroupCoordinator({ topics: () => topics.list(), exists: (name) => logs.partitions(name).length > 0 }, Date.now, limits);
   topics.onChange(() => coordinator.topicsChanged());
-  const groups = new GroupService(coordinator, new OffsetStore(db), logs, limits);
+  const groups = new GroupService(coordinator, stores.offsets, logs, limits);
   const sweep = setInterval(() => coordinator.expire(), limits.groupSweepIntervalMs);
   sweep.unref();
   const expireIdleGroups = () => {
@@ -197,11 +192,10 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   await app.register(statsRoutes, { stats, historyPointsMax: limits.statsHistorySamples });
   if (config.console) await app.register(consoleRoutes, { dir: options.consoleDir ?? consoleBuildDir() });
   await app.register(topicRoutes, { topics });
-  const producerIds = new ProducerIdStore(db);
-  const produce = new ProduceService(topics, metrics, producerIds, subscriberCounts);
+  const produce = new ProduceService(topics, metrics, stores.producerIds, subscriberCounts);
   const fetcher = new FetchService(topics, metrics, limits);
   await app.register(produceRoutes, { produce, limits });
-  await app.register(producerRoutes, { producerIds });
+  await app.register(producerRoutes, { producerIds: stores.producerIds });
   await app.register(fetchRoutes, { fetcher });
   await app.register(offsetRoutes, { topics });
   topics.onChange((event, topic) => {
@@ -210,7 +204,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   await app.register(liveRoutes, { topics, registry: live, metrics, limits, appends });
   await app.register(livePatternRoutes, { topics, registry: live, metrics, limits, appends, counts: subscriberCounts });
   await app.register(groupRoutes, { groups });
-  const queues = new QueueService(topics, new QueueStore(db), undefined, limits);
+  const queues = new QueueService(topics, stores.queues, undefined, limits);
   await app.register(queueRoutes, { queues, redriveRecordsMax: limits.redriveRecordsMax });
   metrics.attach({ groupLag: (seriesMax) => groups.lagSamples(seriesMax), queueDepths: () => queues.depths(), openConnections: () => connections.open });
   topics.onChange((event, topic) => {
@@ -219,7 +213,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   await app.ready();
   const kafkaPort = options.kafkaOnFreePort ? 0 : config.kafkaPort;
   const kafkaOn = options.kafkaOnFreePort === true || config.kafkaPort !== 0;
-  const cluster = new KafkaCluster(loadClusterId(db), topics);
+  const cluster = new KafkaCluster(stores.clusterId, topics);
   const kafka = kafkaOn
     ? new KafkaListener({ topics, produce, fetcher, cluster, autoCreateTopics: config.kafkaAutoCreateTopics, limits, brokerFlush: config.flush, log })
     : null;
