@@ -54,8 +54,8 @@ import { KafkaListener } from './kafka/listener.js';
 
 export interface BuildOptions {
   config: Readonly<BrokerConfig>;
-  /** A pino logger, `false` for none, or fastify's logger options. */
-  logger?: boolean | Record<string, unknown>;
+  /** `false` for none, fastify's logger options (pino's), or a pino logger to log through. */
+  logger?: boolean | Record<string, unknown> | FastifyBaseLogger;
   /** The storage engine's file system (tests inject faults through it). */
   fileSystem?: FileSystem;
   /** Overrides of broker/limits.ts over the config's (tests use small timeouts and bounds). */
@@ -74,6 +74,8 @@ export interface Broker {
   routes: readonly RouteEntry[];
   /** Listens on config.host:config.port (and the Kafka listener's); returns the bound addresses. */
   listen(): Promise<{ host: string; port: number; url: string; kafka: { host: string; port: number } | null }>;
+  /** Deletes every group, topic and queue: an embedded broker's reset() between tests. */
+  reset(): Promise<void>;
   /** Stops accepting, finishes in-flight requests, syncs and closes logs and metadata. */
   close(): Promise<void>;
 }
@@ -98,7 +100,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   let shuttingDown = false;
   const connections = new ConnectionCounter(limits);
   const app = Fastify({
-    logger: options.logger ?? false,
+    ...loggerOption(options.logger),
     bodyLimit: limits.bodyBytesMax,
     forceCloseConnections: 'idle',
     // Topic names may have 249 characters (Kafka's limit); find-my-way's default of 100 answered
@@ -232,6 +234,11 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
       if (kafkaAddress) cluster.advertised = config.kafkaAdvertisedListener ? parseHostPort(config.kafkaAdvertisedListener) : kafkaAddress;
       return { host: config.host, port, url: `http://${config.host}:${port}`, kafka: kafkaAddress };
     },
+    async reset() {
+      // Groups first: each deleted topic would otherwise recompute every group's assignment.
+      groups.deleteAll();
+      await topics.deleteAll();
+    },
     close() {
       closed ??= (async () => {
         shuttingDown = true;
@@ -248,4 +255,10 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
       return closed;
     },
   };
+}
+
+/** fastify takes a logger's options as `logger` and a pino logger itself as `loggerInstance`. */
+function loggerOption(logger: BuildOptions['logger']): { logger: boolean | Record<string, unknown> } | { loggerInstance: FastifyBaseLogger } {
+  const isInstance = typeof logger === 'object' && typeof (logger as Partial<FastifyBaseLogger>).child === 'function';
+  return isInstance ? { loggerInstance: logger as FastifyBaseLogger } : { logger: (logger as boolean | Record<string, unknown> | undefined) ?? false };
 }
