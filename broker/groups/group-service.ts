@@ -270,10 +270,8 @@ export class GroupService {
    * joins again, as after delete().
    */
   deleteAll(): void {
-    for (const group of this.groupNames()) {
-      this.coordinator.deleteGroup(group);
-      this.offsets.deleteGroup(group);
-    }
+    this.coordinator.deleteAllGroups();
+    this.offsets.deleteAllGroups();
   }
 
   /** Moves committed offsets; allowed while members are active (they re-read at their next heartbeat). */
