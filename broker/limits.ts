@@ -122,6 +122,11 @@ const limitValues = {
   partitionsMax: 10_000,
   /** Topics (temporary reply topics included): each is a SQLite row, a folder, metric series and a line of every listing. */
   topicsMax: 5_000,
+  /**
+   * Topics deleted at once by an embedded broker's reset(): each closes its partitions' files and
+   * removes its folder; a few at a time keep the thread pool busy without running out of descriptors.
+   */
+  topicDeletesAtOnce: 8,
   /** Time allowed for in-flight requests to finish on SIGTERM before the process exits anyway. */
   shutdownGraceMs: 10_000,
   /** Largest Kafka request frame: Kafka's socket.request.max.bytes (100 MiB). Larger closes the connection. */

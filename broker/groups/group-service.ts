@@ -264,6 +264,16 @@ export class GroupService {
     this.offsets.deleteGroup(group);
   }
 
+  /**
+   * Deletes every group, live members and committed offsets included (an embedded broker's
+   * reset() between tests): a member still running finds its group gone at its next heartbeat and
+   * joins again, as after delete().
+   */
+  deleteAll(): void {
+    this.coordinator.deleteAllGroups();
+    this.offsets.deleteAllGroups();
+  }
+
   /** Moves committed offsets; allowed while members are active (they re-read at their next heartbeat). */
   async reset(group: string, topic: string, to: ResetTarget, partitions: number[] | undefined, dryRun: boolean) {
     const logs = this.logs.partitions(topic);

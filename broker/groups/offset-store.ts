@@ -166,6 +166,14 @@ export class OffsetStore {
     return this.deleteGroupRow.run(group).changes > 0;
   }
 
+  /** Every group and its offsets, in one transaction (one fsync, where a delete per group paid one each). */
+  deleteAllGroups(): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM group_offsets').run();
+      this.db.prepare('DELETE FROM consumer_groups').run();
+    })();
+  }
+
   /** A deleted topic's offsets go with it (a topic re-created later starts from its own offsets). */
   forgetTopic(topic: string): void {
     this.deleteTopicRows.run(topic);
