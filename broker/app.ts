@@ -210,7 +210,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   await app.register(liveRoutes, { topics, registry: live, metrics, limits, appends });
   await app.register(livePatternRoutes, { topics, registry: live, metrics, limits, appends, counts: subscriberCounts });
   await app.register(groupRoutes, { groups });
-  const queues = new QueueService(topics, new QueueStore(db), undefined, limits);
+  const queues = new QueueService(topics, new QueueStore(db, limits.queueJournalEntriesMax), undefined, limits);
   await app.register(queueRoutes, { queues, redriveRecordsMax: limits.redriveRecordsMax });
   metrics.attach({ groupLag: (seriesMax) => groups.lagSamples(seriesMax), queueDepths: () => queues.depths(), openConnections: () => connections.open });
   topics.onChange((event, topic) => {
@@ -249,6 +249,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
         await kafka?.close();
         await app.close();
         await logs.close();
+        queues.flush();
         db.close();
       })();
       return closed;
