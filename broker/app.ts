@@ -95,8 +95,8 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
 
 async function assembleBroker(options: BuildOptions, db: Database.Database): Promise<Broker> {
   const { config } = options;
-  const stores = openStores(db);
   const limits: BrokerLimits = { ...brokerLimits, ...limitsOf(config), ...options.limits };
+  const stores = openStores(db, { queueJournalEntriesMax: limits.queueJournalEntriesMax });
   let shuttingDown = false;
   const connections = new ConnectionCounter(limits);
   const app = Fastify({
@@ -250,6 +250,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
         await kafka?.close();
         await app.close();
         await logs.close();
+        queues.flush();
         db.close();
       })();
       return closed;

@@ -115,6 +115,12 @@ const limitValues = {
   /** Dead-letter bytes one redrive request reads, however few of them belong to its queue. */
   redriveScanBytesMax: 16 * 1024 * 1024,
   /**
+   * Queue state changes journalled (18 bytes each) before they are folded into the queue's tables
+   * (queue-store.ts): the fold rewrites at most one window of rows, so 50,000 changes (about 900 KiB
+   * of journal, a few ms to replay at a restart) cost about one row write per 10 changes.
+   */
+  queueJournalEntriesMax: 50_000,
+  /**
    * Partitions of all topics. Each holds its active segment's descriptor, a writer and its
    * indexes in memory, and lengthens start-up and every scrape; with connectionsHardMax and the
    * segment file cache it stays within the machine's 20,000 descriptors.
