@@ -12,6 +12,7 @@ import Fastify, { type FastifyInstance, type FastifyBaseLogger, LogController } 
 import { type FileSystem, LogManager, nodeFileSystem } from '../storage/index.js';
 import { type BrokerConfig, limitsOf, parseHostPort } from './config.js';
 import { FetchService } from './fetch/fetch-service.js';
+import { ClassicGroupCoordinator } from './groups/classic-coordinator.js';
 import { GroupCoordinator } from './groups/coordinator.js';
 import { GroupService } from './groups/group-service.js';
 import { QueueService } from './queues/queue-service.js';
@@ -141,7 +142,9 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   await topics.start();
   const coordinator = new GroupCoordinator({ topics: () => topics.list(), exists: (name) => logs.partitions(name).length > 0 }, Date.now, limits);
   topics.onChange(() => coordinator.topicsChanged());
-  const groups = new GroupService(coordinator, stores.offsets, logs, limits);
+  // Kafka classic groups: membership apart (Kafka's protocol), offsets and views shared.
+  const classicGroups = new ClassicGroupCoordinator(Date.now, limits);
+  const groups = new GroupService(coordinator, stores.offsets, logs, limits, classicGroups);
   const sweep = setInterval(() => coordinator.expire(), limits.groupSweepIntervalMs);
   sweep.unref();
   const expireIdleGroups = () => {
@@ -217,7 +220,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   const kafkaOn = options.kafkaOnFreePort === true || config.kafkaPort !== 0;
   const cluster = new KafkaCluster(stores.clusterId, topics);
   const kafka = kafkaOn
-    ? new KafkaListener({ topics, produce, fetcher, cluster, autoCreateTopics: config.kafkaAutoCreateTopics, limits, brokerFlush: config.flush, log })
+    ? new KafkaListener({ topics, produce, fetcher, cluster, groups, classicGroups, producerIds: stores.producerIds, autoCreateTopics: config.kafkaAutoCreateTopics, limits, brokerFlush: config.flush, log })
     : null;
 
   let closed: Promise<void> | null = null;
@@ -248,6 +251,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
         await stopTemporarySweep();
         queues.close();
         await kafka?.close();
+        classicGroups.close();
         await app.close();
         await logs.close();
         queues.flush();

@@ -147,6 +147,16 @@ const limitValues = {
   kafkaConnectionIdleMs: 10 * 60 * 1000,
   /** Kafka connections at once: each may hold up to kafkaInFlightBytesMax; more are refused. */
   kafkaConnectionsMax: 1_000,
+  /**
+   * Bytes of one Kafka group member's protocol metadata (all protocols of a JoinGroup) and of each
+   * assignment a leader sends: kept in memory for the group's life, times membersPerGroupMax.
+   * Kafka clients send a few hundred bytes; Kafka's offsets topic caps them at 1 MiB.
+   */
+  kafkaGroupMemberBytesMax: 1024 * 1024,
+  /** Kafka's offset.metadata.max.bytes: the metadata string of one committed offset. */
+  offsetMetadataBytesMax: 4096,
+  /** Kafka group ids, as long as HTTP group names may be (each is a SQLite row and a metric label). */
+  groupIdLengthMax: 249,
   /** Array elements in one decoded Kafka request: a forged count must not allocate millions of objects. */
   kafkaElementsPerRequestMax: 1_000_000,
 };

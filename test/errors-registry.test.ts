@@ -60,6 +60,7 @@ describe('error registries', () => {
         "SPOOL_ERR_FENCED",
         "SPOOL_ERR_GROUP_NOT_EMPTY",
         "SPOOL_ERR_GROUP_NOT_FOUND",
+        "SPOOL_ERR_GROUP_PROTOCOL",
         "SPOOL_ERR_INTERNAL",
         "SPOOL_ERR_INVALID_CONFIG",
         "SPOOL_ERR_INVALID_PRODUCER_EPOCH",

@@ -107,7 +107,7 @@ export class KafkaConnection {
     const slot: Slot = { bytes: frame.length, done: false, answer: null };
     this.queue.push(slot);
     this.inFlightBytes += slot.bytes;
-    handleFrame(frame, this.services, this.abort.signal).then(
+    handleFrame(frame, this.services, this.abort.signal, this.socket.remoteAddress ?? '').then(
       (answer) => {
         slot.answer = answer;
         slot.done = true;

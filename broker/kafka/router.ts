@@ -46,7 +46,7 @@ export function peekHeader(frame: Buffer): RequestHeaderFields {
   return { apiKey: reader.int16(), apiVersion: reader.int16(), correlationId: reader.int32() };
 }
 
-export async function handleFrame(frame: Buffer, services: KafkaServices, signal: AbortSignal): Promise<Buffer[] | null> {
+export async function handleFrame(frame: Buffer, services: KafkaServices, signal: AbortSignal, clientHost = ''): Promise<Buffer[] | null> {
   const { apiKey, apiVersion, correlationId } = peekHeader(frame);
   const api = apisByKey.get(apiKey);
   if (!api) throw new KafkaFrameError(`unknown API key ${apiKey}`);
@@ -61,7 +61,7 @@ export async function handleFrame(frame: Buffer, services: KafkaServices, signal
   const header = decodeMessage(RequestHeader.at(flexible ? 2 : 1), reader);
   const body = decodeMessage(definition.request.at(apiVersion), reader);
   services.log.debug({ api: api.name, apiVersion, correlationId, clientId: header.clientId }, 'kafka request');
-  const answer = await api.handle(body, { apiVersion, clientId: header.clientId as string | null, signal }, services);
+  const answer = await api.handle(body, { apiVersion, clientId: header.clientId as string | null, clientHost, signal }, services);
   if (answer === null) return null;
   const headerVersion = apiKey === API_VERSIONS_KEY ? 0 : flexible ? 1 : 0;
   return encodeResponse(definition.response, apiVersion, correlationId, answer, headerVersion);
