@@ -447,6 +447,7 @@ export class PartitionLog {
     this.waiters.closeAll();
     try {
       await this.writer.close();
+      await this.state.streams?.saveActive(activeSegment(this.state));
     } finally {
       this.state.streams?.close();
       await this.state.cache.forget(this.state.segments);

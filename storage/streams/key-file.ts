@@ -115,6 +115,25 @@ export function decodeKeyFileHeader(file: Buffer, expected: Pick<KeyFileHeader, 
   return header;
 }
 
+/** Every key of a checked file with its relative offsets: how the active segment's table is
+ *  loaded back after a clean shutdown instead of decoding its whole log. */
+export function decodeKeyFileTable(file: Buffer, header: KeyFileHeader): SegmentKeys {
+  const table: SegmentKeys = { keys: [], relativeOffsets: [] };
+  const keysStart = keysSectionPosition(header.entryCount);
+  let lastKeyPosition = -1;
+  for (let index = 0; index < header.entryCount; index++) {
+    const entry = readKeyEntry(file, keyEntryPosition(index));
+    if (entry.keyPosition !== lastKeyPosition) {
+      const at = keysStart + entry.keyPosition;
+      table.keys.push(file.subarray(at + 4, at + 4 + file.readUInt32BE(at)));
+      table.relativeOffsets.push([]);
+      lastKeyPosition = entry.keyPosition;
+    }
+    table.relativeOffsets[table.relativeOffsets.length - 1]!.push(entry.relativeOffset);
+  }
+  return table;
+}
+
 export function readKeyEntry(buffer: Buffer, at: number): KeyFileEntry {
   return {
     hash: { high: buffer.readUInt32BE(at), low: buffer.readUInt32BE(at + 4) },
