@@ -42,6 +42,8 @@ import { liveRoutes } from './routes/live.js';
 import { livePatternRoutes } from './routes/live-patterns.js';
 import { offsetRoutes } from './routes/offsets.js';
 import { produceRoutes } from './routes/produce.js';
+import { streamRoutes } from './routes/streams.js';
+import { StreamService } from './streams/stream-service.js';
 import { producerRoutes } from './routes/producers.js';
 import { queueRoutes } from './routes/queues.js';
 import { topicRoutes } from './routes/topics.js';
@@ -201,6 +203,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   const produce = new ProduceService(topics, metrics, producerIds, subscriberCounts);
   const fetcher = new FetchService(topics, metrics, limits);
   await app.register(produceRoutes, { produce, limits });
+  await app.register(streamRoutes, { streams: new StreamService(topics, metrics, limits), limits });
   await app.register(producerRoutes, { producerIds });
   await app.register(fetchRoutes, { fetcher });
   await app.register(offsetRoutes, { topics });
