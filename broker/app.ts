@@ -39,6 +39,8 @@ import { liveRoutes } from './routes/live.js';
 import { livePatternRoutes } from './routes/live-patterns.js';
 import { offsetRoutes } from './routes/offsets.js';
 import { produceRoutes } from './routes/produce.js';
+import { streamRoutes } from './routes/streams.js';
+import { StreamService } from './streams/stream-service.js';
 import { producerRoutes } from './routes/producers.js';
 import { queueRoutes } from './routes/queues.js';
 import { topicRoutes } from './routes/topics.js';
@@ -200,6 +202,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   const produce = new ProduceService(topics, metrics, stores.producerIds, subscriberCounts);
   const fetcher = new FetchService(topics, metrics, limits);
   await app.register(produceRoutes, { produce, limits });
+  await app.register(streamRoutes, { streams: new StreamService(topics, metrics, limits), limits });
   await app.register(producerRoutes, { producerIds: stores.producerIds });
   await app.register(fetchRoutes, { fetcher });
   await app.register(offsetRoutes, { topics });

@@ -143,6 +143,21 @@ const limitValues = {
   /** Kafka requests of one connection being handled at once (clients pipeline up to 5); later
    *  frames wait in the socket. */
   kafkaInFlightRequestsMax: 64,
+  /** Events in one stream append: they are one batch, checked and encoded on the event loop. */
+  streamEventsPerAppendMax: 1_000,
+  /** A stream id is a record key and a URL path segment: long ids cost every index entry's key bytes. */
+  streamIdBytesMax: 512,
+  /** An event type or id: a header of every event. */
+  streamEventFieldLengthMax: 256,
+  /** An event's metadata as JSON: a header of every event, read with it. */
+  streamEventMetadataBytesMax: 16 * 1024,
+  /** Events one stream read answers: each is a record read and decoded on the event loop. */
+  streamReadEventsMax: 1_000,
+  streamReadEventsDefault: 100,
+  /** Stream ids one listing answers (the listing walks the keys of every segment of the topic). */
+  streamListMax: 1_000,
+  /** A retry of an append with expectedVersion any/exists is recognised among this many last events. */
+  streamIdempotencyWindowEvents: 100,
   /** Kafka's connections.max.idle.ms: a Kafka connection silent this long is closed. */
   kafkaConnectionIdleMs: 10 * 60 * 1000,
   /** Kafka connections at once: each may hold up to kafkaInFlightBytesMax; more are refused. */

@@ -45,9 +45,11 @@ describe('error registries', () => {
         "SPOOL_ERR_OFFSET_OUT_OF_RANGE",
         "SPOOL_ERR_OUT_OF_ORDER_SEQUENCE",
         "SPOOL_ERR_PRODUCER_FENCED",
+        "SPOOL_ERR_STREAMS_NOT_ENABLED",
         "SPOOL_ERR_TOO_MANY_WAITERS",
         "SPOOL_ERR_UNSUPPORTED_COMPRESSION",
         "SPOOL_ERR_UNSUPPORTED_MAGIC",
+        "SPOOL_ERR_WRONG_EXPECTED_VERSION",
       ]
     `);
   });
