@@ -56,6 +56,11 @@ import { timedFileSystem } from './timed-file-system.js';
 import { KafkaCluster } from './kafka/cluster.js';
 import { KafkaListener } from './kafka/listener.js';
 import { loadClusterId } from './metadata/cluster-id-store.js';
+import { adminAclRoutes } from './routes/admin-acls.js';
+import { adminCredentialRoutes } from './routes/admin-credentials.js';
+import { sessionRoutes } from './routes/session.js';
+import { registerHttpSecurity } from './security/http-security.js';
+import { openSecurity } from './security/security.js';
 
 export interface BuildOptions {
   config: Readonly<BrokerConfig>;
@@ -161,6 +166,8 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
 
   const routes: RouteEntry[] = [];
   strictRouteSchemas(app, routes);
+  const security = openSecurity(db, config, limits, log);
+  registerHttpSecurity(app, { ...security, allowedHosts: config.allowedHosts, metricsAuth: config.metricsAuth });
   registerContentTypes(app);
   registerErrorHandler(app, limits);
   await registerCors(app, config.corsOrigin);
@@ -212,6 +219,9 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   await app.register(groupRoutes, { groups });
   const queues = new QueueService(topics, new QueueStore(db), undefined, limits);
   await app.register(queueRoutes, { queues, redriveRecordsMax: limits.redriveRecordsMax });
+  await app.register(sessionRoutes, { authenticator: security.authenticator, secureCookies: false });
+  await app.register(adminCredentialRoutes, security);
+  await app.register(adminAclRoutes, security);
   metrics.attach({ groupLag: (seriesMax) => groups.lagSamples(seriesMax), queueDepths: () => queues.depths(), openConnections: () => connections.open });
   topics.onChange((event, topic) => {
     if (event === 'deleted') requestMetrics.forgetTopic(topic);
