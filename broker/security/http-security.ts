@@ -4,8 +4,11 @@
  *   onRequest   Host header (host-check.ts), then who is asking (authenticator.ts): public routes
  *               and an open broker (no users or tokens) skip authentication; the body is not
  *               even read for a request that fails it
- *   preHandler  what the route needs (permissions.ts) against the ACLs (authorizer.ts), once the
- *               body is parsed (POST /v1/topics names its topic there)
+ *   preValidation  what the route needs (permissions.ts) against the ACLs (authorizer.ts), once
+ *               the body is parsed (POST /v1/topics names its topic there) and before it is
+ *               validated, so a principal without the ACL learns nothing of the route's schema.
+ *               A path or body resource missing from the request is refused (fail closed); an
+ *               absent query parameter names no resource (GET /v1/live takes ?topic= or ?pattern=)
  *
  * A route without an entry in permissions.ts is allowed to superusers only (fail closed); the
  * permissions test keeps that from happening.
@@ -86,7 +89,7 @@ export function registerHttpSecurity(app: FastifyInstance, options: HttpSecurity
     done();
   });
 
-  app.addHook('preHandler', (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void) => {
+  app.addHook('preValidation', (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void) => {
     const principal = request.principal;
     // Open broker (ANONYMOUS) or a public route (no principal): nothing to authorize.
     if (principal === null || principal === ANONYMOUS) return done();
@@ -114,7 +117,13 @@ function authorize(request: FastifyRequest, principal: string, rule: Rule | unde
     throw new BrokerError('SPOOL_ERR_FORBIDDEN', `${principal} may not call ${request.method} ${request.url.split('?')[0]} (a route without an ACL rule is for superusers only)`, { principal });
   }
   if (rule.access !== 'needs') return;
-  for (const need of rule.needs) for (const access of accessRequests(need, request)) authorizer.check(principal, request.ip, access);
+  for (const need of rule.needs) {
+    const accesses = accessRequests(need, request);
+    if (accesses.length === 0 && !need.resource.startsWith('query.')) {
+      throw new BrokerError('SPOOL_ERR_FORBIDDEN', `${principal} may not ${need.operation} ${need.resourceType}: the request names none (${need.resource})`, { principal, operation: need.operation, resourceType: need.resourceType });
+    }
+    for (const access of accesses) authorizer.check(principal, request.ip, access);
+  }
 }
 
 /** The resources one need names in this request (a repeated query parameter names several). */
