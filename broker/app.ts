@@ -82,6 +82,8 @@ export interface Broker {
   topics: TopicService;
   /** Every route with its schema, as registered (tests walk it; see http/route-table.ts). */
   routes: readonly RouteEntry[];
+  /** `METHOD /url` of every route served but Swagger's /docs, hidden ones included (the permission table covers them all). */
+  servedRoutes: readonly string[];
   /** Listens on config.host:config.port (and the Kafka listener's); returns the bound addresses. */
   listen(): Promise<{ host: string; port: number; url: string; kafka: { host: string; port: number } | null }>;
   /** Stops accepting, finishes in-flight requests, syncs and closes logs and metadata. */
@@ -165,7 +167,8 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   const subscriberCounts = new SubscriberCounts(live, coordinator);
 
   const routes: RouteEntry[] = [];
-  strictRouteSchemas(app, routes);
+  const servedRoutes: string[] = [];
+  strictRouteSchemas(app, routes, servedRoutes);
   const security = openSecurity(db, config, limits, log);
   registerHttpSecurity(app, { ...security, allowedHosts: config.allowedHosts, metricsAuth: config.metricsAuth });
   registerContentTypes(app);
@@ -240,6 +243,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
     logs,
     topics,
     routes,
+    servedRoutes,
     async listen() {
       await app.listen({ host: config.host, port: config.port });
       const address = app.server.address();
