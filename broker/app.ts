@@ -54,6 +54,11 @@ import { sweepTemporaryTopics, TemporaryTopics } from './topics/temporary-topics
 import { timedFileSystem } from './timed-file-system.js';
 import { KafkaCluster } from './kafka/cluster.js';
 import { KafkaListener } from './kafka/listener.js';
+import { adminAclRoutes } from './routes/admin-acls.js';
+import { adminCredentialRoutes } from './routes/admin-credentials.js';
+import { sessionRoutes } from './routes/session.js';
+import { registerHttpSecurity } from './security/http-security.js';
+import { openSecurity } from './security/security.js';
 
 export interface BuildOptions {
   config: Readonly<BrokerConfig>;
@@ -75,6 +80,8 @@ export interface Broker {
   topics: TopicService;
   /** Every route with its schema, as registered (tests walk it; see http/route-table.ts). */
   routes: readonly RouteEntry[];
+  /** `METHOD /url` of every route served but Swagger's /docs, hidden ones included (the permission table covers them all). */
+  servedRoutes: readonly string[];
   /** Listens on config.host:config.port (and the Kafka listener's); returns the bound addresses. */
   listen(): Promise<{ host: string; port: number; url: string; kafka: { host: string; port: number } | null }>;
   /** Deletes every group, topic and queue: an embedded broker's reset() between tests. */
@@ -162,7 +169,10 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   const subscriberCounts = new SubscriberCounts(live, coordinator);
 
   const routes: RouteEntry[] = [];
-  strictRouteSchemas(app, routes);
+  const servedRoutes: string[] = [];
+  strictRouteSchemas(app, routes, servedRoutes);
+  const security = openSecurity(db, config, limits, log);
+  registerHttpSecurity(app, { ...security, allowedHosts: config.allowedHosts, metricsAuth: config.metricsAuth });
   registerContentTypes(app);
   registerErrorHandler(app, limits);
   await registerCors(app, config.corsOrigin);
@@ -214,6 +224,9 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   await app.register(groupRoutes, { groups });
   const queues = new QueueService(topics, stores.queues, undefined, limits);
   await app.register(queueRoutes, { queues, redriveRecordsMax: limits.redriveRecordsMax });
+  await app.register(sessionRoutes, { authenticator: security.authenticator, secureCookies: false });
+  await app.register(adminCredentialRoutes, security);
+  await app.register(adminAclRoutes, security);
   metrics.attach({ groupLag: (seriesMax) => groups.lagSamples(seriesMax), queueDepths: () => queues.depths(), openConnections: () => connections.open });
   topics.onChange((event, topic) => {
     if (event === 'deleted') requestMetrics.forgetTopic(topic);
@@ -232,6 +245,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
     logs,
     topics,
     routes,
+    servedRoutes,
     async listen() {
       await app.listen({ host: config.host, port: config.port });
       const address = app.server.address();

@@ -172,6 +172,31 @@ const limitValues = {
   offsetMetadataBytesMax: 4096,
   /** Kafka group ids, as long as HTTP group names may be (each is a SQLite row and a metric label). */
   groupIdLengthMax: 249,
+  /** Bytes of a password: PBKDF2 hashes it once per iteration block, and no one types more. */
+  passwordBytesMax: 1024,
+  /** Users in spool.db: each is rows and, listed, a line; people and services, not customers. */
+  usersMax: 10_000,
+  /** API tokens in spool.db: each a row; a leak creating tokens in a loop must stop somewhere. */
+  tokensMax: 10_000,
+  /** ACL entries: every authorization walks the entries of one principal (indexed), listings walk all. */
+  aclsMax: 100_000,
+  /**
+   * Failed authentications from one address wait authFailureDelayMsBase × 2^(failures-1) before
+   * being answered, up to authFailureDelayMsMax: a password guesser gets slower and slower while a
+   * correct login from another address is answered at once. A success, or authFailureQuietMs
+   * without failures, forgets the address.
+   */
+  authFailureDelayMsBase: 50,
+  authFailureDelayMsMax: 5_000,
+  authFailureQuietMs: 10 * 60 * 1000,
+  /** Addresses remembered for the delay above (the oldest forgotten first): a bound on its memory. */
+  authFailureAddressesMax: 100_000,
+  /** Browser sessions (the console's cookie): lifetime, and how many live at once. */
+  sessionTtlMs: 12 * 60 * 60 * 1000,
+  sessionsMax: 10_000,
+  /** Successful Basic logins remembered (by a hash of the header) so PBKDF2 is not paid per request. */
+  basicCacheEntriesMax: 1_000,
+  basicCacheTtlMs: 60_000,
   /** Array elements in one decoded Kafka request: a forged count must not allocate millions of objects. */
   kafkaElementsPerRequestMax: 1_000_000,
 };
