@@ -89,6 +89,8 @@ export class QueueService {
   private readonly queues = new Map<string, Queue>();
   private readonly sweeper: NodeJS.Timeout;
   private readonly redriver: DeadLetterRedrive;
+  /** Dead-letter topics being created, so that concurrent first dead letters wait for one creation. */
+  private readonly creatingDeadLetterTopics = new Map<string, Promise<void>>();
 
   constructor(
     private readonly topics: TopicService,
@@ -381,9 +383,20 @@ export class QueueService {
   private async deadLetterLog(queue: Queue): Promise<PartitionLog> {
     const topic = queue.config.deadLetterTopic;
     if (!this.topics.names().includes(topic)) {
-      await this.topics.create(topic, 1).catch((error: unknown) => {
-        if ((error as { code?: string }).code !== 'SPOOL_ERR_TOPIC_EXISTS') throw error;
-      });
+      // One creation for every request that finds the topic missing: a second create was refused
+      // (TOPIC_EXISTS) while the first was still making it, and its reject failed with a 404.
+      let creating = this.creatingDeadLetterTopics.get(topic);
+      if (!creating) {
+        creating = this.topics
+          .create(topic, 1)
+          .then(() => undefined)
+          .catch((error: unknown) => {
+            if ((error as { code?: string }).code !== 'SPOOL_ERR_TOPIC_EXISTS') throw error;
+          })
+          .finally(() => this.creatingDeadLetterTopics.delete(topic));
+        this.creatingDeadLetterTopics.set(topic, creating);
+      }
+      await creating;
     }
     return this.topics.partition(topic, 0);
   }
