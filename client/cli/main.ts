@@ -11,6 +11,7 @@ import { consumeCommand } from './commands/consume.js';
 import { groupsCommand } from './commands/groups.js';
 import { produceCommand } from './commands/produce.js';
 import { queueCommand } from './commands/queue.js';
+import { streamsCommand } from './commands/streams.js';
 import { topicsCommand } from './commands/topics.js';
 import { connector } from './connect.js';
 import { brokerUrlOption } from './options.js';
@@ -39,6 +40,7 @@ program.addCommand(produceCommand(connect));
 program.addCommand(consumeCommand(connect));
 program.addCommand(groupsCommand(connect));
 program.addCommand(queueCommand(connect));
+program.addCommand(streamsCommand(connect));
 program.addCommand(checkCommand());
 for (const command of program.commands) applyExitOverride(command);
 
