@@ -10,10 +10,11 @@
  *     if (error instanceof WrongExpectedVersionError) ... // reload and decide again
  *   }
  */
+import type { ExpectedVersion } from '../storage/streams/expected-version.js';
+import type { StreamAppendAnswer, StreamEventView, StreamInfo } from '../storage/streams/stream-wire.js';
 import { SpoolClientError } from './errors.js';
 import { type HttpClient, urlPath } from './http.js';
 
-export type ExpectedVersion = number | 'any' | 'no_stream' | 'exists';
 
 export interface StreamEventInput<T = unknown> {
   type: string;
@@ -23,34 +24,9 @@ export interface StreamEventInput<T = unknown> {
   id?: string;
 }
 
-export interface StreamEvent<T = unknown> {
-  version: number;
-  offset: number;
-  timestamp: number;
-  type: string | null;
-  id: string | null;
-  data?: T;
-  dataBase64?: string;
-  metadata?: unknown;
-}
-
-export interface AppendResult {
-  stream: string;
-  partition: number;
-  firstVersion: number;
-  lastVersion: number;
-  offsets: number[];
-  duplicate?: boolean;
-}
-
-export interface StreamInfo {
-  stream: string;
-  partition: number;
-  version: number;
-  eventCount: number;
-  firstOffset: number | null;
-  lastOffset: number | null;
-}
+export type { ExpectedVersion, StreamInfo };
+export type StreamEvent<T = unknown> = StreamEventView<T>;
+export type AppendResult = StreamAppendAnswer;
 
 export interface ReadStreamOptions {
   from?: number | 'start' | 'end';

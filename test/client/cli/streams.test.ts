@@ -1,10 +1,8 @@
 /** `spool streams ...` as a child process (the compiled bin) against a real broker. */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, startBroker, type TestBroker } from '../../broker/support/broker.js';
+import { type CliRun, runSpool } from '../support/cli.js';
 
-const BIN = fileURLToPath(new URL('../../../dist/client/cli/main.js', import.meta.url));
 let broker: TestBroker;
 
 beforeAll(async () => {
@@ -13,18 +11,7 @@ beforeAll(async () => {
 });
 afterAll(async () => broker.close());
 
-function spool(args: string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, SPOOL_URL: broker.url } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
+const spool = (args: string[], input?: string): Promise<CliRun> => runSpool(broker.url, args, input);
 
 describe('spool streams', () => {
   it('appends one event or stdin lines conditionally, reads, describes and lists', async () => {
