@@ -16,6 +16,8 @@ import { fetch } from './handlers/fetch.js';
 import { listOffsets } from './handlers/list-offsets.js';
 import { metadata } from './handlers/metadata.js';
 import { produce } from './handlers/produce.js';
+import { saslAuthenticate } from './handlers/sasl-authenticate.js';
+import { saslHandshake } from './handlers/sasl-handshake.js';
 import { messages } from './protocol/messages.js';
 
 const handlers: KafkaApi[] = [
@@ -32,6 +34,8 @@ const handlers: KafkaApi[] = [
   createPartitions,
   incrementalAlterConfigs,
   describeCluster,
+  saslHandshake,
+  saslAuthenticate,
 ];
 
 export const API_VERSIONS_KEY = 18;

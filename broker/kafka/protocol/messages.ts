@@ -29,6 +29,10 @@ import MetadataRequestJson from '../messages/MetadataRequest.json' with { type: 
 import MetadataResponseJson from '../messages/MetadataResponse.json' with { type: 'json' };
 import ProduceRequestJson from '../messages/ProduceRequest.json' with { type: 'json' };
 import ProduceResponseJson from '../messages/ProduceResponse.json' with { type: 'json' };
+import SaslAuthenticateRequestJson from '../messages/SaslAuthenticateRequest.json' with { type: 'json' };
+import SaslAuthenticateResponseJson from '../messages/SaslAuthenticateResponse.json' with { type: 'json' };
+import SaslHandshakeRequestJson from '../messages/SaslHandshakeRequest.json' with { type: 'json' };
+import SaslHandshakeResponseJson from '../messages/SaslHandshakeResponse.json' with { type: 'json' };
 import RequestHeaderJson from '../messages/RequestHeader.json' with { type: 'json' };
 import ResponseHeaderJson from '../messages/ResponseHeader.json' with { type: 'json' };
 
@@ -52,6 +56,8 @@ export const messages = {
   ListOffsets: { request: load(ListOffsetsRequestJson), response: load(ListOffsetsResponseJson) },
   Metadata: { request: load(MetadataRequestJson), response: load(MetadataResponseJson) },
   Produce: { request: load(ProduceRequestJson), response: load(ProduceResponseJson) },
+  SaslAuthenticate: { request: load(SaslAuthenticateRequestJson), response: load(SaslAuthenticateResponseJson) },
+  SaslHandshake: { request: load(SaslHandshakeRequestJson), response: load(SaslHandshakeResponseJson) },
 };
 
 export type ApiName = keyof typeof messages;
