@@ -102,7 +102,9 @@ class ScramExchange implements SaslExchange {
     const withoutProof = text.slice(0, at);
     const fields = attributes(withoutProof);
     const proof = Buffer.from(text.slice(at + 3), 'base64');
-    if (fields.get('r') !== this.nonce) return { failure: 'SCRAM nonce mismatch', user: this.user };
+    // Kafka's ScramSaslServer checks `endsWith`: librdkafka sends its own nonce again in front of
+    // the combined one. Our random part still ends it, so a replayed exchange cannot pass.
+    if (!(fields.get('r') ?? '').endsWith(this.nonce)) return { failure: 'SCRAM nonce mismatch', user: this.user };
     if (fields.get('c') !== 'biws' && fields.get('c') !== 'eSws') return { failure: 'SCRAM channel binding is not offered', user: this.user };
     const credential = this.credential;
     if (credential === null) return { failure: 'wrong user name or password', user: this.user };
