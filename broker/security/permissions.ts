@@ -113,3 +113,16 @@ export const kafkaPermissions: Readonly<Record<string, Rule>> = {
   DescribeAcls: needs(cluster('Describe')),
   DeleteAcls: needs(cluster('Alter')),
 };
+
+/** One markdown row per entry, as docs/security.md prints the table (its test compares them). */
+export function permissionRows(table: Readonly<Record<string, Rule>>): string[] {
+  return Object.entries(table).map(([key, rule]) => {
+    const needs =
+      rule.access === 'public'
+        ? 'public'
+        : rule.access === 'authenticated'
+          ? 'any authenticated principal'
+          : rule.needs.map((need) => `${need.operation} ${need.resourceType} \`${need.resource}\``).join(' and ') + (rule.publicUnless ? ' (public unless metricsAuth)' : '');
+    return `| \`${key}\` | ${needs} |`;
+  });
+}
