@@ -19,6 +19,7 @@ import { FormatRegistry, type Static, type TSchema, Type } from '@sinclair/typeb
 import { Value } from '@sinclair/typebox/value';
 import { type FlushPolicy, flushPolicyGrammar, parseFlushPolicy } from '../storage/index.js';
 import { BrokerError } from './errors.js';
+import { closestName } from './http/validation-message.js';
 import { type BrokerLimits, brokerLimits } from './limits.js';
 import { USER_NAME } from './security/credentials.js';
 
@@ -150,6 +151,7 @@ interface Source {
 
 /** Merges the sources over the defaults, validates each setting, and freezes the result. */
 export function loadBrokerConfig({ values = {}, flags = {}, env = {}, configFile }: ConfigSources): BrokerConfig {
+  refuseUnknownKeys(Object.keys(values), '');
   const sources: Source[] = [
     { describe: (key) => key, get: (key) => own(values, key) },
     { describe: (key) => settingNames(key).flag, get: (key) => own(flags, key), text: true },
@@ -196,11 +198,16 @@ function readConfigFile(path: string): Values {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new BrokerError('SPOOL_ERR_INVALID_CONFIG', `the config file ${path} must hold a JSON object of settings`, { path });
   }
-  const unknown = Object.keys(parsed).filter((key) => !(settingKeys as string[]).includes(key));
-  if (unknown.length > 0) {
-    invalid(unknown[0]!, `${path}: unknown key ${JSON.stringify(unknown[0])}; the keys are ${settingKeys.join(', ')}`);
-  }
+  refuseUnknownKeys(Object.keys(parsed), `${path}: `);
   return parsed as Values;
+}
+
+/** A typo (`flsh`) in a config file or in an embedded broker's options is refused, never ignored. */
+function refuseUnknownKeys(keys: string[], where: string): void {
+  const unknown = keys.find((key) => !(settingKeys as string[]).includes(key));
+  if (unknown === undefined) return;
+  const guess = closestName(unknown, settingKeys);
+  invalid(unknown, `${where}unknown key ${JSON.stringify(unknown)}${guess ? ` (did you mean ${JSON.stringify(guess)}?)` : ''}; the keys are ${settingKeys.join(', ')}`);
 }
 
 /**

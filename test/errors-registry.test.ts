@@ -45,9 +45,11 @@ describe('error registries', () => {
         "SPOOL_ERR_OFFSET_OUT_OF_RANGE",
         "SPOOL_ERR_OUT_OF_ORDER_SEQUENCE",
         "SPOOL_ERR_PRODUCER_FENCED",
+        "SPOOL_ERR_STREAMS_NOT_ENABLED",
         "SPOOL_ERR_TOO_MANY_WAITERS",
         "SPOOL_ERR_UNSUPPORTED_COMPRESSION",
         "SPOOL_ERR_UNSUPPORTED_MAGIC",
+        "SPOOL_ERR_WRONG_EXPECTED_VERSION",
       ]
     `);
   });
@@ -61,6 +63,7 @@ describe('error registries', () => {
         "SPOOL_ERR_FORBIDDEN",
         "SPOOL_ERR_GROUP_NOT_EMPTY",
         "SPOOL_ERR_GROUP_NOT_FOUND",
+        "SPOOL_ERR_GROUP_PROTOCOL",
         "SPOOL_ERR_HOST_NOT_ALLOWED",
         "SPOOL_ERR_INTERNAL",
         "SPOOL_ERR_INVALID_CONFIG",

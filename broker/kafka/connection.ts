@@ -39,7 +39,7 @@ export class KafkaConnection {
     private readonly services: KafkaServices,
   ) {
     socket.setNoDelay(true);
-    this.session = new KafkaSession(socket.remoteAddress ?? 'unknown');
+    this.session = new KafkaSession(socket.remoteAddress ?? '');
     // Kafka's connections.max.idle.ms: a connection silent this long is closed.
     socket.setTimeout(services.limits.kafkaConnectionIdleMs, () => this.close('idle'));
     socket.on('data', (data: Buffer) => this.onData(data));

@@ -1,7 +1,10 @@
 /** What every Kafka API handler gets: the broker's services (the same the HTTP routes use). */
 import type { FastifyBaseLogger } from 'fastify';
 import type { FetchService } from '../fetch/fetch-service.js';
+import type { ClassicGroupCoordinator } from '../groups/classic-coordinator.js';
+import type { GroupService } from '../groups/group-service.js';
 import type { BrokerLimits } from '../limits.js';
+import type { ProducerIdStore } from '../metadata/producer-id-store.js';
 import type { ProduceService } from '../produce/produce-service.js';
 import type { Security } from '../security/security.js';
 import type { TopicService } from '../topics/topic-service.js';
@@ -15,6 +18,12 @@ export interface KafkaServices {
   produce: ProduceService;
   fetcher: FetchService;
   cluster: KafkaCluster;
+  /** Consumer groups: the same service (offsets, listings, lag) as the HTTP routes. */
+  groups: GroupService;
+  /** Membership of Kafka classic groups (JoinGroup, SyncGroup, Heartbeat, LeaveGroup). */
+  classicGroups: ClassicGroupCoordinator;
+  /** Producer ids: the same store as POST /v1/producers. */
+  producerIds: ProducerIdStore;
   /** Kafka's auto.create.topics.enable: Metadata for an unknown topic creates it. */
   autoCreateTopics: boolean;
   limits: BrokerLimits;
@@ -28,6 +37,8 @@ export interface KafkaServices {
 export interface KafkaRequest {
   apiVersion: number;
   clientId: string | null;
+  /** The client's address, as DescribeGroups shows it. */
+  clientHost: string;
   /** Aborted when the connection closes (a long-polling fetch stops waiting). */
   signal: AbortSignal;
   /** The connection's client: address and, after SASL, principal. */

@@ -15,6 +15,8 @@ export const KafkaErrorCode = {
   NOT_LEADER_OR_FOLLOWER: 6,
   REQUEST_TIMED_OUT: 7,
   MESSAGE_TOO_LARGE: 10,
+  OFFSET_METADATA_TOO_LARGE: 12,
+  COORDINATOR_NOT_AVAILABLE: 15,
   INVALID_TOPIC_EXCEPTION: 17,
   NOT_ENOUGH_REPLICAS: 19,
   INVALID_REQUIRED_ACKS: 21,
@@ -23,6 +25,12 @@ export const KafkaErrorCode = {
   CLUSTER_AUTHORIZATION_FAILED: 31,
   UNSUPPORTED_SASL_MECHANISM: 33,
   ILLEGAL_SASL_STATE: 34,
+  ILLEGAL_GENERATION: 22,
+  INCONSISTENT_GROUP_PROTOCOL: 23,
+  INVALID_GROUP_ID: 24,
+  UNKNOWN_MEMBER_ID: 25,
+  INVALID_SESSION_TIMEOUT: 26,
+  REBALANCE_IN_PROGRESS: 27,
   UNSUPPORTED_VERSION: 35,
   TOPIC_ALREADY_EXISTS: 36,
   INVALID_PARTITIONS: 37,
@@ -34,15 +42,22 @@ export const KafkaErrorCode = {
   POLICY_VIOLATION: 44,
   OUT_OF_ORDER_SEQUENCE_NUMBER: 45,
   INVALID_PRODUCER_EPOCH: 47,
+  TRANSACTIONAL_ID_AUTHORIZATION_FAILED: 53,
   KAFKA_STORAGE_ERROR: 56,
   SASL_AUTHENTICATION_FAILED: 58,
   UNKNOWN_PRODUCER_ID: 59,
+  NON_EMPTY_GROUP: 68,
+  GROUP_ID_NOT_FOUND: 69,
   UNSUPPORTED_COMPRESSION_TYPE: 76,
+  MEMBER_ID_REQUIRED: 79,
+  GROUP_MAX_SIZE_REACHED: 81,
+  FENCED_INSTANCE_ID: 82,
+  GROUP_SUBSCRIBED_TO_TOPIC: 86,
   INVALID_RECORD: 87,
   UNKNOWN_TOPIC_ID: 100,
 } as const;
 
-type KafkaErrorName = keyof typeof KafkaErrorCode;
+export type KafkaErrorName = keyof typeof KafkaErrorCode;
 
 /** Spool code -> Kafka error. */
 export const kafkaErrorBySpoolCode: Readonly<Record<string, KafkaErrorName>> = Object.freeze({
@@ -79,6 +94,13 @@ export const kafkaErrorBySpoolCode: Readonly<Record<string, KafkaErrorName>> = O
   // The broker's own caps (topicsMax, partitionsMax): Kafka's answer for a creation its policy refuses.
   SPOOL_ERR_TOO_MANY_TOPICS: 'POLICY_VIOLATION',
   SPOOL_ERR_TOO_MANY_PARTITIONS: 'POLICY_VIOLATION',
+  // Consumer groups: the shared registry's answers in the group protocol's terms.
+  SPOOL_ERR_GROUP_PROTOCOL: 'INCONSISTENT_GROUP_PROTOCOL',
+  SPOOL_ERR_GROUP_NOT_FOUND: 'GROUP_ID_NOT_FOUND',
+  SPOOL_ERR_GROUP_NOT_EMPTY: 'NON_EMPTY_GROUP',
+  // groupsMax and membersPerGroupMax: Kafka's answer for its own group.max.size.
+  SPOOL_ERR_TOO_MANY_GROUPS: 'GROUP_MAX_SIZE_REACHED',
+  SPOOL_ERR_TOO_MANY_MEMBERS: 'GROUP_MAX_SIZE_REACHED',
   SPOOL_ERR_INTERNAL: 'UNKNOWN_SERVER_ERROR',
 });
 

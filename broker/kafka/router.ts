@@ -64,7 +64,7 @@ export async function handleFrame(frame: Buffer, services: KafkaServices, signal
   const body = decodeMessage(definition.request.at(apiVersion), reader);
   services.log.debug({ api: api.name, apiVersion, correlationId, clientId: header.clientId }, 'kafka request');
   authorizeKafka(api.name, body, session, services);
-  const answer = await api.handle(body, { apiVersion, clientId: header.clientId as string | null, signal, session }, services);
+  const answer = await api.handle(body, { apiVersion, clientId: header.clientId as string | null, clientHost: session.address, signal, session }, services);
   if (answer === null) return null;
   const headerVersion = apiKey === API_VERSIONS_KEY ? 0 : flexible ? 1 : 0;
   return encodeResponse(definition.response, apiVersion, correlationId, answer, headerVersion);
