@@ -236,7 +236,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   const kafkaOn = options.kafkaOnFreePort === true || config.kafkaPort !== 0;
   const cluster = new KafkaCluster(stores.clusterId, topics);
   const kafka = kafkaOn
-    ? new KafkaListener({ topics, produce, fetcher, cluster, groups, classicGroups, producerIds: stores.producerIds, autoCreateTopics: config.kafkaAutoCreateTopics, limits, brokerFlush: config.flush, log })
+    ? new KafkaListener({ topics, produce, fetcher, cluster, groups, classicGroups, producerIds: stores.producerIds, autoCreateTopics: config.kafkaAutoCreateTopics, limits, brokerFlush: config.flush, log, security })
     : null;
 
   let closed: Promise<void> | null = null;

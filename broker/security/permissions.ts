@@ -27,6 +27,7 @@ const open: Rule = { access: 'public' };
 const cluster = (operation: Need['operation']): Need => ({ operation, resourceType: 'cluster', resource: 'kafka-cluster' });
 const topic = (operation: Need['operation'], resource = ':topic'): Need => ({ operation, resourceType: 'topic', resource });
 const group = (operation: Need['operation']): Need => ({ operation, resourceType: 'group', resource: ':group' });
+const groupIn = (operation: Need['operation'], resource: string): Need => ({ operation, resourceType: 'group', resource });
 const queue = (operation: Need['operation']): Need => ({ operation, resourceType: 'queue', resource: ':queue' });
 const needs = (...list: Need[]): Rule => ({ access: 'needs', needs: list });
 
@@ -49,6 +50,11 @@ export const httpPermissions: Readonly<Record<string, Rule>> = {
   'GET /v1/topics/:topic/partitions/:partition/records': needs(topic('Read')),
   'GET /v1/topics/:topic/partitions/:partition/offsets': needs(topic('Describe')),
   'GET /v1/topics/:topic/live': needs(topic('Read')),
+  // Event streams are records of the topic: their ids and versions are data, so reading needs Read.
+  'POST /v1/topics/:topic/streams/:stream/events': needs(topic('Write')),
+  'GET /v1/topics/:topic/streams/:stream/events': needs(topic('Read')),
+  'GET /v1/topics/:topic/streams/:stream': needs(topic('Read')),
+  'GET /v1/topics/:topic/streams': needs(topic('Read')),
   'GET /v1/live': needs(topic('Read', 'query.topic'), topic('Read', 'query.pattern')),
   'GET /v1/live/topics': needs(cluster('Describe')),
   'POST /v1/producers': { access: 'authenticated' },
@@ -98,18 +104,38 @@ export const kafkaPermissions: Readonly<Record<string, Rule>> = {
   IncrementalAlterConfigs: needs(topic('AlterConfigs', 'request.resources[].resourceName')),
   CreatePartitions: needs(topic('Alter', 'request.topics[].name')),
   DescribeCluster: needs(cluster('Describe')),
-  FindCoordinator: needs({ operation: 'Describe', resourceType: 'group', resource: 'request.key' }),
-  JoinGroup: needs({ operation: 'Read', resourceType: 'group', resource: 'request.groupId' }),
-  SyncGroup: needs({ operation: 'Read', resourceType: 'group', resource: 'request.groupId' }),
-  Heartbeat: needs({ operation: 'Read', resourceType: 'group', resource: 'request.groupId' }),
-  LeaveGroup: needs({ operation: 'Read', resourceType: 'group', resource: 'request.groupId' }),
-  OffsetCommit: needs({ operation: 'Read', resourceType: 'group', resource: 'request.groupId' }, topic('Read', 'request.topics[].name')),
-  OffsetFetch: needs({ operation: 'Describe', resourceType: 'group', resource: 'request.groupId' }, topic('Describe', 'request.topics[].name')),
+  // Versions name groups and topics in different fields (OffsetFetch v8+ batches groups, FindCoordinator v4+ keys): each path is checked.
+  FindCoordinator: needs(groupIn('Describe', 'request.key'), groupIn('Describe', 'request.coordinatorKeys[]')),
+  JoinGroup: needs(groupIn('Read', 'request.groupId')),
+  SyncGroup: needs(groupIn('Read', 'request.groupId')),
+  Heartbeat: needs(groupIn('Read', 'request.groupId')),
+  LeaveGroup: needs(groupIn('Read', 'request.groupId')),
+  OffsetCommit: needs(groupIn('Read', 'request.groupId'), topic('Read', 'request.topics[].name')),
+  OffsetFetch: needs(
+    groupIn('Describe', 'request.groupId'),
+    topic('Describe', 'request.topics[].name'),
+    groupIn('Describe', 'request.groups[].groupId'),
+    topic('Describe', 'request.groups[].topics[].name'),
+  ),
+  OffsetDelete: needs(groupIn('Delete', 'request.groupId'), topic('Read', 'request.topics[].name')),
   ListGroups: needs(cluster('Describe')),
-  DescribeGroups: needs({ operation: 'Describe', resourceType: 'group', resource: 'request.groups[]' }),
-  DeleteGroups: needs({ operation: 'Delete', resourceType: 'group', resource: 'request.groupsNames[]' }),
+  DescribeGroups: needs(groupIn('Describe', 'request.groups[]')),
+  DeleteGroups: needs(groupIn('Delete', 'request.groupsNames[]')),
   InitProducerId: { access: 'authenticated' },
   CreateAcls: needs(cluster('Alter')),
   DescribeAcls: needs(cluster('Describe')),
   DeleteAcls: needs(cluster('Alter')),
 };
+
+/** One markdown row per entry, as docs/security.md prints the table (its test compares them). */
+export function permissionRows(table: Readonly<Record<string, Rule>>): string[] {
+  return Object.entries(table).map(([key, rule]) => {
+    const needs =
+      rule.access === 'public'
+        ? 'public'
+        : rule.access === 'authenticated'
+          ? 'any authenticated principal'
+          : rule.needs.map((need) => `${need.operation} ${need.resourceType} \`${need.resource}\``).join(' and ') + (rule.publicUnless ? ' (public unless metricsAuth)' : '');
+    return `| \`${key}\` | ${needs} |`;
+  });
+}

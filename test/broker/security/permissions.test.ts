@@ -44,6 +44,10 @@ const fixtures: Record<string, Fixture> = {
   'GET /v1/topics/:topic/partitions/:partition/offsets': { params: () => ({ topic: 't', partition: 0 }) },
   'GET /v1/topics/:topic/live': { params: () => topic, stream: true },
   'GET /v1/live': { query: 'topic=t', stream: true },
+  'POST /v1/topics/:topic/streams/:stream/events': { params: () => ({ topic: 'events', stream: 'order-1' }), body: { events: [{ type: 'placed', data: { total: 1 } }] } },
+  'GET /v1/topics/:topic/streams/:stream/events': { params: () => ({ topic: 'events', stream: 'order-1' }) },
+  'GET /v1/topics/:topic/streams/:stream': { params: () => ({ topic: 'events', stream: 'order-1' }) },
+  'GET /v1/topics/:topic/streams': { params: () => ({ topic: 'events' }) },
   'GET /v1/live/topics': {},
   'POST /v1/producers': { body: {} },
   'GET /v1/groups': {},
@@ -136,6 +140,8 @@ describe('the permission table', () => {
     const asAdmin = (method: string, path: string, json?: unknown) => call(`${t.url}${path}`, { method, headers: admin, ...(json !== undefined ? { json } : {}) });
     await asAdmin('POST', '/v1/topics', { name: 't', partitions: 2 });
     await asAdmin('POST', '/v1/topics', { name: 'doomed', partitions: 1 });
+    await asAdmin('POST', '/v1/topics', { name: 'events', partitions: 1, config: { streamIndex: true } });
+    await asAdmin('POST', '/v1/topics/events/streams/order-1/events', { events: [{ type: 'opened', data: {} }] });
     await asAdmin('POST', '/v1/topics/t/records', { records: [{ value: 1 }, { value: 2 }] });
     await asAdmin('POST', '/v1/groups/g/offsets', { offsets: [{ topic: 't', partition: 0, offset: 1 }] });
     await asAdmin('POST', '/v1/groups/doomed-group/offsets', { offsets: [{ topic: 't', partition: 0, offset: 1 }] });
