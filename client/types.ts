@@ -41,6 +41,8 @@ export interface TopicConfig {
   minCleanableDirtyRatio?: number;
   maxMessageBytes?: number;
   indexIntervalBytes?: number;
+  /** Keep a per-key stream index (event-sourcing streams, docs/event-sourcing.md); at creation only. */
+  streamIndex?: boolean;
 }
 
 export interface GroupSummary {

@@ -375,6 +375,18 @@ export class GroupService {
   }
 
   /**
+   * Deletes every group, live members and committed offsets included (an embedded broker's
+   * reset() between tests): a member still running finds its group gone at its next heartbeat and
+   * joins again, as after delete().
+   */
+  deleteAll(): void {
+    this.coordinator.deleteAllGroups();
+    // Kafka groups too: their members get UNKNOWN_MEMBER_ID at their next heartbeat and rejoin.
+    this.classic.close();
+    this.offsets.deleteAllGroups();
+  }
+
+  /**
    * Kafka consumers keep their positions in memory and would commit over a reset, so a Kafka
    * group's offsets change only while it has no live member (as kafka-consumer-groups requires).
    */

@@ -27,6 +27,8 @@ import { offsetCommit } from './handlers/offset-commit.js';
 import { offsetDelete } from './handlers/offset-delete.js';
 import { offsetFetch } from './handlers/offset-fetch.js';
 import { produce } from './handlers/produce.js';
+import { saslAuthenticate } from './handlers/sasl-authenticate.js';
+import { saslHandshake } from './handlers/sasl-handshake.js';
 import { syncGroup } from './handlers/sync-group.js';
 import { messages } from './protocol/messages.js';
 
@@ -56,6 +58,8 @@ const handlers: KafkaApi[] = [
   deleteGroups,
   offsetDelete,
   describeCluster,
+  saslHandshake,
+  saslAuthenticate,
 ];
 
 export const API_VERSIONS_KEY = 18;

@@ -6,10 +6,12 @@ import type { GroupService } from '../groups/group-service.js';
 import type { BrokerLimits } from '../limits.js';
 import type { ProducerIdStore } from '../metadata/producer-id-store.js';
 import type { ProduceService } from '../produce/produce-service.js';
+import type { Security } from '../security/security.js';
 import type { TopicService } from '../topics/topic-service.js';
 import type { KafkaCluster } from './cluster.js';
 import type { Message } from './protocol/codec.js';
 import type { ApiName } from './protocol/messages.js';
+import type { KafkaSession } from './session.js';
 
 export interface KafkaServices {
   topics: TopicService;
@@ -28,6 +30,8 @@ export interface KafkaServices {
   /** The broker's default flush policy (a topic config's default). */
   brokerFlush: string;
   log: FastifyBaseLogger;
+  /** Users, tokens, ACLs and the audit log, shared with the HTTP API. */
+  security: Security;
 }
 
 export interface KafkaRequest {
@@ -37,6 +41,8 @@ export interface KafkaRequest {
   clientHost: string;
   /** Aborted when the connection closes (a long-polling fetch stops waiting). */
   signal: AbortSignal;
+  /** The connection's client: address and, after SASL, principal. */
+  session: KafkaSession;
 }
 
 /** A handler answers the response body, or null when the request gets no answer (acks=0). */

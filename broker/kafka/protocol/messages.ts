@@ -51,6 +51,10 @@ import OffsetFetchRequestJson from '../messages/OffsetFetchRequest.json' with { 
 import OffsetFetchResponseJson from '../messages/OffsetFetchResponse.json' with { type: 'json' };
 import ProduceRequestJson from '../messages/ProduceRequest.json' with { type: 'json' };
 import ProduceResponseJson from '../messages/ProduceResponse.json' with { type: 'json' };
+import SaslAuthenticateRequestJson from '../messages/SaslAuthenticateRequest.json' with { type: 'json' };
+import SaslAuthenticateResponseJson from '../messages/SaslAuthenticateResponse.json' with { type: 'json' };
+import SaslHandshakeRequestJson from '../messages/SaslHandshakeRequest.json' with { type: 'json' };
+import SaslHandshakeResponseJson from '../messages/SaslHandshakeResponse.json' with { type: 'json' };
 import RequestHeaderJson from '../messages/RequestHeader.json' with { type: 'json' };
 import ResponseHeaderJson from '../messages/ResponseHeader.json' with { type: 'json' };
 import SyncGroupRequestJson from '../messages/SyncGroupRequest.json' with { type: 'json' };
@@ -87,6 +91,8 @@ export const messages = {
   OffsetDelete: { request: load(OffsetDeleteRequestJson), response: load(OffsetDeleteResponseJson) },
   OffsetFetch: { request: load(OffsetFetchRequestJson), response: load(OffsetFetchResponseJson) },
   Produce: { request: load(ProduceRequestJson), response: load(ProduceResponseJson) },
+  SaslAuthenticate: { request: load(SaslAuthenticateRequestJson), response: load(SaslAuthenticateResponseJson) },
+  SaslHandshake: { request: load(SaslHandshakeRequestJson), response: load(SaslHandshakeResponseJson) },
   SyncGroup: { request: load(SyncGroupRequestJson), response: load(SyncGroupResponseJson) },
 };
 
