@@ -62,6 +62,7 @@ export async function clientGroupReplay(spool: Spool, topic: string, records: nu
 /**
  * OffsetCommit v8 requests, each a simple commit (generation -1) of one partition for one of
  * `groups` groups, kept in flight; answers commits/s (every answer checked for error code 0).
+ * Offset 0 is valid whatever the partition holds (keyless records spread unevenly).
  */
 export async function kafkaCommitRate(address: KafkaAddress, topic: string, options: InFlightLoad & { groups: number; partitions: number }): Promise<number> {
   const frames = Array.from({ length: options.groups }, (_, n) =>
@@ -70,7 +71,7 @@ export async function kafkaCommitRate(address: KafkaAddress, topic: string, opti
       generationIdOrMemberEpoch: -1,
       memberId: '',
       groupInstanceId: null,
-      topics: [{ name: topic, partitions: [{ partitionIndex: n % options.partitions, committedOffset: n % 100, committedLeaderEpoch: -1, committedMetadata: null }] }],
+      topics: [{ name: topic, partitions: [{ partitionIndex: n % options.partitions, committedOffset: 0, committedLeaderEpoch: -1, committedMetadata: null }] }],
     }, n),
   );
   let next = 0;
