@@ -12,6 +12,7 @@ import Fastify, { type FastifyInstance, type FastifyBaseLogger, LogController } 
 import { type FileSystem, LogManager, nodeFileSystem } from '../storage/index.js';
 import { type BrokerConfig, limitsOf, parseHostPort } from './config.js';
 import { FetchService } from './fetch/fetch-service.js';
+import { ClassicGroupCoordinator } from './groups/classic-coordinator.js';
 import { GroupCoordinator } from './groups/coordinator.js';
 import { GroupService } from './groups/group-service.js';
 import { QueueService } from './queues/queue-service.js';
@@ -38,6 +39,8 @@ import { liveRoutes } from './routes/live.js';
 import { livePatternRoutes } from './routes/live-patterns.js';
 import { offsetRoutes } from './routes/offsets.js';
 import { produceRoutes } from './routes/produce.js';
+import { streamRoutes } from './routes/streams.js';
+import { StreamService } from './streams/stream-service.js';
 import { producerRoutes } from './routes/producers.js';
 import { queueRoutes } from './routes/queues.js';
 import { topicRoutes } from './routes/topics.js';
@@ -51,6 +54,11 @@ import { sweepTemporaryTopics, TemporaryTopics } from './topics/temporary-topics
 import { timedFileSystem } from './timed-file-system.js';
 import { KafkaCluster } from './kafka/cluster.js';
 import { KafkaListener } from './kafka/listener.js';
+import { adminAclRoutes } from './routes/admin-acls.js';
+import { adminCredentialRoutes } from './routes/admin-credentials.js';
+import { sessionRoutes } from './routes/session.js';
+import { registerHttpSecurity } from './security/http-security.js';
+import { openSecurity } from './security/security.js';
 
 export interface BuildOptions {
   config: Readonly<BrokerConfig>;
@@ -72,6 +80,8 @@ export interface Broker {
   topics: TopicService;
   /** Every route with its schema, as registered (tests walk it; see http/route-table.ts). */
   routes: readonly RouteEntry[];
+  /** `METHOD /url` of every route served but Swagger's /docs, hidden ones included (the permission table covers them all). */
+  servedRoutes: readonly string[];
   /** Listens on config.host:config.port (and the Kafka listener's); returns the bound addresses. */
   listen(): Promise<{ host: string; port: number; url: string; kafka: { host: string; port: number } | null }>;
   /** Deletes every group, topic and queue: an embedded broker's reset() between tests. */
@@ -95,8 +105,8 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
 
 async function assembleBroker(options: BuildOptions, db: Database.Database): Promise<Broker> {
   const { config } = options;
-  const stores = openStores(db);
   const limits: BrokerLimits = { ...brokerLimits, ...limitsOf(config), ...options.limits };
+  const stores = openStores(db, { queueJournalEntriesMax: limits.queueJournalEntriesMax });
   let shuttingDown = false;
   const connections = new ConnectionCounter(limits);
   const app = Fastify({
@@ -141,7 +151,9 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   await topics.start();
   const coordinator = new GroupCoordinator({ topics: () => topics.list(), exists: (name) => logs.partitions(name).length > 0 }, Date.now, limits);
   topics.onChange(() => coordinator.topicsChanged());
-  const groups = new GroupService(coordinator, stores.offsets, logs, limits);
+  // Kafka classic groups: membership apart (Kafka's protocol), offsets and views shared.
+  const classicGroups = new ClassicGroupCoordinator(Date.now, limits);
+  const groups = new GroupService(coordinator, stores.offsets, logs, limits, classicGroups);
   const sweep = setInterval(() => coordinator.expire(), limits.groupSweepIntervalMs);
   sweep.unref();
   const expireIdleGroups = () => {
@@ -157,7 +169,10 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   const subscriberCounts = new SubscriberCounts(live, coordinator);
 
   const routes: RouteEntry[] = [];
-  strictRouteSchemas(app, routes);
+  const servedRoutes: string[] = [];
+  strictRouteSchemas(app, routes, servedRoutes);
+  const security = openSecurity(db, config, limits, log);
+  registerHttpSecurity(app, { ...security, allowedHosts: config.allowedHosts, metricsAuth: config.metricsAuth });
   registerContentTypes(app);
   registerErrorHandler(app, limits);
   await registerCors(app, config.corsOrigin);
@@ -197,6 +212,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   const produce = new ProduceService(topics, metrics, stores.producerIds, subscriberCounts);
   const fetcher = new FetchService(topics, metrics, limits);
   await app.register(produceRoutes, { produce, limits });
+  await app.register(streamRoutes, { streams: new StreamService(topics, metrics, limits), limits });
   await app.register(producerRoutes, { producerIds: stores.producerIds });
   await app.register(fetchRoutes, { fetcher });
   await app.register(offsetRoutes, { topics });
@@ -208,6 +224,9 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   await app.register(groupRoutes, { groups });
   const queues = new QueueService(topics, stores.queues, undefined, limits);
   await app.register(queueRoutes, { queues, redriveRecordsMax: limits.redriveRecordsMax });
+  await app.register(sessionRoutes, { authenticator: security.authenticator, secureCookies: false });
+  await app.register(adminCredentialRoutes, security);
+  await app.register(adminAclRoutes, security);
   metrics.attach({ groupLag: (seriesMax) => groups.lagSamples(seriesMax), queueDepths: () => queues.depths(), openConnections: () => connections.open });
   topics.onChange((event, topic) => {
     if (event === 'deleted') requestMetrics.forgetTopic(topic);
@@ -217,7 +236,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   const kafkaOn = options.kafkaOnFreePort === true || config.kafkaPort !== 0;
   const cluster = new KafkaCluster(stores.clusterId, topics);
   const kafka = kafkaOn
-    ? new KafkaListener({ topics, produce, fetcher, cluster, autoCreateTopics: config.kafkaAutoCreateTopics, limits, brokerFlush: config.flush, log })
+    ? new KafkaListener({ topics, produce, fetcher, cluster, groups, classicGroups, producerIds: stores.producerIds, autoCreateTopics: config.kafkaAutoCreateTopics, limits, brokerFlush: config.flush, log, security })
     : null;
 
   let closed: Promise<void> | null = null;
@@ -226,6 +245,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
     logs,
     topics,
     routes,
+    servedRoutes,
     async listen() {
       await app.listen({ host: config.host, port: config.port });
       const address = app.server.address();
@@ -248,8 +268,10 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
         await stopTemporarySweep();
         queues.close();
         await kafka?.close();
+        classicGroups.close();
         await app.close();
         await logs.close();
+        queues.flush();
         db.close();
       })();
       return closed;

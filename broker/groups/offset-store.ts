@@ -174,6 +174,14 @@ export class OffsetStore {
     })();
   }
 
+  /** Forgets some partitions' committed offsets (Kafka's OffsetDelete), in one transaction. */
+  deleteOffsets(group: string, partitions: Array<{ topic: string; partition: number }>): void {
+    const remove = this.db.prepare('DELETE FROM group_offsets WHERE group_name = ? AND topic = ? AND partition = ?');
+    this.db.transaction(() => {
+      for (const { topic, partition } of partitions) remove.run(group, topic, partition);
+    })();
+  }
+
   /** A deleted topic's offsets go with it (a topic re-created later starts from its own offsets). */
   forgetTopic(topic: string): void {
     this.deleteTopicRows.run(topic);

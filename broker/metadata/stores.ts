@@ -22,13 +22,13 @@ export interface MetadataStores {
   clusterId: string;
 }
 
-export function openStores(db: Database.Database): MetadataStores {
+export function openStores(db: Database.Database, options: { queueJournalEntriesMax: number }): MetadataStores {
   return db.transaction(() => ({
     topics: new TopicStore(db),
     temporaryTopics: new TemporaryTopicStore(db),
     offsets: new OffsetStore(db),
     producerIds: new ProducerIdStore(db),
-    queues: new QueueStore(db),
+    queues: new QueueStore(db, options.queueJournalEntriesMax),
     clusterId: loadClusterId(db),
   }))();
 }

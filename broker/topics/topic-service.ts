@@ -8,7 +8,7 @@ import { forEachBounded, type LogConfig, type LogManager, type PartitionCleaning
 import { BrokerError } from '../errors.js';
 import { type BrokerLimits, brokerLimits } from '../limits.js';
 import type { TopicStore } from '../metadata/topic-store.js';
-import { effectiveConfig, type TopicConfigInput, validateTopicConfig } from './topic-config.js';
+import { checkStreamIndexConfig, effectiveConfig, type TopicConfigInput, validateTopicConfig } from './topic-config.js';
 import { assertTopicName } from './topic-name.js';
 import type { TemporaryTopics } from './temporary-topics.js';
 
@@ -91,6 +91,7 @@ export class TopicService {
   async create(name: string, partitions: number, config: TopicConfigInput = {}, options: CreateOptions = {}): Promise<TopicDescription> {
     assertTopicName(name);
     const overrides = validateTopicConfig(config);
+    checkStreamIndexConfig(overrides);
     const { temporaryIdleMs } = options;
     if (temporaryIdleMs !== undefined && !this.temporary) throw new BrokerError('SPOOL_ERR_BAD_REQUEST', 'this broker has no temporary topics', { topic: name });
     this.checkRoomFor(name, partitions);
@@ -264,7 +265,9 @@ export class TopicService {
 
   updateConfig(name: string, changes: TopicConfigInput): TopicDescription {
     this.existing(name);
-    const overrides = { ...this.store.get(name)!.config, ...validateTopicConfig(changes) };
+    const previous = this.store.get(name)!.config;
+    const overrides = { ...previous, ...validateTopicConfig(changes) };
+    checkStreamIndexConfig(overrides, previous);
     this.store.updateConfig(name, overrides);
     this.logs.updateTopicConfig(name, effectiveConfig(overrides, this.brokerFlush));
     return this.describe(name);
