@@ -82,6 +82,16 @@ export const storageErrors = {
     retriable: false,
     description: 'expectedOffset did not match the partition\'s end offset (optimistic concurrency); the body names the actual end.',
   },
+  SPOOL_ERR_WRONG_EXPECTED_VERSION: {
+    status: 409,
+    retriable: false,
+    description: 'A conditional stream append\'s expectedVersion did not match the stream; the body names expectedVersion and actualVersion (-1: no event yet), and nothing was written.',
+  },
+  SPOOL_ERR_STREAMS_NOT_ENABLED: {
+    status: 409,
+    retriable: false,
+    description: 'A stream route was used on a topic created without streamIndex: true (the per-key index must cover the whole log, so it is chosen at creation).',
+  },
   SPOOL_ERR_OUT_OF_ORDER_SEQUENCE: {
     status: 409,
     retriable: false,

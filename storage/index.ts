@@ -2,6 +2,7 @@
 export * from './codec/index.js';
 export * from './errors.js';
 export { storageLimits } from './limits.js';
+export { forEachBounded } from './concurrency.js';
 export { type FileSystem, type FileStat, nodeFileSystem } from './io/file-system.js';
 export { type LogConfig, type FlushPolicy, type CleanupPolicy, defaultLogConfig, flushPolicyGrammar, parseFlushPolicy } from './log/config.js';
 export { LogManager, type LogManagerOptions } from './log/log-manager.js';
@@ -11,3 +12,5 @@ export type { RecoveryEvent } from './log/partition-open.js';
 export { scrubDataDir, type ScrubReport, type ScrubProblem, type ScrubProgress, type ScrubOptions } from './log/scrub.js';
 export { repairDataDir, type RepairReport, type PartitionCut, type RepairOptions } from './log/repair.js';
 export { assertDataDirectory } from './log/data-dir.js';
+export { type ExpectedVersion, type StreamCondition, expectedVersionMatches } from './streams/expected-version.js';
+export type { StreamAppendAnswer, StreamEventView, StreamInfo } from './streams/stream-wire.js';

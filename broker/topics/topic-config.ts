@@ -24,6 +24,7 @@ export const TopicConfigSchema = Type.Object(
     minCleanableDirtyRatio: Type.Optional(Type.Number({ minimum: 0, maximum: 1, ...invalidConfig })),
     maxMessageBytes: Type.Optional(Type.Integer({ minimum: 128, maximum: 64 * 1024 * 1024, ...invalidConfig })),
     indexIntervalBytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 * 1024, ...invalidConfig })),
+    streamIndex: Type.Optional(Type.Boolean({ description: 'keep a per-key stream index (event-sourcing streams); set at creation only', ...invalidConfig })),
   },
   { additionalProperties: false, ...invalidConfig },
 );
@@ -46,7 +47,32 @@ export function validateTopicConfig(input: TopicConfigInput): Partial<LogConfig>
   return { ...input } as Partial<LogConfig>;
 }
 
-/** The effective config of a topic: defaults, then the broker's flush, then the topic's overrides. */
+/**
+ * A stream's versions are positions among all its key's records, so a stream topic never loses or
+ * rewrites records behind the index's back: no time or size retention, no compaction. (Per-stream
+ * maxCount / maxAge are the event-sourcing way to trim.) Checked on the topic's whole overrides,
+ * at creation and at every change; streamIndex itself is fixed at creation.
+ */
+export function checkStreamIndexConfig(overrides: Partial<LogConfig>, previous?: Partial<LogConfig>): void {
+  const wanted = overrides.streamIndex === true;
+  if (previous && wanted !== (previous.streamIndex === true)) {
+    throw new BrokerError('SPOOL_ERR_INVALID_CONFIG', 'config streamIndex: is set when the topic is created and cannot change (the index must cover the whole log)', { key: 'streamIndex' });
+  }
+  if (!wanted) return;
+  for (const key of ['retentionMs', 'retentionBytes'] as const) {
+    const value = overrides[key];
+    if (value !== undefined && value !== -1) {
+      throw new BrokerError('SPOOL_ERR_INVALID_CONFIG', `config ${key}: must be -1 on a topic with streamIndex (retention would renumber stream versions), got ${value}`, { key });
+    }
+  }
+  if (overrides.cleanupPolicy !== undefined && overrides.cleanupPolicy !== 'delete') {
+    throw new BrokerError('SPOOL_ERR_INVALID_CONFIG', `config cleanupPolicy: must be delete on a topic with streamIndex (compaction would drop stream events), got ${overrides.cleanupPolicy}`, { key: 'cleanupPolicy' });
+  }
+}
+
+/** The effective config of a topic: defaults, then the broker's flush, then the topic's overrides.
+ *  A stream topic keeps its records for ever (see checkStreamIndexConfig). */
 export function effectiveConfig(overrides: Partial<LogConfig>, brokerFlush: LogConfig['flush']): LogConfig {
-  return { ...defaultLogConfig, flush: brokerFlush, ...overrides };
+  const keepForever = overrides.streamIndex === true ? { retentionMs: -1, retentionBytes: -1 } : {};
+  return { ...defaultLogConfig, flush: brokerFlush, ...keepForever, ...overrides };
 }

@@ -4,11 +4,11 @@
  * either no topic or a whole one.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { LogConfig, LogManager, PartitionCleaning, PartitionLog } from '../../storage/index.js';
+import { forEachBounded, type LogConfig, type LogManager, type PartitionCleaning, type PartitionLog } from '../../storage/index.js';
 import { BrokerError } from '../errors.js';
 import { type BrokerLimits, brokerLimits } from '../limits.js';
 import type { TopicStore } from '../metadata/topic-store.js';
-import { effectiveConfig, type TopicConfigInput, validateTopicConfig } from './topic-config.js';
+import { checkStreamIndexConfig, effectiveConfig, type TopicConfigInput, validateTopicConfig } from './topic-config.js';
 import { assertTopicName } from './topic-name.js';
 import type { TemporaryTopics } from './temporary-topics.js';
 
@@ -30,7 +30,7 @@ export interface CreateOptions {
 
 export type TopicListener = (event: 'created' | 'deleted' | 'partitions', topic: string) => void;
 
-export type TopicLimits = Pick<BrokerLimits, 'topicsMax' | 'partitionsMax'>;
+export type TopicLimits = Pick<BrokerLimits, 'topicsMax' | 'partitionsMax' | 'topicDeletesAtOnce'>;
 
 export class TopicService {
   private readonly listeners: TopicListener[] = [];
@@ -91,6 +91,7 @@ export class TopicService {
   async create(name: string, partitions: number, config: TopicConfigInput = {}, options: CreateOptions = {}): Promise<TopicDescription> {
     assertTopicName(name);
     const overrides = validateTopicConfig(config);
+    checkStreamIndexConfig(overrides);
     const { temporaryIdleMs } = options;
     if (temporaryIdleMs !== undefined && !this.temporary) throw new BrokerError('SPOOL_ERR_BAD_REQUEST', 'this broker has no temporary topics', { topic: name });
     this.checkRoomFor(name, partitions);
@@ -212,6 +213,17 @@ export class TopicService {
   }
 
   /**
+   * Deletes every topic (an embedded broker's reset() between tests), each as delete() does, their
+   * queues with them; a few at a time, as each closes its partitions' files. A topic deleted
+   * meanwhile (a temporary one's sweep) is simply gone.
+   */
+  async deleteAll(): Promise<void> {
+    await forEachBounded(this.names(), this.limits.topicDeletesAtOnce, async (name) => {
+      if (this.store.get(name)) await this.delete(name);
+    });
+  }
+
+  /**
    * Kafka's CreatePartitions: grows a topic to `total` partitions (never shrinks). The count is
    * saved first: a crash before the new folders exist opens them empty at the next start.
    */
@@ -253,7 +265,9 @@ export class TopicService {
 
   updateConfig(name: string, changes: TopicConfigInput): TopicDescription {
     this.existing(name);
-    const overrides = { ...this.store.get(name)!.config, ...validateTopicConfig(changes) };
+    const previous = this.store.get(name)!.config;
+    const overrides = { ...previous, ...validateTopicConfig(changes) };
+    checkStreamIndexConfig(overrides, previous);
     this.store.updateConfig(name, overrides);
     this.logs.updateTopicConfig(name, effectiveConfig(overrides, this.brokerFlush));
     return this.describe(name);

@@ -520,7 +520,14 @@ export function scanRecordBatch(buffer: Buffer, position: number, end: number, d
  * key, value or header is allocated. Throws SPOOL_ERR_INVALID_BATCH naming the field, or
  * SPOOL_ERR_CORRUPT_BATCH for records that do not decode.
  */
-export function checkProducedBatch(buffer: Buffer, position: number, header: BatchHeader, decompressedBytesMax = DECOMPRESSED_BYTES_MAX_DEFAULT): void {
+export function checkProducedBatch(
+  buffer: Buffer,
+  position: number,
+  header: BatchHeader,
+  decompressedBytesMax = DECOMPRESSED_BYTES_MAX_DEFAULT,
+  /** Told each keyed record (the stream index's walk rides on this one: no second pass). */
+  onKey?: (key: Buffer, offsetDelta: number) => void,
+): void {
   const invalid = (field: string, message: string): never => {
     throw new StorageError('SPOOL_ERR_INVALID_BATCH', `${field}: ${message}`, { field });
   };
@@ -543,6 +550,7 @@ export function checkProducedBatch(buffer: Buffer, position: number, header: Bat
     if (offset - header.baseOffset !== index) invalid(`records[${index}].offsetDelta`, `is ${offset - header.baseOffset}, must be ${index} (record ${index} of the batch)`);
     if (!isTimestamp(timestamp)) invalid(`records[${index}].timestampDelta`, `gives the time ${timestamp}, not in 0..2^53-1 ms`);
     if (timestamp > largest) largest = timestamp;
+    if (onKey && cursor.layout.keyLength >= 0) onKey(cursor.block.subarray(cursor.layout.keyStart, cursor.layout.keyStart + cursor.layout.keyLength), index);
     index++;
   }
   if (!logAppendTime && header.maxTimestamp !== largest) invalid('maxTimestamp', `is ${header.maxTimestamp}, the largest record timestamp is ${largest}`);

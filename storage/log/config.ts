@@ -32,6 +32,9 @@ export interface LogConfig {
   maxMessageBytes: number;
   /** One sparse index entry per this many bytes of log. */
   indexIntervalBytes: number;
+  /** Keep a per-key stream index (ARCHITECTURE §2.6) for event-sourcing streams. Set when the topic
+   *  is created: an index must cover the whole log, so it cannot be switched on later. */
+  streamIndex: boolean;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -48,6 +51,7 @@ export const defaultLogConfig: Readonly<LogConfig> = Object.freeze({
   minCleanableDirtyRatio: 0.5,
   maxMessageBytes: storageLimits.maxMessageBytes,
   indexIntervalBytes: storageLimits.indexIntervalBytes,
+  streamIndex: false,
 });
 
 export interface ParsedFlushPolicy {

@@ -156,6 +156,7 @@ export class LogWriter {
     this.truncateNeeded = true;
     this.state.nextOffset = this.state.highWatermark;
     this.state.producers.rewindTo(this.state.highWatermark);
+    this.state.streams?.rewindTo(this.state.highWatermark);
     for (const append of rejected) append.reject(failure);
   }
 
@@ -226,6 +227,9 @@ export class LogWriter {
     }
     sealed.writable = false;
     this.state.segments.push(fresh);
+    // The sealed segment's stream index moves to its `.keys` file. A failed write is not the
+    // append's failure: lookups keep the table in memory, and the next open rebuilds the file.
+    await this.state.streams?.onSealed(sealed, baseOffset).catch(() => {});
     await this.writeProducerSnapshot(baseOffset);
     await writeRecoveryPoint(fs, dir, baseOffset);
   }

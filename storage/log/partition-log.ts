@@ -23,6 +23,8 @@ import { type FileLease, SegmentRetiredError } from './file-cache.js';
 import { deleteOldestSegments, swapInCleanedSegment } from './segment-lifecycle.js';
 import { applyRetention } from './retention.js';
 import { compactPartition, type CompactionOutcome } from '../compaction/compaction.js';
+import type { StreamIndex } from '../streams/stream-index.js';
+import { expectedVersionMatches, type StreamCondition } from '../streams/expected-version.js';
 import { findOffsetByTime, IndexMismatchError, readFromSegment } from './segment-reader.js';
 
 export interface AppendOptions {
@@ -34,6 +36,9 @@ export interface AppendOptions {
    * that it issued the id and epoch (broker/metadata/producer-id-store.ts).
    */
   authorizeProducer?: (producerId: number, producerEpoch: number) => void;
+  /** A conditional append to one stream (topics with streamIndex): refused with
+   *  SPOOL_ERR_WRONG_EXPECTED_VERSION unless the key's stream is at `expectedVersion`. */
+  stream?: StreamCondition;
 }
 
 export interface AppendResult {
@@ -43,6 +48,8 @@ export interface AppendResult {
   batches: Array<{ baseOffset: number; lastOffset: number }>;
   /** True when an idempotent producer's retry was recognised and nothing was written again. */
   duplicate?: boolean;
+  /** With `stream`: the versions the append's records of that key got (-1, -1 when none). */
+  streamVersions?: { first: number; last: number };
 }
 
 export interface ReadResult {
@@ -65,6 +72,12 @@ export interface PartitionStats {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+interface KeyedRecord {
+  spanIndex: number;
+  offsetDelta: number;
+  key: Buffer;
+}
 
 export class PartitionLog {
   private readonly waiters = new OffsetWaiters(storageLimits.waitersPerPartitionMax);
@@ -133,6 +146,7 @@ export class PartitionLog {
 
   /** Called by the writer after each acknowledged round. */
   onCommitted(highWatermark: number): void {
+    this.state.streams?.committed(highWatermark);
     this.waiters.notify(highWatermark);
   }
 
@@ -145,6 +159,9 @@ export class PartitionLog {
    * rewritten in place. A rejected append leaves the log untouched.
    */
   async append(data: Buffer, options: AppendOptions = {}): Promise<AppendResult> {
+    if (options.stream) await this.streamsReady();
+    // From here to the enqueue, no await: the stream and offset checks and the offsets assigned
+    // are one step of the event loop, in the order the single writer writes.
     if (this.closed) throw new StorageError('SPOOL_ERR_LOG_CLOSED', 'the partition log is closed', this.context());
     let spans;
     try {
@@ -154,11 +171,12 @@ export class PartitionLog {
       throw error;
     }
     const { maxMessageBytes } = this.state.config;
-    for (const span of spans) {
+    const keyed: KeyedRecord[] = [];
+    for (const [spanIndex, span] of spans.entries()) {
       if (span.size > maxMessageBytes) {
         throw new StorageError('SPOOL_ERR_MESSAGE_TOO_LARGE', `a batch of ${span.size} bytes exceeds maxMessageBytes ${maxMessageBytes}`, this.context({ batchBytes: span.size, maxMessageBytes }));
       }
-      this.checkRecords(data, span, maxMessageBytes);
+      this.checkRecords(data, span, maxMessageBytes, this.state.streams ? (key, offsetDelta) => keyed.push({ spanIndex, offsetDelta, key }) : undefined);
       if (span.header.producerId >= 0) options.authorizeProducer?.(span.header.producerId, span.header.producerEpoch);
     }
     const duplicate = this.checkProducers(spans);
@@ -169,6 +187,7 @@ export class PartitionLog {
     if (this.writer.queuedBytes + data.length > storageLimits.pendingBytesMax) {
       throw new StorageError('SPOOL_ERR_BACKPRESSURE', `${this.writer.queuedBytes} bytes are already queued for this partition`, this.context({ retryAfterMs: 100 }));
     }
+    const streamVersions = options.stream ? this.checkStream(options.stream, keyed) : undefined;
     const baseOffset = this.state.nextOffset;
     const batches = spans.map((span) => {
       const batchBase = this.state.nextOffset;
@@ -178,12 +197,54 @@ export class PartitionLog {
       return { baseOffset: batchBase, lastOffset: this.state.nextOffset - 1 };
     });
     const lastOffset = this.state.nextOffset - 1;
+    for (const record of keyed) this.state.streams!.add(record.key, batches[record.spanIndex]!.baseOffset + record.offsetDelta);
     const acknowledged = new Promise<void>((resolve, reject: (error: SpoolError) => void) => {
       this.writer.enqueue({ data, spans, baseOffset, lastOffset, resolve, reject });
     });
     for (const span of spans) this.state.producers.record(span.header, acknowledged);
     await acknowledged;
-    return { baseOffset, lastOffset, batches };
+    return streamVersions ? { baseOffset, lastOffset, batches, streamVersions } : { baseOffset, lastOffset, batches };
+  }
+
+  /** Loads the stream index of every sealed segment (see StreamIndex.prepare). */
+  private async streamsReady(): Promise<StreamIndex> {
+    const streams = this.state.streams;
+    if (!streams) throw new StorageError('SPOOL_ERR_STREAMS_NOT_ENABLED', `topic ${this.state.topic} keeps no stream index (streamIndex is false)`, this.context());
+    await streams.prepare(this.state.segments);
+    return streams;
+  }
+
+  /** Decides a conditional append (synchronously, see append) and answers the versions it gets. */
+  private checkStream(condition: StreamCondition, keyed: KeyedRecord[]): { first: number; last: number } {
+    const streams = this.state.streams!;
+    // prepare() ran before append's synchronous stretch, but a roll since then may have sealed more.
+    const current = streams.offsetsOf(condition.key, this.state.segments).length;
+    if (!expectedVersionMatches(condition.expectedVersion, current - 1)) {
+      throw new StorageError('SPOOL_ERR_WRONG_EXPECTED_VERSION', `stream expected at version ${condition.expectedVersion}, it is at ${current - 1}`, this.context({ expectedVersion: condition.expectedVersion, actualVersion: current - 1 }));
+    }
+    const own = keyed.filter((record) => record.key.equals(condition.key)).length;
+    return own === 0 ? { first: -1, last: -1 } : { first: current, last: current + own - 1 };
+  }
+
+  /**
+   * The visible offsets of a stream (the key's records below the high watermark, from the log
+   * start on), in version order: offsets[v] holds version v + skipped, where skipped counts the
+   * key's records below the log start (versions are positions among all the key's records).
+   */
+  async streamOffsets(key: Buffer): Promise<{ offsets: number[]; firstVersion: number }> {
+    const streams = await this.streamsReady();
+    const all = streams.offsetsOf(key, this.state.segments);
+    let end = all.length;
+    while (end > 0 && all[end - 1]! >= this.highWatermark) end--;
+    let start = 0;
+    while (start < end && all[start]! < this.logStartOffset) start++;
+    return { offsets: all.slice(start, end), firstVersion: start };
+  }
+
+  /** Stream ids (keys) of this partition starting with `prefix`, at most `limit`. */
+  async listStreams(prefix: Buffer, limit: number): Promise<{ keys: Buffer[]; more: boolean }> {
+    const streams = await this.streamsReady();
+    return streams.listKeys(prefix, limit, this.state.segments);
   }
 
   /**
@@ -191,9 +252,9 @@ export class PartitionLog {
    * decompressed records must also fit maxMessageBytes, or a small compressed batch could store a
    * record every reader then has to inflate (a compression bomb).
    */
-  private checkRecords(data: Buffer, span: BatchSpan, maxMessageBytes: number): void {
+  private checkRecords(data: Buffer, span: BatchSpan, maxMessageBytes: number, onKey?: (key: Buffer, offsetDelta: number) => void): void {
     try {
-      checkProducedBatch(data, span.position, span.header, maxMessageBytes);
+      checkProducedBatch(data, span.position, span.header, maxMessageBytes, onKey);
     } catch (error) {
       if (!isSpoolError(error)) throw error;
       Object.assign(error.context, this.context({ batchPosition: span.position }));
@@ -386,7 +447,9 @@ export class PartitionLog {
     this.waiters.closeAll();
     try {
       await this.writer.close();
+      await this.state.streams?.saveActive(activeSegment(this.state));
     } finally {
+      this.state.streams?.close();
       await this.state.cache.forget(this.state.segments);
     }
   }

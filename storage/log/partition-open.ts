@@ -19,6 +19,7 @@ import type { ScannedBatch } from './batch-scanner.js';
 import { readRecoveryPoint, writeRecoveryPoint } from './recovery-point.js';
 import { resolveLeftovers } from './recovery.js';
 import { Segment } from './segment.js';
+import { StreamIndex } from '../streams/stream-index.js';
 import { parseSegmentFileName } from './segment-files.js';
 import { TimeIndex } from './time-index.js';
 
@@ -194,7 +195,12 @@ export async function openPartitionLog(options: OpenPartitionOptions): Promise<P
     logStartFloor: 0,
     nextOffset: tail.nextOffset,
     producers,
+    streams: null,
   };
+  if (config.streamIndex) {
+    state.streams = new StreamIndex(fs);
+    await state.streams.loadActive(tail);
+  }
   producers.rewindTo(tail.nextOffset); // a snapshot may name batches a truncation removed
   let log: PartitionLog | null = null;
   const writer = new LogWriter(state, (highWatermark) => {

@@ -8,6 +8,7 @@ import type { LogConfig, ParsedFlushPolicy } from './config.js';
 import type { SegmentFileCache } from './file-cache.js';
 import type { ProducerStateTable } from './producer-state.js';
 import type { Segment } from './segment.js';
+import type { StreamIndex } from '../streams/stream-index.js';
 
 export interface PartitionState {
   readonly topic: string;
@@ -28,6 +29,8 @@ export interface PartitionState {
   /** Set by DeleteRecords: no record below it is served, even inside a segment not yet deleted.
    *  The log start offset is the larger of it and the first segment's base offset. */
   logStartFloor: number;
+  /** The per-key stream index, when the topic keeps one (config.streamIndex). */
+  streams: StreamIndex | null;
 }
 
 export const PRODUCER_SNAPSHOT_FILE = 'producer-snapshot';

@@ -16,13 +16,15 @@ import { join } from 'node:path';
 export const LOG_SUFFIX = '.log';
 export const INDEX_SUFFIX = '.index';
 export const TIME_INDEX_SUFFIX = '.timeindex';
+/** A sealed segment's stream index (storage/streams/key-file.ts). */
+export const KEYS_SUFFIX = '.keys';
 export const CLEANED_SUFFIX = '.cleaned';
 export const SWAP_SUFFIX = '.swap';
 export const DELETED_SUFFIX = '.deleted';
 export const TEMP_SUFFIX = '.tmp';
 export const RECOVERY_POINT_FILE = 'recovery-point';
 
-export const SEGMENT_SUFFIXES = [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX] as const;
+export const SEGMENT_SUFFIXES = [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, KEYS_SUFFIX] as const;
 export type SegmentSuffix = (typeof SEGMENT_SUFFIXES)[number];
 
 export function segmentFileName(baseOffset: number, suffix: SegmentSuffix): string {
@@ -49,7 +51,7 @@ export interface ParsedSegmentFile {
   state: string;
 }
 
-const SEGMENT_FILE = /^(\d{20})(\.log|\.index|\.timeindex)(\.cleaned|\.swap|\.deleted|\.tmp)?$/;
+const SEGMENT_FILE = /^(\d{20})(\.log|\.index|\.timeindex|\.keys)(\.cleaned|\.swap|\.deleted|\.tmp)?$/;
 
 export function parseSegmentFileName(name: string): ParsedSegmentFile | null {
   const match = SEGMENT_FILE.exec(name);

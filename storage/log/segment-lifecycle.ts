@@ -18,10 +18,16 @@ import { assert } from '../assert.js';
 import { ioError } from '../errors.js';
 import { activeSegment, type PartitionState } from './partition-state.js';
 import { Segment } from './segment.js';
+import { keysPathOf } from '../streams/stream-index.js';
 import { CLEANED_SUFFIX, DELETED_SUFFIX, SWAP_SUFFIX } from './segment-files.js';
 
 function pathsOf(segment: Segment): string[] {
   return [segment.indexPath, segment.timeIndexPath, segment.logPath];
+}
+
+/** Retention also removes the segment's stream index (compaction leaves it: a stale one is rebuilt). */
+function deletedPathsOf(segment: Segment): string[] {
+  return [keysPathOf(segment), ...pathsOf(segment)];
 }
 
 async function rename(state: PartitionState, from: string, to: string): Promise<void> {
@@ -40,12 +46,15 @@ export async function deleteOldestSegments(state: PartitionState, count: number)
     const lease = await state.cache.acquire(segment);
     try {
       assert(state.segments[0] === segment, 'segments change only through the cleaner and the writer');
-      for (const path of pathsOf(segment)) {
-        if (await state.fs.stat(path)) await rename(state, path, path + DELETED_SUFFIX);
+      const present: string[] = [];
+      for (const path of deletedPathsOf(segment)) {
+        if (!(await state.fs.stat(path))) continue;
+        await rename(state, path, path + DELETED_SUFFIX);
+        present.push(path);
       }
       state.segments.shift();
       state.cache.retire(segment, async () => {
-        for (const path of pathsOf(segment)) await state.fs.unlink(path + DELETED_SUFFIX);
+        for (const path of present) await state.fs.unlink(path + DELETED_SUFFIX);
       });
       removed.push(segment);
     } finally {

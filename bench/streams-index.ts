@@ -1,0 +1,110 @@
+/**
+ * npm run bench:streams-index: the stream index alone (storage engine, no network), at the issue's
+ * shape: events of ~200 bytes over many streams in 4 partitions, flush=never (page-cache tier).
+ *
+ *   1. unconditional appends of one event each, 64 concurrent writers, to a topic without index
+ *      (the reference, same run);
+ *   2. the same events as conditional appends (expectedVersion = the version the writer knows,
+ *      writers own distinct streams) to a topic with streamIndex;
+ *   3. lookups of one stream's offsets (what a read of one stream or of its last 10 events costs
+ *      before fetching), p50/p99;
+ *   4. restart with the index intact (close, open, first lookup in every partition).
+ *
+ *   --events <n> (default 2,000,000)  --streams <n> (default 200,000)  --full (10 M events, 1 M streams)
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeRecordBatch, LogManager, type PartitionLog } from '../storage/index.js';
+import { printReport, type Row } from './lib/report.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: number): number => {
+  const at = args.indexOf(name);
+  return at >= 0 ? Number(args[at + 1]) : fallback;
+};
+const full = args.includes('--full');
+const EVENTS = full ? 10_000_000 : flag('--events', 2_000_000);
+const STREAMS = full ? 1_000_000 : flag('--streams', 200_000);
+const PARTITIONS = 4;
+const WRITERS = 64;
+const VALUE = Buffer.alloc(200 - 61, 'e'); // ~200 bytes an event with its batch framing
+
+const streamId = (index: number) => Buffer.from(`order-${index.toString().padStart(8, '0')}`);
+const eventOf = (index: number) => encodeRecordBatch([{ key: streamId(index), value: VALUE }]);
+
+async function appendPhase(logs: PartitionLog[], conditional: boolean): Promise<{ events: number; seconds: number }> {
+  const versions = new Int32Array(STREAMS).fill(-1);
+  let issued = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: WRITERS }, async (_, writer) => {
+      // Writer w owns streams w, w + 64, ...: distinct streams, so no conditional append loses.
+      const owned = Math.ceil((STREAMS - writer) / WRITERS);
+      for (let turn = 0; issued < EVENTS; turn++) {
+        issued++;
+        const index = writer + WRITERS * (turn % owned);
+        const log = logs[index % PARTITIONS]!;
+        const expectedVersion = versions[index]! < 0 ? ('no_stream' as const) : versions[index]!;
+        await log.append(eventOf(index), conditional ? { stream: { key: streamId(index), expectedVersion } } : {});
+        versions[index]!++;
+      }
+    }),
+  );
+  return { events: issued, seconds: (performance.now() - started) / 1000 };
+}
+
+async function lookupPhase(logs: PartitionLog[], samples: number): Promise<{ p50Ms: number; p99Ms: number; meanEvents: number }> {
+  const latencies: number[] = [];
+  let events = 0;
+  for (let i = 0; i < samples; i++) {
+    const index = Math.floor(Math.random() * STREAMS);
+    const started = performance.now();
+    const { offsets } = await logs[index % PARTITIONS]!.streamOffsets(streamId(index));
+    latencies.push(performance.now() - started);
+    events += offsets.length;
+  }
+  latencies.sort((a, b) => a - b);
+  return { p50Ms: latencies[Math.floor(samples * 0.5)]!, p99Ms: latencies[Math.floor(samples * 0.99)]!, meanEvents: events / samples };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'spool-bench-streams-'));
+try {
+  let manager = await LogManager.open({ root: join(dir, 'topics') });
+  const plain = await manager.openTopic('plain', PARTITIONS, { flush: 'never' });
+  const reference = await appendPhase(plain, false);
+  await manager.deleteTopic('plain');
+  const streamConfig = { flush: 'never' as const, streamIndex: true, retentionMs: -1 };
+  const streams = await manager.openTopic('orders', PARTITIONS, streamConfig);
+  const conditional = await appendPhase(streams, true);
+  const lookups = await lookupPhase(streams, 20_000);
+  const rssMB = process.memoryUsage().rss / 1e6;
+  await manager.close();
+  const restartStarted = performance.now();
+  manager = await LogManager.open({ root: join(dir, 'topics') });
+  const reopened = await manager.openTopic('orders', PARTITIONS, streamConfig);
+  for (const log of reopened) await log.streamOffsets(streamId(0));
+  const restartSeconds = (performance.now() - restartStarted) / 1000;
+  const afterRestart = await lookupPhase(reopened, 5_000);
+  await manager.close();
+
+  const rate = (phase: { events: number; seconds: number }) => phase.events / phase.seconds;
+  const rows: Row[] = [
+    { phase: 'unconditional append, no index (reference)', 'events/s': rate(reference), 'vs reference': 1 },
+    { phase: 'conditional append (expectedVersion), indexed', 'events/s': rate(conditional), 'vs reference': rate(conditional) / rate(reference) },
+    { phase: `stream lookup p50 / p99 ms (~${lookups.meanEvents.toFixed(0)} events)`, 'events/s': null, 'vs reference': null, p50Ms: lookups.p50Ms, p99Ms: lookups.p99Ms },
+    { phase: 'stream lookup after restart p50 / p99 ms', 'events/s': null, 'vs reference': null, p50Ms: afterRestart.p50Ms, p99Ms: afterRestart.p99Ms },
+  ];
+  printReport({
+    bench: 'streams-index',
+    events: EVENTS,
+    streams: STREAMS,
+    partitions: PARTITIONS,
+    rows,
+    rssMB: Math.round(rssMB),
+    restartSeconds: Number(restartSeconds.toFixed(3)),
+    note: 'storage engine only; HTTP figures (issue 18 targets) are for bench:streams over the broker',
+  });
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,166 @@
+/**
+ * Event-sourcing streams (docs/event-sourcing.md) over topics created with streamIndex: true.
+ *
+ *   POST /v1/topics/:topic/streams/:stream/events   conditional append of one batch of events
+ *   GET  /v1/topics/:topic/streams/:stream/events   read one stream forward or backward
+ *   GET  /v1/topics/:topic/streams/:stream          its version, event count, first/last offset
+ *   GET  /v1/topics/:topic/streams                  stream ids by prefix
+ */
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { ExpectedVersion } from '../../storage/index.js';
+import type { BrokerLimits } from '../limits.js';
+import type { StreamService } from '../streams/stream-service.js';
+import { answer, TopicParams } from './schemas.js';
+
+const StreamParams = Type.Object(
+  {
+    topic: Type.String({ minLength: 1, maxLength: 300 }),
+    stream: Type.String({ minLength: 1, maxLength: 2048, description: 'the stream id: the records\' key (UTF-8, at most streamIdBytesMax bytes)' }),
+  },
+  { additionalProperties: false },
+);
+
+const VersionInteger = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+
+function schemasOf(limits: BrokerLimits) {
+  const field = Type.String({ minLength: 1, maxLength: limits.streamEventFieldLengthMax });
+  const event = Type.Object(
+    {
+      type: field,
+      data: Type.Unknown({ description: 'any JSON: the record value' }),
+      metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: `JSON object, at most ${limits.streamEventMetadataBytesMax} bytes as JSON` })),
+      id: Type.Optional(Type.String({ minLength: 1, maxLength: limits.streamEventFieldLengthMax, description: 'event id (idempotent retries); a UUID is assigned when absent' })),
+    },
+    { additionalProperties: false },
+  );
+  const expectedVersion = Type.Union([VersionInteger, Type.Literal('any'), Type.Literal('no_stream'), Type.Literal('exists')], {
+    description: 'the last version the stream must be at (0-based), any, no_stream or exists; any when absent',
+  });
+  const appendBody = Type.Object(
+    { events: Type.Array(event, { minItems: 1, maxItems: limits.streamEventsPerAppendMax }), expectedVersion: Type.Optional(expectedVersion) },
+    { additionalProperties: false },
+  );
+  const readQuery = Type.Object(
+    {
+      from: Type.Optional(Type.Union([Type.Literal('start'), Type.Literal('end'), Type.String({ pattern: '^[0-9]{1,15}$' })], { description: 'a version, start or end (default: start forward, end backward)' })),
+      direction: Type.Optional(Type.Union([Type.Literal('forward'), Type.Literal('backward')])),
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: limits.streamReadEventsMax })),
+    },
+    { additionalProperties: false },
+  );
+  const listQuery = Type.Object(
+    {
+      prefix: Type.Optional(Type.String({ maxLength: limits.streamIdBytesMax })),
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: limits.streamListMax })),
+    },
+    { additionalProperties: false },
+  );
+  return { appendBody, readQuery, listQuery };
+}
+
+const EventAnswer = answer({
+  version: Type.Integer(),
+  offset: Type.Integer(),
+  timestamp: Type.Integer(),
+  type: Type.Union([Type.String(), Type.Null()]),
+  id: Type.Union([Type.String(), Type.Null()]),
+  data: Type.Optional(Type.Unknown()),
+  dataBase64: Type.Optional(Type.String()),
+  metadata: Type.Optional(Type.Unknown()),
+});
+
+export const streamRoutes: FastifyPluginAsyncTypebox<{ streams: StreamService; limits: BrokerLimits }> = async (app, { streams, limits }) => {
+  const { appendBody, readQuery, listQuery } = schemasOf(limits);
+  const NoQuery = Type.Object({}, { additionalProperties: false });
+
+  app.post('/v1/topics/:topic/streams/:stream/events', {
+    schema: {
+      tags: ['streams'],
+      summary: 'Append events to one stream, only if it is at expectedVersion (409 SPOOL_ERR_WRONG_EXPECTED_VERSION otherwise)',
+      params: StreamParams,
+      querystring: NoQuery,
+      body: appendBody,
+      response: {
+        200: answer(
+          {
+            stream: Type.String(),
+            partition: Type.Integer(),
+            firstVersion: Type.Integer(),
+            lastVersion: Type.Integer(),
+            offsets: Type.Array(Type.Integer()),
+            duplicate: Type.Optional(Type.Boolean({ description: 'a retry with the same event ids: the original result, nothing written' })),
+          },
+          'The versions and offsets the events got',
+        ),
+      },
+    },
+    handler: async (request) => {
+      const { topic, stream } = request.params;
+      const { events, expectedVersion } = request.body;
+      return streams.append(topic, stream, events, (expectedVersion ?? 'any') as ExpectedVersion);
+    },
+  });
+
+  app.get('/v1/topics/:topic/streams/:stream/events', {
+    schema: {
+      tags: ['streams'],
+      summary: 'Read one stream\'s events from a version, forward or backward',
+      params: StreamParams,
+      querystring: readQuery,
+      response: {
+        200: answer(
+          {
+            stream: Type.String(),
+            partition: Type.Integer(),
+            version: Type.Integer({ description: 'the stream\'s last version; -1 without events' }),
+            events: Type.Array(EventAnswer),
+            nextVersion: Type.Union([Type.Integer(), Type.Null()], { description: 'where the next page starts, null at the end' }),
+          },
+          'Events in the order asked',
+        ),
+      },
+    },
+    handler: async (request) => {
+      const { topic, stream } = request.params;
+      const direction = request.query.direction ?? 'forward';
+      const from = request.query.from ?? (direction === 'forward' ? 'start' : 'end');
+      return streams.read(topic, stream, {
+        direction,
+        from: from === 'start' || from === 'end' ? from : Number(from),
+        limit: request.query.limit ?? limits.streamReadEventsDefault,
+      });
+    },
+  });
+
+  app.get('/v1/topics/:topic/streams/:stream', {
+    schema: {
+      tags: ['streams'],
+      summary: 'Describe one stream: version, event count, first and last offset',
+      params: StreamParams,
+      querystring: NoQuery,
+      response: {
+        200: answer({
+          stream: Type.String(),
+          partition: Type.Integer(),
+          version: Type.Integer(),
+          eventCount: Type.Integer(),
+          firstOffset: Type.Union([Type.Integer(), Type.Null()]),
+          lastOffset: Type.Union([Type.Integer(), Type.Null()]),
+        }),
+      },
+    },
+    handler: async (request) => streams.describe(request.params.topic, request.params.stream),
+  });
+
+  app.get('/v1/topics/:topic/streams', {
+    schema: {
+      tags: ['streams'],
+      summary: 'List stream ids of a topic by prefix',
+      params: TopicParams,
+      querystring: listQuery,
+      response: { 200: answer({ streams: Type.Array(Type.String()), more: Type.Boolean({ description: 'more ids match than were answered' }) }) },
+    },
+    handler: async (request) => streams.list(request.params.topic, request.query.prefix ?? '', request.query.limit ?? limits.streamListMax),
+  });
+};

@@ -1,0 +1,94 @@
+/**
+ * An event-sourcing event as a record (docs/event-sourcing.md): the stream id is the key, `data`
+ * the value as JSON text, and type, id and metadata travel as headers, so Kafka and HTTP consumers
+ * of the topic see them too.
+ *
+ *   key                    the stream id (UTF-8)
+ *   value                  JSON text of `data`
+ *   content-type           application/json (how fetches and live tails render the value)
+ *   spool.event.type       the event type
+ *   spool.event.id         the event id (client-given, or a UUID the broker assigns)
+ *   spool.event.metadata   JSON text of `metadata`, when given
+ */
+import { randomUUID } from 'node:crypto';
+import type { DecodedRecord, RecordInput, StreamEventView } from '../../storage/index.js';
+import { BrokerError } from '../errors.js';
+import { type BrokerLimits } from '../limits.js';
+import { toJsonRecord } from '../fetch/record-view.js';
+import { CONTENT_TYPE_HEADER, JSON_CONTENT_TYPE } from '../produce/record-input.js';
+
+export const EVENT_TYPE_HEADER = 'spool.event.type';
+export const EVENT_ID_HEADER = 'spool.event.id';
+export const EVENT_METADATA_HEADER = 'spool.event.metadata';
+
+export interface EventInput {
+  type: string;
+  data: unknown;
+  metadata?: Record<string, unknown>;
+  id?: string;
+}
+
+
+type EventLimits = Pick<BrokerLimits, 'streamEventMetadataBytesMax'>;
+
+/** The records of one append; every event gets an id (the client's, or a fresh UUID). */
+export function toEventRecords(stream: Buffer, events: EventInput[], limits: EventLimits): { records: RecordInput[]; ids: string[] } {
+  const ids = events.map((event) => event.id ?? randomUUID());
+  const seen = new Set<string>();
+  ids.forEach((id, index) => {
+    if (seen.has(id)) throw new BrokerError('SPOOL_ERR_BAD_REQUEST', `events[${index}].id ${JSON.stringify(id)} appears twice in one append`, { field: `events[${index}].id` });
+    seen.add(id);
+  });
+  const records = events.map((event, index): RecordInput => {
+    const headers = [
+      { key: CONTENT_TYPE_HEADER, value: Buffer.from(JSON_CONTENT_TYPE) },
+      { key: EVENT_TYPE_HEADER, value: Buffer.from(event.type) },
+      { key: EVENT_ID_HEADER, value: Buffer.from(ids[index]!) },
+    ];
+    if (event.metadata !== undefined) {
+      const metadata = Buffer.from(JSON.stringify(event.metadata));
+      if (metadata.length > limits.streamEventMetadataBytesMax) {
+        throw new BrokerError('SPOOL_ERR_BAD_REQUEST', `events[${index}].metadata is ${metadata.length} bytes as JSON, over the limit of ${limits.streamEventMetadataBytesMax}`, {
+          field: `events[${index}].metadata`,
+          limit: limits.streamEventMetadataBytesMax,
+        });
+      }
+      headers.push({ key: EVENT_METADATA_HEADER, value: metadata });
+    }
+    return { key: stream, value: Buffer.from(JSON.stringify(event.data ?? null)), headers };
+  });
+  return { records, ids };
+}
+
+function headerText(record: DecodedRecord, key: string): string | null {
+  return record.headers.find((header) => header.key === key)?.value?.toString('utf8') ?? null;
+}
+
+/** A stored record as an event; records produced without the stream API have type and id null. */
+export function toEventView(record: DecodedRecord, version: number): StreamEventView {
+  const json = toJsonRecord(record, 'auto');
+  const metadata = headerText(record, EVENT_METADATA_HEADER);
+  return {
+    version,
+    offset: record.offset,
+    timestamp: record.timestamp,
+    type: headerText(record, EVENT_TYPE_HEADER),
+    id: headerText(record, EVENT_ID_HEADER),
+    ...('value' in json ? { data: json.value } : { dataBase64: json.valueBase64 }),
+    ...(metadata !== null ? { metadata: parseOrText(metadata) } : {}),
+  };
+}
+
+/** A metadata header written by another producer may not be JSON: then it is shown as text. */
+function parseOrText(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/** The event id of a stored record, without decoding the rest. */
+export function eventIdOf(record: DecodedRecord): string | null {
+  return headerText(record, EVENT_ID_HEADER);
+}

@@ -1,0 +1,181 @@
+/**
+ * Event-sourcing streams over a topic with streamIndex (docs/event-sourcing.md). A stream is every
+ * record with one key; it lives in the partition Kafka's partitioner picks for the key, and the
+ * partition's stream index (storage/streams/) gives its offsets in version order.
+ *
+ * Appends are one batch, written only if the stream is at the expected version (decided by the
+ * partition's append, see storage/log/partition-log.ts). An append retried with the same event ids
+ * answers the original result, as EventStoreDB does: after a version mismatch, or before an append
+ * that expects no particular version, the events where the retry would have gone are compared.
+ */
+import { decodeRecordBatches, type DecodedRecord, encodeRecordBatch, type ExpectedVersion, isSpoolError, type PartitionLog, StorageError, type StreamAppendAnswer, type StreamEventView, type StreamInfo } from '../../storage/index.js';
+import { BrokerError } from '../errors.js';
+import type { BrokerLimits } from '../limits.js';
+import type { BrokerMetrics } from '../metrics.js';
+import { partitionOf } from '../produce/partitioner.js';
+import type { TopicService } from '../topics/topic-service.js';
+import { type EventInput, eventIdOf, toEventRecords, toEventView } from './stream-event.js';
+
+export type StreamLimits = Pick<BrokerLimits, 'streamEventMetadataBytesMax' | 'streamIdBytesMax' | 'streamIdempotencyWindowEvents'>;
+
+
+export interface ReadOptions {
+  from: number | 'start' | 'end';
+  direction: 'forward' | 'backward';
+  limit: number;
+}
+
+export interface ReadAnswer {
+  stream: string;
+  partition: number;
+  /** The stream's last version (-1: no event). */
+  version: number;
+  events: StreamEventView[];
+  /** Where the next page starts (same direction), or null at the end. */
+  nextVersion: number | null;
+}
+
+/** Bytes read from the log per step when collecting a stream's events. */
+const READ_STEP_BYTES = 64 * 1024;
+
+export class StreamService {
+  constructor(
+    private readonly topics: TopicService,
+    private readonly metrics: BrokerMetrics,
+    private readonly limits: StreamLimits,
+  ) {}
+
+  /** The stream's key and the partition holding it. */
+  locate(topic: string, stream: string): { key: Buffer; log: PartitionLog } {
+    const key = Buffer.from(stream, 'utf8');
+    if (key.length > this.limits.streamIdBytesMax) {
+      throw new BrokerError('SPOOL_ERR_BAD_REQUEST', `stream id is ${key.length} bytes, over the limit of ${this.limits.streamIdBytesMax}`, { field: 'stream', limit: this.limits.streamIdBytesMax });
+    }
+    const logs = this.topics.partitions(topic);
+    if (logs[0]!.config.streamIndex !== true) {
+      throw new StorageError('SPOOL_ERR_STREAMS_NOT_ENABLED', `topic ${topic} was created without streamIndex: true`, { topic });
+    }
+    return { key, log: logs[partitionOf(key, undefined, logs.length, () => 0)]! };
+  }
+
+  async append(topic: string, stream: string, events: EventInput[], expectedVersion: ExpectedVersion): Promise<StreamAppendAnswer> {
+    const { key, log } = this.locate(topic, stream);
+    const { records, ids } = toEventRecords(key, events, this.limits);
+    const clientIds = events.every((event) => event.id !== undefined);
+    const answer = (firstVersion: number, offsets: number[], duplicate: boolean): StreamAppendAnswer => ({
+      stream,
+      partition: log.partition,
+      firstVersion,
+      lastVersion: firstVersion + offsets.length - 1,
+      offsets,
+      ...(duplicate ? { duplicate: true } : {}),
+    });
+    if (clientIds && (expectedVersion === 'any' || expectedVersion === 'exists')) {
+      const retry = await this.findRetry(log, key, ids, null);
+      if (retry) return answer(retry.firstVersion, retry.offsets, true);
+    }
+    const batch = encodeRecordBatch(records);
+    try {
+      const result = await log.append(batch, { stream: { key, expectedVersion } });
+      this.metrics.recordsIn.inc(topic, records.length);
+      this.metrics.bytesIn.inc(topic, batch.length);
+      const offsets = records.map((_, index) => result.baseOffset + index);
+      return answer(result.streamVersions!.first, offsets, false);
+    } catch (error) {
+      if (!clientIds || !isSpoolError(error) || error.code !== 'SPOOL_ERR_WRONG_EXPECTED_VERSION') throw error;
+      const from = expectedVersion === 'no_stream' ? 0 : typeof expectedVersion === 'number' ? expectedVersion + 1 : null;
+      const retry = await this.findRetry(log, key, ids, from);
+      if (retry) return answer(retry.firstVersion, retry.offsets, true);
+      throw error;
+    }
+  }
+
+  /**
+   * Events `ids` already in the stream, in order, from version `from` (or, when null, anywhere in
+   * the last streamIdempotencyWindowEvents): the original of a retried append.
+   */
+  private async findRetry(log: PartitionLog, key: Buffer, ids: string[], from: number | null): Promise<{ firstVersion: number; offsets: number[] } | null> {
+    const { offsets, firstVersion } = await log.streamOffsets(key);
+    const window = this.limits.streamIdempotencyWindowEvents;
+    const start = from ?? Math.max(firstVersion, firstVersion + offsets.length - window);
+    const end = from === null ? firstVersion + offsets.length : Math.min(from + ids.length, firstVersion + offsets.length);
+    if (start < firstVersion || end - start < ids.length) return null;
+    const candidates = offsets.slice(start - firstVersion, end - firstVersion);
+    const records = await readRecordsAt(log, candidates);
+    const at = records.findIndex((record) => eventIdOf(record) === ids[0]);
+    if (at < 0 || (from !== null && at !== 0) || at + ids.length > records.length) return null;
+    for (let i = 1; i < ids.length; i++) if (eventIdOf(records[at + i]!) !== ids[i]) return null;
+    return { firstVersion: start + at, offsets: candidates.slice(at, at + ids.length) };
+  }
+
+  async read(topic: string, stream: string, options: ReadOptions): Promise<ReadAnswer> {
+    const { key, log } = this.locate(topic, stream);
+    const { offsets, firstVersion } = await log.streamOffsets(key);
+    const lastVersion = firstVersion + offsets.length - 1;
+    const forward = options.direction === 'forward';
+    const from = options.from === 'start' ? firstVersion : options.from === 'end' ? lastVersion : options.from;
+    let low: number;
+    let high: number; // versions [low, high] are read
+    if (forward) {
+      low = Math.max(from, firstVersion);
+      high = Math.min(lastVersion, low + options.limit - 1);
+    } else {
+      high = Math.min(from, lastVersion);
+      low = Math.max(firstVersion, high - options.limit + 1);
+    }
+    const versions = high >= low ? high - low + 1 : 0;
+    const records = versions > 0 ? await readRecordsAt(log, offsets.slice(low - firstVersion, high - firstVersion + 1)) : [];
+    const events = records.map((record, index) => toEventView(record, low + index));
+    if (!forward) events.reverse();
+    const nextVersion = forward ? (high < lastVersion && versions > 0 ? high + 1 : null) : versions > 0 && low > firstVersion ? low - 1 : null;
+    return { stream, partition: log.partition, version: lastVersion, events, nextVersion };
+  }
+
+  async describe(topic: string, stream: string): Promise<StreamInfo> {
+    const { key, log } = this.locate(topic, stream);
+    const { offsets, firstVersion } = await log.streamOffsets(key);
+    return {
+      stream,
+      partition: log.partition,
+      version: firstVersion + offsets.length - 1,
+      eventCount: offsets.length,
+      firstOffset: offsets[0] ?? null,
+      lastOffset: offsets[offsets.length - 1] ?? null,
+    };
+  }
+
+  /** Stream ids starting with `prefix` over every partition, sorted, at most `limit`. */
+  async list(topic: string, prefix: string, limit: number): Promise<{ streams: string[]; more: boolean }> {
+    const logs = this.topics.partitions(topic);
+    if (logs[0]!.config.streamIndex !== true) {
+      throw new StorageError('SPOOL_ERR_STREAMS_NOT_ENABLED', `topic ${topic} was created without streamIndex: true`, { topic });
+    }
+    const found: Buffer[] = [];
+    let more = false;
+    for (const log of logs) {
+      const page = await log.listStreams(Buffer.from(prefix, 'utf8'), limit);
+      found.push(...page.keys);
+      more ||= page.more;
+    }
+    found.sort(Buffer.compare);
+    if (found.length > limit) more = true;
+    return { streams: found.slice(0, limit).map((key) => key.toString('utf8')), more };
+  }
+}
+
+/** The records at `offsets` (ascending, all below the high watermark), read through the codec. */
+export async function readRecordsAt(log: PartitionLog, offsets: number[]): Promise<DecodedRecord[]> {
+  const found: DecodedRecord[] = [];
+  let window = new Map<number, DecodedRecord>();
+  for (const offset of offsets) {
+    if (!window.has(offset)) {
+      const read = await log.read(offset, READ_STEP_BYTES);
+      window = new Map();
+      for (const batch of decodeRecordBatches(read.data)) for (const record of batch.records) window.set(record.offset, record);
+    }
+    const record = window.get(offset);
+    if (!record) throw new BrokerError('SPOOL_ERR_INTERNAL', `the stream index names offset ${offset}, which the log does not hold`, { offset, partition: log.partition });
+    found.push(record);
+  }
+  return found;
+}

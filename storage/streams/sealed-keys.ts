@@ -1,0 +1,169 @@
+/**
+ * The stream index of one sealed segment, as lookups see it: either its `.keys` file (the normal
+ * case) or, from the roll until that file is written, the table it is written from.
+ *
+ * File lookups read synchronously (readSync on a descriptor held open). That is a measured choice:
+ * a conditional append must be decided in one synchronous stretch of the event loop, or two
+ * appends could both see the same version; a lookup is one or two reads of ~1-2 KiB from the page
+ * cache (about 2 µs each here), cheaper than a thread-pool hop. Memory per segment is the fences:
+ * one hash every FENCE_STRIDE entries (8 bytes per 64 records), never the number of streams.
+ */
+import { closeSync, openSync, read, readSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { ioError } from '../errors.js';
+import {
+  compareHash,
+  hashKey,
+  KEY_ENTRY_BYTES,
+  keyEntryPosition,
+  type KeyFileHeader,
+  keysSectionPosition,
+  type KeyHash,
+  readKeyEntry,
+  type SegmentKeys,
+} from './key-file.js';
+
+/** Entries between two fences: a lookup reads about this many entries (1 KiB). */
+export const FENCE_STRIDE = 64;
+/** Listing reads the keys section in chunks this size. */
+const KEYS_CHUNK_BYTES = 256 * 1024;
+const readAsync = promisify(read);
+
+export interface SealedKeys {
+  /** Absolute offsets of the key's records in the segment, ascending. */
+  offsetsOf(key: Buffer, keyString: string): number[];
+  /** Every distinct key in the segment (read off the event loop: a segment has ~100,000s). */
+  keys(): AsyncIterable<Buffer>;
+  close(): void;
+}
+
+/** A just-sealed segment's table, until its file is written. */
+export class MemorySealedKeys implements SealedKeys {
+  private readonly byKey = new Map<string, number[]>();
+
+  constructor(private readonly table: SegmentKeys, baseOffset: number) {
+    table.keys.forEach((key, index) => {
+      this.byKey.set(key.toString('latin1'), table.relativeOffsets[index]!.map((relative) => baseOffset + relative));
+    });
+  }
+
+  offsetsOf(_key: Buffer, keyString: string): number[] {
+    return this.byKey.get(keyString) ?? [];
+  }
+
+  async *keys(): AsyncIterable<Buffer> {
+    yield* this.table.keys;
+  }
+
+  close(): void {}
+}
+
+export class FileSealedKeys implements SealedKeys {
+  private readonly fenceHigh: Uint32Array;
+  private readonly fenceLow: Uint32Array;
+  private fd: number;
+
+  /** `file` was checked by decodeKeyFileHeader; only the fences are kept from it. */
+  constructor(
+    private readonly path: string,
+    file: Buffer,
+    private readonly header: KeyFileHeader,
+    private readonly baseOffset: number,
+  ) {
+    const fences = Math.ceil(header.entryCount / FENCE_STRIDE);
+    this.fenceHigh = new Uint32Array(fences);
+    this.fenceLow = new Uint32Array(fences);
+    for (let fence = 0; fence < fences; fence++) {
+      const at = keyEntryPosition(fence * FENCE_STRIDE);
+      this.fenceHigh[fence] = file.readUInt32BE(at);
+      this.fenceLow[fence] = file.readUInt32BE(at + 4);
+    }
+    try {
+      this.fd = openSync(path, 'r');
+    } catch (error) {
+      throw ioError(error, 'open', path);
+    }
+  }
+
+  offsetsOf(key: Buffer): number[] {
+    const hash = hashKey(key);
+    const found: number[] = [];
+    const keyMatches = new Map<number, boolean>();
+    let index = this.firstCandidate(hash);
+    const chunk = Buffer.allocUnsafe(FENCE_STRIDE * KEY_ENTRY_BYTES);
+    while (index < this.header.entryCount) {
+      const count = Math.min(FENCE_STRIDE, this.header.entryCount - index);
+      this.read(chunk, count * KEY_ENTRY_BYTES, keyEntryPosition(index));
+      for (let i = 0; i < count; i++) {
+        const entry = readKeyEntry(chunk, i * KEY_ENTRY_BYTES);
+        const order = compareHash(entry.hash, hash);
+        if (order > 0) return found;
+        if (order < 0) continue;
+        let matches = keyMatches.get(entry.keyPosition);
+        if (matches === undefined) {
+          matches = this.keyAt(entry.keyPosition).equals(key);
+          keyMatches.set(entry.keyPosition, matches);
+        }
+        if (matches) found.push(this.baseOffset + entry.relativeOffset);
+      }
+      index += count;
+    }
+    return found;
+  }
+
+  async *keys(): AsyncIterable<Buffer> {
+    const start = keysSectionPosition(this.header.entryCount);
+    let chunk = Buffer.allocUnsafe(KEYS_CHUNK_BYTES);
+    let position = 0;
+    while (position < this.header.keysBytes) {
+      const length = Math.min(chunk.length, this.header.keysBytes - position);
+      const { bytesRead } = await readAsync(this.fd, chunk, 0, length, start + position).catch((error: unknown) => {
+        throw ioError(error, 'read', this.path);
+      });
+      let at = 0;
+      while (at + 4 <= bytesRead && at + 4 + chunk.readUInt32BE(at) <= bytesRead) {
+        const keyLength = chunk.readUInt32BE(at);
+        yield Buffer.from(chunk.subarray(at + 4, at + 4 + keyLength));
+        at += 4 + keyLength;
+      }
+      if (at === 0) chunk = Buffer.allocUnsafe(4 + chunk.readUInt32BE(0)); // one key larger than the chunk
+      position += at;
+    }
+  }
+
+  close(): void {
+    if (this.fd < 0) return;
+    closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  /** The first entry that may hold `hash`: the fence before the first fence not below it. */
+  private firstCandidate(hash: KeyHash): number {
+    let low = 0;
+    let high = this.fenceHigh.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (compareHash({ high: this.fenceHigh[middle]!, low: this.fenceLow[middle]! }, hash) < 0) low = middle + 1;
+      else high = middle;
+    }
+    return Math.max(0, low - 1) * FENCE_STRIDE;
+  }
+
+  private keyAt(keyPosition: number): Buffer {
+    const at = keysSectionPosition(this.header.entryCount) + keyPosition;
+    const length = Buffer.allocUnsafe(4);
+    this.read(length, 4, at);
+    const key = Buffer.allocUnsafe(length.readUInt32BE(0));
+    this.read(key, key.length, at + 4);
+    return key;
+  }
+
+  private read(into: Buffer, length: number, position: number): void {
+    try {
+      const bytesRead = readSync(this.fd, into, 0, length, position);
+      if (bytesRead !== length) throw new Error(`short read: ${bytesRead} of ${length} bytes at ${position}`);
+    } catch (error) {
+      throw ioError(error, 'read', this.path);
+    }
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * A partition's stream index (ARCHITECTURE §2.6): key → offsets of that key's records, in order.
+ * A stream's version of a record is its 0-based position among the key's records.
+ *
+ *   sealed segments   one `.keys` file each (sealed-keys.ts), loaded lazily, rebuilt from the
+ *                     `.log` when missing or damaged
+ *   active segment    ActiveKeys in memory, filled from the `.log` at open, then by appends
+ *
+ * Every part is derived from the log, so nothing here is synced: a crash loses at most the
+ * `.keys` file of a segment sealed just before it, and the next use rebuilds it.
+ *
+ * Conditional appends call nextVersionOf() inside PartitionLog.append's synchronous stretch, after
+ * prepare(): the count includes appends accepted but not yet written, so the order of decisions
+ * is the order of the single writer and two appends can never both win one version.
+ */
+import { assert } from '../assert.js';
+import type { FileSystem } from '../io/file-system.js';
+import type { Segment } from '../log/segment.js';
+import { KEYS_SUFFIX, segmentPath } from '../log/segment-files.js';
+import { ActiveKeys } from './active-keys.js';
+import { decodeKeyFileHeader, decodeKeyFileTable, encodeKeyFile, type SegmentKeys } from './key-file.js';
+import { FileSealedKeys, MemorySealedKeys, type SealedKeys } from './sealed-keys.js';
+import { readSegmentKeys, scanSegmentKeys } from './segment-key-scan.js';
+
+export interface StreamPosition {
+  version: number;
+  offset: number;
+}
+
+export function keysPathOf(segment: Segment): string {
+  return segmentPath(segment.dir, segment.baseOffset, KEYS_SUFFIX);
+}
+
+function extentOf(segment: Segment): { logBytes: number; recordExtent: number } {
+  return { logBytes: segment.sizeBytes, recordExtent: segment.nextOffset - segment.baseOffset };
+}
+
+export class StreamIndex {
+  private readonly active = new ActiveKeys();
+  private readonly sealed = new Map<Segment, SealedKeys>();
+  private preparing: Promise<void> | null = null;
+  /** Told when a `.keys` file had to be rebuilt (for the broker's log and the tests). */
+  onRebuilt: (path: string) => void = () => {};
+
+  constructor(private readonly fs: FileSystem) {}
+
+  /**
+   * At open: the active segment's keyed records. From the `.keys` file a clean close wrote when it
+   * still describes the segment exactly (decoding a 128 MiB log costs seconds, the file
+   * milliseconds); otherwise from the log itself.
+   */
+  async loadActive(segment: Segment): Promise<void> {
+    const file = await this.fs.readFile(keysPathOf(segment));
+    const header = file ? decodeKeyFileHeader(file, extentOf(segment)) : null;
+    if (file && header) {
+      const table = decodeKeyFileTable(file, header);
+      table.keys.forEach((key, index) => {
+        const name = key.toString('latin1');
+        for (const relative of table.relativeOffsets[index]!) this.active.add(name, segment.baseOffset + relative);
+      });
+    } else {
+      await scanSegmentKeys(this.fs, segment, (key, offset) => this.active.add(key.toString('latin1'), offset));
+    }
+    this.active.committed(segment.nextOffset);
+  }
+
+  /** At a clean close (writes drained): the active segment's table, for the next loadActive. */
+  async saveActive(segment: Segment): Promise<void> {
+    const table = this.active.takeBelow(segment.nextOffset, segment.baseOffset);
+    await this.fs.writeFileAtomic(keysPathOf(segment), encodeKeyFile(table, extentOf(segment)));
+  }
+
+  /** Loads (or rebuilds) the index of every sealed segment not loaded yet; forgets removed ones. */
+  prepare(segments: readonly Segment[]): Promise<void> {
+    const sealed = segments.slice(0, -1);
+    for (const [segment, keys] of this.sealed) {
+      if (!sealed.includes(segment)) {
+        keys.close();
+        this.sealed.delete(segment);
+      }
+    }
+    if (sealed.every((segment) => this.sealed.has(segment))) return Promise.resolve();
+    this.preparing ??= this.loadMissing(sealed).finally(() => {
+      this.preparing = null;
+    });
+    return this.preparing.then(() => this.prepare(segments));
+  }
+
+  private async loadMissing(sealed: Segment[]): Promise<void> {
+    for (const segment of sealed) {
+      if (this.sealed.has(segment)) continue;
+      const path = keysPathOf(segment);
+      let file = await this.fs.readFile(path);
+      let header = file ? decodeKeyFileHeader(file, extentOf(segment)) : null;
+      if (!file || !header) {
+        const table = await readSegmentKeys(this.fs, segment);
+        file = encodeKeyFile(table, extentOf(segment));
+        header = decodeKeyFileHeader(file, extentOf(segment));
+        await this.fs.writeFileAtomic(path, file);
+        this.onRebuilt(path);
+      }
+      assert(header !== null, 'a key file just encoded decodes');
+      if (!this.sealed.has(segment)) this.sealed.set(segment, new FileSealedKeys(path, file, header, segment.baseOffset));
+    }
+  }
+
+  /** True when every sealed segment's index is loaded: lookups are then complete. */
+  isReady(segments: readonly Segment[]): boolean {
+    return segments.slice(0, -1).every((segment) => this.sealed.has(segment));
+  }
+
+  /** Records an accepted append's keyed record (before it is written). */
+  add(key: Buffer, offset: number): void {
+    this.active.add(key.toString('latin1'), offset);
+  }
+
+  committed(highWatermark: number): void {
+    this.active.committed(highWatermark);
+  }
+
+  rewindTo(offset: number): void {
+    this.active.rewindTo(offset);
+  }
+
+  /**
+   * The writer sealed `segment` and starts the next one at `nextBase`: its records move from the
+   * active table to a `.keys` file. Synchronous up to the write, so lookups never miss them.
+   */
+  async onSealed(segment: Segment, nextBase: number): Promise<void> {
+    const table = this.active.takeBelow(nextBase, segment.baseOffset);
+    this.sealed.set(segment, new MemorySealedKeys(table, segment.baseOffset));
+    await this.writeSealed(segment, table);
+  }
+
+  private async writeSealed(segment: Segment, table: SegmentKeys): Promise<void> {
+    const path = keysPathOf(segment);
+    const file = encodeKeyFile(table, extentOf(segment));
+    const header = decodeKeyFileHeader(file, extentOf(segment));
+    assert(header !== null, 'a key file just encoded decodes');
+    await this.fs.writeFileAtomic(path, file);
+    // Still the segment's index (retention may have removed it meanwhile): now read from the file.
+    if (this.sealed.has(segment)) this.sealed.set(segment, new FileSealedKeys(path, file, header, segment.baseOffset));
+  }
+
+  /** Every offset of the key, ascending, over `segments` (prepared), pending appends included. */
+  offsetsOf(key: Buffer, segments: readonly Segment[]): number[] {
+    assert(this.isReady(segments), 'prepare() ran before a lookup');
+    const keyString = key.toString('latin1');
+    const offsets: number[] = [];
+    for (const segment of segments.slice(0, -1)) {
+      for (const offset of this.sealed.get(segment)!.offsetsOf(key, keyString)) offsets.push(offset);
+    }
+    for (const offset of this.active.offsetsOf(keyString)) offsets.push(offset);
+    return offsets;
+  }
+
+  /** Distinct keys starting with `prefix`, at most `limit`, sorted; `more` when some were left. */
+  async listKeys(prefix: Buffer, limit: number, segments: readonly Segment[]): Promise<{ keys: Buffer[]; more: boolean }> {
+    await this.prepare(segments);
+    const found = new Map<string, Buffer>();
+    let more = false;
+    const consider = (key: Buffer): boolean => {
+      if (key.length < prefix.length || key.compare(prefix, 0, prefix.length, 0, prefix.length) !== 0) return true;
+      const name = key.toString('latin1');
+      if (found.has(name)) return true;
+      if (found.size === limit) {
+        more = true;
+        return false;
+      }
+      found.set(name, key);
+      return true;
+    };
+    for (const key of this.active.keys()) if (!consider(Buffer.from(key, 'latin1'))) break;
+    for (const segment of segments.slice(0, -1)) {
+      if (more) break;
+      const keys = this.sealed.get(segment);
+      if (!keys) continue;
+      for await (const key of keys.keys()) if (!consider(key)) break;
+    }
+    return { keys: [...found.values()].sort(Buffer.compare), more };
+  }
+
+  close(): void {
+    for (const keys of this.sealed.values()) keys.close();
+    this.sealed.clear();
+  }
+}

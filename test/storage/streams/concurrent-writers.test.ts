@@ -1,0 +1,84 @@
+/**
+ * Concurrent conditional writers (issue 18): each writer reads its stream's version, then appends
+ * expecting it. fast-check's scheduler decides the interleaving of every read and append; whatever
+ * the order, each stream's versions are contiguous, each version is won by exactly one append, and
+ * every loser is told the version the stream really had.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { encodeRecordBatch } from '../../../storage/codec/record-batch.js';
+import { useTempLogs } from '../support/temp-logs.js';
+
+const logs = useTempLogs('streams-concurrent');
+
+interface Outcome {
+  stream: string;
+  writer: number;
+  expected: number;
+  won: { first: number; last: number } | null;
+  actualVersion?: number;
+}
+
+describe('concurrent conditional writers', () => {
+  it('exactly one writer wins each version; losers learn the actual version', async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.scheduler(),
+        fc.array(fc.record({ stream: fc.integer({ min: 0, max: 2 }), events: fc.integer({ min: 1, max: 3 }), attempts: fc.integer({ min: 1, max: 3 }), stale: fc.integer({ min: 0, max: 1 }) }), { minLength: 2, maxLength: 8 }),
+        async (scheduler, writers) => {
+          const [log] = await logs.manager.openTopic(`t${run++}`, 1, { streamIndex: true, segmentBytes: 1024, flush: 'never' });
+          const outcomes: Outcome[] = [];
+          const versionOf = async (stream: string) => {
+            const { offsets, firstVersion } = await log!.streamOffsets(Buffer.from(stream));
+            return firstVersion + offsets.length - 1;
+          };
+          const work = writers.map(async (writer, index) => {
+            const stream = `s${writer.stream}`;
+            for (let attempt = 0; attempt < writer.attempts; attempt++) {
+              // The scheduler picks when each read and each append starts: the interleaving.
+              await scheduler.schedule(Promise.resolve(), `w${index} reads ${stream}`);
+              // A stale writer expects a version before the one it read, as one that read long ago would.
+              const expected = Math.max(-1, (await versionOf(stream)) - writer.stale);
+              const batch = encodeRecordBatch(Array.from({ length: writer.events }, (_, i) => ({ key: Buffer.from(stream), value: Buffer.from(`w${index}-${attempt}-${i}`) })));
+              const key = Buffer.from(stream);
+              await scheduler.schedule(Promise.resolve(), `w${index} appends to ${stream} at ${expected}`);
+              const outcome: Outcome = { stream, writer: index, expected, won: null };
+              try {
+                outcome.won = (await log!.append(batch, { stream: { key, expectedVersion: expected < 0 ? 'no_stream' : expected } })).streamVersions!;
+              } catch (error) {
+                const { code, context } = error as { code: string; context: { actualVersion: number } };
+                expect(code).toBe('SPOOL_ERR_WRONG_EXPECTED_VERSION');
+                outcome.actualVersion = context.actualVersion;
+              }
+              outcomes.push(outcome);
+            }
+          });
+          await scheduler.waitFor(Promise.all(work));
+          for (const stream of new Set(outcomes.map((outcome) => outcome.stream))) {
+            const mine = outcomes.filter((outcome) => outcome.stream === stream);
+            const wins = mine.filter((outcome) => outcome.won).map((outcome) => outcome.won!).sort((a, b) => a.first - b.first);
+            // Contiguous, each version won once: the wins tile 0..final version without gap or overlap.
+            let next = 0;
+            for (const win of wins) {
+              expect(win.first).toBe(next);
+              next = win.last + 1;
+            }
+            const finalVersion = await versionOf(stream);
+            expect(finalVersion).toBe(next - 1);
+            // A winner expected exactly the version before its first event.
+            for (const outcome of mine.filter((candidate) => candidate.won)) expect(outcome.won!.first).toBe(outcome.expected + 1);
+            for (const loser of mine.filter((outcome) => !outcome.won)) {
+              expect(loser.actualVersion).not.toBe(loser.expected);
+              expect(loser.actualVersion).toBeGreaterThan(loser.expected);
+              // The version it was told is one the stream really passed through: a win ended there.
+              expect(wins.some((win) => win.last === loser.actualVersion)).toBe(true);
+            }
+          }
+          await logs.manager.deleteTopic(`t${run - 1}`);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
