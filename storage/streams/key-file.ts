@@ -121,15 +121,18 @@ export function decodeKeyFileTable(file: Buffer, header: KeyFileHeader): Segment
   const table: SegmentKeys = { keys: [], relativeOffsets: [] };
   const keysStart = keysSectionPosition(header.entryCount);
   let lastKeyPosition = -1;
-  for (let index = 0; index < header.entryCount; index++) {
-    const entry = readKeyEntry(file, keyEntryPosition(index));
-    if (entry.keyPosition !== lastKeyPosition) {
-      const at = keysStart + entry.keyPosition;
-      table.keys.push(file.subarray(at + 4, at + 4 + file.readUInt32BE(at)));
-      table.relativeOffsets.push([]);
-      lastKeyPosition = entry.keyPosition;
+  let offsets: number[] = [];
+  // Fields read in place (no entry object): this runs for every record of the active segment.
+  for (let at = KEY_FILE_HEADER_BYTES; at < keysStart; at += KEY_ENTRY_BYTES) {
+    const keyPosition = file.readUInt32BE(at + 12);
+    if (keyPosition !== lastKeyPosition) {
+      const keyAt = keysStart + keyPosition;
+      table.keys.push(file.subarray(keyAt + 4, keyAt + 4 + file.readUInt32BE(keyAt)));
+      offsets = [];
+      table.relativeOffsets.push(offsets);
+      lastKeyPosition = keyPosition;
     }
-    table.relativeOffsets[table.relativeOffsets.length - 1]!.push(entry.relativeOffset);
+    offsets.push(file.readUInt32BE(at + 8));
   }
   return table;
 }
