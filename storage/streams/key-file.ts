@@ -8,7 +8,7 @@
  * |-----|------|-------------------------------------------------------------------------------|
  * |   0 |    4 | magic 'SPKY'                                                                  |
  * |   4 |    2 | format version (1)                                                            |
- * |   6 |    2 | reserved, 0                                                                   |
+ * |   6 |    2 | reserved, 0 (checked: the CRC covers only what follows the header)           |
  * |   8 |    8 | logBytes: size of the `.log` this file describes (a mismatch means stale)     |
  * |  16 |    4 | recordExtent: nextOffset - baseOffset of the segment                          |
  * |  20 |    4 | entryCount                                                                    |
@@ -102,7 +102,7 @@ export function encodeKeyFile(segment: SegmentKeys, header: Pick<KeyFileHeader, 
  */
 export function decodeKeyFileHeader(file: Buffer, expected: Pick<KeyFileHeader, 'logBytes' | 'recordExtent'>): KeyFileHeader | null {
   if (file.length < KEY_FILE_HEADER_BYTES) return null;
-  if (file.readUInt32BE(0) !== KEY_FILE_MAGIC || file.readUInt16BE(4) !== KEY_FILE_VERSION) return null;
+  if (file.readUInt32BE(0) !== KEY_FILE_MAGIC || file.readUInt16BE(4) !== KEY_FILE_VERSION || file.readUInt16BE(6) !== 0) return null;
   const header: KeyFileHeader = {
     logBytes: Number(file.readBigUInt64BE(8)),
     recordExtent: file.readUInt32BE(16),
