@@ -1,39 +1,67 @@
 /**
- * npm run bench:queues: work-queue throughput, receive + ack, with 4 workers, beside Redis Streams
- * XREADGROUP + XACK through ioredis in the same run (Redis from Debian's package, installed when
- * missing, AOF with appendfsync everysec; Spool with flush=never: the page-cache tier of both).
+ * npm run bench:queues: work-queue throughput, receive + ack, beside Redis Streams XREADGROUP +
+ * XACK through ioredis in the same run (Redis from Debian's package, installed when missing).
+ *
+ * Rows, each beside its own Redis reference at the same durability tier:
+ *   4 workers, page-cache tier   Spool --flush never   vs Redis appendfsync everysec
+ *   4 workers, synced tier       Spool --flush always  vs Redis appendfsync always
+ *   64 workers, page-cache tier  both with 64 workers
+ *   orderedByKey, 4 workers      Spool's per-key order (1,000 keys); Redis has no such mode, so its
+ *                                reference is the plain 4-worker run of the same round
  *
  * Both start from a backlog of N 100-byte messages (Spool: a topic of 4 partitions; Redis: one
  * stream, as a Redis work queue usually is) and stop when every message is acknowledged. Workers
- * take 100 messages per receive and ack each batch in one request.
+ * take 100 messages per receive and ack each batch in one request. The machine is shared, so the
+ * cases run in interleaved rounds (Spool and Redis alternating who goes first) and each row is the
+ * median of its rounds.
  */
 import { Redis } from 'ioredis';
 import { Spool } from '../client/index.js';
+import type { Tier } from './compare/driver.js';
 import { ensureCommand, commandVersion } from './compare/peers/debian-package.js';
 import { startRedis } from './compare/peers/redis-server.js';
+import { SPOOL_FLUSH } from './compare/spool-driver.js';
 import { startBrokerProcess } from './lib/broker-process.js';
 import { printReport, ratio, type Row } from './lib/report.js';
 
 const quick = process.argv.includes('--quick');
 const MESSAGES = quick ? 50_000 : 200_000;
-const WORKERS = 4;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (quick ? 1 : 3));
 const PER_RECEIVE = 100;
+const KEYS = 1000;
 const VALUE = Buffer.alloc(100, 'q');
 
-async function spoolQueue(): Promise<number> {
-  const broker = await startBrokerProcess({ flush: 'never' });
+interface Case {
+  name: string;
+  workers: number;
+  tier: Tier;
+  orderedByKey: boolean;
+}
+
+const CASES: Case[] = [
+  { name: '4 workers, page-cache tier', workers: 4, tier: 'page-cache', orderedByKey: false },
+  { name: '4 workers, synced tier', workers: 4, tier: 'synced', orderedByKey: false },
+  { name: '64 workers, page-cache tier', workers: 64, tier: 'page-cache', orderedByKey: false },
+  { name: 'orderedByKey, 4 workers, page-cache tier', workers: 4, tier: 'page-cache', orderedByKey: true },
+];
+
+async function spoolQueue(test: Case): Promise<number> {
+  const broker = await startBrokerProcess({ flush: SPOOL_FLUSH[test.tier] });
   const spool = new Spool({ url: broker.url });
   try {
     await spool.admin.createTopic({ name: 'jobs', partitions: 4 });
     const producer = spool.producer<Buffer>({ codec: 'bytes' });
-    for (let i = 0; i < MESSAGES; i++) if (!producer.push('jobs', { value: VALUE })) await producer.drain();
+    for (let i = 0; i < MESSAGES; i++) {
+      const record = test.orderedByKey ? { key: `key-${i % KEYS}`, value: VALUE } : { value: VALUE };
+      if (!producer.push('jobs', record)) await producer.drain();
+    }
     await producer.close();
     const queue = spool.queue<Buffer>('jobs', 'workers');
-    await queue.configure({ visibilityMs: 60_000 });
+    await queue.configure({ visibilityMs: 60_000, orderedByKey: test.orderedByKey });
     let acked = 0;
     const started = performance.now();
     await Promise.all(
-      Array.from({ length: WORKERS }, async () => {
+      Array.from({ length: test.workers }, async () => {
         while (acked < MESSAGES) {
           const messages = await queue.receive({ max: PER_RECEIVE, waitMs: 100 });
           await Promise.all(messages.map((message) => message.ack()));
@@ -48,8 +76,8 @@ async function spoolQueue(): Promise<number> {
   }
 }
 
-async function redisStreams(command: string): Promise<number> {
-  const server = await startRedis(command, 'page-cache');
+async function redisStreams(command: string, test: Case): Promise<number> {
+  const server = await startRedis(command, test.tier);
   const admin = new Redis(server.url);
   try {
     for (let i = 0; i < MESSAGES; i += 1000) {
@@ -61,7 +89,7 @@ async function redisStreams(command: string): Promise<number> {
     let acked = 0;
     const started = performance.now();
     await Promise.all(
-      Array.from({ length: WORKERS }, async (_, worker) => {
+      Array.from({ length: test.workers }, async (_, worker) => {
         const connection = new Redis(server.url);
         while (acked < MESSAGES) {
           const answer = (await connection.xreadgroup('GROUP', 'workers', `worker-${worker}`, 'COUNT', PER_RECEIVE, 'BLOCK', 100, 'STREAMS', 'jobs', '>')) as Array<[string, Array<[string, string[]]>]> | null;
@@ -79,11 +107,43 @@ async function redisStreams(command: string): Promise<number> {
   }
 }
 
-const spoolRate = await spoolQueue();
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
 const redisCommand = ensureCommand('redis-server', 'redis-server');
-const redisRate = redisCommand ? await redisStreams(redisCommand) : null;
-const rows: Row[] = [
-  { system: 'Redis Streams XREADGROUP + XACK (reference)', version: redisCommand ? commandVersion(redisCommand) : 'n/a', 'messages/s': redisRate, 'vs Redis': redisRate ? 1 : null },
-  { system: 'Spool queue receive + ack', version: 'this build', 'messages/s': spoolRate, 'vs Redis': redisRate ? ratio(spoolRate, redisRate) : null },
-];
-printReport({ bench: 'queues', quick, messages: MESSAGES, workers: WORKERS, perReceive: PER_RECEIVE, rows }, { save: !quick });
+const redisVersion = redisCommand ? commandVersion(redisCommand) : 'n/a';
+const spoolRates = new Map<Case, number[]>(CASES.map((test) => [test, []]));
+const redisRates = new Map<Case, number[]>(CASES.map((test) => [test, []]));
+for (let round = 0; round < ROUNDS; round++) {
+  for (const test of CASES) {
+    // orderedByKey's reference is the plain 4-worker Redis run already measured this round.
+    const redisRun = redisCommand && !test.orderedByKey ? () => redisStreams(redisCommand, test).then((rate) => redisRates.get(test)!.push(rate)) : async () => undefined;
+    const spoolRun = () => spoolQueue(test).then((rate) => spoolRates.get(test)!.push(rate));
+    if (round % 2 === 0) {
+      await spoolRun();
+      await redisRun();
+    } else {
+      await redisRun();
+      await spoolRun();
+    }
+    console.error(`round ${round + 1}/${ROUNDS} ${test.name}: spool ${Math.round(spoolRates.get(test)!.at(-1)!)}/s, redis ${Math.round(redisRates.get(test)!.at(-1) ?? 0)}/s`);
+  }
+}
+
+const rows: Row[] = CASES.map((test) => {
+  const reference = test.orderedByKey ? CASES[0]! : test;
+  const spoolRate = median(spoolRates.get(test)!);
+  const referenceRates = redisRates.get(reference)!;
+  const redisRate = referenceRates.length > 0 ? median(referenceRates) : null;
+  return {
+    case: test.name,
+    'Spool messages/s': spoolRate,
+    'Redis messages/s': redisRate,
+    reference: `Redis ${redisVersion} XREADGROUP + XACK, ${reference.workers} workers, appendfsync ${test.tier === 'synced' ? 'always' : 'everysec'}`,
+    'vs Redis': redisRate ? ratio(spoolRate, redisRate) : null,
+  };
+});
+printReport({ bench: 'queues', quick, messages: MESSAGES, rounds: ROUNDS, perReceive: PER_RECEIVE, rows }, { save: !quick });

@@ -12,24 +12,21 @@ import Fastify, { type FastifyInstance, type FastifyBaseLogger, LogController } 
 import { type FileSystem, LogManager, nodeFileSystem } from '../storage/index.js';
 import { type BrokerConfig, limitsOf, parseHostPort } from './config.js';
 import { FetchService } from './fetch/fetch-service.js';
+import { ClassicGroupCoordinator } from './groups/classic-coordinator.js';
 import { GroupCoordinator } from './groups/coordinator.js';
 import { GroupService } from './groups/group-service.js';
-import { OffsetStore } from './groups/offset-store.js';
 import { QueueService } from './queues/queue-service.js';
-import { QueueStore } from './queues/queue-store.js';
 import { registerContentTypes } from './http/content-types.js';
 import { registerCors } from './http/cors.js';
 import { frameworkErrorHandler, registerErrorHandler } from './http/error-handler.js';
 import { ConnectionCounter } from './http/connection-limits.js';
 import { type RouteEntry, strictRouteSchemas } from './http/route-table.js';
-import { ERROR_CODE_KEYWORD } from './http/validation-message.js';
 import { createGatedServer } from './http/gated-server.js';
+import { lazyValidatorFactory, routeAjvOptions } from './http/lazy-validators.js';
 import { type BrokerLimits, brokerLimits } from './limits.js';
 import type Database from 'better-sqlite3';
 import { openDatabase } from './metadata/database.js';
-import { ProducerIdStore } from './metadata/producer-id-store.js';
-import { TemporaryTopicStore } from './metadata/temporary-topic-store.js';
-import { TopicStore } from './metadata/topic-store.js';
+import { openStores } from './metadata/stores.js';
 import { BrokerMetrics } from './metrics.js';
 import { ProduceService } from './produce/produce-service.js';
 import { fetchRoutes } from './routes/fetch.js';
@@ -57,12 +54,16 @@ import { sweepTemporaryTopics, TemporaryTopics } from './topics/temporary-topics
 import { timedFileSystem } from './timed-file-system.js';
 import { KafkaCluster } from './kafka/cluster.js';
 import { KafkaListener } from './kafka/listener.js';
-import { loadClusterId } from './metadata/cluster-id-store.js';
+import { adminAclRoutes } from './routes/admin-acls.js';
+import { adminCredentialRoutes } from './routes/admin-credentials.js';
+import { sessionRoutes } from './routes/session.js';
+import { registerHttpSecurity } from './security/http-security.js';
+import { openSecurity } from './security/security.js';
 
 export interface BuildOptions {
   config: Readonly<BrokerConfig>;
-  /** A pino logger, `false` for none, or fastify's logger options. */
-  logger?: boolean | Record<string, unknown>;
+  /** `false` for none, fastify's logger options (pino's), or a pino logger to log through. */
+  logger?: boolean | Record<string, unknown> | FastifyBaseLogger;
   /** The storage engine's file system (tests inject faults through it). */
   fileSystem?: FileSystem;
   /** Overrides of broker/limits.ts over the config's (tests use small timeouts and bounds). */
@@ -79,8 +80,12 @@ export interface Broker {
   topics: TopicService;
   /** Every route with its schema, as registered (tests walk it; see http/route-table.ts). */
   routes: readonly RouteEntry[];
+  /** `METHOD /url` of every route served but Swagger's /docs, hidden ones included (the permission table covers them all). */
+  servedRoutes: readonly string[];
   /** Listens on config.host:config.port (and the Kafka listener's); returns the bound addresses. */
   listen(): Promise<{ host: string; port: number; url: string; kafka: { host: string; port: number } | null }>;
+  /** Deletes every group, topic and queue: an embedded broker's reset() between tests. */
+  reset(): Promise<void>;
   /** Stops accepting, finishes in-flight requests, syncs and closes logs and metadata. */
   close(): Promise<void>;
 }
@@ -101,10 +106,11 @@ export async function buildBroker(options: BuildOptions): Promise<Broker> {
 async function assembleBroker(options: BuildOptions, db: Database.Database): Promise<Broker> {
   const { config } = options;
   const limits: BrokerLimits = { ...brokerLimits, ...limitsOf(config), ...options.limits };
+  const stores = openStores(db, { queueJournalEntriesMax: limits.queueJournalEntriesMax });
   let shuttingDown = false;
   const connections = new ConnectionCounter(limits);
   const app = Fastify({
-    logger: options.logger ?? false,
+    ...loggerOption(options.logger),
     bodyLimit: limits.bodyBytesMax,
     forceCloseConnections: 'idle',
     // Topic names may have 249 characters (Kafka's limit); find-my-way's default of 100 answered
@@ -119,10 +125,9 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
     // Answers SPOOL_ERR_SHUTTING_DOWN ahead of routing once close() began: a check per request
     // that costs nothing, where an onRequest hook cost every request a hook run.
     serverFactory: (handler) => createGatedServer(handler, { isOpen: () => !shuttingDown, limits, connections }),
-    // verbose: errors carry the schema they failed in, which validation-message.ts reads to
-    // word them and to pick their code; removeAdditional false: an unknown field is refused by
-    // name, never dropped (a dropped `value` was a tombstone).
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, verbose: true, keywords: [ERROR_CODE_KEYWORD] } },
+    ajv: routeAjvOptions,
+    // Validators compiled on a route's first request, once per process (http/lazy-validators.ts).
+    schemaController: { compilersFactory: { buildValidator: lazyValidatorFactory } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   const log: FastifyBaseLogger = app.log;
 
@@ -141,12 +146,14 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
     onCommitted: (partition) => appends.notify(partition),
   });
   metrics = new BrokerMetrics(logs, limits.metricsLagSeriesMax);
-  const temporary = new TemporaryTopics(new TemporaryTopicStore(db));
-  const topics = new TopicService(new TopicStore(db), logs, config.flush, log, temporary, limits);
+  const temporary = new TemporaryTopics(stores.temporaryTopics);
+  const topics = new TopicService(stores.topics, logs, config.flush, log, temporary, limits);
   await topics.start();
   const coordinator = new GroupCoordinator({ topics: () => topics.list(), exists: (name) => logs.partitions(name).length > 0 }, Date.now, limits);
   topics.onChange(() => coordinator.topicsChanged());
-  const groups = new GroupService(coordinator, new OffsetStore(db), logs, limits);
+  // Kafka classic groups: membership apart (Kafka's protocol), offsets and views shared.
+  const classicGroups = new ClassicGroupCoordinator(Date.now, limits);
+  const groups = new GroupService(coordinator, stores.offsets, logs, limits, classicGroups);
   const sweep = setInterval(() => coordinator.expire(), limits.groupSweepIntervalMs);
   sweep.unref();
   const expireIdleGroups = () => {
@@ -162,7 +169,10 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   const subscriberCounts = new SubscriberCounts(live, coordinator);
 
   const routes: RouteEntry[] = [];
-  strictRouteSchemas(app, routes);
+  const servedRoutes: string[] = [];
+  strictRouteSchemas(app, routes, servedRoutes);
+  const security = openSecurity(db, config, limits, log);
+  registerHttpSecurity(app, { ...security, allowedHosts: config.allowedHosts, metricsAuth: config.metricsAuth });
   registerContentTypes(app);
   registerErrorHandler(app, limits);
   await registerCors(app, config.corsOrigin);
@@ -199,12 +209,11 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   await app.register(statsRoutes, { stats, historyPointsMax: limits.statsHistorySamples });
   if (config.console) await app.register(consoleRoutes, { dir: options.consoleDir ?? consoleBuildDir() });
   await app.register(topicRoutes, { topics });
-  const producerIds = new ProducerIdStore(db);
-  const produce = new ProduceService(topics, metrics, producerIds, subscriberCounts);
+  const produce = new ProduceService(topics, metrics, stores.producerIds, subscriberCounts);
   const fetcher = new FetchService(topics, metrics, limits);
   await app.register(produceRoutes, { produce, limits });
   await app.register(streamRoutes, { streams: new StreamService(topics, metrics, limits), limits });
-  await app.register(producerRoutes, { producerIds });
+  await app.register(producerRoutes, { producerIds: stores.producerIds });
   await app.register(fetchRoutes, { fetcher });
   await app.register(offsetRoutes, { topics });
   topics.onChange((event, topic) => {
@@ -213,8 +222,11 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   await app.register(liveRoutes, { topics, registry: live, metrics, limits, appends });
   await app.register(livePatternRoutes, { topics, registry: live, metrics, limits, appends, counts: subscriberCounts });
   await app.register(groupRoutes, { groups });
-  const queues = new QueueService(topics, new QueueStore(db), undefined, limits);
+  const queues = new QueueService(topics, stores.queues, undefined, limits);
   await app.register(queueRoutes, { queues, redriveRecordsMax: limits.redriveRecordsMax });
+  await app.register(sessionRoutes, { authenticator: security.authenticator, secureCookies: false });
+  await app.register(adminCredentialRoutes, security);
+  await app.register(adminAclRoutes, security);
   metrics.attach({ groupLag: (seriesMax) => groups.lagSamples(seriesMax), queueDepths: () => queues.depths(), openConnections: () => connections.open });
   topics.onChange((event, topic) => {
     if (event === 'deleted') requestMetrics.forgetTopic(topic);
@@ -222,9 +234,9 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   await app.ready();
   const kafkaPort = options.kafkaOnFreePort ? 0 : config.kafkaPort;
   const kafkaOn = options.kafkaOnFreePort === true || config.kafkaPort !== 0;
-  const cluster = new KafkaCluster(loadClusterId(db), topics);
+  const cluster = new KafkaCluster(stores.clusterId, topics);
   const kafka = kafkaOn
-    ? new KafkaListener({ topics, produce, fetcher, cluster, autoCreateTopics: config.kafkaAutoCreateTopics, limits, brokerFlush: config.flush, log })
+    ? new KafkaListener({ topics, produce, fetcher, cluster, groups, classicGroups, producerIds: stores.producerIds, autoCreateTopics: config.kafkaAutoCreateTopics, limits, brokerFlush: config.flush, log, security })
     : null;
 
   let closed: Promise<void> | null = null;
@@ -233,6 +245,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
     logs,
     topics,
     routes,
+    servedRoutes,
     async listen() {
       await app.listen({ host: config.host, port: config.port });
       const address = app.server.address();
@@ -240,6 +253,11 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
       const kafkaAddress = kafka ? await kafka.listen(config.kafkaHost, kafkaPort) : null;
       if (kafkaAddress) cluster.advertised = config.kafkaAdvertisedListener ? parseHostPort(config.kafkaAdvertisedListener) : kafkaAddress;
       return { host: config.host, port, url: `http://${config.host}:${port}`, kafka: kafkaAddress };
+    },
+    async reset() {
+      // Groups first: each deleted topic would otherwise recompute every group's assignment.
+      groups.deleteAll();
+      await topics.deleteAll();
     },
     close() {
       closed ??= (async () => {
@@ -250,11 +268,19 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
         await stopTemporarySweep();
         queues.close();
         await kafka?.close();
+        classicGroups.close();
         await app.close();
         await logs.close();
+        queues.flush();
         db.close();
       })();
       return closed;
     },
   };
+}
+
+/** fastify takes a logger's options as `logger` and a pino logger itself as `loggerInstance`. */
+function loggerOption(logger: BuildOptions['logger']): { logger: boolean | Record<string, unknown> } | { loggerInstance: FastifyBaseLogger } {
+  const isInstance = typeof logger === 'object' && typeof (logger as Partial<FastifyBaseLogger>).child === 'function';
+  return isInstance ? { loggerInstance: logger as FastifyBaseLogger } : { logger: (logger as boolean | Record<string, unknown> | undefined) ?? false };
 }

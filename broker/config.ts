@@ -19,7 +19,9 @@ import { FormatRegistry, type Static, type TSchema, Type } from '@sinclair/typeb
 import { Value } from '@sinclair/typebox/value';
 import { type FlushPolicy, flushPolicyGrammar, parseFlushPolicy } from '../storage/index.js';
 import { BrokerError } from './errors.js';
+import { closestName } from './http/validation-message.js';
 import { type BrokerLimits, brokerLimits } from './limits.js';
+import { USER_NAME } from './security/credentials.js';
 
 /** Node's timers fire at once for delays above 2^31-1 ms (with a warning): no interval may exceed it. */
 const TIMER_MS_MAX = 2 ** 31 - 1;
@@ -28,6 +30,11 @@ const ORIGIN = 'https?://([A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+\\])(:[0-9]{1,5})?';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 /** host:port for Kafka clients: a name, an IPv4 or a bracketed IPv6 address, and a port 1-65535. */
 const HOST_PORT = '([A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+\\]):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])';
+
+/** A DNS name (allowedHosts): labels of letters, digits and hyphens. */
+const HOST_NAME = '[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*';
+/** security/credentials.ts's USER_NAME, as text for the superUsers pattern. */
+const USER_NAME_TEXT = USER_NAME.source.replace(/^\^|\$$/g, '');
 
 // The one grammar of a flush policy is storage's parser; the schema refers to it by format name.
 FormatRegistry.Set('spool-flush-policy', (value) => parseFlushPolicy(value) !== null);
@@ -70,6 +77,24 @@ export const BrokerConfigSchema = Type.Object(
       examples: ['kafka.example:9092'],
     }),
     kafkaAutoCreateTopics: Type.Boolean({ default: true, description: 'Kafka Metadata for an unknown topic creates it (auto.create.topics.enable)' }),
+    allowAnonymous: Type.Boolean({ default: false, description: 'listen on a non-loopback address with no users or tokens (anyone who reaches the port can do anything; docs/security.md)' }),
+    allowedHosts: Type.String({
+      pattern: `^(${HOST_NAME}(,${HOST_NAME})*)?$`,
+      maxLength: 4096,
+      default: '',
+      description: 'host names the HTTP API answers to besides localhost and IP addresses: comma-separated (a Host header naming another is refused, against DNS rebinding)',
+      expected: 'empty or comma-separated host names such as spool.example,broker.internal',
+      examples: ['spool.example,broker.internal'],
+    }),
+    superUsers: Type.String({
+      pattern: `^(User:${USER_NAME_TEXT}(,User:${USER_NAME_TEXT})*)?$`,
+      maxLength: 4096,
+      default: '',
+      description: 'principals allowed everything whatever the ACLs: comma-separated User:<name> (Kafka\'s super.users)',
+      expected: 'empty or comma-separated principals such as User:admin,User:ops',
+      examples: ['User:admin'],
+    }),
+    metricsAuth: Type.Boolean({ default: false, description: 'GET /metrics requires credentials (Describe on the cluster) once the broker has users or tokens; /health stays open' }),
     bodyBytesMax: limit('bodyBytesMax', { minimum: 1024, maximum: 1024 * 1024 * 1024 }, 'largest request body in bytes'),
     recordsPerRequestMax: limit('recordsPerRequestMax', { minimum: 1, maximum: 10_000_000 }, 'records in one JSON or msgpack produce request'),
     longPollsMax: limit('longPollsMax', { minimum: 1, maximum: 1_000_000 }, 'fetches long-polling at once'),
@@ -126,6 +151,7 @@ interface Source {
 
 /** Merges the sources over the defaults, validates each setting, and freezes the result. */
 export function loadBrokerConfig({ values = {}, flags = {}, env = {}, configFile }: ConfigSources): BrokerConfig {
+  refuseUnknownKeys(Object.keys(values), '');
   const sources: Source[] = [
     { describe: (key) => key, get: (key) => own(values, key) },
     { describe: (key) => settingNames(key).flag, get: (key) => own(flags, key), text: true },
@@ -172,11 +198,16 @@ function readConfigFile(path: string): Values {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new BrokerError('SPOOL_ERR_INVALID_CONFIG', `the config file ${path} must hold a JSON object of settings`, { path });
   }
-  const unknown = Object.keys(parsed).filter((key) => !(settingKeys as string[]).includes(key));
-  if (unknown.length > 0) {
-    invalid(unknown[0]!, `${path}: unknown key ${JSON.stringify(unknown[0])}; the keys are ${settingKeys.join(', ')}`);
-  }
+  refuseUnknownKeys(Object.keys(parsed), `${path}: `);
   return parsed as Values;
+}
+
+/** A typo (`flsh`) in a config file or in an embedded broker's options is refused, never ignored. */
+function refuseUnknownKeys(keys: string[], where: string): void {
+  const unknown = keys.find((key) => !(settingKeys as string[]).includes(key));
+  if (unknown === undefined) return;
+  const guess = closestName(unknown, settingKeys);
+  invalid(unknown, `${where}unknown key ${JSON.stringify(unknown)}${guess ? ` (did you mean ${JSON.stringify(guess)}?)` : ''}; the keys are ${settingKeys.join(', ')}`);
 }
 
 /**

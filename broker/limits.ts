@@ -115,6 +115,12 @@ const limitValues = {
   /** Dead-letter bytes one redrive request reads, however few of them belong to its queue. */
   redriveScanBytesMax: 16 * 1024 * 1024,
   /**
+   * Queue state changes journalled (18 bytes each) before they are folded into the queue's tables
+   * (queue-store.ts): the fold rewrites at most one window of rows, so 50,000 changes (about 900 KiB
+   * of journal, a few ms to replay at a restart) cost about one row write per 10 changes.
+   */
+  queueJournalEntriesMax: 50_000,
+  /**
    * Partitions of all topics. Each holds its active segment's descriptor, a writer and its
    * indexes in memory, and lengthens start-up and every scrape; with connectionsHardMax and the
    * segment file cache it stays within the machine's 20,000 descriptors.
@@ -122,6 +128,11 @@ const limitValues = {
   partitionsMax: 10_000,
   /** Topics (temporary reply topics included): each is a SQLite row, a folder, metric series and a line of every listing. */
   topicsMax: 5_000,
+  /**
+   * Topics deleted at once by an embedded broker's reset(): each closes its partitions' files and
+   * removes its folder; a few at a time keep the thread pool busy without running out of descriptors.
+   */
+  topicDeletesAtOnce: 8,
   /** Time allowed for in-flight requests to finish on SIGTERM before the process exits anyway. */
   shutdownGraceMs: 10_000,
   /** Largest Kafka request frame: Kafka's socket.request.max.bytes (100 MiB). Larger closes the connection. */
@@ -151,6 +162,41 @@ const limitValues = {
   kafkaConnectionIdleMs: 10 * 60 * 1000,
   /** Kafka connections at once: each may hold up to kafkaInFlightBytesMax; more are refused. */
   kafkaConnectionsMax: 1_000,
+  /**
+   * Bytes of one Kafka group member's protocol metadata (all protocols of a JoinGroup) and of each
+   * assignment a leader sends: kept in memory for the group's life, times membersPerGroupMax.
+   * Kafka clients send a few hundred bytes; Kafka's offsets topic caps them at 1 MiB.
+   */
+  kafkaGroupMemberBytesMax: 1024 * 1024,
+  /** Kafka's offset.metadata.max.bytes: the metadata string of one committed offset. */
+  offsetMetadataBytesMax: 4096,
+  /** Kafka group ids, as long as HTTP group names may be (each is a SQLite row and a metric label). */
+  groupIdLengthMax: 249,
+  /** Bytes of a password: PBKDF2 hashes it once per iteration block, and no one types more. */
+  passwordBytesMax: 1024,
+  /** Users in spool.db: each is rows and, listed, a line; people and services, not customers. */
+  usersMax: 10_000,
+  /** API tokens in spool.db: each a row; a leak creating tokens in a loop must stop somewhere. */
+  tokensMax: 10_000,
+  /** ACL entries: every authorization walks the entries of one principal (indexed), listings walk all. */
+  aclsMax: 100_000,
+  /**
+   * Failed authentications from one address wait authFailureDelayMsBase × 2^(failures-1) before
+   * being answered, up to authFailureDelayMsMax: a password guesser gets slower and slower while a
+   * correct login from another address is answered at once. A success, or authFailureQuietMs
+   * without failures, forgets the address.
+   */
+  authFailureDelayMsBase: 50,
+  authFailureDelayMsMax: 5_000,
+  authFailureQuietMs: 10 * 60 * 1000,
+  /** Addresses remembered for the delay above (the oldest forgotten first): a bound on its memory. */
+  authFailureAddressesMax: 100_000,
+  /** Browser sessions (the console's cookie): lifetime, and how many live at once. */
+  sessionTtlMs: 12 * 60 * 60 * 1000,
+  sessionsMax: 10_000,
+  /** Successful Basic logins remembered (by a hash of the header) so PBKDF2 is not paid per request. */
+  basicCacheEntriesMax: 1_000,
+  basicCacheTtlMs: 60_000,
   /** Array elements in one decoded Kafka request: a forged count must not allocate millions of objects. */
   kafkaElementsPerRequestMax: 1_000_000,
 };

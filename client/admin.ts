@@ -18,7 +18,10 @@ export class Admin {
       await this.createTopic(topic);
       return true;
     } catch (error) {
-      if ((error as { code?: string }).code === 'SPOOL_ERR_TOPIC_EXISTS') return false;
+      const code = (error as { code?: string }).code;
+      if (code === 'SPOOL_ERR_TOPIC_EXISTS') return false;
+      // A principal allowed to write to a topic but not to create topics: fine if it exists.
+      if (code === 'SPOOL_ERR_FORBIDDEN' && (await this.describeTopic(topic.name).then(() => true, () => false))) return false;
       throw error;
     }
   }

@@ -12,6 +12,8 @@ export interface HttpOptions {
   connections: number;
   /** Time without an answer after which a request fails with SPOOL_ERR_REQUEST_TIMEOUT. */
   requestTimeoutMs: number;
+  /** The Authorization header of every request (client/credentials.ts), if any. */
+  authorization?: string;
 }
 
 export interface HttpRequest {
@@ -114,6 +116,7 @@ export class HttpClient {
     if (this.closed) throw SpoolClientError.local('SPOOL_ERR_CLIENT_CLOSED', 'the Spool connection is closed');
     let body: Buffer | string | undefined;
     const headers: Record<string, string> = { ...request.headers };
+    if (this.options.authorization !== undefined) headers.authorization = this.options.authorization;
     if (Buffer.isBuffer(request.body)) {
       body = request.body;
       headers['content-type'] = request.contentType ?? 'application/octet-stream';

@@ -1,6 +1,8 @@
 // The package's public face: `import { Spool } from 'spool-broker'`.
 export { Spool, DEFAULT_URL, type SpoolOptions } from './spool.js';
 export { Admin } from './admin.js';
+export { SecurityAdmin, type UserSummary, type TokenSummary, type AclEntry } from './security-admin.js';
+export type { Credentials } from './credentials.js';
 export { Producer, type ProducerOptions } from './producer/producer.js';
 export type { ProducerRecord } from './record-encoding.js';
 export { Consumer, type ConsumerOptions, type RunOptions } from './consumer/consumer.js';

@@ -13,8 +13,10 @@
  *   const reply = await spool.request('rpc.add', { a: 1, b: 2 }, { timeoutMs: 1000 })
  */
 import { Admin } from './admin.js';
+import { SecurityAdmin } from './security-admin.js';
 import { brokerUrl, DEFAULT_URL } from './broker-url.js';
 import { Consumer, type ConsumerOptions } from './consumer/consumer.js';
+import { authorizationHeader, type Credentials } from './credentials.js';
 import { HttpClient } from './http.js';
 import type { Message } from './consumer/message.js';
 import { Producer, type ProducerOptions } from './producer/producer.js';
@@ -27,7 +29,7 @@ import { TopicMetadata } from './topic-metadata.js';
 
 export { DEFAULT_URL };
 
-export interface SpoolOptions {
+export interface SpoolOptions extends Credentials {
   /** The broker. Default SPOOL_URL, else http://127.0.0.1:9292. */
   url?: string;
   /** Time without an answer before a request fails (long-polls add their wait). Default 30 s. */
@@ -39,7 +41,10 @@ export interface SpoolOptions {
 export class Spool {
   readonly url: string;
   readonly admin: Admin;
+  /** Users, tokens and ACLs (needs Alter/Describe on the cluster once the broker requires credentials). */
+  readonly security: SecurityAdmin;
   private readonly http: HttpClient;
+  private readonly authorization: string | undefined;
   private readonly metadata: TopicMetadata;
   private readonly closables = new Set<{ close(): Promise<void> }>();
   private requester: Requester | null = null;
@@ -47,8 +52,10 @@ export class Spool {
 
   constructor(options: SpoolOptions = {}) {
     this.url = brokerUrl(options.url ?? process.env.SPOOL_URL ?? DEFAULT_URL);
-    this.http = new HttpClient(this.url, { connections: options.connections ?? 64, requestTimeoutMs: options.requestTimeoutMs ?? 30_000 });
+    this.authorization = authorizationHeader(options);
+    this.http = new HttpClient(this.url, { connections: options.connections ?? 64, requestTimeoutMs: options.requestTimeoutMs ?? 30_000, authorization: this.authorization });
     this.admin = new Admin(this.http);
+    this.security = new SecurityAdmin(this.http);
     this.metadata = new TopicMetadata(this.admin);
   }
 
@@ -71,7 +78,7 @@ export class Spool {
    * resumes where it was; close() stops it.
    */
   subscribe<T = unknown>(patternOrTopics: string | string[], handler: LiveHandler<T>, options: SubscribeOptions<T> = {}): Subscription<T> {
-    return this.track(new Subscription<T>(this.url, patternOrTopics, handler, options));
+    return this.track(new Subscription<T>(this.url, patternOrTopics, handler, options, this.authorization));
   }
 
   /**

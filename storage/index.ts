@@ -2,6 +2,7 @@
 export * from './codec/index.js';
 export * from './errors.js';
 export { storageLimits } from './limits.js';
+export { forEachBounded } from './concurrency.js';
 export { type FileSystem, type FileStat, nodeFileSystem } from './io/file-system.js';
 export { type LogConfig, type FlushPolicy, type CleanupPolicy, defaultLogConfig, flushPolicyGrammar, parseFlushPolicy } from './log/config.js';
 export { LogManager, type LogManagerOptions } from './log/log-manager.js';

@@ -8,9 +8,11 @@
  * tarball, then this repository's locked production packages (same versions, same integrity), so
  * `npm ci --offline` takes every tarball from the cache that this repository's `npm ci` filled.
  * Install scripts are skipped: the client needs no native build (better-sqlite3 is the broker's).
+ * For the embedded broker (`spool-broker/broker`) the test copies this repository's built
+ * better-sqlite3 addon in, which is what its install script would have built.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -50,7 +52,7 @@ async function writeFreshProject(app: string, tarballName: string): Promise<void
 }
 
 describe('the packed package in a fresh project', () => {
-  it('installs offline and serves `import { Spool } from "spool-broker"` and the spool bin', async () => {
+  it('installs offline and serves `import { Spool } from "spool-broker"`, the spool bin and `spool-broker/broker`', async () => {
     const packed = await run('npm', ['pack', '--pack-destination', dir, '--silent'], { cwd: ROOT });
     const tarball = join(dir, packed.stdout.trim().split('\n').pop()!);
     const app = join(dir, 'app');
@@ -75,5 +77,21 @@ describe('the packed package in a fresh project', () => {
     expect(JSON.parse(printed.stdout)).toEqual({ offset: 0, value: { from: 'app' } });
     const listed = await run(join(app, 'node_modules', '.bin', 'spool'), ['topics', 'list'], { cwd: app, env, timeout: 60_000 });
     expect(listed.stdout).toMatch(/elsewhere\s+1/);
+
+    await cp(join(ROOT, 'node_modules', 'better-sqlite3', 'build'), join(app, 'node_modules', 'better-sqlite3', 'build'), { recursive: true });
+    await writeFile(
+      join(app, 'embedded.js'),
+      [
+        "import { startBroker } from 'spool-broker/broker';",
+        'const broker = await startBroker();',
+        'const spool = broker.client();',
+        "await spool.admin.createTopic({ name: 'inside' });",
+        "const [sent] = await spool.producer().send('inside', [{ value: 'here' }]);",
+        'await broker.close();',
+        'console.log(JSON.stringify({ offset: sent.offset, kafka: broker.kafkaBootstrap !== null }));',
+      ].join('\n'),
+    );
+    const embedded = await run(process.execPath, ['embedded.js'], { cwd: app, timeout: 60_000 });
+    expect(JSON.parse(embedded.stdout)).toEqual({ offset: 0, kafka: true });
   }, 300_000);
 });

@@ -32,12 +32,17 @@ export interface BrokerProcess {
   stop(): Promise<void>;
 }
 
-/** `kafkaPort`: the Kafka listener's port (off by default: benches must not take 9092). */
-export async function startBrokerProcess(options: { flush?: string; dataDir?: string; port?: number; kafkaPort?: number; extraEnv?: NodeJS.ProcessEnv } = {}): Promise<BrokerProcess> {
+/**
+ * `kafkaPort`: the Kafka listener's port (off by default: benches must not take 9092).
+ * `nodeArgs`: flags for the broker's node (`--cpu-prof`, which NODE_OPTIONS refuses); by default
+ * SPOOL_BENCH_NODE_ARGS, split on spaces, so any bench can profile its broker.
+ */
+export async function startBrokerProcess(options: { flush?: string; dataDir?: string; port?: number; kafkaPort?: number; extraEnv?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {}): Promise<BrokerProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'spool-bench-'));
   // A fixed port lets a restarted broker keep its address, as clients expect of a real restart.
   const port = options.port ?? (await freePort());
-  const child = spawn(process.execPath, [MAIN, '--port', String(port), '--data-dir', dataDir, '--flush', options.flush ?? 'always', '--log-level', 'warn', '--kafka-port', String(options.kafkaPort ?? 0)], {
+  const nodeArgs = options.nodeArgs ?? (process.env.SPOOL_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, MAIN, '--port', String(port), '--data-dir', dataDir, '--flush', options.flush ?? 'always', '--log-level', 'warn', '--kafka-port', String(options.kafkaPort ?? 0)], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, ...options.extraEnv },
   });

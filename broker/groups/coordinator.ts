@@ -173,6 +173,11 @@ export class GroupCoordinator {
     this.groups.delete(groupName);
   }
 
+  /** Forgets every group, live members included (reset()): their next heartbeat finds them unknown, and they join again. */
+  deleteAllGroups(): void {
+    this.groups.clear();
+  }
+
   /** Removes members whose session timed out. Called on every request and by the broker's timer. */
   expire(): void {
     const now = this.now();

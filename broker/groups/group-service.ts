@@ -5,11 +5,16 @@
 import { decodeRecordBatches, type LogManager, type PartitionLog, StorageError } from '../../storage/index.js';
 import { BrokerError } from '../errors.js';
 import type { TopicPartition } from './assignors.js';
+import type { ClassicGroupCoordinator } from './classic-coordinator.js';
 import type { GroupCoordinator, JoinRequest, JoinResult } from './coordinator.js';
 import { phaseOf } from './group-state.js';
 import type { CommittedOffset, OffsetStore } from './offset-store.js';
 import type { BrokerLimits } from '../limits.js';
 import { checkPattern } from './topic-pattern.js';
+
+/** Kafka's ListOffsets timestamps for the earliest and the latest offset. */
+const EARLIEST_SENTINEL = -2;
+const LATEST_SENTINEL = -1;
 
 export type ResetTarget = 'earliest' | 'latest' | { timestamp: number } | { offset: number } | { shiftBy: number };
 
@@ -47,7 +52,70 @@ export class GroupService {
     private readonly offsets: OffsetStore,
     private readonly logs: LogManager,
     private readonly limits: Pick<BrokerLimits, 'patternWordsMax' | 'groupsMax' | 'groupRetentionMs'>,
+    /** Kafka classic groups (the Kafka listener's JoinGroup/SyncGroup): same offsets, same views. */
+    private readonly classic: ClassicGroupCoordinator,
   ) {}
+
+  /**
+   * A group id is bound to one protocol while it has live members: a Kafka join of a group with
+   * live HTTP members, or the other way round, is refused (Kafka: INCONSISTENT_GROUP_PROTOCOL).
+   */
+  private checkProtocol(group: string, wanted: 'kafka' | 'http'): void {
+    const httpMembers = this.coordinator.group(group)?.members.size ?? 0;
+    const kafkaMembers = this.classic.liveMembers(group);
+    const other = wanted === 'kafka' ? httpMembers : kafkaMembers;
+    if (other === 0) return;
+    const bound = wanted === 'kafka' ? 'HTTP' : 'Kafka';
+    throw new BrokerError('SPOOL_ERR_GROUP_PROTOCOL', `group ${group} has ${other} live ${bound} members: a group id is used by one protocol at a time`, { group, protocol: bound.toLowerCase(), members: other });
+  }
+
+  /** Before a Kafka JoinGroup: the protocol binding, groupsMax, and the group remembered for listings. */
+  admitKafkaGroup(group: string): void {
+    this.checkProtocol(group, 'kafka');
+    if (this.classic.group(group)) return;
+    this.checkRoomFor(group);
+    this.offsets.ensureGroup(group, 'latest');
+  }
+
+  /**
+   * Kafka OffsetCommit, after the classic coordinator accepted the member (or, with generation -1,
+   * as an admin commit of a group without live members): each partition checked on its own, the
+   * valid ones stored in one transaction. Answers the error of each refused partition.
+   */
+  async commitKafka(group: string, entries: Array<Omit<CommittedOffset, 'committedAtMs'>>): Promise<Map<string, unknown>> {
+    this.checkProtocol(group, 'kafka');
+    this.checkRoomFor(group);
+    const refused = new Map<string, unknown>();
+    const rows = [];
+    for (const entry of entries) {
+      try {
+        const offset = this.resolveKafkaSentinel(entry);
+        this.checkCommitOffset({ ...entry, offset });
+        rows.push({ ...entry, offset });
+      } catch (error) {
+        refused.set(`${entry.topic}:${entry.partition}`, error);
+      }
+    }
+    if (rows.length > 0) await this.offsets.commitBatched(group, rows);
+    return refused;
+  }
+
+  /**
+   * KafkaJS's admin seeks (resetOffsets, setOffsets) commit ListOffsets' sentinels as they are:
+   * -2 for the earliest offset, -1 for the latest. Kafka stores them and the client resolves them
+   * when it resumes; Spool stores the offset they stand for now, so lag and resets read real offsets.
+   */
+  private resolveKafkaSentinel(entry: { topic: string; partition: number; offset: number }): number {
+    if (entry.offset !== EARLIEST_SENTINEL && entry.offset !== LATEST_SENTINEL) return entry.offset;
+    const log = this.partitionLog(entry.topic, entry.partition);
+    return entry.offset === EARLIEST_SENTINEL ? log.logStartOffset : log.highWatermark;
+  }
+
+  /** Kafka OffsetDelete: forgets these partitions' committed offsets. */
+  deleteOffsets(group: string, partitions: TopicPartition[]): void {
+    this.requireGroup(group);
+    this.offsets.deleteOffsets(group, partitions);
+  }
 
   /** 429 when `group` would be a new group past groupsMax. */
   private checkRoomFor(group: string): void {
@@ -67,11 +135,12 @@ export class GroupService {
     const deleted: string[] = [];
     for (const group of this.offsets.idleSince(nowMs - this.limits.groupRetentionMs)) {
       const state = this.coordinator.group(group);
-      if (state && state.members.size > 0) {
-        this.offsets.ensureGroup(group, state.offsetReset);
+      if ((state && state.members.size > 0) || this.classic.liveMembers(group) > 0) {
+        this.offsets.ensureGroup(group, state?.offsetReset ?? 'latest');
         continue;
       }
       this.coordinator.deleteGroup(group);
+      this.classic.delete(group);
       this.offsets.deleteGroup(group);
       deleted.push(group);
     }
@@ -85,8 +154,12 @@ export class GroupService {
     throw new BrokerError('SPOOL_ERR_PARTITION_NOT_FOUND', `topic ${topic} has no partition ${partition}`, { topic, partition });
   }
 
+  groupExists(group: string): boolean {
+    return this.offsets.group(group) !== null || this.coordinator.group(group) !== undefined || this.classic.group(group) !== undefined;
+  }
+
   private requireGroup(group: string): void {
-    if (!this.offsets.group(group) && !this.coordinator.group(group)) {
+    if (!this.groupExists(group)) {
       throw new BrokerError('SPOOL_ERR_GROUP_NOT_FOUND', `group ${group} does not exist`, { group });
     }
   }
@@ -95,6 +168,7 @@ export class GroupService {
     const { topics, pattern } = request.subscription;
     if ((!topics || topics.length === 0) && !pattern) throw new BrokerError('SPOOL_ERR_BAD_REQUEST', 'a join names topics or a pattern', { group });
     if (pattern !== undefined) checkPattern(pattern, this.limits.patternWordsMax, { group });
+    this.checkProtocol(group, 'http');
     this.checkRoomFor(group);
     this.offsets.ensureGroup(group, request.offsetReset ?? 'latest');
     const result = this.coordinator.join(group, request);
@@ -110,6 +184,7 @@ export class GroupService {
   }
 
   async commit(group: string, request: CommitRequest): Promise<Array<Omit<CommittedOffset, 'committedAtMs'>>> {
+    this.checkProtocol(group, 'http');
     this.checkRoomFor(group);
     const partitions = request.offsets.map(({ topic, partition }) => ({ topic, partition }));
     if (request.memberId !== undefined) {
@@ -117,21 +192,24 @@ export class GroupService {
     } else if ((this.coordinator.group(group)?.members.size ?? 0) > 0) {
       throw new BrokerError('SPOOL_ERR_FENCED', `group ${group} has live members: commits must name memberId and generation`, { group });
     }
-    for (const entry of request.offsets) {
-      const log = this.partitionLog(entry.topic, entry.partition);
-      if (!Number.isSafeInteger(entry.offset) || entry.offset < 0 || entry.offset > log.highWatermark) {
-        throw new StorageError('SPOOL_ERR_OFFSET_OUT_OF_RANGE', `offset ${entry.offset} is outside [0, ${log.highWatermark}]`, {
-          topic: entry.topic,
-          partition: entry.partition,
-          offset: entry.offset,
-          logStartOffset: log.logStartOffset,
-          highWatermark: log.highWatermark,
-        });
-      }
-    }
+    for (const entry of request.offsets) this.checkCommitOffset(entry);
     const rows = request.offsets.map((entry) => ({ ...entry, metadata: entry.metadata ?? null }));
     await this.offsets.commitBatched(group, rows);
     return rows;
+  }
+
+  /** A committed offset names an existing partition and lies within [0, high watermark]. */
+  private checkCommitOffset(entry: { topic: string; partition: number; offset: number }): void {
+    const log = this.partitionLog(entry.topic, entry.partition);
+    if (!Number.isSafeInteger(entry.offset) || entry.offset < 0 || entry.offset > log.highWatermark) {
+      throw new StorageError('SPOOL_ERR_OFFSET_OUT_OF_RANGE', `offset ${entry.offset} is outside [0, ${log.highWatermark}]`, {
+        topic: entry.topic,
+        partition: entry.partition,
+        offset: entry.offset,
+        logStartOffset: log.logStartOffset,
+        highWatermark: log.highWatermark,
+      });
+    }
   }
 
   committed(group: string): CommittedOffset[] {
@@ -156,7 +234,8 @@ export class GroupService {
   private lagInRecords(group: string): Array<Omit<PartitionLag, 'lagMs'> & { log: PartitionLog; from: number }> {
     const state = this.coordinator.group(group);
     const committed = new Map(this.offsets.offsets(group).map((entry) => [`${entry.topic}:${entry.partition}`, entry.offset]));
-    const keys = new Set([...committed.keys(), ...(state ? [...state.target.keys()] : [])]);
+    const kafkaOwners = this.kafkaOwners(group);
+    const keys = new Set([...committed.keys(), ...(state ? [...state.target.keys()] : []), ...kafkaOwners.keys()]);
     const offsetReset = state?.offsetReset ?? this.offsets.group(group)?.offsetReset ?? 'latest';
     const result = [];
     for (const key of [...keys].sort()) {
@@ -170,7 +249,7 @@ export class GroupService {
       result.push({
         topic,
         partition,
-        owner: state?.owner.get(key) ?? null,
+        owner: state?.owner.get(key) ?? kafkaOwners.get(key) ?? null,
         committedOffset,
         highWatermark: log.highWatermark,
         logStartOffset: log.logStartOffset,
@@ -202,8 +281,25 @@ export class GroupService {
     return { samples, omitted };
   }
 
+  /** A Kafka group's partitions by owner, decoded from the assignments its leader sent. */
+  private kafkaOwners(group: string): Map<string, string> {
+    const owners = new Map<string, string>();
+    for (const member of this.classic.group(group)?.members.values() ?? []) {
+      for (const tp of member.partitions) owners.set(`${tp.topic}:${tp.partition}`, member.memberId);
+    }
+    return owners;
+  }
+
   private groupNames(): string[] {
-    return [...new Set([...this.offsets.groups().map((group) => group.name), ...this.coordinator.groupNames()])].sort();
+    return [...new Set([...this.offsets.groups().map((group) => group.name), ...this.coordinator.groupNames(), ...this.classic.groupIds()])].sort();
+  }
+
+  /** The state a listing shows: the HTTP group's phase, or the Kafka group's state while it has members. */
+  private stateOf(group: string): string {
+    const kafka = this.classic.group(group);
+    if (kafka && kafka.members.size > 0) return kafka.state;
+    const state = this.coordinator.group(group);
+    return state ? phaseOf(state) : 'Empty';
   }
 
   private async ageOfRecordAt(log: PartitionLog, offset: number): Promise<number> {
@@ -222,8 +318,8 @@ export class GroupService {
       const lag = this.lagInRecords(name);
       result.push({
         name,
-        state: state ? phaseOf(state) : 'Empty',
-        members: state?.members.size ?? 0,
+        state: this.stateOf(name),
+        members: (state?.members.size ?? 0) + this.classic.liveMembers(name),
         totalLag: lag.reduce((sum, entry) => sum + entry.lag, 0),
       });
     }
@@ -234,24 +330,36 @@ export class GroupService {
     this.requireGroup(group);
     this.coordinator.expire();
     const state = this.coordinator.group(group);
+    const kafka = this.classic.group(group);
     const partitions = await this.lag(group);
-    const members = state
-      ? [...state.members.values()].map((member) => ({
-          memberId: member.memberId,
-          instanceId: member.instanceId,
-          clientId: member.clientId,
-          subscription: member.subscription,
-          sessionTimeoutMs: member.sessionTimeoutMs,
-          assignments: partitions.filter((entry) => entry.owner === member.memberId).map(({ topic, partition }) => ({ topic, partition })),
-        }))
-      : [];
+    const assignedTo = (memberId: string) => partitions.filter((entry) => entry.owner === memberId).map(({ topic, partition }) => ({ topic, partition }));
+    const httpMembers = [...(state?.members.values() ?? [])].map((member) => ({
+      memberId: member.memberId,
+      instanceId: member.instanceId,
+      clientId: member.clientId,
+      subscription: member.subscription,
+      sessionTimeoutMs: member.sessionTimeoutMs,
+      assignments: assignedTo(member.memberId),
+    }));
+    const kafkaMembers = [...(kafka?.members.values() ?? [])].map((member) => ({
+      memberId: member.memberId,
+      instanceId: member.groupInstanceId,
+      clientId: member.clientId,
+      clientHost: member.clientHost,
+      sessionTimeoutMs: member.sessionTimeoutMs,
+      assignments: assignedTo(member.memberId),
+    }));
+    const isKafka = kafkaMembers.length > 0 || (kafka !== undefined && httpMembers.length === 0);
     return {
       name: group,
-      state: state ? phaseOf(state) : 'Empty',
-      generation: state?.generation ?? 0,
-      assignor: state?.assignor ?? 'sticky',
+      // 'spool' for HTTP groups; a Kafka group's protocol type ('consumer' for Kafka consumers).
+      protocol: isKafka ? (kafka!.protocolType ?? 'consumer') : 'spool',
+      state: this.stateOf(group),
+      generation: isKafka ? kafka!.generationId : (state?.generation ?? 0),
+      // HTTP: the broker's assignor; Kafka: the protocol the members chose (range, roundrobin, cooperative-sticky...).
+      assignor: isKafka ? (kafka!.protocolName ?? '') : (state?.assignor ?? 'sticky'),
       offsetReset: state?.offsetReset ?? this.offsets.group(group)?.offsetReset ?? 'latest',
-      members,
+      members: isKafka ? kafkaMembers : httpMembers,
       partitions,
       totalLag: partitions.reduce((sum, entry) => sum + entry.lag, 0),
     };
@@ -260,12 +368,40 @@ export class GroupService {
   delete(group: string): void {
     this.requireGroup(group);
     this.coordinator.expire();
+    this.refuseLiveKafkaMembers(group, 'deleted');
     this.coordinator.deleteGroup(group);
+    this.classic.delete(group);
     this.offsets.deleteGroup(group);
   }
 
-  /** Moves committed offsets; allowed while members are active (they re-read at their next heartbeat). */
+  /**
+   * Deletes every group, live members and committed offsets included (an embedded broker's
+   * reset() between tests): a member still running finds its group gone at its next heartbeat and
+   * joins again, as after delete().
+   */
+  deleteAll(): void {
+    this.coordinator.deleteAllGroups();
+    // Kafka groups too: their members get UNKNOWN_MEMBER_ID at their next heartbeat and rejoin.
+    this.classic.close();
+    this.offsets.deleteAllGroups();
+  }
+
+  /**
+   * Kafka consumers keep their positions in memory and would commit over a reset, so a Kafka
+   * group's offsets change only while it has no live member (as kafka-consumer-groups requires).
+   */
+  private refuseLiveKafkaMembers(group: string, action: string): void {
+    const members = this.classic.liveMembers(group);
+    if (members === 0) return;
+    throw new BrokerError('SPOOL_ERR_GROUP_NOT_EMPTY', `group ${group} is a Kafka group with ${members} live members: its offsets can be ${action} only once every consumer has stopped`, { group, members });
+  }
+
+  /**
+   * Moves committed offsets. An HTTP group's live members re-read them at their next heartbeat; a
+   * Kafka group must be empty.
+   */
   async reset(group: string, topic: string, to: ResetTarget, partitions: number[] | undefined, dryRun: boolean) {
+    this.refuseLiveKafkaMembers(group, 'reset');
     const logs = this.logs.partitions(topic);
     if (logs.length === 0) throw new BrokerError('SPOOL_ERR_TOPIC_NOT_FOUND', `topic ${topic} does not exist`, { topic });
     const committed = new Map(this.offsets.offsets(group).filter((entry) => entry.topic === topic).map((entry) => [entry.partition, entry.offset]));

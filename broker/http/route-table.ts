@@ -23,9 +23,11 @@ const NO_QUERY = Type.Object({}, { additionalProperties: false });
  * and never change what is sent (a schema-driven serializer drops fields the schema does not name
  * and coerces types, so a field added to an answer could vanish without a test noticing).
  */
-export function strictRouteSchemas(app: FastifyInstance, routes: RouteEntry[]): void {
+export function strictRouteSchemas(app: FastifyInstance, routes: RouteEntry[], served: string[] = []): void {
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.addHook('onRoute', (route) => {
+    // Every route but Swagger's, hidden ones too: the permission table must cover them all.
+    if (!route.url.startsWith('/docs')) for (const method of [route.method].flat()) if (method !== 'HEAD') served.push(`${method} ${route.url}`);
     const schema = (route.schema ??= {}) as RouteEntry['schema'];
     // Swagger's own routes (/docs/*) are not the API: they keep fastify's defaults.
     if (schema.hide === true || route.url.startsWith('/docs')) return;

@@ -11,11 +11,25 @@ import { createTopics } from './handlers/create-topics.js';
 import { deleteRecords } from './handlers/delete-records.js';
 import { deleteTopics } from './handlers/delete-topics.js';
 import { describeCluster } from './handlers/describe-cluster.js';
+import { deleteGroups } from './handlers/delete-groups.js';
 import { describeConfigs } from './handlers/describe-configs.js';
+import { describeGroups } from './handlers/describe-groups.js';
 import { fetch } from './handlers/fetch.js';
+import { findCoordinator } from './handlers/find-coordinator.js';
+import { heartbeat } from './handlers/heartbeat.js';
+import { initProducerId } from './handlers/init-producer-id.js';
+import { joinGroup } from './handlers/join-group.js';
+import { leaveGroup } from './handlers/leave-group.js';
+import { listGroups } from './handlers/list-groups.js';
 import { listOffsets } from './handlers/list-offsets.js';
 import { metadata } from './handlers/metadata.js';
+import { offsetCommit } from './handlers/offset-commit.js';
+import { offsetDelete } from './handlers/offset-delete.js';
+import { offsetFetch } from './handlers/offset-fetch.js';
 import { produce } from './handlers/produce.js';
+import { saslAuthenticate } from './handlers/sasl-authenticate.js';
+import { saslHandshake } from './handlers/sasl-handshake.js';
+import { syncGroup } from './handlers/sync-group.js';
 import { messages } from './protocol/messages.js';
 
 const handlers: KafkaApi[] = [
@@ -23,15 +37,29 @@ const handlers: KafkaApi[] = [
   fetch,
   listOffsets,
   metadata,
+  offsetCommit,
+  offsetFetch,
+  findCoordinator,
+  joinGroup,
+  heartbeat,
+  leaveGroup,
+  syncGroup,
+  describeGroups,
+  listGroups,
   apiVersions,
   createTopics,
   deleteTopics,
   deleteRecords,
+  initProducerId,
   describeConfigs,
   alterConfigs,
   createPartitions,
   incrementalAlterConfigs,
+  deleteGroups,
+  offsetDelete,
   describeCluster,
+  saslHandshake,
+  saslAuthenticate,
 ];
 
 export const API_VERSIONS_KEY = 18;

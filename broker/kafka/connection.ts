@@ -14,6 +14,7 @@ import type { Socket } from 'node:net';
 import type { KafkaServices } from './context.js';
 import { KafkaFrameError } from './protocol/frame-error.js';
 import { handleFrame } from './router.js';
+import { KafkaSession } from './session.js';
 
 /** apiKey, apiVersion and correlationId: the shortest header there is. */
 const HEADER_BYTES_MIN = 8;
@@ -31,12 +32,14 @@ export class KafkaConnection {
   private inFlightBytes = 0;
   private readonly abort = new AbortController();
   private closed = false;
+  private readonly session: KafkaSession;
 
   constructor(
     private readonly socket: Socket,
     private readonly services: KafkaServices,
   ) {
     socket.setNoDelay(true);
+    this.session = new KafkaSession(socket.remoteAddress ?? '');
     // Kafka's connections.max.idle.ms: a connection silent this long is closed.
     socket.setTimeout(services.limits.kafkaConnectionIdleMs, () => this.close('idle'));
     socket.on('data', (data: Buffer) => this.onData(data));
@@ -107,7 +110,7 @@ export class KafkaConnection {
     const slot: Slot = { bytes: frame.length, done: false, answer: null };
     this.queue.push(slot);
     this.inFlightBytes += slot.bytes;
-    handleFrame(frame, this.services, this.abort.signal).then(
+    handleFrame(frame, this.services, this.abort.signal, this.session).then(
       (answer) => {
         slot.answer = answer;
         slot.done = true;

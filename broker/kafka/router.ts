@@ -9,6 +9,7 @@
  * the supported list in a v0 body, so the client can retry with one it shares.
  */
 import { apisByKey, API_VERSIONS_KEY, supportedApis } from './apis.js';
+import { authorizeKafka } from './authorization.js';
 import type { KafkaServices } from './context.js';
 import { KafkaErrorCode } from './error-codes.js';
 import { decodeMessage, encodeMessage, type Message } from './protocol/codec.js';
@@ -17,6 +18,7 @@ import { messages, RequestHeader, ResponseHeader } from './protocol/messages.js'
 import { Reader } from './protocol/reader.js';
 import type { CompiledMessage } from './protocol/schema.js';
 import { Writer } from './protocol/writer.js';
+import type { KafkaSession } from './session.js';
 
 export interface RequestHeaderFields {
   apiKey: number;
@@ -46,7 +48,7 @@ export function peekHeader(frame: Buffer): RequestHeaderFields {
   return { apiKey: reader.int16(), apiVersion: reader.int16(), correlationId: reader.int32() };
 }
 
-export async function handleFrame(frame: Buffer, services: KafkaServices, signal: AbortSignal): Promise<Buffer[] | null> {
+export async function handleFrame(frame: Buffer, services: KafkaServices, signal: AbortSignal, session: KafkaSession): Promise<Buffer[] | null> {
   const { apiKey, apiVersion, correlationId } = peekHeader(frame);
   const api = apisByKey.get(apiKey);
   if (!api) throw new KafkaFrameError(`unknown API key ${apiKey}`);
@@ -61,7 +63,8 @@ export async function handleFrame(frame: Buffer, services: KafkaServices, signal
   const header = decodeMessage(RequestHeader.at(flexible ? 2 : 1), reader);
   const body = decodeMessage(definition.request.at(apiVersion), reader);
   services.log.debug({ api: api.name, apiVersion, correlationId, clientId: header.clientId }, 'kafka request');
-  const answer = await api.handle(body, { apiVersion, clientId: header.clientId as string | null, signal }, services);
+  authorizeKafka(api.name, body, session, services);
+  const answer = await api.handle(body, { apiVersion, clientId: header.clientId as string | null, clientHost: session.address, signal, session }, services);
   if (answer === null) return null;
   const headerVersion = apiKey === API_VERSIONS_KEY ? 0 : flexible ? 1 : 0;
   return encodeResponse(definition.response, apiVersion, correlationId, answer, headerVersion);

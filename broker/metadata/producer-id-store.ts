@@ -31,6 +31,9 @@ export interface ProducerIdentity {
   producerEpoch: number;
 }
 
+/** Producer epochs are int16 in RecordBatch v2: past the last, a producer gets a new id. */
+const PRODUCER_EPOCH_MAX = 32_767;
+
 /** Issued ids looked up in SQLite stay cached up to this many (the least recently issued go first). */
 const CACHED_PRODUCERS_MAX = 10_000;
 
@@ -45,6 +48,7 @@ function randomProducerId(): number {
 export class ProducerIdStore {
   private readonly insert: Database.Statement<[number, string | null, number]>;
   private readonly epochOf: Database.Statement<[number], { epoch: number }>;
+  private readonly setEpoch: Database.Statement<[number, number, number]>;
   private readonly cache = new Map<number, number>();
 
   constructor(db: Database.Database) {
@@ -53,6 +57,7 @@ export class ProducerIdStore {
     if (!columns.some((column) => column.name === 'epoch')) db.exec('ALTER TABLE producer_ids ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0');
     this.insert = db.prepare('INSERT OR IGNORE INTO producer_ids (id, client_id, created_at_ms) VALUES (?, ?, ?)');
     this.epochOf = db.prepare('SELECT epoch FROM producer_ids WHERE id = ?');
+    this.setEpoch = db.prepare('UPDATE producer_ids SET epoch = ? WHERE id = ? AND epoch = ?');
   }
 
   allocate(clientId: string | null): ProducerIdentity {
@@ -63,6 +68,23 @@ export class ProducerIdStore {
         return { producerId, producerEpoch: 0 };
       }
     }
+  }
+
+  /**
+   * Re-initialisation of an issued producer (Kafka's InitProducerId naming its id and epoch, KIP-360):
+   * the epoch goes up by one, which fences the old incarnation's batches and starts its sequences
+   * again. An id never issued gets a new one; an epoch that is not the current one is refused; an
+   * id at the last epoch (32767) gets a new id, as Kafka does.
+   */
+  reinitialize(producerId: number, producerEpoch: number, clientId: string | null): ProducerIdentity {
+    const epoch = Number.isSafeInteger(producerId) ? this.epochOf.get(producerId)?.epoch : undefined;
+    if (epoch === undefined || epoch >= PRODUCER_EPOCH_MAX) return this.allocate(clientId);
+    if (producerEpoch !== epoch) {
+      throw new BrokerError('SPOOL_ERR_INVALID_PRODUCER_EPOCH', `producer ${producerId} has epoch ${epoch}, not ${producerEpoch}: only its current incarnation may re-initialise it`, { producerId, producerEpoch, epoch });
+    }
+    if (this.setEpoch.run(epoch + 1, producerId, epoch).changes !== 1) throw new BrokerError('SPOOL_ERR_INVALID_PRODUCER_EPOCH', `producer ${producerId} was re-initialised concurrently`, { producerId, producerEpoch });
+    this.remember(producerId, epoch + 1);
+    return { producerId, producerEpoch: epoch + 1 };
   }
 
   /**

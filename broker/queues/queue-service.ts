@@ -89,6 +89,8 @@ export class QueueService {
   private readonly queues = new Map<string, Queue>();
   private readonly sweeper: NodeJS.Timeout;
   private readonly redriver: DeadLetterRedrive;
+  /** Dead-letter topics being created, so that concurrent first dead letters wait for one creation. */
+  private readonly creatingDeadLetterTopics = new Map<string, Promise<void>>();
 
   constructor(
     private readonly topics: TopicService,
@@ -108,6 +110,11 @@ export class QueueService {
 
   close(): void {
     clearInterval(this.sweeper);
+  }
+
+  /** Commits queue state changes not yet written (before the database closes). */
+  flush(): void {
+    this.store.flush();
   }
 
   configure(topic: string, name: string, input: Partial<QueueConfig>): { created: boolean } {
@@ -193,6 +200,8 @@ export class QueueService {
     for (;;) {
       await this.refreshAll(queue);
       const received = this.lease(queue, Math.min(request.max, this.limits.maxReceive), request.visibilityMs ?? queue.config.visibilityMs);
+      // Answered once the delivery counts are committed, so maxDeliveries holds across a crash.
+      await this.store.record(queue.topic, queue.name, received.map(({ partition, offset, deliveryCount }) => ({ partition, offset, state: 'delivered' as const, deliveryCount })), []);
       const now = Date.now();
       if (received.length > 0 || now >= deadline || signal?.aborted) return received;
       await this.waitForWork(queue, deadline - now, signal);
@@ -224,9 +233,9 @@ export class QueueService {
       return { receipt, ok: true };
     });
     // An ack the acknowledged point moved past needs no row of its own: the point covers it.
-    this.persist(queue, states.filter((state) => state.offset >= queue.partitions[state.partition]!.ackedThrough), moved);
+    const persisted = this.persist(queue, states.filter((state) => state.offset >= queue.partitions[state.partition]!.ackedThrough), moved);
     const reason = kind === 'reject' ? (options.reason ?? 'rejected') : 'max deliveries reached';
-    await this.deadLetter(queue, deadLetters.map((message) => ({ message, reason })));
+    await Promise.all([persisted, this.deadLetter(queue, deadLetters.map((message) => ({ message, reason })))]);
     return results;
   }
 
@@ -291,7 +300,7 @@ export class QueueService {
 
   private async load(queue: Queue, partition: QueuePartition): Promise<void> {
     const log = this.topics.partition(queue.topic, partition.partition);
-    if (partition.skipTo(log.logStartOffset) > 0) this.persist(queue, [], new Set([partition]));
+    if (partition.skipTo(log.logStartOffset) > 0) await this.persist(queue, [], new Set([partition]));
     while (partition.window.size < this.limits.windowRecords) {
       if (partition.readAhead.length === 0) {
         if (partition.loadedThrough >= log.highWatermark) break;
@@ -311,7 +320,7 @@ export class QueueService {
         partition.add(record, bytes, forQueue !== null && forQueue !== queue.name ? 'acked' : undefined);
       }
     }
-    if (partition.advance()) this.persist(queue, [], new Set([partition]));
+    if (partition.advance()) await this.persist(queue, [], new Set([partition]));
   }
 
   private lease(queue: Queue, max: number, visibilityMs: number): ReceivedMessage[] {
@@ -328,12 +337,6 @@ export class QueueService {
       partition.lease(message, receiptOf(partition.partition, message.offset, message.deliveryCount + 1, nonce[i]!), now + visibilityMs);
       return { receipt: message.receipt!, partition: partition.partition, offset: message.offset, deliveryCount: message.deliveryCount, message };
     });
-    this.store.save(
-      queue.topic,
-      queue.name,
-      received.map(({ partition, offset, deliveryCount }) => ({ partition, offset, state: 'delivered' as const, deliveryCount })),
-      [],
-    );
     return received;
   }
 
@@ -374,22 +377,34 @@ export class QueueService {
       moved.add(partition); // its dead-lettered count changed, whether or not the acknowledged point moved
       states.push({ partition: partition.partition, offset: message.offset, state: 'dead', deliveryCount: message.deliveryCount });
     }
-    this.persist(queue, states, moved);
+    await this.persist(queue, states, moved);
   }
 
   private async deadLetterLog(queue: Queue): Promise<PartitionLog> {
     const topic = queue.config.deadLetterTopic;
     if (!this.topics.names().includes(topic)) {
-      await this.topics.create(topic, 1).catch((error: unknown) => {
-        if ((error as { code?: string }).code !== 'SPOOL_ERR_TOPIC_EXISTS') throw error;
-      });
+      // One creation for every request that finds the topic missing: a second create was refused
+      // (TOPIC_EXISTS) while the first was still making it, and its reject failed with a 404.
+      let creating = this.creatingDeadLetterTopics.get(topic);
+      if (!creating) {
+        creating = this.topics
+          .create(topic, 1)
+          .then(() => undefined)
+          .catch((error: unknown) => {
+            if ((error as { code?: string }).code !== 'SPOOL_ERR_TOPIC_EXISTS') throw error;
+          })
+          .finally(() => this.creatingDeadLetterTopics.delete(topic));
+        this.creatingDeadLetterTopics.set(topic, creating);
+      }
+      await creating;
     }
     return this.topics.partition(topic, 0);
   }
 
-  private persist(queue: Queue, states: StoredMessageState[], moved: Set<QueuePartition>): void {
+  /** Journals the changes with the rest of this turn's (queue-store.ts); resolves once committed. */
+  private persist(queue: Queue, states: StoredMessageState[], moved: Set<QueuePartition>): Promise<void> {
     const partitions: StoredPartition[] = [...moved].map((partition) => ({ partition: partition.partition, ackedThrough: partition.ackedThrough, deadLettered: partition.deadLettered }));
-    this.store.save(queue.topic, queue.name, states, partitions);
+    return this.store.record(queue.topic, queue.name, states, partitions);
   }
 
   /** Waits for new records, a lease or delay running out, the deadline, or the request going away. */

@@ -6,7 +6,9 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_URL } from '../spool.js';
+import { aclCommand } from './commands/acl.js';
 import { checkCommand } from './commands/check.js';
+import { tokensCommand, usersCommand } from './commands/users.js';
 import { consumeCommand } from './commands/consume.js';
 import { groupsCommand } from './commands/groups.js';
 import { produceCommand } from './commands/produce.js';
@@ -23,10 +25,15 @@ if (process.argv[2] !== 'serve') endQuietlyWhenStdoutCloses();
 const program = new Command('spool')
   .description('Spool: a persistent, log-structured message broker for Node.js')
   .addOption(new Option('-u, --url <url>', 'the broker, http(s)://host:port').env('SPOOL_URL').default(DEFAULT_URL).argParser(brokerUrlOption))
+  .addOption(new Option('--token <token>', 'an API token (spool tokens create); prefer the environment variable, which ps does not show').env('SPOOL_TOKEN'))
+  .addOption(new Option('--user <name>', 'log in as this user; the password comes from SPOOL_PASSWORD').env('SPOOL_USER'))
   .showHelpAfterError()
   .exitOverride();
 
-const { connect, close } = connector(() => program.opts<{ url: string }>().url);
+const { connect, close } = connector(() => {
+  const { url, token, user } = program.opts<{ url: string; token?: string; user?: string }>();
+  return { url, token, user, password: process.env.SPOOL_PASSWORD };
+});
 
 // `serve` runs the broker itself: loaded only when asked for, so the client verbs start fast.
 if (process.argv[2] === 'serve') {
@@ -42,6 +49,9 @@ program.addCommand(groupsCommand(connect));
 program.addCommand(queueCommand(connect));
 program.addCommand(streamsCommand(connect));
 program.addCommand(checkCommand());
+program.addCommand(usersCommand(connect));
+program.addCommand(tokensCommand(connect));
+program.addCommand(aclCommand(connect));
 for (const command of program.commands) applyExitOverride(command);
 
 function applyExitOverride(command: Command): void {

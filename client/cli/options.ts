@@ -48,3 +48,13 @@ export function brokerUrlOption(value: string): string {
     throw new InvalidArgumentError((error as Error).message);
   }
 }
+
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration: a whole number with a unit, ms s m h or d (`30d`, `12h`, `500ms`), in milliseconds. */
+export function duration(value: string): number {
+  const match = /^(\d{1,12})(ms|s|m|h|d)$/.exec(value);
+  const ms = match ? Number(match[1]) * DURATION_UNITS_MS[match[2]!]! : NaN;
+  if (!Number.isSafeInteger(ms) || ms <= 0) throw new InvalidArgumentError(`expected a duration such as 30d, 12h, 15m, 90s or 500ms, got ${JSON.stringify(value)}`);
+  return ms;
+}

@@ -67,6 +67,7 @@ export class Subscription<T = unknown> {
     target: string | string[],
     private readonly handler: LiveHandler<T>,
     private readonly options: SubscribeOptions<T> = {},
+    private readonly authorization?: string,
   ) {
     const topics = Array.isArray(target) ? target : null;
     if (topics ? topics.length === 0 : typeof target !== 'string' || target.length === 0) {
@@ -131,6 +132,7 @@ export class Subscription<T = unknown> {
     const request = new AbortController();
     this.current = request;
     const headers: Record<string, string> = { accept: 'text/event-stream' };
+    if (this.authorization !== undefined) headers.authorization = this.authorization;
     // After the first follow the cursor names every partition, and only topics created while we
     // were away are missing from it: all their records are new to us (from=earliest).
     const from = this.cursor.isEmpty ? (this.options.from ?? 'latest') : 'earliest';

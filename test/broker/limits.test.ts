@@ -3,7 +3,7 @@
  * bounded in number (answered 429 with Retry-After past the bound). Small bounds via BuildOptions.limits.
  */
 import { connect } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { call, startBroker, type TestBroker } from './support/broker.js';
 
 let broker: TestBroker;
@@ -31,7 +31,7 @@ describe('limits', () => {
     const controller = new AbortController();
     const url = `${broker.url}/v1/topics/lim/partitions/0/records?offset=latest&maxWaitMs=5000`;
     const waiting = [fetch(url, { signal: controller.signal }).catch(() => null), fetch(url, { signal: controller.signal }).catch(() => null)];
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await vi.waitFor(async () => expect(await (await fetch(`${broker.url}/metrics`)).text()).toMatch(/^spool_long_polls_waiting 2$/m), { timeout: 5000 });
     const third = await call(url);
     expect(third.status).toBe(429);
     expect(third.body.error.code).toBe('SPOOL_ERR_TOO_MANY_SUBSCRIBERS');

@@ -5,6 +5,7 @@
  * document at /docs/json is generated from the same schemas.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lazyValidatorFactory, routeAjvOptions } from '../../broker/http/lazy-validators.js';
 import { call, startBroker, type TestBroker } from './support/broker.js';
 
 let broker: TestBroker;
@@ -69,6 +70,25 @@ describe('route schemas', () => {
       }
     }
     expect(problems).toEqual([]);
+  });
+
+  // Validators compile on a route's first request (broker/http/lazy-validators.ts): a schema Ajv
+  // cannot compile would only fail when the route is called, so every one is compiled here.
+  it('every request schema compiles with the broker\'s Ajv options', () => {
+    const compile = lazyValidatorFactory({}, routeAjvOptions);
+    const parts = ['body', 'querystring', 'params', 'headers'] as const;
+    let compiled = 0;
+    for (const { method, url, schema } of broker.broker.routes) {
+      for (const httpPart of parts) {
+        for (const part of httpPart === 'body' ? bodySchemas(schema.body) : [schema[httpPart]]) {
+          if (part === undefined) continue;
+          const validate = compile({ schema: part as Schema, method, url, httpPart });
+          expect(() => validate(undefined), `${method} ${url} ${httpPart}`).not.toThrow();
+          compiled++;
+        }
+      }
+    }
+    expect(compiled).toBeGreaterThanOrEqual(broker.broker.routes.length);
   });
 
   it('the OpenAPI document describes each route with its request and answers', async () => {

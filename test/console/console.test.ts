@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consoleBuildDir } from '../../broker/package-files.js';
 import { call, startBroker, type TestBroker } from '../broker/support/broker.js';
-import { CHROMIUM, launchBrowser, openPage, type Browser, type WatchedPage } from './support/browser.js';
+import { CHROMIUM_EXECUTABLE as CHROMIUM } from '../../bench/lib/chromium.js';
+import { launchBrowser, openPage, type Browser, type WatchedPage } from './support/browser.js';
 
 let broker: TestBroker;
 let browser: Browser;

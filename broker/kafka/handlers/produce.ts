@@ -36,7 +36,7 @@ export const produce: KafkaApi = {
     const rejection = !ACKS.has(acks)
       ? { code: KafkaErrorCode.INVALID_REQUIRED_ACKS, message: `acks must be -1, 0 or 1, not ${acks}` }
       : body.transactionalId !== null
-        ? { code: KafkaErrorCode.INVALID_REQUEST, message: 'transactions are not supported' }
+        ? { code: KafkaErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, message: 'transactions are not supported by Spool' }
         : null;
     const responses = await Promise.all(
       (body.topicData as Message[]).map(async (topic) => ({

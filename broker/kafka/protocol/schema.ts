@@ -102,8 +102,9 @@ function primitiveDefault(kind: Primitive, text: string | undefined, nullable: b
   }
 }
 
-function compileField(spec: FieldSpec, version: number, flexible: boolean): CompiledField {
-  const nullable = inRange(spec.nullableVersions, version);
+/** `absent`: the field is not in this version; its default is then null wherever the field may be null at all. */
+function compileField(spec: FieldSpec, version: number, flexible: boolean, absent = false): CompiledField {
+  const nullable = absent ? spec.nullableVersions !== undefined : inRange(spec.nullableVersions, version);
   const compact = flexible && spec.flexibleVersions !== 'none';
   const tag = inRange(spec.taggedVersions, version) ? spec.tag! : null;
   const isArray = spec.type.startsWith('[]');
@@ -121,7 +122,7 @@ export function compileStruct(specs: FieldSpec[], version: number, flexible: boo
   const struct: CompiledStruct = { fields: [], tagged: [], absent: [], flexible };
   for (const spec of specs) {
     if (!inRange(spec.versions, version)) {
-      const field = compileField(spec, version, flexible);
+      const field = compileField(spec, version, flexible, true);
       struct.absent.push({ key: field.key, value: field.defaultValue });
       continue;
     }

@@ -111,6 +111,17 @@ describe('queues', () => {
     expect((await receive())[0]!.value).toBe(1);
   });
 
+  it('dead-letters concurrent rejects while their dead-letter topic is first created', async () => {
+    broker = await startBroker({ flush: 'never' });
+    await setup({ records: values(8) });
+    const received = await receive({ max: 8 });
+    // Eight requests at once, each the first to find the topic missing: every one must succeed.
+    const answers = await Promise.all(received.map((message) => call(`${broker.url}/v1/topics/jobs/queues/workers/reject`, { method: 'POST', json: { receipts: [message.receipt] } })));
+    expect(answers.map((answer) => answer.status)).toEqual(Array(8).fill(200));
+    const dlq = await call(`${broker.url}/v1/topics/jobs.dlq/partitions/0/records`);
+    expect(dlq.body.records.map((record: { value: number }) => record.value).sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
   it('keeps per-key order with 8 concurrent workers when orderedByKey', async () => {
     broker = await startBroker({ flush: 'never' });
     const keys = 6;

@@ -1,9 +1,13 @@
-/** Starts a real broker on a free port with a temporary data directory, for end-to-end tests. */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { buildBroker, type Broker } from '../../../broker/app.js';
-import { loadBrokerConfig, type SettingName } from '../../../broker/config.js';
+/**
+ * Spool's own end-to-end tests start their brokers through the public embedded entry point
+ * (broker/embedded.ts, `spool-broker/broker`), so the whole suite exercises it. This wrapper keeps
+ * the tests' shorthand: Kafka off unless `kafka: true`, flush=always unless `flush`, faults and
+ * other console builds injected, and restart() on the same data directory.
+ */
+import { rm } from 'node:fs/promises';
+import type { Broker } from '../../../broker/app.js';
+import type { SettingName } from '../../../broker/config.js';
+import { type BrokerSettings, type EmbeddedBroker, startEmbeddedBroker } from '../../../broker/embedded.js';
 import { type FileSystem, nodeFileSystem } from '../../../storage/index.js';
 import type { BrokerLimits } from '../../../broker/limits.js';
 
@@ -13,6 +17,7 @@ export interface TestBroker {
   kafka: { host: string; port: number; address: string } | null;
   dataDir: string;
   broker: Broker;
+  embedded: EmbeddedBroker;
   /** Closes the broker (and keeps the data directory unless `remove`). */
   close(remove?: boolean): Promise<void>;
   /** Closes and starts a new broker on the same data directory. */
@@ -30,30 +35,33 @@ export interface StartOptions {
   settings?: Partial<Record<SettingName, unknown>>;
   /** The web console's built files (default dist/console). */
   consoleDir?: string;
-  /** Also run the Kafka listener, on a free port (never 9092); off by default (kafkaPort 0). */
+  /** Also run the Kafka listener, on a free port (never 9092); off by default. */
   kafka?: boolean;
 }
 
 export async function startBroker(options: StartOptions = {}): Promise<TestBroker> {
-  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'spool-broker-')));
-  const config = loadBrokerConfig({ values: { kafkaPort: 0, ...options.settings, port: options.port ?? 0, dataDir, flush: options.flush ?? 'always', logLevel: 'silent' } });
-  const broker = await buildBroker({ config, logger: false, fileSystem: options.fileSystem, limits: options.limits, consoleDir: options.consoleDir, kafkaOnFreePort: options.kafka === true });
-  const { url, kafka } = await broker.listen();
-  const handle: TestBroker = {
+  // keepData: close(false) and restart() keep the directory; close() removes it here.
+  const embedded = await startEmbeddedBroker(
+    { ...(options.settings as BrokerSettings), flush: options.flush ?? 'always', port: options.port ?? 0, kafka: options.kafka === true, limits: options.limits, keepData: true, ...(options.dataDir ? { dataDir: options.dataDir } : {}) },
+    { fileSystem: options.fileSystem, consoleDir: options.consoleDir },
+  );
+  const { url, dataDir, broker, kafkaBootstrap } = embedded;
+  const kafkaPort = kafkaBootstrap ? Number(kafkaBootstrap.slice(kafkaBootstrap.lastIndexOf(':') + 1)) : 0;
+  return {
     url,
-    kafka: kafka ? { ...kafka, address: `${kafka.host}:${kafka.port}` } : null,
+    kafka: kafkaBootstrap ? { host: embedded.config.kafkaHost, port: kafkaPort, address: kafkaBootstrap } : null,
     dataDir,
     broker,
+    embedded,
     async close(remove = true) {
-      await broker.close();
+      await embedded.close();
       if (remove) await rm(dataDir, { recursive: true, force: true });
     },
     async restart() {
-      await broker.close();
+      await embedded.close();
       return startBroker({ ...options, dataDir });
     },
   };
-  return handle;
 }
 
 export interface JsonAnswer<T = any> {

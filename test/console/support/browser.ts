@@ -3,49 +3,19 @@
  * drives the executable it is given). Every page opened through `openPage` records what would be
  * a defect for a user: console errors, uncaught exceptions, failed requests and error answers.
  */
-import { mkdtemp, mkdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { launchChromium, type LaunchedChromium } from '../../../bench/lib/chromium.js';
 
-export const CHROMIUM = '/usr/bin/chromium';
 /** Screenshots of every page land here (gitignored); the best are copied to docs/images by hand. */
 export const SCREENSHOT_DIR = join(process.cwd(), 'test-results', 'console');
 
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+export type Browser = LaunchedChromium;
 
-export interface Browser {
-  context: BrowserContext;
-  close(): Promise<void>;
-}
-
-/** A browser with a fresh profile (--user-data-dir in a new temporary folder). */
 export async function launchBrowser(): Promise<Browser> {
-  const profile = await mkdtemp(join(tmpdir(), 'spool-chromium-'));
   await mkdir(SCREENSHOT_DIR, { recursive: true });
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ARGS,
-    viewport: { width: 1280, height: 860 },
-    colorScheme: 'light',
-  });
-  return {
-    context,
-    async close() {
-      await context.close();
-      await rm(profile, { recursive: true, force: true });
-    },
-  };
+  return launchChromium({ viewport: { width: 1280, height: 860 }, colorScheme: 'light' });
 }
 
 export interface WatchedPage {

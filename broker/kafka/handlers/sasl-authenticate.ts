@@ -1,0 +1,33 @@
+/**
+ * SaslAuthenticate (36): one step of the exchange SaslHandshake chose. Failed attempts slow their
+ * address down like failed HTTP logins (security/failed-login-delay.ts), are audited, and answer
+ * SASL_AUTHENTICATION_FAILED; the client then closes the connection, as with Kafka.
+ */
+import type { KafkaApi } from '../context.js';
+import { KafkaErrorCode } from '../error-codes.js';
+import { userPrincipal } from '../../security/request-principal.js';
+
+export const saslAuthenticate: KafkaApi = {
+  name: 'SaslAuthenticate',
+  async handle(body, request, services) {
+    const { session } = request;
+    const { authenticator, audit } = services.security;
+    const answer = (errorCode: number, errorMessage: string | null, authBytes: Buffer) => ({ errorCode, errorMessage, authBytes, sessionLifetimeMs: 0 });
+    if (session.exchange === null) return answer(KafkaErrorCode.ILLEGAL_SASL_STATE, 'SaslHandshake first', Buffer.alloc(0));
+    await authenticator.delay.wait(session.address);
+    const step = await session.exchange.step(body.authBytes as Buffer);
+    if ('failure' in step) {
+      session.exchange = null;
+      authenticator.delay.failed(session.address);
+      audit({ action: 'authenticate', principal: null, address: session.address, outcome: 'failure', listener: 'kafka', mechanism: session.mechanism, user: step.user ?? null });
+      return answer(KafkaErrorCode.SASL_AUTHENTICATION_FAILED, `Authentication failed: ${step.failure}`, Buffer.alloc(0));
+    }
+    if (step.user !== null) {
+      session.principal = userPrincipal(step.user);
+      session.exchange = null;
+      authenticator.delay.succeeded(session.address);
+      audit({ action: 'authenticate', principal: session.principal, address: session.address, outcome: 'success', listener: 'kafka', mechanism: session.mechanism });
+    }
+    return answer(KafkaErrorCode.NONE, null, step.reply);
+  },
+};

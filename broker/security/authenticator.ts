@@ -1,0 +1,121 @@
+/**
+ * Who is asking: checks an HTTP request's credentials and answers its principal, or throws 401
+ * SPOOL_ERR_UNAUTHENTICATED. Accepted, in this order:
+ *
+ *   Authorization: Bearer spool_<id>_<secret>     an API token
+ *   Authorization: Basic base64(user:password)    a user's password, checked against its SCRAM keys
+ *   Cookie: spool_session=<id>                     a browser session (sessions.ts)
+ *
+ * Failed Bearer and Basic attempts slow their address down (failed-login-delay.ts). A Basic login
+ * costs a PBKDF2 (thread pool, a few ms): a success is remembered by the SHA-256 of its header for
+ * basicCacheTtlMs, so a client sending Basic on every request pays it once a minute, and every
+ * change of a user or token forgets them all. Nothing secret is logged: the audit log gets user
+ * names, token ids and addresses.
+ */
+import { createHash } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { BrokerError } from '../errors.js';
+import type { BrokerLimits } from '../limits.js';
+import { TokenStore } from '../metadata/token-store.js';
+import type { AuditLog } from './audit.js';
+import type { Credentials } from './credentials.js';
+import { FailedLoginDelay } from './failed-login-delay.js';
+import { userPrincipal } from './request-principal.js';
+import { sessionCookie, SessionStore } from './sessions.js';
+
+/** Longest Authorization header read: a token is 84 characters, Basic with the longest password ~1.5 KiB. */
+const AUTHORIZATION_CHARS_MAX = 4096;
+
+export type AuthenticatorLimits = Pick<BrokerLimits, 'basicCacheEntriesMax' | 'basicCacheTtlMs' | 'passwordBytesMax'> & ConstructorParameters<typeof FailedLoginDelay>[0] & ConstructorParameters<typeof SessionStore>[0];
+
+export class Authenticator {
+  readonly sessions: SessionStore;
+  readonly delay: FailedLoginDelay;
+  private readonly basicCache = new Map<string, { user: string; untilMs: number }>();
+  private readonly tokensSeen = new Set<string>();
+
+  constructor(private readonly credentials: Credentials, private readonly audit: AuditLog, private readonly limits: AuthenticatorLimits) {
+    this.sessions = new SessionStore(limits);
+    this.delay = new FailedLoginDelay(limits);
+    credentials.onChange(() => {
+      this.basicCache.clear();
+      this.tokensSeen.clear();
+    });
+  }
+
+  /** The request's principal (`User:<name>`), or a 401 SPOOL_ERR_UNAUTHENTICATED. */
+  async authenticate(request: FastifyRequest): Promise<string> {
+    const header = request.headers.authorization;
+    if (header !== undefined) return userPrincipal(await this.fromAuthorization(header, request.ip));
+    const session = sessionCookie(request.headers.cookie);
+    if (session !== null) {
+      const found = this.sessions.get(session);
+      if (found && this.credentials.tokens.isLive(found.tokenId)) return userPrincipal(found.user);
+      throw unauthenticated('the session has ended (expired, logged out or its token revoked): log in again');
+    }
+    throw unauthenticated('credentials are required: Authorization: Bearer <token> or Basic user:password');
+  }
+
+  /** Checks a token given to POST /v1/session, slowed like any failed attempt; answers its user and id. */
+  async tokenLogin(token: string, address: string): Promise<{ user: string; tokenId: string }> {
+    await this.delay.wait(address);
+    const user = this.credentials.verifyToken(token);
+    if (user === null) this.failed(address, 'session', { tokenId: TokenStore.idOf(token) });
+    this.delay.succeeded(address);
+    this.audit({ action: 'session.create', principal: userPrincipal(user), address, outcome: 'success', tokenId: TokenStore.idOf(token) });
+    return { user, tokenId: TokenStore.idOf(token)! };
+  }
+
+  private async fromAuthorization(header: string, address: string): Promise<string> {
+    if (header.length > AUTHORIZATION_CHARS_MAX) this.failed(address, 'authenticate', { reason: 'header too long' });
+    const space = header.indexOf(' ');
+    const scheme = header.slice(0, space).toLowerCase();
+    const value = header.slice(space + 1).trim();
+    if (scheme === 'bearer') return this.bearer(value, address);
+    if (scheme === 'basic') return this.basic(header, value, address);
+    throw unauthenticated(`unsupported authorization scheme ${JSON.stringify(scheme.slice(0, 20))}: use Bearer or Basic`);
+  }
+
+  private async bearer(token: string, address: string): Promise<string> {
+    await this.delay.wait(address);
+    const user = this.credentials.verifyToken(token);
+    if (user === null) this.failed(address, 'authenticate', { scheme: 'bearer', tokenId: TokenStore.idOf(token) });
+    this.delay.succeeded(address);
+    const id = TokenStore.idOf(token)!;
+    if (!this.tokensSeen.has(id)) {
+      // One audit line per token per broker run, not one per request.
+      if (this.tokensSeen.size >= this.limits.basicCacheEntriesMax) this.tokensSeen.clear();
+      this.tokensSeen.add(id);
+      this.audit({ action: 'authenticate', principal: userPrincipal(user), address, outcome: 'success', scheme: 'bearer', tokenId: id });
+    }
+    return user;
+  }
+
+  private async basic(header: string, encoded: string, address: string): Promise<string> {
+    const key = createHash('sha256').update(header).digest('base64');
+    const cached = this.basicCache.get(key);
+    if (cached && cached.untilMs > Date.now()) return cached.user;
+    await this.delay.wait(address);
+    const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    const name = colon < 0 ? '' : decoded.slice(0, colon);
+    const user = colon < 0 ? null : await this.credentials.verifyPassword(name, decoded.slice(colon + 1));
+    if (user === null) this.failed(address, 'authenticate', { scheme: 'basic', user: name.slice(0, 128) });
+    this.delay.succeeded(address);
+    this.basicCache.delete(key);
+    this.basicCache.set(key, { user, untilMs: Date.now() + this.limits.basicCacheTtlMs });
+    if (this.basicCache.size > this.limits.basicCacheEntriesMax) this.basicCache.delete(this.basicCache.keys().next().value!);
+    this.audit({ action: 'authenticate', principal: userPrincipal(user), address, outcome: 'success', scheme: 'basic' });
+    return user;
+  }
+
+  private failed(address: string, action: string, detail: Record<string, unknown>): never {
+    this.delay.failed(address);
+    this.audit({ action, principal: null, address, outcome: 'failure', ...detail });
+    throw unauthenticated('wrong credentials');
+  }
+}
+
+export function unauthenticated(message: string): BrokerError {
+  return new BrokerError('SPOOL_ERR_UNAUTHENTICATED', message);
+}

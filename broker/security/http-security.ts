@@ -1,0 +1,153 @@
+/**
+ * The HTTP API's security hooks, in the order a request meets them:
+ *
+ *   onRequest   Host header (host-check.ts), then who is asking (authenticator.ts): public routes
+ *               and an open broker (no users or tokens) skip authentication; the body is not
+ *               even read for a request that fails it
+ *   preValidation  what the route needs (permissions.ts) against the ACLs (authorizer.ts), once
+ *               the body is parsed (POST /v1/topics names its topic there) and before it is
+ *               validated, so a principal without the ACL learns nothing of the route's schema.
+ *               A path or body resource missing from the request is refused (fail closed); an
+ *               absent query parameter names no resource (GET /v1/live takes ?topic= or ?pattern=)
+ *
+ * A route without an entry in permissions.ts is allowed to superusers only (fail closed); the
+ * permissions test keeps that from happening.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { BrokerError } from '../errors.js';
+import type { AccessRequest } from './acl.js';
+import type { AuditLog } from './audit.js';
+import type { Authenticator } from './authenticator.js';
+import type { Authorizer } from './authorizer.js';
+import type { Credentials } from './credentials.js';
+import { hostChecker } from './host-check.js';
+import { httpPermissions, type Need, type Rule } from './permissions.js';
+import { ANONYMOUS, decoratePrincipal } from './request-principal.js';
+
+export interface HttpSecurityOptions {
+  credentials: Credentials;
+  authenticator: Authenticator;
+  authorizer: Authorizer;
+  allowedHosts: string;
+  metricsAuth: boolean;
+  audit: AuditLog;
+}
+
+/** Challenges of a 401. Browsers' fetches get Bearer only: a Basic challenge would pop up the browser's own login box over the console. */
+function challenge(request: FastifyRequest): string {
+  const fromScript = request.headers['sec-fetch-mode'] !== undefined && request.headers['sec-fetch-mode'] !== 'navigate';
+  return fromScript ? 'Bearer realm="spool"' : 'Bearer realm="spool", Basic realm="spool", charset="UTF-8"';
+}
+
+function ruleOf(request: FastifyRequest): Rule | undefined {
+  const url = request.routeOptions.url;
+  if (url === undefined) return undefined;
+  // Swagger's pages and the OpenAPI document describe the API and hold no data.
+  if (url === '/docs' || url.startsWith('/docs/')) return { access: 'public' };
+  return httpPermissions[`${request.method === 'HEAD' ? 'GET' : request.method} ${url}`];
+}
+
+function isPublic(rule: Rule | undefined, metricsAuth: boolean): boolean {
+  if (rule === undefined) return false;
+  if (rule.access === 'public') return true;
+  return rule.access === 'needs' && rule.publicUnless === 'metricsAuth' && !metricsAuth;
+}
+
+export function registerHttpSecurity(app: FastifyInstance, options: HttpSecurityOptions): void {
+  const { credentials, authenticator, authorizer, metricsAuth } = options;
+  const hostAllowed = hostChecker(options.allowedHosts);
+  decoratePrincipal(app);
+
+  app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
+    if (!hostAllowed(request.headers.host)) {
+      done(new BrokerError('SPOOL_ERR_HOST_NOT_ALLOWED', `Host ${JSON.stringify(request.headers.host?.slice(0, 300))} is not one of this broker's names (allowedHosts)`, { field: 'host' }));
+      return;
+    }
+    // The fast path of an open broker: one cached boolean, no promise.
+    if (!credentials.hasPrincipals() || isPublic(ruleOf(request), metricsAuth)) {
+      request.principal = credentials.hasPrincipals() ? null : ANONYMOUS;
+      done();
+      return;
+    }
+    authenticator.authenticate(request).then(
+      (principal) => {
+        request.principal = principal;
+        done();
+      },
+      (error: unknown) => {
+        if (error instanceof BrokerError && error.code === 'SPOOL_ERR_UNAUTHENTICATED') reply.header('www-authenticate', challenge(request));
+        done(error as Error);
+      },
+    );
+  });
+
+  // Destructive admin actions (deletes, config changes, resets) are audited once they succeeded.
+  app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    if (reply.statusCode < 400 && isDestructive(request, ruleOf(request))) {
+      options.audit({ action: `${request.method} ${request.routeOptions.url}`, principal: request.principal, address: request.ip, outcome: 'success', params: request.params });
+    }
+    done();
+  });
+
+  app.addHook('preValidation', (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void) => {
+    const principal = request.principal;
+    // Open broker (ANONYMOUS) or a public route (no principal): nothing to authorize.
+    if (principal === null || principal === ANONYMOUS) return done();
+    try {
+      authorize(request, principal, ruleOf(request), authorizer);
+      done();
+    } catch (error) {
+      done(error as Error);
+    }
+  });
+}
+
+const DESTRUCTIVE = new Set(['Delete', 'Alter', 'AlterConfigs']);
+
+function isDestructive(request: FastifyRequest, rule: Rule | undefined): boolean {
+  if (rule?.access !== 'needs') return false;
+  // Users, tokens and ACLs have their own audit lines, with what changed.
+  if (request.routeOptions.url?.startsWith('/v1/admin/')) return false;
+  return request.method === 'DELETE' || rule.needs.some((need) => DESTRUCTIVE.has(need.operation));
+}
+
+function authorize(request: FastifyRequest, principal: string, rule: Rule | undefined, authorizer: Authorizer): void {
+  if (rule === undefined) {
+    if (authorizer.isSuperUser(principal)) return;
+    throw new BrokerError('SPOOL_ERR_FORBIDDEN', `${principal} may not call ${request.method} ${request.url.split('?')[0]} (a route without an ACL rule is for superusers only)`, { principal });
+  }
+  if (rule.access !== 'needs') return;
+  for (const need of rule.needs) {
+    const accesses = accessRequests(need, request);
+    if (accesses.length === 0 && !need.resource.startsWith('query.')) {
+      throw new BrokerError('SPOOL_ERR_FORBIDDEN', `${principal} may not ${need.operation} ${need.resourceType}: the request names none (${need.resource})`, { principal, operation: need.operation, resourceType: need.resourceType });
+    }
+    for (const access of accesses) authorizer.check(principal, request.ip, access);
+  }
+}
+
+/** The resources one need names in this request (a repeated query parameter names several). */
+export function accessRequests(need: Need, request: FastifyRequest): AccessRequest[] {
+  const { operation, resourceType, resource } = need;
+  const field = (source: unknown, name: string): unknown => (source as Record<string, unknown> | null | undefined)?.[name];
+  let values: unknown;
+  if (resource.startsWith(':')) values = field(request.params, resource.slice(1));
+  else if (resource.startsWith('body.')) values = field(request.body, resource.slice(5));
+  else if (resource.startsWith('query.')) values = field(request.query, resource.slice(6));
+  else values = resource;
+  const names = [values].flat().filter((value): value is string => typeof value === 'string');
+  return names.map((name) => ({ operation, resourceType, resourceName: resource === 'query.pattern' ? patternPrefix(name) : name, ...(resource === 'query.pattern' ? { prefixOnly: true } : {}) }));
+}
+
+/**
+ * The topic names a pattern (`orders.*`, `logs.#`) can match all start with its words before the
+ * first wildcard: `orders.` for `orders.*`, but `logs` for `logs.#` (which matches `logs` itself).
+ * Reading by pattern needs Read on that prefix through a prefixed ACL (or on every topic, `*`).
+ */
+function patternPrefix(pattern: string): string {
+  const words = pattern.split('.');
+  const first = words.findIndex((word) => word === '*' || word === '#');
+  if (first === -1) return pattern;
+  const literal = words.slice(0, first).join('.');
+  return words[first] === '#' || literal === '' ? literal : `${literal}.`;
+}

@@ -1,0 +1,61 @@
+/**
+ * The broker's security parts, built once from spool.db and the config, and the start-up rule of
+ * safe defaults:
+ *
+ *   users or tokens exist          every request authenticates (HTTP) whatever the address
+ *   none, loopback addresses       open as before security existed; said once at start-up
+ *   none, a non-loopback address   refused (SPOOL_ERR_INVALID_CONFIG) unless allowAnonymous,
+ *                                  and then a loud warning
+ */
+import type Database from 'better-sqlite3';
+import type { FastifyBaseLogger } from 'fastify';
+import type { BrokerConfig } from '../config.js';
+import { BrokerError } from '../errors.js';
+import type { BrokerLimits } from '../limits.js';
+import { type AuditLog, auditLog } from './audit.js';
+import { Authenticator } from './authenticator.js';
+import { Authorizer } from './authorizer.js';
+import { Credentials } from './credentials.js';
+import { isLoopback } from './host-check.js';
+
+export interface Security {
+  credentials: Credentials;
+  authenticator: Authenticator;
+  authorizer: Authorizer;
+  audit: AuditLog;
+}
+
+type SecurityConfig = Pick<BrokerConfig, 'host' | 'kafkaHost' | 'kafkaPort' | 'allowAnonymous' | 'superUsers'>;
+
+export function openSecurity(db: Database.Database, config: SecurityConfig, limits: BrokerLimits, log: FastifyBaseLogger): Security {
+  const credentials = new Credentials(db, limits);
+  const audit = auditLog(log);
+  checkSafeDefaults(config, credentials.hasPrincipals(), log);
+  return { credentials, audit, authenticator: new Authenticator(credentials, audit, limits), authorizer: new Authorizer(db, config.superUsers, limits) };
+}
+
+/** The addresses a config listens on that are not loopback (the Kafka listener's when it is on). */
+export function exposedAddresses(config: SecurityConfig): string[] {
+  const hosts = [config.host, ...(config.kafkaPort !== 0 ? [config.kafkaHost] : [])];
+  return hosts.filter((host) => !isLoopback(host));
+}
+
+function checkSafeDefaults(config: SecurityConfig, hasPrincipals: boolean, log: FastifyBaseLogger): void {
+  if (hasPrincipals) {
+    log.info('authentication required: users or tokens exist (docs/security.md)');
+    return;
+  }
+  const exposed = exposedAddresses(config);
+  if (exposed.length === 0) {
+    log.info('no users or tokens: the API is open to every process on this machine (loopback only); add a user to require credentials (docs/security.md)');
+    return;
+  }
+  if (!config.allowAnonymous) {
+    throw new BrokerError(
+      'SPOOL_ERR_INVALID_CONFIG',
+      `refusing to listen on ${exposed.join(', ')} without authentication: add a user (spool users add <name> --data-dir ...) or a token first, or pass --allow-anonymous to accept that anyone who reaches the port can read, write and delete everything`,
+      { key: 'host' },
+    );
+  }
+  log.warn({ addresses: exposed }, 'ANONYMOUS ACCESS: listening on a non-loopback address with no users or tokens (--allow-anonymous): anyone who reaches the port can read, write and delete everything');
+}
