@@ -7,11 +7,10 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, startBroker, type TestBroker } from '../broker/support/broker.js';
+import { BIN, type Run, runCli } from './cli/run.js';
 
-const BIN = fileURLToPath(new URL('../../dist/client/cli/main.js', import.meta.url));
 let broker: TestBroker;
 
 beforeAll(async () => {
@@ -19,23 +18,8 @@ beforeAll(async () => {
 });
 afterAll(async () => broker.close());
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 function spool(args: string[], input?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, SPOOL_URL: broker.url } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
+  return runCli(args, { input, env: { SPOOL_URL: broker.url } });
 }
 
 describe('spool CLI', () => {
