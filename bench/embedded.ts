@@ -109,8 +109,11 @@ async function main(): Promise<void> {
   const first = await embeddedStart(startBroker);
   const firstMs = performance.now() - loadStarted;
   const runs = [];
+  const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
+  gc();
   const heapBefore = process.memoryUsage().heapUsed;
   for (let i = 0; i < STARTS; i++) runs.push(await embeddedStart(startBroker));
+  gc();
   const heapGrowthMB = (process.memoryUsage().heapUsed - heapBefore) / MB;
   const row = (run: string, samples: number[], target: string) => rows.push({ run, n: samples.length, 'median ms': percentile(samples, 50), 'p99 ms': percentile(samples, 99), target });
   row('embedded: startBroker()', runs.map((run) => run.startMs), '');

@@ -10,8 +10,16 @@
  *                  vs one-record JSON HTTP produce (autocannon, 50 connections)
  *                  vs Redis XADD without pipelining from 50 clients (redis-benchmark, AOF everysec)
  *
- * Targets (issue 15): kcat produce >= 1,000,000 records/s, kcat consume >= 2,000,000 records/s,
- * one-record Kafka produce >= 3x one-record HTTP produce. `--quick`: 200,000 records, 2 s loads.
+ *   KafkaJS group of 4 members replaying a backlog over 8 partitions
+ *                  vs Spool's own client group of 4 members replaying the same backlog
+ *   Kafka OffsetCommit (simple commits of 1,000 groups, 50 in flight / 4 connections)
+ *                  vs HTTP commits (POST /v1/groups/:group/offsets, 50 connections)
+ *
+ * Targets (issues 15 and 16): kcat produce >= 1,000,000 records/s, kcat consume >= 2,000,000
+ * records/s, one-record Kafka produce >= 3x one-record HTTP produce, Kafka group replay
+ * >= 1,000,000 records/s, Kafka commits >= 20,000/s. `--quick`: 200,000 records, 2 s loads.
+ * The group backlog is 400,000 records (100,000 with --quick) so the run stays under 5 minutes;
+ * `--group-records 10000000` replays the issue's 10 M.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +30,7 @@ import { ensureCommand } from './compare/peers/debian-package.js';
 import { startRedis } from './compare/peers/redis-server.js';
 import { freePort, residentBytes, startBrokerProcess } from './lib/broker-process.js';
 import { load } from './lib/http-load.js';
+import { clientGroupReplay, kafkaCommitRate, kafkajsGroupReplay } from './lib/kafka-group-load.js';
 import { oneRecordProduce, platformaticConsume, platformaticProduce } from './lib/kafka-load.js';
 import { printReport, ratio, type Row } from './lib/report.js';
 import { clientProduce, clientReplay } from './lib/spool-client-runs.js';
@@ -32,6 +41,10 @@ const PLATFORMATIC_RECORDS = quick ? 100_000 : 300_000;
 const LOAD_SECONDS = quick ? 2 : 5;
 const VALUE = Buffer.alloc(100, 'x');
 const IN_FLIGHT = 50;
+const groupRecordsFlag = process.argv.indexOf('--group-records');
+const GROUP_RECORDS = groupRecordsFlag > 0 ? Number(process.argv[groupRecordsFlag + 1]) : quick ? 100_000 : 400_000;
+const GROUP_MEMBERS = 4;
+const GROUP_PARTITIONS = 8;
 
 function run(command: string, args: string[]): Promise<{ seconds: number; code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -111,6 +124,23 @@ try {
   const vsHttp = ratio(kafka, http.requestsPerSecond);
   row('one-record Kafka Produce, acks=1, 50 in flight / 4 connections', kafka, 'one-record JSON HTTP produce, 50 connections', http.requestsPerSecond, vsHttp >= 3 ? 'met (>= 3x HTTP)' : 'missed (>= 3x HTTP)');
   row('one-record Kafka Produce (same run)', kafka, 'Redis XADD, 50 clients, no pipelining', xadd);
+
+  // Consumer groups: a KafkaJS group replaying a backlog beside Spool's own client group, and commits.
+  await clientProduce(spool, 'group-backlog', GROUP_PARTITIONS, GROUP_RECORDS, VALUE);
+  const clientGroup = await clientGroupReplay(spool, 'group-backlog', GROUP_RECORDS, GROUP_MEMBERS);
+  const kafkaGroup = await kafkajsGroupReplay(address, 'group-backlog', GROUP_RECORDS, GROUP_MEMBERS);
+  const groupRun = `KafkaJS group, ${GROUP_MEMBERS} members, ${GROUP_RECORDS.toLocaleString('en-US')} records / ${GROUP_PARTITIONS} partitions`;
+  row(groupRun, kafkaGroup, `Spool client group, ${GROUP_MEMBERS} members`, clientGroup, kafkaGroup >= 1_000_000 ? 'met (>= 1M/s)' : 'missed (>= 1M/s)');
+  const httpCommits = await load({
+    url: `${broker.url}/v1/groups/http-commits/offsets`,
+    body: JSON.stringify({ offsets: [{ topic: 'group-backlog', partition: 0, offset: 0 }] }),
+    headers: { 'content-type': 'application/json' },
+    seconds: LOAD_SECONDS,
+    connections: IN_FLIGHT,
+  });
+  if (httpCommits.non2xx > 0) throw new Error(`${httpCommits.non2xx} HTTP commits failed`);
+  const kafkaCommits = await kafkaCommitRate(address, 'group-backlog', { groups: 1000, partitions: GROUP_PARTITIONS, connections: 4, inFlight: IN_FLIGHT, seconds: LOAD_SECONDS });
+  rows.push({ run: 'Kafka OffsetCommit, 1,000 groups, 50 in flight / 4 connections', 'records/s': null, 'commits/s': kafkaCommits, reference: 'HTTP commit, 50 connections', 'reference/s': httpCommits.requestsPerSecond, ratio: ratio(kafkaCommits, httpCommits.requestsPerSecond), target: kafkaCommits >= 20_000 ? 'met (>= 20,000/s)' : 'missed (>= 20,000/s)' });
 } finally {
   const brokerRssMB = (await residentBytes(broker.pid)) / 1e6;
   await spool.close();

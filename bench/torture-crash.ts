@@ -4,16 +4,42 @@
  * acknowledged was lost, duplicated or moved, that every batch's CRC holds, that offsets are
  * contiguous and committed offsets never go back (see bench/lib/crash-loop.ts). Prints a table and
  * one JSON line; exits 1 when any check failed.
+ *
+ * `--mode queue [--flush always|never]`: work queues instead (bench/lib/queue-crash-loop.ts): every
+ * answered ack settled once (never delivered again), every answered reject dead-lettered, nothing
+ * produced lost.
  */
 import { parseArgs } from 'node:util';
 import { runCrashLoop } from './lib/crash-loop.js';
+import { runQueueCrashLoop } from './lib/queue-crash-loop.js';
 import { printReport } from './lib/report.js';
 
 const { values } = parseArgs({
-  options: { cycles: { type: 'string', default: '200' }, partitions: { type: 'string', default: '4' }, quiet: { type: 'boolean', default: false } },
+  options: {
+    cycles: { type: 'string', default: '200' },
+    partitions: { type: 'string', default: '4' },
+    quiet: { type: 'boolean', default: false },
+    mode: { type: 'string', default: 'log' },
+    flush: { type: 'string', default: 'always' },
+  },
 });
 const cycles = Number(values.cycles);
 const started = performance.now();
+if (values.mode === 'queue') {
+  const summary = await runQueueCrashLoop({
+    cycles,
+    flush: values.flush,
+    onCycle: (report) => {
+      if (values.quiet && report.problems.length === 0) return;
+      console.error(`cycle ${report.cycle}: ${report.produced} produced, ${report.acked} acked in all${report.problems.length ? `, PROBLEMS: ${report.problems.join('; ')}` : ''}`);
+    },
+  });
+  const failures = summary.deliveredAfterAck + summary.rejectsMissing + summary.lost + summary.failedRequests;
+  const { problems, ...counts } = summary;
+  printReport({ bench: 'torture-crash-queue', seconds: Math.round((performance.now() - started) / 1000), rows: [counts], problems, passed: failures === 0 });
+  if (problems.length > 0) console.error(problems.join('\n'));
+  process.exit(failures === 0 ? 0 : 1);
+}
 const summary = await runCrashLoop({
   cycles,
   partitions: Number(values.partitions),

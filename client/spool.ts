@@ -24,6 +24,7 @@ import { Queue, type QueueOptions } from './queue/queue.js';
 import { Requester, type RequestOptions } from './request-reply/requester.js';
 import { type RequestHandler, type RespondOptions, Responder } from './request-reply/responder.js';
 import { type LiveHandler, type SubscribeOptions, Subscription } from './subscribe/subscription.js';
+import { Streams } from './streams.js';
 import { TopicMetadata } from './topic-metadata.js';
 
 export { DEFAULT_URL };
@@ -94,6 +95,11 @@ export class Spool {
       }),
     );
     return this.requester.request<R, T>(topic, value, options);
+  }
+
+  /** Event-sourcing streams of a topic created with streamIndex (docs/event-sourcing.md). */
+  streams(topic: string): Streams {
+    return new Streams(this.http, topic);
   }
 
   /** Answers requests sent to `topic` with what `handler` returns; responders of one group share the load. */

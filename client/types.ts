@@ -41,6 +41,8 @@ export interface TopicConfig {
   minCleanableDirtyRatio?: number;
   maxMessageBytes?: number;
   indexIntervalBytes?: number;
+  /** Keep a per-key stream index (event-sourcing streams, docs/event-sourcing.md); at creation only. */
+  streamIndex?: boolean;
 }
 
 export interface GroupSummary {
@@ -60,11 +62,15 @@ export interface GroupPartitionLag extends TopicPartition {
 
 export interface GroupDescription {
   name: string;
+  /** 'spool' for HTTP groups; a Kafka group's protocol type ('consumer' for Kafka consumers). */
+  protocol: string;
   state: string;
   generation: number;
+  /** HTTP: the broker's assignor; Kafka: the assignment protocol the members chose. */
   assignor: string;
   offsetReset: string;
-  members: Array<{ memberId: string; instanceId: string | null; clientId: string | null; assignments: TopicPartition[] }>;
+  /** clientHost: Kafka members only, the address they connected from. */
+  members: Array<{ memberId: string; instanceId: string | null; clientId: string | null; clientHost?: string; assignments: TopicPartition[] }>;
   partitions: GroupPartitionLag[];
   totalLag: number;
 }

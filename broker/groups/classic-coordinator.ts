@@ -115,9 +115,9 @@ export class ClassicGroupCoordinator {
 
   private joinKnown(group: ClassicGroup, params: JoinParams): Promise<JoinAnswer> | JoinAnswer {
     if (group.pending.delete(params.memberId)) return this.addAndRebalance(group, params.memberId, params);
+    if (this.fenced(group, params.memberId, params.groupInstanceId)) return failedJoin('FENCED_INSTANCE_ID', params.memberId);
     const member = group.members.get(params.memberId);
     if (!member) return failedJoin('UNKNOWN_MEMBER_ID', params.memberId);
-    if (this.fenced(group, member.memberId, params.groupInstanceId)) return failedJoin('FENCED_INSTANCE_ID', params.memberId);
     const unchanged = sameProtocols(member.protocols, params.protocols);
     if ((group.state === 'CompletingRebalance' && unchanged) || (group.state === 'Stable' && unchanged && member.memberId !== group.leaderId)) {
       this.touch(member);
@@ -219,10 +219,10 @@ export class ClassicGroupCoordinator {
     const group = this.groups.get(groupId);
     if (!group) return 'UNKNOWN_MEMBER_ID';
     if (memberId !== '' && group.pending.delete(memberId)) return 'NONE';
+    if (memberId !== '' && this.fenced(group, memberId, groupInstanceId)) return 'FENCED_INSTANCE_ID';
     const id = memberId !== '' ? memberId : groupInstanceId ? group.staticMembers.get(groupInstanceId) : undefined;
     const member = id === undefined ? undefined : group.members.get(id);
     if (!member) return 'UNKNOWN_MEMBER_ID';
-    if (this.fenced(group, member.memberId, groupInstanceId)) return 'FENCED_INSTANCE_ID';
     this.removeMember(group, member);
     return 'NONE';
   }
@@ -244,9 +244,10 @@ export class ClassicGroupCoordinator {
 
   private check(ref: MemberRef): { group?: ClassicGroup; member?: ClassicMember; error: ClassicError } {
     const group = this.groups.get(ref.groupId);
+    // An old incarnation of a static member is fenced before it is found unknown, as Kafka answers.
+    if (group && this.fenced(group, ref.memberId, ref.groupInstanceId)) return { error: 'FENCED_INSTANCE_ID' };
     const member = group?.members.get(ref.memberId);
     if (!group || !member) return { error: 'UNKNOWN_MEMBER_ID' };
-    if (this.fenced(group, member.memberId, ref.groupInstanceId)) return { error: 'FENCED_INSTANCE_ID' };
     if (ref.generationId !== group.generationId) return { error: 'ILLEGAL_GENERATION' };
     return { group, member, error: 'NONE' };
   }

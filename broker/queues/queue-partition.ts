@@ -54,6 +54,8 @@ export class QueuePartition {
    * a few as acks free room): kept so a refill does not read and decode the same batch again.
    */
   readAhead: Array<{ record: DecodedRecord; bytes: number }> = [];
+  /** No lease runs out before this (a lower bound: leases settled since are not taken out). */
+  private leaseExpiryMs = Infinity;
   /** Delivery counts and settled states from SQLite, applied as their offsets are loaded. */
   private readonly restored = new Map<number, { state: 'delivered' | SettledState; deliveryCount: number }>();
 
@@ -107,13 +109,22 @@ export class QueuePartition {
   /** Leases that ran out become available again; those delivered maxDeliveries times are returned for dead-lettering. */
   expireLeases(nowMs: number, maxDeliveries: number): WindowMessage[] {
     const exhausted: WindowMessage[] = [];
+    // Every receive checks for expired leases: without this bound it walked the whole window
+    // (thousands of messages per partition) per receive, to find nothing nearly every time.
+    if (nowMs < this.leaseExpiryMs) return exhausted;
+    let soonest = Infinity;
     for (const message of this.window.values()) {
-      if (message.state !== 'leased' || message.leaseUntilMs > nowMs) continue;
+      if (message.state !== 'leased') continue;
+      if (message.leaseUntilMs > nowMs) {
+        soonest = Math.min(soonest, message.leaseUntilMs);
+        continue;
+      }
       message.state = 'available';
       message.receipt = null;
       message.availableAtMs = 0;
       if (message.deliveryCount >= maxDeliveries) exhausted.push(message);
     }
+    this.leaseExpiryMs = soonest;
     return exhausted;
   }
 
@@ -142,6 +153,7 @@ export class QueuePartition {
   }
 
   lease(message: WindowMessage, receipt: string, leaseUntilMs: number): void {
+    this.leaseExpiryMs = Math.min(this.leaseExpiryMs, leaseUntilMs);
     message.state = 'leased';
     message.deliveryCount++;
     message.receipt = receipt;
@@ -176,9 +188,9 @@ export class QueuePartition {
     return { available, inFlight, settledAhead };
   }
 
+  /** Whether a lease may still run out: exact after expireLeases scanned, true until then (settled leases are not tracked). */
   hasLeases(): boolean {
-    for (const message of this.window.values()) if (message.state === 'leased') return true;
-    return false;
+    return this.leaseExpiryMs !== Infinity;
   }
 
   /** The soonest moment a message becomes deliverable without new records (a lease or a delay running out). */

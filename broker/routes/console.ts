@@ -1,8 +1,10 @@
 /**
  * The web console at /console: the static files `npm run build` bundles from console/ (one HTML
- * page, one script, one stylesheet), read into memory once at start. Only files found in the build
- * folder then are served, by exact name: a request can name nothing else on disk. The page talks
- * to the broker through the same HTTP API as any client.
+ * page, one script, one stylesheet), read into memory once, at the first request for them (not at
+ * start: reading and hashing them was a few ms of every embedded broker's start, and tests rarely
+ * open the console). Only files found in the build folder then are served, by exact name: a
+ * request can name nothing else on disk. The page talks to the broker through the same HTTP API
+ * as any client.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -45,7 +47,8 @@ function loadAssets(dir: string): Map<string, Asset> {
 }
 
 export const consoleRoutes: FastifyPluginAsyncTypebox<{ dir: string }> = async (app, { dir }) => {
-  const assets = loadAssets(dir);
+  let loaded: Map<string, Asset> | null = null;
+  const assets = () => (loaded ??= loadAssets(dir));
 
   app.get('/console', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/console/'));
 
@@ -53,9 +56,9 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ dir: string }> = async (
     schema: { hide: true, params: Type.Object({ '*': Type.String({ maxLength: 200 }) }) },
     handler: async (request, reply) => {
       const name = request.params['*'] === '' ? 'index.html' : request.params['*'];
-      const asset = assets.get(name);
+      const asset = assets().get(name);
       if (!asset) {
-        const hint = assets.size === 0 ? ' (the console is not built: run npm run build)' : '';
+        const hint = assets().size === 0 ? ' (the console is not built: run npm run build)' : '';
         throw new BrokerError('SPOOL_ERR_ROUTE_NOT_FOUND', `the console has no file ${name.slice(0, 200)}${hint}`);
       }
       void reply

@@ -140,7 +140,10 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ queues: QueueService; redr
       // The response closing before it was sent means the worker went away: stop waiting. (The
       // request's own 'close' fires as soon as its body has been read.)
       const abort = new AbortController();
-      reply.raw.once('close', () => abort.abort());
+      // (Only if unanswered: abort() builds a DOMException with a stack, once per receive otherwise.)
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) abort.abort();
+      });
       const received = await queues.receive(topic, queue, { max: request.body?.max ?? 1, visibilityMs: request.body?.visibilityMs, waitMs: request.body?.waitMs ?? 0 }, abort.signal);
       const format: ValueFormat = request.query.valueFormat ?? 'auto';
       return {

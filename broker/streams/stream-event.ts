@@ -11,7 +11,7 @@
  *   spool.event.metadata   JSON text of `metadata`, when given
  */
 import { randomUUID } from 'node:crypto';
-import type { DecodedRecord, RecordInput } from '../../storage/index.js';
+import type { DecodedRecord, RecordInput, StreamEventView } from '../../storage/index.js';
 import { BrokerError } from '../errors.js';
 import { type BrokerLimits } from '../limits.js';
 import { toJsonRecord } from '../fetch/record-view.js';
@@ -28,16 +28,6 @@ export interface EventInput {
   id?: string;
 }
 
-export interface EventView {
-  version: number;
-  offset: number;
-  timestamp: number;
-  type: string | null;
-  id: string | null;
-  data?: unknown;
-  dataBase64?: string;
-  metadata?: unknown;
-}
 
 type EventLimits = Pick<BrokerLimits, 'streamEventMetadataBytesMax'>;
 
@@ -75,7 +65,7 @@ function headerText(record: DecodedRecord, key: string): string | null {
 }
 
 /** A stored record as an event; records produced without the stream API have type and id null. */
-export function toEventView(record: DecodedRecord, version: number): EventView {
+export function toEventView(record: DecodedRecord, version: number): StreamEventView {
   const json = toJsonRecord(record, 'auto');
   const metadata = headerText(record, EVENT_METADATA_HEADER);
   return {

@@ -8,25 +8,16 @@
  * answers the original result, as EventStoreDB does: after a version mismatch, or before an append
  * that expects no particular version, the events where the retry would have gone are compared.
  */
-import { decodeRecordBatches, type DecodedRecord, encodeRecordBatch, type ExpectedVersion, isSpoolError, type PartitionLog, StorageError } from '../../storage/index.js';
+import { decodeRecordBatches, type DecodedRecord, encodeRecordBatch, type ExpectedVersion, isSpoolError, type PartitionLog, StorageError, type StreamAppendAnswer, type StreamEventView, type StreamInfo } from '../../storage/index.js';
 import { BrokerError } from '../errors.js';
 import type { BrokerLimits } from '../limits.js';
 import type { BrokerMetrics } from '../metrics.js';
 import { partitionOf } from '../produce/partitioner.js';
 import type { TopicService } from '../topics/topic-service.js';
-import { type EventInput, eventIdOf, type EventView, toEventRecords, toEventView } from './stream-event.js';
+import { type EventInput, eventIdOf, toEventRecords, toEventView } from './stream-event.js';
 
 export type StreamLimits = Pick<BrokerLimits, 'streamEventMetadataBytesMax' | 'streamIdBytesMax' | 'streamIdempotencyWindowEvents'>;
 
-export interface AppendAnswer {
-  stream: string;
-  partition: number;
-  firstVersion: number;
-  lastVersion: number;
-  offsets: number[];
-  /** A retry recognised by its event ids: the original result, nothing written. */
-  duplicate?: boolean;
-}
 
 export interface ReadOptions {
   from: number | 'start' | 'end';
@@ -39,7 +30,7 @@ export interface ReadAnswer {
   partition: number;
   /** The stream's last version (-1: no event). */
   version: number;
-  events: EventView[];
+  events: StreamEventView[];
   /** Where the next page starts (same direction), or null at the end. */
   nextVersion: number | null;
 }
@@ -67,11 +58,11 @@ export class StreamService {
     return { key, log: logs[partitionOf(key, undefined, logs.length, () => 0)]! };
   }
 
-  async append(topic: string, stream: string, events: EventInput[], expectedVersion: ExpectedVersion): Promise<AppendAnswer> {
+  async append(topic: string, stream: string, events: EventInput[], expectedVersion: ExpectedVersion): Promise<StreamAppendAnswer> {
     const { key, log } = this.locate(topic, stream);
     const { records, ids } = toEventRecords(key, events, this.limits);
     const clientIds = events.every((event) => event.id !== undefined);
-    const answer = (firstVersion: number, offsets: number[], duplicate: boolean): AppendAnswer => ({
+    const answer = (firstVersion: number, offsets: number[], duplicate: boolean): StreamAppendAnswer => ({
       stream,
       partition: log.partition,
       firstVersion,
@@ -140,7 +131,7 @@ export class StreamService {
     return { stream, partition: log.partition, version: lastVersion, events, nextVersion };
   }
 
-  async describe(topic: string, stream: string) {
+  async describe(topic: string, stream: string): Promise<StreamInfo> {
     const { key, log } = this.locate(topic, stream);
     const { offsets, firstVersion } = await log.streamOffsets(key);
     return {

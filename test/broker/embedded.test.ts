@@ -185,4 +185,22 @@ describe('a process that starts and closes an embedded broker', () => {
       await rm(scratch, { recursive: true, force: true });
     }
   });
+
+  it('lets a closed broker be garbage-collected (nothing process-wide holds it)', async () => {
+    const retained = `
+      import { startEmbeddedBroker } from ${JSON.stringify(join(ROOT, 'dist', 'broker', 'embedded.js'))};
+      let broker = await startEmbeddedBroker({ kafka: false });
+      const app = new WeakRef(broker.broker.app);
+      await fetch(broker.url + '/metrics').then((response) => response.text());
+      await broker.close();
+      broker = null;
+      for (let i = 0; i < 20 && app.deref() !== undefined; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        globalThis.gc();
+      }
+      console.log(app.deref() === undefined ? 'collected' : 'retained');
+    `;
+    const { stdout } = await run(process.execPath, ['--expose-gc', '--input-type=module', '-e', retained], { timeout: 30_000 });
+    expect(stdout.trim()).toBe('collected');
+  });
 });

@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, startBroker, type TestBroker } from '../broker/support/broker.js';
-import { BIN, type Run, runCli } from './cli/run.js';
+import { type CliRun, runSpool, SPOOL_BIN } from './support/cli.js';
 
+const BIN = SPOOL_BIN;
 let broker: TestBroker;
 
 beforeAll(async () => {
@@ -18,9 +19,8 @@ beforeAll(async () => {
 });
 afterAll(async () => broker.close());
 
-function spool(args: string[], input?: string): Promise<Run> {
-  return runCli(args, { input, env: { SPOOL_URL: broker.url } });
-}
+type Run = CliRun;
+const spool = (args: string[], input?: string): Promise<Run> => runSpool(broker.url, args, input);
 
 describe('spool CLI', () => {
   it('produces lines from stdin and prints them back as values', async () => {

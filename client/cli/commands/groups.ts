@@ -33,7 +33,7 @@ export function groupsCommand(connect: Connect): Command {
     const description = await connect().admin.describeGroup(group);
     if (flags.json) return printJson(description);
     if (membersToo) {
-      process.stdout.write(`group ${description.name}: ${description.state}, generation ${description.generation}, ${description.members.length} members, total lag ${description.totalLag}\n\n`);
+      process.stdout.write(`group ${description.name} (${description.protocol}): ${description.state}, generation ${description.generation}, ${description.members.length} members, total lag ${description.totalLag}\n\n`);
     }
     printTable(description.partitions as unknown as Array<Record<string, unknown>>, ['topic', 'partition', 'committedOffset', 'highWatermark', 'lag', 'lagMs', 'owner']);
   };

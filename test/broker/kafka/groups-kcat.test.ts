@@ -23,12 +23,12 @@ afterAll(async () => {
 interface GroupConsumer {
   values: string[];
   partitions: Set<number>;
-  stop(): Promise<void>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 /** A `kcat -G` consumer printing "partition value" lines. */
-function kcatGroup(group: string, topic: string): GroupConsumer {
-  const settings = ['session.timeout.ms=6000', 'heartbeat.interval.ms=300', 'auto.commit.interval.ms=100', 'auto.offset.reset=earliest', 'topic.metadata.refresh.interval.ms=1000'];
+function kcatGroup(group: string, topic: string, extra: string[] = []): GroupConsumer {
+  const settings = ['session.timeout.ms=6000', 'heartbeat.interval.ms=300', 'auto.commit.interval.ms=100', 'auto.offset.reset=earliest', 'topic.metadata.refresh.interval.ms=1000', ...extra];
   const args = ['-b', broker.kafka!.address, '-G', group, '-q', '-u', '-f', '%p %s\n', ...settings.flatMap((setting) => ['-X', setting]), topic];
   const child = spawn('kcat', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
@@ -45,17 +45,17 @@ function kcatGroup(group: string, topic: string): GroupConsumer {
     }
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  consumer.stop = async () => {
-    child.kill('SIGTERM'); // kcat closes its consumer: final commit, LeaveGroup
+  consumer.stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    child.kill(signal); // SIGTERM: kcat closes its consumer (final commit, LeaveGroup); SIGKILL: it just dies
     await exited;
     running.delete(child);
   };
   return consumer;
 }
 
-async function produce(from: number, count: number): Promise<void> {
+async function produce(from: number, count: number, topic = 'kg'): Promise<void> {
   const records = Array.from({ length: count }, (_, i) => ({ key: `k${from + i}`, value: `v${from + i}` }));
-  const answer = await call(`${broker.url}/v1/topics/kg/records`, { method: 'POST', json: { records } });
+  const answer = await call(`${broker.url}/v1/topics/${topic}/records`, { method: 'POST', json: { records } });
   expect(answer.status).toBe(200);
 }
 
@@ -95,5 +95,31 @@ describe('kcat -G', () => {
     await vi.waitFor(() => expect(again.values).toHaveLength(500), { timeout: 30_000, interval: 100 });
     expect(again.values.every((value) => Number(value.slice(1)) >= 3000)).toBe(true);
     await again.stop();
+  });
+
+  it('cooperative-sticky static members: one killed and restarted within its session timeout takes its partitions back without a rebalance', async () => {
+    await call(`${broker.url}/v1/topics`, { method: 'POST', json: { name: 'kstatic', partitions: 4 } });
+    const cooperative = ['partition.assignment.strategy=cooperative-sticky'];
+    const stable = kcatGroup('static-group', 'kstatic', [...cooperative, 'group.instance.id=stable-one', 'session.timeout.ms=20000']);
+    const restarted = kcatGroup('static-group', 'kstatic', [...cooperative, 'group.instance.id=restarted-one', 'session.timeout.ms=20000']);
+    const describe = async () => (await call(`${broker.url}/v1/groups/static-group`)).body;
+    await vi.waitFor(async () => expect(await describe()).toMatchObject({ state: 'Stable', assignor: 'cooperative-sticky', members: [expect.anything(), expect.anything()] }), { timeout: 30_000, interval: 200 });
+    // Cooperative rebalancing settles in rounds (all four to the first member, then two revoked and
+    // handed over): wait for the final split, two partitions each.
+    await vi.waitFor(async () => expect((await describe()).members.map((member: { assignments: unknown[] }) => member.assignments.length)).toEqual([2, 2]), { timeout: 30_000, interval: 200 });
+    await vi.waitFor(async () => expect(await describe()).toMatchObject({ state: 'Stable' }), { timeout: 30_000, interval: 200 });
+    const before = await describe();
+    const ownedBefore = before.members.find((member: { instanceId: string }) => member.instanceId === 'restarted-one').assignments;
+
+    await restarted.stop('SIGKILL');
+    const again = kcatGroup('static-group', 'kstatic', [...cooperative, 'group.instance.id=restarted-one', 'session.timeout.ms=20000']);
+    await produce(0, 400, 'kstatic');
+    await vi.waitFor(() => expect(stable.values.length + again.values.length).toBe(400), { timeout: 30_000, interval: 100 });
+    const after = await describe();
+    expect(after.generation).toBe(before.generation);
+    const back = after.members.find((member: { instanceId: string }) => member.instanceId === 'restarted-one');
+    expect(back.memberId).not.toBe(before.members.find((member: { instanceId: string }) => member.instanceId === 'restarted-one').memberId);
+    expect(back.assignments).toEqual(ownedBefore);
+    await Promise.all([stable.stop(), again.stop()]);
   });
 });

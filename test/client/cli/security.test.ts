@@ -8,11 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type TestBroker } from '../../broker/support/broker.js';
-import { type Run, runCli } from './run.js';
+import { type CliRun as Run, runSpool } from '../support/cli.js';
 
 /** The CLI with no credentials of the environment unless given. */
 function spool(args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<Run> {
-  return runCli(args, { input: options.input, env: { SPOOL_TOKEN: '', SPOOL_USER: '', SPOOL_PASSWORD: '', ...options.env } });
+  const { SPOOL_URL = 'http://127.0.0.1:9292', ...env } = options.env ?? {};
+  return runSpool(SPOOL_URL, args, options.input, { SPOOL_TOKEN: '', SPOOL_USER: '', SPOOL_PASSWORD: '', ...env });
 }
 
 describe('spool users, tokens and acl', () => {

@@ -128,6 +128,15 @@ describe('Kafka codec', () => {
     expect(() => decodeMessage(struct, new Reader(pastEnd))).toThrow(/runs past the frame/);
   });
 
+  it('gives a field a version lacks null where the field may be null at all (JoinGroup v4 has no GroupInstanceId: a dynamic member)', () => {
+    const v4 = messages.JoinGroup.request.at(4);
+    const body = { groupId: 'g', sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 5000, memberId: '', protocolType: 'consumer', protocols: [] };
+    expect(decodeMessage(v4, new Reader(encode(v4, body)))).toMatchObject({ groupInstanceId: null, reason: null });
+    const sync3 = messages.SyncGroup.request.at(3);
+    const decoded = decodeMessage(sync3, new Reader(encode(sync3, { groupId: 'g', generationId: 1, memberId: 'm', groupInstanceId: null, assignments: [] })));
+    expect(decoded).toMatchObject({ protocolType: null, protocolName: null });
+  });
+
   it('keeps record sets uncopied: a fetch answer is written around them', () => {
     const records = Buffer.alloc(100_000, 3);
     const writer = new Writer(16);

@@ -1,0 +1,107 @@
+/**
+ * Event-sourcing streams of one topic (docs/event-sourcing.md): conditional appends, reads of one
+ * stream as an async iterator, and an aggregate loader.
+ *
+ *   const orders = spool.streams('orders');
+ *   const { version, state } = await orders.load('order-42', (state, event) => apply(state, event), {});
+ *   try {
+ *     await orders.append('order-42', [{ type: 'OrderPaid', data: { amount: 40 } }], { expectedVersion: version });
+ *   } catch (error) {
+ *     if (error instanceof WrongExpectedVersionError) ... // reload and decide again
+ *   }
+ */
+import type { ExpectedVersion } from '../storage/streams/expected-version.js';
+import type { StreamAppendAnswer, StreamEventView, StreamInfo } from '../storage/streams/stream-wire.js';
+import { SpoolClientError } from './errors.js';
+import { type HttpClient, urlPath } from './http.js';
+
+
+export interface StreamEventInput<T = unknown> {
+  type: string;
+  data: T;
+  metadata?: Record<string, unknown>;
+  /** Give every event an id to make retries idempotent; the broker assigns a UUID otherwise. */
+  id?: string;
+}
+
+export type { ExpectedVersion, StreamInfo };
+export type StreamEvent<T = unknown> = StreamEventView<T>;
+export type AppendResult = StreamAppendAnswer;
+
+export interface ReadStreamOptions {
+  from?: number | 'start' | 'end';
+  direction?: 'forward' | 'backward';
+  /** Events in all (default: every one); pages are fetched as the iterator goes. */
+  limit?: number;
+}
+
+/** The broker's wire page: at most this many events a request (broker streamReadEventsMax). */
+const PAGE_EVENTS = 1000;
+
+/** The stream was not at the expected version: reload it and decide again. */
+export class WrongExpectedVersionError extends SpoolClientError {
+  override name = 'WrongExpectedVersionError';
+  readonly expectedVersion: ExpectedVersion;
+  /** The stream's version when the append was refused (-1: no event). */
+  readonly actualVersion: number;
+
+  constructor(error: SpoolClientError) {
+    super(error.code, error.message, false, error.status, error.context, error);
+    this.expectedVersion = error.context.expectedVersion as ExpectedVersion;
+    this.actualVersion = error.context.actualVersion as number;
+  }
+}
+
+export class Streams {
+  constructor(
+    private readonly http: HttpClient,
+    readonly topic: string,
+  ) {}
+
+  private path(stream: string, ...rest: string[]): string {
+    return `/v1/topics/${urlPath(this.topic)}/streams/${urlPath(stream, ...rest)}`;
+  }
+
+  /** Appends `events` as one batch if the stream is at `expectedVersion` (default any). */
+  async append<T>(stream: string, events: Array<StreamEventInput<T>>, options: { expectedVersion?: ExpectedVersion } = {}): Promise<AppendResult> {
+    try {
+      return await this.http.json<AppendResult>({ method: 'POST', path: this.path(stream, 'events'), body: { events, expectedVersion: options.expectedVersion ?? 'any' } }, `append to stream ${stream}`);
+    } catch (error) {
+      if (error instanceof SpoolClientError && error.code === 'SPOOL_ERR_WRONG_EXPECTED_VERSION') throw new WrongExpectedVersionError(error);
+      throw error;
+    }
+  }
+
+  /** The stream's events in order (or newest first with direction backward), page by page. */
+  async *read<T = unknown>(stream: string, options: ReadStreamOptions = {}): AsyncGenerator<StreamEvent<T>> {
+    const direction = options.direction ?? 'forward';
+    let remaining = options.limit ?? Number.POSITIVE_INFINITY;
+    let from: number | 'start' | 'end' | null = options.from ?? (direction === 'forward' ? 'start' : 'end');
+    while (from !== null && remaining > 0) {
+      const limit = Math.min(PAGE_EVENTS, remaining);
+      const page: { events: Array<StreamEvent<T>>; nextVersion: number | null } = await this.http.json({ method: 'GET', path: this.path(stream, 'events'), query: { from, direction, limit } }, `read stream ${stream}`);
+      for (const event of page.events) yield event;
+      remaining -= page.events.length;
+      from = page.nextVersion;
+    }
+  }
+
+  /** Folds the stream's events into a state: an aggregate and the version to append after. */
+  async load<S, T = unknown>(stream: string, reducer: (state: S, event: StreamEvent<T>) => S, initial: S): Promise<{ state: S; version: number }> {
+    let state = initial;
+    let version = -1;
+    for await (const event of this.read<T>(stream)) {
+      state = reducer(state, event);
+      version = event.version;
+    }
+    return { state, version };
+  }
+
+  describe(stream: string): Promise<StreamInfo> {
+    return this.http.json({ method: 'GET', path: this.path(stream) }, `describe stream ${stream}`);
+  }
+
+  list(options: { prefix?: string; limit?: number } = {}): Promise<{ streams: string[]; more: boolean }> {
+    return this.http.json({ method: 'GET', path: `/v1/topics/${urlPath(this.topic)}/streams`, query: options }, `list streams of ${this.topic}`);
+  }
+}
