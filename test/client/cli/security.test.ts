@@ -3,34 +3,17 @@
  * admin API, and the CLI's credentials (SPOOL_TOKEN, --user with SPOOL_PASSWORD). Passwords come
  * from stdin, never from argv.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type TestBroker } from '../../broker/support/broker.js';
+import { type CliRun as Run, runSpool } from '../support/cli.js';
 
-const BIN = fileURLToPath(new URL('../../../dist/client/cli/main.js', import.meta.url));
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
+/** The CLI with no credentials of the environment unless given. */
 function spool(args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env, SPOOL_TOKEN: '', SPOOL_USER: '', SPOOL_PASSWORD: '', ...options.env };
-    const child = spawn(process.execPath, [BIN, ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(options.input ?? '');
-  });
+  const { SPOOL_URL = 'http://127.0.0.1:9292', ...env } = options.env ?? {};
+  return runSpool(SPOOL_URL, args, options.input, { SPOOL_TOKEN: '', SPOOL_USER: '', SPOOL_PASSWORD: '', ...env });
 }
 
 describe('spool users, tokens and acl', () => {

@@ -10,9 +10,10 @@ export interface CliRun {
   stderr: string;
 }
 
-export function runSpool(url: string, args: string[], input?: string): Promise<CliRun> {
+/** `env` adds to (or overrides) the environment: credentials, for the security verbs. */
+export function runSpool(url: string, args: string[], input?: string, env: Record<string, string> = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SPOOL_BIN, ...args], { env: { ...process.env, SPOOL_URL: url } });
+    const child = spawn(process.execPath, [SPOOL_BIN, ...args], { env: { ...process.env, SPOOL_URL: url, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
