@@ -171,7 +171,9 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   const routes: RouteEntry[] = [];
   const servedRoutes: string[] = [];
   strictRouteSchemas(app, routes, servedRoutes);
-  const security = openSecurity(db, config, limits, log);
+  // Its tables in one transaction, as metadata/stores.ts does for the others: one commit (one
+  // fsync) on a fresh data directory rather than one per CREATE TABLE (~25 ms of each embedded start).
+  const security = db.transaction(() => openSecurity(db, config, limits, log))();
   registerHttpSecurity(app, { ...security, allowedHosts: config.allowedHosts, metricsAuth: config.metricsAuth });
   registerContentTypes(app);
   registerErrorHandler(app, limits);
