@@ -80,6 +80,11 @@ describe('stream appends', () => {
     expect(change.status).toBe(400);
     const retention = await call(`${broker.url}/v1/topics`, { method: 'POST', json: { name: 'bad', partitions: 1, config: { streamIndex: true, retentionMs: 1000 } } });
     expect(retention.body.error).toMatchObject({ code: 'SPOOL_ERR_INVALID_CONFIG', key: 'retentionMs' });
+    // Kafka's CreatePartitions and DeleteRecords land here: both would move or renumber streams.
+    const topics = broker.broker.topics;
+    await expect(topics.addPartitions('orders', 4, 10)).rejects.toMatchObject({ code: 'SPOOL_ERR_BAD_REQUEST' });
+    expect(() => topics.deleteRecordsBefore('orders', 0, 1)).toThrow(/stream index/);
+    expect(topics.partitions('orders')).toHaveLength(3);
   });
 });
 
