@@ -97,14 +97,14 @@ for (const workload of WORKLOADS.filter((w) => options.workloads.includes(w.id))
 }
 
 const notes = [
-  `Durability tiers are never mixed. page-cache: Spool --flush ${SPOOL_FLUSH['page-cache']}, Redis appendfsync ${REDIS_FSYNC['page-cache']}, NATS JetStream defaults. synced: Spool --flush ${SPOOL_FLUSH.synced}, Redis appendfsync ${REDIS_FSYNC.synced}.`,
+  `Durability tiers are never mixed. page-cache: Spool (spool and spool-kafka) --flush ${SPOOL_FLUSH['page-cache']}, Redis appendfsync ${REDIS_FSYNC['page-cache']}, NATS JetStream defaults. synced: Spool --flush ${SPOOL_FLUSH.synced}, Redis appendfsync ${REDIS_FSYNC.synced}.`,
   ...Object.entries(peers.unavailable).map(([what, why]) => `${what}: ${why}.`),
   'Each run starts a fresh server with an empty temporary data directory. Clients run in the benchmark process (producer on the main thread, consumers in a worker thread with their own connections), every server in its own process; 2 cores for all.',
-  'Max rate: 8 sends of 1000 records in flight (Redis: one XADD pipeline each; NATS: 1000 publishes acknowledged asynchronously, as nats.go\'s PublishAsync; Spool: one producer.send()). W2@10k is an open loop: latency counts from each record\'s scheduled time, sent on ~1 ms timer turns.',
-  'Consumers: Spool group consumer (replay: no group, from earliest); Redis XREADGROUP COUNT 1000 with XACK per batch (replay: XRANGE COUNT 1000); NATS durable pull consumer, AckAll every 500 (replay: ordered consumer).',
+  'Max rate: 8 sends of 1000 records in flight (Redis: one XADD pipeline each; NATS: 1000 publishes acknowledged asynchronously, as nats.go\'s PublishAsync; Spool: one producer.send(); spool-kafka: one KafkaJS producer.send(), acks=-1). W2@10k is an open loop: latency counts from each record\'s scheduled time, sent on ~1 ms timer turns.',
+  'Consumers: Spool group consumer (replay: no group, from earliest); spool-kafka: KafkaJS group consumer, eachBatch (replay: a fresh group never committing, since KafkaJS has no consumer without one); Redis XREADGROUP COUNT 1000 with XACK per batch (replay: XRANGE COUNT 1000); NATS durable pull consumer, AckAll every 500 (replay: ordered consumer).',
   `W5 produces up to ${formatNumber(options.backlogRecords)} records (at most ${options.backlogSecondsMax} s of producing), then replays them from the start.`,
   'The machine is shared (another engineer runs tests on it): figures vary by 10-30% between runs.',
 ];
-publish({ command: `npm run bench:compare${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`, options, versions: peers.versions, durability: { ...Object.fromEntries(Object.entries(SPOOL_FLUSH).map(([tier, flush]) => [`spool/${tier}`, `--flush ${flush}`])), ...Object.fromEntries(Object.entries(REDIS_FSYNC).map(([tier, fsync]) => [`redis/${tier}`, `appendfsync ${fsync}`])), 'nats/page-cache': 'JetStream defaults' }, calibration, results, failures, notes }, peers);
+publish({ command: `npm run bench:compare${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`, options, versions: peers.versions, durability: { ...Object.fromEntries(Object.entries(SPOOL_FLUSH).flatMap(([tier, flush]) => [[`spool/${tier}`, `--flush ${flush}`], [`spool-kafka/${tier}`, `--flush ${flush}`]])), ...Object.fromEntries(Object.entries(REDIS_FSYNC).map(([tier, fsync]) => [`redis/${tier}`, `appendfsync ${fsync}`])), 'nats/page-cache': 'JetStream defaults' }, calibration, results, failures, notes }, peers);
 console.log(`bench:compare took ${((performance.now() - startedAt) / 1000).toFixed(0)} s`);
 process.exit(failures.length > 0 ? 1 : 0);

@@ -13,7 +13,7 @@
  * stream, as a Redis work queue usually is) and stop when every message is acknowledged. Workers
  * take 100 messages per receive and ack each batch in one request. The machine is shared, so the
  * cases run in interleaved rounds (Spool and Redis alternating who goes first) and each row is the
- * median of its rounds.
+ * median of its rounds (BENCH_ROUNDS, default 3; 1 with --quick; --save keeps a quick run too).
  */
 import { Redis } from 'ioredis';
 import { Spool } from '../client/index.js';
@@ -146,4 +146,4 @@ const rows: Row[] = CASES.map((test) => {
     'vs Redis': redisRate ? ratio(spoolRate, redisRate) : null,
   };
 });
-printReport({ bench: 'queues', quick, messages: MESSAGES, rounds: ROUNDS, perReceive: PER_RECEIVE, rows }, { save: !quick });
+printReport({ bench: 'queues', quick, messages: MESSAGES, rounds: ROUNDS, perReceive: PER_RECEIVE, rows }, { save: !quick || process.argv.includes('--save') });

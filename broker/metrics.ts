@@ -83,6 +83,7 @@ export class BrokerMetrics {
   private readonly queueAvailable = this.gauge('spool_queue_available', 'Messages of a queue waiting for a worker (queue depth)', QUEUE_LABELS);
   private readonly queueInFlight = this.gauge('spool_queue_in_flight', 'Messages of a queue leased to workers and not yet settled', QUEUE_LABELS);
   private readonly queueDeadLettered = this.gauge('spool_queue_dead_lettered', 'Messages of a queue moved to its dead-letter topic', QUEUE_LABELS);
+  private readonly queueReceivesWaiting = this.gauge('spool_queue_receives_waiting', 'Receives of a queue long-polling for a message', QUEUE_LABELS);
   private sources: ScrapeSources | null = null;
 
   constructor(
@@ -157,12 +158,13 @@ export class BrokerMetrics {
   private refreshQueues(): void {
     if (!this.sources) return;
     this.openConnections.set(this.sources.openConnections());
-    for (const gauge of [this.queueAvailable, this.queueInFlight, this.queueDeadLettered]) gauge.reset();
+    for (const gauge of [this.queueAvailable, this.queueInFlight, this.queueDeadLettered, this.queueReceivesWaiting]) gauge.reset();
     for (const depth of this.sources.queueDepths()) {
       const labels = { topic: depth.topic, queue: depth.name };
       this.queueAvailable.set(labels, depth.available);
       this.queueInFlight.set(labels, depth.inFlight);
       this.queueDeadLettered.set(labels, depth.deadLettered);
+      this.queueReceivesWaiting.set(labels, depth.receivesWaiting);
     }
   }
 }

@@ -3,6 +3,7 @@ import type { SystemDriver, SystemName } from './driver.js';
 import { NatsDriver } from './nats-driver.js';
 import { RedisDriver } from './redis-driver.js';
 import { SpoolDriver } from './spool-driver.js';
+import { SpoolKafkaDriver } from './spool-kafka-driver.js';
 
 export interface ServerAddress {
   url: string;
@@ -13,6 +14,8 @@ export function connectDriver(system: SystemName, address: ServerAddress): Syste
   switch (system) {
     case 'spool':
       return new SpoolDriver(address.url);
+    case 'spool-kafka':
+      return new SpoolKafkaDriver(address.port);
     case 'redis':
       return new RedisDriver(address.port);
     case 'nats':

@@ -1,11 +1,12 @@
 /**
  * What the workloads need from a system under test, whatever its protocol. One implementation per
- * system: spool-driver.ts (Spool's own client), redis-driver.ts (ioredis, Streams), nats-driver.ts
+ * system: spool-driver.ts (Spool's own client), spool-kafka-driver.ts (KafkaJS), redis-driver.ts (ioredis, Streams), nats-driver.ts
  * (nats.js, JetStream). A "stream" is a Spool topic of N partitions, or N Redis streams / N NATS
  * JetStream streams, since neither peer partitions one stream.
  */
 
-export type SystemName = 'spool' | 'redis' | 'nats';
+/** `spool-kafka`: Spool through its Kafka listener (KafkaJS); `spool`: through its own HTTP client. */
+export type SystemName = 'spool' | 'spool-kafka' | 'redis' | 'nats';
 
 /** Durability tiers are compared only within a tier, never across. */
 export type Tier = 'page-cache' | 'synced';

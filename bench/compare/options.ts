@@ -5,7 +5,7 @@
  *   --quick                 short phases, small disk calibration, small backlog
  *   --seconds N             produce time of each max-rate run (default 4; quick 0.5)
  *   --only W1,W2@10k,...    run only these workloads
- *   --systems spool,redis   run only these systems
+ *   --systems spool,redis   run only these systems (spool, spool-kafka, redis, nats)
  */
 import type { SystemName } from './driver.js';
 import { WORKLOADS } from './workloads.js';
@@ -30,6 +30,8 @@ export interface CompareOptions {
   systems: SystemName[];
 }
 
+export const SYSTEMS: readonly SystemName[] = ['spool', 'spool-kafka', 'redis', 'nats'];
+
 function flag(args: string[], name: string): string | undefined {
   const at = args.indexOf(name);
   return at >= 0 ? args[at + 1] : undefined;
@@ -42,8 +44,8 @@ export function parseOptions(args: string[]): CompareOptions {
   if (!(produceSeconds > 0)) throw new Error(`--seconds must be a positive number, not ${seconds}`);
   const workloads = flag(args, '--only')?.split(',') ?? WORKLOADS.map((workload) => workload.id);
   for (const id of workloads) if (!WORKLOADS.some((workload) => workload.id === id)) throw new Error(`unknown workload ${id} (known: ${WORKLOADS.map((w) => w.id).join(', ')})`);
-  const systems = (flag(args, '--systems')?.split(',') ?? ['spool', 'redis', 'nats']) as SystemName[];
-  for (const system of systems) if (!['spool', 'redis', 'nats'].includes(system)) throw new Error(`unknown system ${system}`);
+  const systems = (flag(args, '--systems')?.split(',') ?? SYSTEMS) as SystemName[];
+  for (const system of systems) if (!SYSTEMS.includes(system)) throw new Error(`unknown system ${system} (known: ${SYSTEMS.join(', ')})`);
   return {
     quick,
     produceSeconds,

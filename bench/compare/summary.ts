@@ -10,7 +10,7 @@ import { formatNumber, type Row, table } from '../lib/report.js';
 import type { Calibration } from './calibration.js';
 import type { SystemName, Tier } from './driver.js';
 import type { LatencySummary } from './histogram.js';
-import type { CompareOptions } from './options.js';
+import { type CompareOptions, SYSTEMS } from './options.js';
 import type { RunResult } from './runner.js';
 import type { Peers } from './systems.js';
 import { WORKLOADS } from './workloads.js';
@@ -49,7 +49,7 @@ export function resultRows(results: RunResult[], failures: RunFailure[], peers: 
   const rows: Row[] = [];
   for (const workload of WORKLOADS) {
     for (const tier of ['page-cache', 'synced'] as const) {
-      for (const system of ['spool', 'redis', 'nats'] as const) {
+      for (const system of SYSTEMS) {
         const base = { workload: workload.id, tier, system };
         const result = results.find((r) => r.workload === workload.id && r.tier === tier && r.system === system);
         const failure = failures.find((f) => f.workload === workload.id && f.tier === tier && f.system === system);

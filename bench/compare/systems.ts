@@ -14,6 +14,7 @@ import { commandVersion, ensureCommand } from './peers/debian-package.js';
 import { hasJetStream, NATS_SYNCED_NOTE, startNats } from './peers/nats-server.js';
 import { startRedis } from './peers/redis-server.js';
 import { startSpool } from './spool-driver.js';
+import { startSpoolKafka } from './spool-kafka-driver.js';
 
 export const TIERS: readonly Tier[] = ['page-cache', 'synced'];
 
@@ -46,7 +47,7 @@ function spoolVersion(): string {
 
 /** Finds (installing when missing) the peers' servers and names every version involved. */
 export function preparePeers(systems: readonly SystemName[]): Peers {
-  const peers: Peers = { redis: null, nats: null, versions: { spool: spoolVersion(), ioredis: packageVersion('ioredis'), 'nats.js': packageVersion('nats') }, unavailable: {} };
+  const peers: Peers = { redis: null, nats: null, versions: { spool: spoolVersion(), ioredis: packageVersion('ioredis'), 'nats.js': packageVersion('nats'), kafkajs: packageVersion('kafkajs') }, unavailable: {} };
   if (systems.includes('redis')) {
     peers.redis = ensureCommand('redis-server', 'redis-server');
     if (peers.redis) peers.versions.redis = commandVersion(peers.redis);
@@ -74,6 +75,8 @@ export async function startSystem(system: SystemName, tier: Tier, peers: Peers):
   switch (system) {
     case 'spool':
       return connected(await startSpool(tier));
+    case 'spool-kafka':
+      return connected(await startSpoolKafka(tier));
     case 'redis':
       return connected(await startRedis(peers.redis!, tier));
     case 'nats':

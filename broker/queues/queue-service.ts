@@ -44,6 +44,8 @@ export interface QueueDepth {
   available: number;
   inFlight: number;
   deadLettered: number;
+  /** Receives long-polling for a message right now. */
+  receivesWaiting: number;
 }
 
 export type Settlement = 'ack' | 'nack' | 'reject';
@@ -61,6 +63,17 @@ class Queue {
    * 10,000 partitions refreshed every partition every second: 114% CPU).
    */
   readonly leasing = new Set<QueuePartition>();
+  /**
+   * Receives waiting for work. A settlement wakes them: an ack that moves the acknowledged point
+   * frees window room, a nack makes a message available. Waiting for new records alone left them
+   * asleep for their whole waitMs while acks freed the window (64 workers on a full window).
+   */
+  readonly waiting = new Set<() => void>();
+
+  wake(): void {
+    for (const resolve of this.waiting) resolve();
+    this.waiting.clear();
+  }
 
   constructor(
     readonly topic: string,
@@ -152,7 +165,8 @@ export class QueueService {
     const result: QueueDepth[] = [];
     for (const { topic, name } of this.store.all()) {
       try {
-        result.push(this.depthOf(this.queue(topic, name)));
+        const queue = this.queue(topic, name);
+        result.push({ ...this.depthOf(queue), receivesWaiting: queue.waiting.size });
       } catch {
         // Its topic is being deleted: the queue goes with it.
       }
@@ -236,6 +250,7 @@ export class QueueService {
     const persisted = this.persist(queue, states.filter((state) => state.offset >= queue.partitions[state.partition]!.ackedThrough), moved);
     const reason = kind === 'reject' ? (options.reason ?? 'rejected') : 'max deliveries reached';
     await Promise.all([persisted, this.deadLetter(queue, deadLetters.map((message) => ({ message, reason })))]);
+    if (queue.waiting.size > 0 && results.some((result) => result.ok)) queue.wake();
     return results;
   }
 
@@ -413,6 +428,7 @@ export class QueueService {
     const timeoutMs = Math.max(1, Math.min(remainingMs, nextChange + 1));
     const stop = new AbortController();
     let timer: NodeJS.Timeout | undefined;
+    let woken: (() => void) | undefined;
     const onAbort = () => stop.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -424,10 +440,17 @@ export class QueueService {
           return log.waitForData(log.highWatermark, timeoutMs, stop.signal).catch(() => new Promise(() => undefined));
         });
       waits.push(new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))));
+      waits.push(
+        new Promise<void>((resolve) => {
+          woken = resolve;
+          queue.waiting.add(resolve);
+        }),
+      );
       waits.push(new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true })));
       await Promise.race(waits);
     } finally {
       clearTimeout(timer);
+      if (woken) queue.waiting.delete(woken);
       stop.abort();
       signal?.removeEventListener('abort', onAbort);
     }

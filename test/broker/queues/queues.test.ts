@@ -3,7 +3,7 @@
  * delays, dead letters, reject, per-key order with concurrent workers, priority, durability
  * across a restart, and per-receipt errors.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { call, startBroker, type TestBroker } from '../support/broker.js';
 
 let broker: TestBroker;
@@ -109,6 +109,18 @@ describe('queues', () => {
     const dlq = await call(`${broker.url}/v1/topics/jobs-failed/partitions/0/records`);
     expect(dlq.body.records[0].headers).toMatchObject({ 'dlq-reason': 'bad input', 'dlq-delivery-count': '1' });
     expect((await receive())[0]!.value).toBe(1);
+  });
+
+  it('wakes a waiting receive when a nack gives a message back, not only when records arrive', async () => {
+    broker = await startBroker({ flush: 'never' });
+    await setup({ records: values(1), queue: { visibilityMs: 12 * 3_600_000 } });
+    const [first] = await receive();
+    // Nothing is available and the lease runs for 12 h: only the nack can end this wait early.
+    // (Without the wake-up it answers only when its 60 s wait ends: past the test's timeout.)
+    const waiting = receive({ waitMs: 60_000 });
+    await vi.waitFor(async () => expect((await call(`${broker.url}/metrics`)).body.toString()).toContain('spool_queue_receives_waiting{topic="jobs",queue="workers"} 1'));
+    expect((await settle('nack', [first!.receipt]))[0]!.ok).toBe(true);
+    expect((await waiting).map((message) => [message.value, message.deliveryCount])).toEqual([[0, 2]]);
   });
 
   it('dead-letters concurrent rejects while their dead-letter topic is first created', async () => {
