@@ -5,7 +5,8 @@
  *     start-up of an empty broker (target: within 10 s);
  *   - /health latency with a `/v1/live?pattern=#` subscriber over those partitions, beside idle;
  *   - idle CPU with 50 queues on the 10,000-partition topic, beside the idle broker;
- *   - consumer groups: 1,000 members joining one group, 10,000 groups committing, GET /v1/groups.
+ *   - consumer groups: 1,000 members joining one group, 10,000 groups committing, GET /v1/groups,
+ *     each with the longest /health answer meanwhile (event-loop stall) and the broker's RSS.
  * `--quick` uses 2,000 partitions, 200 members and 1,000 groups.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -14,7 +15,7 @@ import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './lib/broker-process.js';
+import { freePort, residentBytes } from './lib/broker-process.js';
 import { printReport, type Row } from './lib/report.js';
 
 const quick = process.argv.includes('--quick');
@@ -66,6 +67,26 @@ async function healthMs(url: string, count = 20): Promise<number> {
   const samples: number[] = [];
   for (let i = 0; i < count; i++) samples.push((await timed(() => fetch(`${url}/health`).then((response) => response.text()))).ms);
   return samples.sort((a, b) => a - b)[Math.floor(count / 2)]!;
+}
+
+/**
+ * Runs `run` while a probe asks /health again and again: the slowest answer is the longest the
+ * broker's event loop stalled (to within one probe's round trip) while `run` went on.
+ */
+async function withStallProbe<T>(url: string, run: () => Promise<T>): Promise<{ ms: number; value: T; stallMs: number }> {
+  let running = true;
+  let stallMs = 0;
+  const probe = (async () => {
+    while (running) {
+      const answered = await timed(() => fetch(`${url}/health`).then((response) => response.text()));
+      stallMs = Math.max(stallMs, answered.ms);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  })();
+  const result = await timed(run);
+  running = false;
+  await probe;
+  return { ...result, stallMs };
 }
 
 /** CPU seconds (user + system) of a process, from /proc. */
@@ -123,9 +144,10 @@ try {
   note(`GET /health p50, ${QUEUES} queues (ms)`, await healthMs(broker.url), 'ms', idleHealthMs);
   for (let i = 0; i < QUEUES; i++) await fetch(`${broker.url}/v1/topics/wide/queues/q${i}`, { method: 'DELETE' });
 
-  // Consumer groups.
+  // Consumer groups: time, the longest event-loop stall meanwhile, and the broker's memory.
   await post(`${broker.url}/v1/topics`, { name: 'grouped', partitions: 64 });
-  const joins = await timed(async () => {
+  const rssBeforeGroupsMiB = (await residentBytes(broker.child.pid!)) / 2 ** 20;
+  const joins = await withStallProbe(broker.url, async () => {
     let last = 0;
     for (let i = 0; i < MEMBERS; i++) {
       const join = await timed(() => post(`${broker.url}/v1/groups/big/members`, { topics: ['grouped'], sessionTimeoutMs: 300_000 }));
@@ -136,19 +158,24 @@ try {
   });
   note(`${MEMBERS} joins of one group (ms)`, joins.ms, 'ms');
   note(`last join of ${MEMBERS} (ms)`, joins.value, 'ms', idleHealthMs);
+  note(`longest /health during ${MEMBERS} joins (ms)`, joins.stallMs, 'ms', idleHealthMs);
+  note(`broker RSS with a ${MEMBERS}-member group (MiB)`, (await residentBytes(broker.child.pid!)) / 2 ** 20, 'MiB', rssBeforeGroupsMiB);
   const churn = await timed(async () => {
     await post(`${broker.url}/v1/topics`, { name: 'churn', partitions: 1 });
     await fetch(`${broker.url}/v1/topics/churn`, { method: 'DELETE' });
   });
   note(`topic create + delete with a ${MEMBERS}-member group (ms)`, churn.ms, 'ms');
-  const commits = await timed(async () => {
+  const commits = await withStallProbe(broker.url, async () => {
     for (let i = 0; i < GROUPS; i += 100) {
       await Promise.all(Array.from({ length: 100 }, (_, j) => post(`${broker.url}/v1/groups/g${i + j}/offsets`, { offsets: [{ topic: 'grouped', partition: (i + j) % 64, offset: 0 }] })));
     }
   });
   note(`${GROUPS} groups committing (ms)`, commits.ms, 'ms');
-  const listed = await timed(() => fetch(`${broker.url}/v1/groups`).then((response) => response.json() as Promise<{ groups: unknown[] }>));
+  note(`longest /health while ${GROUPS} groups commit (ms)`, commits.stallMs, 'ms', idleHealthMs);
+  note(`broker RSS with ${GROUPS} groups (MiB)`, (await residentBytes(broker.child.pid!)) / 2 ** 20, 'MiB', rssBeforeGroupsMiB);
+  const listed = await withStallProbe(broker.url, () => fetch(`${broker.url}/v1/groups`).then((response) => response.json() as Promise<{ groups: unknown[] }>));
   note(`GET /v1/groups with ${listed.value.groups.length} groups (ms)`, listed.ms, 'ms', idleHealthMs);
+  note(`longest /health during GET /v1/groups (ms)`, listed.stallMs, 'ms', idleHealthMs);
   await stop(broker, 'SIGTERM');
 } finally {
   rmSync(dataDir, { recursive: true, force: true });

@@ -133,7 +133,7 @@ try {
   row(groupRun, kafkaGroup, `Spool client group, ${GROUP_MEMBERS} members`, clientGroup, kafkaGroup >= 1_000_000 ? 'met (>= 1M/s)' : 'missed (>= 1M/s)');
   const httpCommits = await load({
     url: `${broker.url}/v1/groups/http-commits/offsets`,
-    body: JSON.stringify({ offsets: [{ topic: 'group-backlog', partition: 0, offset: 1 }] }),
+    body: JSON.stringify({ offsets: [{ topic: 'group-backlog', partition: 0, offset: 0 }] }),
     headers: { 'content-type': 'application/json' },
     seconds: LOAD_SECONDS,
     connections: IN_FLIGHT,

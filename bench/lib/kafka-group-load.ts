@@ -3,11 +3,10 @@
  * client group doing the same, and pipelined Kafka OffsetCommit requests (simple commits of many
  * groups, as bench:groups measures HTTP commits).
  */
-import { connect, type Socket } from 'node:net';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Spool } from '../../client/index.js';
 import { encodeRequestFrame } from '../../broker/kafka/protocol/request-frame.js';
-import type { KafkaAddress } from './kafka-load.js';
+import { type InFlightLoad, type KafkaAddress, keepInFlight } from './kafka-load.js';
 
 /** `members` KafkaJS consumers of one new group read `records` from the beginning; answers records/s. */
 export async function kafkajsGroupReplay(address: KafkaAddress, topic: string, records: number, members: number): Promise<number> {
@@ -60,65 +59,22 @@ export async function clientGroupReplay(spool: Spool, topic: string, records: nu
   return records / seconds;
 }
 
-function open(address: KafkaAddress): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(address.port, address.host, () => resolve(socket));
-    socket.once('error', reject);
-    socket.setNoDelay(true);
-  });
-}
-
 /**
  * OffsetCommit v8 requests, each a simple commit (generation -1) of one partition for one of
- * `groups` groups, `inFlight` outstanding over `connections` sockets for `seconds`; answers
- * commits/s (every answer checked for error code 0).
+ * `groups` groups, kept in flight; answers commits/s (every answer checked for error code 0).
+ * Offset 0 is valid whatever the partition holds (keyless records spread unevenly).
  */
-export async function kafkaCommitRate(address: KafkaAddress, topic: string, options: { groups: number; partitions: number; connections: number; inFlight: number; seconds: number }): Promise<number> {
+export async function kafkaCommitRate(address: KafkaAddress, topic: string, options: InFlightLoad & { groups: number; partitions: number }): Promise<number> {
   const frames = Array.from({ length: options.groups }, (_, n) =>
     encodeRequestFrame('OffsetCommit', 8, {
       groupId: `commits-${n}`,
       generationIdOrMemberEpoch: -1,
       memberId: '',
       groupInstanceId: null,
-      topics: [{ name: topic, partitions: [{ partitionIndex: n % options.partitions, committedOffset: n % 100, committedLeaderEpoch: -1, committedMetadata: null }] }],
+      topics: [{ name: topic, partitions: [{ partitionIndex: n % options.partitions, committedOffset: 0, committedLeaderEpoch: -1, committedMetadata: null }] }],
     }, n),
   );
-  const sockets = await Promise.all(Array.from({ length: options.connections }, () => open(address)));
-  const deadline = performance.now() + options.seconds * 1000;
-  let answered = 0;
-  let failed = 0;
   let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    sockets.map(
-      (socket, i) =>
-        new Promise<void>((resolve) => {
-          const share = Math.floor(options.inFlight / options.connections) + (i < options.inFlight % options.connections ? 1 : 0);
-          let outstanding = share;
-          let pending: Buffer = Buffer.alloc(0);
-          const send = () => socket.write(frames[next++ % frames.length]!);
-          socket.on('data', (data: Buffer) => {
-            pending = pending.length === 0 ? data : Buffer.concat([pending, data]);
-            while (pending.length >= 4 && pending.length >= 4 + pending.readInt32BE(0)) {
-              const size = pending.readInt32BE(0);
-              // the one partition's error code sits before its, its topic's and the body's empty tag buffers
-              if (pending.readInt16BE(4 + size - 5) !== 0) failed++;
-              pending = pending.subarray(4 + size);
-              answered++;
-              outstanding--;
-              if (performance.now() < deadline) {
-                send();
-                outstanding++;
-              }
-            }
-            if (outstanding === 0) resolve();
-          });
-          for (let n = 0; n < share; n++) send();
-        }),
-    ),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  for (const socket of sockets) socket.destroy();
-  if (failed > 0) throw new Error(`${failed} of ${answered} Kafka commits failed`);
-  return answered / seconds;
+  // The one partition's error code sits before its, its topic's and the body's empty tag buffers.
+  return keepInFlight(address, () => frames[next++ % frames.length]!, options, (answer) => answer.readInt16BE(answer.length - 5) !== 0);
 }

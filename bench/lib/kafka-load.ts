@@ -21,16 +21,22 @@ function open(address: KafkaAddress): Promise<Socket> {
   });
 }
 
+export interface InFlightLoad {
+  connections: number;
+  inFlight: number;
+  seconds: number;
+}
+
 /**
- * One-record Produce v9 requests (acks=1) for `seconds`, `inFlight` outstanding in total across
- * `connections` sockets, each answer sending the next request; answers requests/s.
+ * Keeps `inFlight` requests outstanding in total across `connections` sockets for `seconds`, each
+ * answer sending the next request (`nextFrame()`); `failed(answer)` tells a refused answer (its
+ * body after the size). Answers answers/s; throws when any answer failed.
  */
-export async function oneRecordProduce(address: KafkaAddress, topic: string, value: Buffer, options: { connections: number; inFlight: number; seconds: number }): Promise<number> {
-  const records = encodeRecordBatch([{ value }]);
-  const frame = encodeRequestFrame('Produce', 9, { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: topic, partitionData: [{ index: 0, records }] }] }, 1);
+export async function keepInFlight(address: KafkaAddress, nextFrame: () => Buffer, options: InFlightLoad, failed: (answer: Buffer) => boolean = () => false): Promise<number> {
   const sockets = await Promise.all(Array.from({ length: options.connections }, () => open(address)));
   const deadline = performance.now() + options.seconds * 1000;
   let answered = 0;
+  let failures = 0;
   const started = performance.now();
   await Promise.all(
     sockets.map(
@@ -42,23 +48,33 @@ export async function oneRecordProduce(address: KafkaAddress, topic: string, val
           socket.on('data', (data: Buffer) => {
             pending = pending.length === 0 ? data : Buffer.concat([pending, data]);
             while (pending.length >= 4 && pending.length >= 4 + pending.readInt32BE(0)) {
-              pending = pending.subarray(4 + pending.readInt32BE(0));
+              const size = pending.readInt32BE(0);
+              if (failed(pending.subarray(4, 4 + size))) failures++;
+              pending = pending.subarray(4 + size);
               answered++;
               outstanding--;
               if (performance.now() < deadline) {
-                socket.write(frame);
+                socket.write(nextFrame());
                 outstanding++;
               }
             }
             if (outstanding === 0) resolve();
           });
-          for (let n = 0; n < share; n++) socket.write(frame);
+          for (let n = 0; n < share; n++) socket.write(nextFrame());
         }),
     ),
   );
   const seconds = (performance.now() - started) / 1000;
   for (const socket of sockets) socket.destroy();
+  if (failures > 0) throw new Error(`${failures} of ${answered} Kafka requests failed`);
   return answered / seconds;
+}
+
+/** One-record Produce v9 requests (acks=1) kept in flight; answers requests/s. */
+export async function oneRecordProduce(address: KafkaAddress, topic: string, value: Buffer, options: InFlightLoad): Promise<number> {
+  const records = encodeRecordBatch([{ value }]);
+  const frame = encodeRequestFrame('Produce', 9, { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: topic, partitionData: [{ index: 0, records }] }] }, 1);
+  return keepInFlight(address, () => frame, options);
 }
 
 /** @platformatic/kafka's producer: `records` values in sends of `perSend`; answers records/s. */

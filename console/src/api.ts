@@ -1,10 +1,10 @@
 /**
  * The console's only way to the broker: its public HTTP API, same origin. Errors come back as
  * ApiError with the broker's SPOOL_ERR_* code. When the broker asks for credentials (401), the
- * token prompt is shown and the token (kept for this tab only, in sessionStorage) is sent as a
- * Bearer token from then on.
+ * token prompt is shown and the token is traded once for a session (POST /v1/session): the broker
+ * sets an HttpOnly SameSite=Strict cookie that every fetch and EventSource (live tail) then sends
+ * by itself. The token is kept nowhere (no storage, never in a URL); scripts cannot read the cookie.
  */
-const TOKEN_KEY = 'spool.token';
 
 export class ApiError extends Error {
   constructor(
@@ -16,13 +16,11 @@ export class ApiError extends Error {
   }
 }
 
-let token: string | null = sessionStorage.getItem(TOKEN_KEY);
 const unauthorizedListeners = new Set<() => void>();
 
-export function setToken(value: string | null): void {
-  token = value;
-  if (value) sessionStorage.setItem(TOKEN_KEY, value);
-  else sessionStorage.removeItem(TOKEN_KEY);
+/** Logs this browser in with an API token (an ApiError with SPOOL_ERR_UNAUTHENTICATED when it is wrong). */
+export async function login(token: string): Promise<void> {
+  await api('/v1/session', { method: 'POST', body: { token }, quiet: true });
 }
 
 /** Called whenever the broker answers 401; answers a function that stops listening. */
@@ -34,15 +32,15 @@ export function onUnauthorized(listener: () => void): () => void {
 /** A path segment, encoded (topic and group names may hold `.`, `_` and `-` only, but be safe). */
 export const seg = (value: string | number): string => encodeURIComponent(String(value));
 
-export async function api<T>(path: string, init: { method?: string; body?: unknown; signal?: AbortSignal } = {}): Promise<T> {
+export async function api<T>(path: string, init: { method?: string; body?: unknown; signal?: AbortSignal; quiet?: boolean } = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (init.body !== undefined) headers['content-type'] = 'application/json';
-  if (token) headers.authorization = `Bearer ${token}`;
   const response = await fetch(path, {
     method: init.method ?? 'GET',
     headers,
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
     signal: init.signal,
+    credentials: 'same-origin',
   });
   const text = await response.text();
   let json: unknown = null;
@@ -52,7 +50,7 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
     json = null;
   }
   if (!response.ok) {
-    if (response.status === 401) for (const listener of unauthorizedListeners) listener();
+    if (response.status === 401 && !init.quiet) for (const listener of unauthorizedListeners) listener();
     const error = (json as { error?: { code?: string; message?: string } } | null)?.error;
     throw new ApiError(response.status, error?.code ?? `HTTP_${response.status}`, error?.message ?? (text.slice(0, 200) || response.statusText));
   }

@@ -4,7 +4,7 @@
  */
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { onUnauthorized, setToken } from './api.js';
+import { ApiError, login, onUnauthorized } from './api.js';
 import { href, useRoute } from './hooks.js';
 import { Group, Groups } from './pages/groups.js';
 import { Live } from './pages/live.js';
@@ -42,16 +42,19 @@ function useTheme(): [Theme, () => void] {
   ];
 }
 
-/** Shown when the broker answers 401: the token is sent as a Bearer token from then on (this tab only). */
+/** Shown when the broker answers 401: the token is traded for a session cookie (api.ts), then forgotten. */
 function TokenPrompt({ onDone }: { onDone: () => void }) {
   const [value, setValue] = useState('');
+  const [problem, setProblem] = useState<string | null>(null);
   return (
     <div class="token-prompt" role="dialog" aria-modal="true" aria-labelledby="token-title">
       <form
         onSubmit={(event) => {
           event.preventDefault();
-          setToken(value);
-          onDone();
+          login(value).then(
+            () => onDone(),
+            (error: Error) => setProblem(error instanceof ApiError && error.status === 401 ? 'This token is not valid (wrong, expired or revoked).' : error.message),
+          );
         }}
       >
         <h2 id="token-title">This broker needs credentials</h2>
@@ -59,7 +62,8 @@ function TokenPrompt({ onDone }: { onDone: () => void }) {
           API token
           <input type="password" autoComplete="current-password" required value={value} onInput={(event) => setValue(event.currentTarget.value)} autoFocus />
         </label>
-        <button type="submit">Use token</button>
+        {problem ? <p class="error" role="alert">{problem}</p> : null}
+        <button type="submit">Log in</button>
       </form>
     </div>
   );

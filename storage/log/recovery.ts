@@ -41,6 +41,8 @@ import { CLEANED_SUFFIX, DELETED_SUFFIX, parseSegmentFileName, SWAP_SUFFIX, TEMP
 export interface LeftoverReport {
   removed: string[];
   swapped: string[];
+  /** The folder's names once settled (none: a new partition), so the caller need not list it again. */
+  names: string[];
 }
 
 async function unlink(fs: FileSystem, path: string): Promise<void> {
@@ -51,7 +53,7 @@ async function unlink(fs: FileSystem, path: string): Promise<void> {
 
 /** Rows 1-6: settles files left behind by an interrupted deletion, compaction or atomic write. */
 export async function resolveLeftovers(fs: FileSystem, dir: string): Promise<LeftoverReport> {
-  const report: LeftoverReport = { removed: [], swapped: [] };
+  const report: LeftoverReport = { removed: [], swapped: [], names: [] };
   const names = await fs.readdir(dir);
   const present = new Set(names);
   for (const name of names) {
@@ -80,15 +82,20 @@ export async function resolveLeftovers(fs: FileSystem, dir: string): Promise<Lef
       report.removed.push(name);
     }
   }
-  const after = new Set(await fs.readdir(dir));
+  // Listed again only when the steps above changed the folder: a clean start lists each
+  // partition's folder once (with 10,000 partitions, every file operation counts).
+  const changed = report.removed.length > 0 || report.swapped.length > 0;
+  const after = changed ? new Set(await fs.readdir(dir)) : present;
   for (const name of after) {
     const parsed = parseSegmentFileName(name);
     if (!parsed || parsed.state !== '' || parsed.suffix === '.log') continue;
     if (!after.has(name.slice(0, name.lastIndexOf('.')) + '.log')) {
       await unlink(fs, join(dir, name));
       report.removed.push(name);
+      after.delete(name);
     }
   }
   if (report.removed.length > 0 || report.swapped.length > 0) await fs.fsyncDirectory(dir);
+  report.names = [...after];
   return report;
 }

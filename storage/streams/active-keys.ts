@@ -11,15 +11,29 @@ import type { SegmentKeys } from './key-file.js';
 
 export class ActiveKeys {
   private readonly offsetsByKey = new Map<string, number[]>();
-  /** Keys of records above the high watermark, in offset order: what a failed write rewinds. */
-  private uncommitted: Array<{ key: string; offset: number }> = [];
+  /**
+   * Records not yet written, in offset order, from `pendingStart`: what a failed write rewinds. Two
+   * flat arrays rather than an object per record: a profile of a 200,000-record load spent more
+   * time collecting those objects than indexing.
+   */
+  private pendingKeys: string[] = [];
+  private pendingOffsets: number[] = [];
+  private pendingStart = 0;
   private recordCount = 0;
 
   get size(): number {
     return this.recordCount;
   }
 
+  /** An accepted append's record (rewound if its write fails). */
   add(key: string, offset: number): void {
+    this.index(key, offset);
+    this.pendingKeys.push(key);
+    this.pendingOffsets.push(offset);
+  }
+
+  /** A record already in the log (the table loaded at open). */
+  index(key: string, offset: number): void {
     const offsets = this.offsetsByKey.get(key);
     if (offsets) {
       assert(offsets[offsets.length - 1]! < offset, 'a key\'s offsets only grow');
@@ -27,7 +41,6 @@ export class ActiveKeys {
     } else {
       this.offsetsByKey.set(key, [offset]);
     }
-    this.uncommitted.push({ key, offset });
     this.recordCount++;
   }
 
@@ -38,15 +51,19 @@ export class ActiveKeys {
 
   /** The records below `highWatermark` were written: they can no longer be rewound. */
   committed(highWatermark: number): void {
-    let kept = 0;
-    while (kept < this.uncommitted.length && this.uncommitted[kept]!.offset < highWatermark) kept++;
-    if (kept > 0) this.uncommitted = this.uncommitted.slice(kept);
+    while (this.pendingStart < this.pendingOffsets.length && this.pendingOffsets[this.pendingStart]! < highWatermark) this.pendingStart++;
+    if (this.pendingStart === this.pendingOffsets.length) {
+      this.pendingKeys = [];
+      this.pendingOffsets = [];
+      this.pendingStart = 0;
+    }
   }
 
   /** A failed write: forgets every record at or above `offset` (never written). */
   rewindTo(offset: number): void {
-    while (this.uncommitted.length > 0 && this.uncommitted[this.uncommitted.length - 1]!.offset >= offset) {
-      const { key } = this.uncommitted.pop()!;
+    while (this.pendingOffsets.length > this.pendingStart && this.pendingOffsets[this.pendingOffsets.length - 1]! >= offset) {
+      this.pendingOffsets.pop();
+      const key = this.pendingKeys.pop()!;
       const offsets = this.offsetsByKey.get(key)!;
       offsets.pop();
       if (offsets.length === 0) this.offsetsByKey.delete(key);

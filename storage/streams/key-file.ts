@@ -8,7 +8,7 @@
  * |-----|------|-------------------------------------------------------------------------------|
  * |   0 |    4 | magic 'SPKY'                                                                  |
  * |   4 |    2 | format version (1)                                                            |
- * |   6 |    2 | reserved, 0                                                                   |
+ * |   6 |    2 | reserved, 0 (checked: the CRC covers only what follows the header)           |
  * |   8 |    8 | logBytes: size of the `.log` this file describes (a mismatch means stale)     |
  * |  16 |    4 | recordExtent: nextOffset - baseOffset of the segment                          |
  * |  20 |    4 | entryCount                                                                    |
@@ -102,7 +102,7 @@ export function encodeKeyFile(segment: SegmentKeys, header: Pick<KeyFileHeader, 
  */
 export function decodeKeyFileHeader(file: Buffer, expected: Pick<KeyFileHeader, 'logBytes' | 'recordExtent'>): KeyFileHeader | null {
   if (file.length < KEY_FILE_HEADER_BYTES) return null;
-  if (file.readUInt32BE(0) !== KEY_FILE_MAGIC || file.readUInt16BE(4) !== KEY_FILE_VERSION) return null;
+  if (file.readUInt32BE(0) !== KEY_FILE_MAGIC || file.readUInt16BE(4) !== KEY_FILE_VERSION || file.readUInt16BE(6) !== 0) return null;
   const header: KeyFileHeader = {
     logBytes: Number(file.readBigUInt64BE(8)),
     recordExtent: file.readUInt32BE(16),
@@ -121,15 +121,18 @@ export function decodeKeyFileTable(file: Buffer, header: KeyFileHeader): Segment
   const table: SegmentKeys = { keys: [], relativeOffsets: [] };
   const keysStart = keysSectionPosition(header.entryCount);
   let lastKeyPosition = -1;
-  for (let index = 0; index < header.entryCount; index++) {
-    const entry = readKeyEntry(file, keyEntryPosition(index));
-    if (entry.keyPosition !== lastKeyPosition) {
-      const at = keysStart + entry.keyPosition;
-      table.keys.push(file.subarray(at + 4, at + 4 + file.readUInt32BE(at)));
-      table.relativeOffsets.push([]);
-      lastKeyPosition = entry.keyPosition;
+  let offsets: number[] = [];
+  // Fields read in place (no entry object): this runs for every record of the active segment.
+  for (let at = KEY_FILE_HEADER_BYTES; at < keysStart; at += KEY_ENTRY_BYTES) {
+    const keyPosition = file.readUInt32BE(at + 12);
+    if (keyPosition !== lastKeyPosition) {
+      const keyAt = keysStart + keyPosition;
+      table.keys.push(file.subarray(keyAt + 4, keyAt + 4 + file.readUInt32BE(keyAt)));
+      offsets = [];
+      table.relativeOffsets.push(offsets);
+      lastKeyPosition = keyPosition;
     }
-    table.relativeOffsets[table.relativeOffsets.length - 1]!.push(entry.relativeOffset);
+    offsets.push(file.readUInt32BE(at + 8));
   }
   return table;
 }

@@ -56,12 +56,11 @@ export class StreamIndex {
       const table = decodeKeyFileTable(file, header);
       table.keys.forEach((key, index) => {
         const name = key.toString('latin1');
-        for (const relative of table.relativeOffsets[index]!) this.active.add(name, segment.baseOffset + relative);
+        for (const relative of table.relativeOffsets[index]!) this.active.index(name, segment.baseOffset + relative);
       });
     } else {
-      await scanSegmentKeys(this.fs, segment, (key, offset) => this.active.add(key.toString('latin1'), offset));
+      await scanSegmentKeys(this.fs, segment, (key, offset) => this.active.index(key.toString('latin1'), offset));
     }
-    this.active.committed(segment.nextOffset);
   }
 
   /** At a clean close (writes drained): the active segment's table, for the next loadActive. */

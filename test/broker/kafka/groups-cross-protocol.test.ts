@@ -5,32 +5,20 @@
  * auto-commit group: every acknowledged record is consumed after the restart, and none that was
  * committed is consumed again.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { freePort, startBrokerProcess, type BrokerProcess } from '../../../bench/lib/broker-process.js';
+import { runSpool } from '../../client/support/cli.js';
 import { call, startBroker, type TestBroker } from '../support/broker.js';
 
-const BIN = fileURLToPath(new URL('../../../dist/client/cli/main.js', import.meta.url));
 const cleanup: Array<() => Promise<unknown>> = [];
 
 afterAll(async () => {
   for (const step of cleanup.reverse()) await step().catch(() => {});
 });
-
-function spool(url: string, args: string[]): Promise<{ code: number | null; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, SPOOL_URL: url } });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout }));
-  });
-}
 
 function kafkaClient(address: string): Kafka {
   return new Kafka({ clientId: 'cross', brokers: [address], logLevel: process.env.KDEBUG ? logLevel.INFO : logLevel.NOTHING, retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 1000 } });
@@ -68,10 +56,10 @@ describe('Kafka groups through HTTP and the CLI', () => {
     await producer.send({ topic: 'xp', messages: Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: `late${i}` })) });
     const lagging = (await call(`${broker.url}/v1/groups/xp-group`)).body;
     expect(lagging).toMatchObject({ state: 'Empty', totalLag: 50, members: [] });
-    const cli = await spool(broker.url, ['groups', 'describe', 'xp-group', '--json']);
+    const cli = await runSpool(broker.url, ['groups', 'describe', 'xp-group', '--json']);
     expect(cli.code).toBe(0);
     expect(JSON.parse(cli.stdout)).toMatchObject({ name: 'xp-group', protocol: 'consumer', totalLag: 50 });
-    const table = await spool(broker.url, ['groups', 'describe', 'xp-group']);
+    const table = await runSpool(broker.url, ['groups', 'describe', 'xp-group']);
     expect(table.stdout).toMatch(/group xp-group \(consumer\): Empty/);
 
     const reset = await call(`${broker.url}/v1/groups/xp-group/reset`, { method: 'POST', json: { topic: 'xp', to: { shiftBy: -10 } } });

@@ -86,13 +86,13 @@ describe('Kafka Produce acks', () => {
     }
   });
 
-  it('answers acks=2 with INVALID_REQUIRED_ACKS and a transactional produce with INVALID_REQUEST, writing nothing', async () => {
+  it('answers acks=2 with INVALID_REQUIRED_ACKS and a transactional produce with TRANSACTIONAL_ID_AUTHORIZATION_FAILED, writing nothing', async () => {
     broker = await startBroker({ kafka: true });
     await call(`${broker.url}/v1/topics`, { method: 'POST', json: { name: 'acked' } });
     const client = await RawKafkaClient.connect(broker.kafka!);
     try {
       expect((await client.request('Produce', 9, produce(2, 'x'))).responses[0].partitionResponses[0].errorCode).toBe(21);
-      expect((await client.request('Produce', 9, { ...produce(1, 'x'), transactionalId: 'tx' })).responses[0].partitionResponses[0].errorCode).toBe(42);
+      expect((await client.request('Produce', 9, { ...produce(1, 'x'), transactionalId: 'tx' })).responses[0].partitionResponses[0].errorCode).toBe(53);
       expect((await call(`${broker.url}/v1/topics/acked`)).body.partitionDetails[0].highWatermark).toBe(0);
     } finally {
       client.close();
