@@ -64,15 +64,20 @@ class Queue {
    */
   readonly leasing = new Set<QueuePartition>();
   /**
-   * Receives waiting for work. A settlement wakes them: an ack that moves the acknowledged point
-   * frees window room, a nack makes a message available. Waiting for new records alone left them
-   * asleep for their whole waitMs while acks freed the window (64 workers on a full window).
+   * Receives waiting for work, oldest first. A settlement wakes one: an ack that moves the
+   * acknowledged point frees window room, a nack makes a message available. Waiting for new records
+   * alone left them asleep for their whole waitMs while acks freed the window (64 workers on a full
+   * window). One at a time, because waking them all made 63 of 64 walk the windows for nothing;
+   * a woken receive that leased something wakes the next, so the work spreads while there is some.
    */
   readonly waiting = new Set<() => void>();
 
-  wake(): void {
-    for (const resolve of this.waiting) resolve();
-    this.waiting.clear();
+  wakeOne(): void {
+    for (const resolve of this.waiting) {
+      this.waiting.delete(resolve);
+      resolve();
+      return;
+    }
   }
 
   constructor(
@@ -216,8 +221,12 @@ export class QueueService {
       const received = this.lease(queue, Math.min(request.max, this.limits.maxReceive), request.visibilityMs ?? queue.config.visibilityMs);
       // Answered once the delivery counts are committed, so maxDeliveries holds across a crash.
       await this.store.record(queue.topic, queue.name, received.map(({ partition, offset, deliveryCount }) => ({ partition, offset, state: 'delivered' as const, deliveryCount })), []);
+      if (received.length > 0) {
+        queue.wakeOne();
+        return received;
+      }
       const now = Date.now();
-      if (received.length > 0 || now >= deadline || signal?.aborted) return received;
+      if (now >= deadline || signal?.aborted) return received;
       await this.waitForWork(queue, deadline - now, signal);
     }
   }
@@ -250,7 +259,7 @@ export class QueueService {
     const persisted = this.persist(queue, states.filter((state) => state.offset >= queue.partitions[state.partition]!.ackedThrough), moved);
     const reason = kind === 'reject' ? (options.reason ?? 'rejected') : 'max deliveries reached';
     await Promise.all([persisted, this.deadLetter(queue, deadLetters.map((message) => ({ message, reason })))]);
-    if (queue.waiting.size > 0 && results.some((result) => result.ok)) queue.wake();
+    if (results.some((result) => result.ok)) queue.wakeOne();
     return results;
   }
 
