@@ -53,6 +53,8 @@ function isPublic(rule: Rule | undefined, metricsAuth: boolean): boolean {
   return rule.access === 'needs' && rule.publicUnless === 'metricsAuth' && !metricsAuth;
 }
 
+const allowAll = (): boolean => true;
+
 export function registerHttpSecurity(app: FastifyInstance, options: HttpSecurityOptions): void {
   const { credentials, authenticator, authorizer, metricsAuth } = options;
   const hostAllowed = hostChecker(options.allowedHosts);
@@ -66,12 +68,14 @@ export function registerHttpSecurity(app: FastifyInstance, options: HttpSecurity
     // The fast path of an open broker: one cached boolean, no promise.
     if (!credentials.hasPrincipals() || isPublic(ruleOf(request), metricsAuth)) {
       request.principal = credentials.hasPrincipals() ? null : ANONYMOUS;
+      if (request.principal === ANONYMOUS) request.allows = allowAll;
       done();
       return;
     }
     authenticator.authenticate(request).then(
       (principal) => {
         request.principal = principal;
+        request.allows = (access) => authorizer.allows(principal, request.ip, access);
         done();
       },
       (error: unknown) => {

@@ -3,10 +3,16 @@
  * `User:<name>`, or `User:ANONYMOUS` on a broker that runs open (Kafka's name for it).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AccessRequest } from './acl.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal: string | null;
+    /**
+     * Whether this request's principal may do one more access than its route's rule checked (a
+     * pattern tail asks it of each topic that joins). False until authentication set it.
+     */
+    allows: (access: AccessRequest) => boolean;
   }
 }
 
@@ -16,8 +22,11 @@ export function userPrincipal(user: string): string {
   return `User:${user}`;
 }
 
+const refuseAll = (): boolean => false;
+
 export function decoratePrincipal(app: FastifyInstance): void {
   app.decorateRequest('principal', null);
+  app.decorateRequest('allows', refuseAll);
 }
 
 export function principalOf(request: FastifyRequest): string {

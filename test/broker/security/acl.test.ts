@@ -48,4 +48,13 @@ describe('ACL decisions', () => {
     expect(decide([entry({ resourceName: 'orders.eu', patternType: 'prefixed' })], 'User:alice', 'h', read('orders.', prefixOnly))).toBe(false);
     expect(decide([entry({ resourceName: '*' })], 'User:alice', 'h', read('', prefixOnly))).toBe(true);
   });
+
+  it('refuses a prefix that any deny could overlap: a longer literal, a longer or shorter prefixed, a wildcard', () => {
+    const allow = entry({ resourceName: 'orders.', patternType: 'prefixed' });
+    const prefixOnly = { prefixOnly: true };
+    for (const deny of [entry({ permission: 'deny', resourceName: 'orders.secret', operation: 'All' }), entry({ permission: 'deny', resourceName: 'orders.eu', patternType: 'prefixed' }), entry({ permission: 'deny', resourceName: 'ord', patternType: 'prefixed' }), entry({ permission: 'deny', resourceName: '*' })]) {
+      expect(decide([allow, deny], 'User:alice', 'h', read('orders.', prefixOnly)), JSON.stringify(deny)).toBe(false);
+    }
+    expect(decide([allow, entry({ permission: 'deny', resourceName: 'logs.x' }), entry({ permission: 'deny', resourceName: 'orders.x', operation: 'Write' })], 'User:alice', 'h', read('orders.', prefixOnly))).toBe(true);
+  });
 });
