@@ -23,6 +23,20 @@ export function checkUserName(name: string, field = 'user'): void {
   }
 }
 
+/**
+ * ANONYMOUS is the principal of an open broker's requests (Kafka's name for it): a user or token
+ * of that name would read as the open broker in logs and ACLs, so no new one may take it.
+ */
+const RESERVED_USER_NAMES = new Set(['anonymous']);
+
+/** A user name for a new user or token: well formed and not reserved. */
+export function checkNewUserName(name: string, field = 'user'): void {
+  checkUserName(name, field);
+  if (RESERVED_USER_NAMES.has(name.toLowerCase())) {
+    throw new BrokerError('SPOOL_ERR_INVALID_PRINCIPAL', `${field} ${JSON.stringify(name)} is reserved: it names the open broker's principal, User:ANONYMOUS`, { field });
+  }
+}
+
 export interface TokenOptions {
   description?: string;
   /** Lifetime from now; none: the token lives until revoked. */
@@ -60,7 +74,7 @@ export class Credentials {
 
   /** Adds a user or changes its password (both SCRAM mechanisms); answers whether it was new. */
   async putUser(name: string, password: string, iterations = SCRAM_ITERATIONS_MIN): Promise<boolean> {
-    checkUserName(name);
+    checkNewUserName(name);
     const bytes = Buffer.byteLength(password, 'utf8');
     if (bytes === 0 || bytes > this.limits.passwordBytesMax) {
       throw new BrokerError('SPOOL_ERR_BAD_REQUEST', `password must be 1 to ${this.limits.passwordBytesMax} bytes, got ${bytes}`, { field: 'password', limit: this.limits.passwordBytesMax });
@@ -94,7 +108,7 @@ export class Credentials {
   }
 
   createToken(user: string, options: TokenOptions = {}, nowMs = Date.now()): TokenInfo & { token: string } {
-    checkUserName(user);
+    checkNewUserName(user);
     if (options.expiresInMs !== undefined && (!Number.isSafeInteger(options.expiresInMs) || options.expiresInMs < 1)) {
       throw new BrokerError('SPOOL_ERR_BAD_REQUEST', `expiresInMs must be a positive whole number of milliseconds, got ${options.expiresInMs}`, { field: 'expiresInMs' });
     }

@@ -67,8 +67,9 @@ export function registerHttpSecurity(app: FastifyInstance, options: HttpSecurity
     }
     // The fast path of an open broker: one cached boolean, no promise.
     if (!credentials.hasPrincipals() || isPublic(ruleOf(request), metricsAuth)) {
-      request.principal = credentials.hasPrincipals() ? null : ANONYMOUS;
-      if (request.principal === ANONYMOUS) request.allows = allowAll;
+      request.openBroker = !credentials.hasPrincipals();
+      request.principal = request.openBroker ? ANONYMOUS : null;
+      if (request.openBroker) request.allows = allowAll;
       done();
       return;
     }
@@ -95,8 +96,9 @@ export function registerHttpSecurity(app: FastifyInstance, options: HttpSecurity
 
   app.addHook('preValidation', (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void) => {
     const principal = request.principal;
-    // Open broker (ANONYMOUS) or a public route (no principal): nothing to authorize.
-    if (principal === null || principal === ANONYMOUS) return done();
+    // Open broker or a public route (no principal): nothing to authorize. The flag, not the
+    // principal's name, says which: a principal named ANONYMOUS is authorized like any other.
+    if (principal === null || request.openBroker) return done();
     try {
       authorize(request, principal, ruleOf(request), authorizer);
       done();

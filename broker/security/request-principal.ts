@@ -8,6 +8,8 @@ import type { AccessRequest } from './acl.js';
 declare module 'fastify' {
   interface FastifyRequest {
     principal: string | null;
+    /** Set for a request of an open broker (no users or tokens): never inferred from the principal's name. */
+    openBroker: boolean;
     /**
      * Whether this request's principal may do one more access than its route's rule checked (a
      * pattern tail asks it of each topic that joins). False until authentication set it.
@@ -26,6 +28,7 @@ const refuseAll = (): boolean => false;
 
 export function decoratePrincipal(app: FastifyInstance): void {
   app.decorateRequest('principal', null);
+  app.decorateRequest('openBroker', false);
   app.decorateRequest('allows', refuseAll);
 }
 
