@@ -49,9 +49,29 @@ export class Credentials {
   private principalsKnown: boolean | null = null;
   private readonly listeners: Array<() => void> = [];
 
-  constructor(db: Database.Database, private readonly limits: Pick<BrokerLimits, 'passwordBytesMax' | 'usersMax' | 'tokensMax'>) {
+  /**
+   * `keepLastPrincipal`: a running broker that listens beyond loopback without allowAnonymous
+   * refuses to remove its last user or token, which would open it to the network at once (the
+   * start-up rule of security.ts, kept at run time).
+   */
+  constructor(
+    db: Database.Database,
+    private readonly limits: Pick<BrokerLimits, 'passwordBytesMax' | 'usersMax' | 'tokensMax'>,
+    private readonly options: { keepLastPrincipal?: boolean } = {},
+  ) {
     this.users = new UserStore(db);
     this.tokens = new TokenStore(db);
+  }
+
+  /** Throws unless principals would remain after removing `users` users and `tokens` tokens. */
+  private checkSomeRemain(users: number, tokens: number, what: string): void {
+    if (!this.options.keepLastPrincipal || users + tokens === 0) return;
+    if (this.users.count() - users + this.tokens.count() - tokens > 0) return;
+    throw new BrokerError(
+      'SPOOL_ERR_LAST_PRINCIPAL',
+      `removing ${what} would leave no user or token, and the broker listens beyond loopback without --allow-anonymous: anyone on the network could then do everything. Add another user or token first`,
+      {},
+    );
   }
 
   /** Whether any principal can log in: with none, a loopback broker runs open (docs/security.md). */
@@ -96,6 +116,7 @@ export class Credentials {
   removeUser(name: string): { tokensRevoked: number } {
     checkUserName(name);
     const tokens = this.tokens.list().filter((token) => token.user === name);
+    this.checkSomeRemain(this.users.credential(name, 'SCRAM-SHA-256') === null ? 0 : 1, tokens.length, `user ${name} and its ${tokens.length} token(s)`);
     const existed = this.users.remove(name);
     for (const token of tokens) this.tokens.revoke(token.id);
     this.changed();
@@ -122,6 +143,7 @@ export class Credentials {
   }
 
   revokeToken(id: string): void {
+    this.checkSomeRemain(0, this.tokens.list().some((token) => token.id === id) ? 1 : 0, `token ${id.slice(0, 40)}`);
     if (!this.tokens.revoke(id)) throw new BrokerError('SPOOL_ERR_TOKEN_NOT_FOUND', `no token ${id.slice(0, 40)}`, { token: id.slice(0, 40) });
     this.changed();
   }

@@ -6,6 +6,9 @@
  *   none, loopback addresses       open as before security existed; said once at start-up
  *   none, a non-loopback address   refused (SPOOL_ERR_INVALID_CONFIG) unless allowAnonymous,
  *                                  and then a loud warning
+ *
+ * and at run time: with a non-loopback address and no allowAnonymous, the last user or token
+ * cannot be removed (SPOOL_ERR_LAST_PRINCIPAL), so the broker never turns open while it runs.
  */
 import type Database from 'better-sqlite3';
 import type { FastifyBaseLogger } from 'fastify';
@@ -28,7 +31,7 @@ export interface Security {
 type SecurityConfig = Pick<BrokerConfig, 'host' | 'kafkaHost' | 'kafkaPort' | 'allowAnonymous' | 'superUsers'>;
 
 export function openSecurity(db: Database.Database, config: SecurityConfig, limits: BrokerLimits, log: FastifyBaseLogger): Security {
-  const credentials = new Credentials(db, limits);
+  const credentials = new Credentials(db, limits, { keepLastPrincipal: exposedAddresses(config).length > 0 && !config.allowAnonymous });
   const audit = auditLog(log);
   checkSafeDefaults(config, credentials.hasPrincipals(), log);
   return { credentials, audit, authenticator: new Authenticator(credentials, audit, limits), authorizer: new Authorizer(db, config.superUsers, limits) };
