@@ -138,11 +138,25 @@ export function accessRequests(need: Need, request: FastifyRequest): AccessReque
   const field = (source: unknown, name: string): unknown => (source as Record<string, unknown> | null | undefined)?.[name];
   let values: unknown;
   if (resource.startsWith(':')) values = field(request.params, resource.slice(1));
-  else if (resource.startsWith('body.')) values = field(request.body, resource.slice(5));
+  else if (resource.startsWith('body.')) values = bodyValues(request.body, resource.slice(5));
   else if (resource.startsWith('query.')) values = field(request.query, resource.slice(6));
   else values = resource;
   const names = [values].flat().filter((value): value is string => typeof value === 'string');
   return names.map((name) => ({ operation, resourceType, resourceName: resource === 'query.pattern' ? patternPrefix(name) : name, ...(resource === 'query.pattern' ? { prefixOnly: true } : {}) }));
+}
+
+/** The values at a body path such as `offsets[].topic`: `[]` walks an array, the last segment is the name. */
+export function bodyValues(body: unknown, path: string): unknown[] {
+  let values: unknown[] = [body];
+  for (const segment of path.split('.')) {
+    const array = segment.endsWith('[]');
+    const name = array ? segment.slice(0, -2) : segment;
+    values = values.flatMap((value) => {
+      const next = (value as Record<string, unknown> | null | undefined)?.[name];
+      return array ? (Array.isArray(next) ? next : []) : [next];
+    });
+  }
+  return values;
 }
 
 /**
