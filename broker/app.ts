@@ -171,7 +171,8 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   const routes: RouteEntry[] = [];
   const servedRoutes: string[] = [];
   strictRouteSchemas(app, routes, servedRoutes);
-  const security = openSecurity(db, config, limits, log);
+  const kafkaOn = options.kafkaOnFreePort === true || config.kafkaPort !== 0;
+  const security = openSecurity(db, config, limits, log, kafkaOn);
   registerHttpSecurity(app, { ...security, allowedHosts: config.allowedHosts, metricsAuth: config.metricsAuth });
   registerContentTypes(app);
   registerErrorHandler(app, limits);
@@ -233,7 +234,6 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   });
   await app.ready();
   const kafkaPort = options.kafkaOnFreePort ? 0 : config.kafkaPort;
-  const kafkaOn = options.kafkaOnFreePort === true || config.kafkaPort !== 0;
   const cluster = new KafkaCluster(stores.clusterId, topics);
   const kafka = kafkaOn
     ? new KafkaListener({ topics, produce, fetcher, cluster, groups, classicGroups, producerIds: stores.producerIds, autoCreateTopics: config.kafkaAutoCreateTopics, limits, brokerFlush: config.flush, log, security })

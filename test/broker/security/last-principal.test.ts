@@ -13,7 +13,7 @@ import { loadBrokerConfig } from '../../../broker/config.js';
 import { brokerLimits } from '../../../broker/limits.js';
 import { openDatabase } from '../../../broker/metadata/database.js';
 import { Credentials } from '../../../broker/security/credentials.js';
-import { call } from '../support/broker.js';
+import { call, startBroker } from '../support/broker.js';
 import { ADMIN_PASSWORD, admin } from './support.js';
 
 const dirs: string[] = [];
@@ -67,5 +67,11 @@ describe('removing the last user or token', () => {
         await broker.close();
       }
     }
+  });
+});
+
+describe('the embedded broker\'s Kafka listener on a free port', () => {
+  it('refuses a non-loopback kafkaHost without users or tokens, as spool serve does', async () => {
+    await expect(startBroker({ kafka: true, settings: { kafkaHost: '0.0.0.0' } })).rejects.toMatchObject({ code: 'SPOOL_ERR_INVALID_CONFIG', message: expect.stringContaining('0.0.0.0') });
   });
 });
