@@ -15,6 +15,8 @@
  * superusers (the superUsers setting) are allowed everything. The cluster is one resource,
  * named `kafka-cluster` as in Kafka.
  */
+import { canonicalAddress } from './ip-address.js';
+
 export const RESOURCE_TYPES = ['topic', 'group', 'cluster', 'queue'] as const;
 export const PATTERN_TYPES = ['literal', 'prefixed'] as const;
 export const OPERATIONS = ['All', 'Read', 'Write', 'Create', 'Delete', 'Alter', 'Describe', 'DescribeConfigs', 'AlterConfigs'] as const;
@@ -74,7 +76,7 @@ function principalMatches(entry: AclEntry, principal: string): boolean {
 }
 
 function hostMatches(entry: AclEntry, host: string): boolean {
-  return entry.host === WILDCARD || entry.host === host;
+  return entry.host === WILDCARD || entry.host === host || canonicalAddress(entry.host) === canonicalAddress(host);
 }
 
 /**
