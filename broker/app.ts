@@ -172,7 +172,9 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   const servedRoutes: string[] = [];
   strictRouteSchemas(app, routes, servedRoutes);
   const kafkaOn = options.kafkaOnFreePort === true || config.kafkaPort !== 0;
-  const security = openSecurity(db, config, limits, log, kafkaOn);
+  // Its tables in one transaction, as metadata/stores.ts does for the others: one commit (one
+  // fsync) on a fresh data directory rather than one per CREATE TABLE (~25 ms of each embedded start).
+  const security = db.transaction(() => openSecurity(db, config, limits, log, kafkaOn))();
   registerHttpSecurity(app, { ...security, allowedHosts: config.allowedHosts, metricsAuth: config.metricsAuth });
   registerContentTypes(app);
   registerErrorHandler(app, limits);

@@ -22,6 +22,7 @@ import {
   type ClassicError,
   type ClassicGroup,
   type ClassicMember,
+  isValidGroupId,
   type JoinAnswer,
   metadataFor,
   newClassicGroup,
@@ -87,7 +88,7 @@ export class ClassicGroupCoordinator {
   }
 
   join(params: JoinParams): Promise<JoinAnswer> | JoinAnswer {
-    if (params.groupId.length === 0 || params.groupId.length > this.limits.groupIdLengthMax) return failedJoin('INVALID_GROUP_ID');
+    if (!isValidGroupId(params.groupId, this.limits.groupIdLengthMax)) return failedJoin('INVALID_GROUP_ID');
     const { sessionTimeoutMinMs, sessionTimeoutMaxMs } = this.limits;
     if (params.sessionTimeoutMs < sessionTimeoutMinMs || params.sessionTimeoutMs > sessionTimeoutMaxMs) return failedJoin('INVALID_SESSION_TIMEOUT', params.memberId);
     let group = this.groups.get(params.groupId);

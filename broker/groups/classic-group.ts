@@ -93,6 +93,11 @@ export interface ClassicGroup {
   timerAtMs: number;
 }
 
+/** Kafka group ids: any string but the empty one, here at most `lengthMax` characters. */
+export function isValidGroupId(groupId: string, lengthMax: number): boolean {
+  return groupId.length > 0 && groupId.length <= lengthMax;
+}
+
 export function newClassicGroup(groupId: string): ClassicGroup {
   return {
     groupId,

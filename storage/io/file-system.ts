@@ -137,14 +137,7 @@ export const nodeFileSystem: FileSystem = {
     await fs.promises.mkdir(path, { recursive: true });
   },
   rmdir: (path) => fs.promises.rm(path, { recursive: true, force: true }),
-  readFile: async (path) => {
-    try {
-      return await fs.promises.readFile(path);
-    } catch (error) {
-      if (isNotFound(error)) return null;
-      throw error;
-    }
-  },
+  readFile: (path) => readSmallFile(path),
   writeFileAtomic: async (path, data) => {
     const temp = `${path}.tmp`;
     const handle = await fs.promises.open(temp, 'w');
@@ -176,5 +169,35 @@ export async function withFile<T>(fs: FileSystem, path: string, flags: string, u
     return await use(fd);
   } finally {
     await fs.close(fd);
+  }
+}
+
+/**
+ * A whole file, or null when there is none. Opening a partition reads four small files (indexes,
+ * producer snapshot, recovery point), 40,000 at a start with 10,000 partitions: fs.promises.readFile
+ * took five thread-pool hops for each (open, fstat, read, a read to see EOF, close); this takes
+ * four, and three for an empty file (every fresh segment's indexes), with callback calls rather
+ * than a FileHandle object per file.
+ */
+async function readSmallFile(path: string): Promise<Buffer | null> {
+  let fd: number;
+  try {
+    fd = await fsOpen(path, 'r');
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    throw error;
+  }
+  try {
+    const { size } = await fsFstat(fd);
+    const buffer = Buffer.allocUnsafe(size);
+    let filled = 0;
+    while (filled < size) {
+      const { bytesRead } = await fsRead(fd, buffer, filled, size - filled, filled);
+      if (bytesRead === 0) break; // shrank meanwhile: what is there is the file
+      filled += bytesRead;
+    }
+    return filled === size ? buffer : buffer.subarray(0, filled);
+  } finally {
+    await fsClose(fd);
   }
 }

@@ -4,7 +4,7 @@
  * The group service first checks what both protocols share: the group id is not held by live
  * HTTP members, and a new group fits in groupsMax.
  */
-import type { JoinAnswer } from '../../groups/classic-group.js';
+import { isValidGroupId, type JoinAnswer } from '../../groups/classic-group.js';
 import type { KafkaApi } from '../context.js';
 import { KafkaErrorCode, kafkaErrorOf } from '../error-codes.js';
 import type { Message } from '../protocol/codec.js';
@@ -35,7 +35,8 @@ export const joinGroup: KafkaApi = {
     const protocolBytes = protocols.reduce((sum, protocol) => sum + protocol.metadata.length, 0);
     if (protocolBytes > services.limits.kafkaGroupMemberBytesMax) return response(refused(memberId), KafkaErrorCode.INVALID_REQUEST);
     try {
-      if (groupId !== '') services.groups.admitKafkaGroup(groupId);
+      // An invalid id is answered INVALID_GROUP_ID by the coordinator, and never stored.
+      if (isValidGroupId(groupId, services.limits.groupIdLengthMax)) services.groups.admitKafkaGroup(groupId);
     } catch (error) {
       return response(refused(memberId), kafkaErrorOf(error).errorCode);
     }

@@ -5,14 +5,14 @@
  * FENCED_INSTANCE_ID); generation -1 without a member id is an admin commit, allowed while the
  * group has no live member (kafka-consumer-groups --reset-offsets, v0 clients).
  */
-import type { ClassicError } from '../../groups/classic-group.js';
+import { type ClassicError, isValidGroupId } from '../../groups/classic-group.js';
 import type { KafkaApi, KafkaServices } from '../context.js';
 import { KafkaErrorCode, kafkaErrorOf } from '../error-codes.js';
 import type { Message } from '../protocol/codec.js';
 
 function memberCheck(body: Message, services: KafkaServices): ClassicError {
   const groupId = body.groupId as string;
-  if (groupId.length === 0 || groupId.length > services.limits.groupIdLengthMax) return 'INVALID_GROUP_ID';
+  if (!isValidGroupId(groupId, services.limits.groupIdLengthMax)) return 'INVALID_GROUP_ID';
   const generationId = body.generationIdOrMemberEpoch as number;
   const memberId = body.memberId as string;
   if (generationId < 0 && memberId === '') return services.classicGroups.liveMembers(groupId) > 0 ? 'UNKNOWN_MEMBER_ID' : 'NONE';
