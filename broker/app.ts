@@ -215,7 +215,6 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   const produce = new ProduceService(topics, metrics, stores.producerIds, subscriberCounts);
   const fetcher = new FetchService(topics, metrics, limits);
   await app.register(produceRoutes, { produce, limits });
-  await app.register(streamRoutes, { streams: new StreamService(topics, metrics, limits), limits });
   await app.register(producerRoutes, { producerIds: stores.producerIds });
   await app.register(fetchRoutes, { fetcher });
   await app.register(offsetRoutes, { topics });
@@ -223,6 +222,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
     if (event === 'deleted') appends.closed(topic);
   });
   await app.register(liveRoutes, { topics, registry: live, metrics, limits, appends });
+  await app.register(streamRoutes, { streams: new StreamService(topics, metrics, limits), limits, live: { registry: live, metrics } });
   await app.register(livePatternRoutes, { topics, registry: live, metrics, limits, appends, counts: subscriberCounts });
   await app.register(groupRoutes, { groups });
   const queues = new QueueService(topics, stores.queues, undefined, limits);

@@ -75,7 +75,8 @@ function write(response: ServerResponse, text: string): Promise<void> | null {
   });
 }
 
-async function send(response: ServerResponse, text: string): Promise<void> {
+/** Writes, waiting for the socket to drain when its buffer is full (every SSE writer goes through it). */
+export async function send(response: ServerResponse, text: string): Promise<void> {
   const pending = write(response, text);
   if (pending) await pending;
 }

@@ -9,9 +9,11 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ExpectedVersion } from '../../storage/index.js';
+import type { LiveDeps } from '../live/live-session.js';
 import type { BrokerLimits } from '../limits.js';
+import { serveStreamLive } from '../streams/stream-live.js';
 import type { StreamService } from '../streams/stream-service.js';
-import { answer, TopicParams } from './schemas.js';
+import { answer, EventStream, TopicParams } from './schemas.js';
 
 const StreamParams = Type.Object(
   {
@@ -70,7 +72,7 @@ const EventAnswer = answer({
   metadata: Type.Optional(Type.Unknown()),
 });
 
-export const streamRoutes: FastifyPluginAsyncTypebox<{ streams: StreamService; limits: BrokerLimits }> = async (app, { streams, limits }) => {
+export const streamRoutes: FastifyPluginAsyncTypebox<{ streams: StreamService; limits: BrokerLimits; live: Pick<LiveDeps, 'registry' | 'metrics'> }> = async (app, { streams, limits, live }) => {
   const { appendBody, readQuery, listQuery } = schemasOf(limits);
   const NoQuery = Type.Object({}, { additionalProperties: false });
 
@@ -130,6 +132,20 @@ export const streamRoutes: FastifyPluginAsyncTypebox<{ streams: StreamService; l
         from: from === 'start' || from === 'end' ? from : Number(from),
         limit: request.query.limit ?? limits.streamReadEventsDefault,
       });
+    },
+  });
+
+  app.get('/v1/topics/:topic/streams/:stream/live', {
+    schema: {
+      tags: ['streams'],
+      summary: 'One stream over Server-Sent Events, catch-up then live; event id = version, resumable with Last-Event-ID',
+      params: StreamParams,
+      querystring: Type.Object({ from: Type.Optional(VersionInteger) }, { additionalProperties: false }),
+      response: { 200: EventStream },
+    },
+    handler: async (request, reply) => {
+      const { topic, stream } = request.params;
+      await serveStreamLive(request, reply, { ...live, limits, streams }, { topic, stream, from: request.query.from });
     },
   });
 

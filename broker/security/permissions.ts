@@ -55,6 +55,7 @@ export const httpPermissions: Readonly<Record<string, Rule>> = {
   'POST /v1/topics/:topic/streams/:stream/events': needs(topic('Write')),
   'GET /v1/topics/:topic/streams/:stream/events': needs(topic('Read')),
   'GET /v1/topics/:topic/streams/:stream': needs(topic('Read')),
+  'GET /v1/topics/:topic/streams/:stream/live': needs(topic('Read')),
   'GET /v1/topics/:topic/streams': needs(topic('Read')),
   'GET /v1/live': needs(topic('Read', 'query.topic'), topic('Read', 'query.pattern')),
   'GET /v1/live/topics': needs(cluster('Describe')),

@@ -230,6 +230,8 @@ export class TopicService {
   async addPartitions(name: string, total: number, maxPartitions: number): Promise<void> {
     const logs = this.existing(name);
     const current = logs.length;
+    // A stream lives in murmur2(key) % partitions: more partitions would split streams in two.
+    this.refuseOnStreamTopic(logs, name, 'adding partitions would move streams to other partitions');
     if (!Number.isInteger(total) || total <= current || total > maxPartitions) {
       throw new BrokerError('SPOOL_ERR_BAD_REQUEST', `topic ${name} has ${current} partitions: a new count must be ${current + 1}-${maxPartitions}, not ${total}`, { topic: name, field: 'partitions' });
     }
@@ -252,6 +254,7 @@ export class TopicService {
 
   /** Kafka's DeleteRecords: moves a partition's log start offset up to `offset`, durably. */
   deleteRecordsBefore(name: string, partition: number, offset: number): number {
+    this.refuseOnStreamTopic(this.existing(name), name, 'deleting records would renumber stream versions');
     const logStartOffset = this.partition(name, partition).raiseLogStartOffset(offset);
     this.store.setLogStart(name, partition, logStartOffset);
     return logStartOffset;
@@ -261,6 +264,11 @@ export class TopicService {
   async clean(name: string): Promise<{ topic: string; partitions: PartitionCleaning[] }> {
     this.existing(name);
     return { topic: name, partitions: await this.logs.cleanTopic(name) };
+  }
+
+  /** Stream topics (streamIndex) keep every record where the partitioner put it (docs/event-sourcing.md). */
+  private refuseOnStreamTopic(logs: PartitionLog[], name: string, why: string): void {
+    if (logs[0]?.config.streamIndex) throw new BrokerError('SPOOL_ERR_BAD_REQUEST', `topic ${name} keeps a stream index: ${why}`, { topic: name });
   }
 
   updateConfig(name: string, changes: TopicConfigInput): TopicDescription {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSse } from '../live/sse-stream.js';
 import { call, startBroker, type TestBroker } from '../support/broker.js';
 
 let broker: TestBroker;
@@ -79,6 +80,11 @@ describe('stream appends', () => {
     expect(change.status).toBe(400);
     const retention = await call(`${broker.url}/v1/topics`, { method: 'POST', json: { name: 'bad', partitions: 1, config: { streamIndex: true, retentionMs: 1000 } } });
     expect(retention.body.error).toMatchObject({ code: 'SPOOL_ERR_INVALID_CONFIG', key: 'retentionMs' });
+    // Kafka's CreatePartitions and DeleteRecords land here: both would move or renumber streams.
+    const topics = broker.broker.topics;
+    await expect(topics.addPartitions('orders', 4, 10)).rejects.toMatchObject({ code: 'SPOOL_ERR_BAD_REQUEST' });
+    expect(() => topics.deleteRecordsBefore('orders', 0, 1)).toThrow(/stream index/);
+    expect(topics.partitions('orders')).toHaveLength(3);
   });
 });
 
@@ -125,5 +131,37 @@ describe('stream reads', () => {
     const after = await read('order-restart', '?from=25');
     expect(after.body.events.map((event: { data: { i: number } }) => event.data.i)).toEqual([25, 26, 27, 28, 29]);
     expect((await append('order-restart', { events: [placed('E', {})], expectedVersion: 29 })).body.firstVersion).toBe(30);
+  });
+});
+
+describe('stream live (SSE)', () => {
+  it('catches up, then follows new events live, with version ids, resumable by Last-Event-ID', async () => {
+    await append('order-live', { events: [placed('A', { n: 0 }), placed('B', { n: 1 })], expectedVersion: 'no_stream' });
+    await append('order-live-other', { events: [placed('Noise', {})] });
+    const live = await openSse(url('/streams/order-live/live'));
+    try {
+      const caughtUp = await live.records(2);
+      expect(caughtUp.map((event) => event.id)).toEqual(['0', '1']);
+      await append('order-live-other', { events: [placed('Noise', {})] });
+      await append('order-live', { events: [placed('C', { n: 2 })], expectedVersion: 1 });
+      const [followed] = await live.records(1);
+      expect(followed!.id).toBe('2');
+      expect(JSON.parse(followed!.data!)).toMatchObject({ version: 2, type: 'C', data: { n: 2 } });
+    } finally {
+      live.close();
+    }
+    const resumed = await openSse(url('/streams/order-live/live'), { 'last-event-id': '0' });
+    try {
+      expect((await resumed.records(2)).map((event) => event.id)).toEqual(['1', '2']);
+    } finally {
+      resumed.close();
+    }
+    const fromQuery = await openSse(url('/streams/order-live/live?from=2'));
+    try {
+      expect((await fromQuery.records(1)).map((event) => JSON.parse(event.data!).type)).toEqual(['C']);
+    } finally {
+      fromQuery.close();
+    }
+    expect((await call(url('/streams/order-live/live'), { headers: { 'last-event-id': 'x1' } })).status).toBe(400);
   });
 });

@@ -49,6 +49,7 @@ const fixtures: Record<string, Fixture> = {
   'GET /v1/topics/:topic/streams/:stream/events': { params: () => ({ topic: 'events', stream: 'order-1' }) },
   'GET /v1/topics/:topic/streams/:stream': { params: () => ({ topic: 'events', stream: 'order-1' }) },
   'GET /v1/topics/:topic/streams': { params: () => ({ topic: 'events' }) },
+  'GET /v1/topics/:topic/streams/:stream/live': { params: () => ({ topic: 'events', stream: 'order-1' }), stream: true },
   'GET /v1/live/topics': {},
   'POST /v1/producers': { body: {} },
   'GET /v1/groups': {},

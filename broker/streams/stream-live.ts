@@ -1,0 +1,69 @@
+/**
+ * GET /v1/topics/:topic/streams/:stream/live: one stream's events over Server-Sent Events, catch-up
+ * then live. Each event's SSE `id` is its version, so a client that reconnects with
+ * `Last-Event-ID: <version>` resumes after it (or from `?from=<version>`).
+ *
+ * The loop reads the stream page by page through its index (StreamService.read) from the next
+ * version; with nothing new it sleeps on the partition's high watermark (a heartbeat comment when
+ * nothing arrives for liveHeartbeatMs). A full socket stops the loop until it drains (send()).
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { BrokerError } from '../errors.js';
+import type { LiveDeps } from '../live/live-session.js';
+import { send } from '../live/live-tail.js';
+import type { StreamService } from './stream-service.js';
+
+/** Events read per step: a page of the catch-up. */
+const PAGE_EVENTS = 100;
+
+function resumeVersion(lastEventId: string | undefined, from: number | undefined): number {
+  if (lastEventId === undefined) return from ?? 0;
+  if (!/^[0-9]{1,15}$/.test(lastEventId)) {
+    throw new BrokerError('SPOOL_ERR_BAD_REQUEST', `Last-Event-ID ${JSON.stringify(lastEventId.slice(0, 40))} is not a stream version`, { field: 'Last-Event-ID' });
+  }
+  return Number(lastEventId) + 1;
+}
+
+export async function serveStreamLive(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: Pick<LiveDeps, 'registry' | 'metrics' | 'limits'> & { streams: StreamService },
+  target: { topic: string; stream: string; from: number | undefined },
+): Promise<void> {
+  const { topic, stream } = target;
+  const { log } = deps.streams.locate(topic, stream);
+  let next = resumeVersion(request.headers['last-event-id'] as string | undefined, target.from);
+  const subscriber = deps.registry.admit([topic]);
+  const { abort } = subscriber;
+  request.raw.once('close', () => abort.abort());
+  reply.raw.once('close', () => abort.abort());
+  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value);
+  reply.hijack();
+  deps.metrics.liveSubscribers.inc();
+  subscriber.follow([topic]);
+  const response = reply.raw;
+  try {
+    response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    response.write(': connected\n\n');
+    while (!abort.signal.aborted && !log.isClosed) {
+      const seen = log.highWatermark;
+      const page = await deps.streams.read(topic, stream, { from: next, direction: 'forward', limit: PAGE_EVENTS });
+      for (const event of page.events) {
+        await send(response, `id: ${event.version}\nevent: record\ndata: ${JSON.stringify(event)}\n\n`);
+        next = event.version + 1;
+      }
+      if (page.events.length > 0) {
+        deps.metrics.recordsOut.inc(topic, page.events.length);
+        continue;
+      }
+      const woken = await log.waitForData(seen, deps.limits.liveHeartbeatMs, abort.signal);
+      if (!woken && !abort.signal.aborted) await send(response, ': heartbeat\n\n');
+    }
+  } catch (error) {
+    request.log.warn({ err: error, reqId: request.id, topic, stream }, 'stream live ended by an error');
+  } finally {
+    subscriber.release();
+    deps.metrics.liveSubscribers.dec();
+    response.end();
+  }
+}
