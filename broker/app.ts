@@ -171,9 +171,10 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   const routes: RouteEntry[] = [];
   const servedRoutes: string[] = [];
   strictRouteSchemas(app, routes, servedRoutes);
+  const kafkaOn = options.kafkaOnFreePort === true || config.kafkaPort !== 0;
   // Its tables in one transaction, as metadata/stores.ts does for the others: one commit (one
   // fsync) on a fresh data directory rather than one per CREATE TABLE (~25 ms of each embedded start).
-  const security = db.transaction(() => openSecurity(db, config, limits, log))();
+  const security = db.transaction(() => openSecurity(db, config, limits, log, kafkaOn))();
   registerHttpSecurity(app, { ...security, allowedHosts: config.allowedHosts, metricsAuth: config.metricsAuth });
   registerContentTypes(app);
   registerErrorHandler(app, limits);
@@ -235,7 +236,6 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   });
   await app.ready();
   const kafkaPort = options.kafkaOnFreePort ? 0 : config.kafkaPort;
-  const kafkaOn = options.kafkaOnFreePort === true || config.kafkaPort !== 0;
   const cluster = new KafkaCluster(stores.clusterId, topics);
   const kafka = kafkaOn
     ? new KafkaListener({ topics, produce, fetcher, cluster, groups, classicGroups, producerIds: stores.producerIds, autoCreateTopics: config.kafkaAutoCreateTopics, limits, brokerFlush: config.flush, log, security })

@@ -50,7 +50,10 @@ export const livePatternRoutes: FastifyPluginAsyncTypebox<LiveDeps & { counts: S
         const names = new Set(named);
         matches = (topic) => names.has(topic);
       } else {
-        matches = patternMatcher(pattern!, deps.limits.patternWordsMax);
+        const inPattern = patternMatcher(pattern!, deps.limits.patternWordsMax);
+        // The route's rule checked the pattern's prefix; each topic joining the tail (now or once
+        // created) is checked again, so a deny on one topic or an ACL changed since holds.
+        matches = (topic) => inPattern(topic) && request.allows({ operation: 'Read', resourceType: 'topic', resourceName: topic });
       }
       await serveLive(request, reply, deps, { named: named ?? [], matches, qualifiedIds: true, from, valueFormat, maxRecordsPerSec });
     },

@@ -15,6 +15,8 @@
  * superusers (the superUsers setting) are allowed everything. The cluster is one resource,
  * named `kafka-cluster` as in Kafka.
  */
+import { canonicalAddress } from './ip-address.js';
+
 export const RESOURCE_TYPES = ['topic', 'group', 'cluster', 'queue'] as const;
 export const PATTERN_TYPES = ['literal', 'prefixed'] as const;
 export const OPERATIONS = ['All', 'Read', 'Write', 'Create', 'Delete', 'Alter', 'Describe', 'DescribeConfigs', 'AlterConfigs'] as const;
@@ -62,12 +64,19 @@ export function resourceMatches(entry: Pick<AclEntry, 'resourceType' | 'resource
   return entry.resourceName === WILDCARD || (!prefixOnly && entry.resourceName === name);
 }
 
+/** Whether an entry covers some resource whose name starts with `prefix` (a literal longer name, or a prefixed entry either way). */
+function mayOverlapPrefix(entry: Pick<AclEntry, 'resourceType' | 'resourceName' | 'patternType'>, type: ResourceType, prefix: string): boolean {
+  if (entry.resourceType !== type) return false;
+  if (entry.patternType === 'prefixed') return entry.resourceName.startsWith(prefix) || prefix.startsWith(entry.resourceName);
+  return entry.resourceName === WILDCARD || entry.resourceName.startsWith(prefix);
+}
+
 function principalMatches(entry: AclEntry, principal: string): boolean {
   return entry.principal === principal || entry.principal === 'User:*';
 }
 
 function hostMatches(entry: AclEntry, host: string): boolean {
-  return entry.host === WILDCARD || entry.host === host;
+  return entry.host === WILDCARD || entry.host === host || canonicalAddress(entry.host) === canonicalAddress(host);
 }
 
 /**
@@ -75,9 +84,13 @@ function hostMatches(entry: AclEntry, host: string): boolean {
  * request: some allow matches and no deny does.
  */
 export function decide(entries: readonly AclEntry[], principal: string, host: string, request: AccessRequest): boolean {
-  const applicable = entries.filter((entry) => principalMatches(entry, principal) && hostMatches(entry, host) && resourceMatches(entry, request.resourceType, request.resourceName, request.prefixOnly));
-  const denies = applicable.some((entry) => entry.permission === 'deny' && (entry.operation === 'All' || entry.operation === request.operation));
+  const concerning = entries.filter((entry) => principalMatches(entry, principal) && hostMatches(entry, host));
+  // A prefix asks for many resources: any deny that could cover one of them refuses it all.
+  const denies = concerning.some(
+    (entry) => entry.permission === 'deny' && (entry.operation === 'All' || entry.operation === request.operation) && (request.prefixOnly ? mayOverlapPrefix(entry, request.resourceType, request.resourceName) : resourceMatches(entry, request.resourceType, request.resourceName)),
+  );
   if (denies) return false;
+  const applicable = concerning.filter((entry) => resourceMatches(entry, request.resourceType, request.resourceName, request.prefixOnly));
   const granting = new Set<Operation>(['All', request.operation, ...(IMPLIED_BY[request.operation] ?? [])]);
   return applicable.some((entry) => entry.permission === 'allow' && granting.has(entry.operation));
 }

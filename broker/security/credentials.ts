@@ -23,6 +23,20 @@ export function checkUserName(name: string, field = 'user'): void {
   }
 }
 
+/**
+ * ANONYMOUS is the principal of an open broker's requests (Kafka's name for it): a user or token
+ * of that name would read as the open broker in logs and ACLs, so no new one may take it.
+ */
+const RESERVED_USER_NAMES = new Set(['anonymous']);
+
+/** A user name for a new user or token: well formed and not reserved. */
+export function checkNewUserName(name: string, field = 'user'): void {
+  checkUserName(name, field);
+  if (RESERVED_USER_NAMES.has(name.toLowerCase())) {
+    throw new BrokerError('SPOOL_ERR_INVALID_PRINCIPAL', `${field} ${JSON.stringify(name)} is reserved: it names the open broker's principal, User:ANONYMOUS`, { field });
+  }
+}
+
 export interface TokenOptions {
   description?: string;
   /** Lifetime from now; none: the token lives until revoked. */
@@ -35,9 +49,29 @@ export class Credentials {
   private principalsKnown: boolean | null = null;
   private readonly listeners: Array<() => void> = [];
 
-  constructor(db: Database.Database, private readonly limits: Pick<BrokerLimits, 'passwordBytesMax' | 'usersMax' | 'tokensMax'>) {
+  /**
+   * `keepLastPrincipal`: a running broker that listens beyond loopback without allowAnonymous
+   * refuses to remove its last user or token, which would open it to the network at once (the
+   * start-up rule of security.ts, kept at run time).
+   */
+  constructor(
+    db: Database.Database,
+    private readonly limits: Pick<BrokerLimits, 'passwordBytesMax' | 'usersMax' | 'tokensMax'>,
+    private readonly options: { keepLastPrincipal?: boolean } = {},
+  ) {
     this.users = new UserStore(db);
     this.tokens = new TokenStore(db);
+  }
+
+  /** Throws unless principals would remain after removing `users` users and `tokens` tokens. */
+  private checkSomeRemain(users: number, tokens: number, what: string): void {
+    if (!this.options.keepLastPrincipal || users + tokens === 0) return;
+    if (this.users.count() - users + this.tokens.count() - tokens > 0) return;
+    throw new BrokerError(
+      'SPOOL_ERR_LAST_PRINCIPAL',
+      `removing ${what} would leave no user or token, and the broker listens beyond loopback without --allow-anonymous: anyone on the network could then do everything. Add another user or token first`,
+      {},
+    );
   }
 
   /** Whether any principal can log in: with none, a loopback broker runs open (docs/security.md). */
@@ -60,7 +94,7 @@ export class Credentials {
 
   /** Adds a user or changes its password (both SCRAM mechanisms); answers whether it was new. */
   async putUser(name: string, password: string, iterations = SCRAM_ITERATIONS_MIN): Promise<boolean> {
-    checkUserName(name);
+    checkNewUserName(name);
     const bytes = Buffer.byteLength(password, 'utf8');
     if (bytes === 0 || bytes > this.limits.passwordBytesMax) {
       throw new BrokerError('SPOOL_ERR_BAD_REQUEST', `password must be 1 to ${this.limits.passwordBytesMax} bytes, got ${bytes}`, { field: 'password', limit: this.limits.passwordBytesMax });
@@ -82,6 +116,7 @@ export class Credentials {
   removeUser(name: string): { tokensRevoked: number } {
     checkUserName(name);
     const tokens = this.tokens.list().filter((token) => token.user === name);
+    this.checkSomeRemain(this.users.credential(name, 'SCRAM-SHA-256') === null ? 0 : 1, tokens.length, `user ${name} and its ${tokens.length} token(s)`);
     const existed = this.users.remove(name);
     for (const token of tokens) this.tokens.revoke(token.id);
     this.changed();
@@ -94,7 +129,7 @@ export class Credentials {
   }
 
   createToken(user: string, options: TokenOptions = {}, nowMs = Date.now()): TokenInfo & { token: string } {
-    checkUserName(user);
+    checkNewUserName(user);
     if (options.expiresInMs !== undefined && (!Number.isSafeInteger(options.expiresInMs) || options.expiresInMs < 1)) {
       throw new BrokerError('SPOOL_ERR_BAD_REQUEST', `expiresInMs must be a positive whole number of milliseconds, got ${options.expiresInMs}`, { field: 'expiresInMs' });
     }
@@ -108,6 +143,7 @@ export class Credentials {
   }
 
   revokeToken(id: string): void {
+    this.checkSomeRemain(0, this.tokens.list().some((token) => token.id === id) ? 1 : 0, `token ${id.slice(0, 40)}`);
     if (!this.tokens.revoke(id)) throw new BrokerError('SPOOL_ERR_TOKEN_NOT_FOUND', `no token ${id.slice(0, 40)}`, { token: id.slice(0, 40) });
     this.changed();
   }

@@ -53,6 +53,8 @@ function isPublic(rule: Rule | undefined, metricsAuth: boolean): boolean {
   return rule.access === 'needs' && rule.publicUnless === 'metricsAuth' && !metricsAuth;
 }
 
+const allowAll = (): boolean => true;
+
 export function registerHttpSecurity(app: FastifyInstance, options: HttpSecurityOptions): void {
   const { credentials, authenticator, authorizer, metricsAuth } = options;
   const hostAllowed = hostChecker(options.allowedHosts);
@@ -65,13 +67,16 @@ export function registerHttpSecurity(app: FastifyInstance, options: HttpSecurity
     }
     // The fast path of an open broker: one cached boolean, no promise.
     if (!credentials.hasPrincipals() || isPublic(ruleOf(request), metricsAuth)) {
-      request.principal = credentials.hasPrincipals() ? null : ANONYMOUS;
+      request.openBroker = !credentials.hasPrincipals();
+      request.principal = request.openBroker ? ANONYMOUS : null;
+      if (request.openBroker) request.allows = allowAll;
       done();
       return;
     }
     authenticator.authenticate(request).then(
       (principal) => {
         request.principal = principal;
+        request.allows = (access) => authorizer.allows(principal, request.ip, access);
         done();
       },
       (error: unknown) => {
@@ -91,8 +96,9 @@ export function registerHttpSecurity(app: FastifyInstance, options: HttpSecurity
 
   app.addHook('preValidation', (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void) => {
     const principal = request.principal;
-    // Open broker (ANONYMOUS) or a public route (no principal): nothing to authorize.
-    if (principal === null || principal === ANONYMOUS) return done();
+    // Open broker or a public route (no principal): nothing to authorize. The flag, not the
+    // principal's name, says which: a principal named ANONYMOUS is authorized like any other.
+    if (principal === null || request.openBroker) return done();
     try {
       authorize(request, principal, ruleOf(request), authorizer);
       done();
@@ -132,11 +138,25 @@ export function accessRequests(need: Need, request: FastifyRequest): AccessReque
   const field = (source: unknown, name: string): unknown => (source as Record<string, unknown> | null | undefined)?.[name];
   let values: unknown;
   if (resource.startsWith(':')) values = field(request.params, resource.slice(1));
-  else if (resource.startsWith('body.')) values = field(request.body, resource.slice(5));
+  else if (resource.startsWith('body.')) values = bodyValues(request.body, resource.slice(5));
   else if (resource.startsWith('query.')) values = field(request.query, resource.slice(6));
   else values = resource;
   const names = [values].flat().filter((value): value is string => typeof value === 'string');
   return names.map((name) => ({ operation, resourceType, resourceName: resource === 'query.pattern' ? patternPrefix(name) : name, ...(resource === 'query.pattern' ? { prefixOnly: true } : {}) }));
+}
+
+/** The values at a body path such as `offsets[].topic`: `[]` walks an array, the last segment is the name. */
+export function bodyValues(body: unknown, path: string): unknown[] {
+  let values: unknown[] = [body];
+  for (const segment of path.split('.')) {
+    const array = segment.endsWith('[]');
+    const name = array ? segment.slice(0, -2) : segment;
+    values = values.flatMap((value) => {
+      const next = (value as Record<string, unknown> | null | undefined)?.[name];
+      return array ? (Array.isArray(next) ? next : []) : [next];
+    });
+  }
+  return values;
 }
 
 /**

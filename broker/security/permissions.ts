@@ -8,7 +8,8 @@
  *   authenticated   any authenticated principal (a producer id: it lets nothing be written)
  *   needs           each listed operation on the named resource, by ACL (acl.ts)
  *
- * A resource name is `:param` (a path parameter), `body.<field>`, `query.<field>` (each value of
+ * A resource name is `:param` (a path parameter), `body.<field>` (`[]` walks an array:
+ * `body.offsets[].topic`), `query.<field>` (each value of
  * a repeated one) or a fixed name (`kafka-cluster`). Kafka APIs name their resources per topic or
  * group inside the request: `request` says which field, and the handler checks each and answers
  * the matching *_AUTHORIZATION_FAILED code for it.
@@ -65,9 +66,10 @@ export const httpPermissions: Readonly<Record<string, Rule>> = {
   'POST /v1/groups/:group/members': needs(group('Read')),
   'POST /v1/groups/:group/members/:memberId/heartbeat': needs(group('Read')),
   'DELETE /v1/groups/:group/members/:memberId': needs(group('Read')),
-  'POST /v1/groups/:group/offsets': needs(group('Read')),
+  // Committing or resetting a topic's offsets needs Read on the topic too (Kafka's OffsetCommit).
+  'POST /v1/groups/:group/offsets': needs(group('Read'), topic('Read', 'body.offsets[].topic')),
   'GET /v1/groups/:group/offsets': needs(group('Describe')),
-  'POST /v1/groups/:group/reset': needs(group('Read')),
+  'POST /v1/groups/:group/reset': needs(group('Read'), topic('Read', 'body.topic')),
   'GET /v1/queues': needs(cluster('Describe')),
   'PUT /v1/topics/:topic/queues/:queue': needs(queue('Create'), topic('Describe')),
   'GET /v1/topics/:topic/queues/:queue': needs(queue('Describe')),

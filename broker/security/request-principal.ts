@@ -3,10 +3,18 @@
  * `User:<name>`, or `User:ANONYMOUS` on a broker that runs open (Kafka's name for it).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AccessRequest } from './acl.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal: string | null;
+    /** Set for a request of an open broker (no users or tokens): never inferred from the principal's name. */
+    openBroker: boolean;
+    /**
+     * Whether this request's principal may do one more access than its route's rule checked (a
+     * pattern tail asks it of each topic that joins). False until authentication set it.
+     */
+    allows: (access: AccessRequest) => boolean;
   }
 }
 
@@ -16,8 +24,12 @@ export function userPrincipal(user: string): string {
   return `User:${user}`;
 }
 
+const refuseAll = (): boolean => false;
+
 export function decoratePrincipal(app: FastifyInstance): void {
   app.decorateRequest('principal', null);
+  app.decorateRequest('openBroker', false);
+  app.decorateRequest('allows', refuseAll);
 }
 
 export function principalOf(request: FastifyRequest): string {

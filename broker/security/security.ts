@@ -6,6 +6,9 @@
  *   none, loopback addresses       open as before security existed; said once at start-up
  *   none, a non-loopback address   refused (SPOOL_ERR_INVALID_CONFIG) unless allowAnonymous,
  *                                  and then a loud warning
+ *
+ * and at run time: with a non-loopback address and no allowAnonymous, the last user or token
+ * cannot be removed (SPOOL_ERR_LAST_PRINCIPAL), so the broker never turns open while it runs.
  */
 import type Database from 'better-sqlite3';
 import type { FastifyBaseLogger } from 'fastify';
@@ -27,25 +30,26 @@ export interface Security {
 
 type SecurityConfig = Pick<BrokerConfig, 'host' | 'kafkaHost' | 'kafkaPort' | 'allowAnonymous' | 'superUsers'>;
 
-export function openSecurity(db: Database.Database, config: SecurityConfig, limits: BrokerLimits, log: FastifyBaseLogger): Security {
-  const credentials = new Credentials(db, limits);
+/** `kafkaOn`: whether the Kafka listener runs (an embedded broker's runs on a free port with kafkaPort 0). */
+export function openSecurity(db: Database.Database, config: SecurityConfig, limits: BrokerLimits, log: FastifyBaseLogger, kafkaOn = config.kafkaPort !== 0): Security {
+  const exposed = exposedAddresses(config, kafkaOn);
+  const credentials = new Credentials(db, limits, { keepLastPrincipal: exposed.length > 0 && !config.allowAnonymous });
   const audit = auditLog(log);
-  checkSafeDefaults(config, credentials.hasPrincipals(), log);
+  checkSafeDefaults(config, exposed, credentials.hasPrincipals(), log);
   return { credentials, audit, authenticator: new Authenticator(credentials, audit, limits), authorizer: new Authorizer(db, config.superUsers, limits) };
 }
 
 /** The addresses a config listens on that are not loopback (the Kafka listener's when it is on). */
-export function exposedAddresses(config: SecurityConfig): string[] {
-  const hosts = [config.host, ...(config.kafkaPort !== 0 ? [config.kafkaHost] : [])];
+export function exposedAddresses(config: SecurityConfig, kafkaOn: boolean): string[] {
+  const hosts = [config.host, ...(kafkaOn ? [config.kafkaHost] : [])];
   return hosts.filter((host) => !isLoopback(host));
 }
 
-function checkSafeDefaults(config: SecurityConfig, hasPrincipals: boolean, log: FastifyBaseLogger): void {
+function checkSafeDefaults(config: SecurityConfig, exposed: string[], hasPrincipals: boolean, log: FastifyBaseLogger): void {
   if (hasPrincipals) {
     log.info('authentication required: users or tokens exist (docs/security.md)');
     return;
   }
-  const exposed = exposedAddresses(config);
   if (exposed.length === 0) {
     log.info('no users or tokens: the API is open to every process on this machine (loopback only); add a user to require credentials (docs/security.md)');
     return;

@@ -48,4 +48,22 @@ describe('ACL decisions', () => {
     expect(decide([entry({ resourceName: 'orders.eu', patternType: 'prefixed' })], 'User:alice', 'h', read('orders.', prefixOnly))).toBe(false);
     expect(decide([entry({ resourceName: '*' })], 'User:alice', 'h', read('', prefixOnly))).toBe(true);
   });
+
+  it('refuses a prefix that any deny could overlap: a longer literal, a longer or shorter prefixed, a wildcard', () => {
+    const allow = entry({ resourceName: 'orders.', patternType: 'prefixed' });
+    const prefixOnly = { prefixOnly: true };
+    for (const deny of [entry({ permission: 'deny', resourceName: 'orders.secret', operation: 'All' }), entry({ permission: 'deny', resourceName: 'orders.eu', patternType: 'prefixed' }), entry({ permission: 'deny', resourceName: 'ord', patternType: 'prefixed' }), entry({ permission: 'deny', resourceName: '*' })]) {
+      expect(decide([allow, deny], 'User:alice', 'h', read('orders.', prefixOnly)), JSON.stringify(deny)).toBe(false);
+    }
+    expect(decide([allow, entry({ permission: 'deny', resourceName: 'logs.x' }), entry({ permission: 'deny', resourceName: 'orders.x', operation: 'Write' })], 'User:alice', 'h', read('orders.', prefixOnly))).toBe(true);
+  });
+
+  it('matches an IPv4 host against its IPv4-mapped IPv6 form (a :: listener), both ways, and IPv6 in any spelling', () => {
+    const deny = (host: string) => [entry({ operation: 'All' }), entry({ permission: 'deny', host })];
+    expect(decide(deny('127.0.0.1'), 'User:alice', '::ffff:127.0.0.1', read('orders'))).toBe(false);
+    expect(decide(deny('::ffff:127.0.0.1'), 'User:alice', '127.0.0.1', read('orders'))).toBe(false);
+    expect(decide(deny('::FFFF:7f00:1'), 'User:alice', '127.0.0.1', read('orders'))).toBe(false);
+    expect(decide(deny('2001:db8::1'), 'User:alice', '2001:0DB8:0:0::1', read('orders'))).toBe(false);
+    expect(decide(deny('127.0.0.2'), 'User:alice', '::ffff:127.0.0.1', read('orders'))).toBe(true);
+  });
 });

@@ -8,6 +8,7 @@
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apisByKey } from '../../../broker/kafka/apis.js';
+import { bodyValues } from '../../../broker/security/http-security.js';
 import { httpPermissions, kafkaPermissions, type Need } from '../../../broker/security/permissions.js';
 import { call, type TestBroker } from '../support/broker.js';
 import { admin, bearer, startSecuredBroker, tokenFor } from './support.js';
@@ -93,7 +94,7 @@ function grantsFor(needs: readonly Need[], fixture: Fixture, principal: string):
     const names = need.resource.startsWith(':')
       ? [String(params[need.resource.slice(1)])]
       : need.resource.startsWith('body.')
-        ? [String((fixture.body as Record<string, unknown>)[need.resource.slice(5)])]
+        ? bodyValues(fixture.body, need.resource.slice(5)).map(String)
         : need.resource.startsWith('query.')
           ? query.getAll(need.resource.slice(6))
           : [need.resource];
