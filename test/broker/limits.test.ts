@@ -18,7 +18,7 @@ describe('limits', () => {
     const { port } = new URL(broker.url);
     const socket = connect(Number(port), '127.0.0.1');
     await new Promise((resolve) => socket.once('connect', resolve));
-    socket.write('POST /v1/topics/lim/records HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n');
+    socket.write('POST /v1/topics/lim/records HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n');
     const closed = await new Promise<boolean>((resolve) => {
       socket.once('close', () => resolve(true));
       setTimeout(() => resolve(false), 5000);

@@ -39,7 +39,7 @@ async function ask(socket: Socket): Promise<{ status: number; body: string; clos
     };
     socket.on('data', onData);
   });
-  socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+  socket.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
   await answered;
   return { status: Number(text.split(' ')[1]), body: text.slice(text.indexOf('\r\n\r\n') + 4), closed };
 }

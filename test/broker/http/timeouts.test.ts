@@ -67,7 +67,7 @@ describe.concurrent('HTTP timeouts at default settings', () => {
   it('closes a connection that trickles its headers (slowloris) within headersTimeoutMs', { timeout: 40_000 }, async () => {
     const socket = await openSocket();
     const closed = closedAfterMs(socket);
-    socket.write('GET /health HTTP/1.1\r\nHost: x\r\n');
+    socket.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n');
     // One header byte every half second: never idle, never done.
     const trickle = setInterval(() => socket.writable && socket.write('X'), 500);
     const elapsedMs = await closed;
