@@ -4,7 +4,8 @@
  *
  *   Authorization: Bearer spool_<id>_<secret>     an API token
  *   Authorization: Basic base64(user:password)    a user's password, checked against its SCRAM keys
- *   Cookie: spool_session=<id>                     a browser session (sessions.ts)
+ *   Cookie: spool_session=<id>                     a browser session (sessions.ts); for a
+ *                                                  state-changing method only from this origin
  *
  * Failed Bearer and Basic attempts slow down their network and the user or token id they were
  * aimed at (failed-login-delay.ts). A Basic login
@@ -51,7 +52,10 @@ export class Authenticator {
     const session = sessionCookie(request.headers.cookie);
     if (session !== null) {
       const found = this.sessions.get(session);
-      if (found && this.credentials.tokens.isLive(found.tokenId)) return userPrincipal(found.user);
+      if (found && this.credentials.tokens.isLive(found.tokenId)) {
+        checkSameOrigin(request);
+        return userPrincipal(found.user);
+      }
       throw unauthenticated('the session has ended (expired, logged out or its token revoked): log in again');
     }
     throw unauthenticated('credentials are required: Authorization: Bearer <token> or Basic user:password');
@@ -117,6 +121,35 @@ export class Authenticator {
     this.delay.failed(attempt);
     this.audit({ action, principal: null, address: attempt.address, outcome: 'failure', ...detail });
     throw unauthenticated('wrong credentials');
+  }
+}
+
+/** Methods a cookie may carry from any origin: they change nothing. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * The cookie is SameSite=Strict, but a page on another port of localhost (or a sibling subdomain)
+ * is the same site, so its browser sends the cookie along. A state-changing request carried by the
+ * cookie alone must come from this origin: the browser's Sec-Fetch-Site says so, or its Origin
+ * names the Host the request was sent to. Browsers send one of them with every non-GET request.
+ */
+function checkSameOrigin(request: FastifyRequest): void {
+  if (SAFE_METHODS.has(request.method)) return;
+  if (request.headers['sec-fetch-site'] === 'same-origin') return;
+  const origin = request.headers.origin;
+  if (origin !== undefined && request.headers.host !== undefined && originHost(origin) === request.headers.host.toLowerCase()) return;
+  throw new BrokerError(
+    'SPOOL_ERR_CROSS_ORIGIN',
+    `a ${request.method} with only the session cookie must come from this broker's origin (Sec-Fetch-Site: same-origin or Origin: http://${request.headers.host ?? ''}), got Origin ${JSON.stringify((origin ?? '(none)').slice(0, 200))}: send Authorization from other origins`,
+    { field: 'origin' },
+  );
+}
+
+function originHost(origin: string): string | null {
+  try {
+    return new URL(origin).host.toLowerCase();
+  } catch {
+    return null;
   }
 }
 
