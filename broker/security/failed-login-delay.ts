@@ -5,8 +5,10 @@
  * it is even checked (base × 2^(failures-1), capped, the larger of the two), so a guesser is slowed
  * to a crawl whether it spreads over many targets from one network or many networks at one target,
  * while other clients are answered at once (the delay is a timer, never a busy wait). Attempts
- * sharing a network or a target wait in turn: 1,000 connections at once get no more tries per
- * second than one sending them one by one.
+ * from one network wait in turn: 1,000 connections at once get no more tries per second than one
+ * sending them one by one. Attempts at one target from several networks are not queued together
+ * (the target's rightful user would wait behind every queued guess), each waits the target's
+ * delay: at most authFailureDelayMsMax for the rightful user.
  *
  * Failures fade with time (one forgotten per authFailureForgetMs, all after authFailureQuietMs
  * without failures), not with someone else's success: a success forgets only the failures aimed
@@ -76,9 +78,13 @@ export class FailedLoginDelay {
   wait(attempt: LoginAttempt | string): Promise<void> {
     const found = asAttempt(attempt);
     if (this.delayMs(found) === 0) return Promise.resolve();
-    const entries = keysOf(found).map(([key]) => this.failures.get(key)).filter((entry) => entry !== undefined);
-    const turn = Promise.all(entries.map((entry) => entry.queue)).then(() => new Promise<void>((resolve) => setTimeout(resolve, this.delayMs(found)).unref()));
-    for (const entry of entries) entry.queue = turn;
+    // Attempts queue per network only: queued behind a target's attempts, its rightful user would
+    // wait for every guess a flood had queued; the target's count still sets each attempt's delay.
+    const network = this.failures.get(keysOf(found)[0]![0]);
+    const delay = () => new Promise<void>((resolve) => setTimeout(resolve, this.delayMs(found)).unref());
+    if (!network) return delay();
+    const turn = network.queue.then(delay);
+    network.queue = turn;
     return turn;
   }
 
