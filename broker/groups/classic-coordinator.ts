@@ -137,9 +137,11 @@ export class ClassicGroupCoordinator {
     group.members.set(memberId, member);
     group.staticMembers.set(params.groupInstanceId!, memberId);
     if (group.leaderId === old.memberId) group.leaderId = memberId;
-    const unchanged = sameProtocols(old.protocols, params.protocols);
     this.updateMember(member, params);
-    if (group.state === 'Stable' && unchanged) {
+    // As Kafka's coordinator: a Stable group keeps its assignment unless the protocol it would
+    // select now differs. The metadata bytes may differ (a restarted cooperative member owns
+    // nothing yet) without a rebalance: that is the point of KIP-345.
+    if (group.state === 'Stable' && selectProtocol(group) === group.protocolName) {
       const answer = this.joinAnswer(group, member);
       return member.memberId === group.leaderId ? { ...answer, skipAssignment: true } : answer;
     }
