@@ -227,6 +227,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   await app.register(groupRoutes, { groups });
   const queues = new QueueService(topics, stores.queues, undefined, limits);
   await app.register(queueRoutes, { queues, redriveRecordsMax: limits.redriveRecordsMax });
+  // No TLS listener in this version: a Secure cookie would never come back over http (docs/security.md).
   await app.register(sessionRoutes, { authenticator: security.authenticator, secureCookies: false });
   await app.register(adminCredentialRoutes, security);
   await app.register(adminAclRoutes, security);

@@ -183,12 +183,15 @@ const limitValues = {
   /**
    * Failed authentications from one address wait authFailureDelayMsBase × 2^(failures-1) before
    * being answered, up to authFailureDelayMsMax: a password guesser gets slower and slower while a
-   * correct login from another address is answered at once. A success, or authFailureQuietMs
-   * without failures, forgets the address.
+   * correct login from another address is answered at once. Failures are counted per network
+   * (IPv6 by /64) and per target user or token; one is forgotten per authFailureForgetMs, all after
+   * authFailureQuietMs without failures; a success forgets only the failures aimed at its own user
+   * or token (security/failed-login-delay.ts).
    */
   authFailureDelayMsBase: 50,
   authFailureDelayMsMax: 5_000,
   authFailureQuietMs: 10 * 60 * 1000,
+  authFailureForgetMs: 30 * 1000,
   /** Addresses remembered for the delay above (the oldest forgotten first): a bound on its memory. */
   authFailureAddressesMax: 100_000,
   /** Browser sessions (the console's cookie): lifetime, and how many live at once. */

@@ -58,6 +58,7 @@ describe('error registries', () => {
     expect(Object.keys(brokerErrors).sort()).toMatchInlineSnapshot(`
       [
         "SPOOL_ERR_BAD_REQUEST",
+        "SPOOL_ERR_CROSS_ORIGIN",
         "SPOOL_ERR_DATA_DIR_LOCKED",
         "SPOOL_ERR_FENCED",
         "SPOOL_ERR_FORBIDDEN",

@@ -4,6 +4,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { assignorNames } from '../groups/assignors.js';
 import type { GroupService } from '../groups/group-service.js';
 import { brokerLimits } from '../limits.js';
@@ -40,6 +41,19 @@ export interface GroupRoutesOptions {
   groups: GroupService;
 }
 
+/**
+ * Group answers name topics the group's members subscribed to (a pattern such as `#` matches them
+ * all): a principal sees only the rows of topics it may Describe, as Kafka's Metadata lists them.
+ */
+function mayDescribe(request: FastifyRequest): (row: { topic: string }) => boolean {
+  return (row) => request.allows({ operation: 'Describe', resourceType: 'topic', resourceName: row.topic });
+}
+
+function visibleMemberView<View extends { assignments: Array<{ topic: string }>; revoke: Array<{ topic: string }>; missingTopics: string[] }>(request: FastifyRequest, view: View): View {
+  const visible = mayDescribe(request);
+  return { ...view, assignments: view.assignments.filter(visible), revoke: view.revoke.filter(visible), missingTopics: view.missingTopics.filter((topic) => visible({ topic })) };
+}
+
 export const groupRoutes: FastifyPluginAsyncTypebox<GroupRoutesOptions> = async (app, { groups }) => {
   const tags = ['groups'];
 
@@ -64,7 +78,7 @@ export const groupRoutes: FastifyPluginAsyncTypebox<GroupRoutesOptions> = async 
     },
     handler: async (request) => {
       const { topics, pattern, sessionTimeoutMs, instanceId, clientId, assignor, offsetReset } = request.body;
-      return groups.join(request.params.group, {
+      const joined = await groups.join(request.params.group, {
         subscription: { topics, pattern },
         sessionTimeoutMs: sessionTimeoutMs ?? brokerLimits.sessionTimeoutDefaultMs,
         instanceId,
@@ -72,6 +86,7 @@ export const groupRoutes: FastifyPluginAsyncTypebox<GroupRoutesOptions> = async 
         assignor,
         offsetReset,
       });
+      return visibleMemberView(request, joined);
     },
   });
 
@@ -83,7 +98,7 @@ export const groupRoutes: FastifyPluginAsyncTypebox<GroupRoutesOptions> = async 
       body: optionalBody({ revoked: Type.Optional(Type.Array(TopicPartition, { maxItems: 100_000 })) }),
       response: { 200: MemberView },
     },
-    handler: async (request) => groups.heartbeat(request.params.group, request.params.memberId, request.body?.revoked ?? []),
+    handler: async (request) => visibleMemberView(request, await groups.heartbeat(request.params.group, request.params.memberId, request.body?.revoked ?? [])),
   });
 
   app.delete('/v1/groups/:group/members/:memberId', {
@@ -130,7 +145,7 @@ export const groupRoutes: FastifyPluginAsyncTypebox<GroupRoutesOptions> = async 
 
   app.get('/v1/groups/:group/offsets', {
     schema: { tags, summary: 'Committed offsets', params: GroupParams, response: { 200: Type.Object({ offsets: Type.Array(Offset) }) } },
-    handler: async (request) => ({ offsets: groups.committed(request.params.group) }),
+    handler: async (request) => ({ offsets: groups.committed(request.params.group).filter(mayDescribe(request)) }),
   });
 
   app.get('/v1/groups', {
@@ -157,7 +172,15 @@ export const groupRoutes: FastifyPluginAsyncTypebox<GroupRoutesOptions> = async 
         }),
       },
     },
-    handler: async (request) => groups.describe(request.params.group),
+    handler: async (request) => {
+      const visible = mayDescribe(request);
+      const described = await groups.describe(request.params.group);
+      return {
+        ...described,
+        members: described.members.map((member) => ({ ...member, assignments: member.assignments.filter(visible) })),
+        partitions: described.partitions.filter(visible),
+      };
+    },
   });
 
   app.delete('/v1/groups/:group', {

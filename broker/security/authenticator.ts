@@ -4,9 +4,11 @@
  *
  *   Authorization: Bearer spool_<id>_<secret>     an API token
  *   Authorization: Basic base64(user:password)    a user's password, checked against its SCRAM keys
- *   Cookie: spool_session=<id>                     a browser session (sessions.ts)
+ *   Cookie: spool_session=<id>                     a browser session (sessions.ts); for a
+ *                                                  state-changing method only from this origin
  *
- * Failed Bearer and Basic attempts slow their address down (failed-login-delay.ts). A Basic login
+ * Failed Bearer and Basic attempts slow down their network and the user or token id they were
+ * aimed at (failed-login-delay.ts). A Basic login
  * costs a PBKDF2 (thread pool, a few ms): a success is remembered by the SHA-256 of its header for
  * basicCacheTtlMs, so a client sending Basic on every request pays it once a minute, and every
  * change of a user or token forgets them all. Nothing secret is logged: the audit log gets user
@@ -19,7 +21,7 @@ import type { BrokerLimits } from '../limits.js';
 import { TokenStore } from '../metadata/token-store.js';
 import type { AuditLog } from './audit.js';
 import type { Credentials } from './credentials.js';
-import { FailedLoginDelay } from './failed-login-delay.js';
+import { FailedLoginDelay, type LoginAttempt } from './failed-login-delay.js';
 import { userPrincipal } from './request-principal.js';
 import { sessionCookie, SessionStore } from './sessions.js';
 
@@ -50,7 +52,10 @@ export class Authenticator {
     const session = sessionCookie(request.headers.cookie);
     if (session !== null) {
       const found = this.sessions.get(session);
-      if (found && this.credentials.tokens.isLive(found.tokenId)) return userPrincipal(found.user);
+      if (found && this.credentials.tokens.isLive(found.tokenId)) {
+        checkSameOrigin(request);
+        return userPrincipal(found.user);
+      }
       throw unauthenticated('the session has ended (expired, logged out or its token revoked): log in again');
     }
     throw unauthenticated('credentials are required: Authorization: Bearer <token> or Basic user:password');
@@ -58,16 +63,17 @@ export class Authenticator {
 
   /** Checks a token given to POST /v1/session, slowed like any failed attempt; answers its user and id. */
   async tokenLogin(token: string, address: string): Promise<{ user: string; tokenId: string }> {
-    await this.delay.wait(address);
+    const attempt = tokenAttempt(token, address);
+    await this.delay.wait(attempt);
     const user = this.credentials.verifyToken(token);
-    if (user === null) this.failed(address, 'session', { tokenId: TokenStore.idOf(token) });
-    this.delay.succeeded(address);
+    if (user === null) this.failed(attempt, 'session', { tokenId: TokenStore.idOf(token) });
+    this.delay.succeeded(attempt);
     this.audit({ action: 'session.create', principal: userPrincipal(user), address, outcome: 'success', tokenId: TokenStore.idOf(token) });
     return { user, tokenId: TokenStore.idOf(token)! };
   }
 
   private async fromAuthorization(header: string, address: string): Promise<string> {
-    if (header.length > AUTHORIZATION_CHARS_MAX) this.failed(address, 'authenticate', { reason: 'header too long' });
+    if (header.length > AUTHORIZATION_CHARS_MAX) this.failed({ address }, 'authenticate', { reason: 'header too long' });
     const space = header.indexOf(' ');
     const scheme = header.slice(0, space).toLowerCase();
     const value = header.slice(space + 1).trim();
@@ -77,10 +83,11 @@ export class Authenticator {
   }
 
   private async bearer(token: string, address: string): Promise<string> {
-    await this.delay.wait(address);
+    const attempt = tokenAttempt(token, address);
+    await this.delay.wait(attempt);
     const user = this.credentials.verifyToken(token);
-    if (user === null) this.failed(address, 'authenticate', { scheme: 'bearer', tokenId: TokenStore.idOf(token) });
-    this.delay.succeeded(address);
+    if (user === null) this.failed(attempt, 'authenticate', { scheme: 'bearer', tokenId: TokenStore.idOf(token) });
+    this.delay.succeeded(attempt);
     const id = TokenStore.idOf(token)!;
     if (!this.tokensSeen.has(id)) {
       // One audit line per token per broker run, not one per request.
@@ -95,13 +102,14 @@ export class Authenticator {
     const key = createHash('sha256').update(header).digest('base64');
     const cached = this.basicCache.get(key);
     if (cached && cached.untilMs > Date.now()) return cached.user;
-    await this.delay.wait(address);
     const decoded = Buffer.from(encoded, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     const name = colon < 0 ? '' : decoded.slice(0, colon);
+    const attempt: LoginAttempt = { address, target: colon < 0 ? undefined : userTarget(name) };
+    await this.delay.wait(attempt);
     const user = colon < 0 ? null : await this.credentials.verifyPassword(name, decoded.slice(colon + 1));
-    if (user === null) this.failed(address, 'authenticate', { scheme: 'basic', user: name.slice(0, 128) });
-    this.delay.succeeded(address);
+    if (user === null) this.failed(attempt, 'authenticate', { scheme: 'basic', user: name.slice(0, 128) });
+    this.delay.succeeded(attempt);
     this.basicCache.delete(key);
     this.basicCache.set(key, { user, untilMs: Date.now() + this.limits.basicCacheTtlMs });
     if (this.basicCache.size > this.limits.basicCacheEntriesMax) this.basicCache.delete(this.basicCache.keys().next().value!);
@@ -109,11 +117,51 @@ export class Authenticator {
     return user;
   }
 
-  private failed(address: string, action: string, detail: Record<string, unknown>): never {
-    this.delay.failed(address);
-    this.audit({ action, principal: null, address, outcome: 'failure', ...detail });
+  private failed(attempt: LoginAttempt, action: string, detail: Record<string, unknown>): never {
+    this.delay.failed(attempt);
+    this.audit({ action, principal: null, address: attempt.address, outcome: 'failure', ...detail });
     throw unauthenticated('wrong credentials');
   }
+}
+
+/** Methods a cookie may carry from any origin: they change nothing. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * The cookie is SameSite=Strict, but a page on another port of localhost (or a sibling subdomain)
+ * is the same site, so its browser sends the cookie along. A state-changing request carried by the
+ * cookie alone must come from this origin: the browser's Sec-Fetch-Site says so, or its Origin
+ * names the Host the request was sent to. Browsers send one of them with every non-GET request.
+ */
+function checkSameOrigin(request: FastifyRequest): void {
+  if (SAFE_METHODS.has(request.method)) return;
+  if (request.headers['sec-fetch-site'] === 'same-origin') return;
+  const origin = request.headers.origin;
+  if (origin !== undefined && request.headers.host !== undefined && originHost(origin) === request.headers.host.toLowerCase()) return;
+  throw new BrokerError(
+    'SPOOL_ERR_CROSS_ORIGIN',
+    `a ${request.method} with only the session cookie must come from this broker's origin (Sec-Fetch-Site: same-origin or Origin: http://${request.headers.host ?? ''}), got Origin ${JSON.stringify((origin ?? '(none)').slice(0, 200))}: send Authorization from other origins`,
+    { field: 'origin' },
+  );
+}
+
+function originHost(origin: string): string | null {
+  try {
+    return new URL(origin).host.toLowerCase();
+  } catch {
+    return null;
+  }
+}
+
+/** The failed-login target of a password attempt: the user it names (cut short, so a huge name costs no memory). */
+export function userTarget(name: string): string {
+  return `user:${name.slice(0, 256)}`;
+}
+
+/** A token attempt is aimed at its token id (a guesser of one token's secret is slowed wherever it comes from). */
+function tokenAttempt(token: string, address: string): LoginAttempt {
+  const id = TokenStore.idOf(token);
+  return { address, target: id === null || id === undefined ? undefined : `token:${id}` };
 }
 
 export function unauthenticated(message: string): BrokerError {

@@ -44,6 +44,9 @@ function ruleOf(request: FastifyRequest): Rule | undefined {
   if (url === undefined) return undefined;
   // Swagger's pages and the OpenAPI document describe the API and hold no data.
   if (url === '/docs' || url.startsWith('/docs/')) return { access: 'public' };
+  // CORS preflights (registered only with corsOrigin) carry no credentials by the CORS rules and
+  // are answered by @fastify/cors with its headers alone: a 401 would make CORS unusable.
+  if (request.method === 'OPTIONS' && url === '*') return { access: 'public' };
   return httpPermissions[`${request.method === 'HEAD' ? 'GET' : request.method} ${url}`];
 }
 

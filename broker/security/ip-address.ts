@@ -28,3 +28,14 @@ function ipv6Groups(address: string): number[] {
   const back = parse(tail);
   return tail === undefined ? front : [...front, ...new Array<number>(8 - front.length - back.length).fill(0), ...back];
 }
+
+/**
+ * The network an address is counted by for failed logins: an IPv4 address itself, an IPv6
+ * address its /64 (one host or home commonly gets a whole /64, so counting single IPv6 addresses
+ * would give a guesser 2^64 fresh starts).
+ */
+export function addressNetwork(address: string): string {
+  const canonical = canonicalAddress(address);
+  if (!isIPv6(canonical)) return canonical;
+  return `${canonical.split(':').slice(0, 4).join(':')}::/64`;
+}

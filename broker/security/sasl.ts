@@ -10,7 +10,8 @@
  *
  * SCRAM checks the proof against the stored keys only (scram.ts): ClientKey = proof XOR
  * HMAC(StoredKey, AuthMessage), and H(ClientKey) must be StoredKey. An unknown user gets a made-up
- * salt and fails at the proof, so the exchange does not tell which users exist. Channel binding is
+ * salt (an HMAC of its name under a random secret kept in spool.db) and the usual iteration count,
+ * and fails at the proof, so the exchange does not tell which users exist. Channel binding is
  * not offered (gs2 flag `n` or `y`; `p=` is refused), as in Kafka.
  */
 import { randomBytes } from 'node:crypto';
@@ -86,9 +87,12 @@ class ScramExchange implements SaslExchange {
     if (match[2] !== undefined && decodeSaslName(match[2].slice(2)) !== user) return { failure: 'SCRAM: the authorization id must be the user', user };
     this.user = user;
     this.credential = this.credentials.users.credential(user, this.mechanism);
-    // An unknown user gets a salt derived from its name, stable across attempts, and fails at the proof.
-    const salt = this.credential?.salt ?? hmac(this.mechanism, Buffer.from('spool unknown user'), user).subarray(0, 32);
-    const iterations = this.credential?.iterations ?? SCRAM_ITERATIONS_MIN;
+    // An unknown user gets a salt derived from its name under the data directory's secret (stable
+    // across attempts and restarts, unguessable without spool.db) and the iteration count real
+    // users have, and fails at the proof.
+    const { users } = this.credentials;
+    const salt = this.credential?.salt ?? hmac(this.mechanism, users.decoySecret(), `${this.mechanism}\u0000${user}`).subarray(0, 32);
+    const iterations = this.credential?.iterations ?? users.usualIterations(this.mechanism) ?? SCRAM_ITERATIONS_MIN;
     this.nonce = clientNonce + randomBytes(24).toString('base64');
     this.serverFirst = `r=${this.nonce},s=${salt.toString('base64')},i=${iterations}`;
     this.state = 'final';

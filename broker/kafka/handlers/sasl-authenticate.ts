@@ -5,6 +5,7 @@
  */
 import type { KafkaApi } from '../context.js';
 import { KafkaErrorCode } from '../error-codes.js';
+import { userTarget } from '../../security/authenticator.js';
 import { userPrincipal } from '../../security/request-principal.js';
 
 export const saslAuthenticate: KafkaApi = {
@@ -18,14 +19,17 @@ export const saslAuthenticate: KafkaApi = {
     const step = await session.exchange.step(body.authBytes as Buffer);
     if ('failure' in step) {
       session.exchange = null;
-      authenticator.delay.failed(session.address);
+      const attempt = { address: session.address, target: step.user ? userTarget(step.user) : undefined };
+      authenticator.delay.failed(attempt);
+      // The user is known only once the exchange has read it: its own delay is served before the answer.
+      await authenticator.delay.wait(attempt);
       audit({ action: 'authenticate', principal: null, address: session.address, outcome: 'failure', listener: 'kafka', mechanism: session.mechanism, user: step.user ?? null });
       return answer(KafkaErrorCode.SASL_AUTHENTICATION_FAILED, `Authentication failed: ${step.failure}`, Buffer.alloc(0));
     }
     if (step.user !== null) {
       session.principal = userPrincipal(step.user);
       session.exchange = null;
-      authenticator.delay.succeeded(session.address);
+      authenticator.delay.succeeded({ address: session.address, target: userTarget(step.user) });
       audit({ action: 'authenticate', principal: session.principal, address: session.address, outcome: 'success', listener: 'kafka', mechanism: session.mechanism });
     }
     return answer(KafkaErrorCode.NONE, null, step.reply);

@@ -6,7 +6,7 @@
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestBroker } from '../support/broker.js';
-import { ADMIN_PASSWORD, basic, startSecuredBroker } from './support.js';
+import { ADMIN_PASSWORD, basic, bearer, startSecuredBroker, tokenFor } from './support.js';
 
 const BASE_MS = 4;
 const MAX_MS = 64;
@@ -33,6 +33,21 @@ describe('failed logins are slowed per address', () => {
     }
     // Attempt i waits for the i failures before it: base × 2^(i-1), capped.
     for (let i = 1; i < took.length; i++) expect(took[i], `attempt ${i}`).toBeGreaterThanOrEqual(Math.min(BASE_MS * 2 ** (i - 1), MAX_MS) - 1);
+    expect(await attempt(ADMIN_PASSWORD)).toBe(200);
+  });
+
+  it('keeps the delay of guesses at admin while the guesser\'s own token succeeds in between (finding 6)', async () => {
+    const own = await tokenFor(t.url, 'mallory');
+    const took: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const start = performance.now();
+      expect(await attempt(`alternating guess ${i}`)).toBe(401);
+      took.push(performance.now() - start);
+      const mine = await undiciFetch(`${t.url}/v1/topics`, { headers: bearer(own.token) });
+      await mine.arrayBuffer();
+      expect(mine.status).not.toBe(401);
+    }
+    for (let i = 1; i < took.length; i++) expect(took[i], `guess ${i}`).toBeGreaterThanOrEqual(Math.min(BASE_MS * 2 ** (i - 1), MAX_MS) - 1);
     expect(await attempt(ADMIN_PASSWORD)).toBe(200);
   });
 

@@ -38,4 +38,21 @@ describe('group offsets and topic ACLs', () => {
       expect(refused.body.error).toMatchObject({ operation: 'Read', resourceType: 'topic', resource: 'secret' });
     }
   });
+
+  it('hides topics without Describe from a pattern join\'s assignments and from the group\'s description', async () => {
+    const joined = await call(`${t.url}/v1/groups/g1/members`, { method: 'POST', headers: bearer(mallory), json: { pattern: '#' } });
+    expect(joined.status).toBe(200);
+    await call(`${t.url}/v1/groups/g1/offsets`, { method: 'POST', headers: admin, json: { offsets: [{ topic: 'secret', partition: 0, offset: 1 }] } });
+    const beat = await call(`${t.url}/v1/groups/g1/members/${joined.body.memberId}/heartbeat`, { method: 'POST', headers: bearer(mallory) });
+    const topicsOf = (rows: Array<{ topic: string }>) => [...new Set(rows.map((row) => row.topic))];
+    for (const view of [joined.body, beat.body]) expect(topicsOf([...view.assignments, ...view.revoke])).not.toContain('secret');
+    const described = await call(`${t.url}/v1/groups/g1`, { headers: bearer(mallory) });
+    expect(described.status).toBe(200);
+    expect(topicsOf(described.body.partitions)).toEqual(['mine']);
+    expect(topicsOf(described.body.members.flatMap((member: { assignments: Array<{ topic: string }> }) => member.assignments))).not.toContain('secret');
+    const committed = await call(`${t.url}/v1/groups/g1/offsets`, { headers: bearer(mallory) });
+    expect(topicsOf(committed.body.offsets)).not.toContain('secret');
+    // The admin still sees every topic of the group.
+    expect(topicsOf((await call(`${t.url}/v1/groups/g1`, { headers: admin })).body.partitions)).toContain('secret');
+  });
 });
