@@ -244,6 +244,27 @@ function jsonRequest(label: string, method: FuzzRequest['method'], path: fc.Arbi
     });
 }
 
+/**
+ * Requests every run starts with, whatever the seed: one of each refusal that only deep parsing
+ * gives (the test checks the sample reaches them), so a random sample that happens to miss one
+ * cannot hide a parser that stopped looking.
+ */
+export function fuzzExamples(fixture: FuzzFixture): FuzzRequest[] {
+  const path = `/v1/topics/${fixture.topic}/records?partition=0`;
+  const overstated = encodeRecordBatch([{ value: Buffer.from('a') }, { value: Buffer.from('b') }]);
+  writeField(overstated, 23, 4, 7); // lastOffsetDelta past its two records, CRC fixed below
+  const corrupt = encodeRecordBatch([{ value: Buffer.from('c') }]);
+  corrupt[corrupt.length - 1]! ^= 0xff; // CRC left stale
+  return [
+    request('example: lastOffsetDelta past the records', 'POST', path, BATCH_CONTENT_TYPE, fixCrc(overstated)),
+    request('example: stale CRC', 'POST', path, BATCH_CONTENT_TYPE, corrupt),
+    request('example: unknown producer', 'POST', path, BATCH_CONTENT_TYPE, encodeRecordBatch([{ value: Buffer.from('x') }], { producerId: 424242, producerEpoch: 0, baseSequence: 0 })),
+    request('example: reserved topic name', 'POST', '/v1/topics', JSON_TYPE, Buffer.from(JSON.stringify({ name: '.clean-shutdown', partitions: 1 }))),
+    request('example: truncated JSON', 'POST', `/v1/topics/${fixture.topic}/records`, JSON_TYPE, Buffer.from('{"records": [')),
+    request('example: misspelled field', 'POST', `/v1/topics/${fixture.topic}/records`, JSON_TYPE, Buffer.from(JSON.stringify({ records: [{ vlaue: 1 }] }))),
+  ];
+}
+
 /** Every route, valid and mutated. */
 export function fuzzRequest(fixture: FuzzFixture): fc.Arbitrary<FuzzRequest> {
   const { topic, partitions, group } = fixture;

@@ -14,7 +14,7 @@
 import fc from 'fast-check';
 import { brokerErrors } from '../../broker/errors.js';
 import { storageErrors } from '../../storage/index.js';
-import { type FuzzFixture, type FuzzRequest, fuzzRequest } from './fuzz-requests.js';
+import { type FuzzFixture, type FuzzRequest, fuzzExamples, fuzzRequest } from './fuzz-requests.js';
 import { committedOffsets, ensureTopic, produceJson, request, commitOffsets } from './spool-http.js';
 
 const registry: Record<string, { status: number }> = { ...storageErrors, ...brokerErrors };
@@ -122,7 +122,7 @@ export async function runFuzz(options: { url: string; fixture: FuzzFixture; runs
       if (status < 400 && fuzz.method !== 'GET') before = await snapshot(url, fixture);
       return true;
     }),
-    { numRuns: options.runs, seed, ...(options.seconds ? { interruptAfterTimeLimit: options.seconds * 1000, markInterruptAsFailure: false } : {}) },
+    { numRuns: options.runs, seed, examples: fuzzExamples(fixture).map((example) => [example] as [FuzzRequest]), ...(options.seconds ? { interruptAfterTimeLimit: options.seconds * 1000, markInterruptAsFailure: false } : {}) },
   );
   return outcome;
 }
