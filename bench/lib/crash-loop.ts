@@ -21,6 +21,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Compression, encodeRecordBatch } from '../../storage/index.js';
+import { killUnderLoad, randomInt, sleep } from './kill-under-load.js';
 import { type BrokerProcess, freePort, startBrokerProcess } from './broker-process.js';
 import { commitOffsets, committedOffsets, ensureTopic, produceBatch, produceJson, scanPartition } from './spool-http.js';
 
@@ -75,8 +76,6 @@ interface Placement {
   offset: number;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const randomInt = (min: number, max: number) => min + Math.floor(Math.random() * (max - min));
 
 /** A stored value back to its id: JSON produce stores the JSON text of the string. */
 function idOf(value: Buffer | null): string {
@@ -248,20 +247,11 @@ class CrashLoop {
 
   /** Runs producers and the committer, then SIGKILLs the broker at a random moment. */
   async loadAndKill(broker: BrokerProcess, cycle: number): Promise<void> {
-    let alive = true;
-    const running = () => alive;
-    const quietly = (work: Promise<void>) => work.catch(() => {}); // requests cut by the kill
-    const workers = [
-      ...Array.from({ length: this.options.jsonProducers }, (_, i) => quietly(this.jsonProducer(broker.url, cycle, i, running))),
-      ...Array.from({ length: this.options.batchProducers }, (_, i) => quietly(this.batchProducer(broker.url, cycle, i, running))),
-      quietly(this.committer(broker.url, running)),
-    ];
-    await sleep(randomInt(this.options.loadMsMin, this.options.loadMsMax));
-    const exited = new Promise((resolve) => broker.child.once('exit', resolve));
-    broker.child.kill('SIGKILL');
-    await exited;
-    alive = false;
-    await Promise.all(workers);
+    await killUnderLoad(broker, { min: this.options.loadMsMin, max: this.options.loadMsMax }, (running) => [
+      ...Array.from({ length: this.options.jsonProducers }, (_, i) => this.jsonProducer(broker.url, cycle, i, running)),
+      ...Array.from({ length: this.options.batchProducers }, (_, i) => this.batchProducer(broker.url, cycle, i, running)),
+      this.committer(broker.url, running),
+    ]);
   }
 }
 

@@ -16,6 +16,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { killUnderLoad, randomInt, sleep } from './kill-under-load.js';
 import { type BrokerProcess, startBrokerProcess } from './broker-process.js';
 import { ensureTopic, produceJson, request, scanPartition } from './spool-http.js';
 
@@ -53,8 +54,6 @@ const TOPIC = 'torture-jobs';
 const QUEUE = 'workers';
 const DEAD_LETTERS = `${TOPIC}.dlq`;
 const PARTITIONS = 4;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const randomInt = (min: number, max: number) => min + Math.floor(Math.random() * (max - min));
 
 interface Delivery {
   receipt: string;
@@ -154,19 +153,10 @@ class QueueCrashLoop {
   }
 
   async loadAndKill(broker: BrokerProcess, cycle: number): Promise<void> {
-    let alive = true;
-    const running = () => alive;
-    const quietly = (work: Promise<void>) => work.catch(() => {}); // requests cut by the kill
-    const workers = [
-      ...Array.from({ length: this.options.producers }, (_, i) => quietly(this.producer(broker.url, cycle, i, running))),
-      ...Array.from({ length: this.options.workers }, () => quietly(this.worker(broker.url, running))),
-    ];
-    await sleep(randomInt(this.options.loadMsMin, this.options.loadMsMax));
-    const exited = new Promise((resolve) => broker.child.once('exit', resolve));
-    broker.child.kill('SIGKILL');
-    await exited;
-    alive = false;
-    await Promise.all(workers);
+    await killUnderLoad(broker, { min: this.options.loadMsMin, max: this.options.loadMsMax }, (running) => [
+      ...Array.from({ length: this.options.producers }, (_, i) => this.producer(broker.url, cycle, i, running)),
+      ...Array.from({ length: this.options.workers }, () => this.worker(broker.url, running)),
+    ]);
   }
 
   /** Acks everything left until a receive comes back empty, then checks nothing is lost. */
