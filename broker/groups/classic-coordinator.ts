@@ -27,23 +27,16 @@ import {
   metadataFor,
   newClassicGroup,
   type Protocol,
+  type MemberIdentity,
   sameProtocols,
   selectProtocol,
   type SyncAnswer,
 } from './classic-group.js';
 import { decodeConsumerAssignment } from './consumer-protocol.js';
 
-export interface JoinParams {
+export interface JoinParams extends MemberIdentity {
   groupId: string;
-  memberId: string;
-  groupInstanceId: string | null;
-  clientId: string;
-  clientHost: string;
-  sessionTimeoutMs: number;
-  /** -1 (JoinGroup v0): the session timeout. */
-  rebalanceTimeoutMs: number;
   protocolType: string;
-  protocols: Protocol[];
   /** JoinGroup v4+: a first join is answered MEMBER_ID_REQUIRED with the id to join with. */
   requireKnownMemberId: boolean;
 }

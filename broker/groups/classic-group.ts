@@ -58,14 +58,19 @@ export interface SyncAnswer {
   assignment: Buffer;
 }
 
-export interface ClassicMember {
+/** What a member's JoinGroup says of it, kept for its life in the group. */
+export interface MemberIdentity {
   memberId: string;
   groupInstanceId: string | null;
   clientId: string;
   clientHost: string;
   sessionTimeoutMs: number;
+  /** -1 (JoinGroup v0): the session timeout. */
   rebalanceTimeoutMs: number;
   protocols: Protocol[];
+}
+
+export interface ClassicMember extends MemberIdentity {
   /** What the leader assigned it (consumer protocol bytes), empty until the first sync. */
   assignment: Buffer;
   /** Decoded from `assignment` for describe and lag (null: not the consumer protocol). */
