@@ -26,7 +26,6 @@ import {
   type JoinAnswer,
   metadataFor,
   newClassicGroup,
-  type Protocol,
   type MemberIdentity,
   sameProtocols,
   selectProtocol,
