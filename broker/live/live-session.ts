@@ -8,6 +8,7 @@ import type { ValueFormat } from '../fetch/record-view.js';
 import type { BrokerLimits } from '../limits.js';
 import type { BrokerMetrics } from '../metrics.js';
 import type { AppendSignal } from './append-signal.js';
+import { takeOverResponse } from './event-stream-response.js';
 import { runLiveTail } from './live-tail.js';
 import { RateBudget } from './rate-budget.js';
 import type { LiveRegistry } from './live-registry.js';
@@ -50,14 +51,10 @@ export async function serveLive(request: FastifyRequest, reply: FastifyReply, de
     throw error;
   }
   const { abort } = subscriber;
-  request.raw.once('close', () => abort.abort());
-  reply.raw.once('close', () => abort.abort());
-  // Headers set through fastify (CORS) would be lost with the hijack: the raw response keeps them.
-  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value);
-  reply.hijack();
+  const response = takeOverResponse(request, reply, abort);
   deps.metrics.liveSubscribers.inc();
   try {
-    await runLiveTail(reply.raw, sources, {
+    await runLiveTail(response, sources, {
       qualifiedIds: plan.qualifiedIds,
       valueFormat: plan.valueFormat ?? 'auto',
       signal: abort.signal,

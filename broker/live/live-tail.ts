@@ -27,6 +27,7 @@ import { toJsonRecord, type ValueFormat } from '../fetch/record-view.js';
 import { brokerLimits } from '../limits.js';
 import type { RateBudget } from './rate-budget.js';
 import { AppendSignal, type AppendWatcher } from './append-signal.js';
+import { openEventStream } from './event-stream-response.js';
 
 export interface LiveSource {
   log: PartitionLog;
@@ -173,13 +174,7 @@ async function waitForWork(watcher: AppendWatcher, options: LiveTailOptions): Pr
  * after the last round, and those the watcher reports written to since.
  */
 export async function runLiveTail(response: ServerResponse, sources: LiveSource[], options: LiveTailOptions): Promise<void> {
-  response.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache',
-    connection: 'keep-alive',
-    'x-accel-buffering': 'no',
-  });
-  response.write(': connected\n\n');
+  openEventStream(response);
   const watcher = options.watcher ?? new AppendSignal().watcher();
   let byLog = new Map<PartitionLog, LiveSource>();
   const sourcesChanged = () => {

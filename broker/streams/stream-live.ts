@@ -10,6 +10,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BrokerError } from '../errors.js';
 import type { LiveDeps } from '../live/live-session.js';
+import { openEventStream, takeOverResponse } from '../live/event-stream-response.js';
 import { send } from '../live/live-tail.js';
 import type { StreamService } from './stream-service.js';
 
@@ -35,16 +36,11 @@ export async function serveStreamLive(
   let next = resumeVersion(request.headers['last-event-id'] as string | undefined, target.from);
   const subscriber = deps.registry.admit([topic]);
   const { abort } = subscriber;
-  request.raw.once('close', () => abort.abort());
-  reply.raw.once('close', () => abort.abort());
-  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value);
-  reply.hijack();
+  const response = takeOverResponse(request, reply, abort);
   deps.metrics.liveSubscribers.inc();
   subscriber.follow([topic]);
-  const response = reply.raw;
   try {
-    response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    response.write(': connected\n\n');
+    openEventStream(response);
     while (!abort.signal.aborted && !log.isClosed) {
       const seen = log.highWatermark;
       const page = await deps.streams.read(topic, stream, { from: next, direction: 'forward', limit: PAGE_EVENTS });
