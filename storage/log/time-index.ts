@@ -35,12 +35,17 @@ function indexableTimestamp(timestamp: number): number {
 export class TimeIndex {
   private readonly entries: TimeIndexEntry[] = [];
 
-  /** Loads entries; null when inconsistent (odd size, timestamps or offsets going backwards). */
+  /**
+   * Loads entries; null when inconsistent (odd size, timestamps or offsets going backwards, or a
+   * timestamp no index ever holds: a flipped high bit reads as a huge int64 that this class could
+   * never write back, so the segment's close would fail instead of rebuilding the index).
+   */
   static fromBytes(bytes: Buffer): TimeIndex | null {
     if (bytes.length % TIME_INDEX_ENTRY_BYTES !== 0) return null;
     const index = new TimeIndex();
     for (let at = 0; at < bytes.length; at += TIME_INDEX_ENTRY_BYTES) {
       const entry = decodeTimeIndexEntry(bytes, at);
+      if (indexableTimestamp(entry.timestamp) !== entry.timestamp) return null;
       const last = index.last();
       if (last && (entry.timestamp < last.timestamp || entry.relativeOffset < last.relativeOffset)) return null;
       index.entries.push(entry);

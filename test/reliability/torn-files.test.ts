@@ -272,7 +272,12 @@ describe('damaged indexes', () => {
           }
         });
       }),
-      { numRuns: 60 },
+      {
+        numRuns: 60,
+        // Found by CI: the high bit of the tail's first time-index timestamp flipped made an int64
+        // no index can write back, and closing the log failed instead of rebuilding the index.
+        examples: [[[{ segment: bases.length - 1, suffix: '.timeindex', kind: 'flip', at: 0, mask: 128 }], false]],
+      },
     );
   });
 });
