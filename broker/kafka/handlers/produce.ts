@@ -3,7 +3,8 @@
  * the storage engine: size, magic, CRC, compression) through the same ProduceService as the HTTP
  * route. acks 1 and -1 are answered when the append is acknowledged, which the topic's flush
  * policy decides (after the fdatasync under flush=always); acks 0 gets no answer at all. Each
- * partition answers its own Kafka error code.
+ * partition answers its own Kafka error code (TOPIC_AUTHORIZATION_FAILED for a topic the principal
+ * may not Write, while the others are written).
  */
 import type { KafkaApi, KafkaServices } from '../context.js';
 import { KafkaErrorCode, kafkaErrorOf } from '../error-codes.js';
@@ -31,7 +32,8 @@ async function producePartition(topic: string, partition: Message, services: Kaf
 
 export const produce: KafkaApi = {
   name: 'Produce',
-  async handle(body, _request, services) {
+  answersRefusals: true,
+  async handle(body, request, services) {
     const acks = body.acks as number;
     const rejection = !ACKS.has(acks)
       ? { code: KafkaErrorCode.INVALID_REQUIRED_ACKS, message: `acks must be -1, 0 or 1, not ${acks}` }
@@ -42,9 +44,11 @@ export const produce: KafkaApi = {
       (body.topicData as Message[]).map(async (topic) => ({
         name: topic.name,
         partitionResponses: await Promise.all(
-          (topic.partitionData as Message[]).map((partition) =>
-            rejection ? failed(partition.index as number, rejection.code, rejection.message) : producePartition(topic.name as string, partition, services),
-          ),
+          (topic.partitionData as Message[]).map((partition) => {
+            const refused = request.refused.topic(topic.name as string);
+            if (refused !== null) return failed(partition.index as number, refused, `not authorized to Write topic ${topic.name}`);
+            return rejection ? failed(partition.index as number, rejection.code, rejection.message) : producePartition(topic.name as string, partition, services);
+          }),
         ),
       })),
     );
