@@ -36,6 +36,9 @@ interface Fixture {
 
 const partitions = (name: string, fields: Message) => [{ name, partitions: [{ partitionIndex: 0, ...fields }] }];
 
+const someAcl = { resourceType: 2, resourceName: 'x', principal: 'User:x', host: '*', operation: 3, permissionType: 3 };
+const aclFilter = { resourceTypeFilter: 2, resourceNameFilter: 'x', patternTypeFilter: 3, principalFilter: 'User:x', hostFilter: '*', operation: 3, permissionType: 3 };
+
 /** One request per API that succeeds given the API's ACLs (the public ones are not in it). */
 const fixtures: Partial<Record<ApiName, Fixture>> = {
   Produce: {
@@ -87,6 +90,9 @@ const fixtures: Partial<Record<ApiName, Fixture>> = {
   CreatePartitions: { version: 3, refused: TOPIC_AUTHORIZATION_FAILED, body: () => ({ topics: [{ name: 't', count: 3, assignments: null }], timeoutMs: 5000, validateOnly: true }) },
   DeleteGroups: { version: 2, refused: GROUP_AUTHORIZATION_FAILED, body: () => ({ groupsNames: ['doomed-group'] }) },
   OffsetDelete: { version: 0, refused: GROUP_AUTHORIZATION_FAILED, body: () => ({ groupId: 'g', topics: [{ name: 't', partitions: [{ partitionIndex: 1 }] }] }) },
+  CreateAcls: { version: 3, refused: CLUSTER_AUTHORIZATION_FAILED, body: () => ({ creations: [{ ...someAcl, resourcePatternType: 3 }] }) },
+  DescribeAcls: { version: 3, refused: CLUSTER_AUTHORIZATION_FAILED, body: () => aclFilter },
+  DeleteAcls: { version: 3, refused: CLUSTER_AUTHORIZATION_FAILED, body: () => ({ filters: [aclFilter] }) },
   DescribeCluster: { version: 1, refused: CLUSTER_AUTHORIZATION_FAILED, body: () => ({ includeClusterAuthorizedOperations: false, endpointType: 1 }) },
 };
 
