@@ -84,6 +84,8 @@ export const kafkaErrorBySpoolCode: Readonly<Record<string, KafkaErrorName>> = O
   // The partition went away under the request (shutdown, deletion): clients refresh metadata and retry.
   SPOOL_ERR_LOG_CLOSED: 'NOT_LEADER_OR_FOLLOWER',
   SPOOL_ERR_SHUTTING_DOWN: 'NOT_LEADER_OR_FOLLOWER',
+  // A producer id issued to another principal (the one refusal a service makes; ACLs are checked before).
+  SPOOL_ERR_FORBIDDEN: 'CLUSTER_AUTHORIZATION_FAILED',
   SPOOL_ERR_BAD_REQUEST: 'INVALID_REQUEST',
   // An ACL's principal that is not User:<name> (CreateAcls), as Kafka answers one it cannot parse.
   SPOOL_ERR_INVALID_PRINCIPAL: 'INVALID_REQUEST',

@@ -5,6 +5,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ANONYMOUS } from '../security/request-principal.js';
 import { BrokerError } from '../errors.js';
 import type { BrokerLimits } from '../limits.js';
 import { BATCH_CONTENT_TYPE, JSON_CONTENT_TYPE, MSGPACK_CONTENT_TYPE } from '../http/content-types.js';
@@ -57,7 +58,7 @@ export const produceRoutes: FastifyPluginAsyncTypebox<{ produce: ProduceService;
       if (contentType === BATCH_CONTENT_TYPE) {
         const { partition, expectedOffset } = request.query;
         if (partition === undefined) throw new BrokerError('SPOOL_ERR_BAD_REQUEST', 'raw batches need ?partition=', { topic });
-        return produce.produceBatches(topic, partition, request.body as Buffer, expectedOffset);
+        return produce.produceBatches(topic, partition, request.body as Buffer, expectedOffset, request.principal ?? ANONYMOUS);
       }
       if (request.query.partition !== undefined || request.query.expectedOffset !== undefined) {
         throw new BrokerError('SPOOL_ERR_BAD_REQUEST', '?partition= and ?expectedOffset= are for raw batches: in a JSON or msgpack body use records[].partition and expectedOffsets', { topic });

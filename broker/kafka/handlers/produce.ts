@@ -6,6 +6,7 @@
  * partition answers its own Kafka error code (TOPIC_AUTHORIZATION_FAILED for a topic the principal
  * may not Write, while the others are written).
  */
+import { ANONYMOUS } from '../../security/request-principal.js';
 import type { KafkaApi, KafkaServices } from '../context.js';
 import { KafkaErrorCode, kafkaErrorOf } from '../error-codes.js';
 import type { Message } from '../protocol/codec.js';
@@ -16,12 +17,12 @@ function failed(index: number, errorCode: number, errorMessage: string): Message
   return { index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage };
 }
 
-async function producePartition(topic: string, partition: Message, services: KafkaServices): Promise<Message> {
+async function producePartition(topic: string, partition: Message, principal: string, services: KafkaServices): Promise<Message> {
   const index = partition.index as number;
   const records = partition.records as Buffer | null;
   if (records === null || records.length === 0) return failed(index, KafkaErrorCode.CORRUPT_MESSAGE, 'no records');
   try {
-    const answer = await services.produce.produceBatches(topic, index, records, undefined);
+    const answer = await services.produce.produceBatches(topic, index, records, undefined, principal);
     const logStartOffset = services.topics.partition(topic, index).logStartOffset;
     return { index, errorCode: KafkaErrorCode.NONE, baseOffset: answer.baseOffset, logAppendTimeMs: -1, logStartOffset, recordErrors: [], errorMessage: null };
   } catch (error) {
@@ -47,7 +48,7 @@ export const produce: KafkaApi = {
           (topic.partitionData as Message[]).map((partition) => {
             const refused = request.refused.topic(topic.name as string);
             if (refused !== null) return failed(partition.index as number, refused, `not authorized to Write topic ${topic.name}`);
-            return rejection ? failed(partition.index as number, rejection.code, rejection.message) : producePartition(topic.name as string, partition, services);
+            return rejection ? failed(partition.index as number, rejection.code, rejection.message) : producePartition(topic.name as string, partition, request.session.principal ?? ANONYMOUS, services);
           }),
         ),
       })),
