@@ -12,7 +12,10 @@
  * - No transactions: the last stable offset is the high watermark.
  * - v13+ name topics by id.
  * - A topic the principal may not Read answers TOPIC_AUTHORIZATION_FAILED for each partition.
+ * - The bytes answered count against the principal's fetch quota (throttle_time_ms, and the answer
+ *   delayed by it).
  */
+import { ANONYMOUS } from '../../security/request-principal.js';
 import type { Refusals } from '../authorization.js';
 import type { KafkaApi, KafkaServices } from '../context.js';
 import { KafkaErrorCode, kafkaErrorOf } from '../error-codes.js';
@@ -94,6 +97,7 @@ export const fetch: KafkaApi = {
       }
       round = await readAll(body.topics as Message[], byId, maxBytes, request.refused, services);
     }
-    return { throttleTimeMs: 0, errorCode: KafkaErrorCode.NONE, sessionId: 0, responses: round.responses };
+    const throttleTimeMs = services.security.quotas.record('fetch', request.session.principal ?? ANONYMOUS, round.bytes);
+    return { throttleTimeMs, errorCode: KafkaErrorCode.NONE, sessionId: 0, responses: round.responses };
   },
 };

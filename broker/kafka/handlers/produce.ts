@@ -53,6 +53,11 @@ export const produce: KafkaApi = {
         ),
       })),
     );
-    return acks === 0 ? null : { responses, throttleTimeMs: 0 };
+    // Kafka's produce quota counts the request's record bytes, once it has served them.
+    const bytes = (body.topicData as Message[])
+      .filter((topic) => request.refused.topic(topic.name as string) === null)
+      .reduce((sum, topic) => sum + (topic.partitionData as Message[]).reduce((inner, partition) => inner + ((partition.records as Buffer | null)?.length ?? 0), 0), 0);
+    const throttleTimeMs = services.security.quotas.record('produce', request.session.principal ?? ANONYMOUS, bytes);
+    return acks === 0 ? null : { responses, throttleTimeMs };
   },
 };
