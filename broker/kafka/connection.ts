@@ -51,6 +51,7 @@ export class KafkaConnection {
   close(reason?: string): void {
     if (reason && !this.closed) this.services.log.warn({ remote: this.socket.remoteAddress, reason }, 'kafka: closing connection');
     this.closed = true;
+    this.session.releaseConnection();
     this.abort.abort();
     this.chunks = [];
     this.bufferedBytes = 0;

@@ -10,6 +10,8 @@ export class KafkaSession {
   principal: string | null = null;
   mechanism: SaslMechanism | null = null;
   exchange: SaslExchange | null = null;
+  /** Gives back the principal's connection (quotaConnectionsPerPrincipal) when the connection closes. */
+  releaseConnection: () => void = () => {};
 
   constructor(readonly address: string) {}
 }
