@@ -1,7 +1,7 @@
 /**
  * `spool serve` and `npm start`: runs a broker until SIGTERM or SIGINT, then stops accepting,
  * lets in-flight requests finish, syncs every partition, writes the clean-shutdown marker and
- * exits 0. Logs with pino: pretty on a terminal, JSON lines otherwise.
+ * exits 0. SIGHUP reloads the TLS certificate files (security/tls.ts). Logs with pino: pretty on a terminal, JSON lines otherwise.
  */
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
@@ -38,6 +38,8 @@ export async function serve(config: BrokerConfig): Promise<void> {
       },
     );
   };
+  // Certificate rotation: new connections get the files' new certificates, open ones keep theirs.
+  process.on('SIGHUP', () => broker.reloadTls());
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
 }
