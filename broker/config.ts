@@ -110,6 +110,7 @@ export const BrokerConfigSchema = Type.Object(
       default: '',
       description: 'the Kafka listener\'s security.protocol: PLAINTEXT | SSL | SASL_PLAINTEXT | SASL_SSL (empty: SASL_SSL with tlsCert, SASL_PLAINTEXT without)',
       expected: `empty or one of ${KAFKA_SECURITY_PROTOCOLS.join(', ')}`,
+      examples: ['SASL_SSL'],
     }),
     bodyBytesMax: limit('bodyBytesMax', { minimum: 1024, maximum: 1024 * 1024 * 1024 }, 'largest request body in bytes'),
     recordsPerRequestMax: limit('recordsPerRequestMax', { minimum: 1, maximum: 10_000_000 }, 'records in one JSON or msgpack produce request'),
