@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as connectTls, type TLSSocket } from 'node:tls';
 
 export interface Pem {
   cert: string;
@@ -98,4 +99,13 @@ export function makeTestPki(): TestPki {
 /** A client's TLS options from PEM files (client/tls.ts). */
 export function clientTls(pki: TestPki, pem?: Pem, caFile = pki.caFile) {
   return { ca: pki.read(caFile), ...(pem ? { cert: pki.read(pem.cert), key: pki.read(pem.key) } : {}) };
+}
+
+/** The subject of the certificate the TLS server on 127.0.0.1:port offers, verified against `ca`. */
+export async function offeredSubject(port: number, ca: Buffer): Promise<string> {
+  const socket: TLSSocket = connectTls({ host: '127.0.0.1', port, ca });
+  await new Promise((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+  const subject = socket.getPeerX509Certificate()?.subject ?? '';
+  socket.destroy();
+  return subject;
 }
