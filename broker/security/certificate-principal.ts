@@ -12,8 +12,11 @@
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 
+/** Longest principal an ACL names: a DN of a dozen attributes fits (Kafka sets no bound; a table row must). */
+export const PRINCIPAL_CHARS_MAX = 1024;
+
 /** A certificate principal in an ACL: `User:` and a distinguished name, printable, bounded. */
-export const CERTIFICATE_PRINCIPAL = /^User:[A-Za-z][A-Za-z0-9.-]*=[^\u0000-\u001f\u007f]{0,1024}$/;
+export const CERTIFICATE_PRINCIPAL = new RegExp(`^(?=.{1,${PRINCIPAL_CHARS_MAX}}$)User:[A-Za-z][A-Za-z0-9.-]*=[^\\u0000-\\u001f\\u007f]*$`, 's');
 
 const principals = new WeakMap<Socket, string | null>();
 

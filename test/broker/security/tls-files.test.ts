@@ -78,6 +78,22 @@ describe('tlsClientAuth required', () => {
   });
 });
 
+describe('safe defaults', () => {
+  it('counts client certificates as authentication: a non-loopback address needs no allowAnonymous, and a client without one is refused', async () => {
+    const settings = { host: '0.0.0.0', kafka: false, tlsCert: pki.server.cert, tlsKey: pki.server.key, tlsCa: pki.caFile };
+    await expect(startEmbedded({ ...settings, tlsClientAuth: 'none' })).rejects.toMatchObject({ code: 'SPOOL_ERR_INVALID_CONFIG', message: expect.stringContaining('without authentication') });
+    const broker = await startEmbedded({ ...settings, tlsClientAuth: 'optional' });
+    try {
+      const url = broker.url.replace('0.0.0.0', '127.0.0.1');
+      const anonymous = new Spool({ url, tls: { ca: pki.read(pki.caFile) } });
+      await expect(anonymous.admin.listTopics()).rejects.toMatchObject({ code: 'SPOOL_ERR_UNAUTHENTICATED' });
+      await anonymous.close();
+    } finally {
+      await broker.close();
+    }
+  });
+});
+
 describe('reload', () => {
   it('keeps the certificates in use when the new files are bad, and takes good ones for new connections', async () => {
     const dir = join(pki.dir, 'reload');
