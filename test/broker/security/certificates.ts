@@ -5,7 +5,7 @@
  * -not_before), and a second CA nobody trusts. EC P-256 keys: fast to make.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as connectTls, type TLSSocket } from 'node:tls';
@@ -108,4 +108,14 @@ export async function offeredSubject(port: number, ca: Buffer): Promise<string> 
   const subject = socket.getPeerX509Certificate()?.subject ?? '';
   socket.destroy();
   return subject;
+}
+
+/** Copies of the broker's certificate and key in a directory of their own, to replace for a reload. */
+export function servedFiles(pki: TestPki, name: string): Pem {
+  const dir = join(pki.dir, name);
+  mkdirSync(dir);
+  const served = { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') };
+  copyFileSync(pki.server.cert, served.cert);
+  copyFileSync(pki.server.key, served.key);
+  return served;
 }

@@ -4,13 +4,13 @@
  * touched; tlsClientAuth required refuses a client without a certificate on both listeners; a
  * reload with bad files keeps the certificates in use.
  */
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker as startEmbedded } from '../../../broker/embedded.js';
 import { Spool } from '../../../client/index.js';
-import { clientTls, makeTestPki, offeredSubject, type TestPki } from './certificates.js';
+import { clientTls, makeTestPki, offeredSubject, servedFiles, type TestPki } from './certificates.js';
 
 let pki: TestPki;
 
@@ -96,12 +96,7 @@ describe('safe defaults', () => {
 
 describe('reload', () => {
   it('keeps the certificates in use when the new files are bad, and takes good ones for new connections', async () => {
-    const dir = join(pki.dir, 'reload');
-    mkdirSync(dir);
-    const cert = join(dir, 'cert.pem');
-    const key = join(dir, 'key.pem');
-    copyFileSync(pki.server.cert, cert);
-    copyFileSync(pki.server.key, key);
+    const { cert, key } = servedFiles(pki, 'reload');
     const broker = await startEmbedded({ tlsCert: cert, tlsKey: key, kafkaSecurityProtocol: 'SSL' });
     const ca = pki.read(pki.caFile);
     const httpPort = Number(new URL(broker.url).port);

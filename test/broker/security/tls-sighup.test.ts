@@ -5,28 +5,18 @@
  * logged and changes nothing.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect as connectTls, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { makeTestPki, offeredSubject, type TestPki } from './certificates.js';
+import { freePort } from '../support/free-port.js';
+import { makeTestPki, offeredSubject, servedFiles, type TestPki } from './certificates.js';
 
 const MAIN = join(import.meta.dirname, '../../../dist/broker/main.js');
 
 let pki: TestPki;
 let child: ChildProcess | null = null;
 let output = '';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** One keep-alive request on an open TLS connection: answers the status line. */
 function healthOn(socket: TLSSocket): Promise<string> {
@@ -58,12 +48,7 @@ afterAll(async () => {
 });
 
 it('reloads the certificate files on SIGHUP without dropping open connections', async () => {
-  const dir = join(pki.dir, 'served');
-  mkdirSync(dir);
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  copyFileSync(pki.server.cert, cert);
-  copyFileSync(pki.server.key, key);
+  const { cert, key } = servedFiles(pki, 'served');
   const [port, kafkaPort] = [await freePort(), await freePort()];
   child = spawn(process.execPath, [MAIN, '--port', String(port), '--kafka-port', String(kafkaPort), '--data-dir', join(pki.dir, 'data'), '--tls-cert', cert, '--tls-key', key], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
