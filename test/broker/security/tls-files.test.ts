@@ -7,10 +7,12 @@
 import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
+import { Agent, request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startBroker as startEmbedded } from '../../../broker/embedded.js';
 import { Spool } from '../../../client/index.js';
-import { clientTls, makeTestPki, offeredSubject, servedFiles, type TestPki } from './certificates.js';
+import { ADMIN_PRINCIPAL, clientTls, makeTestPki, offeredSubject, servedFiles, type TestPki } from './certificates.js';
 
 let pki: TestPki;
 
@@ -88,6 +90,35 @@ describe('safe defaults', () => {
       const anonymous = new Spool({ url, tls: { ca: pki.read(pki.caFile) } });
       await expect(anonymous.admin.listTopics()).rejects.toMatchObject({ code: 'SPOOL_ERR_UNAUTHENTICATED' });
       await anonymous.close();
+    } finally {
+      await broker.close();
+    }
+  });
+});
+
+describe('audit log and session cookie', () => {
+  it('audits certificate logins and failed handshakes, and makes the session cookie Secure', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+        done();
+      },
+    });
+    const broker = await startEmbedded({ kafka: false, logger: { level: 'info', stream }, tlsCert: pki.server.cert, tlsKey: pki.server.key, tlsCa: pki.caFile, tlsClientAuth: 'optional', superUsers: ADMIN_PRINCIPAL });
+    try {
+      const admin = broker.client({ tls: clientTls(pki, pki.admin) });
+      const { token } = await admin.security.createToken('bob');
+      await expect(broker.client({ tls: clientTls(pki, pki.stranger) }).admin.listTopics()).rejects.toMatchObject({ code: 'SPOOL_ERR_NETWORK' });
+      const audit = () => lines.filter((line) => line.name === 'spool.audit');
+      await vi.waitFor(() => expect(audit()).toContainEqual(expect.objectContaining({ action: 'tls.handshake', outcome: 'failure', listener: 'http', reason: expect.stringContaining('client certificate refused') })));
+      expect(audit()).toContainEqual(expect.objectContaining({ action: 'authenticate', principal: ADMIN_PRINCIPAL, scheme: 'tls', listener: 'http', outcome: 'success' }));
+      const agent = new Agent({ connect: { ca: pki.read(pki.caFile) } });
+      const session = await request(`${broker.url}/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }), dispatcher: agent });
+      expect(session.statusCode).toBe(200);
+      expect(String(session.headers['set-cookie'])).toMatch(/; Secure/);
+      await session.body.dump();
+      await agent.close();
     } finally {
       await broker.close();
     }
