@@ -51,7 +51,8 @@ const limitValues = {
   /**
    * Slow or stalled clients (slowloris): the request line and headers must arrive within this
    * time of the connection (or of the previous answer); a connection that sends nothing at all is
-   * closed after it too. A real client sends its headers in one packet.
+   * closed after it too. A real client sends its headers in one packet. A TLS handshake (both
+   * listeners) gets the same time: a client that starts one and stalls holds a socket as well.
    */
   headersTimeoutMs: 10_000,
   /** The whole request, body included, must arrive within this time (32 MiB at ~1 MiB/s). */

@@ -9,6 +9,7 @@ import { isSpoolError } from '../storage/index.js';
 import { buildBroker } from './app.js';
 import { type BrokerConfig, loadBrokerConfig } from './config.js';
 import { configOptions } from './config-options.js';
+import { kafkaProtocol } from './security/tls.js';
 
 export async function serve(config: BrokerConfig): Promise<void> {
   const pretty = process.stdout.isTTY === true;
@@ -20,7 +21,8 @@ export async function serve(config: BrokerConfig): Promise<void> {
     },
   });
   const { url, kafka } = await broker.listen();
-  const kafkaNote = kafka ? ` and kafka://${kafka.host}:${kafka.port}` : '';
+  // With TLS the Kafka listener may or may not speak it: say which, as clients must choose.
+  const kafkaNote = kafka ? ` and kafka://${kafka.host}:${kafka.port}${config.tlsCert ? ` (${kafkaProtocol(config)})` : ''}` : '';
   const consoleNote = config.console ? ` (web console: ${url}/console)` : '';
   broker.app.log.info({ url, kafka, dataDir: config.dataDir, flush: config.flush }, `Spool is listening on ${url}${kafkaNote}${consoleNote}`);
   let stopping = false;
