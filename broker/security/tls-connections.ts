@@ -2,8 +2,9 @@
  * What both TLS listeners do with a connection around its handshake, audited alike:
  *
  *   handshake fails           (a plaintext client, a wrong or expired client certificate with
- *                             tlsClientAuth required, no certificate when required): node closes
- *                             the socket; audited as `tls.handshake` failure with the reason
+ *                             tlsClientAuth required, no certificate when required, no handshake
+ *                             within headersTimeoutMs): closed, audited as `tls.handshake` failure
+ *                             with the reason
  *   certificate unverified    (tlsClientAuth optional lets the handshake finish): closed here
  *   verified certificate      audited once per connection as `authenticate` with scheme `tls`
  */
@@ -16,6 +17,9 @@ export type ListenerName = 'http' | 'kafka';
 export function auditHandshakeFailures(server: Server, listener: ListenerName, audit: AuditLog): void {
   server.on('tlsClientError', (error: Error, socket: TLSSocket) => {
     audit({ action: 'tls.handshake', principal: null, address: socket.remoteAddress ?? null, outcome: 'failure', listener, reason: error.message.slice(0, 200) });
+    // node destroys the socket itself only when nobody listens to tlsClientError: a handshake
+    // timeout otherwise left a silent client's socket open for good.
+    socket.destroy();
   });
 }
 

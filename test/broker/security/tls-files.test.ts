@@ -7,6 +7,7 @@
 import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { connect as connectTcp } from 'node:net';
 import { Writable } from 'node:stream';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -90,6 +91,19 @@ describe('safe defaults', () => {
       const anonymous = new Spool({ url, tls: { ca: pki.read(pki.caFile) } });
       await expect(anonymous.admin.listTopics()).rejects.toMatchObject({ code: 'SPOOL_ERR_UNAUTHENTICATED' });
       await anonymous.close();
+    } finally {
+      await broker.close();
+    }
+  });
+});
+
+describe('stalled handshakes', () => {
+  it('closes a connection that never starts its handshake after headersTimeoutMs, on both listeners', async () => {
+    const broker = await startEmbedded({ tlsCert: pki.server.cert, tlsKey: pki.server.key, limits: { headersTimeoutMs: 300 } });
+    try {
+      const ports = [Number(new URL(broker.url).port), Number(broker.kafkaBootstrap!.split(':')[1])];
+      const closed = ports.map((port) => new Promise<void>((resolve) => connectTcp(port, '127.0.0.1').once('close', () => resolve())));
+      await Promise.all(closed);
     } finally {
       await broker.close();
     }
