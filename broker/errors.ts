@@ -43,7 +43,7 @@ export const brokerErrors = {
   SPOOL_ERR_TOKEN_NOT_FOUND: { status: 404, retriable: false, description: 'No API token has this id.' },
   SPOOL_ERR_LAST_PRINCIPAL: { status: 409, retriable: false, description: 'Removing this user or token would leave the broker with none while it listens beyond loopback without allowAnonymous (it would then be open to the network): add another user or token first.' },
   SPOOL_ERR_TOO_MANY_PRINCIPALS: { status: 429, retriable: true, description: 'The broker holds its maximum of users, tokens or ACL entries (usersMax, tokensMax, aclsMax); room comes back as some are removed.' },
-  SPOOL_ERR_TLS_FILE: { status: 400, retriable: false, description: 'A TLS file of the config (tlsCert, tlsKey or tlsCa, named in `key` and `path`) is missing, unreadable or not PEM, or the key does not match the certificate: the broker refuses to start. On a reload (SIGHUP) the certificates in use stay and the error is logged.' },
+  SPOOL_ERR_TLS_FILE: { status: 400, retriable: false, description: 'A TLS file of the config (tlsCert, tlsKey or tlsCa, named in `key` and `path`) is missing, unreadable, not a regular file, larger than tlsFileBytesMax (1 MiB) or not PEM, or the key does not match the certificate: the broker refuses to start. On a reload (SIGHUP) the certificates in use stay and the error is logged.' },
   SPOOL_ERR_INTERNAL: { status: 500, retriable: true, description: 'An unexpected error; the broker log has the details.' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -201,6 +201,8 @@ const limitValues = {
   /** Successful Basic logins remembered (by a hash of the header) so PBKDF2 is not paid per request. */
   basicCacheEntriesMax: 1_000,
   basicCacheTtlMs: 60_000,
+  /** A TLS file (tlsCert, tlsKey, tlsCa): a CA bundle of every public root is ~220 KiB; a larger file is a wrong path. */
+  tlsFileBytesMax: 1024 * 1024,
   /** Array elements in one decoded Kafka request: a forged count must not allocate millions of objects. */
   kafkaElementsPerRequestMax: 1_000_000,
 };

@@ -17,11 +17,12 @@
  * (server.setSecureContext): open connections keep theirs, new handshakes get the new one.
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createSecureContext, type SecureContextOptions, type Server, type TlsOptions } from 'node:tls';
 import type { FastifyBaseLogger } from 'fastify';
 import type { BrokerConfig } from '../config.js';
 import { BrokerError } from '../errors.js';
+import { brokerLimits } from '../limits.js';
 
 export const CLIENT_AUTH_MODES = ['none', 'optional', 'required'] as const;
 export type ClientAuth = (typeof CLIENT_AUTH_MODES)[number];
@@ -130,7 +131,17 @@ export class TlsServers {
   }
 }
 
+/** Reads a regular file of at most tlsFileBytesMax (a device such as /dev/zero would never end). */
 function readSetting(key: FileSetting, path: string): Buffer {
+  let size: number;
+  try {
+    const stats = statSync(path);
+    if (!stats.isFile()) throw new Error('not a regular file');
+    size = stats.size;
+  } catch (error) {
+    throw fileError(key, path, `cannot be read: ${(error as Error).message}`, error);
+  }
+  if (size > brokerLimits.tlsFileBytesMax) throw fileError(key, path, `is ${size} bytes, more than the ${brokerLimits.tlsFileBytesMax} a PEM file of certificates needs (tlsFileBytesMax)`);
   try {
     return readFileSync(path);
   } catch (error) {

@@ -22,10 +22,18 @@ beforeAll(() => {
 });
 afterAll(() => pki?.remove());
 
+function bigFile(): string {
+  const path = join(pki.dir, 'big.pem');
+  writeFileSync(path, Buffer.alloc(1024 * 1024 + 1, 'A'));
+  return path;
+}
+
 describe('refused at start', () => {
   const cases: Array<[string, () => Record<string, string>, RegExp]> = [
     ['a missing certificate file', () => ({ tlsCert: join(pki.dir, 'nope.pem'), tlsKey: pki.server.key }), /^tlsCert .*nope\.pem cannot be read: ENOENT/],
-    ['a directory as the key', () => ({ tlsCert: pki.server.cert, tlsKey: pki.dir }), /^tlsKey .* cannot be read: EISDIR/],
+    ['a directory as the key', () => ({ tlsCert: pki.server.cert, tlsKey: pki.dir }), /^tlsKey .* cannot be read: not a regular file/],
+    ['a device as the certificate', () => ({ tlsCert: '/dev/zero', tlsKey: pki.server.key }), /^tlsCert \/dev\/zero cannot be read: not a regular file/],
+    ['a file past tlsFileBytesMax', () => ({ tlsCert: bigFile(), tlsKey: pki.server.key }), /^tlsCert .*big\.pem is 1048577 bytes, more than the 1048576/],
     ['a key as the certificate', () => ({ tlsCert: pki.server.key, tlsKey: pki.server.key }), /^tlsCert .*server\.key is not a PEM certificate/],
     ['a certificate as the key', () => ({ tlsCert: pki.server.cert, tlsKey: pki.server.cert }), /^tlsKey .*server\.pem is not an unencrypted PEM private key/],
     ['the key of another certificate', () => ({ tlsCert: pki.server.cert, tlsKey: pki.alice.key }), /^tlsKey .*alice\.key does not match the certificate in tlsCert .*server\.pem/],
