@@ -105,6 +105,21 @@ describe('safe defaults', () => {
   });
 });
 
+describe('kafkaSecurityProtocol', () => {
+  it('leaves the Kafka listener in plaintext with PLAINTEXT while the HTTP API speaks TLS', async () => {
+    const broker = await startEmbedded({ tlsCert: pki.server.cert, tlsKey: pki.server.key, kafkaSecurityProtocol: 'PLAINTEXT' });
+    try {
+      expect(broker.url).toMatch(/^https:/);
+      const admin = new Kafka({ clientId: 'plaintext', brokers: [broker.kafkaBootstrap!], logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+      await admin.connect();
+      expect(await admin.listTopics()).toEqual([]);
+      await admin.disconnect();
+    } finally {
+      await broker.close();
+    }
+  });
+});
+
 describe('stalled handshakes', () => {
   it('closes a connection that never starts its handshake after headersTimeoutMs, on both listeners', async () => {
     const broker = await startEmbedded({ tlsCert: pki.server.cert, tlsKey: pki.server.key, limits: { headersTimeoutMs: 300 } });
