@@ -25,7 +25,9 @@ import { BrokerError } from '../errors.js';
 import { brokerLimits } from '../limits.js';
 
 export const CLIENT_AUTH_MODES = ['none', 'optional', 'required'] as const;
-export type ClientAuth = (typeof CLIENT_AUTH_MODES)[number];
+
+/** Node's default too; said here so a reload's new context cannot differ from the first. */
+const MIN_VERSION = 'TLSv1.2';
 
 /** Kafka's listener security protocols; SSL and SASL_SSL need tlsCert. */
 export const KAFKA_SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'] as const;
@@ -74,7 +76,7 @@ export function loadTlsFiles(config: TlsConfig): SecureContextOptions | null {
   if (!certificate.checkPrivateKey(privateKey)) {
     throw fileError('tlsKey', config.tlsKey, `does not match the certificate in tlsCert ${config.tlsCert} (a key of another certificate?)`);
   }
-  const options: SecureContextOptions = { cert, key };
+  const options: SecureContextOptions = { cert, key, minVersion: MIN_VERSION };
   if (config.tlsCa !== '') {
     const ca = readSetting('tlsCa', config.tlsCa);
     if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw fileError('tlsCa', config.tlsCa, 'holds no PEM certificate');
@@ -90,10 +92,9 @@ export function loadTlsFiles(config: TlsConfig): SecureContextOptions | null {
 export function serverTlsOptions(files: SecureContextOptions, config: TlsConfig, handshakeTimeoutMs: number): TlsOptions {
   return {
     ...files,
-    minVersion: 'TLSv1.2',
     requestCert: config.tlsClientAuth !== 'none',
-    // `optional` still refuses a certificate that does not verify (listener.ts / the https server
-    // end such handshakes); only a client sending none goes on unauthenticated.
+    // `optional` still refuses a certificate that does not verify (tls-connections.ts ends such
+    // connections); only a client sending none goes on, to authenticate otherwise.
     rejectUnauthorized: config.tlsClientAuth === 'required',
     // A connection that never finishes its handshake (a plaintext client, a scanner) is closed.
     handshakeTimeout: handshakeTimeoutMs,
