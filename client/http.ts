@@ -6,6 +6,7 @@
  */
 import { Pool } from 'undici';
 import { SpoolClientError } from './errors.js';
+import type { ClientTlsOptions } from './tls.js';
 
 export interface HttpOptions {
   /** Connections kept open to the broker. */
@@ -14,6 +15,8 @@ export interface HttpOptions {
   requestTimeoutMs: number;
   /** The Authorization header of every request (client/credentials.ts), if any. */
   authorization?: string;
+  /** CA and client certificate of an https:// broker (client/tls.ts). */
+  tls?: ClientTlsOptions;
 }
 
 export interface HttpRequest {
@@ -98,6 +101,7 @@ export class HttpClient {
       // undici's own timeouts are per request below; these only bound a dead socket.
       headersTimeout: 0,
       bodyTimeout: 0,
+      ...(options.tls ? { connect: options.tls } : {}),
     });
   }
 

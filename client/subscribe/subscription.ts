@@ -15,6 +15,7 @@
  * group for that).
  */
 import { Client } from 'undici';
+import type { ClientTlsOptions } from '../tls.js';
 import { backoffDelayMs, type BackoffOptions, sleep } from '../backoff.js';
 import { bytesCodec, type Codec, type CodecName, resolveCodec } from '../codecs.js';
 import { SpoolClientError } from '../errors.js';
@@ -68,6 +69,7 @@ export class Subscription<T = unknown> {
     private readonly handler: LiveHandler<T>,
     private readonly options: SubscribeOptions<T> = {},
     private readonly authorization?: string,
+    tls?: ClientTlsOptions,
   ) {
     const topics = Array.isArray(target) ? target : null;
     if (topics ? topics.length === 0 : typeof target !== 'string' || target.length === 0) {
@@ -78,7 +80,7 @@ export class Subscription<T = unknown> {
     this.query = `${parts.join('&')}&valueFormat=base64`;
     this.decoding = { codec: options.codec === undefined ? bytesCodec : resolveCodec(options.codec as CodecName | Codec), userCodecs: options.codecs ?? [] };
     // One connection of its own: a stream holds it for as long as it lives.
-    this.client = new Client(url, { headersTimeout: 30_000, bodyTimeout: 0, keepAliveTimeout: 1000 });
+    this.client = new Client(url, { headersTimeout: 30_000, bodyTimeout: 0, keepAliveTimeout: 1000, ...(tls ? { connect: tls } : {}) });
     this.ready = new Promise<void>((resolve, reject) => {
       this.markReady = resolve;
       this.failReady = reject;
