@@ -24,6 +24,7 @@ import { deleteOldestSegments, swapInCleanedSegment } from './segment-lifecycle.
 import { applyRetention } from './retention.js';
 import { compactPartition, type CompactionOutcome } from '../compaction/compaction.js';
 import type { StreamIndex } from '../streams/stream-index.js';
+import type { StreamMetadataTable } from '../streams/stream-metadata.js';
 import { expectedVersionMatches, type StreamCondition } from '../streams/expected-version.js';
 import { findOffsetByTime, IndexMismatchError, readFromSegment } from './segment-reader.js';
 
@@ -179,6 +180,7 @@ export class PartitionLog {
       this.checkRecords(data, span, maxMessageBytes, this.state.streams ? (key, offsetDelta) => keyed.push({ spanIndex, offsetDelta, key }) : undefined);
       if (span.header.producerId >= 0) options.authorizeProducer?.(span.header.producerId, span.header.producerEpoch);
     }
+    if (keyed.length > 0) this.refuseErased(keyed);
     const duplicate = this.checkProducers(spans);
     if (duplicate) return duplicate;
     if (options.expectedOffset !== undefined && options.expectedOffset !== this.state.nextOffset) {
@@ -214,12 +216,28 @@ export class PartitionLog {
     return streams;
   }
 
+  /** An erased stream's id is refused for good, whatever API writes it (HTTP, Kafka). */
+  private refuseErased(keyed: KeyedRecord[]): void {
+    const metadata = this.state.streams!.metadata;
+    if (!metadata.hasErased) return;
+    const checked = new Set<string>();
+    for (const { key } of keyed) {
+      const name = key.toString('latin1');
+      if (checked.has(name)) continue;
+      checked.add(name);
+      if (metadata.isErased(key)) {
+        throw new StorageError('SPOOL_ERR_STREAM_ERASED', 'a record\'s key names an erased stream: its id is refused for writes', this.context({ erasePending: metadata.erasePending(key) }));
+      }
+    }
+  }
+
   /** Decides a conditional append (synchronously, see append) and answers the versions it gets. */
   private checkStream(condition: StreamCondition, keyed: KeyedRecord[]): { first: number; last: number } {
     const streams = this.state.streams!;
     // prepare() ran before append's synchronous stretch, but a roll since then may have sealed more.
     const current = streams.offsetsOf(condition.key, this.state.segments).length;
-    if (!expectedVersionMatches(condition.expectedVersion, current - 1)) {
+    const softDeleted = streams.metadata.isSoftDeleted(condition.key.toString('latin1'), current - 1);
+    if (!expectedVersionMatches(condition.expectedVersion, current - 1, softDeleted)) {
       throw new StorageError('SPOOL_ERR_WRONG_EXPECTED_VERSION', `stream expected at version ${condition.expectedVersion}, it is at ${current - 1}`, this.context({ expectedVersion: condition.expectedVersion, actualVersion: current - 1 }));
     }
     const own = keyed.filter((record) => record.key.equals(condition.key)).length;
@@ -239,6 +257,13 @@ export class PartitionLog {
     let start = 0;
     while (start < end && all[start]! < this.logStartOffset) start++;
     return { offsets: all.slice(start, end), firstVersion: start };
+  }
+
+  /** The partition's per-stream metadata, soft deletes and erasures (topics with streamIndex). */
+  get streamMetadata(): StreamMetadataTable {
+    const streams = this.state.streams;
+    if (!streams) throw new StorageError('SPOOL_ERR_STREAMS_NOT_ENABLED', `topic ${this.state.topic} keeps no stream index (streamIndex is false)`, this.context());
+    return streams.metadata;
   }
 
   /** Stream ids (keys) of this partition starting with `prefix`, at most `limit`. */
