@@ -16,7 +16,7 @@ import type { LiveDeps } from '../live/live-session.js';
 import type { BrokerLimits } from '../limits.js';
 import { serveStreamLive } from '../streams/stream-live.js';
 import type { StreamService } from '../streams/stream-service.js';
-import { answer, EventStream, TopicParams } from './schemas.js';
+import { answer, EventStream, NoBody, TopicParams } from './schemas.js';
 
 const StreamParams = Type.Object(
   {
@@ -233,5 +233,25 @@ export const streamRoutes: FastifyPluginAsyncTypebox<{ streams: StreamService; l
       response: { 200: answer({ stream: Type.String(), partition: Type.Integer(), truncateBefore: Type.Integer({ description: 'the version the stream goes on from' }) }) },
     },
     handler: async (request) => streams.softDelete(request.params.topic, request.params.stream),
+  });
+
+  app.post('/v1/topics/:topic/streams/:stream/erase', {
+    schema: {
+      tags: ['streams'],
+      summary: 'Erase a stream (GDPR): its id is refused from now on, the background worker removes every record of it from the segments',
+      params: StreamParams,
+      querystring: NoQuery,
+      body: NoBody,
+      response: {
+        202: answer(
+          { stream: Type.String(), partition: Type.Integer(), erasePending: Type.Boolean({ description: 'the worker has not removed every record yet (GET the stream: 410 with erasePending)' }) },
+          'The stream is erased for writes and reads; its records go in the background',
+        ),
+      },
+    },
+    handler: async (request, reply) => {
+      const answered = await streams.erase(request.params.topic, request.params.stream);
+      return reply.code(202).send(answered);
+    },
   });
 };

@@ -45,7 +45,7 @@ export class StreamService {
   ) {}
 
   /** The stream's key and the partition holding it. */
-  locate(topic: string, stream: string): { key: Buffer; log: PartitionLog } {
+  locate(topic: string, stream: string, allowErased = false): { key: Buffer; log: PartitionLog } {
     const key = Buffer.from(stream, 'utf8');
     if (key.length > this.limits.streamIdBytesMax) {
       throw new BrokerError('SPOOL_ERR_BAD_REQUEST', `stream id is ${key.length} bytes, over the limit of ${this.limits.streamIdBytesMax}`, { field: 'stream', limit: this.limits.streamIdBytesMax });
@@ -55,7 +55,7 @@ export class StreamService {
       throw new StorageError('SPOOL_ERR_STREAMS_NOT_ENABLED', `topic ${topic} was created without streamIndex: true`, { topic });
     }
     const log = logs[partitionOf(key, undefined, logs.length, () => 0)]!;
-    if (log.streamMetadata.isErased(key)) {
+    if (!allowErased && log.streamMetadata.isErased(key)) {
       throw new StorageError('SPOOL_ERR_STREAM_ERASED', `stream ${stream} was erased: its id is refused for good`, { topic, partition: log.partition, erasePending: log.streamMetadata.erasePending(key) });
     }
     return { key, log };
@@ -171,6 +171,19 @@ export class StreamService {
     const { offsets, firstVersion } = await log.streamOffsets(key);
     const metadata = await log.streamMetadata.softDelete(key, firstVersion + offsets.length - 1);
     return { stream, partition: log.partition, truncateBefore: metadata.truncateBefore! };
+  }
+
+  /**
+   * Erase (GDPR): refused for writes and reads from the answer on; the erase worker removes its
+   * records from every segment in the background (erasePending until it has). Erasing again is
+   * harmless, and runs the worker again if a pass failed.
+   */
+  async erase(topic: string, stream: string): Promise<{ stream: string; partition: number; erasePending: boolean }> {
+    const { key, log } = this.locate(topic, stream, true);
+    const { done } = await log.eraseStream(key);
+    // A failed pass leaves the stream pending: the next erase request or open runs it again.
+    done.catch(() => {});
+    return { stream, partition: log.partition, erasePending: log.streamMetadata.erasePending(key) ?? true };
   }
 
   /** Stream ids starting with `prefix` over every partition, sorted, at most `limit`. */

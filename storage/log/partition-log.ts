@@ -23,6 +23,7 @@ import { type FileLease, SegmentRetiredError } from './file-cache.js';
 import { deleteOldestSegments, swapInCleanedSegment } from './segment-lifecycle.js';
 import { applyRetention } from './retention.js';
 import { compactPartition, type CompactionOutcome } from '../compaction/compaction.js';
+import { type EraseOutcome, runErasures } from '../compaction/erase.js';
 import type { StreamIndex } from '../streams/stream-index.js';
 import type { StreamMetadataTable } from '../streams/stream-metadata.js';
 import { expectedVersionMatches, type StreamCondition } from '../streams/expected-version.js';
@@ -84,6 +85,8 @@ export class PartitionLog {
   private readonly waiters = new OffsetWaiters(storageLimits.waitersPerPartitionMax);
   private closed = false;
   private syncTimer: NodeJS.Timeout | null = null;
+  /** The erase worker's passes, one at a time (see eraseStream). */
+  private erasing: Promise<EraseOutcome | null> = Promise.resolve(null);
 
   constructor(
     private readonly state: PartitionState,
@@ -264,6 +267,24 @@ export class PartitionLog {
     const streams = this.state.streams;
     if (!streams) throw new StorageError('SPOOL_ERR_STREAMS_NOT_ENABLED', `topic ${this.state.topic} keeps no stream index (streamIndex is false)`, this.context());
     return streams.metadata;
+  }
+
+  /**
+   * Erases a stream (GDPR): its id is refused for writes from the moment this resolves (the mark
+   * is durable), and the erase worker removes every record of it from the segments in the
+   * background (compaction/erase.ts). `done` settles when that pass has finished.
+   */
+  async eraseStream(key: Buffer): Promise<{ done: Promise<EraseOutcome | null> }> {
+    await this.streamMetadata.markErasing(key);
+    return { done: this.resumeErasures() };
+  }
+
+  /** Runs the erase worker over every stream marked and not yet done (also at open, after a crash). */
+  resumeErasures(): Promise<EraseOutcome | null> {
+    this.erasing = this.erasing
+      .catch(() => null)
+      .then(() => (this.closed || !this.state.streams?.metadata.pendingErasures().length ? null : runErasures(this.state, () => this.writer.rollNow())));
+    return this.erasing;
   }
 
   /** Stream ids (keys) of this partition starting with `prefix`, at most `limit`. */
@@ -470,6 +491,7 @@ export class PartitionLog {
     this.closed = true;
     if (this.syncTimer) clearInterval(this.syncTimer);
     this.waiters.closeAll();
+    await this.erasing.catch(() => {}); // a pass swaps segments in: not under a closing log
     try {
       await this.writer.close();
       await this.state.streams?.saveActive(activeSegment(this.state));

@@ -216,5 +216,7 @@ export async function openPartitionLog(options: OpenPartitionOptions): Promise<P
     options.onCommitted?.(log);
   });
   log = new PartitionLog(state, writer);
+  // An erasure a crash interrupted goes on in the background (its id is refused meanwhile).
+  if (state.streams?.metadata.pendingErasures().length) log.resumeErasures().catch(() => {});
   return log;
 }

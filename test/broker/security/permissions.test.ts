@@ -53,6 +53,7 @@ const fixtures: Record<string, Fixture> = {
   'GET /v1/topics/:topic/streams/:stream/metadata': { params: () => ({ topic: 'events', stream: 'order-1' }) },
   'PUT /v1/topics/:topic/streams/:stream/metadata': { params: () => ({ topic: 'events', stream: 'order-1' }), body: { maxCount: 1000 } },
   'DELETE /v1/topics/:topic/streams/:stream': { params: () => ({ topic: 'events', stream: 'order-deleted' }) },
+  'POST /v1/topics/:topic/streams/:stream/erase': { params: () => ({ topic: 'events', stream: 'order-erased' }) },
   'GET /v1/live/topics': {},
   'POST /v1/producers': { body: {} },
   'GET /v1/groups': {},
