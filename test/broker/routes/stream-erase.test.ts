@@ -4,10 +4,9 @@
  * their offsets and bytes; a fetch sees the erased offsets skipped; the id is refused for writes by
  * the stream API and by plain produce; all of it holds across a restart.
  */
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { call, startBroker, type TestBroker } from '../support/broker.js';
+import { filesHolding as filesHoldingIn } from '../support/data-files.js';
 
 let broker: TestBroker;
 const TOPIC = 'people';
@@ -17,19 +16,7 @@ const url = (path: string) => `${broker.url}/v1/topics/${TOPIC}${path}`;
 const streamUrl = (stream: string, rest = '') => url(`/streams/${encodeURIComponent(stream)}${rest}`);
 const append = (stream: string, data: unknown) => call(streamUrl(stream, '/events'), { method: 'POST', json: { events: [{ type: 'Changed', data }] } });
 
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
-}
-
-/** Every file of the data directory holding `needle`, byte for byte. */
-async function filesHolding(needle: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const path of await filesUnder(broker.dataDir)) {
-    if ((await readFile(path)).includes(Buffer.from(needle))) found.push(path);
-  }
-  return found;
-}
+const filesHolding = (needle: string) => filesHoldingIn(broker.dataDir, needle);
 
 /** Every record of partition 0 as a consumer fetches it. */
 async function fetchAll(): Promise<Array<{ offset: number; key: string | null; value: unknown }>> {
