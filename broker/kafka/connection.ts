@@ -98,9 +98,22 @@ export class KafkaConnection {
       if (first.length === count) this.chunks.shift();
       else this.chunks[0] = first.subarray(count);
     } else {
-      const all = Buffer.concat(this.chunks, this.bufferedBytes);
-      out = all.subarray(0, count);
-      this.chunks = all.length > count ? [all.subarray(count)] : [];
+      // Copies only this frame's bytes: joining every buffered chunk (the pipelined frames behind
+      // it too) copied the whole buffer once per frame, quadratic under a producer's pipeline.
+      out = Buffer.allocUnsafe(count);
+      for (let filled = 0; filled < count; ) {
+        const chunk = this.chunks[0]!;
+        const wanted = count - filled;
+        if (chunk.length <= wanted) {
+          chunk.copy(out, filled);
+          filled += chunk.length;
+          this.chunks.shift();
+        } else {
+          chunk.copy(out, filled, 0, wanted);
+          this.chunks[0] = chunk.subarray(wanted);
+          filled = count;
+        }
+      }
     }
     this.bufferedBytes -= count;
     return out;
