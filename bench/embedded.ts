@@ -10,7 +10,7 @@
  *   redis-server → PING     spawn to +PONG
  *
  * Embedded starts run in this process one after the other (a test runner's case: modules loaded
- * once; the first start, which loads them, is reported apart). Memory is measured in a fresh child
+ * once; the first start, which loads them, is reported apart). Memory is measured in fresh child
  * processes (the median of 5): RSS and heap before importing the broker and with one idle broker,
  * after a GC.
  * `--starts N` sets the number of embedded starts (default 50).
