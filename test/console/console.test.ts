@@ -200,6 +200,45 @@ describe('web console', () => {
     await finish(watched, 'queue');
   });
 
+  it('event streams: a stream\'s info and events as the API reads them, paged both ways, listed by prefix, followed live', async () => {
+    await api('/v1/topics', { method: 'POST', json: { name: 'accounts', partitions: 2, config: { streamIndex: true } } });
+    const events = Array.from({ length: 25 }, (_, i) => ({ type: i === 0 ? 'AccountOpened' : 'Deposited', id: `evt-${i}`, data: { amount: i }, ...(i === 0 ? { metadata: { user: 'ada' } } : {}) }));
+    expect((await api('/v1/topics/accounts/streams/account-1/events', { method: 'POST', json: { events, expectedVersion: 'no_stream' } })).status).toBe(200);
+    await api('/v1/topics/accounts/streams/account-2/events', { method: 'POST', json: { events: [{ type: 'AccountOpened', data: {} }] } });
+    const info = (await api('/v1/topics/accounts/streams/account-1')).body;
+    const firstPage = (await api('/v1/topics/accounts/streams/account-1/events?limit=20')).body.events;
+
+    const watched = await open('#/streams?topic=accounts&stream=account-1');
+    const { page } = watched;
+    const cards = page.getByRole('region', { name: 'Stream summary' });
+    await expect.poll(() => cards.textContent()).toContain(`Last offset${info.lastOffset}`);
+    expect(await cards.textContent()).toContain(`Events${info.eventCount}`);
+    await page.getByLabel('Event version 0').waitFor();
+    expect(await page.locator('.records .offset').allTextContents()).toEqual(firstPage.map((event: { version: number }) => `v${event.version}`));
+    expect(await page.getByLabel('Event version 0').getByLabel('Event data', { exact: true }).textContent()).toBe(JSON.stringify({ amount: 0 }, null, 2));
+    expect(await page.getByLabel('Event version 0').getByLabel('Metadata', { exact: true }).textContent()).toBe(JSON.stringify({ user: 'ada' }, null, 2));
+    await page.getByRole('button', { name: 'Next →' }).click();
+    await page.getByLabel('Event version 24').waitFor();
+    await page.getByRole('button', { name: '← Previous' }).click();
+    await page.getByLabel('Event version 0').waitFor();
+    await page.locator('select[name="direction"]').selectOption('backward');
+    await expect.poll(() => page.locator('.records .offset').first().textContent()).toBe('v24');
+    await page.getByRole('list', { name: 'Stream ids' }).getByRole('link', { name: 'account-2', exact: true }).waitFor();
+    await watched.screenshot('streams');
+
+    await page.getByRole('button', { name: 'Follow live' }).click();
+    await page.getByText(/Following from version 25/).waitFor();
+    await api('/v1/topics/accounts/streams/account-1/events', { method: 'POST', json: { events: [{ type: 'Withdrawn', data: { amount: 7 } }], expectedVersion: 24 } });
+    const live = page.getByRole('list', { name: 'Live events' });
+    await live.getByLabel('Event version 25').getByText('Withdrawn').waitFor();
+    await finish(watched, 'streams-live');
+
+    const listed = await open('#/streams?topic=accounts&prefix=account-');
+    await listed.page.getByRole('link', { name: 'account-1', exact: true }).click();
+    await listed.page.getByLabel('Event version 0').waitFor();
+    await finish(listed, 'streams-list');
+  });
+
   it('reads on a phone width in the dark theme', async () => {
     const watched = await open('#/', { width: 390, height: 844, theme: 'dark' });
     await watched.page.locator('.chart canvas').first().waitFor();
