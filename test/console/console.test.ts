@@ -17,7 +17,10 @@ let broker: TestBroker;
 let browser: Browser;
 const api = (path: string, init: RequestInit & { json?: unknown } = {}) => call(`${broker.url}${path}`, init);
 
-/** Topic `orders` (3 partitions) with JSON, text and binary records; group `billing` (one member) behind on it; queue `jobs` with a dead letter. */
+/**
+ * Topic `orders` (3 partitions) with JSON, text and binary records; group `billing` (one member) behind on it; queue `jobs` with a dead letter;
+ * stream topic `accounts` with stream `account-1` (25 events, the first with metadata) and `account-2`.
+ */
 async function seed(): Promise<void> {
   await api('/v1/topics', { method: 'POST', json: { name: 'orders', partitions: 3 } });
   const records = [
@@ -35,6 +38,10 @@ async function seed(): Promise<void> {
   await api('/v1/topics/jobs/queues/workers', { method: 'PUT', json: {} });
   const { messages } = (await api('/v1/topics/jobs/queues/workers/receive', { method: 'POST', json: {} })).body;
   await api('/v1/topics/jobs/queues/workers/reject', { method: 'POST', json: { receipts: [messages[0].receipt], reason: 'image too large' } });
+  await api('/v1/topics', { method: 'POST', json: { name: 'accounts', partitions: 2, config: { streamIndex: true } } });
+  const events = Array.from({ length: 25 }, (_, i) => ({ type: i === 0 ? 'AccountOpened' : 'Deposited', id: `evt-${i}`, data: { amount: i }, ...(i === 0 ? { metadata: { user: 'ada' } } : {}) }));
+  expect((await api('/v1/topics/accounts/streams/account-1/events', { method: 'POST', json: { events, expectedVersion: 'no_stream' } })).status).toBe(200);
+  await api('/v1/topics/accounts/streams/account-2/events', { method: 'POST', json: { events: [{ type: 'AccountOpened', data: {} }] } });
 }
 
 beforeAll(async () => {
@@ -201,10 +208,6 @@ describe('web console', () => {
   });
 
   it('event streams: a stream\'s info and events as the API reads them, paged both ways, listed by prefix, followed live', async () => {
-    await api('/v1/topics', { method: 'POST', json: { name: 'accounts', partitions: 2, config: { streamIndex: true } } });
-    const events = Array.from({ length: 25 }, (_, i) => ({ type: i === 0 ? 'AccountOpened' : 'Deposited', id: `evt-${i}`, data: { amount: i }, ...(i === 0 ? { metadata: { user: 'ada' } } : {}) }));
-    expect((await api('/v1/topics/accounts/streams/account-1/events', { method: 'POST', json: { events, expectedVersion: 'no_stream' } })).status).toBe(200);
-    await api('/v1/topics/accounts/streams/account-2/events', { method: 'POST', json: { events: [{ type: 'AccountOpened', data: {} }] } });
     const info = (await api('/v1/topics/accounts/streams/account-1')).body;
     const firstPage = (await api('/v1/topics/accounts/streams/account-1/events?limit=20')).body.events;
 
@@ -236,6 +239,10 @@ describe('web console', () => {
     const listed = await open('#/streams?topic=accounts&prefix=account-');
     await listed.page.getByRole('link', { name: 'account-1', exact: true }).click();
     await listed.page.getByLabel('Event version 0').waitFor();
+    // By keyboard alone: type an id into the labelled field, Enter looks it up.
+    await listed.page.getByRole('textbox', { name: 'Stream id' }).fill('account-2');
+    await listed.page.getByRole('textbox', { name: 'Stream id' }).press('Enter');
+    await expect.poll(() => listed.page.getByRole('region', { name: 'Stream summary' }).textContent()).toContain('account-2');
     await finish(listed, 'streams-list');
   });
 
@@ -246,5 +253,10 @@ describe('web console', () => {
     // Nothing wider than the screen: no sideways scrolling of the whole page.
     expect(await watched.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await finish(watched, 'overview-phone-dark');
+
+    const streams = await open('#/streams?topic=accounts&stream=account-1', { width: 390, height: 844, theme: 'dark' });
+    await streams.page.getByLabel('Event version 0').waitFor();
+    expect(await streams.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await finish(streams, 'streams-phone-dark');
   });
 });
