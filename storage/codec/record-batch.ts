@@ -462,14 +462,16 @@ function decodeBlock(header: BatchHeader, block: Buffer): DecodedBatch {
 }
 
 /**
- * The records at or past `fromOffset` only: those before it are walked (and checked) but not
- * materialized. A reader that starts inside a large batch (a live tail sampling the newest 50 of
+ * The records at or past `fromOffset` only: those before it are passed over by their lengths (or,
+ * in a compacted batch, walked), not materialized. A reader that starts inside a large batch (a live tail sampling the newest 50 of
  * a 9,000-record batch, a fetch from an offset) would otherwise allocate every record of it.
  */
 function decodeBlockFrom(header: BatchHeader, block: Buffer, fromOffset: number): DecodedBatch {
   if (fromOffset <= header.baseOffset) return decodeBlock(header, block);
   const records: DecodedRecord[] = [];
   const cursor = new RecordCursor(block, header);
+  // Dense offsets (every produced batch; compaction leaves gaps): record i is at baseOffset + i.
+  if (header.lastOffsetDelta === header.recordsCount - 1) cursor.skip(fromOffset - header.baseOffset);
   while (cursor.next()) if (cursor.layout.offset >= fromOffset) records.push(recordAt(block, cursor.layout));
   return { header, records };
 }
@@ -503,6 +505,18 @@ export class RecordCursor {
     this.remaining--;
     readLayout(this.reader, this.header, this.layout);
     return true;
+  }
+
+  /**
+   * Passes over the next `count` records by their length alone, neither reading nor checking
+   * them: for a reader that wants only the records after them (the CRC covered their bytes).
+   */
+  skip(count: number): void {
+    for (let i = 0; i < count && this.remaining > 0; i++, this.remaining--) {
+      const length = this.reader.varint();
+      if (length < 0) corrupt(`record length ${length} is negative`, { baseOffset: this.header.baseOffset });
+      this.reader.skip(length, 'record');
+    }
   }
 }
 

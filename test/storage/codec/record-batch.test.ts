@@ -183,5 +183,9 @@ describe('RecordBatch v2 codec', () => {
     expect(decodeRecordBatchesWithin(read, 1024 * 1024, 30)).toEqual({ batches: [], nextOffset: 30, cut: false });
     // The budget counts from the first batch decoded, not from the ones passed over.
     expect(decodeRecordBatchesWithin(read, 1, 15)).toMatchObject({ cut: true, nextOffset: 20 });
+    // A compacted batch has gaps: its records are found by their offsets, not their positions.
+    const compacted = encodeRecordBatch(values(40, 4), { baseOffset: 40, offsetDeltas: [0, 2, 5, 9] });
+    const afterGaps = decodeRecordBatchesWithin(compacted, 1024 * 1024, 43).batches[0]!.records;
+    expect(afterGaps.map((record) => [record.offset, record.value!.toString()])).toEqual([[45, 'v42'], [49, 'v43']]);
   });
 });
