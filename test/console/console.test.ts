@@ -7,7 +7,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { consoleBuildDir } from '../../broker/package-files.js';
 import { call, startBroker, type TestBroker } from '../broker/support/broker.js';
 import { CHROMIUM_EXECUTABLE as CHROMIUM } from '../../bench/lib/chromium.js';
@@ -47,7 +48,7 @@ async function seed(): Promise<void> {
 beforeAll(async () => {
   if (!existsSync(join(consoleBuildDir(), 'app.js'))) throw new Error('the console is not built: run npm run build');
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
-  broker = await startBroker({ flush: 'never', limits: { statsSampleIntervalMs: 200 } });
+  broker = await startBroker({ flush: 'never', kafka: true, limits: { statsSampleIntervalMs: 200 } });
   await seed();
   browser = await launchBrowser();
 });
@@ -186,6 +187,25 @@ describe('web console', () => {
     const list = await open('#/groups');
     await list.page.getByRole('row', { name: /billing/ }).waitFor();
     await finish(list, 'groups');
+  });
+
+  it('groups: a Kafka consumer group is listed beside the HTTP ones, with its protocol and member', async () => {
+    const kafka = new Kafka({ clientId: 'kafka-reader', brokers: [broker.kafka!.address], logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 50 } });
+    const consumer = kafka.consumer({ groupId: 'kafka-readers', sessionTimeout: 30_000, heartbeatInterval: 500, maxWaitTimeInMs: 200 });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: ['orders'], fromBeginning: true });
+      await consumer.run({ eachMessage: async () => {} });
+      await vi.waitFor(async () => expect((await api('/v1/groups/kafka-readers')).body).toMatchObject({ state: 'Stable', members: [expect.anything()] }), { timeout: 15_000, interval: 200 });
+      const described = (await api('/v1/groups/kafka-readers')).body;
+      const listed = await open('#/groups');
+      await listed.page.getByRole('row', { name: /kafka-readers/ }).getByRole('link', { name: 'kafka-readers' }).click();
+      await listed.page.getByText(`Kafka group (${described.protocol})`).waitFor();
+      await listed.page.getByRole('table', { name: 'Members' }).getByRole('cell', { name: /^kafka-reader from \S+/ }).waitFor(); // its clientId, and the address it connected from
+      await finish(listed, 'group-kafka');
+    } finally {
+      await consumer.disconnect();
+    }
   });
 
   it('queues: depth and dead letters with their reason; redrive after a preview', async () => {
