@@ -150,6 +150,7 @@ describe('web console', () => {
     await page.getByText(/Following/).waitFor();
     await api('/v1/topics/orders/records', { method: 'POST', json: { records: [{ key: 'live-1', value: { seen: 'live' } }] } });
     await page.getByRole('row', { name: /live-1/ }).waitFor();
+    expect(await page.getByRole('row', { name: /live-1/ }).getByRole('cell').last().textContent()).toBe('{"seen":"live"}'); // the value on one line
     await page.getByRole('button', { name: 'Pause' }).click();
     await api('/v1/topics/orders/records', { method: 'POST', json: { records: [{ key: 'live-2', value: { seen: 'later' } }] } });
     await expect.poll(() => page.getByText(/2 received/).count()).toBe(1); // counted while paused...
