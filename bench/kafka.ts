@@ -23,7 +23,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Spool } from '../client/index.js';
 import { ensureCommand } from './compare/peers/debian-package.js';
@@ -130,7 +130,12 @@ try {
   const clientGroup = await clientGroupReplay(spool, 'group-backlog', GROUP_RECORDS, GROUP_MEMBERS);
   const kafkaGroup = await kafkajsGroupReplay(address, 'group-backlog', GROUP_RECORDS, GROUP_MEMBERS);
   const groupRun = `KafkaJS group, ${GROUP_MEMBERS} members, ${GROUP_RECORDS.toLocaleString('en-US')} records / ${GROUP_PARTITIONS} partitions`;
-  row(groupRun, kafkaGroup, `Spool client group, ${GROUP_MEMBERS} members`, clientGroup, kafkaGroup >= 1_000_000 ? 'met (>= 1M/s)' : 'missed (>= 1M/s)');
+  row(groupRun, kafkaGroup.recordsPerSecond, `Spool client group, ${GROUP_MEMBERS} members`, clientGroup, kafkaGroup.recordsPerSecond >= 1_000_000 ? 'met (>= 1M/s)' : 'missed (>= 1M/s)');
+  row(`${groupRun}, from the first record (joins left out)`, kafkaGroup.replayRecordsPerSecond, `Spool client group, ${GROUP_MEMBERS} members`, clientGroup, kafkaGroup.replayRecordsPerSecond >= 1_000_000 ? 'met (>= 1M/s)' : 'missed (>= 1M/s)');
+  // The client's own CPU bounds the group before the broker does: 1 M/s needs this many cores for
+  // KafkaJS's decoding alone, whatever the broker serves.
+  const coresForTarget = 1_000_000 / kafkaGroup.recordsPerClientCpuSecond;
+  rows.push({ run: 'KafkaJS group: records per client CPU-second', 'records/s': kafkaGroup.recordsPerClientCpuSecond, reference: `cores KafkaJS needs for 1M/s (this machine: ${availableParallelism()})`, 'reference/s': coresForTarget, ratio: null, target: '' });
   const httpCommits = await load({
     url: `${broker.url}/v1/groups/http-commits/offsets`,
     body: JSON.stringify({ offsets: [{ topic: 'group-backlog', partition: 0, offset: 0 }] }),
