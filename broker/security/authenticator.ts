@@ -55,14 +55,18 @@ export class Authenticator {
     if (session !== null) {
       const found = this.sessions.get(session);
       if (found && this.credentials.tokens.isLive(found.tokenId)) {
-        checkSameOrigin(request);
+        checkSameOrigin(request, 'the session cookie');
         return userPrincipal(found.user);
       }
       throw unauthenticated('the session has ended (expired, logged out or its token revoked): log in again');
     }
     // Last: a verified client certificate (tlsClientAuth), when the request names no one else.
     const certificate = certificatePrincipal(request.raw.socket);
-    if (certificate !== null) return certificate;
+    if (certificate !== null) {
+      // A browser holding the certificate offers it to any page's requests, as it sends a cookie.
+      if (fromBrowser(request)) checkSameOrigin(request, 'the client certificate');
+      return certificate;
+    }
     throw unauthenticated('credentials are required: Authorization: Bearer <token> or Basic user:password (or a client certificate)');
   }
 
@@ -137,17 +141,27 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * is the same site, so its browser sends the cookie along. A state-changing request carried by the
  * cookie alone must come from this origin: the browser's Sec-Fetch-Site says so, or its Origin
  * names the Host the request was sent to. Browsers send one of them with every non-GET request.
+ * A client certificate is sent by a browser to every origin's requests too (tlsClientAuth
+ * optional): the same check applies to it when the request comes from a browser.
  */
-function checkSameOrigin(request: FastifyRequest): void {
+function checkSameOrigin(request: FastifyRequest, credential: string): void {
   if (SAFE_METHODS.has(request.method)) return;
   if (request.headers['sec-fetch-site'] === 'same-origin') return;
   const origin = request.headers.origin;
   if (origin !== undefined && request.headers.host !== undefined && originHost(origin) === request.headers.host.toLowerCase()) return;
   throw new BrokerError(
     'SPOOL_ERR_CROSS_ORIGIN',
-    `a ${request.method} with only the session cookie must come from this broker's origin (Sec-Fetch-Site: same-origin or Origin: http://${request.headers.host ?? ''}), got Origin ${JSON.stringify((origin ?? '(none)').slice(0, 200))}: send Authorization from other origins`,
+    `a ${request.method} with only ${credential} must come from this broker's origin (Sec-Fetch-Site: same-origin or Origin: http://${request.headers.host ?? ''}), got Origin ${JSON.stringify((origin ?? '(none)').slice(0, 200))}: send Authorization from other origins`,
     { field: 'origin' },
   );
+}
+
+/**
+ * Browsers send Origin or Sec-Fetch-Site with every non-GET request; command-line clients and
+ * libraries send neither, and a certificate they hold was offered on purpose.
+ */
+function fromBrowser(request: FastifyRequest): boolean {
+  return request.headers.origin !== undefined || request.headers['sec-fetch-site'] !== undefined;
 }
 
 function originHost(origin: string): string | null {

@@ -4,6 +4,7 @@
  * client trusting another CA, a client certificate of another CA or expired, none when the request
  * carries no other credential, a wrong password, a plaintext client on the TLS port.
  */
+import { request as httpsRequest } from 'node:https';
 import { connect as connectTcp } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,6 +68,37 @@ describe('HTTPS with Spool\'s client', () => {
 
   it('answers 401 to a client with neither a certificate nor credentials (tlsClientAuth optional)', async () => {
     await expect(client({ tls: clientTls(pki) }).admin.listTopics()).rejects.toMatchObject({ code: 'SPOOL_ERR_UNAUTHENTICATED', status: 401 });
+  });
+});
+
+/** A POST /v1/topics over TLS with admin's certificate and the given headers: its status. */
+function certificatePost(headers: Record<string, string>): Promise<number> {
+  const url = new URL(t.url);
+  const body = JSON.stringify({ name: `csrf-${Math.random().toString(36).slice(2)}`, partitions: 1 });
+  return new Promise((resolve, reject) => {
+    const request = httpsRequest({
+      host: url.hostname, port: Number(url.port), path: '/v1/topics', method: 'POST', agent: false,
+      headers: { 'content-type': 'application/json', ...headers }, ...clientTls(pki, pki.admin),
+    }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    request.once('error', reject);
+    request.end(body);
+  });
+}
+
+describe('cross-site requests carried by a client certificate', () => {
+  it('refuses a browser\'s cross-site POST authenticated by the certificate alone', async () => {
+    expect(await certificatePost({ origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' })).toBe(403);
+    expect(await certificatePost({ 'sec-fetch-site': 'same-site' })).toBe(403);
+    expect(await certificatePost({ origin: 'https://evil.example' })).toBe(403);
+  });
+
+  it('accepts the same POST from the broker\'s own origin, and from a client that is no browser', async () => {
+    expect(await certificatePost({ 'sec-fetch-site': 'same-origin' })).toBe(201);
+    expect(await certificatePost({ origin: t.url })).toBe(201);
+    expect(await certificatePost({})).toBe(201);
   });
 });
 
