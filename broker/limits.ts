@@ -161,8 +161,20 @@ const limitValues = {
   streamIdempotencyWindowEvents: 100,
   /** Kafka's connections.max.idle.ms: a Kafka connection silent this long is closed. */
   kafkaConnectionIdleMs: 10 * 60 * 1000,
-  /** Kafka connections at once: each may hold up to kafkaInFlightBytesMax; more are refused. */
+  /**
+   * Kafka connections at once: each may hold up to kafkaInFlightBytesMax; more are closed at TCP
+   * accept (node's maxConnections), before a TLS handshake costs anything.
+   */
   kafkaConnectionsMax: 1_000,
+  /** Kafka connections from one address: one client may hold half of kafkaConnectionsMax, as over HTTP. */
+  kafkaConnectionsPerAddressMax: 500,
+  /**
+   * When the broker requires credentials, a Kafka connection that has not finished SASL (nor
+   * brought a client certificate) this long after it opened is closed: else a silent client held a
+   * kafkaConnectionsMax slot for kafkaConnectionIdleMs. Clients authenticate in milliseconds;
+   * 10 s leaves room for a slow network and the failed-login delay of a few retries.
+   */
+  kafkaAuthenticationTimeoutMs: 10_000,
   /**
    * Bytes of one Kafka group member's protocol metadata (all protocols of a JoinGroup) and of each
    * assignment a leader sends: kept in memory for the group's life, times membersPerGroupMax.

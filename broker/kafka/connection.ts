@@ -9,8 +9,16 @@
  *   - past kafkaInFlightBytesMax of unanswered request bytes, kafkaInFlightRequestsMax requests,
  *     or as many answer bytes the client is not reading, the socket is paused until they drain.
  * A frame that does not decode closes this connection with a log line; nothing else is touched.
+ *
+ * Quotas (security/quotas.ts), as Kafka since KIP-219: while the principal owes its produce or
+ * fetch bucket, its connections are muted: no further frame is read or dispatched until the debt
+ * is paid (acks=0 produces included, which get no answer to delay). Delaying answers alone let a
+ * pipelining client write at any rate. When the broker requires credentials, a connection not
+ * authenticated within kafkaAuthenticationTimeoutMs is closed; a client certificate's principal
+ * counts against quotaConnectionsPerPrincipal like a SASL one.
  */
 import type { Socket } from 'node:net';
+import { ANONYMOUS } from '../security/request-principal.js';
 import type { KafkaServices } from './context.js';
 import { KafkaFrameError } from './protocol/frame-error.js';
 import { handleFrame } from './router.js';
@@ -33,6 +41,9 @@ export class KafkaConnection {
   private readonly abort = new AbortController();
   private closed = false;
   private readonly session: KafkaSession;
+  private readonly authenticationTimer: NodeJS.Timeout;
+  /** Set while the connection is muted by a quota. */
+  private muteTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly socket: Socket,
@@ -43,15 +54,36 @@ export class KafkaConnection {
     this.session = new KafkaSession(socket.remoteAddress ?? '', certificatePrincipal);
     // Kafka's connections.max.idle.ms: a connection silent this long is closed.
     socket.setTimeout(services.limits.kafkaConnectionIdleMs, () => this.close('idle'));
+    this.authenticationTimer = setTimeout(() => this.closeUnauthenticated(), services.limits.kafkaAuthenticationTimeoutMs);
+    this.authenticationTimer.unref();
     socket.on('data', (data: Buffer) => this.onData(data));
     socket.on('drain', () => this.updateFlow());
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
+    if (certificatePrincipal !== null) this.countCertificatePrincipal(certificatePrincipal);
+  }
+
+  /** A client certificate's principal holds a connection like a SASL one (quotaConnectionsPerPrincipal). */
+  private countCertificatePrincipal(principal: string): void {
+    const release = this.services.security.quotas.openConnection(principal);
+    if (release !== null) {
+      this.session.releaseConnection = release;
+      return;
+    }
+    this.services.security.audit({ action: 'authenticate', principal, address: this.session.address, outcome: 'failure', listener: 'kafka', reason: 'quotaConnectionsPerPrincipal' });
+    this.close(`${principal} holds its maximum of connections (quotaConnectionsPerPrincipal)`);
+  }
+
+  /** kafkaAuthenticationTimeoutMs: a connection that could not yet do anything but authenticate, and has not. */
+  private closeUnauthenticated(): void {
+    if (this.session.principal === null && this.services.security.credentials.hasPrincipals()) this.close('not authenticated within kafkaAuthenticationTimeoutMs');
   }
 
   close(reason?: string): void {
     if (reason && !this.closed) this.services.log.warn({ remote: this.socket.remoteAddress, reason }, 'kafka: closing connection');
     this.closed = true;
+    clearTimeout(this.authenticationTimer);
+    if (this.muteTimer !== null) clearTimeout(this.muteTimer);
     this.session.releaseConnection();
     this.abort.abort();
     this.chunks = [];
@@ -71,12 +103,29 @@ export class KafkaConnection {
   private pump(): void {
     try {
       let frame: Buffer | null;
-      while (this.queue.length < this.services.limits.kafkaInFlightRequestsMax && (frame = this.nextFrame()) !== null) this.dispatch(frame);
+      while (this.queue.length < this.services.limits.kafkaInFlightRequestsMax && !this.muted() && (frame = this.nextFrame()) !== null) this.dispatch(frame);
     } catch (error) {
       this.close((error as Error).message);
       return;
     }
     this.updateFlow();
+  }
+
+  /**
+   * True while the principal is throttled by a quota: a timer pumps again once the debt is paid
+   * (at most THROTTLE_MS_MAX later, when the debt is checked again).
+   */
+  private muted(): boolean {
+    if (this.muteTimer !== null) return true;
+    const { quotas } = this.services.security;
+    const principal = this.session.principal ?? ANONYMOUS;
+    const waitMs = Math.max(quotas.throttleMs('produce', principal), quotas.throttleMs('fetch', principal));
+    if (waitMs === 0) return false;
+    this.muteTimer = setTimeout(() => {
+      this.muteTimer = null;
+      this.pump();
+    }, waitMs);
+    return true;
   }
 
   /** The next whole frame's body, or null until it has arrived. */
@@ -156,6 +205,7 @@ export class KafkaConnection {
     if (this.closed) return;
     const { kafkaInFlightBytesMax, kafkaInFlightRequestsMax } = this.services.limits;
     const full =
+      this.muteTimer !== null ||
       this.inFlightBytes + this.bufferedBytes >= kafkaInFlightBytesMax ||
       this.queue.length >= kafkaInFlightRequestsMax ||
       this.socket.writableLength >= kafkaInFlightBytesMax;

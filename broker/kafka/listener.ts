@@ -24,16 +24,12 @@ export class KafkaListener {
   private readonly connections = new Set<KafkaConnection>();
   /** Accepted while the protocol stack loads: paused, so their bytes wait in the socket. */
   private readonly waiting = new Set<Socket>();
+  /** Open TCP connections per client address (kafkaConnectionsPerAddressMax). */
+  private readonly byAddress = new Map<string, number>();
 
   /** `tls`: the listener speaks TLS (security/tls.ts); a verified client certificate is the connection's first principal. */
   constructor(private readonly services: KafkaServices, tls: TlsOptions | null = null) {
     const accept = (socket: Socket) => {
-      const open = this.connections.size + this.waiting.size;
-      if (open >= services.limits.kafkaConnectionsMax) {
-        services.log.warn({ remote: socket.remoteAddress, connections: open }, 'kafka: refusing a connection past kafkaConnectionsMax');
-        socket.destroy();
-        return;
-      }
       this.waiting.add(socket);
       protocolStack ??= import('./connection.js');
       protocolStack.then(
@@ -47,15 +43,43 @@ export class KafkaListener {
     };
     if (tls === null) {
       this.tlsServer = null;
-      this.server = createServer(accept);
-      return;
+      this.server = createServer();
+    } else {
+      const { audit } = services.security;
+      this.tlsServer = createTlsServer(tls, (socket: TLSSocket) => {
+        if (admitSecureConnection(socket, 'kafka', audit)) accept(socket);
+      });
+      auditHandshakeFailures(this.tlsServer, 'kafka', audit);
+      this.server = this.tlsServer;
     }
-    const { audit } = services.security;
-    this.tlsServer = createTlsServer(tls, (socket: TLSSocket) => {
-      if (admitSecureConnection(socket, 'kafka', audit)) accept(socket);
+    this.limitConnections(tls === null ? accept : null);
+  }
+
+  /**
+   * Counts connections at TCP accept, before a TLS handshake: past kafkaConnectionsMax node closes
+   * them unread (maxConnections), past kafkaConnectionsPerAddressMax they are closed here.
+   * Counted after the handshake, silent TCP clients of the TLS listener were never counted.
+   */
+  private limitConnections(acceptPlain: ((socket: Socket) => void) | null): void {
+    const { limits, log } = this.services;
+    this.server.maxConnections = limits.kafkaConnectionsMax;
+    this.server.on('drop', (dropped) => log.warn({ remote: dropped?.remoteAddress }, 'kafka: refusing a connection past kafkaConnectionsMax'));
+    this.server.on('connection', (socket: Socket) => {
+      const address = socket.remoteAddress ?? '';
+      const fromAddress = (this.byAddress.get(address) ?? 0) + 1;
+      if (fromAddress > limits.kafkaConnectionsPerAddressMax) {
+        log.warn({ remote: address, connections: fromAddress - 1 }, 'kafka: refusing a connection past kafkaConnectionsPerAddressMax');
+        socket.destroy();
+        return;
+      }
+      this.byAddress.set(address, fromAddress);
+      socket.once('close', () => {
+        const left = this.byAddress.get(address)! - 1;
+        if (left === 0) this.byAddress.delete(address);
+        else this.byAddress.set(address, left);
+      });
+      acceptPlain?.(socket);
     });
-    auditHandshakeFailures(this.tlsServer, 'kafka', audit);
-    this.server = this.tlsServer;
   }
 
   private serve(socket: Socket, Connection: typeof KafkaConnection): void {

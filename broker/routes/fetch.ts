@@ -54,15 +54,23 @@ export const fetchRoutes: FastifyPluginAsyncTypebox<{ fetcher: FetchService; quo
       const abort = new AbortController();
       request.raw.once('close', () => abort.abort());
       const fetchBytes = maxBytes ?? brokerLimits.fetchBytesDefault;
-      const result = await fetcher.fetch({
-        topic,
-        partition,
-        offset: parseOffsetQuery(offset ?? 'earliest'),
-        maxBytes: fetchBytes,
-        maxWaitMs: maxWaitMs ?? 0,
-        signal: abort.signal,
-      });
-      quotas.record('fetch', principal, result.data.length);
+      // Taken before the wait, the rest given back after it: checked before and counted after,
+      // twenty long-polls woken by one produce all passed the check and all read.
+      quotas.record('fetch', principal, fetchBytes);
+      const result = await fetcher
+        .fetch({
+          topic,
+          partition,
+          offset: parseOffsetQuery(offset ?? 'earliest'),
+          maxBytes: fetchBytes,
+          maxWaitMs: maxWaitMs ?? 0,
+          signal: abort.signal,
+        })
+        .catch((error: unknown) => {
+          quotas.giveBack('fetch', principal, fetchBytes);
+          throw error;
+        });
+      quotas.giveBack('fetch', principal, fetchBytes - result.data.length);
       const decoded = format === 'batch' ? null : fetcher.decode(result, topic, fetchBytes);
       const nextOffset = decoded ? decoded.nextOffset : result.nextOffset;
       reply.header('spool-next-offset', String(nextOffset));

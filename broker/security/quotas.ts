@@ -6,11 +6,14 @@
  *                                      one second of it; a request is served and its bytes taken,
  *                                      which may leave the bucket in debt. The debt says how long
  *                                      the principal must wait: Kafka answers throttle_time_ms and
- *                                      delays its response by that long; HTTP refuses the next
- *                                      request while in debt with 429 SPOOL_ERR_QUOTA_EXCEEDED and
- *                                      Retry-After
- *   connections per principal          authenticated Kafka connections open at once; one more is
- *                                      refused at SaslAuthenticate
+ *                                      delays its response by that long and mutes the
+ *                                      principal's connections until it is paid (KIP-219); HTTP
+ *                                      refuses the next request while in debt with 429
+ *                                      SPOOL_ERR_QUOTA_EXCEEDED and Retry-After. An HTTP fetch
+ *                                      takes its maxBytes before reading, and gives back the rest
+ *   connections per principal          authenticated Kafka connections open at once (SASL or a
+ *                                      client certificate); one more is refused at
+ *                                      SaslAuthenticate, or closed at accept
  *
  * The principal is the authenticated one, or User:ANONYMOUS on an open broker (as Kafka's default
  * quota applies to unauthenticated clients). Buckets are kept per principal, bounded like the
@@ -26,8 +29,13 @@ export interface QuotaSettings {
   quotaConnectionsPerPrincipal: number;
 }
 
-/** The longest a Kafka response is delayed, or HTTP told to wait: Kafka's own cap is its quota window. */
-export const THROTTLE_MS_MAX = 30_000;
+/**
+ * The longest one wait: a Kafka response delayed, a muted connection before its debt is checked
+ * again, HTTP's Retry-After. Well under clients' request timeouts (KafkaJS's and Java's 30 s): at
+ * 30 s a delayed answer timed out and its retry waited again. A larger debt is still paid in full,
+ * a wait at a time.
+ */
+export const THROTTLE_MS_MAX = 5_000;
 const BUCKETS_MAX = 10_000;
 
 interface Bucket {
@@ -74,6 +82,17 @@ export class Quotas {
     const bucket = this.bucket(kind, principal);
     bucket.tokens -= bytes;
     return this.debtMs(kind, bucket);
+  }
+
+  /**
+   * Gives back bytes taken ahead of a read that turned out smaller (an HTTP fetch takes its
+   * maxBytes before it waits, so concurrent fetches cannot all pass the check and then all read);
+   * a negative count takes the bytes read past them.
+   */
+  giveBack(kind: ByteQuota, principal: string, bytes: number): void {
+    if (this.rate(kind) === 0 || bytes === 0) return;
+    const bucket = this.bucket(kind, principal);
+    bucket.tokens = Math.min(this.rate(kind), bucket.tokens + bytes);
   }
 
   /** How long the principal must wait before its debt is paid (0: not in debt, or the quota is off). */

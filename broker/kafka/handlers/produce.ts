@@ -2,7 +2,7 @@
  * Produce (0): each partition's record set is appended as it came (RecordBatch v2, validated by
  * the storage engine: size, magic, CRC, compression) through the same ProduceService as the HTTP
  * route. acks 1 and -1 are answered when the append is acknowledged, which the topic's flush
- * policy decides (after the fdatasync under flush=always); acks 0 gets no answer at all. Each
+ * policy decides (after the fdatasync under flush=always); acks 0 gets no answer at all, and counts against the produce quota like the others (its connection is muted while the principal owes it). Each
  * partition answers its own Kafka error code (TOPIC_AUTHORIZATION_FAILED for a topic the principal
  * may not Write, while the others are written).
  */
@@ -41,6 +41,12 @@ export const produce: KafkaApi = {
       : body.transactionalId !== null
         ? { code: KafkaErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, message: 'transactions are not supported by Spool' }
         : null;
+    // Kafka's produce quota counts the request's record bytes. Taken before the appends, so the
+    // connection (kafka/connection.ts) is muted before it dispatches the next pipelined frame.
+    const bytes = (body.topicData as Message[])
+      .filter((topic) => request.refused.topic(topic.name as string) === null)
+      .reduce((sum, topic) => sum + (topic.partitionData as Message[]).reduce((inner, partition) => inner + ((partition.records as Buffer | null)?.length ?? 0), 0), 0);
+    const throttleTimeMs = services.security.quotas.record('produce', request.session.principal ?? ANONYMOUS, bytes);
     const responses = await Promise.all(
       (body.topicData as Message[]).map(async (topic) => ({
         name: topic.name,
@@ -53,11 +59,6 @@ export const produce: KafkaApi = {
         ),
       })),
     );
-    // Kafka's produce quota counts the request's record bytes, once it has served them.
-    const bytes = (body.topicData as Message[])
-      .filter((topic) => request.refused.topic(topic.name as string) === null)
-      .reduce((sum, topic) => sum + (topic.partitionData as Message[]).reduce((inner, partition) => inner + ((partition.records as Buffer | null)?.length ?? 0), 0), 0);
-    const throttleTimeMs = services.security.quotas.record('produce', request.session.principal ?? ANONYMOUS, bytes);
     return acks === 0 ? null : { responses, throttleTimeMs };
   },
 };

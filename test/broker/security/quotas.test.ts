@@ -5,11 +5,11 @@
  * carries throttle_time_ms and comes that much later; a principal holding its connections is
  * refused at SaslAuthenticate until one closes. Everything is off by default.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Quotas } from '../../../broker/security/quotas.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Quotas, THROTTLE_MS_MAX } from '../../../broker/security/quotas.js';
 import { encodeRecordBatch } from '../../../storage/index.js';
 import { RawKafkaClient } from '../kafka/support/raw-client.js';
-import { call, type TestBroker } from '../support/broker.js';
+import { call, startBroker, type TestBroker } from '../support/broker.js';
 import { admin, ADMIN_PASSWORD, basic, grant, startSecuredBroker } from './support.js';
 
 const off = { quotaProduceBytesPerSec: 0, quotaFetchBytesPerSec: 0, quotaConnectionsPerPrincipal: 0 };
@@ -33,8 +33,20 @@ describe('the quota arithmetic', () => {
 
   it('caps the throttle time, and ignores extreme sizes when off', () => {
     const quotas = new Quotas({ ...off, quotaFetchBytesPerSec: 1 }, () => 0);
-    expect(quotas.record('fetch', 'User:a', 2 ** 53)).toBe(30_000);
+    expect(quotas.record('fetch', 'User:a', 2 ** 53)).toBe(THROTTLE_MS_MAX);
+    expect(THROTTLE_MS_MAX).toBeLessThan(30_000); // KafkaJS's and Java's request timeout
     expect(new Quotas(off).record('produce', 'User:a', 2 ** 53)).toBe(0);
+  });
+
+  it('gives back bytes taken ahead, never past one second of the rate', () => {
+    let now = 0;
+    const quotas = new Quotas({ ...off, quotaFetchBytesPerSec: 1000 }, () => now);
+    expect(quotas.record('fetch', 'User:a', 1_000_000)).toBe(THROTTLE_MS_MAX);
+    quotas.giveBack('fetch', 'User:a', 998_500);
+    expect(quotas.throttleMs('fetch', 'User:a')).toBe(500);
+    quotas.giveBack('fetch', 'User:a', 2 ** 53);
+    expect(quotas.record('fetch', 'User:a', 1000)).toBe(0);
+    expect(quotas.record('fetch', 'User:a', 1)).toBe(1);
   });
 
   it('counts connections per principal and gives each back once', () => {
@@ -122,5 +134,38 @@ describe('quotas on a running broker', () => {
       again.close();
       expect(code).toBe(0);
     });
+  });
+});
+
+describe('quotas limit what is written and read, not only when it is answered (issue 17)', () => {
+  let t: TestBroker;
+  afterEach(() => t?.close());
+
+  it('mutes a Kafka connection while its principal owes the produce quota, acks=0 included', async () => {
+    const rate = 4000;
+    t = await startBroker({ kafka: true, settings: { quotaProduceBytesPerSec: rate } });
+    await call(`${t.url}/v1/topics`, { method: 'POST', json: { name: 'muted', partitions: 1 } });
+    const client = await RawKafkaClient.connect(t.kafka!);
+    const records = encodeRecordBatch([{ value: Buffer.alloc(rate, 1) }]);
+    const started = Date.now();
+    for (let i = 0; i < 4; i++) client.send('Produce', 7, { transactionalId: null, acks: 0, timeoutMs: 5000, topicData: [{ name: 'muted', partitionData: [{ index: 0, records }] }] });
+    const versions = await client.request('ApiVersions', 3, { clientSoftwareName: 'test', clientSoftwareVersion: '1' });
+    expect(versions.errorCode).toBe(0);
+    // Each produce past the first second of the rate waited for the debt before it was read: the
+    // frame behind them was answered no sooner than the rate allows (a lower bound, not a speed check).
+    expect(Date.now() - started).toBeGreaterThanOrEqual(((3 * records.length - rate) * 1000) / rate - 50);
+    expect((await call(`${t.url}/v1/topics/muted`)).body.partitionDetails[0].highWatermark).toBe(4);
+    client.close();
+  });
+
+  it('takes an HTTP fetch\'s maxBytes before it waits: concurrent long-polls woken by one produce cannot all read', async () => {
+    t = await startBroker({ settings: { quotaFetchBytesPerSec: 10_000 } });
+    await call(`${t.url}/v1/topics`, { method: 'POST', json: { name: 'woken', partitions: 1 } });
+    const polls = Array.from({ length: 20 }, () => call(`${t.url}/v1/topics/woken/partitions/0/records?offset=0&maxWaitMs=30000&format=batch`));
+    const produced = await call(`${t.url}/v1/topics/woken/records`, { method: 'POST', json: { records: [{ valueString: 'x'.repeat(900_000) }] } });
+    expect(produced.status).toBe(200);
+    const statuses = (await Promise.all(polls)).map((answer) => answer.status);
+    expect(statuses.filter((status) => status === 200)).toHaveLength(1);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(19);
   });
 });

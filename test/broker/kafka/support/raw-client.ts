@@ -31,9 +31,10 @@ export class RawKafkaClient {
     void this.closed.then(() => this.wake?.());
   }
 
-  static connect(address: { host: string; port: number }): Promise<RawKafkaClient> {
+  /** `localAddress`: the client's own address (127.0.0.2 is another client address on loopback). */
+  static connect(address: { host: string; port: number }, localAddress?: string): Promise<RawKafkaClient> {
     return new Promise((resolve, reject) => {
-      const socket = connect(address.port, address.host, () => resolve(new RawKafkaClient(socket)));
+      const socket = connect({ port: address.port, host: address.host, localAddress }, () => resolve(new RawKafkaClient(socket)));
       socket.once('error', reject);
     });
   }
