@@ -36,8 +36,11 @@ const HOST_PORT = '([A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+\\]):([1-9][0-9]{0,3}|[1-5][
 const HOST_NAME = '[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*';
 /** security/credentials.ts's USER_NAME, as text for the superUsers pattern. */
 const USER_NAME_TEXT = USER_NAME.source.replace(/^\^|\$$/g, '');
-/** One piece of superUsers: user principals separated by commas, or one certificate principal (a DN). */
-const SUPER_USERS = `(User:${USER_NAME_TEXT}(,User:${USER_NAME_TEXT})*|User:[A-Za-z][A-Za-z0-9.-]*=[^;\\u0000-\\u001f]{0,1024})`;
+/**
+ * One piece of superUsers: user principals separated by commas, or one certificate principal (a
+ * DN), whose values may hold an escaped `\;` (security/authorizer.ts splits on the others).
+ */
+const SUPER_USERS = `(User:${USER_NAME_TEXT}(,User:${USER_NAME_TEXT})*|User:[A-Za-z][A-Za-z0-9.-]*=([^;\\\\\\u0000-\\u001f]|\\\\[^\\u0000-\\u001f]){0,1024})`;
 
 // The one grammar of a flush policy is storage's parser; the schema refers to it by format name.
 FormatRegistry.Set('spool-flush-policy', (value) => parseFlushPolicy(value) !== null);

@@ -102,5 +102,23 @@ export function checkEntry(entry: AclEntry): void {
  * commas (`User:admin,User:ops`), the form before certificates.
  */
 export function superUserList(setting: string): string[] {
-  return setting.split(';').flatMap((piece) => (piece.includes('=') ? [piece] : piece.split(','))).filter((name) => name !== '');
+  return splitUnescaped(setting, ';').flatMap((piece) => (piece.includes('=') ? [piece] : piece.split(','))).filter((name) => name !== '');
+}
+
+/**
+ * Splits on `separator` except where a DN escapes it (`CN=a\;b` keeps its `\;`, as the
+ * certificate's principal does); a backslash escapes the character after it, `\\` included.
+ */
+function splitUnescaped(text: string, separator: string): string[] {
+  const pieces: string[] = [];
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '\\') i++;
+    else if (text[i] === separator) {
+      pieces.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  pieces.push(text.slice(start));
+  return pieces;
 }

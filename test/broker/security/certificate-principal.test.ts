@@ -36,6 +36,10 @@ describe('certificate principals in ACLs and superUsers', () => {
     expect(superUserList('User:admin,User:ops')).toEqual(['User:admin', 'User:ops']);
     expect(superUserList('User:CN=admin,O=Example;User:ops,User:dev')).toEqual(['User:CN=admin,O=Example', 'User:ops', 'User:dev']);
     expect(loadBrokerConfig({ values: { superUsers: 'User:CN=admin,O=Example;User:ops' } }).superUsers).toBe('User:CN=admin,O=Example;User:ops');
+    // An escaped ; belongs to its DN (issue 17); an escaped backslash before a ; does not escape it.
+    expect(superUserList('User:CN=a\\;b,O=X;User:ops')).toEqual(['User:CN=a\\;b,O=X', 'User:ops']);
+    expect(superUserList('User:CN=a\\\\;User:CN=b')).toEqual(['User:CN=a\\\\', 'User:CN=b']);
+    expect(loadBrokerConfig({ values: { superUsers: 'User:CN=a\\;b,O=X;User:ops' } }).superUsers).toBe('User:CN=a\\;b,O=X;User:ops');
     expect(() => loadBrokerConfig({ values: { superUsers: 'User:CN=admin\u0001' } })).toThrow(/superUsers must be/);
   });
 });
