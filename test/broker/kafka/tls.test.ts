@@ -8,7 +8,7 @@ import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Spool } from '../../../client/index.js';
 import { startBroker, type TestBroker } from '../support/broker.js';
-import { ADMIN_PRINCIPAL, ALICE_PRINCIPAL, clientTls, makeTestPki, type Pem, type TestPki } from '../security/certificates.js';
+import { ADMIN_PRINCIPAL, ALICE_PRINCIPAL, clientTls, makeTestPki, renegotiation, type Pem, type TestPki } from '../security/certificates.js';
 import { kcat } from './support/kcat.js';
 
 let pki: TestPki;
@@ -119,6 +119,10 @@ describe('KafkaJS with SSL and SASL', () => {
     const otherCa = kafka({ mechanism: 'plain', username: 'alice', password: 'alice pw' }, { ca: [pki.read(pki.otherCaFile)] }).admin();
     await expect(otherCa.connect()).rejects.toThrow(/certificate|self.signed|verify/i);
     await otherCa.disconnect();
+  });
+
+  it('refuses a TLS 1.2 renegotiation', async () => {
+    expect(await renegotiation(t.kafka!.port, pki.read(pki.caFile))).toMatch(/no renegotiation/);
   });
 
   it('fails a plaintext client on the TLS port promptly', async () => {

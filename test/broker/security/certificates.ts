@@ -119,3 +119,21 @@ export function servedFiles(pki: TestPki, name: string): Pem {
   copyFileSync(pki.server.key, served.key);
   return served;
 }
+
+/**
+ * A TLS 1.2 client on 127.0.0.1:port asking to renegotiate: 'renegotiated', or the error that
+ * ended it (a server refusing sends the no_renegotiation alert).
+ */
+export async function renegotiation(port: number, ca: Buffer): Promise<string> {
+  const socket: TLSSocket = connectTls({ host: '127.0.0.1', port, ca, maxVersion: 'TLSv1.2' });
+  try {
+    await new Promise((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+    return await new Promise<string>((resolve) => {
+      socket.once('error', (error) => resolve(error.message));
+      socket.once('close', () => resolve('closed'));
+      socket.renegotiate({}, (error) => resolve(error ? error.message : 'renegotiated'));
+    });
+  } finally {
+    socket.destroy();
+  }
+}

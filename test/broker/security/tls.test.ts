@@ -10,7 +10,7 @@ import { connect as connectTls } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Spool } from '../../../client/index.js';
 import { startBroker, type TestBroker } from '../support/broker.js';
-import { ADMIN_PRINCIPAL, ALICE_PRINCIPAL, clientTls, makeTestPki, type TestPki } from './certificates.js';
+import { ADMIN_PRINCIPAL, ALICE_PRINCIPAL, clientTls, makeTestPki, renegotiation, type TestPki } from './certificates.js';
 
 let pki: TestPki;
 let t: TestBroker;
@@ -123,6 +123,10 @@ describe('refused TLS connections', () => {
     socket.on('data', (chunk: Buffer) => received.push(chunk));
     await new Promise((resolve) => socket.once('close', resolve));
     expect(Buffer.concat(received).toString('latin1')).not.toContain('HTTP/1.1');
+  });
+
+  it('refuses a TLS 1.2 renegotiation', async () => {
+    expect(await renegotiation(Number(new URL(t.url).port), pki.read(pki.caFile))).toMatch(/no renegotiation/);
   });
 
   it('offers the certificate of tlsCert, chained to tlsCa', async () => {
