@@ -234,9 +234,9 @@ async function assembleBroker(options: BuildOptions, db: Database.Database, tlsF
   await app.register(topicRoutes, { topics });
   const produce = new ProduceService(topics, metrics, stores.producerIds, subscriberCounts);
   const fetcher = new FetchService(topics, metrics, limits);
-  await app.register(produceRoutes, { produce, limits });
+  await app.register(produceRoutes, { produce, limits, quotas: security.quotas });
   await app.register(producerRoutes, { producerIds: stores.producerIds });
-  await app.register(fetchRoutes, { fetcher });
+  await app.register(fetchRoutes, { fetcher, quotas: security.quotas });
   await app.register(offsetRoutes, { topics });
   topics.onChange((event, topic) => {
     if (event === 'deleted') appends.closed(topic);

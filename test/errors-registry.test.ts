@@ -77,6 +77,7 @@ describe('error registries', () => {
         "SPOOL_ERR_PATTERN_TOO_LONG",
         "SPOOL_ERR_PAYLOAD_TOO_LARGE",
         "SPOOL_ERR_QUEUE_NOT_FOUND",
+        "SPOOL_ERR_QUOTA_EXCEEDED",
         "SPOOL_ERR_RECEIPT_EXPIRED",
         "SPOOL_ERR_RECEIPT_UNKNOWN",
         "SPOOL_ERR_ROUTE_NOT_FOUND",

@@ -25,7 +25,9 @@ export class KafkaListener {
         socket.destroy();
         return;
       }
-      const connection = new KafkaConnection(socket, services, certificatePrincipal(socket));
+      const certificate = this.certificate(socket);
+      if (certificate === undefined) return;
+      const connection = new KafkaConnection(socket, services, certificate);
       this.connections.add(connection);
       socket.once('close', () => this.connections.delete(connection));
     };
@@ -40,6 +42,24 @@ export class KafkaListener {
     });
     auditHandshakeFailures(this.tlsServer, 'kafka', audit);
     this.server = this.tlsServer;
+  }
+
+  /**
+   * The principal of a verified client certificate, holding one of its connections
+   * (quotaConnectionsPerPrincipal, as SaslAuthenticate does for a user); null without one;
+   * undefined when the quota refused it and the socket was closed.
+   */
+  private certificate(socket: Socket): { principal: string; releaseConnection: () => void } | null | undefined {
+    const principal = certificatePrincipal(socket);
+    if (principal === null) return null;
+    const { quotas, audit } = this.services.security;
+    const releaseConnection = quotas.openConnection(principal);
+    if (releaseConnection === null) {
+      audit({ action: 'authenticate', principal, address: socket.remoteAddress ?? null, outcome: 'failure', listener: 'kafka', scheme: 'tls', reason: 'quotaConnectionsPerPrincipal' });
+      socket.destroy();
+      return undefined;
+    }
+    return { principal, releaseConnection };
   }
 
   /** Listens; answers the bound address (port 0 picks a free one). */

@@ -22,15 +22,17 @@ import { Authorizer } from './authorizer.js';
 import { Credentials } from './credentials.js';
 import { isLoopback } from './host-check.js';
 import { clientCertificatesOn, type TlsConfig } from './tls.js';
+import { Quotas, type QuotaSettings } from './quotas.js';
 
 export interface Security {
   credentials: Credentials;
   authenticator: Authenticator;
   authorizer: Authorizer;
   audit: AuditLog;
+  quotas: Quotas;
 }
 
-type SecurityConfig = Pick<BrokerConfig, 'host' | 'kafkaHost' | 'kafkaPort' | 'allowAnonymous' | 'superUsers'> & Partial<TlsConfig>;
+type SecurityConfig = Pick<BrokerConfig, 'host' | 'kafkaHost' | 'kafkaPort' | 'allowAnonymous' | 'superUsers'> & QuotaSettings & Partial<TlsConfig>;
 
 /** `kafkaOn`: whether the Kafka listener runs (an embedded broker's runs on a free port with kafkaPort 0). */
 export function openSecurity(db: Database.Database, config: SecurityConfig, limits: BrokerLimits, log: FastifyBaseLogger, kafkaOn = config.kafkaPort !== 0): Security {
@@ -39,7 +41,7 @@ export function openSecurity(db: Database.Database, config: SecurityConfig, limi
   const credentials = new Credentials(db, limits, { keepLastPrincipal: exposed.length > 0 && !config.allowAnonymous, clientCertificates });
   const audit = auditLog(log);
   checkSafeDefaults(config, exposed, credentials.hasPrincipals(), log);
-  return { credentials, audit, authenticator: new Authenticator(credentials, audit, limits), authorizer: new Authorizer(db, config.superUsers, limits) };
+  return { credentials, audit, authenticator: new Authenticator(credentials, audit, limits), authorizer: new Authorizer(db, config.superUsers, limits), quotas: new Quotas(config) };
 }
 
 /** The addresses a config listens on that are not loopback (the Kafka listener's when it is on). */
