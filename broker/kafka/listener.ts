@@ -41,6 +41,10 @@ export class KafkaListener {
       if (admitSecureConnection(socket, 'kafka', audit)) accept(socket);
     });
     auditHandshakeFailures(this.tlsServer, 'kafka', audit);
+    // Connections are counted above once their handshake is done: those still in one count here,
+    // where node drops the ones past the bound at accept (a flood of handshakes that never end
+    // would otherwise hold sockets for headersTimeoutMs each, unbounded).
+    this.tlsServer.maxConnections = services.limits.kafkaConnectionsMax;
     this.server = this.tlsServer;
   }
 

@@ -157,6 +157,21 @@ describe('stalled handshakes', () => {
       await broker.close();
     }
   });
+
+  it('drops Kafka connections past kafkaConnectionsMax at accept, handshaking ones included', async () => {
+    const broker = await startEmbedded({ tlsCert: pki.server.cert, tlsKey: pki.server.key, limits: { kafkaConnectionsMax: 1 } });
+    try {
+      const port = Number(broker.kafkaBootstrap!.split(':')[1]);
+      const holding = connectTcp(port, '127.0.0.1');
+      await new Promise((resolve) => holding.once('connect', resolve));
+      const refused = connectTcp(port, '127.0.0.1');
+      await new Promise((resolve) => refused.once('close', resolve));
+      expect(holding.destroyed).toBe(false);
+      holding.destroy();
+    } finally {
+      await broker.close();
+    }
+  });
 });
 
 describe('audit log and session cookie', () => {
