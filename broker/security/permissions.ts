@@ -57,6 +57,12 @@ export const httpPermissions: Readonly<Record<string, Rule>> = {
   'GET /v1/topics/:topic/streams/:stream': needs(topic('Read')),
   'GET /v1/topics/:topic/streams/:stream/live': needs(topic('Read')),
   'GET /v1/topics/:topic/streams': needs(topic('Read')),
+  'GET /v1/topics/:topic/streams/:stream/metadata': needs(topic('Read')),
+  // Metadata and soft deletes hide events from every reader: as much a write as an append.
+  'PUT /v1/topics/:topic/streams/:stream/metadata': needs(topic('Write')),
+  'DELETE /v1/topics/:topic/streams/:stream': needs(topic('Write')),
+  // Erase removes records for good, as DeleteRecords does: Kafka asks Delete on the topic for that.
+  'POST /v1/topics/:topic/streams/:stream/erase': needs(topic('Delete')),
   'GET /v1/live': needs(topic('Read', 'query.topic'), topic('Read', 'query.pattern')),
   'GET /v1/live/topics': needs(cluster('Describe')),
   'POST /v1/producers': { access: 'authenticated' },

@@ -21,8 +21,8 @@ import { Authenticator } from './authenticator.js';
 import { Authorizer } from './authorizer.js';
 import { Credentials } from './credentials.js';
 import { isLoopback } from './host-check.js';
-import { clientCertificatesOn, type TlsConfig } from './tls.js';
 import { Quotas, type QuotaSettings } from './quotas.js';
+import { clientCertificatesOn, type TlsConfig } from './tls.js';
 
 export interface Security {
   credentials: Credentials;

@@ -13,6 +13,17 @@ export function partitionList(value: string): number[] {
   return value.split(',').map((part) => positiveInteger(part.trim()));
 }
 
+/** `partition=offset` pairs (comma-separated, or the option repeated): produce's --expected-offsets. */
+export function expectedOffsetPairs(value: string, previous: Record<number, number> = {}): Record<number, number> {
+  const pairs = { ...previous };
+  for (const part of value.split(',')) {
+    const match = /^\s*(\d{1,9})\s*=\s*(\d+)\s*$/.exec(part);
+    if (!match) throw new InvalidArgumentError(`expected partition=offset (0=42), got ${JSON.stringify(part)}`);
+    pairs[Number(match[1])] = positiveInteger(match[2]!);
+  }
+  return pairs;
+}
+
 /** `key=value` pairs of topic config; numbers where they look like numbers. */
 export function configPair(value: string, previous: Record<string, unknown> = {}): Record<string, unknown> {
   const at = value.indexOf('=');
