@@ -10,7 +10,8 @@
  *                                      request while in debt with 429 SPOOL_ERR_QUOTA_EXCEEDED and
  *                                      Retry-After
  *   connections per principal          authenticated Kafka connections open at once; one more is
- *                                      refused at SaslAuthenticate
+ *                                      refused at SaslAuthenticate (a TLS certificate's principal:
+ *                                      the connection is closed as it opens)
  *
  * The principal is the authenticated one, or User:ANONYMOUS on an open broker (as Kafka's default
  * quota applies to unauthenticated clients). Buckets are kept per principal, bounded like the
