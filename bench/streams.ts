@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { Pool } from 'undici';
 import { residentBytes, startBrokerProcess } from './lib/broker-process.js';
 import { printReport, ratio, type Row } from './lib/report.js';
+import { runOwnedWriters } from './lib/stream-writers.js';
 
 const envCount = (name: string, fallback: number): number => {
   const value = Number(process.env[name] ?? fallback);
@@ -53,23 +54,10 @@ function expectOk(answer: Answer, what: string): void {
   if (answer.status !== 200 && answer.status !== 201) throw new Error(`${what}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 200)}`);
 }
 
-/** 64 writers, writer w owning streams w, w + 64, ...; `write` sends one event of stream `index`. */
+/** 64 writers on distinct streams; answers events/s. */
 async function writePhase(write: (index: number, version: number) => Promise<void>): Promise<number> {
-  const versions = new Int32Array(STREAMS).fill(-1);
-  let issued = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: WRITERS }, async (_, writer) => {
-      const owned = Math.ceil((STREAMS - writer) / WRITERS);
-      for (let turn = 0; issued < EVENTS; turn++) {
-        issued++;
-        const index = writer + WRITERS * (turn % owned);
-        await write(index, versions[index]!);
-        versions[index]!++;
-      }
-    }),
-  );
-  return EVENTS / ((performance.now() - started) / 1000);
+  const { events, seconds } = await runOwnedWriters({ events: EVENTS, streams: STREAMS, writers: WRITERS }, write);
+  return events / seconds;
 }
 
 async function latencies(samples: number, call: (sample: number) => Promise<void>): Promise<{ p50Ms: number; p99Ms: number }> {
