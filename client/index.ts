@@ -3,6 +3,7 @@ export { Spool, DEFAULT_URL, type SpoolOptions } from './spool.js';
 export { Admin } from './admin.js';
 export { SecurityAdmin, type UserSummary, type TokenSummary, type AclEntry } from './security-admin.js';
 export type { Credentials } from './credentials.js';
+export type { ClientTlsOptions } from './tls.js';
 export { Producer, type ProducerOptions } from './producer/producer.js';
 export type { ExpectedOffsets } from './producer/conditional-send.js';
 export type { ProducerRecord } from './record-encoding.js';

@@ -37,9 +37,10 @@ export class KafkaConnection {
   constructor(
     private readonly socket: Socket,
     private readonly services: KafkaServices,
+    certificatePrincipal: string | null = null,
   ) {
     socket.setNoDelay(true);
-    this.session = new KafkaSession(socket.remoteAddress ?? '');
+    this.session = new KafkaSession(socket.remoteAddress ?? '', certificatePrincipal);
     // Kafka's connections.max.idle.ms: a connection silent this long is closed.
     socket.setTimeout(services.limits.kafkaConnectionIdleMs, () => this.close('idle'));
     socket.on('data', (data: Buffer) => this.onData(data));
@@ -51,6 +52,7 @@ export class KafkaConnection {
   close(reason?: string): void {
     if (reason && !this.closed) this.services.log.warn({ remote: this.socket.remoteAddress, reason }, 'kafka: closing connection');
     this.closed = true;
+    this.session.releaseConnection();
     this.abort.abort();
     this.chunks = [];
     this.bufferedBytes = 0;

@@ -106,7 +106,8 @@ export const kafkaPermissions: Readonly<Record<string, Rule>> = {
   ListOffsets: needs(topic('Describe', 'request.topics[].name')),
   Metadata: needs(topic('Describe', 'request.topics[].name')),
   CreateTopics: needs(topic('Create', 'request.topics[].name')),
-  DeleteTopics: needs(topic('Delete', 'request.topicNames[]')),
+  // v6 names topics by name or id (an id is named by the cluster): both paths are checked.
+  DeleteTopics: needs(topic('Delete', 'request.topicNames[]'), topic('Delete', 'request.topics[].name')),
   DeleteRecords: needs(topic('Delete', 'request.topics[].name')),
   DescribeConfigs: needs(topic('DescribeConfigs', 'request.resources[].resourceName')),
   AlterConfigs: needs(topic('AlterConfigs', 'request.resources[].resourceName')),

@@ -49,6 +49,7 @@ export class LogWriter {
   }
 
   enqueue(append: PendingAppend): void {
+    this.state.filesCurrent = false;
     this.queue.push(append);
     this.queuedBytesTotal += append.data.length;
     // A round starts on the next turn of the event loop, so every append of this turn (the
@@ -97,6 +98,7 @@ export class LogWriter {
   /** Writes the active segment's indexes and gives up its descriptor (on close). */
   async close(): Promise<void> {
     await this.drain();
+    if (this.state.filesCurrent) return; // nothing appended since a trusted open: the files are as memory says
     // A failed round's bytes must not outlive a clean shutdown: the next open trusts the files.
     if (this.truncateNeeded) await this.truncateToVisible();
     await this.sync();
