@@ -8,13 +8,27 @@ import type { Spool } from '../../client/index.js';
 import { encodeRequestFrame } from '../../broker/kafka/protocol/request-frame.js';
 import { type InFlightLoad, type KafkaAddress, keepInFlight } from './kafka-load.js';
 
-/** `members` KafkaJS consumers of one new group read `records` from the beginning; answers records/s. */
-export async function kafkajsGroupReplay(address: KafkaAddress, topic: string, records: number, members: number): Promise<number> {
+export interface GroupReplay {
+  /** From the first connect to the last record: joins and the first rebalance included. */
+  recordsPerSecond: number;
+  /** From the first record handed to the application to the last. */
+  replayRecordsPerSecond: number;
+  /**
+   * Records per CPU-second this (client) process spent, the broker being a child process: what
+   * the client's own decoding costs, so how many cores a group needs for a given rate.
+   */
+  recordsPerClientCpuSecond: number;
+}
+
+/** `members` KafkaJS consumers of one new group read `records` from the beginning. */
+export async function kafkajsGroupReplay(address: KafkaAddress, topic: string, records: number, members: number): Promise<GroupReplay> {
   const kafka = new Kafka({ clientId: 'bench-group', brokers: [`${address.host}:${address.port}`], logLevel: logLevel.NOTHING });
   const consumers = Array.from({ length: members }, () => kafka.consumer({ groupId: `kafkajs-${topic}`, maxBytes: 16 << 20, maxBytesPerPartition: 4 << 20, maxWaitTimeInMs: 100 }));
   let seen = 0;
+  let firstRecordAt = 0;
   let done: () => void = () => undefined;
   const finished = new Promise<void>((resolve) => (done = resolve));
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     consumers.map(async (consumer) => {
@@ -22,6 +36,7 @@ export async function kafkajsGroupReplay(address: KafkaAddress, topic: string, r
       await consumer.subscribe({ topics: [topic], fromBeginning: true });
       await consumer.run({
         eachBatch: async ({ batch }) => {
+          firstRecordAt ||= performance.now();
           seen += batch.messages.length;
           if (seen >= records) done();
         },
@@ -29,9 +44,14 @@ export async function kafkajsGroupReplay(address: KafkaAddress, topic: string, r
     }),
   );
   await finished;
-  const seconds = (performance.now() - started) / 1000;
+  const ended = performance.now();
+  const cpu = process.cpuUsage(cpuBefore);
   await Promise.all(consumers.map((consumer) => consumer.disconnect()));
-  return records / seconds;
+  return {
+    recordsPerSecond: records / ((ended - started) / 1000),
+    replayRecordsPerSecond: records / ((ended - firstRecordAt) / 1000),
+    recordsPerClientCpuSecond: records / ((cpu.user + cpu.system) / 1e6),
+  };
 }
 
 /** `members` consumers of Spool's own client in one group read `records` from the beginning; answers records/s. */

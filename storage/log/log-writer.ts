@@ -62,6 +62,28 @@ export class LogWriter {
     while (this.running) await this.running;
   }
 
+  /**
+   * Seals the active segment now (when it holds anything), after every append queued so far is
+   * written: the erase worker rewrites only sealed segments. Appends that arrive meanwhile wait
+   * for the roll, then go to the new segment.
+   */
+  async rollNow(): Promise<void> {
+    await this.drain();
+    while (this.running) await this.drain(); // an append may have started a round since
+    if (activeSegment(this.state).isEmpty) return;
+    let failure: unknown = null;
+    // Holding `running` makes appends of this moment queue behind the roll (enqueue starts no round).
+    const rolled = (async () => {
+      if (this.truncateNeeded) await this.truncateToVisible();
+      await this.roll(this.state.nextOffset);
+    })().catch((error: unknown) => {
+      failure = error;
+    });
+    this.running = rolled.then(() => this.run());
+    await rolled;
+    if (failure) throw isSpoolError(failure) ? failure : ioError(failure, 'roll', activeSegment(this.state).logPath);
+  }
+
   /** fdatasync of the active segment if anything was written since the last sync. */
   async sync(): Promise<void> {
     if (this.syncing) return this.syncing;

@@ -20,6 +20,7 @@ import { readRecoveryPoint, writeRecoveryPoint } from './recovery-point.js';
 import { resolveLeftovers } from './recovery.js';
 import { Segment } from './segment.js';
 import { StreamIndex } from '../streams/stream-index.js';
+import { StreamMetadataTable } from '../streams/stream-metadata.js';
 import { parseSegmentFileName } from './segment-files.js';
 import { TimeIndex } from './time-index.js';
 
@@ -227,7 +228,7 @@ export async function openPartitionLog(options: OpenPartitionOptions): Promise<P
     filesCurrent: opened.indexesCurrent && snapshotOffset === tail.nextOffset,
   };
   if (config.streamIndex) {
-    state.streams = new StreamIndex(fs);
+    state.streams = new StreamIndex(fs, await StreamMetadataTable.load(fs, dir));
     await state.streams.loadActive(tail);
   }
   producers.rewindTo(tail.nextOffset); // a snapshot may name batches a truncation removed
@@ -238,5 +239,7 @@ export async function openPartitionLog(options: OpenPartitionOptions): Promise<P
     options.onCommitted?.(log);
   });
   log = new PartitionLog(state, writer);
+  // An erasure a crash interrupted goes on in the background (its id is refused meanwhile).
+  if (state.streams?.metadata.pendingErasures().length) log.resumeErasures().catch(() => {});
   return log;
 }
