@@ -5,7 +5,8 @@
  *
  * The loop reads the stream page by page through its index (StreamService.read) from the next
  * version; with nothing new it sleeps on the partition's high watermark (a heartbeat comment when
- * nothing arrives for liveHeartbeatMs). A full socket stops the loop until it drains (send()).
+ * nothing arrives for liveHeartbeatMs). Each page goes out in one write; a full socket stops the
+ * loop until it drains (send()).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BrokerError } from '../errors.js';
@@ -44,11 +45,10 @@ export async function serveStreamLive(
     while (!abort.signal.aborted && !log.isClosed) {
       const seen = log.highWatermark;
       const page = await deps.streams.read(topic, stream, { from: next, direction: 'forward', limit: PAGE_EVENTS });
-      for (const event of page.events) {
-        await send(response, `id: ${event.version}\nevent: record\ndata: ${JSON.stringify(event)}\n\n`);
-        next = event.version + 1;
-      }
       if (page.events.length > 0) {
+        // One write for the page (as the live tail does for a read); a full socket waits for 'drain'.
+        await send(response, page.events.map((event) => `id: ${event.version}\nevent: record\ndata: ${JSON.stringify(event)}\n\n`).join(''));
+        next = page.events.at(-1)!.version + 1;
         deps.metrics.recordsOut.inc(topic, page.events.length);
         continue;
       }

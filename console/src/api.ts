@@ -119,10 +119,6 @@ export interface FetchAnswer {
   logStartOffset: number;
 }
 
-
-
-
-
 export interface QueueDescription {
   topic: string;
   name: string;
@@ -139,4 +135,33 @@ export interface RedriveAnswer {
   dryRun: boolean;
   redriven: Array<{ deadLetterPartition: number; deadLetterOffset: number; partition: number; originalOffset: number; reason: string | null; offset?: number }>;
   more: boolean;
+}
+
+/** One event of an event-sourcing stream (GET .../streams/:stream/events, and each SSE `record` of its live route). */
+export interface StreamEvent {
+  version: number;
+  offset: number;
+  timestamp: number;
+  type: string | null;
+  id: string | null;
+  data?: unknown;
+  dataBase64?: string;
+  metadata?: unknown;
+}
+
+export interface StreamPage {
+  stream: string;
+  partition: number;
+  version: number;
+  events: StreamEvent[];
+  nextVersion: number | null;
+}
+
+export interface StreamInfo {
+  stream: string;
+  partition: number;
+  version: number;
+  eventCount: number;
+  firstOffset: number | null;
+  lastOffset: number | null;
 }

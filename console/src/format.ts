@@ -82,6 +82,20 @@ export function showValue(record: { value?: unknown; valueBase64?: string; heade
   return { kind: 'text', text: record.value };
 }
 
+/**
+ * A value on one line, at most `chars` long: compact JSON, text, or the first bytes in hex. For a
+ * table cell that shows a glimpse: a pretty-printed value or a whole hex dump would only be cut
+ * there, after costing the page its text layout (the live tail redraws 50 of them 4 times a second).
+ */
+export function previewValue(record: { value?: unknown; valueBase64?: string; headers: Record<string, string | null> }, chars: number): string {
+  if (record.valueBase64 !== undefined) {
+    const data = fromBase64(record.valueBase64).subarray(0, Math.ceil(chars / 3));
+    return [...data].map((byte) => byte.toString(16).padStart(2, '0')).join(' ').slice(0, chars);
+  }
+  const shown = showValue(record);
+  return (shown.kind === 'json' ? JSON.stringify(record.value) : shown.text).slice(0, chars);
+}
+
 export function showKey(record: { key?: string | null; keyBase64?: string }): string {
   if (record.keyBase64 !== undefined) return `0x${[...fromBase64(record.keyBase64)].map((byte) => byte.toString(16).padStart(2, '0')).join('')}`;
   return record.key ?? '—';

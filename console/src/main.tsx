@@ -11,6 +11,7 @@ import { Live } from './pages/live.js';
 import { Messages } from './pages/messages.js';
 import { Overview } from './pages/overview.js';
 import { Queue, Queues } from './pages/queues.js';
+import { Streams } from './pages/streams.js';
 import { Topic } from './pages/topic.js';
 import { Topics } from './pages/topics.js';
 import './styles.css';
@@ -22,6 +23,7 @@ const NAV: Array<{ part: string; label: string }> = [
   { part: 'live', label: 'Live tail' },
   { part: 'groups', label: 'Groups' },
   { part: 'queues', label: 'Queues' },
+  { part: 'streams', label: 'Streams' },
 ];
 
 type Theme = 'light' | 'dark';
@@ -85,6 +87,8 @@ function Page() {
       return first ? <Group name={first} /> : <Groups />;
     case 'queues':
       return first && second ? <Queue topic={first} name={second} /> : <Queues />;
+    case 'streams':
+      return <Streams route={route} />;
     default:
       return <p>No page here. <a href={href([])}>Back to the overview</a>.</p>;
   }

@@ -442,18 +442,37 @@ export function decodeRecordBatch(buffer: Buffer, position = 0, end = buffer.len
   return decodeBlock(header, recordsBlock(buffer, position, header, decompressedBytesMax));
 }
 
+function recordAt(block: Buffer, layout: RecordLayout): DecodedRecord {
+  return {
+    offset: layout.offset,
+    timestamp: layout.timestamp,
+    key: field(block, layout.keyStart, layout.keyLength),
+    value: field(block, layout.valueStart, layout.valueLength),
+    headers: layout.headerCount === 0 ? [] : readHeaders(block, layout.headersStart, layout.headerCount),
+  };
+}
+
 function decodeBlock(header: BatchHeader, block: Buffer): DecodedBatch {
   const records: DecodedRecord[] = new Array(header.recordsCount);
   let i = 0;
   scanBlock(block, header, (layout) => {
-    records[i++] = {
-      offset: layout.offset,
-      timestamp: layout.timestamp,
-      key: field(block, layout.keyStart, layout.keyLength),
-      value: field(block, layout.valueStart, layout.valueLength),
-      headers: layout.headerCount === 0 ? [] : readHeaders(block, layout.headersStart, layout.headerCount),
-    };
+    records[i++] = recordAt(block, layout);
   });
+  return { header, records };
+}
+
+/**
+ * The records at or past `fromOffset` only: those before it are passed over by their lengths (or,
+ * in a compacted batch, walked), not materialized. A reader that starts inside a large batch (a live tail sampling the newest 50 of
+ * a 9,000-record batch, a fetch from an offset) would otherwise allocate every record of it.
+ */
+function decodeBlockFrom(header: BatchHeader, block: Buffer, fromOffset: number): DecodedBatch {
+  if (fromOffset <= header.baseOffset) return decodeBlock(header, block);
+  const records: DecodedRecord[] = [];
+  const cursor = new RecordCursor(block, header);
+  // Dense offsets (every produced batch; compaction leaves gaps): record i is at baseOffset + i.
+  if (header.lastOffsetDelta === header.recordsCount - 1) cursor.skip(fromOffset - header.baseOffset);
+  while (cursor.next()) if (cursor.layout.offset >= fromOffset) records.push(recordAt(block, cursor.layout));
   return { header, records };
 }
 
@@ -486,6 +505,18 @@ export class RecordCursor {
     this.remaining--;
     readLayout(this.reader, this.header, this.layout);
     return true;
+  }
+
+  /**
+   * Passes over the next `count` records by their length alone, neither reading nor checking
+   * them: for a reader that wants only the records after them (the CRC covered their bytes).
+   */
+  skip(count: number): void {
+    for (let i = 0; i < count && this.remaining > 0; i++, this.remaining--) {
+      const length = this.reader.varint();
+      if (length < 0) corrupt(`record length ${length} is negative`, { baseOffset: this.header.baseOffset });
+      this.reader.skip(length, 'record');
+    }
   }
 }
 
@@ -562,7 +593,7 @@ function isTimestamp(value: number): boolean {
 
 export interface DecodedRead {
   batches: DecodedBatch[];
-  /** The offset after the last batch decoded: where the next read starts when some were left. */
+  /** The offset after the last batch decoded (or passed over, before `fromOffset`): where the next read starts when some were left. */
   nextOffset: number;
   /** Whether batches were left out for the budget. */
   cut: boolean;
@@ -574,29 +605,36 @@ export interface DecodedRead {
  * compressed batches (each within maxMessageBytes, together gigabytes) cannot inflate without
  * bound on the event loop. The first batch is always decoded (within the per-batch limit), so a
  * read always moves on. A later batch is decompressed with the budget left as its limit, so the
- * one that would pass it costs no more than the budget before it is left out.
+ * one that would pass it costs no more than the budget before it is left out. Records before
+ * `fromOffset` (a reader that starts inside a batch) are left out without being materialized, and
+ * batches wholly before it without being decompressed.
  */
-export function decodeRecordBatchesWithin(buffer: Buffer, budgetBytes: number): DecodedRead {
+export function decodeRecordBatchesWithin(buffer: Buffer, budgetBytes: number, fromOffset = 0): DecodedRead {
   const spans = buffer.length === 0 ? [] : splitBatches(buffer);
   const batches: DecodedBatch[] = [];
   let usedBytes = 0;
+  let nextOffset = 0;
   for (const span of spans) {
+    // A batch wholly before fromOffset holds nothing the reader wants: not even decompressed.
+    if (lastOffsetOf(span.header) < fromOffset) {
+      nextOffset = lastOffsetOf(span.header) + 1;
+      continue;
+    }
     const first = batches.length === 0;
     const remaining = budgetBytes - usedBytes;
-    if (!first && remaining <= 0) break;
+    if (!first && remaining <= 0) return { batches, nextOffset, cut: true };
     let block: Buffer;
     try {
       block = recordsBlock(buffer, span.position, span.header, first ? DECOMPRESSED_BYTES_MAX_DEFAULT : remaining);
     } catch (error) {
-      if (!first && error instanceof StorageError && error.code === 'SPOOL_ERR_DECOMPRESSED_TOO_LARGE') break;
+      if (!first && error instanceof StorageError && error.code === 'SPOOL_ERR_DECOMPRESSED_TOO_LARGE') return { batches, nextOffset, cut: true };
       throw error;
     }
     usedBytes += block.length;
-    batches.push(decodeBlock(span.header, block));
+    batches.push(decodeBlockFrom(span.header, block, fromOffset));
+    nextOffset = lastOffsetOf(span.header) + 1;
   }
-  const last = batches.at(-1);
-  const nextOffset = last ? lastOffsetOf(last.header) + 1 : 0;
-  return { batches, nextOffset, cut: batches.length < spans.length };
+  return { batches, nextOffset, cut: false };
 }
 
 /** Decodes every batch in a buffer of back-to-back batches (none in an empty buffer). */

@@ -7,7 +7,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { consoleBuildDir } from '../../broker/package-files.js';
 import { call, startBroker, type TestBroker } from '../broker/support/broker.js';
 import { CHROMIUM_EXECUTABLE as CHROMIUM } from '../../bench/lib/chromium.js';
@@ -17,7 +18,10 @@ let broker: TestBroker;
 let browser: Browser;
 const api = (path: string, init: RequestInit & { json?: unknown } = {}) => call(`${broker.url}${path}`, init);
 
-/** Topic `orders` (3 partitions) with JSON, text and binary records; group `billing` (one member) behind on it; queue `jobs` with a dead letter. */
+/**
+ * Topic `orders` (3 partitions) with JSON, text and binary records; group `billing` (one member) behind on it; queue `jobs` with a dead letter;
+ * stream topic `accounts` with stream `account-1` (25 events, the first with metadata) and `account-2`.
+ */
 async function seed(): Promise<void> {
   await api('/v1/topics', { method: 'POST', json: { name: 'orders', partitions: 3 } });
   const records = [
@@ -35,12 +39,16 @@ async function seed(): Promise<void> {
   await api('/v1/topics/jobs/queues/workers', { method: 'PUT', json: {} });
   const { messages } = (await api('/v1/topics/jobs/queues/workers/receive', { method: 'POST', json: {} })).body;
   await api('/v1/topics/jobs/queues/workers/reject', { method: 'POST', json: { receipts: [messages[0].receipt], reason: 'image too large' } });
+  await api('/v1/topics', { method: 'POST', json: { name: 'accounts', partitions: 2, config: { streamIndex: true } } });
+  const events = Array.from({ length: 25 }, (_, i) => ({ type: i === 0 ? 'AccountOpened' : 'Deposited', id: `evt-${i}`, data: { amount: i }, ...(i === 0 ? { metadata: { user: 'ada' } } : {}) }));
+  expect((await api('/v1/topics/accounts/streams/account-1/events', { method: 'POST', json: { events, expectedVersion: 'no_stream' } })).status).toBe(200);
+  await api('/v1/topics/accounts/streams/account-2/events', { method: 'POST', json: { events: [{ type: 'AccountOpened', data: {} }] } });
 }
 
 beforeAll(async () => {
   if (!existsSync(join(consoleBuildDir(), 'app.js'))) throw new Error('the console is not built: run npm run build');
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
-  broker = await startBroker({ flush: 'never', limits: { statsSampleIntervalMs: 200 } });
+  broker = await startBroker({ flush: 'never', kafka: true, limits: { statsSampleIntervalMs: 200 } });
   await seed();
   browser = await launchBrowser();
 });
@@ -142,6 +150,7 @@ describe('web console', () => {
     await page.getByText(/Following/).waitFor();
     await api('/v1/topics/orders/records', { method: 'POST', json: { records: [{ key: 'live-1', value: { seen: 'live' } }] } });
     await page.getByRole('row', { name: /live-1/ }).waitFor();
+    expect(await page.getByRole('row', { name: /live-1/ }).getByRole('cell').last().textContent()).toBe('{"seen":"live"}'); // the value on one line
     await page.getByRole('button', { name: 'Pause' }).click();
     await api('/v1/topics/orders/records', { method: 'POST', json: { records: [{ key: 'live-2', value: { seen: 'later' } }] } });
     await expect.poll(() => page.getByText(/2 received/).count()).toBe(1); // counted while paused...
@@ -181,6 +190,25 @@ describe('web console', () => {
     await finish(list, 'groups');
   });
 
+  it('groups: a Kafka consumer group is listed beside the HTTP ones, with its protocol and member', async () => {
+    const kafka = new Kafka({ clientId: 'kafka-reader', brokers: [broker.kafka!.address], logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 50 } });
+    const consumer = kafka.consumer({ groupId: 'kafka-readers', sessionTimeout: 30_000, heartbeatInterval: 500, maxWaitTimeInMs: 200 });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: ['orders'], fromBeginning: true });
+      await consumer.run({ eachMessage: async () => {} });
+      await vi.waitFor(async () => expect((await api('/v1/groups/kafka-readers')).body).toMatchObject({ state: 'Stable', members: [expect.anything()] }), { timeout: 15_000, interval: 200 });
+      const described = (await api('/v1/groups/kafka-readers')).body;
+      const listed = await open('#/groups');
+      await listed.page.getByRole('row', { name: /kafka-readers/ }).getByRole('link', { name: 'kafka-readers' }).click();
+      await listed.page.getByText(`Kafka group (${described.protocol})`).waitFor();
+      await listed.page.getByRole('table', { name: 'Members' }).getByRole('cell', { name: /^kafka-reader from \S+/ }).waitFor(); // its clientId, and the address it connected from
+      await finish(listed, 'group-kafka');
+    } finally {
+      await consumer.disconnect();
+    }
+  });
+
   it('queues: depth and dead letters with their reason; redrive after a preview', async () => {
     const listed = await open('#/queues');
     await listed.page.getByRole('row', { name: /workers/ }).waitFor();
@@ -200,6 +228,45 @@ describe('web console', () => {
     await finish(watched, 'queue');
   });
 
+  it('event streams: a stream\'s info and events as the API reads them, paged both ways, listed by prefix, followed live', async () => {
+    const info = (await api('/v1/topics/accounts/streams/account-1')).body;
+    const firstPage = (await api('/v1/topics/accounts/streams/account-1/events?limit=20')).body.events;
+
+    const watched = await open('#/streams?topic=accounts&stream=account-1');
+    const { page } = watched;
+    const cards = page.getByRole('region', { name: 'Stream summary' });
+    await expect.poll(() => cards.textContent()).toContain(`Last offset${info.lastOffset}`);
+    expect(await cards.textContent()).toContain(`Events${info.eventCount}`);
+    await page.getByLabel('Event version 0').waitFor();
+    expect(await page.locator('.records .offset').allTextContents()).toEqual(firstPage.map((event: { version: number }) => `v${event.version}`));
+    expect(await page.getByLabel('Event version 0').getByLabel('Event data', { exact: true }).textContent()).toBe(JSON.stringify({ amount: 0 }, null, 2));
+    expect(await page.getByLabel('Event version 0').getByLabel('Metadata', { exact: true }).textContent()).toBe(JSON.stringify({ user: 'ada' }, null, 2));
+    await page.getByRole('button', { name: 'Next →' }).click();
+    await page.getByLabel('Event version 24').waitFor();
+    await page.getByRole('button', { name: '← Previous' }).click();
+    await page.getByLabel('Event version 0').waitFor();
+    await page.locator('select[name="direction"]').selectOption('backward');
+    await expect.poll(() => page.locator('.records .offset').first().textContent()).toBe('v24');
+    await page.getByRole('list', { name: 'Stream ids' }).getByRole('link', { name: 'account-2', exact: true }).waitFor();
+    await watched.screenshot('streams');
+
+    await page.getByRole('button', { name: 'Follow live' }).click();
+    await page.getByText(/Following from version 25/).waitFor();
+    await api('/v1/topics/accounts/streams/account-1/events', { method: 'POST', json: { events: [{ type: 'Withdrawn', data: { amount: 7 } }], expectedVersion: 24 } });
+    const live = page.getByRole('list', { name: 'Live events' });
+    await live.getByLabel('Event version 25').getByText('Withdrawn').waitFor();
+    await finish(watched, 'streams-live');
+
+    const listed = await open('#/streams?topic=accounts&prefix=account-');
+    await listed.page.getByRole('link', { name: 'account-1', exact: true }).click();
+    await listed.page.getByLabel('Event version 0').waitFor();
+    // By keyboard alone: type an id into the labelled field, Enter looks it up.
+    await listed.page.getByRole('textbox', { name: 'Stream id' }).fill('account-2');
+    await listed.page.getByRole('textbox', { name: 'Stream id' }).press('Enter');
+    await expect.poll(() => listed.page.getByRole('region', { name: 'Stream summary' }).textContent()).toContain('account-2');
+    await finish(listed, 'streams-list');
+  });
+
   it('reads on a phone width in the dark theme', async () => {
     const watched = await open('#/', { width: 390, height: 844, theme: 'dark' });
     await watched.page.locator('.chart canvas').first().waitFor();
@@ -207,5 +274,10 @@ describe('web console', () => {
     // Nothing wider than the screen: no sideways scrolling of the whole page.
     expect(await watched.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await finish(watched, 'overview-phone-dark');
+
+    const streams = await open('#/streams?topic=accounts&stream=account-1', { width: 390, height: 844, theme: 'dark' });
+    await streams.page.getByLabel('Event version 0').waitFor();
+    expect(await streams.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await finish(streams, 'streams-phone-dark');
   });
 });

@@ -160,7 +160,7 @@ export function Group({ name }: { name: string }) {
     <>
       <PageHeader title={`Group ${name}`} />
       <p class="muted">
-        {data.state} · generation {data.generation} · assignor {data.assignor} · new members start at {data.offsetReset} · total lag <strong>{count(data.totalLag)}</strong>
+        {data.protocol === 'spool' ? 'HTTP group' : `Kafka group (${data.protocol})`} · {data.state} · generation {data.generation} · assignor {data.assignor} · new members start at {data.offsetReset} · total lag <strong>{count(data.totalLag)}</strong>
       </p>
       <ErrorNote error={error} />
       <section class="charts" aria-label="Lag">
@@ -180,7 +180,7 @@ export function Group({ name }: { name: string }) {
               {data.members.map((member) => (
                 <tr key={member.memberId}>
                   <td><code>{member.memberId}</code>{member.instanceId ? <div class="muted small">instance {member.instanceId}</div> : null}</td>
-                  <td>{member.clientId ?? '—'}</td>
+                  <td>{member.clientId ?? '—'}{member.clientHost ? <div class="muted small">from {member.clientHost}</div> : null}</td>
                   <td>{member.assignments.map((assignment) => `${assignment.topic}/${assignment.partition}`).join(', ') || '—'}</td>
                 </tr>
               ))}

@@ -10,11 +10,13 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, seg } from '../api.js';
 import { ErrorNote, PageHeader } from '../components.js';
-import { count, showKey, showValue, time } from '../format.js';
+import { count, previewValue, showKey, time } from '../format.js';
 import { href, type Route } from '../hooks.js';
 
 const KEPT_RECORDS = 50;
 const DRAWS_PER_SECOND = 4;
+/** Characters of a value drawn in its cell: more than the cell shows (`.clip`, 40ch), far fewer than a whole value. */
+const PREVIEW_CHARS = 60;
 /** As many as the page can show (KEPT_RECORDS per draw): the rest is skipped by the broker. */
 const STREAM_RECORDS_PER_SEC = KEPT_RECORDS * DRAWS_PER_SECOND;
 
@@ -160,7 +162,7 @@ export function Live({ route }: { route: Route }) {
                 <td class="num">{record.partition}</td>
                 <td class="num">{record.offset}</td>
                 <td><code>{showKey(record)}</code></td>
-                <td><code class="clip">{showValue(record).text.slice(0, 300)}</code></td>
+                <td><code class="clip">{previewValue(record, PREVIEW_CHARS)}</code></td>
               </tr>
             ))}
           </tbody>

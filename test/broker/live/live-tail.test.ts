@@ -55,7 +55,7 @@ async function fill(log: PartitionLog, records: number, valueBytes: number): Pro
 }
 
 describe('live tail backpressure', () => {
-  it('does not read on while the socket is not drained, and reads one step per drain', async () => {
+  it('does not read on while the socket is not drained (one read\'s events in one write), and reads one step per drain', async () => {
     const [log] = await logs.manager.openTopic('slow', 1);
     await fill(log!, 200, 1000);
     const reads = countReads(log!);
@@ -67,7 +67,9 @@ describe('live tail backpressure', () => {
     await settle();
     const firstRecords = response.records();
     expect(reads.count).toBe(1);
-    expect(firstRecords).toBeLessThanOrEqual(4); // stopped at the first full buffer, mid-read
+    // One read's events went out in one write (8192 bytes of ~1070-byte batches: at most 8), then it stopped.
+    expect(firstRecords).toBeGreaterThan(0);
+    expect(firstRecords).toBeLessThanOrEqual(Math.ceil(8192 / 1000));
     await settle();
     expect(response.records()).toBe(firstRecords); // nothing more while stalled
 

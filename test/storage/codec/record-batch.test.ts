@@ -164,4 +164,28 @@ describe('RecordBatch v2 codec', () => {
     expect(decodeRecordBatchesWithin(read, 10 * MiB)).toMatchObject({ cut: false, nextOffset: 41 });
     expect(decodeRecordBatchesWithin(Buffer.alloc(0), 1)).toEqual({ batches: [], nextOffset: 0, cut: false });
   });
+
+  it('decodes a read from an offset inside it: earlier records left out, batches wholly before it passed over', () => {
+    const values = (base: number, count: number) => Array.from({ length: count }, (_, i) => ({ value: Buffer.from(`v${base + i}`) }));
+    const read = Buffer.concat([
+      encodeRecordBatch(values(0, 10), { baseOffset: 0 }),
+      encodeRecordBatch(values(10, 10), { baseOffset: 10, compression: Compression.gzip }),
+      encodeRecordBatch(values(20, 10), { baseOffset: 20 }),
+    ]);
+    const fromInside = decodeRecordBatchesWithin(read, 1024 * 1024, 13);
+    const offsets = fromInside.batches.flatMap((batch) => batch.records.map((record) => record.offset));
+    expect(offsets).toEqual(Array.from({ length: 17 }, (_, i) => 13 + i));
+    expect(fromInside.batches[0]!.records[0]!.value!.toString()).toBe('v13');
+    expect(fromInside).toMatchObject({ cut: false, nextOffset: 30 });
+    // Every record as without an offset, when it is the first batch's (or before it).
+    expect(decodeRecordBatchesWithin(read, 1024 * 1024, 0)).toEqual(decodeRecordBatchesWithin(read, 1024 * 1024));
+    // Past every batch: nothing decoded, nothing cut, the next read starts after them.
+    expect(decodeRecordBatchesWithin(read, 1024 * 1024, 30)).toEqual({ batches: [], nextOffset: 30, cut: false });
+    // The budget counts from the first batch decoded, not from the ones passed over.
+    expect(decodeRecordBatchesWithin(read, 1, 15)).toMatchObject({ cut: true, nextOffset: 20 });
+    // A compacted batch has gaps: its records are found by their offsets, not their positions.
+    const compacted = encodeRecordBatch(values(40, 4), { baseOffset: 40, offsetDeltas: [0, 2, 5, 9] });
+    const afterGaps = decodeRecordBatchesWithin(compacted, 1024 * 1024, 43).batches[0]!.records;
+    expect(afterGaps.map((record) => [record.offset, record.value!.toString()])).toEqual([[45, 'v42'], [49, 'v43']]);
+  });
 });

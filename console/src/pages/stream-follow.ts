@@ -1,0 +1,61 @@
+/**
+ * Live follow of one event stream over its Server-Sent Events route
+ * (GET /v1/topics/:topic/streams/:stream/live?from=<version>): the broker sends the stream's events
+ * from that version, then each new one as it is acknowledged; the SSE id is the version, so the
+ * browser's own reconnect (Last-Event-ID) resumes after the last event it got.
+ *
+ * As in the live tail, an arrival only lands in a ring of the newest KEPT_EVENTS (as text); the
+ * list is parsed and drawn at most DRAWS_PER_SECOND times a second, so a busy stream cannot
+ * freeze the page.
+ */
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { seg, type StreamEvent } from '../api.js';
+
+export const KEPT_EVENTS = 50;
+const DRAWS_PER_SECOND = 4;
+
+export type FollowState = 'off' | 'connecting' | 'open' | 'retrying';
+
+export interface StreamFollow {
+  /** The newest arrivals, newest first. */
+  events: StreamEvent[];
+  received: number;
+  state: FollowState;
+}
+
+/** Follows `stream` from version `from` while `from` is not null (null: not following). */
+export function useStreamFollow(topic: string, stream: string, from: number | null): StreamFollow {
+  const ring = useRef<string[]>([]);
+  const received = useRef(0);
+  const [shown, setShown] = useState<{ events: StreamEvent[]; received: number }>({ events: [], received: 0 });
+  const [state, setState] = useState<FollowState>('off');
+
+  useEffect(() => {
+    if (from === null) return;
+    ring.current = [];
+    received.current = 0;
+    setShown({ events: [], received: 0 });
+    setState('connecting');
+    const source = new EventSource(`/v1/topics/${seg(topic)}/streams/${seg(stream)}/live?from=${from}`);
+    source.onopen = () => setState('open');
+    source.onerror = () => setState('retrying');
+    source.addEventListener('record', (event) => {
+      received.current++;
+      const kept = ring.current;
+      kept.push((event as MessageEvent<string>).data);
+      if (kept.length > KEPT_EVENTS * 2) kept.splice(0, kept.length - KEPT_EVENTS);
+    });
+    let drawn = 0;
+    const draw = setInterval(() => {
+      if (received.current === drawn) return;
+      drawn = received.current;
+      setShown({ events: ring.current.slice(-KEPT_EVENTS).reverse().map((text) => JSON.parse(text) as StreamEvent), received: drawn });
+    }, 1000 / DRAWS_PER_SECOND);
+    return () => {
+      source.close();
+      clearInterval(draw);
+      setState('off');
+    };
+  }, [topic, stream, from]);
+  return { ...shown, state };
+}
