@@ -7,12 +7,12 @@
  *
  * Backpressure is end to end: the next chunk is read only when the loop asks for the next event.
  */
-import { Client } from 'undici';
 import { backoffDelayMs, type BackoffOptions, sleep } from './backoff.js';
 import { SpoolClientError } from './errors.js';
 import { answerError } from './http.js';
 import type { StreamEventView } from '../storage/streams/stream-wire.js';
 import { SseParser } from './subscribe/sse-parser.js';
+import { loadUndici } from './undici.js';
 
 export interface StreamSubscribeOptions {
   /** The first version to deliver (default 0: the whole stream, then live). */
@@ -34,7 +34,9 @@ export async function* followStream<T>(url: string, path: string, options: Strea
   const what = `subscribe to ${path}`;
   const backoff = { baseMs: 100, maxMs: 5000, retries: Number.MAX_SAFE_INTEGER, ...options.retry };
   const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 45_000;
-  // A connection of its own: the stream holds it for as long as it lives.
+  // A connection of its own: the stream holds it for as long as it lives. (undici is loaded at the
+  // client's first request: see undici.ts.)
+  const { Client } = await loadUndici();
   const client = new Client(url, { headersTimeout: 30_000, bodyTimeout: 0, keepAliveTimeout: 1000 });
   const closing = new AbortController();
   let next = from;

@@ -47,14 +47,6 @@ export class KafkaConnection {
     socket.on('drain', () => this.updateFlow());
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
-    if (certificatePrincipal !== null) this.countConnection(certificatePrincipal);
-  }
-
-  /** A certificate principal's connection counts against quotaConnectionsPerPrincipal from the start (a SASL user's at SaslAuthenticate). */
-  private countConnection(principal: string): void {
-    const release = this.services.security.quotas.openConnection(principal);
-    if (release === null) return this.close(`${principal} holds its maximum of connections (quotaConnectionsPerPrincipal)`);
-    this.session.releaseConnection = release;
   }
 
   close(reason?: string): void {
