@@ -32,6 +32,7 @@ import { freePort, residentBytes, startBrokerProcess } from './lib/broker-proces
 import { load } from './lib/http-load.js';
 import { clientGroupReplay, kafkaCommitRate, kafkajsGroupReplay } from './lib/kafka-group-load.js';
 import { oneRecordProduce, platformaticConsume, platformaticProduce } from './lib/kafka-load.js';
+import { cpuSeconds, endedChildrenCpuSeconds } from './lib/process-stats.js';
 import { printReport, ratio, type Row } from './lib/report.js';
 import { clientProduce, clientReplay } from './lib/spool-client-runs.js';
 
@@ -83,6 +84,15 @@ try {
   // kcat produce and consume beside Spool's own client, one partition each.
   const reference = await clientProduce(spool, 'client', 1, RECORDS, VALUE);
   const referenceReplay = await clientReplay(spool, 'client', RECORDS);
+  // What each kcat run cost the broker and kcat in CPU: on 2 cores the sum bounds the rate.
+  const measuredCpu = async <T>(work: () => Promise<T>): Promise<T & { cpu: { broker: number; client: number } }> => {
+    const broker0 = cpuSeconds(broker.pid);
+    const client0 = endedChildrenCpuSeconds();
+    const result = await work();
+    return { ...result, cpu: { broker: cpuSeconds(broker.pid) - broker0, client: endedChildrenCpuSeconds() - client0 } };
+  };
+  let kcatProduceCpu: { broker: number; client: number } | null = null;
+  let kcatConsumeCpu: { broker: number; client: number } | null = null;
   let kcatProduce: number | null = null;
   let kcatConsume: number | null = null;
   if (kcat) {
@@ -90,16 +100,22 @@ try {
     writeFileSync(file, `${'x'.repeat(VALUE.length)}\n`.repeat(RECORDS));
     await spool.admin.createTopic({ name: 'kcat', partitions: 1 });
     const producer = ['-X', 'linger.ms=5', '-X', 'batch.num.messages=100000', '-X', 'batch.size=1000000', '-X', 'queue.buffering.max.messages=1000000'];
-    const produced = await run(kcat, ['-b', `${address.host}:${address.port}`, '-P', '-t', 'kcat', '-p', '0', '-l', ...producer, file]);
+    const produced = await measuredCpu(() => run(kcat, ['-b', `${address.host}:${address.port}`, '-P', '-t', 'kcat', '-p', '0', '-l', ...producer, file]));
+    kcatProduceCpu = produced.cpu;
     const { partitionDetails } = await spool.admin.describeTopic('kcat');
     if (produced.code !== 0 || partitionDetails[0]!.highWatermark !== RECORDS) throw new Error(`kcat produce: exit ${produced.code}, ${partitionDetails[0]!.highWatermark} records: ${produced.stderr}`);
     kcatProduce = RECORDS / produced.seconds;
-    const consumed = await run(kcat, ['-b', `${address.host}:${address.port}`, '-C', '-t', 'kcat', '-p', '0', '-o', 'beginning', '-e', '-q', '-c', String(RECORDS), '-X', 'fetch.max.bytes=52428800', '-X', 'queued.max.messages.kbytes=1048576']);
+    const consumed = await measuredCpu(() => run(kcat, ['-b', `${address.host}:${address.port}`, '-C', '-t', 'kcat', '-p', '0', '-o', 'beginning', '-e', '-q', '-c', String(RECORDS), '-X', 'fetch.max.bytes=52428800', '-X', 'queued.max.messages.kbytes=1048576']));
+    kcatConsumeCpu = consumed.cpu;
     if (consumed.code !== 0) throw new Error(`kcat consume: exit ${consumed.code}: ${consumed.stderr}`);
     kcatConsume = RECORDS / consumed.seconds;
   }
   row(`kcat produce, ${RECORDS.toLocaleString('en-US')} records from a file`, kcatProduce, 'Spool client produce', reference, kcatProduce === null ? 'n/a (no kcat)' : kcatProduce >= 1_000_000 ? 'met (>= 1M/s)' : 'missed (>= 1M/s)');
   row(`kcat consume, ${RECORDS.toLocaleString('en-US')} records from the beginning`, kcatConsume, 'Spool client replay', referenceReplay, kcatConsume === null ? 'n/a (no kcat)' : kcatConsume >= 2_000_000 ? 'met (>= 2M/s)' : 'missed (>= 2M/s)');
+  for (const [name, cpu, target] of [['produce', kcatProduceCpu, 1_000_000], ['consume', kcatConsumeCpu, 2_000_000]] as const) {
+    if (!cpu) continue;
+    rows.push({ run: `kcat ${name}: CPU seconds of that run, broker + kcat`, 'records/s': null, reference: `${cpu.broker.toFixed(2)} + ${cpu.client.toFixed(2)} s: cores for ${target / 1e6}M/s (this machine: ${availableParallelism()})`, 'reference/s': ((cpu.broker + cpu.client) * target) / RECORDS, ratio: null, target: '' });
+  }
 
   // @platformatic/kafka, beside the same Spool client figures.
   await spool.admin.createTopic({ name: 'platformatic', partitions: 1 });

@@ -59,6 +59,10 @@ import { adminCredentialRoutes } from './routes/admin-credentials.js';
 import { sessionRoutes } from './routes/session.js';
 import { registerHttpSecurity } from './security/http-security.js';
 import { openSecurity } from './security/security.js';
+import type { AuditLog } from './security/audit.js';
+import { admitSecureConnection, auditHandshakeFailures } from './security/tls-connections.js';
+import { kafkaUsesTls, loadTlsFiles, serverTlsOptions, TlsServers } from './security/tls.js';
+import type { SecureContextOptions, Server as TlsServer } from 'node:tls';
 
 export interface BuildOptions {
   config: Readonly<BrokerConfig>;
@@ -86,26 +90,34 @@ export interface Broker {
   listen(): Promise<{ host: string; port: number; url: string; kafka: { host: string; port: number } | null }>;
   /** Deletes every group, topic and queue: an embedded broker's reset() between tests. */
   reset(): Promise<void>;
+  /** Reads the TLS files again for new connections (SIGHUP); false, logged, when TLS is off or they are bad (the old ones stay). */
+  reloadTls(): boolean;
   /** Stops accepting, finishes in-flight requests, syncs and closes logs and metadata. */
   close(): Promise<void>;
 }
 
 export async function buildBroker(options: BuildOptions): Promise<Broker> {
+  // Bad TLS files refuse the start before the data directory is touched (SPOOL_ERR_TLS_FILE).
+  const tlsFiles = loadTlsFiles(options.config);
   mkdirSync(options.config.dataDir, { recursive: true });
   // First: the data directory's lock, taken before any log file is read or recovered; a broker
   // that fails to start lets it go again.
   const db = openDatabase(options.config.dataDir, options.config.flush === 'always');
   try {
-    return await assembleBroker(options, db);
+    return await assembleBroker(options, db, tlsFiles);
   } catch (error) {
     db.close();
     throw error;
   }
 }
 
-async function assembleBroker(options: BuildOptions, db: Database.Database): Promise<Broker> {
+async function assembleBroker(options: BuildOptions, db: Database.Database, tlsFiles: SecureContextOptions | null): Promise<Broker> {
   const { config } = options;
   const limits: BrokerLimits = { ...brokerLimits, ...limitsOf(config), ...options.limits };
+  // A TLS handshake is part of a client's first bytes: it gets the time request headers get.
+  const tlsOptions = tlsFiles === null ? null : serverTlsOptions(tlsFiles, config, limits.headersTimeoutMs);
+  // Set once security is open, before the servers listen (the server is made first, by fastify).
+  let audit: AuditLog = () => {};
   const stores = openStores(db, { queueJournalEntriesMax: limits.queueJournalEntriesMax });
   let shuttingDown = false;
   const connections = new ConnectionCounter(limits);
@@ -124,7 +136,13 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
     childLoggerFactory: (logger) => logger,
     // Answers SPOOL_ERR_SHUTTING_DOWN ahead of routing once close() began: a check per request
     // that costs nothing, where an onRequest hook cost every request a hook run.
-    serverFactory: (handler) => createGatedServer(handler, { isOpen: () => !shuttingDown, limits, connections }),
+    serverFactory: (handler) =>
+      createGatedServer(handler, {
+        isOpen: () => !shuttingDown,
+        limits,
+        connections,
+        ...(tlsOptions ? { tls: tlsOptions, onSecureConnection: (socket) => admitSecureConnection(socket, 'http', audit) } : {}),
+      }),
     ajv: routeAjvOptions,
     // Validators compiled on a route's first request, once per process (http/lazy-validators.ts).
     schemaController: { compilersFactory: { buildValidator: lazyValidatorFactory } },
@@ -175,6 +193,8 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   // Its tables in one transaction, as metadata/stores.ts does for the others: one commit (one
   // fsync) on a fresh data directory rather than one per CREATE TABLE (~25 ms of each embedded start).
   const security = db.transaction(() => openSecurity(db, config, limits, log, kafkaOn))();
+  audit = security.audit;
+  if (tlsOptions) auditHandshakeFailures(app.server as unknown as TlsServer, 'http', audit);
   registerHttpSecurity(app, { ...security, allowedHosts: config.allowedHosts, metricsAuth: config.metricsAuth });
   registerContentTypes(app);
   registerErrorHandler(app, limits);
@@ -214,9 +234,9 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   await app.register(topicRoutes, { topics });
   const produce = new ProduceService(topics, metrics, stores.producerIds, subscriberCounts);
   const fetcher = new FetchService(topics, metrics, limits);
-  await app.register(produceRoutes, { produce, limits });
+  await app.register(produceRoutes, { produce, limits, quotas: security.quotas });
   await app.register(producerRoutes, { producerIds: stores.producerIds });
-  await app.register(fetchRoutes, { fetcher });
+  await app.register(fetchRoutes, { fetcher, quotas: security.quotas });
   await app.register(offsetRoutes, { topics });
   topics.onChange((event, topic) => {
     if (event === 'deleted') appends.closed(topic);
@@ -227,8 +247,8 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   await app.register(groupRoutes, { groups });
   const queues = new QueueService(topics, stores.queues, undefined, limits);
   await app.register(queueRoutes, { queues, redriveRecordsMax: limits.redriveRecordsMax });
-  // No TLS listener in this version: a Secure cookie would never come back over http (docs/security.md).
-  await app.register(sessionRoutes, { authenticator: security.authenticator, secureCookies: false });
+  // Secure cookies over https only: a Secure cookie would never come back over http.
+  await app.register(sessionRoutes, { authenticator: security.authenticator, secureCookies: tlsOptions !== null });
   await app.register(adminCredentialRoutes, security);
   await app.register(adminAclRoutes, security);
   metrics.attach({ groupLag: (seriesMax) => groups.lagSamples(seriesMax), queueDepths: () => queues.depths(), openConnections: () => connections.open });
@@ -239,8 +259,14 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
   const kafkaPort = options.kafkaOnFreePort ? 0 : config.kafkaPort;
   const cluster = new KafkaCluster(stores.clusterId, topics);
   const kafka = kafkaOn
-    ? new KafkaListener({ topics, produce, fetcher, cluster, groups, classicGroups, producerIds: stores.producerIds, autoCreateTopics: config.kafkaAutoCreateTopics, limits, brokerFlush: config.flush, log, security })
+    ? new KafkaListener(
+        { topics, produce, fetcher, cluster, groups, classicGroups, producerIds: stores.producerIds, autoCreateTopics: config.kafkaAutoCreateTopics, limits, brokerFlush: config.flush, log, security },
+        tlsOptions && kafkaUsesTls(config) ? tlsOptions : null,
+      )
     : null;
+  const tlsServers = tlsFiles === null ? null : new TlsServers(config, tlsFiles, log);
+  if (tlsServers) tlsServers.add(app.server as unknown as TlsServer);
+  if (tlsServers && kafka?.tlsServer) tlsServers.add(kafka.tlsServer);
 
   let closed: Promise<void> | null = null;
   return {
@@ -255,7 +281,14 @@ async function assembleBroker(options: BuildOptions, db: Database.Database): Pro
       const port = typeof address === 'object' && address ? address.port : config.port;
       const kafkaAddress = kafka ? await kafka.listen(config.kafkaHost, kafkaPort) : null;
       if (kafkaAddress) cluster.advertised = config.kafkaAdvertisedListener ? parseHostPort(config.kafkaAdvertisedListener) : kafkaAddress;
-      return { host: config.host, port, url: `http://${config.host}:${port}`, kafka: kafkaAddress };
+      return { host: config.host, port, url: `${tlsOptions ? 'https' : 'http'}://${config.host}:${port}`, kafka: kafkaAddress };
+    },
+    reloadTls() {
+      if (tlsServers === null) {
+        log.warn('TLS reload asked for, but TLS is off (no tlsCert)');
+        return false;
+      }
+      return tlsServers.reload();
     },
     async reset() {
       // Groups first: each deleted topic would otherwise recompute every group's assignment.

@@ -22,6 +22,7 @@ import { BrokerError } from './errors.js';
 import { closestName } from './http/validation-message.js';
 import { type BrokerLimits, brokerLimits } from './limits.js';
 import { USER_NAME } from './security/credentials.js';
+import { CLIENT_AUTH_MODES, KAFKA_SECURITY_PROTOCOLS } from './security/tls.js';
 
 /** Node's timers fire at once for delays above 2^31-1 ms (with a warning): no interval may exceed it. */
 const TIMER_MS_MAX = 2 ** 31 - 1;
@@ -35,6 +36,8 @@ const HOST_PORT = '([A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+\\]):([1-9][0-9]{0,3}|[1-5][
 const HOST_NAME = '[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*';
 /** security/credentials.ts's USER_NAME, as text for the superUsers pattern. */
 const USER_NAME_TEXT = USER_NAME.source.replace(/^\^|\$$/g, '');
+/** One piece of superUsers: user principals separated by commas, or one certificate principal (a DN). */
+const SUPER_USERS = `(User:${USER_NAME_TEXT}(,User:${USER_NAME_TEXT})*|User:[A-Za-z][A-Za-z0-9.-]*=[^;\\u0000-\\u001f]{0,1024})`;
 
 // The one grammar of a flush policy is storage's parser; the schema refers to it by format name.
 FormatRegistry.Set('spool-flush-policy', (value) => parseFlushPolicy(value) !== null);
@@ -87,14 +90,31 @@ export const BrokerConfigSchema = Type.Object(
       examples: ['spool.example,broker.internal'],
     }),
     superUsers: Type.String({
-      pattern: `^(User:${USER_NAME_TEXT}(,User:${USER_NAME_TEXT})*)?$`,
+      pattern: `^(${SUPER_USERS}(;${SUPER_USERS})*)?$`,
       maxLength: 4096,
       default: '',
-      description: 'principals allowed everything whatever the ACLs: comma-separated User:<name> (Kafka\'s super.users)',
-      expected: 'empty or comma-separated principals such as User:admin,User:ops',
+      description: 'principals allowed everything whatever the ACLs: comma-separated User:<name>, or ;-separated as Kafka\'s super.users for certificate principals (User:CN=admin,O=Example;User:ops)',
+      expected: 'empty or comma-separated principals such as User:admin,User:ops (;-separated with certificate principals: User:CN=admin,O=Example;User:ops)',
       examples: ['User:admin'],
     }),
+    quotaProduceBytesPerSec: Type.Integer({ minimum: 0, maximum: 2 ** 40, default: 0, description: 'bytes per second each principal may produce, HTTP and Kafka together (0: no quota; docs/security.md#quotas)' }),
+    quotaFetchBytesPerSec: Type.Integer({ minimum: 0, maximum: 2 ** 40, default: 0, description: 'bytes per second each principal may fetch, HTTP and Kafka together (0: no quota)' }),
+    quotaConnectionsPerPrincipal: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0, description: 'authenticated Kafka connections one principal may hold at once (0: no quota)' }),
     metricsAuth: Type.Boolean({ default: false, description: 'GET /metrics requires credentials (Describe on the cluster) once the broker has users or tokens; /health stays open' }),
+    tlsCert: Type.String({ maxLength: 4096, default: '', description: 'PEM certificate (chain) of both listeners: HTTPS on port, and the Kafka listener unless kafkaSecurityProtocol says otherwise (reloaded on SIGHUP; docs/security.md)' }),
+    tlsKey: Type.String({ maxLength: 4096, default: '', description: 'PEM private key of tlsCert (unencrypted: keep the file readable by the broker only)' }),
+    tlsCa: Type.String({ maxLength: 4096, default: '', description: 'PEM bundle of the CAs whose client certificates are accepted (tlsClientAuth)' }),
+    tlsClientAuth: Type.Union(
+      CLIENT_AUTH_MODES.map((mode) => Type.Literal(mode)),
+      { default: 'none', description: `client certificates: ${CLIENT_AUTH_MODES.join(' | ')} (optional and required need tlsCa; a verified certificate authenticates as User:<subject DN>)` },
+    ),
+    kafkaSecurityProtocol: Type.String({
+      pattern: `^(${KAFKA_SECURITY_PROTOCOLS.join('|')})?$`,
+      default: '',
+      description: 'the Kafka listener\'s security.protocol: PLAINTEXT | SSL | SASL_PLAINTEXT | SASL_SSL (empty: SASL_SSL with tlsCert, SASL_PLAINTEXT without)',
+      expected: `empty or one of ${KAFKA_SECURITY_PROTOCOLS.join(', ')}`,
+      examples: ['SASL_SSL'],
+    }),
     bodyBytesMax: limit('bodyBytesMax', { minimum: 1024, maximum: 1024 * 1024 * 1024 }, 'largest request body in bytes'),
     recordsPerRequestMax: limit('recordsPerRequestMax', { minimum: 1, maximum: 10_000_000 }, 'records in one JSON or msgpack produce request'),
     longPollsMax: limit('longPollsMax', { minimum: 1, maximum: 1_000_000 }, 'fetches long-polling at once'),

@@ -40,7 +40,7 @@ export interface StartBrokerOptions extends BrokerSettings {
 }
 
 export interface EmbeddedBroker {
-  /** The HTTP API, e.g. http://127.0.0.1:41233. */
+  /** The HTTP API, e.g. http://127.0.0.1:41233 (https:// with tlsCert). */
   readonly url: string;
   /** host:port of the Kafka listener, for KafkaJS's `brokers: [kafkaBootstrap]`; null with `kafka: false`. */
   readonly kafkaBootstrap: string | null;
@@ -51,6 +51,8 @@ export interface EmbeddedBroker {
   client(options?: Omit<SpoolOptions, 'url'>): Spool;
   /** Deletes every topic, consumer group and queue: a clean broker for the next test. */
   reset(): Promise<void>;
+  /** Reads the TLS files (tlsCert, tlsKey, tlsCa) again, as SIGHUP does for `spool serve`; false when TLS is off or the files are bad (the old ones stay). */
+  reloadTls(): boolean;
   /** Stops the broker, closes the clients client() made, removes the temporary data directory. */
   close(): Promise<void>;
 }
@@ -111,6 +113,7 @@ function embeddedHandle(broker: Broker, config: BrokerConfig, url: string, kafka
       return client;
     },
     reset: () => broker.reset(),
+    reloadTls: () => broker.reloadTls(),
     close() {
       closed ??= (async () => {
         // Clients first: their consumers commit and leave, their producers flush, while the broker still answers.

@@ -21,6 +21,7 @@ export const brokerErrors = {
   SPOOL_ERR_TOO_MANY_PARTITIONS: { status: 429, retriable: true, description: 'The topic would take the broker past its maximum of partitions (partitionsMax); room comes back as topics are deleted.' },
   SPOOL_ERR_TOO_MANY_MEMBERS: { status: 429, retriable: true, description: 'The consumer group has its maximum of members (membersPerGroupMax).' },
   SPOOL_ERR_TOO_MANY_GROUPS: { status: 429, retriable: true, description: 'The broker holds its maximum of consumer groups (groupsMax); empty groups expire after groupRetentionMs.' },
+  SPOOL_ERR_QUOTA_EXCEEDED: { status: 429, retriable: true, description: 'The principal produced or fetched more bytes than its quota allows (quotaProduceBytesPerSec, quotaFetchBytesPerSec, named in `limit`): wait `Retry-After` seconds.' },
   SPOOL_ERR_TOO_MANY_SUBSCRIBERS: { status: 429, retriable: true, description: 'The broker already serves its maximum of long-polls or live subscribers.' },
   SPOOL_ERR_SHUTTING_DOWN: { status: 503, retriable: true, description: 'The broker is shutting down and takes no new requests.' },
   SPOOL_ERR_GROUP_NOT_FOUND: { status: 404, retriable: false, description: 'No consumer group has this name.' },
@@ -38,11 +39,12 @@ export const brokerErrors = {
   SPOOL_ERR_FORBIDDEN: { status: 403, retriable: false, description: 'The principal is authenticated but no ACL allows the operation on the resource (or one denies it); the error names `principal`, `operation`, `resourceType` and `resource`.' },
   SPOOL_ERR_CROSS_ORIGIN: { status: 403, retriable: false, description: 'A state-changing request (not GET or HEAD) authenticated by the session cookie alone came from another origin: it needs `Sec-Fetch-Site: same-origin` or an `Origin` naming the request\'s `Host` (a page on a sibling port of localhost shares the SameSite=Strict cookie). Send `Authorization` instead from other origins.' },
   SPOOL_ERR_HOST_NOT_ALLOWED: { status: 421, retriable: false, description: 'The `Host` header names none of the broker\'s names (allowedHosts, its listen address, localhost): a page steered at the broker by DNS rebinding is refused.' },
-  SPOOL_ERR_INVALID_PRINCIPAL: { status: 400, retriable: false, description: 'A user name is not 1-128 of A-Z a-z 0-9 . _ @ + - or is the reserved ANONYMOUS, or a principal is not `User:<name>` (or `User:*` in an ACL); `field` names it.' },
+  SPOOL_ERR_INVALID_PRINCIPAL: { status: 400, retriable: false, description: 'A user name is not 1-128 of A-Z a-z 0-9 . _ @ + - or is the reserved ANONYMOUS, or a principal is not `User:<name>` (or `User:*` or a certificate\'s `User:<subject DN>` in an ACL); `field` names it.' },
   SPOOL_ERR_USER_NOT_FOUND: { status: 404, retriable: false, description: 'No user has this name.' },
   SPOOL_ERR_TOKEN_NOT_FOUND: { status: 404, retriable: false, description: 'No API token has this id.' },
   SPOOL_ERR_LAST_PRINCIPAL: { status: 409, retriable: false, description: 'Removing this user or token would leave the broker with none while it listens beyond loopback without allowAnonymous (it would then be open to the network): add another user or token first.' },
   SPOOL_ERR_TOO_MANY_PRINCIPALS: { status: 429, retriable: true, description: 'The broker holds its maximum of users, tokens or ACL entries (usersMax, tokensMax, aclsMax); room comes back as some are removed.' },
+  SPOOL_ERR_TLS_FILE: { status: 400, retriable: false, description: 'A TLS file of the config (tlsCert, tlsKey or tlsCa, named in `key` and `path`) is missing, unreadable, not a regular file, larger than tlsFileBytesMax (1 MiB) or not PEM, or the key does not match the certificate: the broker refuses to start. On a reload (SIGHUP) the certificates in use stay and the error is logged.' },
   SPOOL_ERR_INTERNAL: { status: 500, retriable: true, description: 'An unexpected error; the broker log has the details.' },
 } as const satisfies Record<string, ErrorSpec>;
 

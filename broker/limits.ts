@@ -51,7 +51,8 @@ const limitValues = {
   /**
    * Slow or stalled clients (slowloris): the request line and headers must arrive within this
    * time of the connection (or of the previous answer); a connection that sends nothing at all is
-   * closed after it too. A real client sends its headers in one packet.
+   * closed after it too. A real client sends its headers in one packet. A TLS handshake (both
+   * listeners) gets the same time: a client that starts one and stalls holds a socket as well.
    */
   headersTimeoutMs: 10_000,
   /** The whole request, body included, must arrive within this time (32 MiB at ~1 MiB/s). */
@@ -200,6 +201,8 @@ const limitValues = {
   /** Successful Basic logins remembered (by a hash of the header) so PBKDF2 is not paid per request. */
   basicCacheEntriesMax: 1_000,
   basicCacheTtlMs: 60_000,
+  /** A TLS file (tlsCert, tlsKey, tlsCa): a CA bundle of every public root is ~220 KiB; a larger file is a wrong path. */
+  tlsFileBytesMax: 1024 * 1024,
   /** Array elements in one decoded Kafka request: a forged count must not allocate millions of objects. */
   kafkaElementsPerRequestMax: 1_000_000,
 };

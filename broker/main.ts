@@ -1,7 +1,7 @@
 /**
  * `spool serve` and `npm start`: runs a broker until SIGTERM or SIGINT, then stops accepting,
  * lets in-flight requests finish, syncs every partition, writes the clean-shutdown marker and
- * exits 0. Logs with pino: pretty on a terminal, JSON lines otherwise.
+ * exits 0. SIGHUP reloads the TLS certificate files (security/tls.ts). Logs with pino: pretty on a terminal, JSON lines otherwise.
  */
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
@@ -9,6 +9,7 @@ import { isSpoolError } from '../storage/index.js';
 import { buildBroker } from './app.js';
 import { type BrokerConfig, loadBrokerConfig } from './config.js';
 import { configOptions } from './config-options.js';
+import { kafkaProtocol } from './security/tls.js';
 
 export async function serve(config: BrokerConfig): Promise<void> {
   const pretty = process.stdout.isTTY === true;
@@ -20,7 +21,8 @@ export async function serve(config: BrokerConfig): Promise<void> {
     },
   });
   const { url, kafka } = await broker.listen();
-  const kafkaNote = kafka ? ` and kafka://${kafka.host}:${kafka.port}` : '';
+  // With TLS the Kafka listener may or may not speak it: say which, as clients must choose.
+  const kafkaNote = kafka ? ` and kafka://${kafka.host}:${kafka.port}${config.tlsCert ? ` (${kafkaProtocol(config)})` : ''}` : '';
   const consoleNote = config.console ? ` (web console: ${url}/console)` : '';
   broker.app.log.info({ url, kafka, dataDir: config.dataDir, flush: config.flush }, `Spool is listening on ${url}${kafkaNote}${consoleNote}`);
   let stopping = false;
@@ -38,6 +40,8 @@ export async function serve(config: BrokerConfig): Promise<void> {
       },
     );
   };
+  // Certificate rotation: new connections get the files' new certificates, open ones keep theirs.
+  process.on('SIGHUP', () => broker.reloadTls());
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
 }

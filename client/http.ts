@@ -4,8 +4,10 @@
  * broker's code, status and context. Retrying is the caller's choice (see retry.ts): a produce
  * retries differently from a long-poll.
  */
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
+import { loadUndici } from './undici.js';
 import { SpoolClientError } from './errors.js';
+import type { ClientTlsOptions } from './tls.js';
 
 export interface HttpOptions {
   /** Connections kept open to the broker. */
@@ -14,6 +16,8 @@ export interface HttpOptions {
   requestTimeoutMs: number;
   /** The Authorization header of every request (client/credentials.ts), if any. */
   authorization?: string;
+  /** CA and client certificate of an https:// broker (client/tls.ts). */
+  tls?: ClientTlsOptions;
 }
 
 export interface HttpRequest {
@@ -87,18 +91,27 @@ export function isRetriableStatus(status: number): boolean {
 }
 
 export class HttpClient {
-  private readonly pool: Pool;
+  /** Made at the first request (see undici.ts). */
+  private pool: Pool | null = null;
+  private poolOpening: Promise<Pool> | null = null;
   private closed = false;
 
-  constructor(readonly url: string, private readonly options: HttpOptions) {
-    this.pool = new Pool(url, {
-      connections: options.connections,
-      pipelining: 1,
-      keepAliveTimeout: 30_000,
-      // undici's own timeouts are per request below; these only bound a dead socket.
-      headersTimeout: 0,
-      bodyTimeout: 0,
+  constructor(readonly url: string, private readonly options: HttpOptions) {}
+
+  private openPool(): Promise<Pool> {
+    this.poolOpening ??= loadUndici().then(({ Pool }) => {
+      this.pool = new Pool(this.url, {
+        connections: this.options.connections,
+        pipelining: 1,
+        keepAliveTimeout: 30_000,
+        // undici's own timeouts are per request below; these only bound a dead socket.
+        headersTimeout: 0,
+        bodyTimeout: 0,
+        ...(this.options.tls ? { connect: this.options.tls } : {}),
+      });
+      return this.pool;
     });
+    return this.poolOpening;
   }
 
   /** Sends a request; throws SpoolClientError for network failures and timeouts, never for statuses. */
@@ -127,7 +140,8 @@ export class HttpClient {
     const timeout = AbortSignal.timeout(this.options.requestTimeoutMs + (request.waitMs ?? 0));
     const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
     try {
-      const answer = await this.pool.request({ method: request.method, path: request.path + queryString(request.query), headers, body, signal });
+      const pool = this.pool ?? (await this.openPool());
+      const answer = await pool.request({ method: request.method, path: request.path + queryString(request.query), headers, body, signal });
       const collected = (async () => {
         const chunks: Buffer[] = [];
         for await (const chunk of answer.body) chunks.push(chunk as Buffer);
@@ -152,7 +166,7 @@ export class HttpClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.pool.close();
+    if (this.poolOpening) await (await this.poolOpening).close();
   }
 
   private networkError(error: unknown, request: HttpRequest, timedOut: boolean): SpoolClientError {

@@ -18,6 +18,7 @@ import { brokerUrl, DEFAULT_URL } from './broker-url.js';
 import { Consumer, type ConsumerOptions } from './consumer/consumer.js';
 import { authorizationHeader, type Credentials } from './credentials.js';
 import { HttpClient } from './http.js';
+import { type ClientTlsOptions, tlsConnectOptions } from './tls.js';
 import type { Message } from './consumer/message.js';
 import { Producer, type ProducerOptions } from './producer/producer.js';
 import { Queue, type QueueOptions } from './queue/queue.js';
@@ -36,6 +37,8 @@ export interface SpoolOptions extends Credentials {
   requestTimeoutMs?: number;
   /** Connections kept to the broker (each partition a consumer reads long-polls on one). Default 64. */
   connections?: number;
+  /** An https:// broker's CA and a client certificate (client/tls.ts). */
+  tls?: ClientTlsOptions;
 }
 
 export class Spool {
@@ -45,6 +48,7 @@ export class Spool {
   readonly security: SecurityAdmin;
   private readonly http: HttpClient;
   private readonly authorization: string | undefined;
+  private readonly tls: ClientTlsOptions | undefined;
   private readonly metadata: TopicMetadata;
   private readonly closables = new Set<{ close(): Promise<void> }>();
   private requester: Requester | null = null;
@@ -53,7 +57,8 @@ export class Spool {
   constructor(options: SpoolOptions = {}) {
     this.url = brokerUrl(options.url ?? process.env.SPOOL_URL ?? DEFAULT_URL);
     this.authorization = authorizationHeader(options);
-    this.http = new HttpClient(this.url, { connections: options.connections ?? 64, requestTimeoutMs: options.requestTimeoutMs ?? 30_000, authorization: this.authorization });
+    this.tls = tlsConnectOptions(this.url, options.tls);
+    this.http = new HttpClient(this.url, { connections: options.connections ?? 64, requestTimeoutMs: options.requestTimeoutMs ?? 30_000, authorization: this.authorization, tls: this.tls });
     this.admin = new Admin(this.http);
     this.security = new SecurityAdmin(this.http);
     this.metadata = new TopicMetadata(this.admin);
@@ -78,7 +83,7 @@ export class Spool {
    * resumes where it was; close() stops it.
    */
   subscribe<T = unknown>(patternOrTopics: string | string[], handler: LiveHandler<T>, options: SubscribeOptions<T> = {}): Subscription<T> {
-    return this.track(new Subscription<T>(this.url, patternOrTopics, handler, options, this.authorization));
+    return this.track(new Subscription<T>(this.url, patternOrTopics, handler, options, this.authorization, this.tls));
   }
 
   /**
@@ -99,7 +104,7 @@ export class Spool {
 
   /** Event-sourcing streams of a topic created with streamIndex (docs/event-sourcing.md). */
   streams(topic: string): Streams {
-    return new Streams(this.http, topic);
+    return new Streams(this.http, topic, this.authorization);
   }
 
   /** Answers requests sent to `topic` with what `handler` returns; responders of one group share the load. */

@@ -9,11 +9,13 @@
  *   } catch (error) {
  *     if (error instanceof WrongExpectedVersionError) ... // reload and decide again
  *   }
+ *   for await (const event of orders.subscribe('order-42', { from: version + 1 })) project(event);
  */
 import type { ExpectedVersion } from '../storage/streams/expected-version.js';
-import type { StreamAppendAnswer, StreamEventView, StreamInfo } from '../storage/streams/stream-wire.js';
+import type { StreamAppendAnswer, StreamEventView, StreamInfo, StreamMetadataView } from '../storage/streams/stream-wire.js';
 import { SpoolClientError } from './errors.js';
 import { type HttpClient, urlPath } from './http.js';
+import { followStream, type StreamSubscribeOptions } from './stream-subscription.js';
 
 
 export interface StreamEventInput<T = unknown> {
@@ -24,7 +26,7 @@ export interface StreamEventInput<T = unknown> {
   id?: string;
 }
 
-export type { ExpectedVersion, StreamInfo };
+export type { ExpectedVersion, StreamInfo, StreamMetadataView, StreamSubscribeOptions };
 export type StreamEvent<T = unknown> = StreamEventView<T>;
 export type AppendResult = StreamAppendAnswer;
 
@@ -56,6 +58,7 @@ export class Streams {
   constructor(
     private readonly http: HttpClient,
     readonly topic: string,
+    private readonly authorization?: string,
   ) {}
 
   private path(stream: string, ...rest: string[]): string {
@@ -99,6 +102,33 @@ export class Streams {
 
   describe(stream: string): Promise<StreamInfo> {
     return this.http.json({ method: 'GET', path: this.path(stream) }, `describe stream ${stream}`);
+  }
+
+  /**
+   * The stream's events from version `from` (default 0), then each new one as it is appended,
+   * reconnecting by itself and resuming after the last event yielded. Break out of the loop to stop.
+   */
+  subscribe<T = unknown>(stream: string, options: StreamSubscribeOptions = {}): AsyncGenerator<StreamEvent<T>> {
+    return followStream<T>(this.http.url, this.path(stream, 'live'), options, this.authorization);
+  }
+
+  /** Soft delete: the stream reads empty and is written again from the next version. */
+  delete(stream: string): Promise<{ stream: string; partition: number; truncateBefore: number }> {
+    return this.http.json({ method: 'DELETE', path: this.path(stream) }, `delete stream ${stream}`);
+  }
+
+  /** Erase (GDPR): the id is refused from now on; the broker removes every record of it in the background. */
+  erase(stream: string): Promise<{ stream: string; partition: number; erasePending: boolean }> {
+    return this.http.json({ method: 'POST', path: this.path(stream, 'erase') }, `erase stream ${stream}`);
+  }
+
+  metadata(stream: string): Promise<StreamMetadataView & { stream: string }> {
+    return this.http.json({ method: 'GET', path: this.path(stream, 'metadata') }, `read metadata of stream ${stream}`);
+  }
+
+  /** Replaces the stream's metadata (an absent field is cleared); reads then skip what it hides. */
+  setMetadata(stream: string, settings: { maxCount?: number; maxAgeMs?: number; truncateBefore?: number }): Promise<StreamMetadataView & { stream: string }> {
+    return this.http.json({ method: 'PUT', path: this.path(stream, 'metadata'), body: settings }, `set metadata of stream ${stream}`);
   }
 
   list(options: { prefix?: string; limit?: number } = {}): Promise<{ streams: string[]; more: boolean }> {

@@ -92,6 +92,16 @@ export const storageErrors = {
     retriable: false,
     description: 'A stream route was used on a topic created without streamIndex: true (the per-key index must cover the whole log, so it is chosen at creation).',
   },
+  SPOOL_ERR_STREAM_ERASED: {
+    status: 410,
+    retriable: false,
+    description: 'The stream was erased (POST .../streams/:stream/erase): its id is refused for writes, by any API (HTTP, Kafka), and for reads, for good; `erasePending` says whether the background worker is still removing its records from the segments.',
+  },
+  SPOOL_ERR_TOO_MANY_STREAM_METADATA: {
+    status: 429,
+    retriable: true,
+    description: 'The partition holds streamMetadataEntriesMax streams with metadata, soft deletes or erasures (`limit` names it); clearing a stream\'s metadata (PUT {}) frees its entry, deletes and erasures keep theirs.',
+  },
   SPOOL_ERR_OUT_OF_ORDER_SEQUENCE: {
     status: 409,
     retriable: false,

@@ -13,4 +13,5 @@ export { scrubDataDir, type ScrubReport, type ScrubProblem, type ScrubProgress, 
 export { repairDataDir, type RepairReport, type PartitionCut, type RepairOptions } from './log/repair.js';
 export { assertDataDirectory } from './log/data-dir.js';
 export { type ExpectedVersion, type StreamCondition, expectedVersionMatches } from './streams/expected-version.js';
-export type { StreamAppendAnswer, StreamEventView, StreamInfo } from './streams/stream-wire.js';
+export type { StreamAppendAnswer, StreamEventView, StreamInfo, StreamMetadataView } from './streams/stream-wire.js';
+export type { StreamMetadata, StreamSettings, StreamMetadataTable } from './streams/stream-metadata.js';

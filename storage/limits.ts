@@ -40,4 +40,8 @@ export const storageLimits = {
   /** Compaction's key → offset map holds at most this many keys per pass (about 100 bytes each);
    *  a log with more distinct keys is compacted over several passes. */
   compactionKeysMax: 2_000_000,
+  /** Streams of one partition with metadata, a soft delete or an erasure: the table is rewritten
+   *  whole (JSON, ~100 bytes an entry) on each change, so 10,000 keep a write about 1 MB and a few
+   *  ms of the event loop. */
+  streamMetadataEntriesMax: 10_000,
 } as const;

@@ -37,7 +37,9 @@ export interface BrokerProcess {
  * `nodeArgs`: flags for the broker's node (`--cpu-prof`, which NODE_OPTIONS refuses); by default
  * SPOOL_BENCH_NODE_ARGS, split on spaces, so any bench can profile its broker.
  */
-export async function startBrokerProcess(options: { flush?: string; dataDir?: string; port?: number; kafkaPort?: number; extraEnv?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {}): Promise<BrokerProcess> {
+export async function startBrokerProcess(
+  options: { flush?: string; dataDir?: string; port?: number; kafkaPort?: number; extraEnv?: NodeJS.ProcessEnv; nodeArgs?: string[]; startTimeoutMs?: number } = {},
+): Promise<BrokerProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'spool-bench-'));
   // A fixed port lets a restarted broker keep its address, as clients expect of a real restart.
   const port = options.port ?? (await freePort());
@@ -47,11 +49,12 @@ export async function startBrokerProcess(options: { flush?: string; dataDir?: st
     env: { ...process.env, ...options.extraEnv },
   });
   const url = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; ; attempt++) {
+  const deadline = Date.now() + (options.startTimeoutMs ?? 15_000);
+  for (;;) {
     try {
       if ((await fetch(`${url}/health`)).ok) break;
     } catch {
-      if (attempt > 300) throw new Error('broker did not start');
+      if (Date.now() > deadline) throw new Error('broker did not start');
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

@@ -59,16 +59,27 @@ export class ResidentSampler {
   }
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat; 0 where unavailable. */
-export function cpuSeconds(pid: number): number {
+/** utime + stime (fields 14-15) or, with `children`, cutime + cstime (16-17) of /proc/<pid>/stat, in seconds. */
+function statCpuSeconds(pid: number | 'self', children: boolean): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces) start after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100 on Linux)
+    const first = children ? 13 : 11;
+    return (Number(fields[first]) + Number(fields[first + 1])) / 100; // clock ticks (USER_HZ = 100 on Linux)
   } catch {
     return 0;
   }
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat; 0 where unavailable. */
+export function cpuSeconds(pid: number): number {
+  return statCpuSeconds(pid, false);
+}
+
+/** CPU seconds this process's ended (and waited-for) child processes used, e.g. a kcat run; 0 where unavailable. */
+export function endedChildrenCpuSeconds(): number {
+  return statCpuSeconds('self', true);
 }
 
 /** The processes whose command line contains `marker` (a browser's profile folder names all its processes). */

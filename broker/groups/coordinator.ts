@@ -33,6 +33,8 @@ export interface JoinRequest {
   clientId?: string | null;
   assignor?: AssignorName;
   offsetReset?: 'earliest' | 'latest';
+  /** The joining principal's ACLs (Member.mayConsume). */
+  mayConsume?: (topic: string) => boolean;
 }
 
 export interface JoinResult extends MemberView {
@@ -82,6 +84,7 @@ export class GroupCoordinator {
       sessionTimeoutMs: request.sessionTimeoutMs,
       lastSeenMs: now,
       joinedAtMs: now,
+      ...(request.mayConsume ? { mayConsume: request.mayConsume } : {}),
     };
     const staticPredecessor = member.instanceId
       ? [...group.members.values()].find((candidate) => candidate.instanceId === member.instanceId)
@@ -90,7 +93,9 @@ export class GroupCoordinator {
       const max = this.limits.membersPerGroupMax;
       throw new BrokerError('SPOOL_ERR_TOO_MANY_MEMBERS', `group ${groupName} has ${max} members already (membersPerGroupMax)`, { group: groupName, limit: 'membersPerGroupMax', max, retryAfterMs: 1000 });
     }
-    if (staticPredecessor && sameSubscription(staticPredecessor.subscription, member.subscription)) {
+    // The new incarnation may be another principal: it inherits only partitions it may consume.
+    const inherits = staticPredecessor !== undefined && sameSubscription(staticPredecessor.subscription, member.subscription) && this.mayConsumeAll(group, staticPredecessor.memberId, member);
+    if (inherits) {
       // Static membership: the new incarnation inherits identity and partitions, no rebalance.
       group.members.delete(staticPredecessor.memberId);
       group.members.set(memberId, member);
@@ -220,6 +225,14 @@ export class GroupCoordinator {
     };
   }
 
+  private mayConsumeAll(group: GroupState, ownerId: string, member: Member): boolean {
+    if (!member.mayConsume) return true;
+    for (const map of [group.target, group.owner]) {
+      for (const [key, owner] of map) if (owner === ownerId && !member.mayConsume(parseTpKey(key).topic)) return false;
+    }
+    return true;
+  }
+
   /** Named topics of a subscription that do not exist (a pattern names none: it matches what is there). */
   private missingTopics(subscription: Subscription): string[] {
     const named = subscription.topics ?? [];
@@ -270,7 +283,8 @@ export class GroupCoordinator {
         for (const tp of this.partitionsOf(member.subscription, topics)) all.set(tpKey(tp), tp);
       }
       const eligible = matches;
-      return { memberId: member.memberId, eligible: (tp: TopicPartition) => eligible(tp.topic), current: currentOf.get(member.memberId) ?? [] };
+      const allowed = member.mayConsume ?? (() => true);
+      return { memberId: member.memberId, eligible: (tp: TopicPartition) => eligible(tp.topic) && allowed(tp.topic), current: currentOf.get(member.memberId) ?? [] };
     });
     const next = assign(group.assignor, members, [...all.values()]);
     // Partitions of deleted topics cannot be consumed any more: drop their owners too.

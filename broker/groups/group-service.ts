@@ -311,11 +311,12 @@ export class GroupService {
     return record ? Math.max(0, Date.now() - record.timestamp) : 0;
   }
 
-  async list(): Promise<Array<{ name: string; state: string; members: number; totalLag: number }>> {
+  /** Every group; `countsTopic` says which topics' lag the total counts (the caller's Describe ACLs). */
+  async list(countsTopic: (topic: string) => boolean = () => true): Promise<Array<{ name: string; state: string; members: number; totalLag: number }>> {
     const result = [];
     for (const name of this.groupNames()) {
       const state = this.coordinator.group(name);
-      const lag = this.lagInRecords(name);
+      const lag = this.lagInRecords(name).filter((entry) => countsTopic(entry.topic));
       result.push({
         name,
         state: this.stateOf(name),

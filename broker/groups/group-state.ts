@@ -24,6 +24,11 @@ export interface Member {
   sessionTimeoutMs: number;
   lastSeenMs: number;
   joinedAtMs: number;
+  /**
+   * Whether the member's principal may consume a topic (Read, by ACL), asked at every rebalance:
+   * a topic it may not read is never assigned to it, however its subscription matches. Absent: any.
+   */
+  mayConsume?: (topic: string) => boolean;
 }
 
 export type GroupPhase = 'Empty' | 'Stable' | 'Rebalancing';

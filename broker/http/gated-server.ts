@@ -12,8 +12,12 @@
  *   requestTimeoutMs   the whole request, body included;
  *   keepAliveTimeoutMs an idle connection between requests is closed after it;
  * checked every connectionsCheckIntervalMs (node's default of 30 s let slowloris live 30-60 s).
+ * With TLS settings it is node's https server (an https.Server is an http.Server, fastify sees
+ * no difference); its certificates are swapped in place on SIGHUP (security/tls.ts).
  */
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { TLSSocket, TlsOptions } from 'node:tls';
 import { BrokerError } from '../errors.js';
 import { errorBody } from './error-handler.js';
 import type { BrokerLimits } from '../limits.js';
@@ -26,10 +30,21 @@ function refuse(response: ServerResponse, status: number, body: string): void {
   response.end(body);
 }
 
-export function createGatedServer(handler: RequestListener, options: { isOpen: () => boolean; limits: BrokerLimits; connections?: ConnectionCounter }): Server {
+export interface GatedServerOptions {
+  isOpen: () => boolean;
+  limits: BrokerLimits;
+  connections?: ConnectionCounter;
+  /** HTTPS with these options (security/tls.ts); plain HTTP without. */
+  tls?: TlsOptions;
+  /** Called with each TLS connection once its handshake is done: it may end it (security/tls-connections.ts). */
+  onSecureConnection?: (socket: TLSSocket) => void;
+}
+
+export function createGatedServer(handler: RequestListener, options: GatedServerOptions): Server {
   const { limits } = options;
   const connections = options.connections ?? new ConnectionCounter(limits);
-  const server = createServer({ connectionsCheckingInterval: limits.connectionsCheckIntervalMs }, (request: IncomingMessage, response: ServerResponse) => {
+  const serverOptions = { connectionsCheckingInterval: limits.connectionsCheckIntervalMs };
+  const listener = (request: IncomingMessage, response: ServerResponse) => {
     connections.requested(request.socket);
     if (!options.isOpen()) return refuse(response, 503, SHUTTING_DOWN_BODY);
     const refusal = connections.refusal(request.socket);
@@ -38,8 +53,18 @@ export function createGatedServer(handler: RequestListener, options: { isOpen: (
       return refuse(response, 429, JSON.stringify(errorBody(error)));
     }
     return handler(request, response);
-  });
-  server.on('connection', (socket) => connections.admit(socket));
+  };
+  const server: Server = options.tls ? createHttpsServer({ ...options.tls, ...serverOptions }, listener) : createServer(serverOptions, listener);
+  if (options.tls) {
+    // Counted once the handshake is done: requests arrive on the TLS socket, not on the TCP one
+    // under it; a handshake that never ends is closed by the TLS handshakeTimeout.
+    server.on('secureConnection', (socket: TLSSocket) => {
+      connections.admit(socket);
+      options.onSecureConnection?.(socket);
+    });
+  } else {
+    server.on('connection', (socket) => connections.admit(socket));
+  }
   server.maxConnections = limits.connectionsHardMax;
   server.headersTimeout = limits.headersTimeoutMs;
   server.requestTimeout = limits.requestTimeoutMs;

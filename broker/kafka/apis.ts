@@ -4,6 +4,7 @@
  * the connection, as Kafka does with an API key it does not know.
  */
 import type { KafkaApi } from './context.js';
+import { createAcls, deleteAcls, describeAcls } from './handlers/acls.js';
 import { alterConfigs, incrementalAlterConfigs } from './handlers/alter-configs.js';
 import { apiVersions } from './handlers/api-versions.js';
 import { createPartitions } from './handlers/create-partitions.js';
@@ -58,6 +59,9 @@ const handlers: KafkaApi[] = [
   deleteGroups,
   offsetDelete,
   describeCluster,
+  describeAcls,
+  createAcls,
+  deleteAcls,
   saslHandshake,
   saslAuthenticate,
 ];

@@ -37,9 +37,10 @@ export class KafkaConnection {
   constructor(
     private readonly socket: Socket,
     private readonly services: KafkaServices,
+    certificatePrincipal: string | null = null,
   ) {
     socket.setNoDelay(true);
-    this.session = new KafkaSession(socket.remoteAddress ?? '');
+    this.session = new KafkaSession(socket.remoteAddress ?? '', certificatePrincipal);
     // Kafka's connections.max.idle.ms: a connection silent this long is closed.
     socket.setTimeout(services.limits.kafkaConnectionIdleMs, () => this.close('idle'));
     socket.on('data', (data: Buffer) => this.onData(data));
@@ -51,6 +52,7 @@ export class KafkaConnection {
   close(reason?: string): void {
     if (reason && !this.closed) this.services.log.warn({ remote: this.socket.remoteAddress, reason }, 'kafka: closing connection');
     this.closed = true;
+    this.session.releaseConnection();
     this.abort.abort();
     this.chunks = [];
     this.bufferedBytes = 0;
@@ -98,9 +100,22 @@ export class KafkaConnection {
       if (first.length === count) this.chunks.shift();
       else this.chunks[0] = first.subarray(count);
     } else {
-      const all = Buffer.concat(this.chunks, this.bufferedBytes);
-      out = all.subarray(0, count);
-      this.chunks = all.length > count ? [all.subarray(count)] : [];
+      // Copies only this frame's bytes: joining every buffered chunk (the pipelined frames behind
+      // it too) copied the whole buffer once per frame, quadratic under a producer's pipeline.
+      out = Buffer.allocUnsafe(count);
+      for (let filled = 0; filled < count; ) {
+        const chunk = this.chunks[0]!;
+        const wanted = count - filled;
+        if (chunk.length <= wanted) {
+          chunk.copy(out, filled);
+          filled += chunk.length;
+          this.chunks.shift();
+        } else {
+          chunk.copy(out, filled, 0, wanted);
+          this.chunks[0] = chunk.subarray(wanted);
+          filled = count;
+        }
+      }
     }
     this.bufferedBytes -= count;
     return out;

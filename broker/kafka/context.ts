@@ -8,6 +8,7 @@ import type { ProducerIdStore } from '../metadata/producer-id-store.js';
 import type { ProduceService } from '../produce/produce-service.js';
 import type { Security } from '../security/security.js';
 import type { TopicService } from '../topics/topic-service.js';
+import type { Refusals } from './authorization.js';
 import type { KafkaCluster } from './cluster.js';
 import type { Message } from './protocol/codec.js';
 import type { ApiName } from './protocol/messages.js';
@@ -43,10 +44,17 @@ export interface KafkaRequest {
   signal: AbortSignal;
   /** The connection's client: address and, after SASL, principal. */
   session: KafkaSession;
+  /** The resources of this request the principal may not use (authorization.ts). */
+  refused: Refusals;
 }
 
 /** A handler answers the response body, or null when the request gets no answer (acks=0). */
 export interface KafkaApi {
   name: ApiName;
+  /**
+   * The handler answers each refused resource itself (per topic, partition or group, as Kafka
+   * does). Without it, a refusal is answered with the response's top-level error code.
+   */
+  answersRefusals?: boolean;
   handle(body: Message, request: KafkaRequest, services: KafkaServices): Promise<Message | null> | Message | null;
 }

@@ -84,7 +84,11 @@ export const kafkaErrorBySpoolCode: Readonly<Record<string, KafkaErrorName>> = O
   // The partition went away under the request (shutdown, deletion): clients refresh metadata and retry.
   SPOOL_ERR_LOG_CLOSED: 'NOT_LEADER_OR_FOLLOWER',
   SPOOL_ERR_SHUTTING_DOWN: 'NOT_LEADER_OR_FOLLOWER',
+  // A producer id issued to another principal (the one refusal a service makes; ACLs are checked before).
+  SPOOL_ERR_FORBIDDEN: 'CLUSTER_AUTHORIZATION_FAILED',
   SPOOL_ERR_BAD_REQUEST: 'INVALID_REQUEST',
+  // An ACL's principal that is not User:<name> (CreateAcls), as Kafka answers one it cannot parse.
+  SPOOL_ERR_INVALID_PRINCIPAL: 'INVALID_REQUEST',
   SPOOL_ERR_OFFSET_MISMATCH: 'INVALID_REQUEST',
   SPOOL_ERR_INVALID_TOPIC_NAME: 'INVALID_TOPIC_EXCEPTION',
   SPOOL_ERR_INVALID_CONFIG: 'INVALID_CONFIG',
@@ -94,6 +98,8 @@ export const kafkaErrorBySpoolCode: Readonly<Record<string, KafkaErrorName>> = O
   // The broker's own caps (topicsMax, partitionsMax): Kafka's answer for a creation its policy refuses.
   SPOOL_ERR_TOO_MANY_TOPICS: 'POLICY_VIOLATION',
   SPOOL_ERR_TOO_MANY_PARTITIONS: 'POLICY_VIOLATION',
+  // aclsMax (CreateAcls): the same kind of cap.
+  SPOOL_ERR_TOO_MANY_PRINCIPALS: 'POLICY_VIOLATION',
   // Consumer groups: the shared registry's answers in the group protocol's terms.
   SPOOL_ERR_GROUP_PROTOCOL: 'INCONSISTENT_GROUP_PROTOCOL',
   SPOOL_ERR_GROUP_NOT_FOUND: 'GROUP_ID_NOT_FOUND',

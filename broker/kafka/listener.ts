@@ -1,27 +1,69 @@
 /**
- * The Kafka listener: a TCP server beside the HTTP API, one KafkaConnection per client. close()
+ * The Kafka listener: a TCP server (a TLS one for SSL and SASL_SSL) beside the HTTP API, one
+ * KafkaConnection per client. close()
  * stops accepting and ends every connection (in-flight requests finish against the services,
  * which close after it).
+ *
+ * The protocol stack (connection, codecs, message definitions, handlers) is loaded at the first
+ * connection: an embedded broker listens for Kafka by default, and most never see a Kafka client;
+ * loaded at start it was ~3-5 MB of heap and ~8 MB of RSS of every idle broker (issue 22).
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
+import { certificatePrincipal } from '../security/certificate-principal.js';
+import { admitSecureConnection, auditHandshakeFailures } from '../security/tls-connections.js';
+import type { KafkaConnection } from './connection.js';
 import type { KafkaServices } from './context.js';
-import { KafkaConnection } from './connection.js';
+
+let protocolStack: Promise<typeof import('./connection.js')> | null = null;
 
 export class KafkaListener {
   private readonly server: Server;
+  /** The TLS server (SSL, SASL_SSL) whose certificates a reload swaps; null in plaintext. */
+  readonly tlsServer: TlsServer | null;
   private readonly connections = new Set<KafkaConnection>();
+  /** Accepted while the protocol stack loads: paused, so their bytes wait in the socket. */
+  private readonly waiting = new Set<Socket>();
 
-  constructor(private readonly services: KafkaServices) {
-    this.server = createServer((socket: Socket) => {
-      if (this.connections.size >= services.limits.kafkaConnectionsMax) {
-        services.log.warn({ remote: socket.remoteAddress, connections: this.connections.size }, 'kafka: refusing a connection past kafkaConnectionsMax');
+  /** `tls`: the listener speaks TLS (security/tls.ts); a verified client certificate is the connection's first principal. */
+  constructor(private readonly services: KafkaServices, tls: TlsOptions | null = null) {
+    const accept = (socket: Socket) => {
+      const open = this.connections.size + this.waiting.size;
+      if (open >= services.limits.kafkaConnectionsMax) {
+        services.log.warn({ remote: socket.remoteAddress, connections: open }, 'kafka: refusing a connection past kafkaConnectionsMax');
         socket.destroy();
         return;
       }
-      const connection = new KafkaConnection(socket, services);
-      this.connections.add(connection);
-      socket.once('close', () => this.connections.delete(connection));
+      this.waiting.add(socket);
+      protocolStack ??= import('./connection.js');
+      protocolStack.then(
+        ({ KafkaConnection }) => this.serve(socket, KafkaConnection),
+        (error: unknown) => {
+          this.waiting.delete(socket);
+          services.log.error({ err: error }, 'kafka: the protocol modules failed to load');
+          socket.destroy();
+        },
+      );
+    };
+    if (tls === null) {
+      this.tlsServer = null;
+      this.server = createServer(accept);
+      return;
+    }
+    const { audit } = services.security;
+    this.tlsServer = createTlsServer(tls, (socket: TLSSocket) => {
+      if (admitSecureConnection(socket, 'kafka', audit)) accept(socket);
     });
+    auditHandshakeFailures(this.tlsServer, 'kafka', audit);
+    this.server = this.tlsServer;
+  }
+
+  private serve(socket: Socket, Connection: typeof KafkaConnection): void {
+    if (!this.waiting.delete(socket)) return; // close() ended it meanwhile
+    if (socket.destroyed) return;
+    const connection = new Connection(socket, this.services, certificatePrincipal(socket));
+    this.connections.add(connection);
+    socket.once('close', () => this.connections.delete(connection));
   }
 
   /** Listens; answers the bound address (port 0 picks a free one). */
@@ -41,6 +83,8 @@ export class KafkaListener {
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const connection of this.connections) connection.close();
+    for (const socket of this.waiting) socket.destroy();
+    this.waiting.clear();
     if (this.server.listening) await closed;
   }
 }

@@ -8,8 +8,9 @@
  * does), except ApiVersions: a version it does not serve is answered UNSUPPORTED_VERSION with
  * the supported list in a v0 body, so the client can retry with one it shares.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { apisByKey, API_VERSIONS_KEY, supportedApis } from './apis.js';
-import { authorizeKafka } from './authorization.js';
+import { authorizeKafka, type Refusals } from './authorization.js';
 import type { KafkaServices } from './context.js';
 import { KafkaErrorCode } from './error-codes.js';
 import { decodeMessage, encodeMessage, type Message } from './protocol/codec.js';
@@ -48,6 +49,25 @@ export function peekHeader(frame: Buffer): RequestHeaderFields {
   return { apiKey: reader.int16(), apiVersion: reader.int16(), correlationId: reader.int32() };
 }
 
+/**
+ * The whole request refused with the response's top-level error code, every other field its
+ * default (as Kafka's getErrorResponse); an API whose response has none closes the connection.
+ */
+function refusedWhole(apiName: string, response: CompiledMessage, version: number, refused: Refusals): Message {
+  if (!response.at(version).fields.some((field) => field.key === 'errorCode')) throw new KafkaFrameError(`${apiName} refused: ${refused.refused.length} resources not allowed`);
+  return { throttleTimeMs: 0, errorCode: refused.firstCode };
+}
+
+/**
+ * A quota's throttle time (security/quotas.ts) delays the response by as long, as Kafka does for
+ * clients that do not throttle themselves; the answer carries it in throttle_time_ms.
+ */
+async function throttled(answer: Message, signal: AbortSignal): Promise<void> {
+  const throttleMs = typeof answer.throttleTimeMs === 'number' ? answer.throttleTimeMs : 0;
+  if (throttleMs <= 0) return;
+  await sleep(throttleMs, undefined, { signal }).catch(() => {}); // the connection closed: the answer goes nowhere
+}
+
 export async function handleFrame(frame: Buffer, services: KafkaServices, signal: AbortSignal, session: KafkaSession): Promise<Buffer[] | null> {
   const { apiKey, apiVersion, correlationId } = peekHeader(frame);
   const api = apisByKey.get(apiKey);
@@ -63,9 +83,10 @@ export async function handleFrame(frame: Buffer, services: KafkaServices, signal
   const header = decodeMessage(RequestHeader.at(flexible ? 2 : 1), reader);
   const body = decodeMessage(definition.request.at(apiVersion), reader);
   services.log.debug({ api: api.name, apiVersion, correlationId, clientId: header.clientId }, 'kafka request');
-  authorizeKafka(api.name, body, session, services);
-  const answer = await api.handle(body, { apiVersion, clientId: header.clientId as string | null, clientHost: session.address, signal, session }, services);
+  const refused = authorizeKafka(api.name, body, session, services);
+  const answer = refused.any && !api.answersRefusals ? refusedWhole(api.name, definition.response, apiVersion, refused) : await api.handle(body, { apiVersion, clientId: header.clientId as string | null, clientHost: session.address, signal, session, refused }, services);
   if (answer === null) return null;
+  await throttled(answer, signal);
   const headerVersion = apiKey === API_VERSIONS_KEY ? 0 : flexible ? 1 : 0;
   return encodeResponse(definition.response, apiVersion, correlationId, answer, headerVersion);
 }

@@ -1,15 +1,20 @@
 /**
- * What one Kafka connection knows about its client: its address and, once SASL succeeded, its
- * principal. On a broker without users or tokens nothing is checked (as the HTTP API runs open);
+ * What one Kafka connection knows about its client: its address and its principal, from a
+ * verified TLS client certificate or, once SASL succeeded, the user's. On a broker without users or tokens nothing is checked (as the HTTP API runs open);
  * once principals exist, a connection must authenticate (SaslHandshake, SaslAuthenticate) before
  * any API but ApiVersions and the SASL ones (kafka/authorization.ts).
  */
 import type { SaslExchange, SaslMechanism } from '../security/sasl.js';
 
 export class KafkaSession {
-  principal: string | null = null;
+  principal: string | null;
   mechanism: SaslMechanism | null = null;
   exchange: SaslExchange | null = null;
+  /** Gives back the principal's connection (quotaConnectionsPerPrincipal) when the connection closes. */
+  releaseConnection: () => void = () => {};
 
-  constructor(readonly address: string) {}
+  /** `certificatePrincipal`: a verified TLS client certificate's (SSL, SASL_SSL); SASL may still authenticate as a user over it. */
+  constructor(readonly address: string, certificatePrincipal: string | null = null) {
+    this.principal = certificatePrincipal;
+  }
 }

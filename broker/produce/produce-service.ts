@@ -15,6 +15,7 @@ import { BrokerError } from '../errors.js';
 import type { SubscriberCount } from '../live/subscriber-counts.js';
 import type { BrokerMetrics } from '../metrics.js';
 import type { ProducerIdStore } from '../metadata/producer-id-store.js';
+import { ANONYMOUS } from '../security/request-principal.js';
 import type { TopicService } from '../topics/topic-service.js';
 import { KeylessSpreader, partitionOf } from './partitioner.js';
 import { type ProduceRecord, toRecordInput } from './record-input.js';
@@ -38,7 +39,6 @@ interface PlannedAppend {
 
 export class ProduceService {
   private readonly spreader = new KeylessSpreader();
-  private readonly authorizeProducer = (producerId: number, producerEpoch: number) => this.producers.authorize(producerId, producerEpoch);
 
   constructor(
     private readonly topics: TopicService,
@@ -86,9 +86,10 @@ export class ProduceService {
     return answer;
   }
 
-  async produceBatches(topic: string, partition: number, data: Buffer, expectedOffset: number | undefined) {
+  /** Raw batches; a producer id they carry must have been issued to `principal` (the caller). */
+  async produceBatches(topic: string, partition: number, data: Buffer, expectedOffset: number | undefined, principal: string) {
     const log = this.topics.partition(topic, partition);
-    const [result] = await this.appendAll(topic, [{ log, batch: data, expectedOffset, recordIndexes: [] }]);
+    const [result] = await this.appendAll(topic, [{ log, batch: data, expectedOffset, recordIndexes: [] }], principal);
     return {
       topic,
       partition,
@@ -122,10 +123,11 @@ export class ProduceService {
     }
   }
 
-  private async appendAll(topic: string, plans: PlannedAppend[]): Promise<AppendResult[]> {
+  private async appendAll(topic: string, plans: PlannedAppend[], principal = ANONYMOUS): Promise<AppendResult[]> {
     if (plans.length > 1) for (const plan of plans) this.precheck(plan);
     const started = performance.now();
-    const results = await Promise.all(plans.map((plan) => plan.log.append(plan.batch, { expectedOffset: plan.expectedOffset, authorizeProducer: this.authorizeProducer })));
+    const authorizeProducer = (producerId: number, producerEpoch: number) => this.producers.authorize(producerId, producerEpoch, principal);
+    const results = await Promise.all(plans.map((plan) => plan.log.append(plan.batch, { expectedOffset: plan.expectedOffset, authorizeProducer })));
     this.metrics.observeAppend((performance.now() - started) / 1000);
     for (let i = 0; i < plans.length; i++) {
       if (results[i]!.duplicate) continue;

@@ -7,6 +7,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { OPERATIONS, PATTERN_TYPES, PERMISSIONS, RESOURCE_TYPES, WILDCARD, type AclEntry } from '../security/acl.js';
 import type { AuditLog } from '../security/audit.js';
 import type { Authorizer } from '../security/authorizer.js';
+import { PRINCIPAL_CHARS_MAX } from '../security/certificate-principal.js';
 import { principalOf } from '../security/request-principal.js';
 import { answer } from './schemas.js';
 
@@ -15,7 +16,7 @@ const literals = <T extends string>(values: readonly T[]) => Type.Union(values.m
 /** One entry as the routes take it: pattern type literal and host * unless said. */
 export const AclEntrySchema = Type.Object(
   {
-    principal: Type.String({ minLength: 1, maxLength: 200, description: 'User:<name> or User:*' }),
+    principal: Type.String({ minLength: 1, maxLength: PRINCIPAL_CHARS_MAX, description: 'User:<name>, User:<certificate subject DN> or User:*' }),
     resourceType: literals(RESOURCE_TYPES),
     resourceName: Type.String({ minLength: 1, maxLength: 249, description: 'a name, * for all, or a prefix (patternType prefixed); the cluster is kafka-cluster' }),
     patternType: Type.Optional(literals(PATTERN_TYPES)),
@@ -38,7 +39,7 @@ export const adminAclRoutes: FastifyPluginAsyncTypebox<{ authorizer: Authorizer;
       tags: ['security'],
       summary: 'List ACL entries, optionally of one principal, resource type or resource name',
       querystring: Type.Object(
-        { principal: Type.Optional(Type.String({ maxLength: 200 })), resourceType: Type.Optional(literals(RESOURCE_TYPES)), resourceName: Type.Optional(Type.String({ maxLength: 249 })) },
+        { principal: Type.Optional(Type.String({ maxLength: PRINCIPAL_CHARS_MAX })), resourceType: Type.Optional(literals(RESOURCE_TYPES)), resourceName: Type.Optional(Type.String({ maxLength: 249 })) },
         { additionalProperties: false },
       ),
       response: { 200: answer({ acls: Type.Array(answer({})) }) },

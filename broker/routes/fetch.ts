@@ -13,9 +13,11 @@ import type { FetchService } from '../fetch/fetch-service.js';
 import { toJsonRecord, toMsgpackRecord } from '../fetch/record-view.js';
 import { BATCH_CONTENT_TYPE, MSGPACK_CONTENT_TYPE } from '../http/content-types.js';
 import { brokerLimits } from '../limits.js';
+import type { Quotas } from '../security/quotas.js';
+import { ANONYMOUS } from '../security/request-principal.js';
 import { answer, JsonRecordAnswer, OffsetQuery, parseOffsetQuery, PartitionParams, ValueFormatSchema } from './schemas.js';
 
-export const fetchRoutes: FastifyPluginAsyncTypebox<{ fetcher: FetchService }> = async (app, { fetcher }) => {
+export const fetchRoutes: FastifyPluginAsyncTypebox<{ fetcher: FetchService; quotas: Quotas }> = async (app, { fetcher, quotas }) => {
   app.get('/v1/topics/:topic/partitions/:partition/records', {
     schema: {
       tags: ['records'],
@@ -47,6 +49,8 @@ export const fetchRoutes: FastifyPluginAsyncTypebox<{ fetcher: FetchService }> =
     handler: async (request, reply) => {
       const { topic, partition } = request.params;
       const { offset, maxBytes, maxWaitMs, format, valueFormat } = request.query;
+      const principal = request.principal ?? ANONYMOUS;
+      quotas.check('fetch', principal); // over the fetch quota: 429 with Retry-After until the debt is paid
       const abort = new AbortController();
       request.raw.once('close', () => abort.abort());
       const fetchBytes = maxBytes ?? brokerLimits.fetchBytesDefault;
@@ -58,6 +62,7 @@ export const fetchRoutes: FastifyPluginAsyncTypebox<{ fetcher: FetchService }> =
         maxWaitMs: maxWaitMs ?? 0,
         signal: abort.signal,
       });
+      quotas.record('fetch', principal, result.data.length);
       const decoded = format === 'batch' ? null : fetcher.decode(result, topic, fetchBytes);
       const nextOffset = decoded ? decoded.nextOffset : result.nextOffset;
       reply.header('spool-next-offset', String(nextOffset));

@@ -85,6 +85,8 @@ export const groupRoutes: FastifyPluginAsyncTypebox<GroupRoutesOptions> = async 
         clientId,
         assignor,
         offsetReset,
+        // Never assigned a partition its principal may not Read (a `#` pattern matches every topic).
+        mayConsume: (topic) => request.allows({ operation: 'Read', resourceType: 'topic', resourceName: topic }),
       });
       return visibleMemberView(request, joined);
     },
@@ -154,7 +156,11 @@ export const groupRoutes: FastifyPluginAsyncTypebox<GroupRoutesOptions> = async 
       summary: 'List groups with state and total lag',
       response: { 200: Type.Object({ groups: Type.Array(answer({ name: Type.String(), state: Type.String(), members: Type.Integer(), totalLag: Type.Integer() })) }) },
     },
-    handler: async () => ({ groups: await groups.list() }),
+    // The total counts only topics the caller may Describe: a lag is a fact about a topic's traffic.
+    handler: async (request) => {
+      const visible = mayDescribe(request);
+      return { groups: await groups.list((topic) => visible({ topic })) };
+    },
   });
 
   app.get('/v1/groups/:group', {

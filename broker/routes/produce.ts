@@ -5,6 +5,9 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import type { Quotas } from '../security/quotas.js';
+import { ANONYMOUS } from '../security/request-principal.js';
 import { BrokerError } from '../errors.js';
 import type { BrokerLimits } from '../limits.js';
 import { BATCH_CONTENT_TYPE, JSON_CONTENT_TYPE, MSGPACK_CONTENT_TYPE } from '../http/content-types.js';
@@ -12,7 +15,14 @@ import type { ProduceService } from '../produce/produce-service.js';
 import { type ProduceBody, produceBodySchemas, type ProduceRecord } from '../produce/record-input.js';
 import { answer, TopicParams } from './schemas.js';
 
-export const produceRoutes: FastifyPluginAsyncTypebox<{ produce: ProduceService; limits: BrokerLimits }> = async (app, { produce, limits }) => {
+/** The bytes a produce request brought, for the produce quota (a chunked JSON or msgpack body has no Content-Length). */
+function bodyBytes(request: FastifyRequest): number {
+  if (Buffer.isBuffer(request.body)) return request.body.length;
+  const declared = Number(request.headers['content-length']);
+  return Number.isSafeInteger(declared) && declared >= 0 ? declared : Buffer.byteLength(JSON.stringify(request.body ?? null));
+}
+
+export const produceRoutes: FastifyPluginAsyncTypebox<{ produce: ProduceService; limits: BrokerLimits; quotas: Quotas }> = async (app, { produce, limits, quotas }) => {
   const bodies = produceBodySchemas(limits);
   app.post('/v1/topics/:topic/records', {
     schema: {
@@ -53,11 +63,15 @@ export const produceRoutes: FastifyPluginAsyncTypebox<{ produce: ProduceService;
     },
     handler: async (request) => {
       const { topic } = request.params;
+      const principal = request.principal ?? ANONYMOUS;
+      // Over the produce quota: refused before anything is written; within it, served and counted.
+      quotas.check('produce', principal);
+      quotas.record('produce', principal, bodyBytes(request));
       const contentType = request.headers['content-type']?.split(';')[0]?.trim();
       if (contentType === BATCH_CONTENT_TYPE) {
         const { partition, expectedOffset } = request.query;
         if (partition === undefined) throw new BrokerError('SPOOL_ERR_BAD_REQUEST', 'raw batches need ?partition=', { topic });
-        return produce.produceBatches(topic, partition, request.body as Buffer, expectedOffset);
+        return produce.produceBatches(topic, partition, request.body as Buffer, expectedOffset, principal);
       }
       if (request.query.partition !== undefined || request.query.expectedOffset !== undefined) {
         throw new BrokerError('SPOOL_ERR_BAD_REQUEST', '?partition= and ?expectedOffset= are for raw batches: in a JSON or msgpack body use records[].partition and expectedOffsets', { topic });

@@ -6,6 +6,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ProducerIdStore } from '../metadata/producer-id-store.js';
+import { ANONYMOUS } from '../security/request-principal.js';
 import { optionalBody } from './schemas.js';
 
 export const producerRoutes: FastifyPluginAsyncTypebox<{ producerIds: ProducerIdStore }> = async (app, { producerIds }) => {
@@ -16,6 +17,7 @@ export const producerRoutes: FastifyPluginAsyncTypebox<{ producerIds: ProducerId
       body: optionalBody({ clientId: Type.Optional(Type.String({ maxLength: 249 })) }),
       response: { 200: Type.Object({ producerId: Type.Integer(), producerEpoch: Type.Integer() }) },
     },
-    handler: async (request) => producerIds.allocate(request.body?.clientId ?? null),
+    // Bound to the caller: only it may write with the id (producer-id-store.ts).
+    handler: async (request) => producerIds.allocate(request.body?.clientId ?? null, request.principal ?? ANONYMOUS),
   });
 };

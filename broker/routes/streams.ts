@@ -5,6 +5,9 @@
  *   GET  /v1/topics/:topic/streams/:stream/events   read one stream forward or backward
  *   GET  /v1/topics/:topic/streams/:stream          its version, event count, first/last offset
  *   GET  /v1/topics/:topic/streams                  stream ids by prefix
+ *   GET|PUT /v1/topics/:topic/streams/:stream/metadata   maxCount, maxAgeMs, truncateBefore
+ *   DELETE  /v1/topics/:topic/streams/:stream            soft delete (hides every event so far)
+ *   POST    /v1/topics/:topic/streams/:stream/erase      erase (GDPR): every record removed
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -13,7 +16,7 @@ import type { LiveDeps } from '../live/live-session.js';
 import type { BrokerLimits } from '../limits.js';
 import { serveStreamLive } from '../streams/stream-live.js';
 import type { StreamService } from '../streams/stream-service.js';
-import { answer, EventStream, TopicParams } from './schemas.js';
+import { answer, EventStream, NoBody, TopicParams } from './schemas.js';
 
 const StreamParams = Type.Object(
   {
@@ -24,6 +27,22 @@ const StreamParams = Type.Object(
 );
 
 const VersionInteger = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+
+const MetadataBody = Type.Object(
+  {
+    maxCount: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'only the last maxCount events are visible' })),
+    maxAgeMs: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'events older than this (record timestamp) are hidden' })),
+    truncateBefore: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'events below this version are hidden' })),
+  },
+  { additionalProperties: false },
+);
+
+const MetadataAnswer = {
+  stream: Type.String(),
+  maxCount: Type.Union([Type.Integer(), Type.Null()]),
+  maxAgeMs: Type.Union([Type.Integer(), Type.Null()]),
+  truncateBefore: Type.Union([Type.Integer(), Type.Null()]),
+};
 
 function schemasOf(limits: BrokerLimits) {
   const field = Type.String({ minLength: 1, maxLength: limits.streamEventFieldLengthMax });
@@ -152,7 +171,7 @@ export const streamRoutes: FastifyPluginAsyncTypebox<{ streams: StreamService; l
   app.get('/v1/topics/:topic/streams/:stream', {
     schema: {
       tags: ['streams'],
-      summary: 'Describe one stream: version, event count, first and last offset',
+      summary: 'Describe one stream: version, visible event count, first and last visible offset, metadata',
       params: StreamParams,
       querystring: NoQuery,
       response: {
@@ -163,6 +182,8 @@ export const streamRoutes: FastifyPluginAsyncTypebox<{ streams: StreamService; l
           eventCount: Type.Integer(),
           firstOffset: Type.Union([Type.Integer(), Type.Null()]),
           lastOffset: Type.Union([Type.Integer(), Type.Null()]),
+          deleted: Type.Boolean({ description: 'soft-deleted and not written since' }),
+          metadata: Type.Object({ maxCount: MetadataAnswer.maxCount, maxAgeMs: MetadataAnswer.maxAgeMs, truncateBefore: MetadataAnswer.truncateBefore }),
         }),
       },
     },
@@ -178,5 +199,59 @@ export const streamRoutes: FastifyPluginAsyncTypebox<{ streams: StreamService; l
       response: { 200: answer({ streams: Type.Array(Type.String()), more: Type.Boolean({ description: 'more ids match than were answered' }) }) },
     },
     handler: async (request) => streams.list(request.params.topic, request.query.prefix ?? '', request.query.limit ?? limits.streamListMax),
+  });
+
+  app.get('/v1/topics/:topic/streams/:stream/metadata', {
+    schema: {
+      tags: ['streams'],
+      summary: 'A stream\'s metadata: maxCount, maxAgeMs, truncateBefore (null where unset)',
+      params: StreamParams,
+      querystring: NoQuery,
+      response: { 200: answer(MetadataAnswer) },
+    },
+    handler: async (request) => streams.metadata(request.params.topic, request.params.stream),
+  });
+
+  app.put('/v1/topics/:topic/streams/:stream/metadata', {
+    schema: {
+      tags: ['streams'],
+      summary: 'Replace a stream\'s metadata (an absent field is cleared); reads then skip what it hides',
+      params: StreamParams,
+      querystring: NoQuery,
+      body: MetadataBody,
+      response: { 200: answer(MetadataAnswer) },
+    },
+    handler: async (request) => streams.setMetadata(request.params.topic, request.params.stream, request.body),
+  });
+
+  app.delete('/v1/topics/:topic/streams/:stream', {
+    schema: {
+      tags: ['streams'],
+      summary: 'Soft-delete a stream: it reads empty and is written again from the next version',
+      params: StreamParams,
+      querystring: NoQuery,
+      response: { 200: answer({ stream: Type.String(), partition: Type.Integer(), truncateBefore: Type.Integer({ description: 'the version the stream goes on from' }) }) },
+    },
+    handler: async (request) => streams.softDelete(request.params.topic, request.params.stream),
+  });
+
+  app.post('/v1/topics/:topic/streams/:stream/erase', {
+    schema: {
+      tags: ['streams'],
+      summary: 'Erase a stream (GDPR): its id is refused from now on, the background worker removes every record of it from the segments',
+      params: StreamParams,
+      querystring: NoQuery,
+      body: NoBody,
+      response: {
+        202: answer(
+          { stream: Type.String(), partition: Type.Integer(), erasePending: Type.Boolean({ description: 'the worker has not removed every record yet (GET the stream: 410 with erasePending)' }) },
+          'The stream is erased for writes and reads; its records go in the background',
+        ),
+      },
+    },
+    handler: async (request, reply) => {
+      const answered = await streams.erase(request.params.topic, request.params.stream);
+      return reply.code(202).send(answered);
+    },
   });
 };

@@ -6,6 +6,7 @@
  *   Authorization: Basic base64(user:password)    a user's password, checked against its SCRAM keys
  *   Cookie: spool_session=<id>                     a browser session (sessions.ts); for a
  *                                                  state-changing method only from this origin
+ *   a verified TLS client certificate              User:<subject DN> (certificate-principal.ts)
  *
  * Failed Bearer and Basic attempts slow down their network and the user or token id they were
  * aimed at (failed-login-delay.ts). A Basic login
@@ -20,6 +21,7 @@ import { BrokerError } from '../errors.js';
 import type { BrokerLimits } from '../limits.js';
 import { TokenStore } from '../metadata/token-store.js';
 import type { AuditLog } from './audit.js';
+import { certificatePrincipal } from './certificate-principal.js';
 import type { Credentials } from './credentials.js';
 import { FailedLoginDelay, type LoginAttempt } from './failed-login-delay.js';
 import { userPrincipal } from './request-principal.js';
@@ -58,7 +60,10 @@ export class Authenticator {
       }
       throw unauthenticated('the session has ended (expired, logged out or its token revoked): log in again');
     }
-    throw unauthenticated('credentials are required: Authorization: Bearer <token> or Basic user:password');
+    // Last: a verified client certificate (tlsClientAuth), when the request names no one else.
+    const certificate = certificatePrincipal(request.raw.socket);
+    if (certificate !== null) return certificate;
+    throw unauthenticated('credentials are required: Authorization: Bearer <token> or Basic user:password (or a client certificate)');
   }
 
   /** Checks a token given to POST /v1/session, slowed like any failed attempt; answers its user and id. */

@@ -10,6 +10,7 @@ import { BrokerError } from '../errors.js';
 import type { BrokerLimits } from '../limits.js';
 import { AclStore } from '../metadata/acl-store.js';
 import { type AccessRequest, type AclEntry, CLUSTER_RESOURCE, decide, WILDCARD } from './acl.js';
+import { CERTIFICATE_PRINCIPAL } from './certificate-principal.js';
 import { USER_NAME } from './credentials.js';
 import { ANONYMOUS } from './request-principal.js';
 
@@ -29,7 +30,7 @@ export class Authorizer {
 
   constructor(db: Database.Database, superUsers: string, private readonly limits: Pick<BrokerLimits, 'aclsMax'>) {
     this.store = new AclStore(db);
-    this.superUsers = new Set(superUsers.split(',').filter((name) => name !== ''));
+    this.superUsers = new Set(superUserList(superUsers));
   }
 
   isSuperUser(principal: string): boolean {
@@ -81,8 +82,8 @@ export class Authorizer {
 
 /** An entry's principal, names and host, checked before it is stored (the enums are checked by their schemas). */
 export function checkEntry(entry: AclEntry): void {
-  if (!ACL_PRINCIPAL.test(entry.principal) && entry.principal !== ANONYMOUS) {
-    throw new BrokerError('SPOOL_ERR_INVALID_PRINCIPAL', `principal ${JSON.stringify(entry.principal.slice(0, 140))} is not User:<name> or User:*`, { field: 'principal' });
+  if (!ACL_PRINCIPAL.test(entry.principal) && entry.principal !== ANONYMOUS && !CERTIFICATE_PRINCIPAL.test(entry.principal)) {
+    throw new BrokerError('SPOOL_ERR_INVALID_PRINCIPAL', `principal ${JSON.stringify(entry.principal.slice(0, 140))} is not User:<name>, User:<certificate subject DN> or User:*`, { field: 'principal' });
   }
   if (entry.resourceName.length === 0 || entry.resourceName.length > 249) {
     throw new BrokerError('SPOOL_ERR_BAD_REQUEST', 'resourceName has 1 to 249 characters', { field: 'resourceName', limit: 249 });
@@ -93,4 +94,13 @@ export function checkEntry(entry: AclEntry): void {
   if (entry.host !== WILDCARD && isIP(entry.host) === 0) {
     throw new BrokerError('SPOOL_ERR_BAD_REQUEST', `host must be * or an IP address, got ${JSON.stringify(entry.host.slice(0, 60))}`, { field: 'host' });
   }
+}
+
+/**
+ * The superUsers setting: `;`-separated as Kafka's super.users, since a certificate principal
+ * (`User:CN=admin,O=Example`) holds commas; a piece without `=` may list user principals with
+ * commas (`User:admin,User:ops`), the form before certificates.
+ */
+export function superUserList(setting: string): string[] {
+  return setting.split(';').flatMap((piece) => (piece.includes('=') ? [piece] : piece.split(','))).filter((name) => name !== '');
 }

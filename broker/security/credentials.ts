@@ -52,12 +52,14 @@ export class Credentials {
   /**
    * `keepLastPrincipal`: a running broker that listens beyond loopback without allowAnonymous
    * refuses to remove its last user or token, which would open it to the network at once (the
-   * start-up rule of security.ts, kept at run time).
+   * start-up rule of security.ts, kept at run time). `clientCertificates`: verified client
+   * certificates authenticate (tlsClientAuth optional or required), so the broker requires
+   * authentication whether or not users or tokens exist, and removing the last of them is fine.
    */
   constructor(
     db: Database.Database,
     private readonly limits: Pick<BrokerLimits, 'passwordBytesMax' | 'usersMax' | 'tokensMax'>,
-    private readonly options: { keepLastPrincipal?: boolean } = {},
+    private readonly options: { keepLastPrincipal?: boolean; clientCertificates?: boolean } = {},
   ) {
     this.users = new UserStore(db);
     this.tokens = new TokenStore(db);
@@ -65,7 +67,7 @@ export class Credentials {
 
   /** Throws unless principals would remain after removing `users` users and `tokens` tokens. */
   private checkSomeRemain(users: number, tokens: number, what: string): void {
-    if (!this.options.keepLastPrincipal || users + tokens === 0) return;
+    if (!this.options.keepLastPrincipal || this.options.clientCertificates || users + tokens === 0) return;
     if (this.users.count() - users + this.tokens.count() - tokens > 0) return;
     throw new BrokerError(
       'SPOOL_ERR_LAST_PRINCIPAL',
@@ -74,8 +76,9 @@ export class Credentials {
     );
   }
 
-  /** Whether any principal can log in: with none, a loopback broker runs open (docs/security.md). */
+  /** Whether any principal can log in (a user, a token, a client certificate): with none, a loopback broker runs open (docs/security.md). */
   hasPrincipals(): boolean {
+    if (this.options.clientCertificates) return true;
     // Asked on every request: counted once, again only after a change (the data directory's
     // lock means no other process changes spool.db meanwhile).
     this.principalsKnown ??= this.users.count() > 0 || this.tokens.count() > 0;

@@ -57,6 +57,12 @@ export const httpPermissions: Readonly<Record<string, Rule>> = {
   'GET /v1/topics/:topic/streams/:stream': needs(topic('Read')),
   'GET /v1/topics/:topic/streams/:stream/live': needs(topic('Read')),
   'GET /v1/topics/:topic/streams': needs(topic('Read')),
+  'GET /v1/topics/:topic/streams/:stream/metadata': needs(topic('Read')),
+  // Metadata and soft deletes hide events from every reader: as much a write as an append.
+  'PUT /v1/topics/:topic/streams/:stream/metadata': needs(topic('Write')),
+  'DELETE /v1/topics/:topic/streams/:stream': needs(topic('Write')),
+  // Erase removes records for good, as DeleteRecords does: Kafka asks Delete on the topic for that.
+  'POST /v1/topics/:topic/streams/:stream/erase': needs(topic('Delete')),
   'GET /v1/live': needs(topic('Read', 'query.topic'), topic('Read', 'query.pattern')),
   'GET /v1/live/topics': needs(cluster('Describe')),
   'POST /v1/producers': { access: 'authenticated' },
@@ -100,7 +106,8 @@ export const kafkaPermissions: Readonly<Record<string, Rule>> = {
   ListOffsets: needs(topic('Describe', 'request.topics[].name')),
   Metadata: needs(topic('Describe', 'request.topics[].name')),
   CreateTopics: needs(topic('Create', 'request.topics[].name')),
-  DeleteTopics: needs(topic('Delete', 'request.topicNames[]')),
+  // v6 names topics by name or id (an id is named by the cluster): both paths are checked.
+  DeleteTopics: needs(topic('Delete', 'request.topicNames[]'), topic('Delete', 'request.topics[].name')),
   DeleteRecords: needs(topic('Delete', 'request.topics[].name')),
   DescribeConfigs: needs(topic('DescribeConfigs', 'request.resources[].resourceName')),
   AlterConfigs: needs(topic('AlterConfigs', 'request.resources[].resourceName')),

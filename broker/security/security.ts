@@ -2,7 +2,8 @@
  * The broker's security parts, built once from spool.db and the config, and the start-up rule of
  * safe defaults:
  *
- *   users or tokens exist          every request authenticates (HTTP) whatever the address
+ *   users or tokens exist, or      every request authenticates (HTTP) whatever the address
+ *   client certificates (tls.ts)
  *   none, loopback addresses       open as before security existed; said once at start-up
  *   none, a non-loopback address   refused (SPOOL_ERR_INVALID_CONFIG) unless allowAnonymous,
  *                                  and then a loud warning
@@ -20,23 +21,27 @@ import { Authenticator } from './authenticator.js';
 import { Authorizer } from './authorizer.js';
 import { Credentials } from './credentials.js';
 import { isLoopback } from './host-check.js';
+import { Quotas, type QuotaSettings } from './quotas.js';
+import { clientCertificatesOn, type TlsConfig } from './tls.js';
 
 export interface Security {
   credentials: Credentials;
   authenticator: Authenticator;
   authorizer: Authorizer;
   audit: AuditLog;
+  quotas: Quotas;
 }
 
-type SecurityConfig = Pick<BrokerConfig, 'host' | 'kafkaHost' | 'kafkaPort' | 'allowAnonymous' | 'superUsers'>;
+type SecurityConfig = Pick<BrokerConfig, 'host' | 'kafkaHost' | 'kafkaPort' | 'allowAnonymous' | 'superUsers'> & QuotaSettings & Partial<TlsConfig>;
 
 /** `kafkaOn`: whether the Kafka listener runs (an embedded broker's runs on a free port with kafkaPort 0). */
 export function openSecurity(db: Database.Database, config: SecurityConfig, limits: BrokerLimits, log: FastifyBaseLogger, kafkaOn = config.kafkaPort !== 0): Security {
   const exposed = exposedAddresses(config, kafkaOn);
-  const credentials = new Credentials(db, limits, { keepLastPrincipal: exposed.length > 0 && !config.allowAnonymous });
+  const clientCertificates = config.tlsCert !== undefined && clientCertificatesOn(config as TlsConfig);
+  const credentials = new Credentials(db, limits, { keepLastPrincipal: exposed.length > 0 && !config.allowAnonymous, clientCertificates });
   const audit = auditLog(log);
   checkSafeDefaults(config, exposed, credentials.hasPrincipals(), log);
-  return { credentials, audit, authenticator: new Authenticator(credentials, audit, limits), authorizer: new Authorizer(db, config.superUsers, limits) };
+  return { credentials, audit, authenticator: new Authenticator(credentials, audit, limits), authorizer: new Authorizer(db, config.superUsers, limits), quotas: new Quotas(config) };
 }
 
 /** The addresses a config listens on that are not loopback (the Kafka listener's when it is on). */
@@ -47,7 +52,7 @@ export function exposedAddresses(config: SecurityConfig, kafkaOn: boolean): stri
 
 function checkSafeDefaults(config: SecurityConfig, exposed: string[], hasPrincipals: boolean, log: FastifyBaseLogger): void {
   if (hasPrincipals) {
-    log.info('authentication required: users or tokens exist (docs/security.md)');
+    log.info('authentication required: users, tokens or client certificates (docs/security.md)');
     return;
   }
   if (exposed.length === 0) {

@@ -8,13 +8,15 @@
  * answers the original result, as EventStoreDB does: after a version mismatch, or before an append
  * that expects no particular version, the events where the retry would have gone are compared.
  */
-import { decodeRecordBatches, type DecodedRecord, encodeRecordBatch, type ExpectedVersion, isSpoolError, type PartitionLog, StorageError, type StreamAppendAnswer, type StreamEventView, type StreamInfo } from '../../storage/index.js';
+import { encodeRecordBatch, type ExpectedVersion, isSpoolError, type PartitionLog, StorageError, type StreamAppendAnswer, type StreamEventView, type StreamInfo, type StreamMetadataView, type StreamSettings } from '../../storage/index.js';
 import { BrokerError } from '../errors.js';
 import type { BrokerLimits } from '../limits.js';
 import type { BrokerMetrics } from '../metrics.js';
 import { partitionOf } from '../produce/partitioner.js';
 import type { TopicService } from '../topics/topic-service.js';
 import { type EventInput, eventIdOf, toEventRecords, toEventView } from './stream-event.js';
+import { readRecordsAt } from './stream-records.js';
+import { metadataView, viewOf } from './stream-visibility.js';
 
 export type StreamLimits = Pick<BrokerLimits, 'streamEventMetadataBytesMax' | 'streamIdBytesMax' | 'streamIdempotencyWindowEvents'>;
 
@@ -35,9 +37,6 @@ export interface ReadAnswer {
   nextVersion: number | null;
 }
 
-/** Bytes read from the log per step when collecting a stream's events. */
-const READ_STEP_BYTES = 64 * 1024;
-
 export class StreamService {
   constructor(
     private readonly topics: TopicService,
@@ -46,7 +45,7 @@ export class StreamService {
   ) {}
 
   /** The stream's key and the partition holding it. */
-  locate(topic: string, stream: string): { key: Buffer; log: PartitionLog } {
+  locate(topic: string, stream: string, allowErased = false): { key: Buffer; log: PartitionLog } {
     const key = Buffer.from(stream, 'utf8');
     if (key.length > this.limits.streamIdBytesMax) {
       throw new BrokerError('SPOOL_ERR_BAD_REQUEST', `stream id is ${key.length} bytes, over the limit of ${this.limits.streamIdBytesMax}`, { field: 'stream', limit: this.limits.streamIdBytesMax });
@@ -55,7 +54,11 @@ export class StreamService {
     if (logs[0]!.config.streamIndex !== true) {
       throw new StorageError('SPOOL_ERR_STREAMS_NOT_ENABLED', `topic ${topic} was created without streamIndex: true`, { topic });
     }
-    return { key, log: logs[partitionOf(key, undefined, logs.length, () => 0)]! };
+    const log = logs[partitionOf(key, undefined, logs.length, () => 0)]!;
+    if (!allowErased && log.streamMetadata.isErased(key)) {
+      throw new StorageError('SPOOL_ERR_STREAM_ERASED', `stream ${stream} was erased: its id is refused for good`, { topic, partition: log.partition, erasePending: log.streamMetadata.erasePending(key) });
+    }
+    return { key, log };
   }
 
   async append(topic: string, stream: string, events: EventInput[], expectedVersion: ExpectedVersion): Promise<StreamAppendAnswer> {
@@ -110,38 +113,77 @@ export class StreamService {
 
   async read(topic: string, stream: string, options: ReadOptions): Promise<ReadAnswer> {
     const { key, log } = this.locate(topic, stream);
-    const { offsets, firstVersion } = await log.streamOffsets(key);
-    const lastVersion = firstVersion + offsets.length - 1;
+    const { offsets, firstVersion, lastVersion, visibleFrom } = await viewOf(log, key, Date.now());
     const forward = options.direction === 'forward';
-    const from = options.from === 'start' ? firstVersion : options.from === 'end' ? lastVersion : options.from;
+    const from = options.from === 'start' ? visibleFrom : options.from === 'end' ? lastVersion : options.from;
     let low: number;
     let high: number; // versions [low, high] are read
     if (forward) {
-      low = Math.max(from, firstVersion);
+      low = Math.max(from, visibleFrom);
       high = Math.min(lastVersion, low + options.limit - 1);
     } else {
       high = Math.min(from, lastVersion);
-      low = Math.max(firstVersion, high - options.limit + 1);
+      low = Math.max(visibleFrom, high - options.limit + 1);
     }
     const versions = high >= low ? high - low + 1 : 0;
     const records = versions > 0 ? await readRecordsAt(log, offsets.slice(low - firstVersion, high - firstVersion + 1)) : [];
     const events = records.map((record, index) => toEventView(record, low + index));
     if (!forward) events.reverse();
-    const nextVersion = forward ? (high < lastVersion && versions > 0 ? high + 1 : null) : versions > 0 && low > firstVersion ? low - 1 : null;
+    const nextVersion = forward ? (high < lastVersion && versions > 0 ? high + 1 : null) : versions > 0 && low > visibleFrom ? low - 1 : null;
     return { stream, partition: log.partition, version: lastVersion, events, nextVersion };
   }
 
+  /** Version and visible events of a stream (what its metadata hides is not counted). */
   async describe(topic: string, stream: string): Promise<StreamInfo> {
     const { key, log } = this.locate(topic, stream);
-    const { offsets, firstVersion } = await log.streamOffsets(key);
+    const view = await viewOf(log, key, Date.now());
+    const visible = view.offsets.slice(view.visibleFrom - view.firstVersion);
     return {
       stream,
       partition: log.partition,
-      version: firstVersion + offsets.length - 1,
-      eventCount: offsets.length,
-      firstOffset: offsets[0] ?? null,
-      lastOffset: offsets[offsets.length - 1] ?? null,
+      version: view.lastVersion,
+      eventCount: visible.length,
+      firstOffset: visible[0] ?? null,
+      lastOffset: visible[visible.length - 1] ?? null,
+      deleted: view.deleted,
+      metadata: metadataView(view.metadata),
     };
+  }
+
+  metadata(topic: string, stream: string): StreamMetadataView & { stream: string } {
+    const { key, log } = this.locate(topic, stream);
+    return { stream, ...metadataView(log.streamMetadata.metadataOf(key.toString('latin1'))) };
+  }
+
+  /** Replaces the stream's settings (stored durably before the answer). */
+  async setMetadata(topic: string, stream: string, settings: StreamSettings): Promise<StreamMetadataView & { stream: string }> {
+    const { key, log } = this.locate(topic, stream);
+    return { stream, ...metadataView(await log.streamMetadata.setSettings(key, settings)) };
+  }
+
+  /**
+   * Soft delete: hides every event written so far; the stream is written again from the next
+   * version (expectedVersion no_stream matches it until then). An event appended while the delete
+   * runs may land after the version it records and stay visible.
+   */
+  async softDelete(topic: string, stream: string): Promise<{ stream: string; partition: number; truncateBefore: number }> {
+    const { key, log } = this.locate(topic, stream);
+    const { offsets, firstVersion } = await log.streamOffsets(key);
+    const metadata = await log.streamMetadata.softDelete(key, firstVersion + offsets.length - 1);
+    return { stream, partition: log.partition, truncateBefore: metadata.truncateBefore! };
+  }
+
+  /**
+   * Erase (GDPR): refused for writes and reads from the answer on; the erase worker removes its
+   * records from every segment in the background (erasePending until it has). Erasing again is
+   * harmless, and runs the worker again if a pass failed.
+   */
+  async erase(topic: string, stream: string): Promise<{ stream: string; partition: number; erasePending: boolean }> {
+    const { key, log } = this.locate(topic, stream, true);
+    const { done } = await log.eraseStream(key);
+    // A failed pass leaves the stream pending: the next erase request or open runs it again.
+    done.catch(() => {});
+    return { stream, partition: log.partition, erasePending: log.streamMetadata.erasePending(key) ?? true };
   }
 
   /** Stream ids starting with `prefix` over every partition, sorted, at most `limit`. */
@@ -161,21 +203,4 @@ export class StreamService {
     if (found.length > limit) more = true;
     return { streams: found.slice(0, limit).map((key) => key.toString('utf8')), more };
   }
-}
-
-/** The records at `offsets` (ascending, all below the high watermark), read through the codec. */
-export async function readRecordsAt(log: PartitionLog, offsets: number[]): Promise<DecodedRecord[]> {
-  const found: DecodedRecord[] = [];
-  let window = new Map<number, DecodedRecord>();
-  for (const offset of offsets) {
-    if (!window.has(offset)) {
-      const read = await log.read(offset, READ_STEP_BYTES);
-      window = new Map();
-      for (const batch of decodeRecordBatches(read.data)) for (const record of batch.records) window.set(record.offset, record);
-    }
-    const record = window.get(offset);
-    if (!record) throw new BrokerError('SPOOL_ERR_INTERNAL', `the stream index names offset ${offset}, which the log does not hold`, { offset, partition: log.partition });
-    found.push(record);
-  }
-  return found;
 }

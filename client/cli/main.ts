@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `spool` command. Every verb has --help; `--url` (or SPOOL_URL) names the broker, by default
- * http://127.0.0.1:9292. Exit status: 0 done, 1 the broker or the network said no (the message
+ * http://127.0.0.1:9292; an https:// broker with a private CA takes --ca (and --cert/--key for a
+ * client certificate). Exit status: 0 done, 1 the broker or the network said no (the message
  * names the SPOOL_ERR_* code), 2 bad usage.
  */
 import { Command, CommanderError, Option } from 'commander';
@@ -16,7 +17,7 @@ import { queueCommand } from './commands/queue.js';
 import { streamsCommand } from './commands/streams.js';
 import { topicsCommand } from './commands/topics.js';
 import { connector } from './connect.js';
-import { brokerUrlOption } from './options.js';
+import { brokerUrlOption, pemFile } from './options.js';
 import { endQuietlyWhenStdoutCloses, ExitCode, reportFailure } from './output.js';
 
 // Not for `serve`: a broker whose log reader went away keeps serving (pino handles its stream).
@@ -27,12 +28,16 @@ const program = new Command('spool')
   .addOption(new Option('-u, --url <url>', 'the broker, http(s)://host:port').env('SPOOL_URL').default(DEFAULT_URL).argParser(brokerUrlOption))
   .addOption(new Option('--token <token>', 'an API token (spool tokens create); prefer the environment variable, which ps does not show').env('SPOOL_TOKEN'))
   .addOption(new Option('--user <name>', 'log in as this user; the password comes from SPOOL_PASSWORD').env('SPOOL_USER'))
+  .addOption(new Option('--ca <file>', 'PEM CA(s) an https:// broker\'s certificate must chain to (a private CA)').env('SPOOL_CA').argParser(pemFile))
+  .addOption(new Option('--cert <file>', 'PEM client certificate, for a broker with tlsClientAuth (needs --key)').env('SPOOL_CLIENT_CERT').argParser(pemFile))
+  .addOption(new Option('--key <file>', 'PEM private key of --cert').env('SPOOL_CLIENT_KEY').argParser(pemFile))
   .showHelpAfterError()
   .exitOverride();
 
 const { connect, close } = connector(() => {
-  const { url, token, user } = program.opts<{ url: string; token?: string; user?: string }>();
-  return { url, token, user, password: process.env.SPOOL_PASSWORD };
+  const { url, token, user, ca, cert, key } = program.opts<{ url: string; token?: string; user?: string; ca?: Buffer; cert?: Buffer; key?: Buffer }>();
+  const tls = ca || cert || key ? { ca, cert, key } : undefined;
+  return { url, token, user, password: process.env.SPOOL_PASSWORD, ...(tls ? { tls } : {}) };
 });
 
 // `serve` runs the broker itself: loaded only when asked for, so the client verbs start fast.

@@ -1,4 +1,5 @@
 /** Parsing of the CLI's option values; a bad value is a usage error (exit status 2). */
+import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import { brokerUrl } from '../broker-url.js';
 
@@ -10,6 +11,17 @@ export function positiveInteger(value: string): number {
 
 export function partitionList(value: string): number[] {
   return value.split(',').map((part) => positiveInteger(part.trim()));
+}
+
+/** `partition=offset` pairs (comma-separated, or the option repeated): produce's --expected-offsets. */
+export function expectedOffsetPairs(value: string, previous: Record<number, number> = {}): Record<number, number> {
+  const pairs = { ...previous };
+  for (const part of value.split(',')) {
+    const match = /^\s*(\d{1,9})\s*=\s*(\d+)\s*$/.exec(part);
+    if (!match) throw new InvalidArgumentError(`expected partition=offset (0=42), got ${JSON.stringify(part)}`);
+    pairs[Number(match[1])] = positiveInteger(match[2]!);
+  }
+  return pairs;
 }
 
 /** `key=value` pairs of topic config; numbers where they look like numbers. */
@@ -57,4 +69,16 @@ export function duration(value: string): number {
   const ms = match ? Number(match[1]) * DURATION_UNITS_MS[match[2]!]! : NaN;
   if (!Number.isSafeInteger(ms) || ms <= 0) throw new InvalidArgumentError(`expected a duration such as 30d, 12h, 15m, 90s or 500ms, got ${JSON.stringify(value)}`);
   return ms;
+}
+
+/** --ca, --cert, --key: a PEM file, read at once so a wrong path is a usage error naming it. */
+export function pemFile(path: string): Buffer {
+  let content: Buffer;
+  try {
+    content = readFileSync(path);
+  } catch (error) {
+    throw new InvalidArgumentError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+  if (!content.includes('-----BEGIN ')) throw new InvalidArgumentError(`${path} is not a PEM file (no -----BEGIN line)`);
+  return content;
 }

@@ -20,6 +20,7 @@ import { withRetries } from '../retry.js';
 import type { TopicMetadata } from '../topic-metadata.js';
 import type { RecordMetadata } from '../types.js';
 import { type Completion, PartitionQueue, PendingBatch } from './partition-queue.js';
+import { type ExpectedOffsets, sendConditional } from './conditional-send.js';
 
 export interface ProducerOptions<T = unknown> {
   /** Value codec: json (default), msgpack, string, bytes, or your own. */
@@ -129,8 +130,14 @@ export class Producer<T = unknown> {
     return this.buffered;
   }
 
-  /** Sends records and resolves with where each landed (in the order given). */
-  send(topic: string, records: ProducerRecord<T>[]): Promise<RecordMetadata[]> {
+  /**
+   * Sends records and resolves with where each landed (in the order given). With
+   * `expectedOffsets` (partition → offset it must end at) the records go as one request of their
+   * own once everything queued before is sent, written only if every named partition ends there:
+   * else SPOOL_ERR_OFFSET_MISMATCH and nothing written (see conditional-send.ts).
+   */
+  send(topic: string, records: ProducerRecord<T>[], options: { expectedOffsets?: ExpectedOffsets } = {}): Promise<RecordMetadata[]> {
+    if (options.expectedOffsets) return this.sendConditional(topic, records, options.expectedOffsets);
     if (records.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
       const completion = new SendCompletion(records.length, resolve, reject);
@@ -157,15 +164,26 @@ export class Producer<T = unknown> {
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
+  private async sendConditional(topic: string, records: ProducerRecord<T>[], expectedOffsets: ExpectedOffsets): Promise<RecordMetadata[]> {
+    if (this.closed) throw SpoolClientError.local('SPOOL_ERR_CLIENT_CLOSED', 'the producer is closed');
+    await this.sendQueued(); // after what was queued before it, as a send without a condition would be
+    return sendConditional(this.http, this.metadata, this.codec, topic, records, expectedOffsets);
+  }
+
   /** Sends every queued record now and waits for all answers. */
   async flush(): Promise<void> {
+    await this.sendQueued();
+    const error = this.firstError;
+    this.firstError = null;
+    if (error) throw error;
+  }
+
+  /** Sends every queued record now and waits until no request is in flight. */
+  private async sendQueued(): Promise<void> {
     for (const queue of this.queues.values()) {
       if (queue.seal()) this.dispatch(queue);
     }
     while (!this.isIdle()) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-    const error = this.firstError;
-    this.firstError = null;
-    if (error) throw error;
   }
 
   /** Flushes, then refuses new records. Nothing queued is lost. */

@@ -14,7 +14,9 @@
  * onError; the record counts as handled (a live subscription does not redeliver: use a consumer
  * group for that).
  */
-import { Client } from 'undici';
+import type { Client } from 'undici';
+import type { ClientTlsOptions } from '../tls.js';
+import { loadUndici } from '../undici.js';
 import { backoffDelayMs, type BackoffOptions, sleep } from '../backoff.js';
 import { bytesCodec, type Codec, type CodecName, resolveCodec } from '../codecs.js';
 import { SpoolClientError } from '../errors.js';
@@ -52,7 +54,8 @@ export class Subscription<T = unknown> {
   /** Resolves when the subscription has stopped: closed, or ended by an error it cannot retry (then `error`). */
   readonly done: Promise<void>;
   error: SpoolClientError | null = null;
-  private readonly client: Client;
+  /** Made when run() starts (undici is loaded at the first request, see ../undici.ts). */
+  private client: Client | null = null;
   private readonly cursor = new LiveCursor();
   private readonly decoding: ValueDecoding;
   private readonly abort = new AbortController();
@@ -68,6 +71,7 @@ export class Subscription<T = unknown> {
     private readonly handler: LiveHandler<T>,
     private readonly options: SubscribeOptions<T> = {},
     private readonly authorization?: string,
+    private readonly tls?: ClientTlsOptions,
   ) {
     const topics = Array.isArray(target) ? target : null;
     if (topics ? topics.length === 0 : typeof target !== 'string' || target.length === 0) {
@@ -77,14 +81,12 @@ export class Subscription<T = unknown> {
     const parts = topics ? topics.map((topic) => `topic=${encodeURIComponent(topic)}`) : [`pattern=${encodeURIComponent(target as string)}`];
     this.query = `${parts.join('&')}&valueFormat=base64`;
     this.decoding = { codec: options.codec === undefined ? bytesCodec : resolveCodec(options.codec as CodecName | Codec), userCodecs: options.codecs ?? [] };
-    // One connection of its own: a stream holds it for as long as it lives.
-    this.client = new Client(url, { headersTimeout: 30_000, bodyTimeout: 0, keepAliveTimeout: 1000 });
     this.ready = new Promise<void>((resolve, reject) => {
       this.markReady = resolve;
       this.failReady = reject;
     });
     this.ready.catch(() => {}); // awaited by whoever cares; never an unhandled rejection
-    this.done = this.run();
+    this.done = this.run(url);
   }
 
   get closed(): boolean {
@@ -101,7 +103,10 @@ export class Subscription<T = unknown> {
     await this.done;
   }
 
-  private async run(): Promise<void> {
+  private async run(url: string): Promise<void> {
+    // One connection of its own: a stream holds it for as long as it lives.
+    const { Client } = await loadUndici();
+    this.client = new Client(url, { headersTimeout: 30_000, bodyTimeout: 0, keepAliveTimeout: 1000, ...(this.tls ? { connect: this.tls } : {}) });
     const backoff = { baseMs: 100, maxMs: 5000, retries: Number.MAX_SAFE_INTEGER, ...this.options.retry };
     let failures = 0;
     while (!this.closed) {
@@ -137,7 +142,7 @@ export class Subscription<T = unknown> {
     // were away are missing from it: all their records are new to us (from=earliest).
     const from = this.cursor.isEmpty ? (this.options.from ?? 'latest') : 'earliest';
     if (!this.cursor.isEmpty) headers['last-event-id'] = this.cursor.header();
-    const answer = await this.client.request({ method: 'GET', path: `/v1/live?${this.query}&from=${from}`, headers, signal: request.signal });
+    const answer = await this.client!.request({ method: 'GET', path: `/v1/live?${this.query}&from=${from}`, headers, signal: request.signal });
     if (answer.statusCode !== 200) {
       const body = Buffer.from(await answer.body.arrayBuffer());
       throw answerError({ status: answer.statusCode, headers: answer.headers, body }, this.what);

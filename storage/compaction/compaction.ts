@@ -32,7 +32,7 @@ interface WorkerAnswer {
   context?: ErrorContext;
 }
 
-function runWorker(job: CompactionJob, context: ErrorContext): Promise<CompactionOutcome> {
+export function runWorker(job: CompactionJob, context: ErrorContext): Promise<CompactionOutcome> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(workerUrl(), { workerData: job });
     worker.once('message', (answer: WorkerAnswer) => {

@@ -14,7 +14,7 @@
  * at its damage is `spool check --repair`'s decision, never compaction's.
  */
 import { closeSync, fdatasyncSync, openSync, rmSync, writeSync } from 'node:fs';
-import { compressionOf, decodeRecordBatch, encodeRecordBatch, lastOffsetOf, readBatchHeader } from '../codec/record-batch.js';
+import { compressionOf, type DecodedRecord, decodeRecordBatch, encodeRecordBatch, lastOffsetOf, readBatchHeader } from '../codec/record-batch.js';
 import { ioError, StorageError } from '../errors.js';
 import { nodeFileSystem } from '../io/file-system.js';
 import { storageLimits } from '../limits.js';
@@ -37,7 +37,15 @@ export interface CompactionJob {
   nowMs: number;
   deleteRetentionMs: number;
   indexIntervalBytes: number;
+  /**
+   * Erase instead of compact (a stream's GDPR erasure, storage/compaction/erase.ts): drop every
+   * record with one of these keys (base64) and keep all others, in every segment given.
+   */
+  eraseKeys?: string[];
 }
+
+/** Whether a record stays in its rewritten segment. */
+type Keep = (record: DecodedRecord) => boolean;
 
 /** A `.log` to read: its visible bytes, and the offset its batches must stay below (null: the active segment). */
 interface SegmentSource {
@@ -108,7 +116,22 @@ function writeAll(fd: number, bytes: Buffer): void {
   while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
 }
 
-async function rewriteSegment(segment: SegmentToClean, job: CompactionJob, latest: Map<string, number>): Promise<CompactionResult['cleaned'][number]> {
+/** Compaction keeps a keyed record only as its key's latest, and a tombstone only while young. */
+function keepLatest(latest: Map<string, number>, job: CompactionJob): Keep {
+  const horizon = job.nowMs - job.deleteRetentionMs;
+  return (record) => {
+    if (!record.key) return true;
+    if (latest.get(keyOf(record.key)) !== record.offset) return false;
+    return record.value !== null || record.timestamp >= horizon;
+  };
+}
+
+function keepAllBut(eraseKeys: string[]): Keep {
+  const erased = new Set(eraseKeys.map((key) => keyOf(Buffer.from(key, 'base64'))));
+  return (record) => !record.key || !erased.has(keyOf(record.key));
+}
+
+async function rewriteSegment(segment: SegmentToClean, job: CompactionJob, keep: Keep): Promise<CompactionResult['cleaned'][number]> {
   const paths = cleanedPaths(segment.dir, segment.baseOffset);
   const out = openSync(paths.log, 'w');
   const tracker = new Segment(segment.dir, segment.baseOffset, { sizeBytes: 0, nextOffset: segment.baseOffset, writable: false });
@@ -116,15 +139,10 @@ async function rewriteSegment(segment: SegmentToClean, job: CompactionJob, lates
   let position = 0;
   let kept = 0;
   let dropped = 0;
-  const horizon = job.nowMs - job.deleteRetentionMs;
   try {
     await forEachBatch(sourceOf(segment), (bytes) => {
       const batch = decodeRecordBatch(bytes);
-      const survivors = batch.records.filter((record) => {
-        if (!record.key) return true;
-        if (latest.get(keyOf(record.key)) !== record.offset) return false;
-        return record.value !== null || record.timestamp >= horizon;
-      });
+      const survivors = batch.records.filter(keep);
       kept += survivors.length;
       dropped += batch.records.length - survivors.length;
       if (survivors.length === 0) return;
@@ -165,9 +183,17 @@ function writeIndexFile(path: string, bytes: Buffer): void {
 /** A failed pass leaves every segment as it was: no cleaned file of it remains to be swapped in. */
 export async function runCompaction(job: CompactionJob): Promise<CompactionResult> {
   try {
-    const { latest, fits } = await buildKeyMap(job);
+    let keep: Keep;
+    let fits = job.segments.length;
+    if (job.eraseKeys) {
+      keep = keepAllBut(job.eraseKeys);
+    } else {
+      const map = await buildKeyMap(job);
+      keep = keepLatest(map.latest, job);
+      fits = map.fits;
+    }
     const cleaned = [];
-    for (const segment of job.segments.slice(0, fits)) cleaned.push(await rewriteSegment(segment, job, latest));
+    for (const segment of job.segments.slice(0, fits)) cleaned.push(await rewriteSegment(segment, job, keep));
     return { cleaned, skippedFrom: fits < job.segments.length ? job.segments[fits]!.baseOffset : null };
   } catch (error) {
     for (const segment of job.segments) {

@@ -49,6 +49,7 @@ export class LogWriter {
   }
 
   enqueue(append: PendingAppend): void {
+    this.state.filesCurrent = false;
     this.queue.push(append);
     this.queuedBytesTotal += append.data.length;
     // A round starts on the next turn of the event loop, so every append of this turn (the
@@ -59,6 +60,28 @@ export class LogWriter {
   /** Resolves when everything queued so far has been written (or failed). */
   async drain(): Promise<void> {
     while (this.running) await this.running;
+  }
+
+  /**
+   * Seals the active segment now (when it holds anything), after every append queued so far is
+   * written: the erase worker rewrites only sealed segments. Appends that arrive meanwhile wait
+   * for the roll, then go to the new segment.
+   */
+  async rollNow(): Promise<void> {
+    await this.drain();
+    while (this.running) await this.drain(); // an append may have started a round since
+    if (activeSegment(this.state).isEmpty) return;
+    let failure: unknown = null;
+    // Holding `running` makes appends of this moment queue behind the roll (enqueue starts no round).
+    const rolled = (async () => {
+      if (this.truncateNeeded) await this.truncateToVisible();
+      await this.roll(this.state.nextOffset);
+    })().catch((error: unknown) => {
+      failure = error;
+    });
+    this.running = rolled.then(() => this.run());
+    await rolled;
+    if (failure) throw isSpoolError(failure) ? failure : ioError(failure, 'roll', activeSegment(this.state).logPath);
   }
 
   /** fdatasync of the active segment if anything was written since the last sync. */
@@ -75,6 +98,7 @@ export class LogWriter {
   /** Writes the active segment's indexes and gives up its descriptor (on close). */
   async close(): Promise<void> {
     await this.drain();
+    if (this.state.filesCurrent) return; // nothing appended since a trusted open: the files are as memory says
     // A failed round's bytes must not outlive a clean shutdown: the next open trusts the files.
     if (this.truncateNeeded) await this.truncateToVisible();
     await this.sync();

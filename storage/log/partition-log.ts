@@ -23,7 +23,9 @@ import { type FileLease, SegmentRetiredError } from './file-cache.js';
 import { deleteOldestSegments, swapInCleanedSegment } from './segment-lifecycle.js';
 import { applyRetention } from './retention.js';
 import { compactPartition, type CompactionOutcome } from '../compaction/compaction.js';
+import { type EraseOutcome, runErasures } from '../compaction/erase.js';
 import type { StreamIndex } from '../streams/stream-index.js';
+import type { StreamMetadataTable } from '../streams/stream-metadata.js';
 import { expectedVersionMatches, type StreamCondition } from '../streams/expected-version.js';
 import { findOffsetByTime, IndexMismatchError, readFromSegment } from './segment-reader.js';
 
@@ -83,6 +85,8 @@ export class PartitionLog {
   private readonly waiters = new OffsetWaiters(storageLimits.waitersPerPartitionMax);
   private closed = false;
   private syncTimer: NodeJS.Timeout | null = null;
+  /** The erase worker's passes, one at a time (see eraseStream). */
+  private erasing: Promise<EraseOutcome | null> = Promise.resolve(null);
 
   constructor(
     private readonly state: PartitionState,
@@ -179,6 +183,7 @@ export class PartitionLog {
       this.checkRecords(data, span, maxMessageBytes, this.state.streams ? (key, offsetDelta) => keyed.push({ spanIndex, offsetDelta, key }) : undefined);
       if (span.header.producerId >= 0) options.authorizeProducer?.(span.header.producerId, span.header.producerEpoch);
     }
+    if (keyed.length > 0) this.refuseErased(keyed);
     const duplicate = this.checkProducers(spans);
     if (duplicate) return duplicate;
     if (options.expectedOffset !== undefined && options.expectedOffset !== this.state.nextOffset) {
@@ -214,12 +219,28 @@ export class PartitionLog {
     return streams;
   }
 
+  /** An erased stream's id is refused for good, whatever API writes it (HTTP, Kafka). */
+  private refuseErased(keyed: KeyedRecord[]): void {
+    const metadata = this.state.streams!.metadata;
+    if (!metadata.hasErased) return;
+    const checked = new Set<string>();
+    for (const { key } of keyed) {
+      const name = key.toString('latin1');
+      if (checked.has(name)) continue;
+      checked.add(name);
+      if (metadata.isErased(key)) {
+        throw new StorageError('SPOOL_ERR_STREAM_ERASED', 'a record\'s key names an erased stream: its id is refused for writes', this.context({ erasePending: metadata.erasePending(key) }));
+      }
+    }
+  }
+
   /** Decides a conditional append (synchronously, see append) and answers the versions it gets. */
   private checkStream(condition: StreamCondition, keyed: KeyedRecord[]): { first: number; last: number } {
     const streams = this.state.streams!;
     // prepare() ran before append's synchronous stretch, but a roll since then may have sealed more.
     const current = streams.offsetsOf(condition.key, this.state.segments).length;
-    if (!expectedVersionMatches(condition.expectedVersion, current - 1)) {
+    const softDeleted = streams.metadata.isSoftDeleted(condition.key.toString('latin1'), current - 1);
+    if (!expectedVersionMatches(condition.expectedVersion, current - 1, softDeleted)) {
       throw new StorageError('SPOOL_ERR_WRONG_EXPECTED_VERSION', `stream expected at version ${condition.expectedVersion}, it is at ${current - 1}`, this.context({ expectedVersion: condition.expectedVersion, actualVersion: current - 1 }));
     }
     const own = keyed.filter((record) => record.key.equals(condition.key)).length;
@@ -239,6 +260,31 @@ export class PartitionLog {
     let start = 0;
     while (start < end && all[start]! < this.logStartOffset) start++;
     return { offsets: all.slice(start, end), firstVersion: start };
+  }
+
+  /** The partition's per-stream metadata, soft deletes and erasures (topics with streamIndex). */
+  get streamMetadata(): StreamMetadataTable {
+    const streams = this.state.streams;
+    if (!streams) throw new StorageError('SPOOL_ERR_STREAMS_NOT_ENABLED', `topic ${this.state.topic} keeps no stream index (streamIndex is false)`, this.context());
+    return streams.metadata;
+  }
+
+  /**
+   * Erases a stream (GDPR): its id is refused for writes from the moment this resolves (the mark
+   * is durable), and the erase worker removes every record of it from the segments in the
+   * background (compaction/erase.ts). `done` settles when that pass has finished.
+   */
+  async eraseStream(key: Buffer): Promise<{ done: Promise<EraseOutcome | null> }> {
+    await this.streamMetadata.markErasing(key);
+    return { done: this.resumeErasures() };
+  }
+
+  /** Runs the erase worker over every stream marked and not yet done (also at open, after a crash). */
+  resumeErasures(): Promise<EraseOutcome | null> {
+    this.erasing = this.erasing
+      .catch(() => null)
+      .then(() => (this.closed || !this.state.streams?.metadata.pendingErasures().length ? null : runErasures(this.state, () => this.writer.rollNow())));
+    return this.erasing;
   }
 
   /** Stream ids (keys) of this partition starting with `prefix`, at most `limit`. */
@@ -445,6 +491,7 @@ export class PartitionLog {
     this.closed = true;
     if (this.syncTimer) clearInterval(this.syncTimer);
     this.waiters.closeAll();
+    await this.erasing.catch(() => {}); // a pass swaps segments in: not under a closing log
     try {
       await this.writer.close();
       await this.state.streams?.saveActive(activeSegment(this.state));

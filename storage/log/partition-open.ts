@@ -20,6 +20,7 @@ import { readRecoveryPoint, writeRecoveryPoint } from './recovery-point.js';
 import { resolveLeftovers } from './recovery.js';
 import { Segment } from './segment.js';
 import { StreamIndex } from '../streams/stream-index.js';
+import { StreamMetadataTable } from '../streams/stream-metadata.js';
 import { parseSegmentFileName } from './segment-files.js';
 import { TimeIndex } from './time-index.js';
 
@@ -85,24 +86,37 @@ async function recoverSegment(
   });
 }
 
+/** What a trusted open found: whether the files could be trusted, and whether they hold exactly what memory does. */
+interface TrustedOpen {
+  trusted: boolean;
+  /** The index files say what the loaded indexes say (nothing was added by the scan): a close need not rewrite them. */
+  indexesCurrent: boolean;
+}
+
 /** Row 8: a cleanly closed active segment: indexes from disk, headers scanned after the last entry. */
 async function openTrustedSegment(
   fs: FileSystem,
   segment: Segment,
   config: LogConfig,
   onBatch: (batch: ScannedBatch) => void,
-): Promise<boolean> {
+): Promise<TrustedOpen> {
   return withFile(fs, segment.logPath, 'r', async (fd) => {
     const fileBytes = (await fs.fstat(fd)).size;
     const [indexBytes, timeBytes] = await Promise.all([fs.readFile(segment.indexPath), fs.readFile(segment.timeIndexPath)]);
-    const offsetIndex = indexBytes ? OffsetIndex.fromBytes(indexBytes, Math.max(fileBytes, 1)) : null;
-    const timeIndex = timeBytes ? TimeIndex.fromBytes(timeBytes) : null;
-    if (!offsetIndex || !timeIndex) return false;
+    // An empty segment's indexes are empty: a partition never written is closed without writing
+    // them (LogWriter.close), so they are missing from it on a trusted start.
+    const orEmpty = (bytes: Buffer | null) => bytes ?? (fileBytes === 0 ? Buffer.alloc(0) : null);
+    const [offsetBytes, timeIndexBytes] = [orEmpty(indexBytes), orEmpty(timeBytes)];
+    const offsetIndex = offsetBytes ? OffsetIndex.fromBytes(offsetBytes, Math.max(fileBytes, 1)) : null;
+    const timeIndex = timeIndexBytes ? TimeIndex.fromBytes(timeIndexBytes) : null;
+    if (!offsetIndex || !timeIndex) return { trusted: false, indexesCurrent: false };
+    const loaded = { offsetEntries: offsetIndex.entries, timeEntries: timeIndex.size };
     const lastEntry = offsetIndex.last();
     const from = lastEntry?.position ?? 0;
     segment.offsetIndex = offsetIndex;
     segment.timeIndex = timeIndex;
     segment.maxTimestamp = timeIndex.last()?.timestamp ?? -1;
+    const sealedMaxTimestamp = segment.maxTimestamp;
     segment.sizeBytes = from;
     segment.nextOffset = segment.baseOffset + (lastEntry?.relativeOffset ?? 0);
     const result = await scanBatches(fs, fd, fileBytes, from, { verifyCrc: false, minBaseOffset: segment.nextOffset, contiguous: true }, (batch) => {
@@ -112,7 +126,10 @@ async function openTrustedSegment(
     // close() sealed the time index with the segment's last offset; an index that ends elsewhere
     // was cut short, and its last timestamp would understate the segment's largest one.
     const sealedTimeIndex = segment.isEmpty || timeIndex.last()?.relativeOffset === segment.lastRelativeOffset;
-    return result.stopReason === null && segment.sizeBytes === fileBytes && sealedTimeIndex;
+    const trusted = result.stopReason === null && segment.sizeBytes === fileBytes && sealedTimeIndex;
+    const indexesCurrent =
+      trusted && offsetIndex.entries === loaded.offsetEntries && timeIndex.size === loaded.timeEntries && segment.maxTimestamp === sealedMaxTimestamp;
+    return { trusted, indexesCurrent };
   });
 }
 
@@ -133,7 +150,9 @@ export async function openPartitionLog(options: OpenPartitionOptions): Promise<P
   }
 
   let bases = segmentBases(leftovers.names);
-  if (bases.length === 0) {
+  // A partition made just now holds one empty segment: nothing to recover, whatever the marker says.
+  const created = bases.length === 0;
+  if (created) {
     const fresh = new Segment(dir, 0, { sizeBytes: 0, nextOffset: 0, writable: true });
     await withFile(fs, fresh.logPath, 'w', async () => {});
     await fs.fsyncDirectory(dir);
@@ -154,8 +173,8 @@ export async function openPartitionLog(options: OpenPartitionOptions): Promise<P
   const replay = (batch: ScannedBatch) => {
     if (batch.header.baseOffset >= snapshotOffset) producers.record(batch.header, null);
   };
-  const trusted = options.cleanShutdown && (await openTrustedSegment(fs, active, config, replay));
-  if (!trusted) {
+  const opened = options.cleanShutdown || created ? await openTrustedSegment(fs, active, config, replay) : { trusted: false, indexesCurrent: false };
+  if (!opened.trusted) {
     // Row 9: everything from the recovery point on, and always the active segment. (A trusted
     // start never needs the recovery point: one file fewer to read per partition.)
     const recoveryPoint = await readRecoveryPoint(fs, dir);
@@ -183,7 +202,10 @@ export async function openPartitionLog(options: OpenPartitionOptions): Promise<P
         await segment.writeIndexFiles(fs);
       }
     }
-    await writeRecoveryPoint(fs, dir, segments[segments.length - 1]!.baseOffset);
+    // Unchanged (the usual case after a crash: the active segment is the one it named) needs no
+    // atomic rewrite, two fsyncs per partition saved.
+    const tailBase = segments[segments.length - 1]!.baseOffset;
+    if (tailBase !== recoveryPoint) await writeRecoveryPoint(fs, dir, tailBase);
   }
 
   const tail = segments[segments.length - 1]!;
@@ -202,9 +224,11 @@ export async function openPartitionLog(options: OpenPartitionOptions): Promise<P
     nextOffset: tail.nextOffset,
     producers,
     streams: null,
+    // Nothing replayed past the snapshot and no index entry added: the files already say it all.
+    filesCurrent: opened.indexesCurrent && snapshotOffset === tail.nextOffset,
   };
   if (config.streamIndex) {
-    state.streams = new StreamIndex(fs);
+    state.streams = new StreamIndex(fs, await StreamMetadataTable.load(fs, dir));
     await state.streams.loadActive(tail);
   }
   producers.rewindTo(tail.nextOffset); // a snapshot may name batches a truncation removed
@@ -215,5 +239,7 @@ export async function openPartitionLog(options: OpenPartitionOptions): Promise<P
     options.onCommitted?.(log);
   });
   log = new PartitionLog(state, writer);
+  // An erasure a crash interrupted goes on in the background (its id is refused meanwhile).
+  if (state.streams?.metadata.pendingErasures().length) log.resumeErasures().catch(() => {});
   return log;
 }

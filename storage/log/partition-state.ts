@@ -31,6 +31,13 @@ export interface PartitionState {
   logStartFloor: number;
   /** The per-key stream index, when the topic keeps one (config.streamIndex). */
   streams: StreamIndex | null;
+  /**
+   * The active segment's index files and the producer snapshot on disk hold what memory holds, and
+   * the segment has nothing unsynced: set by a trusted open of an untouched partition (or a new
+   * one), cleared by the first append. A close then writes nothing, so a broker holding 10,000
+   * idle partitions shuts down (and leaves its clean-shutdown marker) within its grace time.
+   */
+  filesCurrent: boolean;
 }
 
 export const PRODUCER_SNAPSHOT_FILE = 'producer-snapshot';

@@ -8,6 +8,7 @@
  *   <any of the above>.swap           compaction output committed, not swapped (recovery: finish swap)
  *   <any of the above>.deleted        retired by retention, awaiting readers   (recovery: delete)
  *   recovery-point                    base offset of the first segment not known to be synced
+ *   stream-metadata                   stream topics: per-stream metadata (storage/streams/stream-metadata.ts)
  *
  * The base offset is zero-padded to 20 digits, as in Kafka, so names sort in offset order.
  */

@@ -10,10 +10,14 @@ export interface StreamCondition {
   expectedVersion: ExpectedVersion;
 }
 
-/** `currentVersion` is the stream's last version, -1 when it has no event. */
-export function expectedVersionMatches(expected: ExpectedVersion, currentVersion: number): boolean {
+/**
+ * `currentVersion` is the stream's last version, -1 when it has no event. A soft-deleted stream
+ * (not written since its delete) counts as no stream, as in EventStoreDB, while a number still
+ * names its last version: it is written again from the next one either way.
+ */
+export function expectedVersionMatches(expected: ExpectedVersion, currentVersion: number, softDeleted = false): boolean {
   if (expected === 'any') return true;
-  if (expected === 'no_stream') return currentVersion === -1;
-  if (expected === 'exists') return currentVersion >= 0;
+  if (expected === 'no_stream') return currentVersion === -1 || softDeleted;
+  if (expected === 'exists') return currentVersion >= 0 && !softDeleted;
   return expected === currentVersion;
 }

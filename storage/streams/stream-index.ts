@@ -21,6 +21,7 @@ import { ActiveKeys } from './active-keys.js';
 import { decodeKeyFileHeader, decodeKeyFileTable, encodeKeyFile, type SegmentKeys } from './key-file.js';
 import { FileSealedKeys, MemorySealedKeys, type SealedKeys } from './sealed-keys.js';
 import { readSegmentKeys, scanSegmentKeys } from './segment-key-scan.js';
+import type { StreamMetadataTable } from './stream-metadata.js';
 
 export interface StreamPosition {
   version: number;
@@ -42,7 +43,11 @@ export class StreamIndex {
   /** Told when a `.keys` file had to be rebuilt (for the broker's log and the tests). */
   onRebuilt: (path: string) => void = () => {};
 
-  constructor(private readonly fs: FileSystem) {}
+  constructor(
+    private readonly fs: FileSystem,
+    /** Per-stream metadata, soft deletes and erasures (stream-metadata.ts). */
+    readonly metadata: StreamMetadataTable,
+  ) {}
 
   /**
    * At open: the active segment's keyed records. From the `.keys` file a clean close wrote when it

@@ -33,4 +33,14 @@ export interface StreamInfo {
   eventCount: number;
   firstOffset: number | null;
   lastOffset: number | null;
+  /** Soft-deleted and not written since: reads find nothing. */
+  deleted: boolean;
+  metadata: StreamMetadataView;
+}
+
+/** A stream's settings as GET/PUT .../metadata answer them: null where unset. */
+export interface StreamMetadataView {
+  maxCount: number | null;
+  maxAgeMs: number | null;
+  truncateBefore: number | null;
 }

@@ -1,6 +1,7 @@
-/** spool.streams(topic) against a real broker: conditional appends, paged reads, load, typed conflicts. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Spool, type StreamEvent, WrongExpectedVersionError } from '../../client/index.js';
+/** spool.streams(topic) against a real broker: conditional appends, paged reads, load, typed conflicts,
+ *  subscribe (catch-up then live, resumable), metadata, delete and erase; the producer's expectedOffsets. */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Spool, SpoolClientError, type StreamEvent, WrongExpectedVersionError } from '../../client/index.js';
 import { startBroker, type TestBroker } from '../broker/support/broker.js';
 
 let broker: TestBroker;
@@ -53,5 +54,66 @@ describe('spool.streams', () => {
     await orders.append('order-2', [{ type: 'Shipped', data: {} }], { expectedVersion: version });
     expect(await orders.describe('order-2')).toMatchObject({ version: 2, eventCount: 3 });
     expect((await orders.list({ prefix: 'order-' })).streams).toEqual(['order-1', 'order-2', 'order-long']);
+  });
+
+  it('subscribes to one stream: catch-up, then live events as they are appended, resumable from a version', async () => {
+    const orders = spool.streams('orders');
+    await orders.append('order-sub', [{ type: 'A', data: 0 }, { type: 'B', data: 1 }]);
+    const seen: number[] = [];
+    const live = (async () => {
+      for await (const event of orders.subscribe<number>('order-sub')) {
+        expect(event.data).toBe(event.version);
+        seen.push(event.version);
+        if (event.version === 3) break;
+      }
+    })();
+    await vi.waitFor(() => expect(seen).toEqual([0, 1]));
+    await orders.append('order-sub', [{ type: 'C', data: 2 }]);
+    await orders.append('order-sub', [{ type: 'D', data: 3 }]);
+    await live;
+    expect(seen).toEqual([0, 1, 2, 3]);
+    const resumed: number[] = [];
+    for await (const event of orders.subscribe('order-sub', { from: 2 })) {
+      resumed.push(event.version);
+      if (event.version === 3) break;
+    }
+    expect(resumed).toEqual([2, 3]);
+    await expect(orders.subscribe('order-sub', { from: -1 }).next()).rejects.toMatchObject({ code: 'SPOOL_ERR_INVALID_ARGUMENT' });
+  });
+
+  it('sets and reads metadata, soft-deletes and erases a stream', async () => {
+    const orders = spool.streams('orders');
+    await orders.append('order-meta', [1, 2, 3, 4].map((n) => ({ type: 'N', data: n })));
+    expect(await orders.setMetadata('order-meta', { maxCount: 2 })).toEqual({ stream: 'order-meta', maxCount: 2, maxAgeMs: null, truncateBefore: null });
+    expect((await orders.metadata('order-meta')).maxCount).toBe(2);
+    const visible: number[] = [];
+    for await (const event of orders.read('order-meta')) visible.push(event.version);
+    expect(visible).toEqual([2, 3]);
+    expect(await orders.delete('order-meta')).toMatchObject({ truncateBefore: 4 });
+    expect(await orders.describe('order-meta')).toMatchObject({ deleted: true, eventCount: 0, version: 3 });
+    expect(await orders.append('order-meta', [{ type: 'N', data: 5 }], { expectedVersion: 'no_stream' })).toMatchObject({ firstVersion: 4 });
+    expect(await orders.erase('order-meta')).toMatchObject({ stream: 'order-meta' });
+    const refused = await orders.append('order-meta', [{ type: 'N', data: 6 }]).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(SpoolClientError);
+    expect(refused).toMatchObject({ code: 'SPOOL_ERR_STREAM_ERASED', status: 410 });
+  });
+});
+
+describe('producer expectedOffsets', () => {
+  it('writes only when every named partition ends at its expected offset, after what was queued', async () => {
+    await spool.admin.createTopic({ name: 'ledger', partitions: 2 });
+    const producer = spool.producer();
+    producer.push('ledger', { key: 'k', value: 'queued', partition: 0 });
+    const [first] = await producer.send('ledger', [{ key: 'k', value: 'first', partition: 0 }], { expectedOffsets: { 0: 1 } });
+    expect(first).toEqual({ topic: 'ledger', partition: 0, offset: 1 });
+    const conflict = await producer.send('ledger', [{ key: 'k', value: 'late', partition: 0 }, { value: 'other', partition: 1 }], { expectedOffsets: { 0: 1, 1: 0 } }).catch((error: unknown) => error);
+    expect(conflict).toMatchObject({ code: 'SPOOL_ERR_OFFSET_MISMATCH', status: 409 });
+    expect((conflict as SpoolClientError).context).toMatchObject({ actualOffset: 2 });
+    const consumed = await spool.admin.describeTopic('ledger');
+    expect(consumed.partitionDetails.map((partition) => partition.highWatermark)).toEqual([2, 0]);
+    const keyed = await producer.send('ledger', [{ key: 'k', value: Buffer.from([0, 255]), headers: { h: Buffer.from([1, 2]) }, partition: 0 }], { expectedOffsets: { 0: 2 } });
+    expect(keyed[0]).toMatchObject({ partition: 0, offset: 2 });
+    await expect(producer.send('ledger', [{ value: 1 }], { expectedOffsets: { 0: -1 } })).rejects.toMatchObject({ code: 'SPOOL_ERR_INVALID_ARGUMENT' });
+    await producer.close();
   });
 });

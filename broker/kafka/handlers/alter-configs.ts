@@ -2,11 +2,12 @@
  * AlterConfigs (33) and IncrementalAlterConfigs (44) on topics, through the topic service like
  * PATCH /v1/topics/:topic/config. IncrementalAlterConfigs: SET, DELETE (back to the default);
  * APPEND and SUBTRACT (list configs) are refused. AlterConfigs sets the configs given and puts
- * every other back to its default, as Kafka's replaces the whole set.
+ * every other back to its default, as Kafka's replaces the whole set. A topic the principal may not
+ * AlterConfigs answers TOPIC_AUTHORIZATION_FAILED.
  */
 import { BrokerError } from '../../errors.js';
 import { validateTopicConfig } from '../../topics/topic-config.js';
-import type { KafkaApi, KafkaServices } from '../context.js';
+import type { KafkaApi, KafkaRequest, KafkaServices } from '../context.js';
 import { KafkaErrorCode, kafkaErrorOf } from '../error-codes.js';
 import type { Message } from '../protocol/codec.js';
 import { defaultOf, fromKafkaConfigs, toKafkaConfigs } from '../topic-configs.js';
@@ -17,9 +18,12 @@ const DELETE = 1;
 
 type Entry = { name: string; value: string | null };
 
-function alterResource(resource: Message, entries: (topic: string) => Entry[], validateOnly: boolean, services: KafkaServices): Message {
+function alterResource(resource: Message, entries: (topic: string) => Entry[], body: Message, request: KafkaRequest, services: KafkaServices): Message {
   const { resourceType, resourceName } = resource;
   const answer = { errorCode: KafkaErrorCode.NONE, errorMessage: null, resourceType, resourceName };
+  const refusal = resourceType === RESOURCE_TOPIC ? request.refused.topic(resourceName as string) : null;
+  if (refusal !== null) return { ...answer, errorCode: refusal, errorMessage: `not authorized to AlterConfigs topic ${resourceName}` };
+  const validateOnly = body.validateOnly as boolean;
   if (resourceType !== RESOURCE_TOPIC) {
     const what = resourceType === RESOURCE_BROKER ? 'broker configs are set at start-up (flags)' : `resource type ${resourceType} has no configs here`;
     return { ...answer, errorCode: KafkaErrorCode.INVALID_REQUEST, errorMessage: what };
@@ -55,16 +59,18 @@ function replacingEntries(resource: Message, topic: string, services: KafkaServi
 
 export const incrementalAlterConfigs: KafkaApi = {
   name: 'IncrementalAlterConfigs',
-  handle: (body, _request, services) => ({
+  answersRefusals: true,
+  handle: (body, request, services) => ({
     throttleTimeMs: 0,
-    responses: (body.resources as Message[]).map((resource) => alterResource(resource, () => incrementalEntries(resource, services), body.validateOnly as boolean, services)),
+    responses: (body.resources as Message[]).map((resource) => alterResource(resource, () => incrementalEntries(resource, services), body, request, services)),
   }),
 };
 
 export const alterConfigs: KafkaApi = {
   name: 'AlterConfigs',
-  handle: (body, _request, services) => ({
+  answersRefusals: true,
+  handle: (body, request, services) => ({
     throttleTimeMs: 0,
-    responses: (body.resources as Message[]).map((resource) => alterResource(resource, (topic) => replacingEntries(resource, topic, services), body.validateOnly as boolean, services)),
+    responses: (body.resources as Message[]).map((resource) => alterResource(resource, (topic) => replacingEntries(resource, topic, services), body, request, services)),
   }),
 };

@@ -1,15 +1,19 @@
 /**
  * CreatePartitions (37): grows a topic through the topic service. One broker: assignments may
- * name broker 0 only. A count that does not grow the topic is INVALID_PARTITIONS, as in Kafka.
+ * name broker 0 only. A count that does not grow the topic is INVALID_PARTITIONS, as in Kafka; a
+ * topic the principal may not Alter TOPIC_AUTHORIZATION_FAILED.
  */
+import type { Refusals } from '../authorization.js';
 import type { KafkaApi, KafkaServices } from '../context.js';
 import { NODE_ID } from '../cluster.js';
 import { KafkaErrorCode, kafkaErrorOf } from '../error-codes.js';
 import type { Message } from '../protocol/codec.js';
 import { mapInTurn } from './in-turn.js';
 
-async function grow(topic: Message, validateOnly: boolean, services: KafkaServices): Promise<Message> {
+async function grow(topic: Message, validateOnly: boolean, refused: Refusals, services: KafkaServices): Promise<Message> {
   const name = topic.name as string;
+  const refusal = refused.topic(name);
+  if (refusal !== null) return { name, errorCode: refusal, errorMessage: `not authorized to Alter topic ${name}` };
   const count = topic.count as number;
   const assignments = (topic.assignments as Message[] | null) ?? [];
   if (assignments.some((assignment) => (assignment.brokerIds as number[]).some((id) => id !== NODE_ID))) {
@@ -29,8 +33,9 @@ async function grow(topic: Message, validateOnly: boolean, services: KafkaServic
 
 export const createPartitions: KafkaApi = {
   name: 'CreatePartitions',
-  handle: async (body, _request, services) => ({
+  answersRefusals: true,
+  handle: async (body, request, services) => ({
     throttleTimeMs: 0,
-    results: await mapInTurn(body.topics as Message[], (topic) => grow(topic, body.validateOnly as boolean, services)),
+    results: await mapInTurn(body.topics as Message[], (topic) => grow(topic, body.validateOnly as boolean, request.refused, services)),
   }),
 };

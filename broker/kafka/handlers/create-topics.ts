@@ -2,11 +2,13 @@
  * CreateTopics (19): through the topic service, like POST /v1/topics. One broker: a replication
  * factor other than 1 (or -1, the default) and replica assignments naming another broker are
  * refused; -1 partitions means the default, 1 (Kafka's num.partitions). validate_only checks
- * everything and creates nothing.
+ * everything and creates nothing. A topic the principal may not Create answers
+ * TOPIC_AUTHORIZATION_FAILED.
  */
 import { BrokerError } from '../../errors.js';
 import { validateTopicConfig } from '../../topics/topic-config.js';
 import { assertTopicName } from '../../topics/topic-name.js';
+import type { Refusals } from '../authorization.js';
 import { NODE_ID } from '../cluster.js';
 import type { KafkaApi, KafkaServices } from '../context.js';
 import { KafkaErrorCode, kafkaErrorOf } from '../error-codes.js';
@@ -30,9 +32,11 @@ function refusal(topic: Message, services: KafkaServices): { errorCode: number; 
   return null;
 }
 
-async function createTopic(topic: Message, validateOnly: boolean, services: KafkaServices): Promise<Message> {
+async function createTopic(topic: Message, validateOnly: boolean, refusals: Refusals, services: KafkaServices): Promise<Message> {
   const name = topic.name as string;
   const failed = (errorCode: number, errorMessage: string) => ({ name, topicId: ZERO_UUID, errorCode, errorMessage, numPartitions: -1, replicationFactor: -1, configs: null });
+  const unauthorized = refusals.topic(name);
+  if (unauthorized !== null) return failed(unauthorized, `not authorized to Create topic ${name}`);
   const refused = refusal(topic, services);
   if (refused) return failed(refused.errorCode, refused.errorMessage);
   const assigned = (topic.assignments as Message[]).length;
@@ -66,8 +70,9 @@ async function createTopic(topic: Message, validateOnly: boolean, services: Kafk
 
 export const createTopics: KafkaApi = {
   name: 'CreateTopics',
-  handle: async (body, _request, services) => ({
+  answersRefusals: true,
+  handle: async (body, request, services) => ({
     throttleTimeMs: 0,
-    topics: await mapInTurn(body.topics as Message[], (topic) => createTopic(topic, body.validateOnly as boolean, services)),
+    topics: await mapInTurn(body.topics as Message[], (topic) => createTopic(topic, body.validateOnly as boolean, request.refused, services)),
   }),
 };

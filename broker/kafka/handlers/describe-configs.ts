@@ -1,8 +1,9 @@
 /**
  * DescribeConfigs (32): a topic's configs under Kafka's names (topic-configs.ts), each marked as
  * the default or a topic override. A broker resource is answered with no configs; others with
- * INVALID_REQUEST.
+ * INVALID_REQUEST; a topic the principal may not DescribeConfigs TOPIC_AUTHORIZATION_FAILED.
  */
+import type { Refusals } from '../authorization.js';
 import type { KafkaApi, KafkaServices } from '../context.js';
 import { KafkaErrorCode, kafkaErrorOf } from '../error-codes.js';
 import type { Message } from '../protocol/codec.js';
@@ -14,10 +15,12 @@ export const RESOURCE_BROKER = 4;
 const SOURCE_TOPIC = 1;
 const SOURCE_DEFAULT = 5;
 
-function describeResource(resource: Message, services: KafkaServices): Message {
+function describeResource(resource: Message, refused: Refusals, services: KafkaServices): Message {
   const { resourceType, resourceName } = resource;
   const answer = { errorCode: KafkaErrorCode.NONE, errorMessage: null, resourceType, resourceName, configs: [] as Message[] };
   if (resourceType === RESOURCE_BROKER) return answer;
+  const refusal = resourceType === RESOURCE_TOPIC ? refused.topic(resourceName as string) : null;
+  if (refusal !== null) return { ...answer, errorCode: refusal, errorMessage: `not authorized to DescribeConfigs topic ${resourceName}` };
   if (resourceType !== RESOURCE_TOPIC) return { ...answer, errorCode: KafkaErrorCode.INVALID_REQUEST, errorMessage: `resource type ${resourceType} has no configs here` };
   try {
     const keys = resource.configurationKeys as string[] | null;
@@ -43,5 +46,7 @@ function describeResource(resource: Message, services: KafkaServices): Message {
 
 export const describeConfigs: KafkaApi = {
   name: 'DescribeConfigs',
-  handle: (body, _request, services) => ({ throttleTimeMs: 0, results: (body.resources as Message[]).map((resource) => describeResource(resource, services)) }),
+  // The table checks every resource's name as a topic's: only topic resources consult the refusals.
+  answersRefusals: true,
+  handle: (body, request, services) => ({ throttleTimeMs: 0, results: (body.resources as Message[]).map((resource) => describeResource(resource, request.refused, services)) }),
 };

@@ -1,7 +1,8 @@
 /**
  * DescribeGroups (15): a Kafka group's state, protocol and members (client id, host, metadata and
  * assignment bytes as the members sent them). A group without a Kafka member (HTTP, or offsets
- * only) is Empty; an unknown one Dead, as Kafka answers both.
+ * only) is Empty; an unknown one Dead, as Kafka answers both; one the principal may not Describe
+ * GROUP_AUTHORIZATION_FAILED.
  */
 import { metadataFor } from '../../groups/classic-group.js';
 import type { KafkaApi, KafkaServices } from '../context.js';
@@ -36,5 +37,12 @@ function describeGroup(groupId: string, services: KafkaServices): Message {
 
 export const describeGroups: KafkaApi = {
   name: 'DescribeGroups',
-  handle: (body, _request, services) => ({ throttleTimeMs: 0, groups: (body.groups as string[]).map((groupId) => describeGroup(groupId, services)) }),
+  answersRefusals: true,
+  handle: (body, request, services) => ({
+    throttleTimeMs: 0,
+    groups: (body.groups as string[]).map((groupId) => {
+      const refused = request.refused.group(groupId);
+      return refused !== null ? { errorCode: refused, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED } : describeGroup(groupId, services);
+    }),
+  }),
 };

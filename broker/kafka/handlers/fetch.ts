@@ -11,7 +11,12 @@
  * - Fetch sessions are answered sessionless (session id 0): every fetch is a full one.
  * - No transactions: the last stable offset is the high watermark.
  * - v13+ name topics by id.
+ * - A topic the principal may not Read answers TOPIC_AUTHORIZATION_FAILED for each partition.
+ * - The bytes answered count against the principal's fetch quota (throttle_time_ms, and the answer
+ *   delayed by it).
  */
+import { ANONYMOUS } from '../../security/request-principal.js';
+import type { Refusals } from '../authorization.js';
 import type { KafkaApi, KafkaServices } from '../context.js';
 import { KafkaErrorCode, kafkaErrorOf } from '../error-codes.js';
 import type { Message } from '../protocol/codec.js';
@@ -58,13 +63,15 @@ async function readPartition(target: Target, budgetBytes: number, firstData: boo
   }
 }
 
-async function readAll(topics: Message[], byId: boolean, maxBytes: number, services: KafkaServices): Promise<Round> {
+async function readAll(topics: Message[], byId: boolean, maxBytes: number, refused: Refusals, services: KafkaServices): Promise<Round> {
   const round: Round = { responses: [], bytes: 0, waitable: [] };
   for (const topic of topics) {
     const name = byId ? (services.cluster.topicName(topic.topicId as string) ?? null) : (topic.topic as string);
     const partitions: Message[] = [];
+    const refusal = refused.topic(name);
     for (const partition of topic.partitions as Message[]) {
-      partitions.push(await readPartition({ topic: name, partition }, maxBytes - round.bytes, round.bytes === 0, round, services));
+      if (refusal !== null) partitions.push(withoutRecords(partition.partition as number, refusal));
+      else partitions.push(await readPartition({ topic: name, partition }, maxBytes - round.bytes, round.bytes === 0, round, services));
     }
     round.responses.push({ topic: topic.topic, topicId: topic.topicId, partitions });
   }
@@ -73,12 +80,13 @@ async function readAll(topics: Message[], byId: boolean, maxBytes: number, servi
 
 export const fetch: KafkaApi = {
   name: 'Fetch',
+  answersRefusals: true,
   async handle(body, request, services) {
     const maxBytes = Math.max(1, body.maxBytes as number);
     const minBytes = Math.max(1, body.minBytes as number);
     const deadline = Date.now() + Math.min(Math.max(0, body.maxWaitMs as number), services.limits.maxWaitMsMax);
     const byId = request.apiVersion >= 13;
-    let round = await readAll(body.topics as Message[], byId, maxBytes, services);
+    let round = await readAll(body.topics as Message[], byId, maxBytes, request.refused, services);
     // Data past a partition's answer means its limits cut it: waiting would find it there at once.
     const moreThere = (r: Round) => r.waitable.some(({ log, offset }) => log.highWatermark > offset);
     while (round.bytes < minBytes && round.waitable.length > 0 && !moreThere(round) && Date.now() < deadline && !request.signal.aborted) {
@@ -87,8 +95,9 @@ export const fetch: KafkaApi = {
       } catch {
         break; // too many long-polls: answer what there is, the client fetches again
       }
-      round = await readAll(body.topics as Message[], byId, maxBytes, services);
+      round = await readAll(body.topics as Message[], byId, maxBytes, request.refused, services);
     }
-    return { throttleTimeMs: 0, errorCode: KafkaErrorCode.NONE, sessionId: 0, responses: round.responses };
+    const throttleTimeMs = services.security.quotas.record('fetch', request.session.principal ?? ANONYMOUS, round.bytes);
+    return { throttleTimeMs, errorCode: KafkaErrorCode.NONE, sessionId: 0, responses: round.responses };
   },
 };

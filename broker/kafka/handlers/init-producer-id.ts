@@ -5,8 +5,11 @@
  * each batch's sequence with the storage engine's producer state, as for HTTP raw batches.
  *
  * Transactions are not supported: a transactional id is answered
- * TRANSACTIONAL_ID_AUTHORIZATION_FAILED, which clients report at once instead of retrying.
+ * TRANSACTIONAL_ID_AUTHORIZATION_FAILED, which clients report at once instead of retrying. An id is
+ * bound to the principal that obtained it: re-initialising another's answers
+ * CLUSTER_AUTHORIZATION_FAILED (Kafka's code for a producer id the principal may not use).
  */
+import { ANONYMOUS } from '../../security/request-principal.js';
 import type { KafkaApi } from '../context.js';
 import { KafkaErrorCode, kafkaErrorOf } from '../error-codes.js';
 
@@ -17,7 +20,8 @@ export const initProducerId: KafkaApi = {
     if (body.transactionalId !== null) return refused(KafkaErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
     const producerId = body.producerId as number;
     try {
-      const identity = producerId >= 0 ? services.producerIds.reinitialize(producerId, body.producerEpoch as number, request.clientId) : services.producerIds.allocate(request.clientId);
+      const principal = request.session.principal ?? ANONYMOUS;
+      const identity = producerId >= 0 ? services.producerIds.reinitialize(producerId, body.producerEpoch as number, request.clientId, principal) : services.producerIds.allocate(request.clientId, principal);
       return { throttleTimeMs: 0, errorCode: KafkaErrorCode.NONE, ...identity };
     } catch (error) {
       return refused(kafkaErrorOf(error).errorCode);

@@ -5,6 +5,7 @@
  *   -5 latest tiered and any other negative time: -1, as Kafka answers without tiered storage.
  * A time finds the first record at or after it through the time index (the HTTP offsets route's
  * lookup), answered with that record's own timestamp; no such record: offset and timestamp -1.
+ * A topic the principal may not Describe answers TOPIC_AUTHORIZATION_FAILED per partition.
  */
 import { decodeRecordBatches, type PartitionLog } from '../../../storage/index.js';
 import type { KafkaApi, KafkaServices } from '../context.js';
@@ -41,17 +42,27 @@ async function listPartition(topic: string, partition: Message, services: KafkaS
     const found = await offsetFor(log, partition.timestamp as number);
     return { partitionIndex, errorCode: KafkaErrorCode.NONE, ...found, leaderEpoch: 0 };
   } catch (error) {
-    return { partitionIndex, errorCode: kafkaErrorOf(error).errorCode, timestamp: -1, offset: -1, leaderEpoch: -1 };
+    return failedPartition(partitionIndex, kafkaErrorOf(error).errorCode);
   }
+}
+
+function failedPartition(partitionIndex: number, errorCode: number): Message {
+  return { partitionIndex, errorCode, timestamp: -1, offset: -1, leaderEpoch: -1 };
 }
 
 export const listOffsets: KafkaApi = {
   name: 'ListOffsets',
-  async handle(body, _request, services) {
+  answersRefusals: true,
+  async handle(body, request, services) {
     const topics = await Promise.all(
       (body.topics as Message[]).map(async (topic) => ({
         name: topic.name,
-        partitions: await Promise.all((topic.partitions as Message[]).map((partition) => listPartition(topic.name as string, partition, services))),
+        partitions: await Promise.all(
+          (topic.partitions as Message[]).map((partition) => {
+            const refused = request.refused.topic(topic.name as string);
+            return refused !== null ? failedPartition(partition.partitionIndex as number, refused) : listPartition(topic.name as string, partition, services);
+          }),
+        ),
       })),
     );
     return { throttleTimeMs: 0, topics };

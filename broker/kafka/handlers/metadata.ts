@@ -59,6 +59,8 @@ async function requestedTopic(wanted: Message, allowCreate: boolean, known: Map<
 
 export const metadata: KafkaApi = {
   name: 'Metadata',
+  // Filters and refuses per topic itself (auto-creation needs Create as well).
+  answersRefusals: true,
   async handle(body, request, services) {
     const known = new Map(services.topics.list().map((topic) => [topic.name, topic.partitions]));
     const wanted = body.topics as Message[] | null;

@@ -3,7 +3,9 @@
  * per partition by the group service. A member commits with its generation (checked by the
  * classic coordinator: UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS,
  * FENCED_INSTANCE_ID); generation -1 without a member id is an admin commit, allowed while the
- * group has no live member (kafka-consumer-groups --reset-offsets, v0 clients).
+ * group has no live member (kafka-consumer-groups --reset-offsets, v0 clients). A group the
+ * principal may not Read answers GROUP_AUTHORIZATION_FAILED on every partition, a topic it may not
+ * Read TOPIC_AUTHORIZATION_FAILED on its own, and neither is committed.
  */
 import { type ClassicError, isValidGroupId } from '../../groups/classic-group.js';
 import type { KafkaApi, KafkaServices } from '../context.js';
@@ -21,15 +23,21 @@ function memberCheck(body: Message, services: KafkaServices): ClassicError {
 
 export const offsetCommit: KafkaApi = {
   name: 'OffsetCommit',
-  async handle(body, _request, services) {
+  answersRefusals: true,
+  async handle(body, request, services) {
     const groupId = body.groupId as string;
     const topics = body.topics as Message[];
     const errors = new Map<string, number>();
-    let groupError: number = KafkaErrorCode[memberCheck(body, services)];
+    let groupError: number = request.refused.group(groupId) ?? KafkaErrorCode[memberCheck(body, services)];
     if (groupError === KafkaErrorCode.NONE) {
       const entries = [];
       for (const topic of topics) {
+        const refused = request.refused.topic(topic.name as string);
         for (const partition of topic.partitions as Message[]) {
+          if (refused !== null) {
+            errors.set(`${topic.name}:${partition.partitionIndex}`, refused);
+            continue;
+          }
           const entry = { topic: topic.name as string, partition: partition.partitionIndex as number, offset: partition.committedOffset as number, metadata: partition.committedMetadata as string | null };
           if (Buffer.byteLength(entry.metadata ?? '') > services.limits.offsetMetadataBytesMax) errors.set(`${entry.topic}:${entry.partition}`, KafkaErrorCode.OFFSET_METADATA_TOO_LARGE);
           else entries.push(entry);

@@ -1,6 +1,8 @@
 /**
  * OffsetDelete (47): forgets committed offsets of some partitions. A partition of a topic the
  * group's live Kafka members consume answers GROUP_SUBSCRIBED_TO_TOPIC, as in Kafka; the rest go.
+ * A group the principal may not Delete answers GROUP_AUTHORIZATION_FAILED, a topic it may not Read
+ * TOPIC_AUTHORIZATION_FAILED per partition (Kafka's rules).
  */
 import type { KafkaApi, KafkaServices } from '../context.js';
 import { KafkaErrorCode, kafkaErrorOf } from '../error-codes.js';
@@ -14,12 +16,16 @@ function consumedTopics(groupId: string, services: KafkaServices): Set<string> {
 
 export const offsetDelete: KafkaApi = {
   name: 'OffsetDelete',
-  handle(body, _request, services) {
+  answersRefusals: true,
+  handle(body, request, services) {
     const groupId = body.groupId as string;
-    const consumed = consumedTopics(groupId, services);
     const topics = body.topics as Message[];
+    const groupRefused = request.refused.group(groupId);
+    if (groupRefused !== null) return { errorCode: groupRefused, throttleTimeMs: 0, topics: [] };
+    const consumed = consumedTopics(groupId, services);
+    const partitionError = (topic: string) => request.refused.topic(topic) ?? (consumed.has(topic) ? KafkaErrorCode.GROUP_SUBSCRIBED_TO_TOPIC : KafkaErrorCode.NONE);
     const deletable = topics
-      .filter((topic) => !consumed.has(topic.name as string))
+      .filter((topic) => partitionError(topic.name as string) === KafkaErrorCode.NONE)
       .flatMap((topic) => (topic.partitions as Message[]).map((partition) => ({ topic: topic.name as string, partition: partition.partitionIndex as number })));
     let errorCode: number = KafkaErrorCode.NONE;
     try {
@@ -34,7 +40,7 @@ export const offsetDelete: KafkaApi = {
         name: topic.name,
         partitions: (topic.partitions as Message[]).map((partition) => ({
           partitionIndex: partition.partitionIndex,
-          errorCode: consumed.has(topic.name as string) ? KafkaErrorCode.GROUP_SUBSCRIBED_TO_TOPIC : KafkaErrorCode.NONE,
+          errorCode: partitionError(topic.name as string),
         })),
       })),
     };

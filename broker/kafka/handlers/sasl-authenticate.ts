@@ -1,7 +1,9 @@
 /**
  * SaslAuthenticate (36): one step of the exchange SaslHandshake chose. Failed attempts slow their
  * address down like failed HTTP logins (security/failed-login-delay.ts), are audited, and answer
- * SASL_AUTHENTICATION_FAILED; the client then closes the connection, as with Kafka.
+ * SASL_AUTHENTICATION_FAILED; the client then closes the connection, as with Kafka. A principal
+ * holding quotaConnectionsPerPrincipal authenticated connections already is refused the same way
+ * (the password was right: no delay is added).
  */
 import type { KafkaApi } from '../context.js';
 import { KafkaErrorCode } from '../error-codes.js';
@@ -27,8 +29,16 @@ export const saslAuthenticate: KafkaApi = {
       return answer(KafkaErrorCode.SASL_AUTHENTICATION_FAILED, `Authentication failed: ${step.failure}`, Buffer.alloc(0));
     }
     if (step.user !== null) {
-      session.principal = userPrincipal(step.user);
       session.exchange = null;
+      const principal = userPrincipal(step.user);
+      const release = services.security.quotas.openConnection(principal);
+      if (release === null) {
+        audit({ action: 'authenticate', principal, address: session.address, outcome: 'failure', listener: 'kafka', reason: 'quotaConnectionsPerPrincipal' });
+        return answer(KafkaErrorCode.SASL_AUTHENTICATION_FAILED, `${principal} holds its maximum of connections (quotaConnectionsPerPrincipal)`, Buffer.alloc(0));
+      }
+      session.releaseConnection();
+      session.releaseConnection = release;
+      session.principal = principal;
       authenticator.delay.succeeded({ address: session.address, target: userTarget(step.user) });
       audit({ action: 'authenticate', principal: session.principal, address: session.address, outcome: 'success', listener: 'kafka', mechanism: session.mechanism });
     }

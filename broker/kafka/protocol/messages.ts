@@ -7,6 +7,12 @@ import AlterConfigsRequestJson from '../messages/AlterConfigsRequest.json' with 
 import AlterConfigsResponseJson from '../messages/AlterConfigsResponse.json' with { type: 'json' };
 import ApiVersionsRequestJson from '../messages/ApiVersionsRequest.json' with { type: 'json' };
 import ApiVersionsResponseJson from '../messages/ApiVersionsResponse.json' with { type: 'json' };
+import CreateAclsRequestJson from '../messages/CreateAclsRequest.json' with { type: 'json' };
+import CreateAclsResponseJson from '../messages/CreateAclsResponse.json' with { type: 'json' };
+import DeleteAclsRequestJson from '../messages/DeleteAclsRequest.json' with { type: 'json' };
+import DeleteAclsResponseJson from '../messages/DeleteAclsResponse.json' with { type: 'json' };
+import DescribeAclsRequestJson from '../messages/DescribeAclsRequest.json' with { type: 'json' };
+import DescribeAclsResponseJson from '../messages/DescribeAclsResponse.json' with { type: 'json' };
 import CreatePartitionsRequestJson from '../messages/CreatePartitionsRequest.json' with { type: 'json' };
 import CreatePartitionsResponseJson from '../messages/CreatePartitionsResponse.json' with { type: 'json' };
 import CreateTopicsRequestJson from '../messages/CreateTopicsRequest.json' with { type: 'json' };
@@ -69,11 +75,14 @@ export const ResponseHeader = load(ResponseHeaderJson);
 export const messages = {
   AlterConfigs: { request: load(AlterConfigsRequestJson), response: load(AlterConfigsResponseJson) },
   ApiVersions: { request: load(ApiVersionsRequestJson), response: load(ApiVersionsResponseJson) },
+  CreateAcls: { request: load(CreateAclsRequestJson), response: load(CreateAclsResponseJson) },
   CreatePartitions: { request: load(CreatePartitionsRequestJson), response: load(CreatePartitionsResponseJson) },
   CreateTopics: { request: load(CreateTopicsRequestJson), response: load(CreateTopicsResponseJson) },
+  DeleteAcls: { request: load(DeleteAclsRequestJson), response: load(DeleteAclsResponseJson) },
   DeleteGroups: { request: load(DeleteGroupsRequestJson), response: load(DeleteGroupsResponseJson) },
   DeleteRecords: { request: load(DeleteRecordsRequestJson), response: load(DeleteRecordsResponseJson) },
   DeleteTopics: { request: load(DeleteTopicsRequestJson), response: load(DeleteTopicsResponseJson) },
+  DescribeAcls: { request: load(DescribeAclsRequestJson), response: load(DescribeAclsResponseJson) },
   DescribeCluster: { request: load(DescribeClusterRequestJson), response: load(DescribeClusterResponseJson) },
   DescribeConfigs: { request: load(DescribeConfigsRequestJson), response: load(DescribeConfigsResponseJson) },
   DescribeGroups: { request: load(DescribeGroupsRequestJson), response: load(DescribeGroupsResponseJson) },

@@ -3,7 +3,9 @@
  * value by default; `--codec json` parses it as JSON; `--key-field` takes the key from a field of a
  * JSON line, `--key-separator` from the text before a separator (kafka-console-producer's
  * parse.key; a line without it is an error naming the line, or keyless with --missing-key none).
- * A file read on a terminal shows a progress bar with records/s and bytes.
+ * A file read on a terminal shows a progress bar with records/s and bytes. With
+ * `--expected-offsets 0=42` every line goes in one conditional request, written only if each named
+ * partition ends at that offset (SPOOL_ERR_OFFSET_MISMATCH otherwise, nothing written).
  */
 import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -12,7 +14,7 @@ import { type CompressionName, compressionNames } from '../../../storage/codec/i
 import type { ProducerRecord } from '../../record-encoding.js';
 import type { Connect } from '../connect.js';
 import { note } from '../output.js';
-import { positiveInteger } from '../options.js';
+import { expectedOffsetPairs, positiveInteger } from '../options.js';
 import { progressBar, type ProgressFlag } from '../progress.js';
 
 interface ProduceFlags {
@@ -26,6 +28,7 @@ interface ProduceFlags {
   partitions: number;
   create: boolean;
   progress: ProgressFlag;
+  expectedOffsets?: Record<number, number>;
 }
 
 export class LineError extends Error {}
@@ -72,6 +75,7 @@ export function produceCommand(connect: Connect): Command {
     .option('--no-create', 'fail instead of creating a missing topic')
     .option('--progress', 'show the progress bar of a --file even when stderr is not a terminal')
     .option('--no-progress', 'no progress bar')
+    .option('--expected-offsets <partition=offset,...>', 'write all lines in one request, only if each named partition ends at that offset (optimistic concurrency)', expectedOffsetPairs)
     .action(async (topic: string, flags: ProduceFlags) => {
       const spool = connect();
       if (flags.create && (await spool.admin.ensureTopic({ name: topic, partitions: flags.partitions }))) {
@@ -86,15 +90,19 @@ export function produceCommand(connect: Connect): Command {
       let records = 0;
       let bytes = 0;
       let lineNumber = 0;
+      // A conditional write is one request: all lines are collected first.
+      const conditional: ProducerRecord[] | null = flags.expectedOffsets ? [] : null;
       try {
         for await (const line of createInterface({ input, crlfDelay: Infinity })) {
           lineNumber++;
           bytes += Buffer.byteLength(line) + 1;
           if (line.length === 0) continue;
-          if (!producer.push(topic, lineToRecord(line, lineNumber, flags))) await producer.drain();
+          if (conditional) conditional.push(lineToRecord(line, lineNumber, flags));
+          else if (!producer.push(topic, lineToRecord(line, lineNumber, flags))) await producer.drain();
           records++;
           bar?.update(bytes, figures());
         }
+        if (conditional && conditional.length > 0) await producer.send(topic, conditional, { expectedOffsets: flags.expectedOffsets! });
       } finally {
         // The records before a bad line are sent, and the message says how many.
         await producer.close();

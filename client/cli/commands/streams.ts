@@ -1,4 +1,4 @@
-/** `spool streams append|read|info|list`: event-sourcing streams of a topic with streamIndex. */
+/** `spool streams append|read|info|list|metadata|delete|erase`: event-sourcing streams of a topic with streamIndex. */
 import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError } from 'commander';
 import type { ExpectedVersion, StreamEventInput } from '../../streams.js';
@@ -89,6 +89,35 @@ export function streamsCommand(connect: Connect): Command {
       for (const id of page.streams) await writeOut(`${id}\n`);
       if (page.more) process.stderr.write('(more streams match: narrow the prefix)\n');
     });
+
+  streams
+    .command('metadata <topic> <stream>')
+    .description('Print a stream\'s metadata, or replace it with the flags given (reads then skip the events it hides)')
+    .option('--max-count <n>', 'only the last n events are visible', positiveInteger)
+    .option('--max-age-ms <ms>', 'events older than this are hidden', positiveInteger)
+    .option('--truncate-before <version>', 'events below this version are hidden', positiveInteger)
+    .option('--clear', 'remove every setting')
+    .action(async (topic: string, stream: string, flags: { maxCount?: number; maxAgeMs?: number; truncateBefore?: number; clear?: boolean }) => {
+      const settings = {
+        ...(flags.maxCount !== undefined ? { maxCount: flags.maxCount } : {}),
+        ...(flags.maxAgeMs !== undefined ? { maxAgeMs: flags.maxAgeMs } : {}),
+        ...(flags.truncateBefore !== undefined ? { truncateBefore: flags.truncateBefore } : {}),
+      };
+      const setting = Object.keys(settings).length > 0;
+      if (setting && flags.clear) throw new UsageError('--clear removes every setting: give it alone');
+      const client = connect().streams(topic);
+      printJson(setting || flags.clear ? await client.setMetadata(stream, settings) : await client.metadata(stream));
+    });
+
+  streams
+    .command('delete <topic> <stream>')
+    .description('Soft-delete a stream: it reads empty and is written again from the next version')
+    .action(async (topic: string, stream: string) => printJson(await connect().streams(topic).delete(stream)));
+
+  streams
+    .command('erase <topic> <stream>')
+    .description('Erase a stream for good (GDPR): its id is refused from now on, the broker removes every record of it from disk')
+    .action(async (topic: string, stream: string) => printJson(await connect().streams(topic).erase(stream)));
 
   return streams;
 }

@@ -132,4 +132,41 @@ describe('Kafka connections', () => {
       client.close();
     }
   });
+
+  it('reassembles pipelined frames cut at any point: a produce spanning many pieces, headers split mid-size, several frames in one piece', async () => {
+    const client = await RawKafkaClient.connect(broker.kafka!);
+    client.socket.setNoDelay(true);
+    try {
+      const { encodeRecordBatch } = await import('../../../storage/index.js');
+      const values = Array.from({ length: 300 }, (_, i) => Buffer.alloc(500, i % 251));
+      const records = encodeRecordBatch(values.map((value) => ({ value })));
+      const frames = [
+        RawKafkaClient.frame('ApiVersions', 2, {}, 1),
+        RawKafkaClient.frame('Produce', 7, { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: 'piped', partitionData: [{ index: 0, records }] }] }, 2),
+        RawKafkaClient.frame('Metadata', 1, { topics: [{ name: 'piped' }] }, 3),
+        RawKafkaClient.frame('ApiVersions', 2, {}, 4),
+      ];
+      const bytes = Buffer.concat(frames);
+      // Cut points: inside the first size field, every 997 bytes through the produce, then the last
+      // two frames (and the produce's tail) in one piece.
+      const cuts = [0, 2, 3, 5];
+      for (let at = 40; at < frames[0]!.length + frames[1]!.length - 100; at += 997) cuts.push(at);
+      cuts.push(bytes.length);
+      for (let i = 0; i + 1 < cuts.length; i++) {
+        client.write(bytes.subarray(cuts[i]!, cuts[i + 1]!));
+        await new Promise((resolve) => setImmediate(resolve)); // separate socket writes, separate reads
+      }
+      expect((await client.answer('ApiVersions', 2)).correlationId).toBe(1);
+      const produced = await client.answer('Produce', 7);
+      expect(produced.correlationId).toBe(2);
+      const partition = produced.body.responses[0].partitionResponses[0];
+      expect(partition.errorCode).toBe(0);
+      expect((await client.answer('Metadata', 1)).correlationId).toBe(3);
+      expect((await client.answer('ApiVersions', 2)).correlationId).toBe(4);
+      const fetched = (await call(`${broker.url}/v1/topics/piped/partitions/0/records?offset=${partition.baseOffset}&maxBytes=1048576&valueFormat=base64`)).body.records as Array<{ valueBase64: string }>;
+      expect(fetched.slice(0, 300).map((record) => Buffer.from(record.valueBase64, 'base64'))).toEqual(values);
+    } finally {
+      client.close();
+    }
+  });
 });

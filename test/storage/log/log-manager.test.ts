@@ -106,6 +106,19 @@ describe('shutdown', () => {
   });
 });
 
+/** nodeFileSystem with every call counted by name into `operations`. */
+function countingFileSystem(operations: Map<string, number>): FileSystem {
+  return Object.fromEntries(
+    Object.entries(nodeFileSystem).map(([name, operation]) => [
+      name,
+      (...args: unknown[]) => {
+        operations.set(name, (operations.get(name) ?? 0) + 1);
+        return (operation as (...a: unknown[]) => unknown)(...args);
+      },
+    ]),
+  ) as unknown as FileSystem;
+}
+
 describe('a clean start', () => {
   // Start-up time with 10,000 partitions is the number of file operations per partition times the
   // disk's latency: each one here is a budgeted cost (issue 14 item 3).
@@ -114,16 +127,7 @@ describe('a clean start', () => {
     for (const log of partitions) await fill(log, 3);
     await logs.manager.close();
     const operations = new Map<string, number>();
-    const counting = Object.fromEntries(
-      Object.entries(nodeFileSystem).map(([name, operation]) => [
-        name,
-        (...args: unknown[]) => {
-          operations.set(name, (operations.get(name) ?? 0) + 1);
-          return (operation as (...a: unknown[]) => unknown)(...args);
-        },
-      ]),
-    ) as unknown as FileSystem;
-    logs.manager = await LogManager.open({ root: logs.root, fs: counting });
+    logs.manager = await LogManager.open({ root: logs.root, fs: countingFileSystem(operations) });
     expect(logs.manager.cleanShutdown).toBe(true);
     operations.clear();
     const reopened = await logs.manager.openTopic('counted', 20, { flush: 'never' });
@@ -131,5 +135,49 @@ describe('a clean start', () => {
     const perPartition = Object.fromEntries([...operations].filter(([name]) => name !== 'fsyncDirectory').map(([name, count]) => [name, count / 20]));
     expect(perPartition).toEqual({ readdir: 1, readFile: 3, open: 1, fstat: 1, read: 1, close: 1 });
     expect((await reopened[0]!.read(1, 1)).data.length).toBeGreaterThan(0);
+  });
+
+  // A 10,000-partition broker took longer than its 10 s shutdown grace to rewrite every partition's
+  // indexes and producer snapshot (7 fsyncs each), so it was killed before writing its marker and
+  // every "clean" restart was a full recovery.
+  it('closes partitions untouched since a clean start without writing or syncing anything; appended ones still saved', async () => {
+    const partitions = await logs.manager.openTopic('idle', 20, { flush: 'never' });
+    for (const log of partitions) await fill(log, 3);
+    await logs.manager.close();
+    const operations = new Map<string, number>();
+    logs.manager = await LogManager.open({ root: logs.root, fs: countingFileSystem(operations) });
+    const reopened = await logs.manager.openTopic('idle', 20, { flush: 'never' });
+    await fill(reopened[7]!, 2);
+    operations.clear();
+    await logs.manager.close();
+    // Partition 7: one fdatasync, its two indexes and its producer snapshot; the marker: one more write.
+    expect({ writes: operations.get('writeFileAtomic'), syncs: operations.get('fdatasync') }).toEqual({ writes: 4, syncs: 1 });
+    logs.manager = await LogManager.open({ root: logs.root, fs: countingFileSystem(operations) });
+    expect(logs.manager.cleanShutdown).toBe(true);
+    operations.clear();
+    const again = await logs.manager.openTopic('idle', 20, { flush: 'never' });
+    expect(again.map((log) => log.highWatermark)).toEqual(Array.from({ length: 20 }, (_, i) => (i === 7 ? 5 : 3)));
+    expect(operations.get('fdatasync') ?? 0).toBe(0); // every partition trusted, none recovered
+    expect((await again[7]!.read(4, 1)).data.length).toBeGreaterThan(0);
+  });
+
+  it('a partition never written is made without a recovery pass, closed without index files, and trusted after', async () => {
+    const operations = new Map<string, number>();
+    await logs.manager.close();
+    logs.manager = await LogManager.open({ root: logs.root, fs: countingFileSystem(operations) });
+    operations.clear();
+    await logs.manager.openTopic('fresh', 10);
+    expect(operations.get('fdatasync') ?? 0).toBe(0);
+    expect(operations.get('writeFileAtomic') ?? 0).toBe(0);
+    await logs.manager.close();
+    expect(readdirSync(join(logs.root, 'fresh', '0'))).toEqual(['00000000000000000000.log']);
+    logs.manager = await LogManager.open({ root: logs.root, fs: countingFileSystem(operations) });
+    operations.clear();
+    const reopened = await logs.manager.openTopic('fresh', 10);
+    expect(operations.get('fdatasync') ?? 0).toBe(0);
+    await fill(reopened[0]!, 2);
+    await logs.manager.close();
+    logs.manager = await LogManager.open({ root: logs.root });
+    expect((await logs.manager.openTopic('fresh', 10)).map((log) => log.highWatermark)).toEqual([2, ...Array(9).fill(0)]);
   });
 });

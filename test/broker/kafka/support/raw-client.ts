@@ -91,6 +91,14 @@ export class RawKafkaClient {
     return answer.body;
   }
 
+  /** SASL PLAIN (SaslHandshake v1, SaslAuthenticate v2): answers SaslAuthenticate's error code. */
+  async authenticatePlain(user: string, password: string): Promise<number> {
+    const handshake = await this.request('SaslHandshake', 1, { mechanism: 'PLAIN' });
+    if (handshake.errorCode !== 0) return handshake.errorCode as number;
+    const answer = await this.request('SaslAuthenticate', 2, { authBytes: Buffer.from(`\0${user}\0${password}`) });
+    return answer.errorCode as number;
+  }
+
   close(): void {
     this.socket.destroy();
   }

@@ -1,0 +1,121 @@
+/**
+ * Quotas per principal, after Kafka's client quotas (produce and fetch byte rates, KIP-13) and
+ * its connection limits: every setting 0 means off, which is the default.
+ *
+ *   produce / fetch bytes per second   a bucket per principal that refills at the rate and holds
+ *                                      one second of it; a request is served and its bytes taken,
+ *                                      which may leave the bucket in debt. The debt says how long
+ *                                      the principal must wait: Kafka answers throttle_time_ms and
+ *                                      delays its response by that long; HTTP refuses the next
+ *                                      request while in debt with 429 SPOOL_ERR_QUOTA_EXCEEDED and
+ *                                      Retry-After
+ *   connections per principal          authenticated Kafka connections open at once; one more is
+ *                                      refused at SaslAuthenticate
+ *
+ * The principal is the authenticated one, or User:ANONYMOUS on an open broker (as Kafka's default
+ * quota applies to unauthenticated clients). Buckets are kept per principal, bounded like the
+ * principals themselves (the idle ones go first).
+ */
+import { BrokerError } from '../errors.js';
+
+export type ByteQuota = 'produce' | 'fetch';
+
+export interface QuotaSettings {
+  quotaProduceBytesPerSec: number;
+  quotaFetchBytesPerSec: number;
+  quotaConnectionsPerPrincipal: number;
+}
+
+/** The longest a Kafka response is delayed, or HTTP told to wait: Kafka's own cap is its quota window. */
+export const THROTTLE_MS_MAX = 30_000;
+const BUCKETS_MAX = 10_000;
+
+interface Bucket {
+  tokens: number;
+  atMs: number;
+}
+
+const SETTING: Readonly<Record<ByteQuota, keyof QuotaSettings>> = { produce: 'quotaProduceBytesPerSec', fetch: 'quotaFetchBytesPerSec' };
+
+export class Quotas {
+  private readonly buckets: Record<ByteQuota, Map<string, Bucket>> = { produce: new Map(), fetch: new Map() };
+  private readonly connections = new Map<string, number>();
+
+  constructor(
+    private readonly settings: QuotaSettings,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private rate(kind: ByteQuota): number {
+    return this.settings[SETTING[kind]];
+  }
+
+  /** The bucket of a principal, refilled up to now (one second of the rate at most). */
+  private bucket(kind: ByteQuota, principal: string): Bucket {
+    const rate = this.rate(kind);
+    const buckets = this.buckets[kind];
+    const now = this.now();
+    let bucket = buckets.get(principal);
+    if (!bucket) {
+      if (buckets.size >= BUCKETS_MAX) buckets.delete(buckets.keys().next().value!);
+      bucket = { tokens: rate, atMs: now };
+    }
+    bucket.tokens = Math.min(rate, bucket.tokens + ((now - bucket.atMs) * rate) / 1000);
+    bucket.atMs = now;
+    // Least recently used last: the map's first key is the one to drop.
+    buckets.delete(principal);
+    buckets.set(principal, bucket);
+    return bucket;
+  }
+
+  /** Takes `bytes` from the principal's bucket; answers the throttle time in ms (0: within the quota). */
+  record(kind: ByteQuota, principal: string, bytes: number): number {
+    if (this.rate(kind) === 0) return 0;
+    const bucket = this.bucket(kind, principal);
+    bucket.tokens -= bytes;
+    return this.debtMs(kind, bucket);
+  }
+
+  /** How long the principal must wait before its debt is paid (0: not in debt, or the quota is off). */
+  throttleMs(kind: ByteQuota, principal: string): number {
+    if (this.rate(kind) === 0) return 0;
+    return this.debtMs(kind, this.bucket(kind, principal));
+  }
+
+  private debtMs(kind: ByteQuota, bucket: Bucket): number {
+    return bucket.tokens >= 0 ? 0 : Math.min(THROTTLE_MS_MAX, Math.ceil((-bucket.tokens * 1000) / this.rate(kind)));
+  }
+
+  /** Throws 429 SPOOL_ERR_QUOTA_EXCEEDED naming the quota while the principal is in debt (HTTP). */
+  check(kind: ByteQuota, principal: string): void {
+    const waitMs = this.throttleMs(kind, principal);
+    if (waitMs === 0) return;
+    const setting = SETTING[kind];
+    throw new BrokerError('SPOOL_ERR_QUOTA_EXCEEDED', `${principal} is over its ${kind} quota of ${this.settings[setting]} bytes per second (${setting}): wait ${waitMs} ms`, {
+      principal,
+      limit: setting,
+      max: this.settings[setting],
+      retryAfterMs: waitMs,
+    });
+  }
+
+  /**
+   * Counts an authenticated connection of `principal`; answers a release function, or null when
+   * the principal holds quotaConnectionsPerPrincipal already.
+   */
+  openConnection(principal: string): (() => void) | null {
+    const max = this.settings.quotaConnectionsPerPrincipal;
+    if (max === 0) return () => {};
+    const open = this.connections.get(principal) ?? 0;
+    if (open >= max) return null;
+    this.connections.set(principal, open + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.connections.get(principal) ?? 1) - 1;
+      if (left === 0) this.connections.delete(principal);
+      else this.connections.set(principal, left);
+    };
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * A partition's per-stream settings, the part of a stream's state the log cannot give back: its
+ * metadata (EventStoreDB's `$maxCount`, `$maxAge`, `$tb`), its soft delete, and its erasure. Kept
+ * in the partition folder as `stream-metadata` (JSON, rewritten whole with an atomic write on each
+ * change: the table is bounded by storageLimits.streamMetadataEntriesMax, so a write stays small).
+ *
+ * An erased stream is remembered by the SHA-256 of its id only, once its records are gone: the
+ * id itself may be the personal data the erasure removes. While the erase worker has not finished,
+ * the entry keeps the id too (the worker needs it to find the records, also after a restart).
+ */
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { ioError, StorageError } from '../errors.js';
+import type { FileSystem } from '../io/file-system.js';
+import { storageLimits } from '../limits.js';
+
+export const STREAM_METADATA_FILE = 'stream-metadata';
+const FORMAT = 1;
+
+/** What a stream's owner sets (PUT .../metadata): each hides events from reads. */
+export interface StreamSettings {
+  /** Only the last maxCount events are visible. */
+  maxCount?: number;
+  /** Events older than this (by record timestamp) are hidden. */
+  maxAgeMs?: number;
+  /** Events below this version are hidden. */
+  truncateBefore?: number;
+}
+
+export interface StreamMetadata extends StreamSettings {
+  /** Soft-deleted at truncateBefore - 1: reads empty, written again from truncateBefore. */
+  deleted?: boolean;
+}
+
+interface ErasedEntry {
+  sha256: string;
+  /** base64 of the id, while the worker has not removed every record. */
+  pendingKey?: string;
+}
+
+interface FileShape {
+  format: number;
+  streams: Array<StreamMetadata & { key: string }>;
+  erased: ErasedEntry[];
+}
+
+const SETTING_NAMES = ['maxCount', 'maxAgeMs', 'truncateBefore'] as const;
+
+export function streamIdHash(key: Buffer): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+export class StreamMetadataTable {
+  private readonly byKey = new Map<string, StreamMetadata>();
+  private readonly erased = new Map<string, ErasedEntry>();
+  private writing: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly fs: FileSystem,
+    private readonly path: string,
+  ) {}
+
+  static async load(fs: FileSystem, dir: string): Promise<StreamMetadataTable> {
+    const table = new StreamMetadataTable(fs, join(dir, STREAM_METADATA_FILE));
+    const bytes = await fs.readFile(table.path);
+    if (bytes) table.decode(bytes);
+    return table;
+  }
+
+  private decode(bytes: Buffer): void {
+    let file: FileShape;
+    try {
+      file = JSON.parse(bytes.toString('utf8')) as FileShape;
+      if (file.format !== FORMAT || !Array.isArray(file.streams) || !Array.isArray(file.erased)) throw new Error(`format ${String(file.format)} is not ${FORMAT}`);
+    } catch (error) {
+      // Not derived data: nothing can rebuild it, so the partition does not open without it.
+      throw new StorageError('SPOOL_ERR_IO', `${this.path} is damaged: ${(error as Error).message}`, { path: this.path, operation: 'read' });
+    }
+    for (const { key, ...metadata } of file.streams) this.byKey.set(Buffer.from(key, 'base64').toString('latin1'), metadata);
+    for (const entry of file.erased) this.erased.set(entry.sha256, entry);
+  }
+
+  /** The stream's metadata (keyString: its id as latin1, one char per byte); empty when none. */
+  metadataOf(keyString: string): StreamMetadata {
+    return this.byKey.get(keyString) ?? {};
+  }
+
+  /** Soft-deleted and not written since: `no_stream` matches it, reads find nothing. */
+  isSoftDeleted(keyString: string, lastVersion: number): boolean {
+    const metadata = this.byKey.get(keyString);
+    return metadata?.deleted === true && lastVersion < (metadata.truncateBefore ?? 0);
+  }
+
+  /** Replaces the stream's settings (the soft delete stays); an empty object clears them. */
+  setSettings(key: Buffer, settings: StreamSettings): Promise<StreamMetadata> {
+    const keyString = key.toString('latin1');
+    const current = this.byKey.get(keyString) ?? {};
+    const next: StreamMetadata = {};
+    for (const name of SETTING_NAMES) if (settings[name] !== undefined) next[name] = settings[name];
+    if (current.deleted) {
+      next.deleted = true;
+      next.truncateBefore = Math.max(next.truncateBefore ?? 0, current.truncateBefore ?? 0);
+    }
+    return this.put(keyString, next).then(() => next);
+  }
+
+  /** Soft delete: every event up to `lastVersion` hidden; the stream goes on from lastVersion + 1. */
+  softDelete(key: Buffer, lastVersion: number): Promise<StreamMetadata> {
+    const keyString = key.toString('latin1');
+    const current = this.byKey.get(keyString) ?? {};
+    const next: StreamMetadata = { ...current, deleted: true, truncateBefore: Math.max(current.truncateBefore ?? 0, lastVersion + 1) };
+    return this.put(keyString, next).then(() => next);
+  }
+
+  private put(keyString: string, metadata: StreamMetadata): Promise<void> {
+    const empty = Object.keys(metadata).length === 0;
+    if (!empty && !this.byKey.has(keyString)) this.checkRoom();
+    if (empty) this.byKey.delete(keyString);
+    else this.byKey.set(keyString, metadata);
+    return this.persist();
+  }
+
+  private checkRoom(): void {
+    const max = storageLimits.streamMetadataEntriesMax;
+    if (this.byKey.size + this.erased.size < max) return;
+    throw new StorageError('SPOOL_ERR_TOO_MANY_STREAM_METADATA', `this partition holds ${max} streams with metadata, deletes or erasures, its maximum (streamMetadataEntriesMax)`, { limit: max });
+  }
+
+  isErased(key: Buffer): boolean {
+    return this.erased.size > 0 && this.erased.has(streamIdHash(key));
+  }
+
+  /** True when any stream of the partition was erased (appends then check their keys). */
+  get hasErased(): boolean {
+    return this.erased.size > 0;
+  }
+
+  /** Whether the erase worker still has records of the stream to remove (null: not erased). */
+  erasePending(key: Buffer): boolean | null {
+    const entry = this.erased.get(streamIdHash(key));
+    return entry ? entry.pendingKey !== undefined : null;
+  }
+
+  /** Refuses the stream's id from now on and queues its records for the erase worker. */
+  markErasing(key: Buffer): Promise<void> {
+    const sha256 = streamIdHash(key);
+    if (this.erased.has(sha256)) return this.writing;
+    const keyString = key.toString('latin1');
+    if (!this.byKey.has(keyString)) this.checkRoom();
+    this.byKey.delete(keyString); // its metadata names it: gone with it
+    this.erased.set(sha256, { sha256, pendingKey: key.toString('base64') });
+    return this.persist();
+  }
+
+  /** Ids whose records the erase worker has not removed yet. */
+  pendingErasures(): Buffer[] {
+    return [...this.erased.values()].filter((entry) => entry.pendingKey !== undefined).map((entry) => Buffer.from(entry.pendingKey!, 'base64'));
+  }
+
+  /** The worker removed every record of the stream: only its hash is kept. */
+  markErased(key: Buffer): Promise<void> {
+    const entry = this.erased.get(streamIdHash(key));
+    if (entry) delete entry.pendingKey;
+    return this.persist();
+  }
+
+  /** Writes the table as it is now, after any write in flight (so the last state wins on disk). */
+  private persist(): Promise<void> {
+    const write = async () => {
+      const file: FileShape = {
+        format: FORMAT,
+        streams: [...this.byKey].map(([key, metadata]) => ({ key: Buffer.from(key, 'latin1').toString('base64'), ...metadata })),
+        erased: [...this.erased.values()].map((entry) => ({ ...entry })),
+      };
+      await this.fs.writeFileAtomic(this.path, Buffer.from(JSON.stringify(file))).catch((error: unknown) => {
+        throw ioError(error, 'write', this.path);
+      });
+    };
+    this.writing = this.writing.catch(() => {}).then(write);
+    return this.writing;
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * Quotas per principal (broker/security/quotas.ts): the bucket arithmetic on a fake clock; over
+ * HTTP a principal past its produce or fetch quota gets 429 SPOOL_ERR_QUOTA_EXCEEDED with
+ * Retry-After and nothing written, while another principal is served; over Kafka the answer
+ * carries throttle_time_ms and comes that much later; a principal holding its connections is
+ * refused at SaslAuthenticate until one closes. Everything is off by default.
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Quotas } from '../../../broker/security/quotas.js';
+import { encodeRecordBatch } from '../../../storage/index.js';
+import { RawKafkaClient } from '../kafka/support/raw-client.js';
+import { call, type TestBroker } from '../support/broker.js';
+import { admin, ADMIN_PASSWORD, basic, grant, startSecuredBroker } from './support.js';
+
+const off = { quotaProduceBytesPerSec: 0, quotaFetchBytesPerSec: 0, quotaConnectionsPerPrincipal: 0 };
+
+describe('the quota arithmetic', () => {
+  it('allows a second of the rate, then throttles by the debt, which time pays back', () => {
+    let now = 0;
+    const quotas = new Quotas({ ...off, quotaProduceBytesPerSec: 1000 }, () => now);
+    expect(quotas.record('produce', 'User:a', 1000)).toBe(0);
+    expect(quotas.record('produce', 'User:a', 500)).toBe(500);
+    expect(quotas.throttleMs('produce', 'User:b')).toBe(0); // each principal has its own bucket
+    expect(quotas.throttleMs('fetch', 'User:a')).toBe(0); // and the fetch quota is off
+    now = 250;
+    expect(quotas.throttleMs('produce', 'User:a')).toBe(250);
+    expect(() => quotas.check('produce', 'User:a')).toThrow(expect.objectContaining({ code: 'SPOOL_ERR_QUOTA_EXCEEDED', context: expect.objectContaining({ limit: 'quotaProduceBytesPerSec', retryAfterMs: 250 }) }));
+    now = 500;
+    expect(quotas.throttleMs('produce', 'User:a')).toBe(0);
+    now = 100_000; // idle time refills one second of the rate, no more
+    expect(quotas.record('produce', 'User:a', 2000)).toBe(1000);
+  });
+
+  it('caps the throttle time, and ignores extreme sizes when off', () => {
+    const quotas = new Quotas({ ...off, quotaFetchBytesPerSec: 1 }, () => 0);
+    expect(quotas.record('fetch', 'User:a', 2 ** 53)).toBe(30_000);
+    expect(new Quotas(off).record('produce', 'User:a', 2 ** 53)).toBe(0);
+  });
+
+  it('counts connections per principal and gives each back once', () => {
+    const quotas = new Quotas({ ...off, quotaConnectionsPerPrincipal: 2 });
+    const first = quotas.openConnection('User:a')!;
+    expect(quotas.openConnection('User:a')).not.toBeNull();
+    expect(quotas.openConnection('User:a')).toBeNull();
+    expect(quotas.openConnection('User:b')).not.toBeNull();
+    first();
+    first();
+    expect(quotas.openConnection('User:a')).not.toBeNull();
+    expect(quotas.openConnection('User:a')).toBeNull();
+  });
+});
+
+describe('quotas on a running broker', () => {
+  let t: TestBroker;
+  const alice = basic('alice', 'alice pw');
+  const bob = basic('bob', 'bob pw');
+
+  beforeAll(async () => {
+    t = await startSecuredBroker({ kafka: true, settings: { quotaProduceBytesPerSec: 4000, quotaFetchBytesPerSec: 4000, quotaConnectionsPerPrincipal: 1 }, limits: { authFailureDelayMsBase: 1, authFailureDelayMsMax: 2 } });
+    for (const user of ['alice', 'bob']) await call(`${t.url}/v1/admin/users/${user}`, { method: 'PUT', headers: admin, json: { password: `${user} pw` } });
+    for (const name of ['metered', 'kafka-metered']) await call(`${t.url}/v1/topics`, { method: 'POST', headers: admin, json: { name, partitions: 1 } });
+    await grant(t.url, ['alice', 'bob'].map((user) => ({ principal: `User:${user}`, resourceType: 'topic', resourceName: '*', operation: 'All', permission: 'allow' })));
+  });
+  afterAll(() => t.close());
+
+  const highWatermark = async (topic: string) => (await call(`${t.url}/v1/topics/${topic}`, { headers: admin })).body.partitionDetails[0].highWatermark;
+  const produce = (headers: Record<string, string>, bytes: number) =>
+    call(`${t.url}/v1/topics/metered/records`, { method: 'POST', headers, json: { records: [{ valueString: 'x'.repeat(bytes) }] } });
+
+  it('answers 429 SPOOL_ERR_QUOTA_EXCEEDED with Retry-After past the produce quota, writing nothing, and serves others', async () => {
+    expect((await produce(alice, 6000)).status).toBe(200);
+    const before = await highWatermark('metered');
+    const refused = await produce(alice, 10);
+    expect([refused.status, refused.body.error.code, refused.body.error.limit]).toEqual([429, 'SPOOL_ERR_QUOTA_EXCEEDED', 'quotaProduceBytesPerSec']);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await highWatermark('metered')).toBe(before);
+    expect((await produce(bob, 10)).status).toBe(200);
+    await vi.waitFor(async () => expect((await produce(alice, 10)).status).toBe(200), { timeout: 10_000, interval: 200 });
+  });
+
+  it('answers 429 past the fetch quota', async () => {
+    const read = () => call(`${t.url}/v1/topics/metered/partitions/0/records?offset=0`, { headers: bob });
+    expect((await read()).status).toBe(200); // about 6000 bytes: the bucket goes into debt
+    const refused = await read();
+    expect([refused.status, refused.body.error.code, refused.body.error.limit]).toEqual([429, 'SPOOL_ERR_QUOTA_EXCEEDED', 'quotaFetchBytesPerSec']);
+  });
+
+  it('answers Kafka produce with throttle_time_ms and delays the answer as long', async () => {
+    const client = await RawKafkaClient.connect(t.kafka!);
+    expect(await client.authenticatePlain('alice', 'alice pw')).toBe(0);
+    const records = encodeRecordBatch([{ value: Buffer.alloc(6000, 1) }]);
+    const request = () => client.request('Produce', 7, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: 'kafka-metered', partitionData: [{ index: 0, records }] }] });
+    await vi.waitFor(async () => expect(await alice429Free()).toBe(true), { timeout: 10_000, interval: 200 });
+    const first = await request();
+    expect(first.responses[0].partitionResponses[0].errorCode).toBe(0);
+    expect(first.throttleTimeMs).toBeGreaterThan(0);
+    const started = Date.now();
+    const second = await request();
+    // The second answer waited for its own throttle time at least (a lower bound, not a speed check).
+    expect(second.throttleTimeMs).toBeGreaterThan(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(second.throttleTimeMs - 5);
+    client.close();
+  });
+
+  async function alice429Free(): Promise<boolean> {
+    return (await call(`${t.url}/v1/topics/metered/records`, { method: 'POST', headers: alice, json: { records: [{ valueString: '' }] } })).status === 200;
+  }
+
+  it('refuses a principal\'s connection past quotaConnectionsPerPrincipal until one closes', async () => {
+    const first = await RawKafkaClient.connect(t.kafka!);
+    expect(await first.authenticatePlain('bob', 'bob pw')).toBe(0);
+    const second = await RawKafkaClient.connect(t.kafka!);
+    expect(await second.authenticatePlain('bob', 'bob pw')).toBe(58);
+    second.close();
+    const other = await RawKafkaClient.connect(t.kafka!);
+    expect(await other.authenticatePlain('admin', ADMIN_PASSWORD)).toBe(0); // another principal has its own count
+    other.close();
+    first.close();
+    await vi.waitFor(async () => {
+      const again = await RawKafkaClient.connect(t.kafka!);
+      const code = await again.authenticatePlain('bob', 'bob pw');
+      again.close();
+      expect(code).toBe(0);
+    });
+  });
+});
