@@ -20,7 +20,7 @@ const api = (path: string, init: RequestInit & { json?: unknown } = {}) => call(
 
 /**
  * Topic `orders` (3 partitions) with JSON, text and binary records; group `billing` (one member) behind on it; queue `jobs` with a dead letter;
- * stream topic `accounts` with stream `account-1` (25 events, the first with metadata) and `account-2`.
+ * stream topic `accounts` with stream `account-1` (25 events, the first with metadata), `account-2`, and `account-3` (3 events, the first hidden by truncateBefore).
  */
 async function seed(): Promise<void> {
   await api('/v1/topics', { method: 'POST', json: { name: 'orders', partitions: 3 } });
@@ -43,6 +43,8 @@ async function seed(): Promise<void> {
   const events = Array.from({ length: 25 }, (_, i) => ({ type: i === 0 ? 'AccountOpened' : 'Deposited', id: `evt-${i}`, data: { amount: i }, ...(i === 0 ? { metadata: { user: 'ada' } } : {}) }));
   expect((await api('/v1/topics/accounts/streams/account-1/events', { method: 'POST', json: { events, expectedVersion: 'no_stream' } })).status).toBe(200);
   await api('/v1/topics/accounts/streams/account-2/events', { method: 'POST', json: { events: [{ type: 'AccountOpened', data: {} }] } });
+  await api('/v1/topics/accounts/streams/account-3/events', { method: 'POST', json: { events: [0, 1, 2].map((i) => ({ type: 'Noted', data: { i } })) } });
+  expect((await api('/v1/topics/accounts/streams/account-3/metadata', { method: 'PUT', json: { truncateBefore: 1 } })).status).toBe(200);
 }
 
 beforeAll(async () => {
@@ -265,6 +267,13 @@ describe('web console', () => {
     await listed.page.getByRole('textbox', { name: 'Stream id' }).press('Enter');
     await expect.poll(() => listed.page.getByRole('region', { name: 'Stream summary' }).textContent()).toContain('account-2');
     await finish(listed, 'streams-list');
+
+    // Hidden events are neither listed nor counted; the page says why.
+    const truncated = await open('#/streams?topic=accounts&stream=account-3');
+    await truncated.page.getByText('Its metadata hides events below version 1').waitFor();
+    await expect.poll(() => truncated.page.locator('.records .offset').allTextContents()).toEqual(['v1', 'v2']);
+    expect(await truncated.page.getByRole('region', { name: 'Stream summary' }).textContent()).toContain('Events2');
+    await finish(truncated, 'streams-truncated');
   });
 
   it('reads on a phone width in the dark theme', async () => {
