@@ -133,6 +133,13 @@ describe('web console', () => {
     await watched.screenshot('messages');
     await page.getByRole('button', { name: '← Previous' }).click();
     await page.getByLabel('Record at offset 0').waitFor();
+    // Seek by time: a time before every record answers the first offset (GET .../offsets?timestamp=).
+    await page.getByRole('button', { name: 'Next →' }).click();
+    await page.getByLabel('Record at offset 20').waitFor();
+    await page.getByLabel('From time').fill('2020-01-01T00:00:00');
+    await page.getByLabel('From time').press('Enter');
+    await page.getByLabel('Record at offset 0').waitFor();
+    expect(await page.evaluate(() => location.hash)).toContain('offset=0');
 
     await page.getByLabel('Key', { exact: true }).fill('from-the-form');
     await page.getByLabel('Value', { exact: true }).fill('{"made": "in chromium"}');
@@ -160,6 +167,14 @@ describe('web console', () => {
     await page.getByRole('button', { name: 'Resume' }).click();
     await page.getByRole('row', { name: /live-2/ }).waitFor();
     await finish(watched, 'live-tail');
+
+    // A pattern: a topic created after the page opened is followed too.
+    const byPattern = await open(`#/live?pattern=${encodeURIComponent('orders.*')}`);
+    await byPattern.page.getByText(/Following/).waitFor();
+    await api('/v1/topics', { method: 'POST', json: { name: 'orders.eu', partitions: 1 } });
+    await api('/v1/topics/orders.eu/records', { method: 'POST', json: { records: [{ key: 'by-pattern', value: 1 }] } });
+    expect(await byPattern.page.getByRole('row', { name: /by-pattern/ }).textContent()).toContain('orders.eu');
+    await finish(byPattern, 'live-tail-pattern');
   });
 
   it('groups: lag as the API computes it; reset with a dry-run preview, then applied', async () => {
