@@ -12,6 +12,7 @@ import { SpoolClientError } from './errors.js';
 import { answerError } from './http.js';
 import type { StreamEventView } from '../storage/streams/stream-wire.js';
 import { SseParser } from './subscribe/sse-parser.js';
+import type { ClientTlsOptions } from './tls.js';
 import { loadUndici } from './undici.js';
 
 export interface StreamSubscribeOptions {
@@ -28,7 +29,7 @@ export interface StreamSubscribeOptions {
 const toClientError = (error: unknown, what: string): SpoolClientError =>
   error instanceof SpoolClientError ? error : SpoolClientError.local('SPOOL_ERR_NETWORK', `${what}: ${(error as Error)?.message ?? String(error)}`, {}, error);
 
-export async function* followStream<T>(url: string, path: string, options: StreamSubscribeOptions, authorization?: string): AsyncGenerator<StreamEventView<T>> {
+export async function* followStream<T>(url: string, path: string, options: StreamSubscribeOptions, authorization?: string, tls?: ClientTlsOptions): AsyncGenerator<StreamEventView<T>> {
   const from = options.from ?? 0;
   if (!Number.isSafeInteger(from) || from < 0) throw SpoolClientError.local('SPOOL_ERR_INVALID_ARGUMENT', `subscribe: from ${String(from)} is not a version (0 to 2^53-1)`);
   const what = `subscribe to ${path}`;
@@ -37,7 +38,7 @@ export async function* followStream<T>(url: string, path: string, options: Strea
   // A connection of its own: the stream holds it for as long as it lives. (undici is loaded at the
   // client's first request: see undici.ts.)
   const { Client } = await loadUndici();
-  const client = new Client(url, { headersTimeout: 30_000, bodyTimeout: 0, keepAliveTimeout: 1000 });
+  const client = new Client(url, { headersTimeout: 30_000, bodyTimeout: 0, keepAliveTimeout: 1000, ...(tls ? { connect: tls } : {}) });
   const closing = new AbortController();
   let next = from;
   let failures = 0;
