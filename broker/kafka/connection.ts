@@ -14,8 +14,7 @@
  * fetch bucket, its connections are muted: no further frame is read or dispatched until the debt
  * is paid (acks=0 produces included, which get no answer to delay). Delaying answers alone let a
  * pipelining client write at any rate. When the broker requires credentials, a connection not
- * authenticated within kafkaAuthenticationTimeoutMs is closed; a client certificate's principal
- * counts against quotaConnectionsPerPrincipal like a SASL one.
+ * authenticated within kafkaAuthenticationTimeoutMs is closed.
  */
 import type { Socket } from 'node:net';
 import { ANONYMOUS } from '../security/request-principal.js';
@@ -48,10 +47,10 @@ export class KafkaConnection {
   constructor(
     private readonly socket: Socket,
     private readonly services: KafkaServices,
-    certificatePrincipal: string | null = null,
+    certificate: ConstructorParameters<typeof KafkaSession>[1] = null,
   ) {
     socket.setNoDelay(true);
-    this.session = new KafkaSession(socket.remoteAddress ?? '', certificatePrincipal);
+    this.session = new KafkaSession(socket.remoteAddress ?? '', certificate);
     // Kafka's connections.max.idle.ms: a connection silent this long is closed.
     socket.setTimeout(services.limits.kafkaConnectionIdleMs, () => this.close('idle'));
     this.authenticationTimer = setTimeout(() => this.closeUnauthenticated(), services.limits.kafkaAuthenticationTimeoutMs);
@@ -60,18 +59,6 @@ export class KafkaConnection {
     socket.on('drain', () => this.updateFlow());
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
-    if (certificatePrincipal !== null) this.countCertificatePrincipal(certificatePrincipal);
-  }
-
-  /** A client certificate's principal holds a connection like a SASL one (quotaConnectionsPerPrincipal). */
-  private countCertificatePrincipal(principal: string): void {
-    const release = this.services.security.quotas.openConnection(principal);
-    if (release !== null) {
-      this.session.releaseConnection = release;
-      return;
-    }
-    this.services.security.audit({ action: 'authenticate', principal, address: this.session.address, outcome: 'failure', listener: 'kafka', reason: 'quotaConnectionsPerPrincipal' });
-    this.close(`${principal} holds its maximum of connections (quotaConnectionsPerPrincipal)`);
   }
 
   /** kafkaAuthenticationTimeoutMs: a connection that could not yet do anything but authenticate, and has not. */

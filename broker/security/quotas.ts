@@ -11,9 +11,9 @@
  *                                      refuses the next request while in debt with 429
  *                                      SPOOL_ERR_QUOTA_EXCEEDED and Retry-After. An HTTP fetch
  *                                      takes its maxBytes before reading, and gives back the rest
- *   connections per principal          authenticated Kafka connections open at once (SASL or a
- *                                      client certificate); one more is refused at
- *                                      SaslAuthenticate, or closed at accept
+ *   connections per principal          authenticated Kafka connections open at once; one more is
+ *                                      refused at SaslAuthenticate (a TLS certificate's principal:
+ *                                      the connection is closed as it opens)
  *
  * The principal is the authenticated one, or User:ANONYMOUS on an open broker (as Kafka's default
  * quota applies to unauthenticated clients). Buckets are kept per principal, bounded like the
@@ -31,11 +31,11 @@ export interface QuotaSettings {
 
 /**
  * The longest one wait: a Kafka response delayed, a muted connection before its debt is checked
- * again, HTTP's Retry-After. Well under clients' request timeouts (KafkaJS's and Java's 30 s): at
- * 30 s a delayed answer timed out and its retry waited again. A larger debt is still paid in full,
- * a wait at a time.
+ * again, HTTP's Retry-After. About Kafka's own cap (its quota window, 11 s), and well below
+ * clients' request timeouts (30 s in KafkaJS and librdkafka), so a throttled answer is never taken
+ * for a lost one. A larger debt is still paid in full, a wait at a time.
  */
-export const THROTTLE_MS_MAX = 5_000;
+export const THROTTLE_MS_MAX = 10_000;
 const BUCKETS_MAX = 10_000;
 
 interface Bucket {

@@ -3,14 +3,13 @@
  * kafkaConnectionsMax counts TLS connections at TCP accept, before their handshake (300 silent TCP
  * clients were held by a TLS listener capped at 5); kafkaConnectionsPerAddressMax caps one
  * address; kafkaAuthenticationTimeoutMs closes a connection that has not authenticated when the
- * broker requires credentials; a client certificate's principal counts against
- * quotaConnectionsPerPrincipal.
+ * broker requires credentials.
  */
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startBroker, type TestBroker } from '../support/broker.js';
-import { clientTls, makeTestPki, type Pem, type TestPki } from '../security/certificates.js';
+import { clientTls, makeTestPki, type TestPki } from '../security/certificates.js';
 import { startSecuredBroker } from '../security/support.js';
 import { RawKafkaClient } from './support/raw-client.js';
 
@@ -42,26 +41,12 @@ async function answersApiVersions(client: RawKafkaClient): Promise<boolean> {
   );
 }
 
-/** A TLS connection with `pem`'s certificate sending ApiVersions v0: true when answered, false when closed first. */
-async function certificateConnection(address: { host: string; port: number }, pki: TestPki, pem: Pem): Promise<{ close(): void; answered: Promise<boolean> }> {
-  const socket = connectTls({ host: address.host, port: address.port, ...clientTls(pki, pem) });
-  opened.push(socket);
-  socket.on('error', () => {});
-  await new Promise((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
-  const answered = new Promise<boolean>((resolve) => {
-    socket.once('data', () => resolve(true));
-    socket.once('close', () => resolve(false));
-  });
-  socket.write(RawKafkaClient.frame('ApiVersions', 0, {}, 1));
-  return { close: () => socket.destroy(), answered };
-}
-
 describe('kafkaConnectionsMax on the TLS listener', () => {
   let pki: TestPki;
   let t: TestBroker;
   beforeAll(async () => {
     pki = makeTestPki();
-    t = await startBroker({ kafka: true, settings: { tlsCert: pki.server.cert, tlsKey: pki.server.key, tlsCa: pki.caFile, tlsClientAuth: 'optional', kafkaSecurityProtocol: 'SSL', quotaConnectionsPerPrincipal: 1 }, limits: { kafkaConnectionsMax: 5 } });
+    t = await startBroker({ kafka: true, settings: { tlsCert: pki.server.cert, tlsKey: pki.server.key, tlsCa: pki.caFile, kafkaSecurityProtocol: 'SSL' }, limits: { kafkaConnectionsMax: 5 } });
   });
   afterAll(async () => {
     await t?.close();
@@ -80,15 +65,6 @@ describe('kafkaConnectionsMax on the TLS listener', () => {
     });
   });
 
-  it('counts a client certificate\'s connections against quotaConnectionsPerPrincipal', async () => {
-    const first = await certificateConnection(t.kafka!, pki, pki.alice);
-    expect(await first.answered).toBe(true);
-    const second = await certificateConnection(t.kafka!, pki, pki.alice);
-    expect(await second.answered).toBe(false);
-    expect(await (await certificateConnection(t.kafka!, pki, pki.admin)).answered).toBe(true); // another principal
-    first.close();
-    await vi.waitFor(async () => expect(await (await certificateConnection(t.kafka!, pki, pki.alice)).answered).toBe(true));
-  });
 });
 
 describe('kafkaConnectionsPerAddressMax', () => {
