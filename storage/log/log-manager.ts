@@ -153,6 +153,7 @@ export class LogManager {
       openPartitionLog({
         topic,
         partition,
+        partitionCount: to,
         dir: this.partitionDir(topic, partition),
         fs: this.fs,
         cache: this.cache,

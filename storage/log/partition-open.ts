@@ -27,6 +27,8 @@ import { TimeIndex } from './time-index.js';
 export interface OpenPartitionOptions {
   topic: string;
   partition: number;
+  /** The topic's partitions: a stream topic (streamIndex) keeps each key in partitionForKey's one. */
+  partitionCount: number;
   dir: string;
   fs: FileSystem;
   cache: SegmentFileCache;
@@ -228,7 +230,7 @@ export async function openPartitionLog(options: OpenPartitionOptions): Promise<P
     filesCurrent: opened.indexesCurrent && snapshotOffset === tail.nextOffset,
   };
   if (config.streamIndex) {
-    state.streams = new StreamIndex(fs, await StreamMetadataTable.load(fs, dir));
+    state.streams = new StreamIndex(fs, await StreamMetadataTable.load(fs, dir), options.partitionCount);
     await state.streams.loadActive(tail);
   }
   producers.rewindTo(tail.nextOffset); // a snapshot may name batches a truncation removed
