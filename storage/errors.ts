@@ -105,7 +105,7 @@ export const storageErrors = {
   SPOOL_ERR_TOO_MANY_STREAM_METADATA: {
     status: 429,
     retriable: true,
-    description: 'The partition holds streamMetadataEntriesMax streams with metadata, soft deletes or erasures (`limit` names it); clearing a stream\'s metadata (PUT {}) frees its entry, deletes and erasures keep theirs.',
+    description: 'The partition holds streamMetadataEntriesMax streams with metadata or soft deletes (`limit` names it); clearing a stream\'s metadata (PUT {}) frees its entry, deletes keep theirs. Erasures are never refused by it (kept apart, 32 bytes each).',
   },
   SPOOL_ERR_OUT_OF_ORDER_SEQUENCE: {
     status: 409,

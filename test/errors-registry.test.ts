@@ -85,6 +85,7 @@ describe('error registries', () => {
         "SPOOL_ERR_RECEIPT_UNKNOWN",
         "SPOOL_ERR_ROUTE_NOT_FOUND",
         "SPOOL_ERR_SHUTTING_DOWN",
+        "SPOOL_ERR_STREAM_NOT_FOUND",
         "SPOOL_ERR_TLS_FILE",
         "SPOOL_ERR_TOKEN_NOT_FOUND",
         "SPOOL_ERR_TOO_MANY_CONNECTIONS",

@@ -2,7 +2,8 @@
  * A partition's per-stream settings, the part of a stream's state the log cannot give back: its
  * metadata (EventStoreDB's `$maxCount`, `$maxAge`, `$tb`), its soft delete, and its erasure. Kept
  * in the partition folder as `stream-metadata` (JSON, rewritten whole with an atomic write on each
- * change: the table is bounded by storageLimits.streamMetadataEntriesMax, so a write stays small).
+ * change: metadata and soft deletes are bounded by storageLimits.streamMetadataEntriesMax, set only
+ * on streams that have events; erasures are not bounded, so an erasure is never refused).
  *
  * An erased stream is remembered by the SHA-256 of its id only, once its records are gone: the
  * id itself may be the personal data the erasure removes. While the erase worker has not finished,
@@ -122,8 +123,8 @@ export class StreamMetadataTable {
 
   private checkRoom(): void {
     const max = storageLimits.streamMetadataEntriesMax;
-    if (this.byKey.size + this.erased.size < max) return;
-    throw new StorageError('SPOOL_ERR_TOO_MANY_STREAM_METADATA', `this partition holds ${max} streams with metadata, deletes or erasures, its maximum (streamMetadataEntriesMax)`, { limit: max });
+    if (this.byKey.size < max) return;
+    throw new StorageError('SPOOL_ERR_TOO_MANY_STREAM_METADATA', `this partition holds ${max} streams with metadata or deletes, its maximum (streamMetadataEntriesMax)`, { limit: max });
   }
 
   isErased(key: Buffer): boolean {
@@ -145,9 +146,9 @@ export class StreamMetadataTable {
   markErasing(key: Buffer): Promise<void> {
     const sha256 = streamIdHash(key);
     if (this.erased.has(sha256)) return this.writing;
-    const keyString = key.toString('latin1');
-    if (!this.byKey.has(keyString)) this.checkRoom();
-    this.byKey.delete(keyString); // its metadata names it: gone with it
+    // Never refused for room: a full metadata table must not block a GDPR erasure. Erased ids are
+    // outside streamMetadataEntriesMax (each keeps 32 bytes once its records are gone).
+    this.byKey.delete(key.toString('latin1')); // its metadata names it: gone with it
     this.erased.set(sha256, { sha256, pendingKey: key.toString('base64') });
     return this.persist();
   }
