@@ -15,8 +15,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeRecordBatch, LogManager, type PartitionLog } from '../storage/index.js';
+import { encodeRecordBatch, LogManager, partitionForKey, type PartitionLog } from '../storage/index.js';
 import { printReport, type Row } from './lib/report.js';
+import { runOwnedWriters } from './lib/stream-writers.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number): number => {
@@ -33,25 +34,12 @@ const VALUE = Buffer.alloc(200 - 61, 'e'); // ~200 bytes an event with its batch
 const streamId = (index: number) => Buffer.from(`order-${index.toString().padStart(8, '0')}`);
 const eventOf = (index: number) => encodeRecordBatch([{ key: streamId(index), value: VALUE }]);
 
-async function appendPhase(logs: PartitionLog[], conditional: boolean): Promise<{ events: number; seconds: number }> {
-  const versions = new Int32Array(STREAMS).fill(-1);
-  let issued = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: WRITERS }, async (_, writer) => {
-      // Writer w owns streams w, w + 64, ...: distinct streams, so no conditional append loses.
-      const owned = Math.ceil((STREAMS - writer) / WRITERS);
-      for (let turn = 0; issued < EVENTS; turn++) {
-        issued++;
-        const index = writer + WRITERS * (turn % owned);
-        const log = logs[index % PARTITIONS]!;
-        const expectedVersion = versions[index]! < 0 ? ('no_stream' as const) : versions[index]!;
-        await log.append(eventOf(index), conditional ? { stream: { key: streamId(index), expectedVersion } } : {});
-        versions[index]!++;
-      }
-    }),
-  );
-  return { events: issued, seconds: (performance.now() - started) / 1000 };
+function appendPhase(logs: PartitionLog[], conditional: boolean): Promise<{ events: number; seconds: number }> {
+  return runOwnedWriters({ events: EVENTS, streams: STREAMS, writers: WRITERS }, async (index, version) => {
+    const log = logs[partitionForKey(streamId(index), PARTITIONS)]!;
+    const expectedVersion = version < 0 ? ('no_stream' as const) : version;
+    await log.append(eventOf(index), conditional ? { stream: { key: streamId(index), expectedVersion } } : {});
+  });
 }
 
 async function lookupPhase(logs: PartitionLog[], samples: number): Promise<{ p50Ms: number; p99Ms: number; meanEvents: number }> {
@@ -60,7 +48,7 @@ async function lookupPhase(logs: PartitionLog[], samples: number): Promise<{ p50
   for (let i = 0; i < samples; i++) {
     const index = Math.floor(Math.random() * STREAMS);
     const started = performance.now();
-    const { offsets } = await logs[index % PARTITIONS]!.streamOffsets(streamId(index));
+    const { offsets } = await logs[partitionForKey(streamId(index), PARTITIONS)]!.streamOffsets(streamId(index));
     latencies.push(performance.now() - started);
     events += offsets.length;
   }

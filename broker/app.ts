@@ -5,8 +5,6 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyBaseLogger, LogController } from 'fastify';
 import { type FileSystem, LogManager, nodeFileSystem } from '../storage/index.js';
@@ -22,6 +20,7 @@ import { frameworkErrorHandler, registerErrorHandler } from './http/error-handle
 import { ConnectionCounter } from './http/connection-limits.js';
 import { type RouteEntry, strictRouteSchemas } from './http/route-table.js';
 import { createGatedServer } from './http/gated-server.js';
+import { registerLazyDocs } from './http/lazy-docs.js';
 import { lazyValidatorFactory, routeAjvOptions } from './http/lazy-validators.js';
 import { type BrokerLimits, brokerLimits } from './limits.js';
 import type Database from 'better-sqlite3';
@@ -199,12 +198,8 @@ async function assembleBroker(options: BuildOptions, db: Database.Database, tlsF
   registerContentTypes(app);
   registerErrorHandler(app, limits);
   await registerCors(app, config.corsOrigin);
-  await app.register(swagger, {
-    openapi: {
-      info: { title: 'Spool HTTP API', version: '1', description: 'A persistent, log-structured message broker. Errors: {"error": {"code", "message", ...}}' },
-    },
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // Swagger's /docs, built at its first request (http/lazy-docs.ts) from the route table.
+  const docs = registerLazyDocs(app, routes, { title: 'Spool HTTP API', description: 'A persistent, log-structured message broker. Errors: {"error": {"code", "message", ...}}' });
   // A callback-style hook (an async one costs every request a promise and a microtask); fastify
   // times every request itself, so no onRequest hook is needed to note the start.
   const requestMetrics = metrics;
@@ -306,6 +301,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database, tlsF
         await kafka?.close();
         classicGroups.close();
         await app.close();
+        await docs.close();
         await logs.close();
         queues.flush();
         db.close();

@@ -104,7 +104,7 @@ export class Spool {
 
   /** Event-sourcing streams of a topic created with streamIndex (docs/event-sourcing.md). */
   streams(topic: string): Streams {
-    return new Streams(this.http, topic, this.authorization);
+    return new Streams(this.http, topic, this.authorization, this.tls);
   }
 
   /** Answers requests sent to `topic` with what `handler` returns; responders of one group share the load. */

@@ -7,12 +7,13 @@
  *
  * Backpressure is end to end: the next chunk is read only when the loop asks for the next event.
  */
-import { Client } from 'undici';
 import { backoffDelayMs, type BackoffOptions, sleep } from './backoff.js';
 import { SpoolClientError } from './errors.js';
 import { answerError } from './http.js';
 import type { StreamEventView } from '../storage/streams/stream-wire.js';
 import { SseParser } from './subscribe/sse-parser.js';
+import type { ClientTlsOptions } from './tls.js';
+import { loadUndici } from './undici.js';
 
 export interface StreamSubscribeOptions {
   /** The first version to deliver (default 0: the whole stream, then live). */
@@ -28,14 +29,16 @@ export interface StreamSubscribeOptions {
 const toClientError = (error: unknown, what: string): SpoolClientError =>
   error instanceof SpoolClientError ? error : SpoolClientError.local('SPOOL_ERR_NETWORK', `${what}: ${(error as Error)?.message ?? String(error)}`, {}, error);
 
-export async function* followStream<T>(url: string, path: string, options: StreamSubscribeOptions, authorization?: string): AsyncGenerator<StreamEventView<T>> {
+export async function* followStream<T>(url: string, path: string, options: StreamSubscribeOptions, authorization?: string, tls?: ClientTlsOptions): AsyncGenerator<StreamEventView<T>> {
   const from = options.from ?? 0;
   if (!Number.isSafeInteger(from) || from < 0) throw SpoolClientError.local('SPOOL_ERR_INVALID_ARGUMENT', `subscribe: from ${String(from)} is not a version (0 to 2^53-1)`);
   const what = `subscribe to ${path}`;
   const backoff = { baseMs: 100, maxMs: 5000, retries: Number.MAX_SAFE_INTEGER, ...options.retry };
   const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 45_000;
-  // A connection of its own: the stream holds it for as long as it lives.
-  const client = new Client(url, { headersTimeout: 30_000, bodyTimeout: 0, keepAliveTimeout: 1000 });
+  // A connection of its own: the stream holds it for as long as it lives. (undici is loaded at the
+  // client's first request: see undici.ts.)
+  const { Client } = await loadUndici();
+  const client = new Client(url, { headersTimeout: 30_000, bodyTimeout: 0, keepAliveTimeout: 1000, ...(tls ? { connect: tls } : {}) });
   const closing = new AbortController();
   let next = from;
   let failures = 0;

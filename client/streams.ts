@@ -16,6 +16,7 @@ import type { StreamAppendAnswer, StreamEventView, StreamInfo, StreamMetadataVie
 import { SpoolClientError } from './errors.js';
 import { type HttpClient, urlPath } from './http.js';
 import { followStream, type StreamSubscribeOptions } from './stream-subscription.js';
+import type { ClientTlsOptions } from './tls.js';
 
 
 export interface StreamEventInput<T = unknown> {
@@ -59,6 +60,7 @@ export class Streams {
     private readonly http: HttpClient,
     readonly topic: string,
     private readonly authorization?: string,
+    private readonly tls?: ClientTlsOptions,
   ) {}
 
   private path(stream: string, ...rest: string[]): string {
@@ -109,7 +111,7 @@ export class Streams {
    * reconnecting by itself and resuming after the last event yielded. Break out of the loop to stop.
    */
   subscribe<T = unknown>(stream: string, options: StreamSubscribeOptions = {}): AsyncGenerator<StreamEvent<T>> {
-    return followStream<T>(this.http.url, this.path(stream, 'live'), options, this.authorization);
+    return followStream<T>(this.http.url, this.path(stream, 'live'), options, this.authorization, this.tls);
   }
 
   /** Soft delete: the stream reads empty and is written again from the next version. */

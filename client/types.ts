@@ -1,5 +1,8 @@
 /** Shapes of the broker's answers, as the client returns them (see docs/http-api.md). */
 
+/** The stream routes' shapes, declared once beside the broker's codec (storage/streams/stream-wire.ts). */
+export type { StreamEventView, StreamInfo } from '../storage/streams/stream-wire.js';
+
 export interface TopicPartition {
   topic: string;
   partition: number;

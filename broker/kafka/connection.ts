@@ -37,10 +37,10 @@ export class KafkaConnection {
   constructor(
     private readonly socket: Socket,
     private readonly services: KafkaServices,
-    certificatePrincipal: string | null = null,
+    certificate: ConstructorParameters<typeof KafkaSession>[1] = null,
   ) {
     socket.setNoDelay(true);
-    this.session = new KafkaSession(socket.remoteAddress ?? '', certificatePrincipal);
+    this.session = new KafkaSession(socket.remoteAddress ?? '', certificate);
     // Kafka's connections.max.idle.ms: a connection silent this long is closed.
     socket.setTimeout(services.limits.kafkaConnectionIdleMs, () => this.close('idle'));
     socket.on('data', (data: Buffer) => this.onData(data));

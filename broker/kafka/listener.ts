@@ -55,13 +55,37 @@ export class KafkaListener {
       if (admitSecureConnection(socket, 'kafka', audit)) accept(socket);
     });
     auditHandshakeFailures(this.tlsServer, 'kafka', audit);
+    // Connections are counted above once their handshake is done: those still in one count here,
+    // where node drops the ones past the bound at accept (a flood of handshakes that never end
+    // would otherwise hold sockets for headersTimeoutMs each, unbounded).
+    this.tlsServer.maxConnections = services.limits.kafkaConnectionsMax;
     this.server = this.tlsServer;
+  }
+
+  /**
+   * The principal of a verified client certificate, holding one of its connections
+   * (quotaConnectionsPerPrincipal, as SaslAuthenticate does for a user); null without one;
+   * undefined when the quota refused it and the socket was closed.
+   */
+  private certificate(socket: Socket): { principal: string; releaseConnection: () => void } | null | undefined {
+    const principal = certificatePrincipal(socket);
+    if (principal === null) return null;
+    const { quotas, audit } = this.services.security;
+    const releaseConnection = quotas.openConnection(principal);
+    if (releaseConnection === null) {
+      audit({ action: 'authenticate', principal, address: socket.remoteAddress ?? null, outcome: 'failure', listener: 'kafka', scheme: 'tls', reason: 'quotaConnectionsPerPrincipal' });
+      socket.destroy();
+      return undefined;
+    }
+    return { principal, releaseConnection };
   }
 
   private serve(socket: Socket, Connection: typeof KafkaConnection): void {
     if (!this.waiting.delete(socket)) return; // close() ended it meanwhile
     if (socket.destroyed) return;
-    const connection = new Connection(socket, this.services, certificatePrincipal(socket));
+    const certificate = this.certificate(socket);
+    if (certificate === undefined) return;
+    const connection = new Connection(socket, this.services, certificate);
     this.connections.add(connection);
     socket.once('close', () => this.connections.delete(connection));
   }

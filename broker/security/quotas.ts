@@ -10,7 +10,8 @@
  *                                      request while in debt with 429 SPOOL_ERR_QUOTA_EXCEEDED and
  *                                      Retry-After
  *   connections per principal          authenticated Kafka connections open at once; one more is
- *                                      refused at SaslAuthenticate
+ *                                      refused at SaslAuthenticate (a TLS certificate's principal:
+ *                                      the connection is closed as it opens)
  *
  * The principal is the authenticated one, or User:ANONYMOUS on an open broker (as Kafka's default
  * quota applies to unauthenticated clients). Buckets are kept per principal, bounded like the
@@ -26,8 +27,12 @@ export interface QuotaSettings {
   quotaConnectionsPerPrincipal: number;
 }
 
-/** The longest a Kafka response is delayed, or HTTP told to wait: Kafka's own cap is its quota window. */
-export const THROTTLE_MS_MAX = 30_000;
+/**
+ * The longest a Kafka response is delayed, or HTTP told to wait: about Kafka's own cap (its quota
+ * window, 11 s), and well below clients' request timeouts (30 s in KafkaJS and librdkafka), so a
+ * throttled answer is never taken for a lost one.
+ */
+export const THROTTLE_MS_MAX = 10_000;
 const BUCKETS_MAX = 10_000;
 
 interface Bucket {

@@ -5,6 +5,7 @@
  * sets an HttpOnly SameSite=Strict cookie that every fetch and EventSource (live tail) then sends
  * by itself. The token is kept nowhere (no storage, never in a URL); scripts cannot read the cookie.
  */
+import type { StreamEventView } from '../../client/types.js';
 
 export class ApiError extends Error {
   constructor(
@@ -59,7 +60,7 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
 
 // The shapes the pages read (docs/http-api.md has the full contract). Those the TypeScript client
 // declares already come from there, as types only: nothing of the client runs in the page.
-export type { GroupDescription, GroupSummary, ResetResult, TopicDescription } from '../../client/types.js';
+export type { GroupDescription, GroupSummary, ResetResult, StreamInfo, TopicDescription } from '../../client/types.js';
 
 export interface Rates {
   recordsInPerSec: number;
@@ -137,17 +138,8 @@ export interface RedriveAnswer {
   more: boolean;
 }
 
-/** One event of an event-sourcing stream (GET .../streams/:stream/events, and each SSE `record` of its live route). */
-export interface StreamEvent {
-  version: number;
-  offset: number;
-  timestamp: number;
-  type: string | null;
-  id: string | null;
-  data?: unknown;
-  dataBase64?: string;
-  metadata?: unknown;
-}
+/** One event of a stream, as a read answers it and as each SSE `record` of the stream's live route carries it. */
+export type StreamEvent = StreamEventView;
 
 export interface StreamPage {
   stream: string;
@@ -155,13 +147,4 @@ export interface StreamPage {
   version: number;
   events: StreamEvent[];
   nextVersion: number | null;
-}
-
-export interface StreamInfo {
-  stream: string;
-  partition: number;
-  version: number;
-  eventCount: number;
-  firstOffset: number | null;
-  lastOffset: number | null;
 }

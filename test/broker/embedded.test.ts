@@ -169,6 +169,8 @@ describe('a process that starts and closes an embedded broker', () => {
     for await (const message of consumer) break;
     const queue = spool.queue('exit', 'q');
     await queue.configure();
+    // /docs is built at its first request (broker/http/lazy-docs.ts): close() closes it too.
+    if (!(await fetch(broker.url + '/docs/json')).ok) console.log('no /docs/json');
     await broker.reset();
     await broker.close();
     console.log('closed');
@@ -192,6 +194,7 @@ describe('a process that starts and closes an embedded broker', () => {
       let broker = await startEmbeddedBroker({ kafka: false });
       const app = new WeakRef(broker.broker.app);
       await fetch(broker.url + '/metrics').then((response) => response.text());
+      await fetch(broker.url + '/docs/json').then((response) => response.text());
       await broker.close();
       broker = null;
       for (let i = 0; i < 20 && app.deref() !== undefined; i++) {

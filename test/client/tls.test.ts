@@ -33,6 +33,17 @@ describe('Spool client with tls', () => {
     await expect.poll(() => seen, { timeout: 10_000 }).toEqual(['hello over tls']);
   });
 
+  it('follows an event stream on the subscription\'s own connection, with a client certificate', async () => {
+    const spool = broker.client({ tls: clientTls(pki, pki.admin) });
+    await spool.admin.createTopic({ name: 'orders', partitions: 1, config: { streamIndex: true } });
+    const orders = spool.streams('orders');
+    await orders.append('order-1', [{ type: 'Placed', data: { total: 5 } }]);
+    const iterator = orders.subscribe('order-1')[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    expect(first.value).toMatchObject({ version: 0, type: 'Placed', data: { total: 5 } });
+    await iterator.return?.();
+  });
+
   it('refuses tls options with an http:// URL, and a certificate without its key', () => {
     expect(() => new Spool({ url: 'http://127.0.0.1:9292', tls: { ca: 'x' } })).toThrow(expect.objectContaining({ code: 'SPOOL_ERR_INVALID_ARGUMENT', message: expect.stringContaining('https://') }));
     expect(() => new Spool({ url: broker.url, tls: { cert: pki.read(pki.admin.cert) } })).toThrow(expect.objectContaining({ code: 'SPOOL_ERR_INVALID_ARGUMENT' }));

@@ -20,7 +20,7 @@ const api = (path: string, init: RequestInit & { json?: unknown } = {}) => call(
 
 /**
  * Topic `orders` (3 partitions) with JSON, text and binary records; group `billing` (one member) behind on it; queue `jobs` with a dead letter;
- * stream topic `accounts` with stream `account-1` (25 events, the first with metadata) and `account-2`.
+ * stream topic `accounts` with stream `account-1` (25 events, the first with metadata), `account-2`, and `account-3` (3 events, the first hidden by truncateBefore).
  */
 async function seed(): Promise<void> {
   await api('/v1/topics', { method: 'POST', json: { name: 'orders', partitions: 3 } });
@@ -43,6 +43,8 @@ async function seed(): Promise<void> {
   const events = Array.from({ length: 25 }, (_, i) => ({ type: i === 0 ? 'AccountOpened' : 'Deposited', id: `evt-${i}`, data: { amount: i }, ...(i === 0 ? { metadata: { user: 'ada' } } : {}) }));
   expect((await api('/v1/topics/accounts/streams/account-1/events', { method: 'POST', json: { events, expectedVersion: 'no_stream' } })).status).toBe(200);
   await api('/v1/topics/accounts/streams/account-2/events', { method: 'POST', json: { events: [{ type: 'AccountOpened', data: {} }] } });
+  await api('/v1/topics/accounts/streams/account-3/events', { method: 'POST', json: { events: [0, 1, 2].map((i) => ({ type: 'Noted', data: { i } })) } });
+  expect((await api('/v1/topics/accounts/streams/account-3/metadata', { method: 'PUT', json: { truncateBefore: 1 } })).status).toBe(200);
 }
 
 beforeAll(async () => {
@@ -131,6 +133,13 @@ describe('web console', () => {
     await watched.screenshot('messages');
     await page.getByRole('button', { name: '← Previous' }).click();
     await page.getByLabel('Record at offset 0').waitFor();
+    // Seek by time: a time before every record answers the first offset (GET .../offsets?timestamp=).
+    await page.getByRole('button', { name: 'Next →' }).click();
+    await page.getByLabel('Record at offset 20').waitFor();
+    await page.getByLabel('From time').fill('2020-01-01T00:00:00');
+    await page.getByLabel('From time').press('Enter');
+    await page.getByLabel('Record at offset 0').waitFor();
+    expect(await page.evaluate(() => location.hash)).toContain('offset=0');
 
     await page.getByLabel('Key', { exact: true }).fill('from-the-form');
     await page.getByLabel('Value', { exact: true }).fill('{"made": "in chromium"}');
@@ -158,6 +167,14 @@ describe('web console', () => {
     await page.getByRole('button', { name: 'Resume' }).click();
     await page.getByRole('row', { name: /live-2/ }).waitFor();
     await finish(watched, 'live-tail');
+
+    // A pattern: a topic created after the page opened is followed too.
+    const byPattern = await open(`#/live?pattern=${encodeURIComponent('orders.*')}`);
+    await byPattern.page.getByText(/Following/).waitFor();
+    await api('/v1/topics', { method: 'POST', json: { name: 'orders.eu', partitions: 1 } });
+    await api('/v1/topics/orders.eu/records', { method: 'POST', json: { records: [{ key: 'by-pattern', value: 1 }] } });
+    expect(await byPattern.page.getByRole('row', { name: /by-pattern/ }).textContent()).toContain('orders.eu');
+    await finish(byPattern, 'live-tail-pattern');
   });
 
   it('groups: lag as the API computes it; reset with a dry-run preview, then applied', async () => {
@@ -265,6 +282,13 @@ describe('web console', () => {
     await listed.page.getByRole('textbox', { name: 'Stream id' }).press('Enter');
     await expect.poll(() => listed.page.getByRole('region', { name: 'Stream summary' }).textContent()).toContain('account-2');
     await finish(listed, 'streams-list');
+
+    // Hidden events are neither listed nor counted; the page says why.
+    const truncated = await open('#/streams?topic=accounts&stream=account-3');
+    await truncated.page.getByText('Its metadata hides events below version 1').waitFor();
+    await expect.poll(() => truncated.page.locator('.records .offset').allTextContents()).toEqual(['v1', 'v2']);
+    expect(await truncated.page.getByRole('region', { name: 'Stream summary' }).textContent()).toContain('Events2');
+    await finish(truncated, 'streams-truncated');
   });
 
   it('reads on a phone width in the dark theme', async () => {

@@ -11,6 +11,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, seg } from '../api.js';
 import { ErrorNote, PageHeader } from '../components.js';
 import { count, previewValue, showKey, time } from '../format.js';
+import { EventRing } from '../event-ring.js';
 import { href, type Route } from '../hooks.js';
 
 const KEPT_RECORDS = 50;
@@ -46,9 +47,6 @@ async function streamUrl(target: string): Promise<string> {
 }
 
 function useTail(target: string, paused: boolean) {
-  const ring = useRef<string[]>([]);
-  const received = useRef(0);
-  const skipped = useRef(0);
   const [shown, setShown] = useState<LiveRecord[]>([]);
   const [stats, setStats] = useState({ received: 0, skipped: 0, perSecond: 0 });
   const [state, setState] = useState<'idle' | 'connecting' | 'open' | 'retrying'>('idle');
@@ -58,9 +56,8 @@ function useTail(target: string, paused: boolean) {
 
   useEffect(() => {
     if (!target) return;
-    ring.current = [];
-    received.current = 0;
-    skipped.current = 0;
+    const ring = new EventRing<LiveRecord>(KEPT_RECORDS);
+    let skipped = 0;
     setShown([]);
     setError(undefined);
     setState('connecting');
@@ -72,15 +69,10 @@ function useTail(target: string, paused: boolean) {
         source = new EventSource(url);
         source.onopen = () => setState('open');
         source.onerror = () => setState('retrying');
-        source.addEventListener('record', (event) => {
-          received.current++;
-          const kept = ring.current;
-          kept.push((event as MessageEvent<string>).data);
-          if (kept.length > KEPT_RECORDS * 2) kept.splice(0, kept.length - KEPT_RECORDS);
-        });
+        source.addEventListener('record', (event) => ring.push((event as MessageEvent<string>).data));
         source.addEventListener('skipped', (event) => {
           const { from, to } = JSON.parse((event as MessageEvent<string>).data) as { from: number; to: number };
-          skipped.current += to - from;
+          skipped += to - from;
         });
       },
       (caught: Error) => {
@@ -94,13 +86,13 @@ function useTail(target: string, paused: boolean) {
     let drawnReceived = 0;
     const draw = setInterval(() => {
       const now = performance.now();
-      const total = received.current;
-      const arrived = total + skipped.current;
-      setStats({ received: total, skipped: skipped.current, perSecond: ((arrived - countedReceived) * 1000) / (now - countedAt) });
+      const total = ring.received;
+      const arrived = total + skipped;
+      setStats({ received: total, skipped, perSecond: ((arrived - countedReceived) * 1000) / (now - countedAt) });
       countedReceived = arrived;
       countedAt = now;
       if (!pausedRef.current && total !== drawnReceived) {
-        setShown(ring.current.slice(-KEPT_RECORDS).reverse().map((text) => JSON.parse(text) as LiveRecord));
+        setShown(ring.newest());
         drawnReceived = total;
       }
     }, 1000 / DRAWS_PER_SECOND);

@@ -4,12 +4,13 @@
  * from that version, then each new one as it is acknowledged; the SSE id is the version, so the
  * browser's own reconnect (Last-Event-ID) resumes after the last event it got.
  *
- * As in the live tail, an arrival only lands in a ring of the newest KEPT_EVENTS (as text); the
- * list is parsed and drawn at most DRAWS_PER_SECOND times a second, so a busy stream cannot
+ * As in the live tail, an arrival only lands in a ring of the newest KEPT_EVENTS (event-ring.ts);
+ * the list is parsed and drawn at most DRAWS_PER_SECOND times a second, so a busy stream cannot
  * freeze the page.
  */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { seg, type StreamEvent } from '../api.js';
+import { EventRing } from '../event-ring.js';
 
 export const KEPT_EVENTS = 50;
 const DRAWS_PER_SECOND = 4;
@@ -25,31 +26,23 @@ export interface StreamFollow {
 
 /** Follows `stream` from version `from` while `from` is not null (null: not following). */
 export function useStreamFollow(topic: string, stream: string, from: number | null): StreamFollow {
-  const ring = useRef<string[]>([]);
-  const received = useRef(0);
   const [shown, setShown] = useState<{ events: StreamEvent[]; received: number }>({ events: [], received: 0 });
   const [state, setState] = useState<FollowState>('off');
 
   useEffect(() => {
     if (from === null) return;
-    ring.current = [];
-    received.current = 0;
+    const ring = new EventRing<StreamEvent>(KEPT_EVENTS);
     setShown({ events: [], received: 0 });
     setState('connecting');
     const source = new EventSource(`/v1/topics/${seg(topic)}/streams/${seg(stream)}/live?from=${from}`);
     source.onopen = () => setState('open');
     source.onerror = () => setState('retrying');
-    source.addEventListener('record', (event) => {
-      received.current++;
-      const kept = ring.current;
-      kept.push((event as MessageEvent<string>).data);
-      if (kept.length > KEPT_EVENTS * 2) kept.splice(0, kept.length - KEPT_EVENTS);
-    });
+    source.addEventListener('record', (event) => ring.push((event as MessageEvent<string>).data));
     let drawn = 0;
     const draw = setInterval(() => {
-      if (received.current === drawn) return;
-      drawn = received.current;
-      setShown({ events: ring.current.slice(-KEPT_EVENTS).reverse().map((text) => JSON.parse(text) as StreamEvent), received: drawn });
+      if (ring.received === drawn) return;
+      drawn = ring.received;
+      setShown({ events: ring.newest(), received: drawn });
     }, 1000 / DRAWS_PER_SECOND);
     return () => {
       source.close();

@@ -7,7 +7,7 @@
 import { useState } from 'preact/hooks';
 import { api, seg, type StreamEvent, type StreamInfo, type StreamPage, type TopicDescription } from '../api.js';
 import { Card, ErrorNote, Loading, PageHeader } from '../components.js';
-import { count, showValue, time } from '../format.js';
+import { count, duration, showValue, time } from '../format.js';
 import { href, usePoll, type Route } from '../hooks.js';
 import { KEPT_EVENTS, useStreamFollow } from './stream-follow.js';
 
@@ -82,7 +82,7 @@ function EventPages({ place, version }: { place: Place & { stream: string }; ver
       </div>
       <nav class="pager" aria-label="Event pages">
         <button type="button" disabled={previous === null} onClick={() => go({ ...place, from: previous === 'first' || previous === null ? undefined : previous })}>← Previous</button>
-        <span class="muted">{shown} of {data.version + 1}</span>
+        <span class="muted">{shown} · last version {data.version}</span>
         <button type="button" disabled={data.nextVersion === null} onClick={() => go({ ...place, from: data.nextVersion ?? undefined })}>Next →</button>
       </nav>
       <ol class="records">{data.events.map((event) => <EventItem key={event.version} event={event} />)}</ol>
@@ -103,6 +103,22 @@ function LiveEvents({ topic, stream, from }: { topic: string; stream: string; fr
   );
 }
 
+/** A soft delete and the metadata that hides events (docs/event-sourcing.md#metadata-and-soft-deletes). */
+function StreamState({ info }: { info: StreamInfo }) {
+  const { maxCount, maxAgeMs, truncateBefore } = info.metadata;
+  const hiding = [
+    maxCount !== null ? `all but the last ${count(maxCount)}` : null,
+    maxAgeMs !== null ? `older than ${duration(maxAgeMs)}` : null,
+    truncateBefore !== null ? `below version ${truncateBefore}` : null,
+  ].filter((part) => part !== null);
+  return (
+    <>
+      {info.deleted ? <p class="muted" role="note">Soft-deleted: it reads empty until it is written again (from version {info.version + 1}).</p> : null}
+      {hiding.length > 0 ? <p class="muted" role="note">Its metadata hides events {hiding.join(', ')}: reads, counts and the live feed skip them; versions are not renumbered.</p> : null}
+    </>
+  );
+}
+
 function StreamView({ place }: { place: Place & { stream: string } }) {
   const { data: info, error } = usePoll((signal) => api<StreamInfo>(streamPath(place.topic, place.stream), { signal }), 3000, [place.topic, place.stream]);
   /** The version following starts from, fixed when Follow is pressed (null: not following). */
@@ -117,6 +133,7 @@ function StreamView({ place }: { place: Place & { stream: string } }) {
         <Card label="First offset" value={info.firstOffset ?? '—'} />
         <Card label="Last offset" value={info.lastOffset ?? '—'} />
       </section>
+      <StreamState info={info} />
       <div class="form-row">
         <button type="button" aria-pressed={followFrom !== null} onClick={() => setFollowFrom(followFrom === null ? info.version + 1 : null)}>
           {followFrom === null ? 'Follow live' : 'Stop following'}

@@ -131,9 +131,13 @@ describe('bad creations and filters', () => {
       { ...good, resourceName: '' },
       { ...good, resourceType: 4, resourceName: 'other-cluster' },
     ];
-    const created = await client.request('CreateAcls', 3, { creations: [good, ...bad] });
-    expect(created.results.map((result: { errorCode: number }) => result.errorCode)).toEqual([0, ...bad.map(() => 42)]);
-    expect(await httpAcls('User:carol')).toHaveLength(1);
+    const queue = { ...good, resourceType: 100, resourceName: 'jobs' }; // Spool's queue resource type
+    const created = await client.request('CreateAcls', 3, { creations: [good, queue, ...bad] });
+    expect(created.results.map((result: { errorCode: number }) => result.errorCode)).toEqual([0, 0, ...bad.map(() => 42)]);
+    expect((await httpAcls('User:carol')).map((acl: any) => [acl.resourceType, acl.resourceName]).sort()).toEqual([
+      ['queue', 'jobs'],
+      ['topic', 'audit'],
+    ]);
     const described = await client.request('DescribeAcls', 3, { resourceTypeFilter: 0, resourceNameFilter: null, patternTypeFilter: 1, principalFilter: null, hostFilter: null, operation: 1, permissionType: 1 });
     expect([described.errorCode, described.resources]).toEqual([42, []]);
     const deleted = await client.request('DeleteAcls', 3, {
@@ -146,6 +150,7 @@ describe('bad creations and filters', () => {
       [42, 0],
       [0, 1],
     ]);
+    expect(await httpAcls('User:carol')).toHaveLength(1); // the queue entry stays
     client.close();
   });
 

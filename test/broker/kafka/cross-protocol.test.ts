@@ -1,10 +1,11 @@
 /**
  * One broker, two protocols: a record produced over Kafka is fetched over HTTP at the same offset
  * with the same bytes, and the other way round; expectedOffsets conflicts still work on HTTP while
- * a Kafka producer writes.
+ * a Kafka producer writes; an erased stream's offsets are skipped by a Kafka fetch and its id is
+ * refused to a Kafka producer.
  */
 import { CompressionTypes, Kafka, logLevel, type Producer } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodeRecordBatches } from '../../../storage/index.js';
 import { call, startBroker, type TestBroker } from '../support/broker.js';
 import { RawKafkaClient } from './support/raw-client.js';
@@ -43,6 +44,20 @@ async function kafkaFetch(topic: string, offset: number): Promise<Buffer> {
 }
 
 describe('Kafka and HTTP on one log', () => {
+  it('an erased stream: a Kafka fetch skips its offsets, a Kafka produce of its key is refused', async () => {
+    await call(`${broker.url}/v1/topics`, { method: 'POST', json: { name: 'es', partitions: 1, config: { streamIndex: true } } });
+    for (const stream of ['gone', 'kept', 'gone', 'kept']) {
+      await call(`${broker.url}/v1/topics/es/streams/${stream}/events`, { method: 'POST', json: { events: [{ type: 'T', data: stream }] } });
+    }
+    expect((await call(`${broker.url}/v1/topics/es/streams/gone/erase`, { method: 'POST' })).status).toBe(202);
+    await vi.waitFor(async () => expect((await call(`${broker.url}/v1/topics/es/streams/gone`)).body.error.erasePending).toBe(false), { timeout: 20_000 });
+    const records = decodeRecordBatches(await kafkaFetch('es', 0)).flatMap((batch) => batch.records);
+    expect(records.map((record) => [record.offset, String(record.key)])).toEqual([[1, 'kept'], [3, 'kept']]);
+    const refused = await producer.send({ topic: 'es', messages: [{ key: 'gone', value: 'again' }] }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(Error);
+    expect((refused as Error).message).toMatch(/failed the validation/); // INVALID_RECORD, not retried
+  });
+
   it('produced over Kafka: HTTP reads the same offsets, and the raw batch bytes equal what a Kafka fetch serves', async () => {
     await producer.send({ topic: 'k2h', compression: CompressionTypes.GZIP, messages: [{ key: 'a', value: 'alpha', headers: { h: 'x' } }, { key: 'b', value: 'beta' }] });
     const http = await call(`${broker.url}/v1/topics/k2h/partitions/0/records?offset=0&valueFormat=string`);

@@ -10,7 +10,8 @@ import { apisByKey } from '../../../broker/kafka/apis.js';
 import { kafkaAccessRequests } from '../../../broker/kafka/authorization.js';
 import type { KafkaServices } from '../../../broker/kafka/context.js';
 import type { Message } from '../../../broker/kafka/protocol/codec.js';
-import type { ApiName } from '../../../broker/kafka/protocol/messages.js';
+import { type ApiName, messages } from '../../../broker/kafka/protocol/messages.js';
+import { ZERO_UUID } from '../../../broker/kafka/protocol/schema.js';
 import { kafkaPermissions } from '../../../broker/security/permissions.js';
 import { encodeRecordBatch } from '../../../storage/index.js';
 import { RawKafkaClient } from '../kafka/support/raw-client.js';
@@ -190,6 +191,36 @@ describe('the permission table over the Kafka listener', () => {
     expect(checked).toBeGreaterThan(20);
     expect(await state()).toEqual(before);
   }, 60_000);
+
+  it('answers the whole-request refusal at every version of the APIs refused as a whole', async () => {
+    const client = await connected('bare', 'bare pw');
+    let checked = 0;
+    for (const api of apisByKey.values()) {
+      const fixture = fixtures[api.name];
+      if (api.answersRefusals || !fixture || fixture.refused === null) continue;
+      const { min, max } = messages[api.name].request.versions;
+      for (let version = min; version <= max; version++) {
+        const answer = await client.request(api.name, version, fixture.body());
+        expect([api.name, version, answer.errorCode]).toEqual([api.name, version, fixture.refused]);
+        checked += 1;
+      }
+    }
+    client.close();
+    expect(checked).toBeGreaterThan(15);
+  });
+
+  it('answers refusals in the shape of older and newer versions too', async () => {
+    const client = await connected('bare', 'bare pw');
+    const v1 = await client.request('OffsetFetch', 1, { groupId: 'g', topics: [{ name: 't', partitionIndexes: [0] }] });
+    expect(v1.topics[0].partitions[0].errorCode).toBe(GROUP_AUTHORIZATION_FAILED);
+    const v8 = await client.request('OffsetFetch', 8, { groups: [{ groupId: 'g', topics: [{ name: 't', partitionIndexes: [0] }] }], requireStable: false });
+    expect(v8.groups[0].errorCode).toBe(GROUP_AUTHORIZATION_FAILED);
+    expect((await client.request('FindCoordinator', 3, { key: 'g', keyType: 0 })).errorCode).toBe(GROUP_AUTHORIZATION_FAILED);
+    const deleted = await client.request('DeleteTopics', 6, { topics: [{ name: 'k-doomed', topicId: ZERO_UUID }], timeoutMs: 5000 });
+    expect(deleted.responses[0].errorCode).toBe(TOPIC_AUTHORIZATION_FAILED);
+    client.close();
+    expect((await call(`${t.url}/v1/topics/k-doomed`, { headers: admin })).status).toBe(200);
+  });
 
   it('serves each API to a principal holding exactly the ACLs the table names for it', async () => {
     const client = await connected('granted', 'granted pw');

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { connect as connectTcp } from 'node:net';
 import { Writable } from 'node:stream';
+import { connect as connectTls, type TLSSocket } from 'node:tls';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startBroker as startEmbedded } from '../../../broker/embedded.js';
@@ -120,6 +121,31 @@ describe('kafkaSecurityProtocol', () => {
   });
 });
 
+describe('quotaConnectionsPerPrincipal', () => {
+  /** A Kafka connection with a client certificate, once the broker answered its ApiVersions (so it was admitted). */
+  async function admitted(port: number): Promise<TLSSocket> {
+    const socket = connectTls({ host: '127.0.0.1', port, ca: pki.read(pki.caFile), cert: pki.read(pki.alice.cert), key: pki.read(pki.alice.key) });
+    await new Promise((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+    // ApiVersions v0: size 10, api key 18, version 0, correlation id 1, null client id.
+    socket.write(Buffer.from('0000000a0012000000000001ffff', 'hex'));
+    await new Promise((resolve, reject) => socket.once('data', resolve).once('close', () => reject(new Error('closed'))));
+    return socket;
+  }
+
+  it('counts connections authenticated by a client certificate, and gives the slot back when one closes', async () => {
+    const broker = await startEmbedded({ tlsCert: pki.server.cert, tlsKey: pki.server.key, tlsCa: pki.caFile, tlsClientAuth: 'required', quotaConnectionsPerPrincipal: 1 });
+    const port = Number(broker.kafkaBootstrap!.split(':')[1]);
+    try {
+      const first = await admitted(port);
+      await expect(admitted(port)).rejects.toThrow('closed');
+      first.destroy();
+      await vi.waitFor(async () => (await admitted(port)).destroy(), { timeout: 5000, interval: 50 });
+    } finally {
+      await broker.close();
+    }
+  });
+});
+
 describe('stalled handshakes', () => {
   it('closes a connection that never starts its handshake after headersTimeoutMs, on both listeners', async () => {
     const broker = await startEmbedded({ tlsCert: pki.server.cert, tlsKey: pki.server.key, limits: { headersTimeoutMs: 300 } });
@@ -127,6 +153,21 @@ describe('stalled handshakes', () => {
       const ports = [Number(new URL(broker.url).port), Number(broker.kafkaBootstrap!.split(':')[1])];
       const closed = ports.map((port) => new Promise<void>((resolve) => connectTcp(port, '127.0.0.1').once('close', () => resolve())));
       await Promise.all(closed);
+    } finally {
+      await broker.close();
+    }
+  });
+
+  it('drops Kafka connections past kafkaConnectionsMax at accept, handshaking ones included', async () => {
+    const broker = await startEmbedded({ tlsCert: pki.server.cert, tlsKey: pki.server.key, limits: { kafkaConnectionsMax: 1 } });
+    try {
+      const port = Number(broker.kafkaBootstrap!.split(':')[1]);
+      const holding = connectTcp(port, '127.0.0.1');
+      await new Promise((resolve) => holding.once('connect', resolve));
+      const refused = connectTcp(port, '127.0.0.1');
+      await new Promise((resolve) => refused.once('close', resolve));
+      expect(holding.destroyed).toBe(false);
+      holding.destroy();
     } finally {
       await broker.close();
     }

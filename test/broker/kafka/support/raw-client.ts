@@ -4,6 +4,7 @@
  * codec (its correctness is checked apart, and against real clients).
  */
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import { decodeMessage, type Message } from '../../../../broker/kafka/protocol/codec.js';
 import { messages, ResponseHeader, type ApiName } from '../../../../broker/kafka/protocol/messages.js';
 import { Reader } from '../../../../broker/kafka/protocol/reader.js';
@@ -34,6 +35,14 @@ export class RawKafkaClient {
   static connect(address: { host: string; port: number }): Promise<RawKafkaClient> {
     return new Promise((resolve, reject) => {
       const socket = connect(address.port, address.host, () => resolve(new RawKafkaClient(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  /** Over TLS (a listener with tlsCert): `options` carry the CA and any client certificate. */
+  static connectTls(address: { host: string; port: number }, options: ConnectionOptions): Promise<RawKafkaClient> {
+    return new Promise((resolve, reject) => {
+      const socket = connectTls({ host: address.host, port: address.port, ...options }, () => resolve(new RawKafkaClient(socket)));
       socket.once('error', reject);
     });
   }
