@@ -15,7 +15,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeRecordBatch, LogManager, type PartitionLog } from '../storage/index.js';
+import { encodeRecordBatch, LogManager, partitionForKey, type PartitionLog } from '../storage/index.js';
 import { printReport, type Row } from './lib/report.js';
 import { runOwnedWriters } from './lib/stream-writers.js';
 
@@ -36,7 +36,7 @@ const eventOf = (index: number) => encodeRecordBatch([{ key: streamId(index), va
 
 function appendPhase(logs: PartitionLog[], conditional: boolean): Promise<{ events: number; seconds: number }> {
   return runOwnedWriters({ events: EVENTS, streams: STREAMS, writers: WRITERS }, async (index, version) => {
-    const log = logs[index % PARTITIONS]!;
+    const log = logs[partitionForKey(streamId(index), PARTITIONS)]!;
     const expectedVersion = version < 0 ? ('no_stream' as const) : version;
     await log.append(eventOf(index), conditional ? { stream: { key: streamId(index), expectedVersion } } : {});
   });
@@ -48,7 +48,7 @@ async function lookupPhase(logs: PartitionLog[], samples: number): Promise<{ p50
   for (let i = 0; i < samples; i++) {
     const index = Math.floor(Math.random() * STREAMS);
     const started = performance.now();
-    const { offsets } = await logs[index % PARTITIONS]!.streamOffsets(streamId(index));
+    const { offsets } = await logs[partitionForKey(streamId(index), PARTITIONS)]!.streamOffsets(streamId(index));
     latencies.push(performance.now() - started);
     events += offsets.length;
   }

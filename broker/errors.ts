@@ -32,6 +32,7 @@ export const brokerErrors = {
   SPOOL_ERR_INVALID_PRODUCER_EPOCH: { status: 400, retriable: false, description: 'A batch carries a producer epoch newer than the one the broker issued for its producer id.' },
   SPOOL_ERR_GROUP_NOT_EMPTY: { status: 409, retriable: false, description: 'The group still has live members: delete needs an empty group, and so does an offset reset of a Kafka group (its consumers would commit over it).' },
   SPOOL_ERR_GROUP_PROTOCOL: { status: 409, retriable: false, description: 'The group id has live members of the other protocol (HTTP or Kafka): a group id is used by one protocol at a time (Kafka: INCONSISTENT_GROUP_PROTOCOL).' },
+  SPOOL_ERR_STREAM_NOT_FOUND: { status: 404, retriable: false, description: 'The stream has no event: its metadata cannot be set before its first append (an entry per id never written would fill the partition\'s metadata table).' },
   SPOOL_ERR_QUEUE_NOT_FOUND: { status: 404, retriable: false, description: 'No queue (share group) of this name on this topic: create it with PUT first.' },
   SPOOL_ERR_RECEIPT_UNKNOWN: { status: 404, retriable: false, description: 'Per receipt in an ack/nack/reject answer: the receipt is malformed, or names no message of this queue.' },
   SPOOL_ERR_RECEIPT_EXPIRED: { status: 409, retriable: false, description: 'Per receipt in an ack/nack/reject answer: the message was delivered again since (its visibility timeout ran out), or was settled already.' },

@@ -97,10 +97,15 @@ export const storageErrors = {
     retriable: false,
     description: 'The stream was erased (POST .../streams/:stream/erase): its id is refused for writes, by any API (HTTP, Kafka), and for reads, for good; `erasePending` says whether the background worker is still removing its records from the segments.',
   },
+  SPOOL_ERR_STREAM_WRONG_PARTITION: {
+    status: 400,
+    retriable: false,
+    description: 'On a topic with streamIndex, a keyed record was sent to a partition other than its key\'s (murmur2 of the key, Kafka\'s partitioner; `keyPartition` names it), by an explicit partition, a raw batch or Kafka Produce: a stream lives in one partition only, so its versions and its erasure cover all of it. Nothing was written.',
+  },
   SPOOL_ERR_TOO_MANY_STREAM_METADATA: {
     status: 429,
     retriable: true,
-    description: 'The partition holds streamMetadataEntriesMax streams with metadata, soft deletes or erasures (`limit` names it); clearing a stream\'s metadata (PUT {}) frees its entry, deletes and erasures keep theirs.',
+    description: 'The partition holds streamMetadataEntriesMax streams with metadata or soft deletes (`limit` names it); clearing a stream\'s metadata (PUT {}) frees its entry, deletes keep theirs. Erasures are never refused by it (kept apart, 32 bytes each).',
   },
   SPOOL_ERR_OUT_OF_ORDER_SEQUENCE: {
     status: 409,

@@ -64,6 +64,8 @@ export const kafkaErrorBySpoolCode: Readonly<Record<string, KafkaErrorName>> = O
   SPOOL_ERR_CORRUPT_BATCH: 'CORRUPT_MESSAGE',
   // Kafka's LogValidator answers INVALID_RECORD for the same produce rules (offset deltas, timestamps).
   SPOOL_ERR_INVALID_BATCH: 'INVALID_RECORD',
+  // A keyed record outside its key's partition on a stream topic: a record this broker's rules refuse.
+  SPOOL_ERR_STREAM_WRONG_PARTITION: 'INVALID_RECORD',
   // A record keyed by an erased stream's id: refused for good, so not a code clients retry.
   SPOOL_ERR_STREAM_ERASED: 'INVALID_RECORD',
   SPOOL_ERR_DECOMPRESSED_TOO_LARGE: 'MESSAGE_TOO_LARGE',

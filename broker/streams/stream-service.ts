@@ -158,7 +158,18 @@ export class StreamService {
   /** Replaces the stream's settings (stored durably before the answer). */
   async setMetadata(topic: string, stream: string, settings: StreamSettings): Promise<StreamMetadataView & { stream: string }> {
     const { key, log } = this.locate(topic, stream);
+    await this.refuseWithoutEvents(topic, stream, key, log);
     return { stream, ...metadataView(await log.streamMetadata.setSettings(key, settings)) };
+  }
+
+  /**
+   * Metadata and soft deletes take an entry of the partition's bounded table: only a stream that
+   * exists gets one, so ids never written cannot fill it.
+   */
+  private async refuseWithoutEvents(topic: string, stream: string, key: Buffer, log: PartitionLog): Promise<{ offsets: number[]; firstVersion: number }> {
+    const found = await log.streamOffsets(key);
+    if (found.firstVersion + found.offsets.length > 0) return found;
+    throw new BrokerError('SPOOL_ERR_STREAM_NOT_FOUND', `stream ${stream} has no event: append one before setting its metadata or deleting it`, { topic, stream });
   }
 
   /**
@@ -168,7 +179,7 @@ export class StreamService {
    */
   async softDelete(topic: string, stream: string): Promise<{ stream: string; partition: number; truncateBefore: number }> {
     const { key, log } = this.locate(topic, stream);
-    const { offsets, firstVersion } = await log.streamOffsets(key);
+    const { offsets, firstVersion } = await this.refuseWithoutEvents(topic, stream, key, log);
     const metadata = await log.streamMetadata.softDelete(key, firstVersion + offsets.length - 1);
     return { stream, partition: log.partition, truncateBefore: metadata.truncateBefore! };
   }

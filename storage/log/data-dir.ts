@@ -3,6 +3,7 @@
  *
  *   <data>/topics/                 the LogManager's root: one folder per topic, nothing else
  *   <data>/topics.clean-shutdown   the clean-shutdown marker (log-manager.ts)
+ *   <data>/topics.stream-id-key    the secret erased stream ids are kept under (streams/stream-id-key.ts)
  *   <data>/quarantine/             bytes `spool check --repair` cut from damaged partitions
  *
  * Tools that work on a stopped broker's files (scrub, repair) first check that the directory is a

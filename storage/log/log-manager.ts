@@ -10,6 +10,7 @@
  *                                 shutdown fail with EISDIR and every start exit 1)
  *   <root>/<topic>/<partition>/   one folder per partition; the root holds nothing else
  */
+import { loadStreamIdKey } from '../streams/stream-id-key.js';
 import { basename, dirname, join } from 'node:path';
 import { assert } from '../assert.js';
 import { forEachBounded } from '../concurrency.js';
@@ -48,6 +49,8 @@ export class LogManager {
   private cleanerPass: Promise<number> | null = null;
   /** The last cleaning queued (background pass or topic clean): the next one starts after it. */
   private cleaning: Promise<unknown> = Promise.resolve();
+  /** The erased-stream-id secret (streams/stream-id-key.ts), read or created by the first stream topic. */
+  private streamIdKey: Promise<Buffer> | null = null;
 
   private constructor(
     readonly root: string,
@@ -148,11 +151,14 @@ export class LogManager {
 
   private async openPartitions(topic: string, from: number, to: number, config: Partial<LogConfig>): Promise<PartitionLog[]> {
     const full: LogConfig = { ...defaultLogConfig, ...config };
+    const streamIdKey = full.streamIndex ? await (this.streamIdKey ??= loadStreamIdKey(this.fs, this.root)) : undefined;
     const logs: PartitionLog[] = [];
     const open = (partition: number) =>
       openPartitionLog({
         topic,
         partition,
+        partitionCount: to,
+        streamIdKey,
         dir: this.partitionDir(topic, partition),
         fs: this.fs,
         cache: this.cache,

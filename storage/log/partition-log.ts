@@ -12,6 +12,7 @@
  * Open one with openPartitionLog() (partition-open.ts), which runs recovery first.
  */
 import { type BatchSpan, checkProducedBatch, lastOffsetOf, setBaseOffset, splitBatches } from '../codec/record-batch.js';
+import { partitionForKey } from '../codec/murmur2.js';
 import { StorageError, isSpoolError, type SpoolError } from '../errors.js';
 import { storageLimits } from '../limits.js';
 import { flushPolicyOf, type LogConfig } from './config.js';
@@ -183,7 +184,7 @@ export class PartitionLog {
       this.checkRecords(data, span, maxMessageBytes, this.state.streams ? (key, offsetDelta) => keyed.push({ spanIndex, offsetDelta, key }) : undefined);
       if (span.header.producerId >= 0) options.authorizeProducer?.(span.header.producerId, span.header.producerEpoch);
     }
-    if (keyed.length > 0) this.refuseErased(keyed);
+    if (keyed.length > 0) this.checkStreamKeys(keyed);
     const duplicate = this.checkProducers(spans);
     if (duplicate) return duplicate;
     if (options.expectedOffset !== undefined && options.expectedOffset !== this.state.nextOffset) {
@@ -219,17 +220,24 @@ export class PartitionLog {
     return streams;
   }
 
-  /** An erased stream's id is refused for good, whatever API writes it (HTTP, Kafka). */
-  private refuseErased(keyed: KeyedRecord[]): void {
-    const metadata = this.state.streams!.metadata;
-    if (!metadata.hasErased) return;
+  /**
+   * On a stream topic every keyed record must be in its key's partition (a record placed elsewhere,
+   * by an explicit partition or a raw batch, would split its stream: versions and erase cover one
+   * partition), and an erased stream's id is refused for good, whatever API writes it (HTTP, Kafka).
+   */
+  private checkStreamKeys(keyed: KeyedRecord[]): void {
+    const streams = this.state.streams!;
     const checked = new Set<string>();
     for (const { key } of keyed) {
       const name = key.toString('latin1');
       if (checked.has(name)) continue;
       checked.add(name);
-      if (metadata.isErased(key)) {
-        throw new StorageError('SPOOL_ERR_STREAM_ERASED', 'a record\'s key names an erased stream: its id is refused for writes', this.context({ erasePending: metadata.erasePending(key) }));
+      const home = partitionForKey(key, streams.partitionCount);
+      if (home !== this.state.partition) {
+        throw new StorageError('SPOOL_ERR_STREAM_WRONG_PARTITION', `a record's key belongs to partition ${home} (the key's stream lives there), not ${this.state.partition}`, this.context({ field: 'partition', keyPartition: home }));
+      }
+      if (streams.metadata.hasErased && streams.metadata.isErased(key)) {
+        throw new StorageError('SPOOL_ERR_STREAM_ERASED', 'a record\'s key names an erased stream: its id is refused for writes', this.context({ erasePending: streams.metadata.erasePending(key) }));
       }
     }
   }

@@ -27,6 +27,10 @@ import { TimeIndex } from './time-index.js';
 export interface OpenPartitionOptions {
   topic: string;
   partition: number;
+  /** The topic's partitions: a stream topic (streamIndex) keeps each key in partitionForKey's one. */
+  partitionCount: number;
+  /** The data directory's erased-stream-id secret: given for a stream topic (streamIndex). */
+  streamIdKey?: Buffer;
   dir: string;
   fs: FileSystem;
   cache: SegmentFileCache;
@@ -228,7 +232,7 @@ export async function openPartitionLog(options: OpenPartitionOptions): Promise<P
     filesCurrent: opened.indexesCurrent && snapshotOffset === tail.nextOffset,
   };
   if (config.streamIndex) {
-    state.streams = new StreamIndex(fs, await StreamMetadataTable.load(fs, dir));
+    state.streams = new StreamIndex(fs, await StreamMetadataTable.load(fs, dir, options.streamIdKey!), options.partitionCount);
     await state.streams.loadActive(tail);
   }
   producers.rewindTo(tail.nextOffset); // a snapshot may name batches a truncation removed

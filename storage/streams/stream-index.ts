@@ -47,6 +47,8 @@ export class StreamIndex {
     private readonly fs: FileSystem,
     /** Per-stream metadata, soft deletes and erasures (stream-metadata.ts). */
     readonly metadata: StreamMetadataTable,
+    /** The topic's partitions (fixed on a stream topic): a key's records live in partitionForKey's one. */
+    readonly partitionCount: number,
   ) {}
 
   /**

@@ -2,20 +2,26 @@
  * A partition's per-stream settings, the part of a stream's state the log cannot give back: its
  * metadata (EventStoreDB's `$maxCount`, `$maxAge`, `$tb`), its soft delete, and its erasure. Kept
  * in the partition folder as `stream-metadata` (JSON, rewritten whole with an atomic write on each
- * change: the table is bounded by storageLimits.streamMetadataEntriesMax, so a write stays small).
+ * change: metadata and soft deletes are bounded by storageLimits.streamMetadataEntriesMax, set only
+ * on streams that have events; erasures are not bounded, so an erasure is never refused).
  *
- * An erased stream is remembered by the SHA-256 of its id only, once its records are gone: the
- * id itself may be the personal data the erasure removes. While the erase worker has not finished,
+ * An erased stream is remembered by the HMAC-SHA-256 of its id only (keyed by the data directory's
+ * secret, stream-id-key.ts), once its records are gone: the id itself may be the personal data the
+ * erasure removes, and a plain hash of a guessable id (an email address) would confirm a guess. While the erase worker has not finished,
  * the entry keeps the id too (the worker needs it to find the records, also after a restart).
  */
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { ioError, StorageError } from '../errors.js';
 import type { FileSystem } from '../io/file-system.js';
 import { storageLimits } from '../limits.js';
+import { streamIdDigest } from './stream-id-key.js';
 
 export const STREAM_METADATA_FILE = 'stream-metadata';
-const FORMAT = 1;
+/** 2: erased ids as HMAC-SHA-256 under the data directory's secret (1 held plain SHA-256). */
+const FORMAT = 2;
+/** What the file's keyCheck holds: the secret's digest of this text (a file written under another
+ *  secret would refuse nothing it names). */
+const KEY_CHECK_TEXT = Buffer.from('spool stream-id-key check');
 
 /** What a stream's owner sets (PUT .../metadata): each hides events from reads. */
 export interface StreamSettings {
@@ -33,22 +39,20 @@ export interface StreamMetadata extends StreamSettings {
 }
 
 interface ErasedEntry {
-  sha256: string;
+  /** HMAC-SHA-256 of the id (hex). */
+  hmac: string;
   /** base64 of the id, while the worker has not removed every record. */
   pendingKey?: string;
 }
 
 interface FileShape {
   format: number;
+  keyCheck: string;
   streams: Array<StreamMetadata & { key: string }>;
   erased: ErasedEntry[];
 }
 
 const SETTING_NAMES = ['maxCount', 'maxAgeMs', 'truncateBefore'] as const;
-
-export function streamIdHash(key: Buffer): string {
-  return createHash('sha256').update(key).digest('hex');
-}
 
 export class StreamMetadataTable {
   private readonly byKey = new Map<string, StreamMetadata>();
@@ -58,10 +62,11 @@ export class StreamMetadataTable {
   private constructor(
     private readonly fs: FileSystem,
     private readonly path: string,
+    private readonly secret: Buffer,
   ) {}
 
-  static async load(fs: FileSystem, dir: string): Promise<StreamMetadataTable> {
-    const table = new StreamMetadataTable(fs, join(dir, STREAM_METADATA_FILE));
+  static async load(fs: FileSystem, dir: string, secret: Buffer): Promise<StreamMetadataTable> {
+    const table = new StreamMetadataTable(fs, join(dir, STREAM_METADATA_FILE), secret);
     const bytes = await fs.readFile(table.path);
     if (bytes) table.decode(bytes);
     return table;
@@ -72,12 +77,17 @@ export class StreamMetadataTable {
     try {
       file = JSON.parse(bytes.toString('utf8')) as FileShape;
       if (file.format !== FORMAT || !Array.isArray(file.streams) || !Array.isArray(file.erased)) throw new Error(`format ${String(file.format)} is not ${FORMAT}`);
+      if (file.keyCheck !== this.digest(KEY_CHECK_TEXT)) throw new Error('written under another stream-id key (topics.stream-id-key replaced?)');
     } catch (error) {
       // Not derived data: nothing can rebuild it, so the partition does not open without it.
       throw new StorageError('SPOOL_ERR_IO', `${this.path} is damaged: ${(error as Error).message}`, { path: this.path, operation: 'read' });
     }
     for (const { key, ...metadata } of file.streams) this.byKey.set(Buffer.from(key, 'base64').toString('latin1'), metadata);
-    for (const entry of file.erased) this.erased.set(entry.sha256, entry);
+    for (const entry of file.erased) this.erased.set(entry.hmac, entry);
+  }
+
+  private digest(key: Buffer): string {
+    return streamIdDigest(this.secret, key);
   }
 
   /** The stream's metadata (keyString: its id as latin1, one char per byte); empty when none. */
@@ -122,12 +132,12 @@ export class StreamMetadataTable {
 
   private checkRoom(): void {
     const max = storageLimits.streamMetadataEntriesMax;
-    if (this.byKey.size + this.erased.size < max) return;
-    throw new StorageError('SPOOL_ERR_TOO_MANY_STREAM_METADATA', `this partition holds ${max} streams with metadata, deletes or erasures, its maximum (streamMetadataEntriesMax)`, { limit: max });
+    if (this.byKey.size < max) return;
+    throw new StorageError('SPOOL_ERR_TOO_MANY_STREAM_METADATA', `this partition holds ${max} streams with metadata or deletes, its maximum (streamMetadataEntriesMax)`, { limit: max });
   }
 
   isErased(key: Buffer): boolean {
-    return this.erased.size > 0 && this.erased.has(streamIdHash(key));
+    return this.erased.size > 0 && this.erased.has(this.digest(key));
   }
 
   /** True when any stream of the partition was erased (appends then check their keys). */
@@ -137,18 +147,18 @@ export class StreamMetadataTable {
 
   /** Whether the erase worker still has records of the stream to remove (null: not erased). */
   erasePending(key: Buffer): boolean | null {
-    const entry = this.erased.get(streamIdHash(key));
+    const entry = this.erased.get(this.digest(key));
     return entry ? entry.pendingKey !== undefined : null;
   }
 
   /** Refuses the stream's id from now on and queues its records for the erase worker. */
   markErasing(key: Buffer): Promise<void> {
-    const sha256 = streamIdHash(key);
-    if (this.erased.has(sha256)) return this.writing;
-    const keyString = key.toString('latin1');
-    if (!this.byKey.has(keyString)) this.checkRoom();
-    this.byKey.delete(keyString); // its metadata names it: gone with it
-    this.erased.set(sha256, { sha256, pendingKey: key.toString('base64') });
+    const hmac = this.digest(key);
+    if (this.erased.has(hmac)) return this.writing;
+    // Never refused for room: a full metadata table must not block a GDPR erasure. Erased ids are
+    // outside streamMetadataEntriesMax (each keeps 32 bytes once its records are gone).
+    this.byKey.delete(key.toString('latin1')); // its metadata names it: gone with it
+    this.erased.set(hmac, { hmac, pendingKey: key.toString('base64') });
     return this.persist();
   }
 
@@ -157,9 +167,9 @@ export class StreamMetadataTable {
     return [...this.erased.values()].filter((entry) => entry.pendingKey !== undefined).map((entry) => Buffer.from(entry.pendingKey!, 'base64'));
   }
 
-  /** The worker removed every record of the stream: only its hash is kept. */
+  /** The worker removed every record of the stream: only its HMAC is kept. */
   markErased(key: Buffer): Promise<void> {
-    const entry = this.erased.get(streamIdHash(key));
+    const entry = this.erased.get(this.digest(key));
     if (entry) delete entry.pendingKey;
     return this.persist();
   }
@@ -169,6 +179,7 @@ export class StreamMetadataTable {
     const write = async () => {
       const file: FileShape = {
         format: FORMAT,
+        keyCheck: this.digest(KEY_CHECK_TEXT),
         streams: [...this.byKey].map(([key, metadata]) => ({ key: Buffer.from(key, 'latin1').toString('base64'), ...metadata })),
         erased: [...this.erased.values()].map((entry) => ({ ...entry })),
       };

@@ -4,6 +4,9 @@
  * their offsets and bytes; a fetch sees the erased offsets skipped; the id is refused for writes by
  * the stream API and by plain produce; all of it holds across a restart.
  */
+import { createHash, createHmac } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { call, startBroker, type TestBroker } from '../support/broker.js';
 import { filesHolding as filesHoldingIn } from '../support/data-files.js';
@@ -85,12 +88,19 @@ describe('erase', () => {
 
   it('stays erased and refused across a restart', async () => {
     const bobBefore = (await call(streamUrl('user-bob', '/events?limit=1000'))).body;
+    const secretBefore = await readFile(join(broker.dataDir, 'topics.stream-id-key'));
+    expect(secretBefore).toHaveLength(32);
     await broker.close(false);
     broker = await broker.restart();
     expect((await append(ERASED, { again: true })).status).toBe(410);
     expect((await call(streamUrl(ERASED))).body.error).toMatchObject({ code: 'SPOOL_ERR_STREAM_ERASED', erasePending: false });
     expect(await filesHolding(SECRET)).toEqual([]);
     expect(await filesHolding(ERASED)).toEqual([]);
+    // The id is kept as an HMAC under the data directory's secret (created once, kept across the restart).
+    expect(await filesHolding(createHash('sha256').update(ERASED).digest('hex'))).toEqual([]);
+    const secret = await readFile(join(broker.dataDir, 'topics.stream-id-key'));
+    expect(secret.equals(secretBefore)).toBe(true);
+    expect(await filesHolding(createHmac('sha256', secret).update(ERASED).digest('hex'))).toHaveLength(1);
     expect((await call(streamUrl('user-bob', '/events?limit=1000'))).body).toEqual(bobBefore);
     expect((await append('user-bob', { note: 'after' })).body).toMatchObject({ firstVersion: 31 });
   });

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, startBroker, type TestBroker } from '../support/broker.js';
+import { filesHolding } from '../support/data-files.js';
 
 let broker: TestBroker;
 const url = (path: string) => `${broker.url}/v1/topics/ledger${path}`;
@@ -84,6 +85,19 @@ describe('stream metadata', () => {
     expect(typo.body.error.message).toContain('maxCount');
     expect((await call(streamUrl('acct-bad', '/metadata'))).body).toMatchObject({ maxCount: null, maxAgeMs: null, truncateBefore: null });
     expect(await versions('acct-bad')).toEqual([0, 1]);
+  });
+
+  it('refuses metadata and a soft delete for a stream with no event (404), taking no entry of the table', async () => {
+    for (const stream of ['never-written', 'SECRET-PERSON-bob@example.com']) {
+      const put = await setMetadata(stream, { maxCount: 1 });
+      expect(put.status).toBe(404);
+      expect(put.body.error).toMatchObject({ code: 'SPOOL_ERR_STREAM_NOT_FOUND', stream });
+      const deleted = await call(streamUrl(stream), { method: 'DELETE' });
+      expect(deleted.status).toBe(404);
+      expect(deleted.body.error.code).toBe('SPOOL_ERR_STREAM_NOT_FOUND');
+      expect((await call(streamUrl(stream))).body).toMatchObject({ version: -1, deleted: false, metadata: { maxCount: null } });
+    }
+    expect(await filesHolding(broker.dataDir, 'never-written')).toEqual([]);
   });
 
   it('refuses metadata on a topic without streamIndex', async () => {

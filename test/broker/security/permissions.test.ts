@@ -148,6 +148,7 @@ describe('the permission table', () => {
     await asAdmin('POST', '/v1/topics', { name: 'doomed', partitions: 1 });
     await asAdmin('POST', '/v1/topics', { name: 'events', partitions: 1, config: { streamIndex: true } });
     await asAdmin('POST', '/v1/topics/events/streams/order-1/events', { events: [{ type: 'opened', data: {} }] });
+    await asAdmin('POST', '/v1/topics/events/streams/order-deleted/events', { events: [{ type: 'opened', data: {} }] }); // a soft delete needs an event
     await asAdmin('POST', '/v1/topics/t/records', { records: [{ value: 1 }, { value: 2 }] });
     await asAdmin('POST', '/v1/groups/g/offsets', { offsets: [{ topic: 't', partition: 0, offset: 1 }] });
     await asAdmin('POST', '/v1/groups/doomed-group/offsets', { offsets: [{ topic: 't', partition: 0, offset: 1 }] });

@@ -1,0 +1,56 @@
+/**
+ * The stream metadata table's bound (streamMetadataEntriesMax) holds metadata and soft deletes
+ * only: a table filled by them never refuses an erasure (GDPR), and erased ids survive a reload.
+ * Erased ids are kept as HMAC-SHA-256 under the data directory's secret, never a plain hash.
+ */
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { nodeFileSystem, storageLimits } from '../../../storage/index.js';
+import { StreamMetadataTable } from '../../../storage/streams/stream-metadata.js';
+
+const limits = storageLimits as { streamMetadataEntriesMax: number };
+const original = limits.streamMetadataEntriesMax;
+let dir: string;
+const secret = randomBytes(32);
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'spool-stream-metadata-'));
+  limits.streamMetadataEntriesMax = 3;
+});
+afterEach(async () => {
+  limits.streamMetadataEntriesMax = original;
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('stream metadata table bound', () => {
+  it('refuses a metadata entry past the bound, never an erasure', async () => {
+    const table = await StreamMetadataTable.load(nodeFileSystem, dir, secret);
+    for (let i = 0; i < 3; i++) await table.setSettings(Buffer.from(`filler-${i}`), { maxCount: 1 });
+    await expect((async () => table.setSettings(Buffer.from('one-more'), { maxCount: 1 }))()).rejects.toMatchObject({ code: 'SPOOL_ERR_TOO_MANY_STREAM_METADATA', context: { limit: 3 } });
+    for (let i = 0; i < 5; i++) await table.markErasing(Buffer.from(`person-${i}@example.com`));
+    expect(table.isErased(Buffer.from('person-4@example.com'))).toBe(true);
+    // Erasures take no entry of the bound: clearing one metadata entry makes room for one again.
+    await table.setSettings(Buffer.from('filler-0'), {});
+    await table.setSettings(Buffer.from('one-more'), { maxCount: 1 });
+    const reloaded = await StreamMetadataTable.load(nodeFileSystem, dir, secret);
+    expect(reloaded.pendingErasures()).toHaveLength(5);
+    expect(reloaded.isErased(Buffer.from('person-0@example.com'))).toBe(true);
+  });
+
+  it('keeps an erased id as an HMAC under the secret: no plain SHA-256 to check a guess against', async () => {
+    const id = Buffer.from('SECRET-PERSON-alice@example.com');
+    const table = await StreamMetadataTable.load(nodeFileSystem, dir, secret);
+    await table.markErasing(id);
+    await table.markErased(id);
+    const file = await readFile(join(dir, 'stream-metadata'), 'utf8');
+    expect(file).not.toContain(createHash('sha256').update(id).digest('hex'));
+    expect(file).toContain(createHmac('sha256', secret).update(id).digest('hex'));
+    expect(file).not.toContain('alice');
+    expect((await StreamMetadataTable.load(nodeFileSystem, dir, secret)).isErased(id)).toBe(true);
+    // Under another secret the file would refuse nothing it names: it does not open.
+    await expect(StreamMetadataTable.load(nodeFileSystem, dir, randomBytes(32))).rejects.toMatchObject({ code: 'SPOOL_ERR_IO' });
+  });
+});
