@@ -88,7 +88,7 @@ describe('kafkaConnectionsPerAddressMax', () => {
 describe('kafkaAuthenticationTimeoutMs', () => {
   let t: TestBroker;
   beforeAll(async () => {
-    t = await startSecuredBroker({ kafka: true, limits: { kafkaAuthenticationTimeoutMs: 1000, authFailureDelayMsBase: 1, authFailureDelayMsMax: 2 } });
+    t = await startSecuredBroker({ kafka: true, limits: { kafkaAuthenticationTimeoutMs: 3000, authFailureDelayMsBase: 1, authFailureDelayMsMax: 2 } });
   });
   afterAll(() => t?.close());
 
@@ -96,7 +96,7 @@ describe('kafkaAuthenticationTimeoutMs', () => {
     const silent = silentConnection(t.kafka!);
     const authenticated = await rawClient(t.kafka!);
     expect(await authenticated.authenticatePlain('admin', 'admin secret')).toBe(0);
-    await vi.waitFor(() => expect(silent.closed()).toBe(true));
+    await vi.waitFor(() => expect(silent.closed()).toBe(true), { timeout: 15_000 });
     expect(await answersApiVersions(authenticated)).toBe(true);
   });
 });
