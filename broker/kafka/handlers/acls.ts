@@ -37,13 +37,19 @@ function audit(action: string, request: KafkaRequest, services: KafkaServices, a
   if (acls.length > 0) services.security.audit({ action, principal: request.session.principal, address: request.session.address, outcome: 'success', acls, via: 'kafka' });
 }
 
+/** CreateAcls and DeleteAcls need Alter on the cluster: each entry of a refused request says so. */
+function alterRefusal(request: KafkaRequest): { errorCode: number; errorMessage: string } | null {
+  const refused = request.refused.cluster;
+  return refused === null ? null : { errorCode: refused, errorMessage: 'not authorized to Alter the cluster' };
+}
+
 export const createAcls: KafkaApi = {
   name: 'CreateAcls',
   answersRefusals: true,
   handle(body, request, services) {
     const creations = body.creations as Message[];
-    const refused = request.refused.cluster;
-    if (refused !== null) return { throttleTimeMs: 0, results: creations.map(() => ({ errorCode: refused, errorMessage: 'not authorized to Alter the cluster' })) };
+    const refusal = alterRefusal(request);
+    if (refusal !== null) return { throttleTimeMs: 0, results: creations.map(() => refusal) };
     const results: Message[] = [];
     const valid: Array<{ index: number; entry: AclEntry }> = [];
     for (const creation of creations) {
@@ -96,8 +102,8 @@ export const deleteAcls: KafkaApi = {
   answersRefusals: true,
   handle(body, request, services) {
     const filters = body.filters as Message[];
-    const refused = request.refused.cluster;
-    if (refused !== null) return { throttleTimeMs: 0, filterResults: filters.map(() => ({ errorCode: refused, errorMessage: 'not authorized to Alter the cluster', matchingAcls: [] })) };
+    const refusal = alterRefusal(request);
+    if (refusal !== null) return { throttleTimeMs: 0, filterResults: filters.map(() => ({ ...refusal, matchingAcls: [] })) };
     const filterResults = filters.map((filter) => {
       try {
         const matches = kafkaFilter(filterFields(filter));
