@@ -6,6 +6,7 @@
  * at accept (node's maxConnections), so refused clients cannot run the broker out of descriptors.
  */
 import type { Socket } from 'node:net';
+import { ConnectionsByAddress } from '../connections-by-address.js';
 import type { BrokerLimits } from '../limits.js';
 
 export type ConnectionLimits = Pick<BrokerLimits, 'connectionsMax' | 'connectionsPerAddressMax' | 'connectionsHardMax' | 'headersTimeoutMs'>;
@@ -13,7 +14,7 @@ export type ConnectionLimits = Pick<BrokerLimits, 'connectionsMax' | 'connection
 const closeSilent = new WeakMap<Socket, () => void>();
 
 export class ConnectionCounter {
-  private readonly byAddress = new Map<string, number>();
+  private readonly byAddress = new ConnectionsByAddress();
   private readonly refused = new WeakMap<Socket, 'connectionsMax' | 'connectionsPerAddressMax'>();
   open = 0;
 
@@ -21,9 +22,7 @@ export class ConnectionCounter {
 
   /** Counts a new connection until it closes, and notes whether it is over a limit. */
   admit(socket: Socket): void {
-    const address = socket.remoteAddress ?? '';
-    const fromAddress = (this.byAddress.get(address) ?? 0) + 1;
-    this.byAddress.set(address, fromAddress);
+    const fromAddress = this.byAddress.track(socket);
     this.open++;
     if (this.open > this.limits.connectionsMax) this.refused.set(socket, 'connectionsMax');
     else if (fromAddress > this.limits.connectionsPerAddressMax) this.refused.set(socket, 'connectionsPerAddressMax');
@@ -32,12 +31,7 @@ export class ConnectionCounter {
     const destroy = () => socket.destroy();
     socket.setTimeout(this.limits.headersTimeoutMs, destroy);
     closeSilent.set(socket, destroy);
-    socket.once('close', () => {
-      this.open--;
-      const left = this.byAddress.get(address)! - 1;
-      if (left === 0) this.byAddress.delete(address);
-      else this.byAddress.set(address, left);
-    });
+    socket.once('close', () => this.open--);
   }
 
   /** The connection sent a whole request: from now on node's own timeouts apply. */

@@ -1,8 +1,7 @@
 /**
  * The Kafka listener: a TCP server (a TLS one for SSL and SASL_SSL) beside the HTTP API, one
- * KafkaConnection per client. close()
- * stops accepting and ends every connection (in-flight requests finish against the services,
- * which close after it).
+ * KafkaConnection per client. close() stops accepting and ends every connection (in-flight
+ * requests finish against the services, which close after it).
  *
  * The protocol stack (connection, codecs, message definitions, handlers) is loaded at the first
  * connection: an embedded broker listens for Kafka by default, and most never see a Kafka client;
@@ -10,6 +9,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
+import { ConnectionsByAddress } from '../connections-by-address.js';
 import { certificatePrincipal } from '../security/certificate-principal.js';
 import { admitSecureConnection, auditHandshakeFailures } from '../security/tls-connections.js';
 import type { KafkaConnection } from './connection.js';
@@ -25,7 +25,7 @@ export class KafkaListener {
   /** Accepted while the protocol stack loads: paused, so their bytes wait in the socket. */
   private readonly waiting = new Set<Socket>();
   /** Open TCP connections per client address (kafkaConnectionsPerAddressMax). */
-  private readonly byAddress = new Map<string, number>();
+  private readonly byAddress = new ConnectionsByAddress();
 
   /** `tls`: the listener speaks TLS (security/tls.ts); a verified client certificate is the connection's first principal. */
   constructor(private readonly services: KafkaServices, tls: TlsOptions | null = null) {
@@ -65,19 +65,13 @@ export class KafkaListener {
     this.server.maxConnections = limits.kafkaConnectionsMax;
     this.server.on('drop', (dropped) => log.warn({ remote: dropped?.remoteAddress }, 'kafka: refusing a connection past kafkaConnectionsMax'));
     this.server.on('connection', (socket: Socket) => {
-      const address = socket.remoteAddress ?? '';
-      const fromAddress = (this.byAddress.get(address) ?? 0) + 1;
-      if (fromAddress > limits.kafkaConnectionsPerAddressMax) {
-        log.warn({ remote: address, connections: fromAddress - 1 }, 'kafka: refusing a connection past kafkaConnectionsPerAddressMax');
+      const open = this.byAddress.of(socket.remoteAddress ?? '');
+      if (open >= limits.kafkaConnectionsPerAddressMax) {
+        log.warn({ remote: socket.remoteAddress, connections: open }, 'kafka: refusing a connection past kafkaConnectionsPerAddressMax');
         socket.destroy();
         return;
       }
-      this.byAddress.set(address, fromAddress);
-      socket.once('close', () => {
-        const left = this.byAddress.get(address)! - 1;
-        if (left === 0) this.byAddress.delete(address);
-        else this.byAddress.set(address, left);
-      });
+      this.byAddress.track(socket);
       acceptPlain?.(socket);
     });
   }
