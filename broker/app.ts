@@ -59,7 +59,8 @@ import { sessionRoutes } from './routes/session.js';
 import { registerHttpSecurity } from './security/http-security.js';
 import { openSecurity } from './security/security.js';
 import type { AuditLog } from './security/audit.js';
-import { admitSecureConnection, auditHandshakeFailures } from './security/tls-connections.js';
+import { auditHandshakeFailures } from './security/tls-connections.js';
+import { admitHttpsConnection, type HttpConnectionQuota } from './security/http-connection-quota.js';
 import { kafkaUsesTls, loadTlsFiles, serverTlsOptions, TlsServers } from './security/tls.js';
 import type { SecureContextOptions, Server as TlsServer } from 'node:tls';
 
@@ -117,6 +118,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database, tlsF
   const tlsOptions = tlsFiles === null ? null : serverTlsOptions(tlsFiles, config, limits.headersTimeoutMs);
   // Set once security is open, before the servers listen (the server is made first, by fastify).
   let audit: AuditLog = () => {};
+  let connectionQuota: HttpConnectionQuota | null = null;
   const stores = openStores(db, { queueJournalEntriesMax: limits.queueJournalEntriesMax });
   let shuttingDown = false;
   const connections = new ConnectionCounter(limits);
@@ -140,7 +142,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database, tlsF
         isOpen: () => !shuttingDown,
         limits,
         connections,
-        ...(tlsOptions ? { tls: tlsOptions, onSecureConnection: (socket) => admitSecureConnection(socket, 'http', audit) } : {}),
+        ...(tlsOptions ? { tls: tlsOptions, onSecureConnection: (socket) => admitHttpsConnection(socket, audit, connectionQuota) } : {}),
       }),
     ajv: routeAjvOptions,
     // Validators compiled on a route's first request, once per process (http/lazy-validators.ts).
@@ -193,6 +195,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database, tlsF
   // fsync) on a fresh data directory rather than one per CREATE TABLE (~25 ms of each embedded start).
   const security = db.transaction(() => openSecurity(db, config, limits, log, kafkaOn))();
   audit = security.audit;
+  connectionQuota = security.connectionQuota;
   if (tlsOptions) auditHandshakeFailures(app.server as unknown as TlsServer, 'http', audit);
   registerHttpSecurity(app, { ...security, allowedHosts: config.allowedHosts, metricsAuth: config.metricsAuth });
   registerContentTypes(app);

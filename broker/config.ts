@@ -102,7 +102,7 @@ export const BrokerConfigSchema = Type.Object(
     }),
     quotaProduceBytesPerSec: Type.Integer({ minimum: 0, maximum: 2 ** 40, default: 0, description: 'bytes per second each principal may produce, HTTP and Kafka together (0: no quota; docs/security.md#quotas)' }),
     quotaFetchBytesPerSec: Type.Integer({ minimum: 0, maximum: 2 ** 40, default: 0, description: 'bytes per second each principal may fetch, HTTP and Kafka together (0: no quota)' }),
-    quotaConnectionsPerPrincipal: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0, description: 'authenticated Kafka connections one principal (SASL user or TLS certificate) may hold at once (0: no quota)' }),
+    quotaConnectionsPerPrincipal: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0, description: 'authenticated connections one principal may hold at once, Kafka and HTTP together (a SASL user from SaslAuthenticate, an HTTP one from its first authenticated request, a TLS certificate from the handshake; 0: no quota)' }),
     metricsAuth: Type.Boolean({ default: false, description: 'GET /metrics requires credentials (Describe on the cluster) once the broker has users or tokens; /health stays open' }),
     tlsCert: Type.String({ maxLength: 4096, default: '', description: 'PEM certificate (chain) of both listeners: HTTPS on port, and the Kafka listener unless kafkaSecurityProtocol says otherwise (reloaded on SIGHUP; docs/security.md)' }),
     tlsKey: Type.String({ maxLength: 4096, default: '', description: 'PEM private key of tlsCert (unencrypted: keep the file readable by the broker only)' }),

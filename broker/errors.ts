@@ -21,7 +21,7 @@ export const brokerErrors = {
   SPOOL_ERR_TOO_MANY_PARTITIONS: { status: 429, retriable: true, description: 'The topic would take the broker past its maximum of partitions (partitionsMax); room comes back as topics are deleted.' },
   SPOOL_ERR_TOO_MANY_MEMBERS: { status: 429, retriable: true, description: 'The consumer group has its maximum of members (membersPerGroupMax).' },
   SPOOL_ERR_TOO_MANY_GROUPS: { status: 429, retriable: true, description: 'The broker holds its maximum of consumer groups (groupsMax); empty groups expire after groupRetentionMs.' },
-  SPOOL_ERR_QUOTA_EXCEEDED: { status: 429, retriable: true, description: 'The principal produced or fetched more bytes than its quota allows (quotaProduceBytesPerSec, quotaFetchBytesPerSec, named in `limit`): wait `Retry-After` seconds.' },
+  SPOOL_ERR_QUOTA_EXCEEDED: { status: 429, retriable: true, description: 'The principal is over one of its quotas, named in `limit` with its value in `max`: it produced or fetched more bytes than quotaProduceBytesPerSec or quotaFetchBytesPerSec allow, or holds quotaConnectionsPerPrincipal connections already (this connection is closed after the answer). Wait `Retry-After` seconds (docs/security.md#quotas).' },
   SPOOL_ERR_TOO_MANY_SUBSCRIBERS: { status: 429, retriable: true, description: 'The broker already serves its maximum of long-polls or live subscribers.' },
   SPOOL_ERR_SHUTTING_DOWN: { status: 503, retriable: true, description: 'The broker is shutting down and takes no new requests.' },
   SPOOL_ERR_GROUP_NOT_FOUND: { status: 404, retriable: false, description: 'No consumer group has this name.' },

@@ -11,9 +11,11 @@
  *                                      refuses the next request while in debt with 429
  *                                      SPOOL_ERR_QUOTA_EXCEEDED and Retry-After. An HTTP fetch
  *                                      takes its maxBytes before reading, and gives back the rest
- *   connections per principal          authenticated Kafka connections open at once; one more is
- *                                      refused at SaslAuthenticate (a TLS certificate's principal:
- *                                      the connection is closed as it opens)
+ *   connections per principal          authenticated connections open at once, Kafka and HTTP
+ *                                      together: one more is refused at SaslAuthenticate (a TLS
+ *                                      certificate's principal: the Kafka connection is closed as
+ *                                      it opens), an HTTP one is answered 429 and closed
+ *                                      (http-connection-quota.ts)
  *
  * The principal is the authenticated one, or User:ANONYMOUS on an open broker (as Kafka's default
  * quota applies to unauthenticated clients). Buckets are kept per principal, bounded like the
@@ -110,17 +112,18 @@ export class Quotas {
     const waitMs = this.throttleMs(kind, principal);
     if (waitMs === 0) return;
     const setting = SETTING[kind];
-    throw new BrokerError('SPOOL_ERR_QUOTA_EXCEEDED', `${principal} is over its ${kind} quota of ${this.settings[setting]} bytes per second (${setting}): wait ${waitMs} ms`, {
-      principal,
-      limit: setting,
-      max: this.settings[setting],
-      retryAfterMs: waitMs,
-    });
+    throw quotaExceeded(setting, this.settings[setting], principal, `${principal} is over its ${kind} quota of ${this.settings[setting]} bytes per second (${setting}): wait ${waitMs} ms`, waitMs);
+  }
+
+  /** The 429 of a principal that holds quotaConnectionsPerPrincipal connections already (HTTP). */
+  connectionRefusal(principal: string): BrokerError {
+    const max = this.settings.quotaConnectionsPerPrincipal;
+    return quotaExceeded('quotaConnectionsPerPrincipal', max, principal, `${principal} holds its maximum of ${max} connections (quotaConnectionsPerPrincipal): close one first`, 1000);
   }
 
   /**
-   * Counts an authenticated connection of `principal`; answers a release function, or null when
-   * the principal holds quotaConnectionsPerPrincipal already.
+   * Counts an authenticated connection of `principal` (either listener); answers a release
+   * function, or null when the principal holds quotaConnectionsPerPrincipal already.
    */
   openConnection(principal: string): (() => void) | null {
     const max = this.settings.quotaConnectionsPerPrincipal;
@@ -137,4 +140,9 @@ export class Quotas {
       else this.connections.set(principal, left);
     };
   }
+}
+
+/** 429 SPOOL_ERR_QUOTA_EXCEEDED naming the setting (`limit`) and its value (`max`); Retry-After from `retryAfterMs`. */
+export function quotaExceeded(setting: string, max: number, principal: string, message: string, retryAfterMs: number): BrokerError {
+  return new BrokerError('SPOOL_ERR_QUOTA_EXCEEDED', message, { principal, limit: setting, max, retryAfterMs });
 }
