@@ -182,10 +182,6 @@ async function assembleBroker(options: BuildOptions, db: Database.Database, tlsF
   expireIdleGroups();
   const retention = setInterval(expireIdleGroups, limits.groupRetentionCheckIntervalMs);
   retention.unref();
-  // A live subscriber leaving a temporary topic it named starts the topic's idle clock.
-  const live = new LiveRegistry(limits.liveSubscribersMax, (named) => named.forEach((topic) => temporary.touch(topic)));
-  const stopTemporarySweep = sweepTemporaryTopics(temporary, { inUse: (topic) => live.isNamed(topic), delete: (topic) => topics.delete(topic), log }, limits.temporarySweepIntervalMs);
-  const subscriberCounts = new SubscriberCounts(live, coordinator);
 
   const routes: RouteEntry[] = [];
   const servedRoutes: string[] = [];
@@ -197,6 +193,11 @@ async function assembleBroker(options: BuildOptions, db: Database.Database, tlsF
   audit = security.audit;
   connectionQuota = security.connectionQuota;
   if (tlsOptions) auditHandshakeFailures(app.server as unknown as TlsServer, 'http', audit);
+  // A live subscriber leaving a temporary topic it named starts the topic's idle clock.
+  const live = new LiveRegistry(limits.liveSubscribersMax, (named) => named.forEach((topic) => temporary.touch(topic)), security.quotas);
+  const stopTemporarySweep = sweepTemporaryTopics(temporary, { inUse: (topic) => live.isNamed(topic), delete: (topic) => topics.delete(topic), log }, limits.temporarySweepIntervalMs);
+  const subscriberCounts = new SubscriberCounts(live, coordinator);
+
   registerHttpSecurity(app, { ...security, allowedHosts: config.allowedHosts, metricsAuth: config.metricsAuth });
   registerContentTypes(app);
   registerErrorHandler(app, limits);
@@ -231,7 +232,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database, tlsF
   if (config.console) await app.register(consoleRoutes, { dir: options.consoleDir ?? consoleBuildDir() });
   await app.register(topicRoutes, { topics });
   const produce = new ProduceService(topics, metrics, stores.producerIds, subscriberCounts);
-  const fetcher = new FetchService(topics, metrics, limits);
+  const fetcher = new FetchService(topics, metrics, limits, security.quotas);
   await app.register(produceRoutes, { produce, limits, quotas: security.quotas });
   await app.register(producerRoutes, { producerIds: stores.producerIds });
   await app.register(fetchRoutes, { fetcher, quotas: security.quotas });
@@ -244,7 +245,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database, tlsF
   await app.register(livePatternRoutes, { topics, registry: live, metrics, limits, appends, counts: subscriberCounts });
   await app.register(groupRoutes, { groups });
   const queues = new QueueService(topics, stores.queues, undefined, limits);
-  await app.register(queueRoutes, { queues, redriveRecordsMax: limits.redriveRecordsMax });
+  await app.register(queueRoutes, { queues, redriveRecordsMax: limits.redriveRecordsMax, quotas: security.quotas });
   // Secure cookies over https only: a Secure cookie would never come back over http.
   await app.register(sessionRoutes, { authenticator: security.authenticator, secureCookies: tlsOptions !== null });
   await app.register(adminCredentialRoutes, security);

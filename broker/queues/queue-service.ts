@@ -212,8 +212,27 @@ export class QueueService {
     this.queues.delete(`${topic}\u0000${name}`);
   }
 
-  /** Leases up to `max` messages, waiting up to `waitMs` for one to become available. */
-  async receive(topic: string, name: string, request: { max: number; visibilityMs?: number; waitMs: number }, signal?: AbortSignal): Promise<ReceivedMessage[]> {
+  /**
+   * Leases up to `max` messages, waiting up to `waitMs` for one to become available. A receive
+   * that has to wait first takes a slot of `waitSlot` (the principal's quotaLongPollsPerPrincipal),
+   * which may refuse it; the slot is held until it answers.
+   */
+  async receive(
+    topic: string,
+    name: string,
+    request: { max: number; visibilityMs?: number; waitMs: number },
+    signal?: AbortSignal,
+    waitSlot: () => () => void = () => () => {},
+  ): Promise<ReceivedMessage[]> {
+    let releaseSlot: (() => void) | undefined;
+    try {
+      return await this.receiveWaiting(topic, name, request, signal, () => (releaseSlot ??= waitSlot()));
+    } finally {
+      releaseSlot?.();
+    }
+  }
+
+  private async receiveWaiting(topic: string, name: string, request: { max: number; visibilityMs?: number; waitMs: number }, signal: AbortSignal | undefined, takeSlot: () => void): Promise<ReceivedMessage[]> {
     const queue = this.queue(topic, name);
     const deadline = Date.now() + Math.min(request.waitMs, this.limits.maxWaitMs);
     for (;;) {
@@ -227,6 +246,7 @@ export class QueueService {
       }
       const now = Date.now();
       if (now >= deadline || signal?.aborted) return received;
+      takeSlot();
       await this.waitForWork(queue, deadline - now, signal);
     }
   }

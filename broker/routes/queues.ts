@@ -6,6 +6,8 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { toJsonRecord, type ValueFormat } from '../fetch/record-view.js';
 import type { QueueService, Settlement } from '../queues/queue-service.js';
+import type { Quotas } from '../security/quotas.js';
+import { principalOf } from '../security/request-principal.js';
 import { TOPIC_NAME_RULE } from '../topics/topic-name.js';
 import { answer, JsonRecordAnswer, NoContent, optionalBody, ValueFormatSchema } from './schemas.js';
 
@@ -53,7 +55,7 @@ const SettleBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const queueRoutes: FastifyPluginAsyncTypebox<{ queues: QueueService; redriveRecordsMax: number }> = async (app, { queues, redriveRecordsMax }) => {
+export const queueRoutes: FastifyPluginAsyncTypebox<{ queues: QueueService; redriveRecordsMax: number; quotas: Pick<Quotas, 'take'> }> = async (app, { queues, redriveRecordsMax, quotas }) => {
   const tags = ['queues'];
 
   app.get('/v1/queues', {
@@ -144,7 +146,9 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ queues: QueueService; redr
       reply.raw.once('close', () => {
         if (!reply.raw.writableFinished) abort.abort();
       });
-      const received = await queues.receive(topic, queue, { max: request.body?.max ?? 1, visibilityMs: request.body?.visibilityMs, waitMs: request.body?.waitMs ?? 0 }, abort.signal);
+      const principal = principalOf(request);
+      const waitSlot = () => quotas.take('longPolls', principal);
+      const received = await queues.receive(topic, queue, { max: request.body?.max ?? 1, visibilityMs: request.body?.visibilityMs, waitMs: request.body?.waitMs ?? 0 }, abort.signal, waitSlot);
       const format: ValueFormat = request.query.valueFormat ?? 'auto';
       return {
         messages: received.map(({ receipt, partition, offset, deliveryCount, message }) => ({

@@ -41,10 +41,12 @@ export class HttpConnectionQuota {
   hold(socket: Socket, principal: string): void {
     const held = this.held.get(socket);
     if (held?.principal === principal) return;
-    const release = this.quotas.openConnection(principal);
-    if (release === null) {
+    let release: () => void;
+    try {
+      release = this.quotas.take('connections', principal);
+    } catch (error) {
       this.audit({ action: 'quota', principal, address: socket.remoteAddress ?? null, outcome: 'failure', listener: 'http', reason: 'quotaConnectionsPerPrincipal' });
-      throw this.quotas.connectionRefusal(principal);
+      throw error;
     }
     if (held) {
       held.release();

@@ -16,6 +16,11 @@
  *                                      certificate's principal: the Kafka connection is closed as
  *                                      it opens), an HTTP one is answered 429 and closed
  *                                      (http-connection-quota.ts)
+ *   live subscribers per principal     SSE live tails, pattern subscriptions and stream feeds open
+ *                                      at once (beside liveSubscribersMax): 429 past it
+ *   long-polls per principal           fetches (HTTP and Kafka) and queue receives waiting at once
+ *                                      (beside longPollsMax): HTTP 429, Kafka answers what there is
+ *                                      with throttle_time_ms for the wait it asked for
  *
  * The principal is the authenticated one, or User:ANONYMOUS on an open broker (as Kafka's default
  * quota applies to unauthenticated clients). Buckets are kept per principal, bounded like the
@@ -25,10 +30,15 @@ import { BrokerError } from '../errors.js';
 
 export type ByteQuota = 'produce' | 'fetch';
 
+/** What a principal holds a number of at once (each 0: no quota). */
+export type CountQuota = 'connections' | 'liveSubscribers' | 'longPolls';
+
 export interface QuotaSettings {
   quotaProduceBytesPerSec: number;
   quotaFetchBytesPerSec: number;
   quotaConnectionsPerPrincipal: number;
+  quotaLiveSubscribersPerPrincipal: number;
+  quotaLongPollsPerPrincipal: number;
 }
 
 /**
@@ -46,10 +56,15 @@ interface Bucket {
 }
 
 const SETTING: Readonly<Record<ByteQuota, keyof QuotaSettings>> = { produce: 'quotaProduceBytesPerSec', fetch: 'quotaFetchBytesPerSec' };
+const COUNTED: Readonly<Record<CountQuota, { setting: keyof QuotaSettings; what: string }>> = {
+  connections: { setting: 'quotaConnectionsPerPrincipal', what: 'connections' },
+  liveSubscribers: { setting: 'quotaLiveSubscribersPerPrincipal', what: 'live subscriptions' },
+  longPolls: { setting: 'quotaLongPollsPerPrincipal', what: 'waiting long-polls' },
+};
 
 export class Quotas {
   private readonly buckets: Record<ByteQuota, Map<string, Bucket>> = { produce: new Map(), fetch: new Map() };
-  private readonly connections = new Map<string, number>();
+  private readonly counts: Record<CountQuota, Map<string, number>> = { connections: new Map(), liveSubscribers: new Map(), longPolls: new Map() };
 
   constructor(
     private readonly settings: QuotaSettings,
@@ -115,29 +130,38 @@ export class Quotas {
     throw quotaExceeded(setting, this.settings[setting], principal, `${principal} is over its ${kind} quota of ${this.settings[setting]} bytes per second (${setting}): wait ${waitMs} ms`, waitMs);
   }
 
-  /** The 429 of a principal that holds quotaConnectionsPerPrincipal connections already (HTTP). */
-  connectionRefusal(principal: string): BrokerError {
-    const max = this.settings.quotaConnectionsPerPrincipal;
-    return quotaExceeded('quotaConnectionsPerPrincipal', max, principal, `${principal} holds its maximum of ${max} connections (quotaConnectionsPerPrincipal): close one first`, 1000);
+  /** hold(), or 429 SPOOL_ERR_QUOTA_EXCEEDED naming the setting when the principal holds its maximum (HTTP). */
+  take(kind: CountQuota, principal: string): () => void {
+    const release = this.hold(kind, principal);
+    if (release === null) throw this.refusal(kind, principal);
+    return release;
+  }
+
+  private refusal(kind: CountQuota, principal: string): BrokerError {
+    const { setting, what } = COUNTED[kind];
+    const max = this.settings[setting];
+    return quotaExceeded(setting, max, principal, `${principal} holds its maximum of ${max} ${what} (${setting}): end one first`, 1000);
   }
 
   /**
-   * Counts an authenticated connection of `principal` (either listener); answers a release
-   * function, or null when the principal holds quotaConnectionsPerPrincipal already.
+   * Counts one more `kind` held by `principal` (a connection of either listener, a live
+   * subscriber, a waiting long-poll); answers its release (idempotent), or null when the principal
+   * holds its maximum already.
    */
-  openConnection(principal: string): (() => void) | null {
-    const max = this.settings.quotaConnectionsPerPrincipal;
+  hold(kind: CountQuota, principal: string): (() => void) | null {
+    const max = this.settings[COUNTED[kind].setting];
     if (max === 0) return () => {};
-    const open = this.connections.get(principal) ?? 0;
-    if (open >= max) return null;
-    this.connections.set(principal, open + 1);
+    const counts = this.counts[kind];
+    const held = counts.get(principal) ?? 0;
+    if (held >= max) return null;
+    counts.set(principal, held + 1);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      const left = (this.connections.get(principal) ?? 1) - 1;
-      if (left === 0) this.connections.delete(principal);
-      else this.connections.set(principal, left);
+      const left = (counts.get(principal) ?? 1) - 1;
+      if (left === 0) counts.delete(principal);
+      else counts.set(principal, left);
     };
   }
 }

@@ -12,7 +12,7 @@ import { RawKafkaClient } from '../kafka/support/raw-client.js';
 import { call, startBroker, type TestBroker } from '../support/broker.js';
 import { admin, basic, grant, startSecuredBroker } from './support.js';
 
-const off = { quotaProduceBytesPerSec: 0, quotaFetchBytesPerSec: 0, quotaConnectionsPerPrincipal: 0 };
+const off = { quotaProduceBytesPerSec: 0, quotaFetchBytesPerSec: 0, quotaConnectionsPerPrincipal: 0, quotaLiveSubscribersPerPrincipal: 0, quotaLongPollsPerPrincipal: 0 };
 
 describe('the quota arithmetic', () => {
   it('allows a second of the rate, then throttles by the debt, which time pays back', () => {
@@ -51,14 +51,14 @@ describe('the quota arithmetic', () => {
 
   it('counts connections per principal and gives each back once', () => {
     const quotas = new Quotas({ ...off, quotaConnectionsPerPrincipal: 2 });
-    const first = quotas.openConnection('User:a')!;
-    expect(quotas.openConnection('User:a')).not.toBeNull();
-    expect(quotas.openConnection('User:a')).toBeNull();
-    expect(quotas.openConnection('User:b')).not.toBeNull();
+    const first = quotas.hold('connections', 'User:a')!;
+    expect(quotas.hold('connections', 'User:a')).not.toBeNull();
+    expect(quotas.hold('connections', 'User:a')).toBeNull();
+    expect(quotas.hold('connections', 'User:b')).not.toBeNull();
     first();
     first();
-    expect(quotas.openConnection('User:a')).not.toBeNull();
-    expect(quotas.openConnection('User:a')).toBeNull();
+    expect(quotas.hold('connections', 'User:a')).not.toBeNull();
+    expect(quotas.hold('connections', 'User:a')).toBeNull();
   });
 });
 
