@@ -166,7 +166,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database, tlsF
   });
   metrics = new BrokerMetrics(logs, limits.metricsLagSeriesMax);
   const temporary = new TemporaryTopics(stores.temporaryTopics);
-  const topics = new TopicService(stores.topics, logs, config.flush, log, temporary, limits);
+  const topics = new TopicService(stores.topics, logs, config.flush, log, temporary, limits, config.quotaPartitionsPerPrincipal);
   await topics.start();
   const coordinator = new GroupCoordinator({ topics: () => topics.list(), exists: (name) => logs.partitions(name).length > 0 }, Date.now, limits);
   topics.onChange(() => coordinator.topicsChanged());
@@ -230,7 +230,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database, tlsF
   });
   await app.register(statsRoutes, { stats, historyPointsMax: limits.statsHistorySamples });
   if (config.console) await app.register(consoleRoutes, { dir: options.consoleDir ?? consoleBuildDir() });
-  await app.register(topicRoutes, { topics });
+  await app.register(topicRoutes, { topics, quotas: security.quotas });
   const produce = new ProduceService(topics, metrics, stores.producerIds, subscriberCounts);
   const fetcher = new FetchService(topics, metrics, limits, security.quotas);
   await app.register(produceRoutes, { produce, limits, quotas: security.quotas });
