@@ -17,6 +17,7 @@
  * - The bytes answered count against the principal's fetch quota (throttle_time_ms, and the answer
  *   delayed by it).
  */
+import { THROTTLE_MS_MAX } from '../../security/quotas.js';
 import { ANONYMOUS } from '../../security/request-principal.js';
 import type { Refusals } from '../authorization.js';
 import type { KafkaApi, KafkaServices } from '../context.js';
@@ -100,7 +101,7 @@ export const fetch: KafkaApi = {
       } catch (error) {
         // Too many long-polls: answer what there is. Past the principal's own quota the answer is
         // throttled for the wait it asked for, so the client does not fetch again at once.
-        if (isQuotaRefusal(error)) waitRefusedMs = Math.max(0, deadline - Date.now());
+        if (isQuotaRefusal(error)) waitRefusedMs = Math.min(THROTTLE_MS_MAX, Math.max(0, deadline - Date.now()));
         break;
       }
       round = await readAll(body.topics as Message[], byId, maxBytes, request.refused, services);
