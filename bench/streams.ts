@@ -10,7 +10,9 @@
  *      rounds, with the broker's and this process's CPU per event (what the machine's load moves
  *      least); then conditional appends of 10 events a request;
  *   2. reads of one 100-event stream (forward) and of a stream's last 10 events (backward), p50/p99,
- *      in turns with a plain fetch of the same 100 records (the reference);
+ *      in turns with a plain fetch of the same 100 records (the reference): streams written in one
+ *      append (one batch), and streams written one event a request among 199 others (each event
+ *      in its own batch, spread over the partition);
  *   3. broker RSS at the end, then restarts with the index intact (SIGTERM, start, first read),
  *      each beside the start of an empty broker.
  *
@@ -187,8 +189,19 @@ try {
     expectOk(answer, 'append read stream');
     readBatches.push({ partition: answer.body.partition, offset: answer.body.offsets[0] });
   }
-  const readOne = async (sample: number, query: string, expected: number) => {
-    const answer = await send(pool, 'GET', `/v1/topics/orders/streams/${readStream(sample % READ_STREAMS)}/events${query}`);
+  // And streams of 100 events written one event a request, round-robin over READ_STREAMS of them:
+  // each stream's events are spread over the partition among the others', as in an application.
+  const spreadStream = (i: number) => `spread-${i}`;
+  for (let version = 0; version < 100; version++) {
+    await Promise.all(
+      Array.from({ length: READ_STREAMS }, async (_, i) => {
+        const answer = await send(pool, 'POST', `/v1/topics/orders/streams/${spreadStream(i)}/events`, { events: [{ type: 'Happened', data: DATA }], expectedVersion: version - 1 < 0 ? 'no_stream' : version - 1 });
+        expectOk(answer, 'append spread stream');
+      }),
+    );
+  }
+  const readOne = async (sample: number, query: string, expected: number, name = readStream) => {
+    const answer = await send(pool, 'GET', `/v1/topics/orders/streams/${name(sample % READ_STREAMS)}/events${query}`);
     if (answer.status !== 200 || answer.body.events.length !== expected) throw new Error(`read: ${answer.status}, ${answer.body?.events?.length} events`);
   };
   const fetchOne = async (sample: number) => {
@@ -197,8 +210,14 @@ try {
     if (answer.status !== 200 || answer.body.records.length < 100) throw new Error(`fetch: ${answer.status}, ${answer.body?.records?.length} records`);
   };
   // The three reads in turns, sample by sample, so the machine's drift falls on all of them alike.
-  const reads = await interleavedLatencies(READ_SAMPLES, [fetchOne, (sample) => readOne(sample, '?limit=100', 100), (sample) => readOne(sample, '?direction=backward&limit=10', 10)]);
-  const [fetchReference, forward, backward] = reads as [Percentiles, Percentiles, Percentiles];
+  const reads = await interleavedLatencies(READ_SAMPLES, [
+    fetchOne,
+    (sample) => readOne(sample, '?limit=100', 100),
+    (sample) => readOne(sample, '?direction=backward&limit=10', 10),
+    (sample) => readOne(sample, '?limit=100', 100, spreadStream),
+    (sample) => readOne(sample, '?direction=backward&limit=10', 10, spreadStream),
+  ]);
+  const [fetchReference, forward, backward, spreadForward, spreadBackward] = reads as [Percentiles, Percentiles, Percentiles, Percentiles, Percentiles];
   const rssMB = (await residentBytes(broker.pid)) / 1e6;
 
   await pool.close();
@@ -237,6 +256,10 @@ try {
     { measure: 'read one 100-event stream, p99 ms', value: forward.p99Ms, target: '<= 5', 'vs reference': ratio(forward.p99Ms, fetchReference.p99Ms) },
     { measure: 'last 10 events backward, p50 ms', value: backward.p50Ms, target: '', 'vs reference': ratio(backward.p50Ms, fetchReference.p50Ms) },
     { measure: 'last 10 events backward, p99 ms', value: backward.p99Ms, target: '<= 2', 'vs reference': ratio(backward.p99Ms, fetchReference.p99Ms) },
+    { measure: `read one 100-event stream spread among ${READ_STREAMS}, p50 ms`, value: spreadForward.p50Ms, target: '', 'vs reference': ratio(spreadForward.p50Ms, fetchReference.p50Ms) },
+    { measure: `read one 100-event stream spread among ${READ_STREAMS}, p99 ms`, value: spreadForward.p99Ms, target: '<= 5', 'vs reference': ratio(spreadForward.p99Ms, fetchReference.p99Ms) },
+    { measure: 'its last 10 events backward, p50 ms', value: spreadBackward.p50Ms, target: '', 'vs reference': ratio(spreadBackward.p50Ms, fetchReference.p50Ms) },
+    { measure: 'its last 10 events backward, p99 ms', value: spreadBackward.p99Ms, target: '<= 2', 'vs reference': ratio(spreadBackward.p99Ms, fetchReference.p99Ms) },
     { measure: 'broker RSS at the end, MB', value: rssMB, target: '<= 300', 'vs reference': null },
     { measure: 'start of an empty broker, s (spawn to /health, reference)', value: emptyStartSeconds, target: '', 'vs reference': 1 },
     { measure: 'restart with the index intact, s (spawn to first read)', value: restartSeconds, target: '<= 2', 'vs reference': ratio(restartSeconds, emptyStartSeconds) },
