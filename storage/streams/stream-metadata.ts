@@ -54,6 +54,34 @@ interface FileShape {
 
 const SETTING_NAMES = ['maxCount', 'maxAgeMs', 'truncateBefore'] as const;
 
+/**
+ * Parses a `stream-metadata` file; throws naming what is wrong. `keyCheck`: what the data
+ * directory's secret makes of KEY_CHECK_TEXT (streamMetadataKeyCheck), or null not to check it.
+ */
+function parseStreamMetadataFile(bytes: Buffer, keyCheck: string | null): FileShape {
+  const file = JSON.parse(bytes.toString('utf8')) as FileShape;
+  if (file === null || typeof file !== 'object') throw new Error('not a JSON object');
+  if (file.format !== FORMAT || !Array.isArray(file.streams) || !Array.isArray(file.erased)) throw new Error(`format ${String(file.format)} is not ${FORMAT}`);
+  if (keyCheck !== null && file.keyCheck !== keyCheck) throw new Error('written under another stream-id key (topics.stream-id-key replaced?)');
+  for (const [index, stream] of file.streams.entries()) {
+    if (typeof stream?.key !== 'string') throw new Error(`streams[${index}] has no key`);
+  }
+  for (const [index, entry] of file.erased.entries()) {
+    if (typeof entry?.hmac !== 'string' || !/^[0-9a-f]{64}$/.test(entry.hmac)) throw new Error(`erased[${index}] has no HMAC-SHA-256`);
+  }
+  return file;
+}
+
+/** What `spool check` reports of a partition's `stream-metadata` file: null when it reads well. */
+export function checkStreamMetadataFile(bytes: Buffer, secret: Buffer | null): string | null {
+  try {
+    parseStreamMetadataFile(bytes, secret ? streamIdDigest(secret, KEY_CHECK_TEXT) : null);
+    return null;
+  } catch (error) {
+    return `damaged (${(error as Error).message}): the partition does not open until it is restored from a backup`;
+  }
+}
+
 export class StreamMetadataTable {
   private readonly byKey = new Map<string, StreamMetadata>();
   private readonly erased = new Map<string, ErasedEntry>();
@@ -75,9 +103,7 @@ export class StreamMetadataTable {
   private decode(bytes: Buffer): void {
     let file: FileShape;
     try {
-      file = JSON.parse(bytes.toString('utf8')) as FileShape;
-      if (file.format !== FORMAT || !Array.isArray(file.streams) || !Array.isArray(file.erased)) throw new Error(`format ${String(file.format)} is not ${FORMAT}`);
-      if (file.keyCheck !== this.digest(KEY_CHECK_TEXT)) throw new Error('written under another stream-id key (topics.stream-id-key replaced?)');
+      file = parseStreamMetadataFile(bytes, this.digest(KEY_CHECK_TEXT));
     } catch (error) {
       // Not derived data: nothing can rebuild it, so the partition does not open without it.
       throw new StorageError('SPOOL_ERR_IO', `${this.path} is damaged: ${(error as Error).message}`, { path: this.path, operation: 'read' });
