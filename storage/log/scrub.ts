@@ -42,7 +42,6 @@ import { OFFSET_INDEX_ENTRY_BYTES } from './offset-index.js';
 import { assertDataDirectory, topicsRoot } from './data-dir.js';
 import { parseSegmentFileName, segmentFileName } from './segment-files.js';
 import { decodeTimeIndexEntry, TIME_INDEX_ENTRY_BYTES } from './time-index.js';
-import { STREAM_METADATA_FILE } from '../streams/stream-metadata.js';
 import { checkKeysFile, checkStreamMetadata, readStreamIdKey } from '../streams/stream-scrub.js';
 
 export interface ScrubProblem {
@@ -258,8 +257,7 @@ export async function scrubPartition(
     result.endOffset = scanned.nextOffset;
     onSegment(i);
   }
-  const metadataProblem = await checkStreamMetadata(fs, dir, streamIdKey);
-  if (metadataProblem) reporter(STREAM_METADATA_FILE)(0, metadataProblem);
+  for (const { file, position, problem } of await checkStreamMetadata(fs, dir, streamIdKey)) reporter(file)(position, problem);
   return result;
 }
 

@@ -184,6 +184,11 @@ describe('stream topics', () => {
     const [again] = await reopened.openTopic('t', 1, config);
     for (const [key, offsets] of expected) expect((await again!.streamOffsets(Buffer.from(key))).offsets).toEqual(offsets);
     await reopened.close();
+    const journalPath = join(dir, 'stream-metadata.journal');
+    const journal = readFileSync(journalPath);
+    writeFileSync(journalPath, Buffer.concat([journal, Buffer.from('0000 {"torn')]));
+    expect((await scrubDataDir(dataDir)).problems).toEqual([expect.objectContaining({ segment: 'stream-metadata.journal', position: journal.length })]);
+    writeFileSync(journalPath, journal);
     const metadataPath = join(dir, 'stream-metadata');
     writeFileSync(metadataPath, readFileSync(metadataPath).subarray(0, 20)); // a torn write
     expect((await scrubDataDir(dataDir)).problems).toEqual([expect.objectContaining({ segment: 'stream-metadata', problem: expect.stringContaining('damaged') })]);
