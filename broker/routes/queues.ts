@@ -4,6 +4,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { encodeQueueMessages, QUEUE_MESSAGES_CONTENT_TYPE } from '../../storage/index.js';
 import { toJsonRecord, type ValueFormat } from '../fetch/record-view.js';
 import type { QueueService, Settlement } from '../queues/queue-service.js';
 import { TOPIC_NAME_RULE } from '../topics/topic-name.js';
@@ -16,7 +17,13 @@ const QueueParams = Type.Object(
   },
   { additionalProperties: false },
 );
-const ValueFormatQuery = Type.Object({ valueFormat: Type.Optional(ValueFormatSchema) }, { additionalProperties: false });
+const ReceiveQuery = Type.Object(
+  {
+    format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('binary')], { description: `json (default), or binary: ${QUEUE_MESSAGES_CONTENT_TYPE} (storage/codec/queue-messages.ts), values and headers as bytes` })),
+    valueFormat: Type.Optional(ValueFormatSchema),
+  },
+  { additionalProperties: false },
+);
 const QueueDescription = answer({
   topic: Type.String(),
   name: Type.String(),
@@ -119,7 +126,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ queues: QueueService; redr
       tags,
       summary: 'Receive (lease) messages; long-polls up to waitMs',
       params: QueueParams,
-      querystring: ValueFormatQuery,
+      querystring: ReceiveQuery,
       body: optionalBody(
           {
             max: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
@@ -128,11 +135,19 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ queues: QueueService; redr
           },
       ),
       response: {
-        200: Type.Object({
-          messages: Type.Array(
-            Type.Intersect([JsonRecordAnswer, answer({ receipt: Type.String({ description: 'names this delivery in ack/nack/reject' }), partition: Type.Integer(), deliveryCount: Type.Integer() })]),
-          ),
-        }),
+        200: {
+          description: 'The messages leased (none when the wait ran out)',
+          content: {
+            'application/json': {
+              schema: Type.Object({
+                messages: Type.Array(
+                  Type.Intersect([JsonRecordAnswer, answer({ receipt: Type.String({ description: 'names this delivery in ack/nack/reject' }), partition: Type.Integer(), deliveryCount: Type.Integer() })]),
+                ),
+              }),
+            },
+            [QUEUE_MESSAGES_CONTENT_TYPE]: { schema: Type.Unsafe({ description: 'format=binary: the same messages in the layout of storage/codec/queue-messages.ts (docs/http-api.md)' }) },
+          },
+        },
       },
     },
     handler: async (request, reply) => {
@@ -145,6 +160,9 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ queues: QueueService; redr
         if (!reply.raw.writableFinished) abort.abort();
       });
       const received = await queues.receive(topic, queue, { max: request.body?.max ?? 1, visibilityMs: request.body?.visibilityMs, waitMs: request.body?.waitMs ?? 0 }, abort.signal);
+      if (request.query.format === 'binary') {
+        return reply.type(QUEUE_MESSAGES_CONTENT_TYPE).send(encodeQueueMessages(received.map(({ receipt, partition, offset, deliveryCount, message }) => ({ receipt, partition, offset, deliveryCount, record: message.record }))));
+      }
       const format: ValueFormat = request.query.valueFormat ?? 'auto';
       return {
         messages: received.map(({ receipt, partition, offset, deliveryCount, message }) => ({
