@@ -95,13 +95,22 @@ interface QueueImage {
   messages: Map<number, Map<number, StoredMessageState>>;
 }
 
-/** What `save` does, done to an in-memory image: the same state whether replayed or folded. */
+/** What `save` does, done to an in-memory image (pruned by `pruneSettled` once all entries are in). */
 function applyEntry(image: QueueImage, entry: JournalEntry): void {
   for (const message of entry.messages) messagesOf(image, message.partition).set(message.offset, message);
-  for (const partition of entry.partitions) {
-    image.partitions.set(partition.partition, partition);
-    const messages = messagesOf(image, partition.partition);
-    for (const offset of messages.keys()) if (offset < partition.ackedThrough) messages.delete(offset);
+  for (const partition of entry.partitions) image.partitions.set(partition.partition, partition);
+}
+
+/**
+ * Drops message states below each partition's acknowledged point: the same state whether replayed
+ * or folded. Once at the end, not per entry: the point only moves forward, so the last one prunes
+ * all the earlier ones would have, and pruning per entry walked every state of the partition per
+ * journal row (a fold of 50,000 changes took 4% of a receive + ack run's CPU).
+ */
+function pruneSettled(image: QueueImage): void {
+  for (const [partition, messages] of image.messages) {
+    const ackedThrough = image.partitions.get(partition)?.ackedThrough ?? 0;
+    for (const offset of messages.keys()) if (offset < ackedThrough) messages.delete(offset);
   }
 }
 
@@ -201,6 +210,7 @@ export class QueueStore {
       applyEntry(image, decoded);
       entries += decoded.messages.length + decoded.partitions.length;
     }
+    pruneSettled(image);
     this.journalled.set(queueKey(topic, name), entries);
     return image;
   }

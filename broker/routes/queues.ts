@@ -60,6 +60,15 @@ const SettleBody = Type.Object(
   { additionalProperties: false },
 );
 
+const SettleQuery = Type.Object(
+  {
+    results: Type.Optional(
+      Type.Union([Type.Literal('all'), Type.Literal('failures')], { description: 'all (default): one result per receipt; failures: only the receipts refused, each with its index (the client sends a whole turn of acks and hears back only about those that failed)' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const queueRoutes: FastifyPluginAsyncTypebox<{ queues: QueueService; redriveRecordsMax: number }> = async (app, { queues, redriveRecordsMax }) => {
   const tags = ['queues'];
 
@@ -186,17 +195,29 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ queues: QueueService; redr
           reject: 'Dead-letter messages at once (reason in the dlq-reason header)',
         }[kind],
         params: QueueParams,
+        querystring: SettleQuery,
         body: SettleBody,
         response: {
           200: Type.Object({
-            results: Type.Array(answer({ receipt: Type.String(), ok: Type.Boolean(), error: Type.Optional(answer({ code: Type.String(), message: Type.String() })) })),
+            results: Type.Array(
+              answer({
+                receipt: Type.String(),
+                ok: Type.Boolean(),
+                error: Type.Optional(answer({ code: Type.String(), message: Type.String() })),
+                index: Type.Optional(Type.Integer({ description: 'results=failures: the position of the receipt in the request' })),
+              }),
+            ),
           }),
         },
       },
       handler: async (request) => {
         const { topic, queue } = request.params;
         const { receipts, delayMs, reason } = request.body;
-        return { results: await queues.settle(topic, queue, kind, receipts, { delayMs, reason }) };
+        const results = await queues.settle(topic, queue, kind, receipts, { delayMs, reason });
+        if (request.query.results !== 'failures') return { results };
+        const failures = [];
+        for (let index = 0; index < results.length; index++) if (!results[index]!.ok) failures.push({ ...results[index]!, index });
+        return { results: failures };
       },
     });
   }

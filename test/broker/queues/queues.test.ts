@@ -201,6 +201,26 @@ describe('queues', () => {
     expect([unknown.status, unknown.body.error.code]).toEqual([400, 'SPOOL_ERR_BAD_REQUEST']);
   });
 
+  it('answers only the refused receipts, by index, with results=failures', async () => {
+    broker = await startBroker({ flush: 'never' });
+    await setup({ records: values(3) });
+    const leased = await receive({ max: 3 });
+    const receipts = [leased[0]!.receipt, 'garbage', leased[1]!.receipt, leased[0]!.receipt];
+    const answer = await call(`${broker.url}/v1/topics/jobs/queues/workers/ack?results=failures`, { method: 'POST', json: { receipts } });
+    expect(answer.status).toBe(200);
+    expect(answer.body.results.map((result: { index: number; receipt: string; ok: boolean; error: { code: string } }) => [result.index, result.receipt, result.ok, result.error.code])).toEqual([
+      [1, 'garbage', false, 'SPOOL_ERR_RECEIPT_UNKNOWN'],
+      [3, leased[0]!.receipt, false, 'SPOOL_ERR_RECEIPT_EXPIRED'],
+    ]);
+    expect(await describeQueue()).toMatchObject({ available: 0, inFlight: 1, partitions: [{ ackedThrough: 2 }] });
+    // A receipt naming a leased message with another nonce is no proof of holding it.
+    const forged = leased[2]!.receipt.replace(/[^.]{8}$/, (nonce) => (nonce === 'AAAAAAAA' ? 'BBBBBBBB' : 'AAAAAAAA'));
+    expect((await settle('ack', [forged]))[0]).toMatchObject({ ok: false, error: { code: 'SPOOL_ERR_RECEIPT_EXPIRED' } });
+    const typo = await call(`${broker.url}/v1/topics/jobs/queues/workers/ack?results=failed`, { method: 'POST', json: { receipts: [leased[2]!.receipt] } });
+    expect([typo.status, typo.body.error.code]).toEqual([400, 'SPOOL_ERR_BAD_REQUEST']);
+    expect(await describeQueue()).toMatchObject({ inFlight: 1 });
+  });
+
   it('answers bad requests with documented codes and touches nothing', async () => {
     broker = await startBroker({ flush: 'never' });
     await setup({ records: values(1) });
