@@ -88,10 +88,13 @@ class Queue {
   ) {}
 }
 
-/** Receipt nonces: unguessable, drawn from one random block per lease round. */
-function nonces(count: number): string[] {
-  const block = randomBytes(6 * count).toString('base64url');
-  return Array.from({ length: count }, (_, i) => block.slice(i * 8, i * 8 + 8));
+/**
+ * A receipt nonce: unguessable, one per lease round. The messages of a round all go to the one
+ * worker that asked, so sharing it lets nobody settle what they do not hold, and a message leased
+ * again gets the nonce of its new round (a nonce per message cost a random block and a slice each).
+ */
+function nonce(): string {
+  return randomBytes(6).toString('base64url');
 }
 
 function receiptOf(partition: number, offset: number, deliveryCount: number, nonce: string): string {
@@ -372,11 +375,11 @@ export class QueueService {
       .flatMap((partition) => partition.candidates(now, queue.config.orderedByKey, max))
       .sort((a, b) => b.message.priority - a.message.priority || a.rank - b.rank || a.partition.partition - b.partition.partition)
       .slice(0, max);
-    const nonce = nonces(candidates.length);
+    const roundNonce = nonce();
     queue.totals.delivered += candidates.length;
-    const received = candidates.map(({ partition, message }, i) => {
+    const received = candidates.map(({ partition, message }) => {
       queue.leasing.add(partition);
-      partition.lease(message, receiptOf(partition.partition, message.offset, message.deliveryCount + 1, nonce[i]!), now + visibilityMs);
+      partition.lease(message, receiptOf(partition.partition, message.offset, message.deliveryCount + 1, roundNonce), now + visibilityMs);
       return { receipt: message.receipt!, partition: partition.partition, offset: message.offset, deliveryCount: message.deliveryCount, message };
     });
     return received;
