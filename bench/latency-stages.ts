@@ -10,6 +10,7 @@
  *   --seconds N     producing time (default 5)
  *   --rate N        records per second (default 10000)
  *   --flush MODE    the broker's --flush (default never: bench:compare's page-cache tier)
+ *   SPOOL_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"   flags for the broker's node, as every bench takes them
  */
 import { subscribe } from 'node:diagnostics_channel';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -44,7 +45,7 @@ const TOPIC = 'stages';
 const traceDir = mkdtempSync(join(tmpdir(), 'spool-stages-'));
 const traceFile = join(traceDir, 'broker-trace.json');
 const probe = new URL('./latency/broker-probe.js', import.meta.url).pathname;
-const broker = await startBrokerProcess({ flush, nodeArgs: ['--import', probe], extraEnv: { SPOOL_TRACE_FILE: traceFile } });
+const broker = await startBrokerProcess({ flush, nodeArgs: [...(process.env.SPOOL_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', probe], extraEnv: { SPOOL_TRACE_FILE: traceFile } });
 const loadBefore = loadavg();
 
 /** Sequential GET /health?sync=i: the broker notes when each arrived and was answered. */
