@@ -28,12 +28,19 @@ let after = 0;
 
 /** The zigzag varint at `position`, of at most 4 bytes and ending before `end`; NOT_SURE otherwise. */
 function zigzagAt(block: Buffer, position: number, end: number): number {
-  // One byte (a null key, no headers, small deltas) here; small enough to be inlined at every field.
-  if (position < end) {
+  // One and two bytes (a null key, no headers, lengths and deltas below 8192) here: small enough
+  // to be inlined at every field.
+  if (position + 1 < end) {
     const first = block[position]!;
     if (first < 0x80) {
       after = position + 1;
       return (first >>> 1) ^ -(first & 1);
+    }
+    const second = block[position + 1]!;
+    if (second < 0x80) {
+      after = position + 2;
+      const raw = (first & 0x7f) | (second << 7);
+      return (raw >>> 1) ^ -(raw & 1);
     }
   }
   return longZigzagAt(block, position, end);
