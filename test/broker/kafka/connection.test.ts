@@ -10,7 +10,7 @@ import { RawKafkaClient } from './support/raw-client.js';
 let broker: TestBroker;
 
 beforeAll(async () => {
-  broker = await startBroker({ kafka: true, limits: { kafkaFrameBytesMax: 1024 * 1024 } });
+  broker = await startBroker({ kafka: true, limits: { kafkaFrameBytesMax: 1024 * 1024, fetchBytesMax: 256 * 1024 } });
   await call(`${broker.url}/v1/topics`, { method: 'POST', json: { name: 'piped', partitions: 1 } });
 });
 
@@ -115,6 +115,23 @@ describe('Kafka connections', () => {
       expect(first.records.length).toBeGreaterThan(500);
       expect(second).toMatchObject({ errorCode: 0, highWatermark: 1 });
       expect(second.records.length).toBe(0);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('caps a fetch at fetchBytesMax whatever max_bytes asks (Kafka\'s broker-side fetch.max.bytes): 1 of 3 batches of 200 KB under a 256 KiB cap', async () => {
+    await call(`${broker.url}/v1/topics`, { method: 'POST', json: { name: 'capped', partitions: 1 } });
+    const { encodeRecordBatch } = await import('../../../storage/index.js');
+    const batch = () => encodeRecordBatch(Array.from({ length: 400 }, () => ({ value: Buffer.alloc(500, 'c') })));
+    for (let i = 0; i < 3; i++) {
+      await fetch(`${broker.url}/v1/topics/capped/records?partition=0`, { method: 'POST', headers: { 'content-type': 'application/vnd.spool.batch' }, body: batch() });
+    }
+    const client = await RawKafkaClient.connect(broker.kafka!);
+    try {
+      const partitions = [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 2 ** 31 - 1 }];
+      const answer = await client.request('Fetch', 11, { ...fetchBody(0, 0), maxBytes: 2 ** 31 - 1, topics: [{ topic: 'capped', partitions }] });
+      expect(answer.responses[0].partitions[0].records.length).toBe(batch().length);
     } finally {
       client.close();
     }
