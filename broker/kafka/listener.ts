@@ -85,7 +85,7 @@ export class KafkaListener {
     const principal = certificatePrincipal(socket);
     if (principal === null) return null;
     const { quotas, audit } = this.services.security;
-    const releaseConnection = quotas.openConnection(principal);
+    const releaseConnection = quotas.hold('connections', principal);
     if (releaseConnection === null) {
       audit({ action: 'authenticate', principal, address: socket.remoteAddress ?? null, outcome: 'failure', listener: 'kafka', scheme: 'tls', reason: 'quotaConnectionsPerPrincipal' });
       socket.destroy();

@@ -8,6 +8,8 @@
  *   a consumer.
  * - Until min_bytes are there, the fetch long-polls up to max_wait_ms on the same waiters as an
  *   HTTP long-poll, and reads again as soon as an append moves any partition's high watermark.
+ *   Past longPollsMax it answers what there is at once; past the principal's
+ *   quotaLongPollsPerPrincipal too, with throttle_time_ms for the rest of its max_wait_ms.
  * - Fetch sessions are answered sessionless (session id 0): every fetch is a full one.
  * - No transactions: the last stable offset is the high watermark.
  * - v13+ name topics by id.
@@ -15,12 +17,14 @@
  * - The bytes answered count against the principal's fetch quota (throttle_time_ms, and the answer
  *   delayed by it).
  */
+import { THROTTLE_MS_MAX } from '../../security/quotas.js';
 import { ANONYMOUS } from '../../security/request-principal.js';
 import type { Refusals } from '../authorization.js';
 import type { KafkaApi, KafkaServices } from '../context.js';
 import { KafkaErrorCode, kafkaErrorOf } from '../error-codes.js';
 import type { Message } from '../protocol/codec.js';
 import type { PartitionLog } from '../../../storage/index.js';
+import { BrokerError } from '../../errors.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -86,18 +90,27 @@ export const fetch: KafkaApi = {
     const minBytes = Math.max(1, body.minBytes as number);
     const deadline = Date.now() + Math.min(Math.max(0, body.maxWaitMs as number), services.limits.maxWaitMsMax);
     const byId = request.apiVersion >= 13;
+    const principal = request.session.principal ?? ANONYMOUS;
     let round = await readAll(body.topics as Message[], byId, maxBytes, request.refused, services);
     // Data past a partition's answer means its limits cut it: waiting would find it there at once.
     const moreThere = (r: Round) => r.waitable.some(({ log, offset }) => log.highWatermark > offset);
+    let waitRefusedMs = 0;
     while (round.bytes < minBytes && round.waitable.length > 0 && !moreThere(round) && Date.now() < deadline && !request.signal.aborted) {
       try {
-        await services.fetcher.waitForData(round.waitable, deadline - Date.now(), request.signal);
-      } catch {
-        break; // too many long-polls: answer what there is, the client fetches again
+        await services.fetcher.waitForData(round.waitable, deadline - Date.now(), request.signal, principal);
+      } catch (error) {
+        // Too many long-polls: answer what there is. Past the principal's own quota the answer is
+        // throttled for the wait it asked for, so the client does not fetch again at once.
+        if (isQuotaRefusal(error)) waitRefusedMs = Math.min(THROTTLE_MS_MAX, Math.max(0, deadline - Date.now()));
+        break;
       }
       round = await readAll(body.topics as Message[], byId, maxBytes, request.refused, services);
     }
-    const throttleTimeMs = services.security.quotas.record('fetch', request.session.principal ?? ANONYMOUS, round.bytes);
+    const throttleTimeMs = Math.max(waitRefusedMs, services.security.quotas.record('fetch', principal, round.bytes));
     return { throttleTimeMs, errorCode: KafkaErrorCode.NONE, sessionId: 0, responses: round.responses };
   },
 };
+
+function isQuotaRefusal(error: unknown): boolean {
+  return error instanceof BrokerError && error.code === 'SPOOL_ERR_QUOTA_EXCEEDED';
+}
