@@ -156,7 +156,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database, tlsF
   const logs = await LogManager.open({
     root: join(config.dataDir, 'topics'),
     fs: timedFileSystem(options.fileSystem ?? nodeFileSystem, (seconds) => {
-      metrics?.fsyncSeconds.observe(seconds);
+      metrics?.observeFsync(seconds);
       sampler?.observeFsync(seconds);
     }),
     onRecoveryEvent: (event) => log.warn(event, 'recovery'),

@@ -3,9 +3,9 @@
  * and answers the segment bytes as stored (no re-encoding; the first batch may start before the
  * offset asked for, as in Kafka, and clients skip what they did not ask for).
  *
- * - max_bytes bounds the answer and partition_max_bytes each partition, except that the first
- *   partition with data always gets its first whole batch (KIP-74), so a large batch cannot stall
- *   a consumer.
+ * - max_bytes (at most fetchBytesMax, Kafka's broker-side fetch.max.bytes) bounds the answer and
+ *   partition_max_bytes each partition, except that the first partition with data always gets its
+ *   first whole batch (KIP-74), so a large batch cannot stall a consumer.
  * - Until min_bytes are there, the fetch long-polls up to max_wait_ms on the same waiters as an
  *   HTTP long-poll, and reads again as soon as an append moves any partition's high watermark.
  *   Past longPollsMax it answers what there is at once; past the principal's
@@ -86,7 +86,9 @@ export const fetch: KafkaApi = {
   name: 'Fetch',
   answersRefusals: true,
   async handle(body, request, services) {
-    const maxBytes = Math.max(1, body.maxBytes as number);
+    // Kafka's broker caps a fetch at its own fetch.max.bytes whatever the client asks; Spool's is
+    // fetchBytesMax, as over HTTP (kcat asks for 50 MiB, a forged request for 2 GiB).
+    const maxBytes = Math.max(1, Math.min(body.maxBytes as number, services.limits.fetchBytesMax));
     const minBytes = Math.max(1, body.minBytes as number);
     const deadline = Date.now() + Math.min(Math.max(0, body.maxWaitMs as number), services.limits.maxWaitMsMax);
     const byId = request.apiVersion >= 13;
