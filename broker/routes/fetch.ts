@@ -15,6 +15,7 @@ import { BATCH_CONTENT_TYPE, MSGPACK_CONTENT_TYPE } from '../http/content-types.
 import { brokerLimits } from '../limits.js';
 import type { Quotas } from '../security/quotas.js';
 import { ANONYMOUS } from '../security/request-principal.js';
+import { traceFetchReady } from '../http/trace-channels.js';
 import { answer, JsonRecordAnswer, OffsetQuery, parseOffsetQuery, PartitionParams, ValueFormatSchema } from './schemas.js';
 
 export const fetchRoutes: FastifyPluginAsyncTypebox<{ fetcher: FetchService; quotas: Quotas }> = async (app, { fetcher, quotas }) => {
@@ -65,6 +66,7 @@ export const fetchRoutes: FastifyPluginAsyncTypebox<{ fetcher: FetchService; quo
           maxBytes: fetchBytes,
           maxWaitMs: maxWaitMs ?? 0,
           signal: abort.signal,
+          principal,
         })
         .catch((error: unknown) => {
           quotas.giveBack('fetch', principal, fetchBytes);
@@ -73,6 +75,7 @@ export const fetchRoutes: FastifyPluginAsyncTypebox<{ fetcher: FetchService; quo
       quotas.giveBack('fetch', principal, fetchBytes - result.data.length);
       const decoded = format === 'batch' ? null : fetcher.decode(result, topic, fetchBytes);
       const nextOffset = decoded ? decoded.nextOffset : result.nextOffset;
+      traceFetchReady(() => ({ request: request.raw, topic, partition, fromOffset: result.fromOffset, nextOffset }));
       reply.header('spool-next-offset', String(nextOffset));
       reply.header('spool-high-watermark', String(result.highWatermark));
       reply.header('spool-log-start-offset', String(result.logStartOffset));

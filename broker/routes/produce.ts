@@ -13,6 +13,7 @@ import type { BrokerLimits } from '../limits.js';
 import { BATCH_CONTENT_TYPE, JSON_CONTENT_TYPE, MSGPACK_CONTENT_TYPE } from '../http/content-types.js';
 import type { ProduceService } from '../produce/produce-service.js';
 import { type ProduceBody, produceBodySchemas, type ProduceRecord } from '../produce/record-input.js';
+import { traceAppended } from '../http/trace-channels.js';
 import { answer, TopicParams } from './schemas.js';
 
 /** The bytes a produce request brought, for the produce quota (a chunked JSON or msgpack body has no Content-Length). */
@@ -71,7 +72,9 @@ export const produceRoutes: FastifyPluginAsyncTypebox<{ produce: ProduceService;
       if (contentType === BATCH_CONTENT_TYPE) {
         const { partition, expectedOffset } = request.query;
         if (partition === undefined) throw new BrokerError('SPOOL_ERR_BAD_REQUEST', 'raw batches need ?partition=', { topic });
-        return produce.produceBatches(topic, partition, request.body as Buffer, expectedOffset, principal);
+        const appended = await produce.produceBatches(topic, partition, request.body as Buffer, expectedOffset, principal);
+        traceAppended(() => ({ request: request.raw, topic, partition, baseOffset: appended.baseOffset, lastOffset: appended.lastOffset }));
+        return appended;
       }
       if (request.query.partition !== undefined || request.query.expectedOffset !== undefined) {
         throw new BrokerError('SPOOL_ERR_BAD_REQUEST', '?partition= and ?expectedOffset= are for raw batches: in a JSON or msgpack body use records[].partition and expectedOffsets', { topic });

@@ -26,8 +26,9 @@ export interface ProducerOptions<T = unknown> {
   /** Value codec: json (default), msgpack, string, bytes, or your own. */
   codec?: CodecName | Codec<T>;
   /**
-   * How long a batch waits for more records. Default 0: it goes on the next turn of the event
-   * loop, or, while the partition's previous request is in flight, as soon as that returns.
+   * How long a batch waits for more records. Default 0: records of a send() go at once, push()ed
+   * ones on the next turn of the event loop; while the partition's previous request is in flight,
+   * as soon as that returns.
    */
   lingerMs?: number;
   /** A batch is sent once it holds this many bytes. Default 1 MiB. */
@@ -110,6 +111,8 @@ export class Producer<T = unknown> {
   private idleWaiters: Array<() => void> = [];
   private firstError: SpoolClientError | null = null;
   private closed = false;
+  /** The partitions a send() without linger is filling now (see send()). */
+  private touched: Set<PartitionQueue> | null = null;
 
   constructor(
     private readonly http: HttpClient,
@@ -141,11 +144,20 @@ export class Producer<T = unknown> {
     if (records.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
       const completion = new SendCompletion(records.length, resolve, reject);
+      const touched = this.lingerMs === 0 ? new Set<PartitionQueue>() : null;
+      this.touched = touched;
       try {
         records.forEach((record, index) => this.accept(topic, record, completion, index));
       } catch (error) {
         completion.reject(error);
+      } finally {
+        this.touched = null;
       }
+      // Without linger, a send() hands its records over all at once: a partition with nothing in
+      // flight gets them now rather than on the next turn of the event loop, which could only add
+      // other callers' records (and, on a busy loop, a turn is long). Sends made while a request is
+      // in flight still gather into the next one.
+      if (touched) for (const queue of touched) if (queue.inFlight === 0) this.sealAndDispatch(queue);
     });
   }
 
@@ -261,6 +273,7 @@ export class Producer<T = unknown> {
     }
     queue.open.add(encoded.input, encoded.size, completion, index);
     if (queue.open.bytes >= this.batchBytes) this.sealAndDispatch(queue);
+    this.touched?.add(queue);
   }
 
   /**

@@ -1,4 +1,5 @@
 /** The producer against a real broker: partitioning, codecs, compression, retries and errors. */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Codec, type Message, Spool, SpoolClientError } from '../../client/index.js';
 import { encodeRecordBatch } from '../../storage/index.js';
@@ -65,6 +66,35 @@ describe('producer', () => {
       expect((await readAll<{ n: number }>(topic, 1000)).map((message) => message.value.n)).toEqual(values.map((value) => value.n));
     });
   }
+
+  it('sends the records of a send() at once when nothing is in flight, not on a later turn of the event loop', async () => {
+    await spool.admin.createTopic({ name: 'at-once', partitions: 1 });
+    const producer = spool.producer<string>({ codec: 'string' });
+    await producer.send('at-once', [{ value: 'warm' }]); // the connection pool and the topic's metadata are ready
+    const turns: string[] = [];
+    const onCreate = () => turns.push('request');
+    subscribe('undici:request:create', onCreate);
+    try {
+      setImmediate(() => turns.push('next turn'));
+      const sent = producer.send('at-once', [{ value: 'a' }, { value: 'b' }]);
+      await new Promise((resolve) => setImmediate(resolve));
+      await sent;
+    } finally {
+      unsubscribe('undici:request:create', onCreate);
+    }
+    expect(turns.slice(0, 2)).toEqual(['request', 'next turn']);
+    // Sends made while that request is in flight still gather into one request after it.
+    turns.length = 0;
+    subscribe('undici:request:create', onCreate);
+    try {
+      const offsets = await Promise.all(Array.from({ length: 5 }, (_, i) => producer.send('at-once', [{ value: String(i) }])));
+      expect(offsets.flat().map((record) => record.offset)).toEqual([3, 4, 5, 6, 7]);
+    } finally {
+      unsubscribe('undici:request:create', onCreate);
+    }
+    expect(turns.length).toBe(2);
+    await producer.close();
+  });
 
   it('refuses a misspelled compression at once, rather than sending uncompressed', () => {
     expect(() => spool.producer({ compression: 'snapy' as 'snappy' })).toThrow(expect.objectContaining({ code: 'SPOOL_ERR_INVALID_ARGUMENT' }));

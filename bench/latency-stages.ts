@@ -1,0 +1,149 @@
+/**
+ * npm run bench:latency-stages: where the time of bench:compare's W2@10k goes, stage by stage
+ * (bench/latency/stages.ts draws the stages). The same run as W2@10k for Spool: 100-byte records
+ * at a fixed 10,000 records/s to one partition (open loop, from each record's scheduled time),
+ * the producer on the main thread, a group consumer in a worker thread, the broker in its own
+ * process with bench/latency/broker-probe.ts preloaded to note when each request passes each mark.
+ * Client marks come from undici's diagnostics channels; broker times are moved to this process's
+ * clock by an offset measured with 200 sync requests (its bound is printed).
+ *
+ *   --seconds N     producing time (default 5)
+ *   --rate N        records per second (default 10000)
+ *   --flush MODE    the broker's --flush (default never: bench:compare's page-cache tier)
+ *   SPOOL_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"   flags for the broker's node, as every bench takes them
+ */
+import { subscribe } from 'node:diagnostics_channel';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { request } from 'undici';
+import { Spool } from '../client/index.js';
+import { LatencyRecorder } from './compare/histogram.js';
+import { clockMs, readStamp } from './compare/payload.js';
+import { produceAtRate } from './compare/produce.js';
+import type { ConsumerMarks } from './latency/consumer-probe.js';
+import { clockOffsetMs, type ProducerMarks, STAGES, stageSummaries } from './latency/stages.js';
+import type { BrokerTrace } from './latency/trace.js';
+import { startBrokerProcess } from './lib/broker-process.js';
+import { cpuSeconds } from './lib/process-stats.js';
+import { printReport } from './lib/report.js';
+
+function flag(name: string, fallback: string): string {
+  const at = process.argv.indexOf(name);
+  return at >= 0 ? process.argv[at + 1]! : fallback;
+}
+
+const seconds = Number(flag('--seconds', '5'));
+const rate = Number(flag('--rate', '10000'));
+const flush = flag('--flush', 'never');
+if (!(seconds > 0) || !(rate > 0)) throw new Error('--seconds and --rate must be positive numbers');
+const RECORD_BYTES = 100;
+const SYNC_REQUESTS = 200;
+const TOPIC = 'stages';
+
+const traceDir = mkdtempSync(join(tmpdir(), 'spool-stages-'));
+const traceFile = join(traceDir, 'broker-trace.json');
+const probe = new URL('./latency/broker-probe.js', import.meta.url).pathname;
+const broker = await startBrokerProcess({ flush, nodeArgs: [...(process.env.SPOOL_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', probe], extraEnv: { SPOOL_TRACE_FILE: traceFile } });
+const loadBefore = loadavg();
+
+/** Sequential GET /health?sync=i: the broker notes when each arrived and was answered. */
+async function syncClocks(): Promise<Array<{ sentAt: number; answeredAt: number }>> {
+  const marks: Array<{ sentAt: number; answeredAt: number }> = [];
+  for (let i = 0; i < SYNC_REQUESTS; i++) {
+    const sentAt = clockMs();
+    const answer = await request(`${broker.url}/health?sync=${i}`);
+    await answer.body.arrayBuffer();
+    marks.push({ sentAt, answeredAt: clockMs() });
+  }
+  return marks;
+}
+
+function startConsumer(): Promise<{ worker: Worker; delivered: () => number }> {
+  const worker = new Worker(new URL('./latency/consumer-probe.js', import.meta.url), { workerData: { url: broker.url, topic: TOPIC } });
+  let delivered = 0;
+  return new Promise((resolve, reject) => {
+    worker.once('error', reject);
+    worker.on('message', (message: { type: string; records?: number }) => {
+      if (message.type === 'count') delivered = message.records!;
+      if (message.type === 'started') resolve({ worker, delivered: () => delivered });
+    });
+  });
+}
+
+function stopConsumer(worker: Worker): Promise<ConsumerMarks> {
+  return new Promise((resolve) => {
+    worker.on('message', (message: { type: string; marks?: ConsumerMarks }) => {
+      if (message.type === 'stopped') resolve(message.marks!);
+    });
+    worker.postMessage('stop');
+  });
+}
+
+/** The producer as bench:compare's Spool driver makes it, noting each send and each produce request. */
+function tracedProducer(spool: Spool, marks: ProducerMarks) {
+  subscribe('undici:client:sendHeaders', (message) => {
+    const { request: sent } = message as { request: { method: string; path: string } };
+    if (sent.method === 'POST' && sent.path.includes('/records')) marks.requests.push({ wireAt: clockMs(), answerAt: 0 });
+  });
+  const producer = spool.producer<Buffer>({ codec: 'bytes', lingerMs: 0, batchBytes: 1 << 20, idempotent: false });
+  return {
+    async send(partition: number, values: Buffer[]) {
+      const calledAt = clockMs();
+      const results = await producer.send(TOPIC, values.map((value) => ({ value, partition })));
+      marks.sends.push({ scheduled: values.map(readStamp), calledAt, ackedAt: clockMs(), firstOffset: results[0]!.offset });
+    },
+    close: () => producer.close(),
+  };
+}
+
+const spool = new Spool({ url: broker.url });
+let brokerCpuSeconds = 0;
+let clientCpuMicros = 0;
+let produced = 0;
+const producerMarks: ProducerMarks = { sends: [], requests: [] };
+let consumerMarks: ConsumerMarks;
+let syncMarks: Array<{ sentAt: number; answeredAt: number }>;
+try {
+  syncMarks = await syncClocks();
+  await spool.admin.createTopic({ name: TOPIC, partitions: 1 });
+  const consumer = await startConsumer();
+  const producer = tracedProducer(spool, producerMarks);
+  const brokerCpuBefore = cpuSeconds(broker.pid);
+  const clientCpuBefore = process.cpuUsage();
+  produced = (await produceAtRate({ producer, recordBytes: RECORD_BYTES, ratePerSecond: rate, seconds, ack: new LatencyRecorder() })).records;
+  await producer.close();
+  const deadline = clockMs() + 10_000;
+  while (consumer.delivered() < produced && clockMs() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+  brokerCpuSeconds = cpuSeconds(broker.pid) - brokerCpuBefore;
+  const clientCpu = process.cpuUsage(clientCpuBefore);
+  clientCpuMicros = clientCpu.user + clientCpu.system;
+  consumerMarks = await stopConsumer(consumer.worker);
+  await consumer.worker.terminate();
+} finally {
+  await spool.close();
+  await broker.stop();
+}
+const trace = JSON.parse(readFileSync(traceFile, 'utf8')) as BrokerTrace;
+rmSync(traceDir, { recursive: true, force: true });
+
+const clock = clockOffsetMs(trace.syncs, syncMarks);
+const summaries = stageSummaries(trace, producerMarks, consumerMarks, clock.offsetMs);
+const load = loadavg();
+const why = new Map<string, string>(STAGES);
+console.log(
+  `${produced} records in ${trace.produces.length} produce requests and ${trace.fetches.length} fetch answers; broker clock offset ${clock.offsetMs.toFixed(3)} ms (± ${clock.boundMs.toFixed(3)}); ` +
+    `CPU per record: broker ${((brokerCpuSeconds * 1e6) / produced).toFixed(1)} µs, client (producer + consumer) ${(clientCpuMicros / produced).toFixed(1)} µs; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')} -> ${load.map((l) => l.toFixed(2)).join(' ')}`,
+);
+printReport({
+  bench: 'latency-stages',
+  command: `npm run bench:latency-stages -- ${process.argv.slice(2).join(' ')}`.trim(),
+  settings: { seconds, rate, flush, recordBytes: RECORD_BYTES },
+  records: { produced, delivered: consumerMarks.delivered.length, produceRequests: trace.produces.length, fetchAnswers: trace.fetches.length },
+  clock: { brokerOffsetMs: clock.offsetMs, boundMs: clock.boundMs },
+  cpu: { brokerMicrosPerRecord: (brokerCpuSeconds * 1e6) / produced, clientMicrosPerRecord: clientCpuMicros / produced },
+  loadAverage: { before: loadBefore, after: load },
+  rows: summaries.map((summary) => ({ stage: summary.stage, 'p50 ms': summary.p50Ms.toFixed(3), 'p99 ms': summary.p99Ms.toFixed(3), records: summary.count, what: why.get(summary.stage) ?? '' })),
+});
+process.exit(0);

@@ -1,0 +1,20 @@
+/** What bench/latency-stages.ts collects in each place: the broker's rows (broker-probe.ts) and the clients' marks. */
+
+/** One request in the broker; offsets [first, next). Times are clockMs() of the broker's process. */
+export interface TracedRequest {
+  /** http.server.request.start: the request's head was parsed. */
+  receivedAt: number;
+  /** Produce: the log acknowledged the append. Fetch: the answer was read (after any long-poll). */
+  markedAt?: number;
+  /** The answer was handed to the socket (its response.end() was called). */
+  answeredAt: number;
+  first: number;
+  next: number;
+}
+
+export interface BrokerTrace {
+  produces: TracedRequest[];
+  fetches: TracedRequest[];
+  /** GET /health?sync=<i>: `first` is i. */
+  syncs: TracedRequest[];
+}
