@@ -1,4 +1,5 @@
 /** The consumer against a real broker: start points, seek, pause and resume, patterns, manual commits. */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Consumer, type Message, Spool } from '../../client/index.js';
 import { startBroker, type TestBroker } from '../broker/support/broker.js';
@@ -42,6 +43,61 @@ async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void
 const values = (messages: Message<number>[]) => messages.map((message) => message.value).sort((a, b) => a - b);
 
 describe('consumer without a group', () => {
+  it('follows a partition\'s end with one open fetch once caught up: records produced one at a time arrive without a request each', async () => {
+    await spool.admin.createTopic({ name: 'followed', partitions: 1 });
+    const fetches: string[] = [];
+    const onCreate = (message: unknown) => {
+      const { method, path } = (message as { request: { method: string; path: string } }).request;
+      if (method === 'GET' && path.includes('/followed/partitions/0/records')) fetches.push(path);
+    };
+    subscribe('undici:request:create', onCreate);
+    const consumer = spool.consumer<number>({ topics: ['followed'], from: 'earliest', codec: 'json', maxWaitMs: 5000 });
+    const seen: number[] = [];
+    try {
+      await consumer.run({ eachMessage: (message) => void seen.push(message.value) });
+      const producer = spool.producer<number>({ codec: 'json' });
+      for (let i = 0; i < 20; i++) {
+        await producer.send('followed', [{ value: i }]);
+        await expect.poll(() => seen.length).toBe(i + 1);
+      }
+      await producer.close();
+    } finally {
+      unsubscribe('undici:request:create', onCreate);
+      await consumer.close();
+    }
+    expect(seen).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    // The first fetch finds the partition empty and long-polls; what follows it streams.
+    expect(fetches.filter((path) => path.includes('follow=true')).length).toBeGreaterThan(0);
+    expect(fetches.length).toBeLessThan(10);
+  });
+
+  it('long-polls instead with follow: false', async () => {
+    await spool.admin.createTopic({ name: 'polled', partitions: 1 });
+    const fetches: string[] = [];
+    const onCreate = (message: unknown) => {
+      const { method, path } = (message as { request: { method: string; path: string } }).request;
+      if (method === 'GET' && path.includes('/polled/partitions/0/records')) fetches.push(path);
+    };
+    subscribe('undici:request:create', onCreate);
+    const consumer = spool.consumer<number>({ topics: ['polled'], from: 'earliest', codec: 'json', follow: false });
+    const seen: number[] = [];
+    try {
+      await consumer.run({ eachMessage: (message) => void seen.push(message.value) });
+      const producer = spool.producer<number>({ codec: 'json' });
+      for (let i = 0; i < 5; i++) {
+        await producer.send('polled', [{ value: i }]);
+        await expect.poll(() => seen.length).toBe(i + 1);
+      }
+      await producer.close();
+    } finally {
+      unsubscribe('undici:request:create', onCreate);
+      await consumer.close();
+    }
+    expect(seen).toEqual([0, 1, 2, 3, 4]);
+    expect(fetches.some((path) => path.includes('follow='))).toBe(false);
+    expect(fetches.length).toBeGreaterThanOrEqual(5);
+  });
+
   it('starts at earliest, at an offset, or at a time', async () => {
     expect(values(await take(spool.consumer<number>({ topics: ['timeline'], from: 'earliest', codec: 'json' }), 200))).toEqual(Array.from({ length: 200 }, (_, i) => i));
     const fromOffset = await take(spool.consumer<number>({ topics: ['timeline'], from: 90, partitions: [0] }), 5);
