@@ -7,7 +7,7 @@
  *
  *   spool:produce:appended  { request, topic, partition, baseOffset, lastOffset }  the append was acknowledged by the log
  *   spool:fetch:ready       { request, topic, partition, fromOffset, nextOffset, streamed? }  a fetch has its answer
- *                           (after any long-poll); streamed: more batches written to a followed fetch
+ *                           (after any long-poll); streamed: written into a followed fetch (follow=true), which stays open
  *
  * `request` is the IncomingMessage, so a subscriber joins them to Node's http channels.
  */
@@ -28,7 +28,7 @@ export interface FetchReadyMessage {
   partition: number;
   fromOffset: number;
   nextOffset: number;
-  /** A followed fetch (follow=true): these batches were already written to the open answer. */
+  /** A followed fetch (follow=true): these batches go (or went) into its open answer, not one of their own. */
   streamed?: boolean;
 }
 

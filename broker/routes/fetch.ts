@@ -121,12 +121,13 @@ export const fetchRoutes: FastifyPluginAsyncTypebox<{ fetcher: FetchService; quo
       quotas.giveBack('fetch', principal, fetchBytes - result.data.length);
       const decoded = format === 'batch' ? null : fetcher.decode(result, topic, fetchBytes);
       const nextOffset = decoded ? decoded.nextOffset : result.nextOffset;
-      traceFetchReady(() => ({ request: request.raw, topic, partition, fromOffset: result.fromOffset, nextOffset }));
+      const streamed = follow === true && result.data.length > 0;
+      traceFetchReady(() => ({ request: request.raw, topic, partition, fromOffset: result.fromOffset, nextOffset, streamed }));
       reply.header('spool-next-offset', String(nextOffset));
       reply.header('spool-high-watermark', String(result.highWatermark));
       reply.header('spool-log-start-offset', String(result.logStartOffset));
       const positions = { nextOffset, highWatermark: result.highWatermark, logStartOffset: result.logStartOffset };
-      if (follow && result.data.length > 0) {
+      if (streamed) {
         reply.type(BATCH_CONTENT_TYPE);
         const stream = { topic, partition, nextOffset, maxBytes: fetchBytes, maxWaitMs: maxWaitMs ?? 0, principal };
         return followOn(request, reply, abort, result.data, stream);
