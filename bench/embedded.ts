@@ -16,6 +16,10 @@
  * `--starts N` sets the number of embedded starts (default 50).
  */
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { answersOnPort } from './compare/peers/server-process.js';
 import { ensureCommand } from './compare/peers/debian-package.js';
@@ -78,9 +82,24 @@ async function spawnTimed(command: string, args: (port: number) => string[], rea
   }
 }
 
+/**
+ * The probe's own HTTP client (Node's fetch: its undici and the young-generation growth of loading
+ * it, ~10-20 MB of RSS measured in a fresh process) is the app's or the test's, not the broker's:
+ * with `--client-first` it is loaded (one POST to a throwaway server) before the baseline, so the
+ * delta is the broker's alone. Without it, as in the figures before 2026-11-30 16:00, the probe's
+ * first fetch is counted too.
+ */
+async function loadProbeClient(): Promise<void> {
+  const server = createServer((_request, response) => response.end('{}')).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  await post(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, {});
+  server.close();
+}
+
 /** Run as `--memory-probe` in a fresh process: memory before importing the broker and with one idle. */
 async function memoryProbe(): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc!;
+  if (process.argv.includes('--client-first')) await loadProbeClient();
   gc();
   const before = process.memoryUsage();
   const { startBroker } = await import('../broker/index.js');
@@ -95,8 +114,8 @@ async function memoryProbe(): Promise<void> {
 }
 
 /** One probe in a fresh process. */
-async function probeMemory(): Promise<MemoryProbe> {
-  const child = spawn(process.execPath, ['--expose-gc', SELF, '--memory-probe'], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function probeMemory(clientFirst: boolean): Promise<MemoryProbe> {
+  const child = spawn(process.execPath, ['--expose-gc', SELF, '--memory-probe', ...(clientFirst ? ['--client-first'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   await new Promise((resolve) => child.once('exit', resolve));
@@ -114,11 +133,26 @@ interface MemoryProbe {
 /**
  * MEMORY_PROBES probes, one after another: one process's RSS moves by ±8 MB from run to run (how
  * far V8's young generation grew while the modules loaded, what malloc kept), so the median is
- * reported with the range.
+ * reported with the range. The two kinds of probe alternate so that the load moves both alike.
  */
-async function measureMemory(): Promise<{ rssDeltaMB: number[]; heapDeltaMB: number[]; rssIdleMB: number[]; externalMB: number[] }> {
-  const probes: MemoryProbe[] = [];
-  for (let i = 0; i < MEMORY_PROBES; i++) probes.push(await probeMemory());
+async function measureMemory(): Promise<{ brokerAlone: MemoryFigures; withProbeClient: MemoryFigures }> {
+  const alone: MemoryProbe[] = [];
+  const withClient: MemoryProbe[] = [];
+  for (let i = 0; i < MEMORY_PROBES; i++) {
+    alone.push(await probeMemory(true));
+    withClient.push(await probeMemory(false));
+  }
+  return { brokerAlone: memoryFigures(alone), withProbeClient: memoryFigures(withClient) };
+}
+
+interface MemoryFigures {
+  rssDeltaMB: number[];
+  heapDeltaMB: number[];
+  rssIdleMB: number[];
+  externalMB: number[];
+}
+
+function memoryFigures(probes: MemoryProbe[]): MemoryFigures {
   const MB = 1024 * 1024;
   return {
     rssDeltaMB: probes.map((probe) => (probe.rssIdle - probe.rssBefore) / MB),
@@ -172,12 +206,17 @@ async function main(): Promise<void> {
     row('redis-server → PING', redisRuns, 'reference');
   }
 
+  const loadBefore = loadavg()[0]!;
   const memory = await measureMemory();
+  // RSS moves with the load (how far V8's young generation grew): printed beside the figures.
+  const loadAverage = `load average ${loadBefore.toFixed(1)}-${loadavg()[0]!.toFixed(1)}`;
   const spread = (samples: number[]) => `${percentile(samples, 50).toFixed(1)} MB (${Math.min(...samples).toFixed(0)}-${Math.max(...samples).toFixed(0)})`;
-  const rssDeltaMB = percentile(memory.rssDeltaMB, 50);
-  const heapDeltaMB = percentile(memory.heapDeltaMB, 50);
-  rows.push({ run: 'idle embedded broker: RSS delta (MB)', n: MEMORY_PROBES, 'median ms': null, 'p99 ms': null, target: `${spread(memory.rssDeltaMB)} (≤ 60 MB); RSS ${percentile(memory.rssIdleMB, 50).toFixed(0)} MB in all` });
-  rows.push({ run: 'idle embedded broker: heap delta (MB)', n: MEMORY_PROBES, 'median ms': null, 'p99 ms': null, target: `${spread(memory.heapDeltaMB)}; external ${percentile(memory.externalMB, 50).toFixed(1)} MB` });
+  const memoryRows = (what: string, figures: MemoryFigures, target: string) => {
+    rows.push({ run: `idle embedded broker${what}: RSS delta (MB)`, n: MEMORY_PROBES, 'median ms': null, 'p99 ms': null, target: `${spread(figures.rssDeltaMB)}${target}; RSS ${percentile(figures.rssIdleMB, 50).toFixed(0)} MB in all` });
+    rows.push({ run: `idle embedded broker${what}: heap delta (MB)`, n: MEMORY_PROBES, 'median ms': null, 'p99 ms': null, target: `${spread(figures.heapDeltaMB)}; external ${percentile(figures.externalMB, 50).toFixed(1)} MB` });
+  };
+  memoryRows('', memory.brokerAlone, ` (≤ 60 MB), ${loadAverage}`);
+  memoryRows(", the probe's fetch counted", memory.withProbeClient, '');
   rows.push({ run: `heap growth over ${STARTS} starts and closes (MB)`, n: STARTS, 'median ms': null, 'p99 ms': null, target: `${heapGrowthMB.toFixed(1)} MB (a leak would grow with starts)` });
 
   const median = (samples: number[]) => percentile(samples, 50);
@@ -194,8 +233,11 @@ async function main(): Promise<void> {
       firstStartWithModulesMs: firstMs,
       serveHealthMedianMs: median(serve),
       redisPingMedianMs: redisRuns.length > 0 ? median(redisRuns) : null,
-      idleRssDeltaMB: rssDeltaMB,
-      idleHeapDeltaMB: heapDeltaMB,
+      idleRssDeltaMB: median(memory.brokerAlone.rssDeltaMB),
+      idleRssDeltaMaxMB: Math.max(...memory.brokerAlone.rssDeltaMB),
+      idleHeapDeltaMB: median(memory.brokerAlone.heapDeltaMB),
+      idleRssDeltaWithProbeFetchMB: median(memory.withProbeClient.rssDeltaMB),
+      memoryLoadAverage: loadAverage,
       heapGrowthMB,
     },
   });

@@ -20,9 +20,13 @@
  * >= 1,000,000 records/s, Kafka commits >= 20,000/s. `--quick`: 200,000 records, 2 s loads.
  * The group backlog is 400,000 records (100,000 with --quick) so the run stays under 5 minutes;
  * `--group-records 10000000` replays the issue's 10 M.
+ *
+ * `--kcat-only`: the kcat rows alone (no reference, no other client), to iterate on the broker's
+ * CPU per record in a minute; `--rounds N` repeats them into fresh topics; `--records N` sets their
+ * count. SPOOL_BENCH_PHASES=1 prints when each kcat run was on a --cpu-prof profile's clock.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Spool } from '../client/index.js';
@@ -32,31 +36,25 @@ import { freePort, residentBytes, startBrokerProcess } from './lib/broker-proces
 import { load } from './lib/http-load.js';
 import { clientGroupReplay, kafkaCommitRate, kafkajsGroupReplay } from './lib/kafka-group-load.js';
 import { oneRecordProduce, platformaticConsume, platformaticProduce } from './lib/kafka-load.js';
-import { cpuSeconds, endedChildrenCpuSeconds } from './lib/process-stats.js';
+import { cpuPerMillion, kcatConsume, kcatProduce, writeLines } from './lib/kcat-load.js';
 import { printReport, ratio, type Row } from './lib/report.js';
 import { clientProduce, clientReplay } from './lib/spool-client-runs.js';
 
 const quick = process.argv.includes('--quick');
-const RECORDS = quick ? 200_000 : 1_000_000;
+const kcatOnly = process.argv.includes('--kcat-only');
+const numberFlag = (name: string, fallback: number) => {
+  const at = process.argv.indexOf(name);
+  return at > 0 ? Number(process.argv[at + 1]) : fallback;
+};
+const RECORDS = numberFlag('--records', quick ? 200_000 : 1_000_000);
+const ROUNDS = numberFlag('--rounds', 1);
 const PLATFORMATIC_RECORDS = quick ? 100_000 : 300_000;
 const LOAD_SECONDS = quick ? 2 : 5;
 const VALUE = Buffer.alloc(100, 'x');
 const IN_FLIGHT = 50;
-const groupRecordsFlag = process.argv.indexOf('--group-records');
-const GROUP_RECORDS = groupRecordsFlag > 0 ? Number(process.argv[groupRecordsFlag + 1]) : quick ? 100_000 : 400_000;
+const GROUP_RECORDS = numberFlag('--group-records', quick ? 100_000 : 400_000);
 const GROUP_MEMBERS = 4;
 const GROUP_PARTITIONS = 8;
-
-function run(command: string, args: string[]): Promise<{ seconds: number; code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ seconds: (performance.now() - started) / 1000, code, stderr }));
-  });
-}
 
 function runOutput(command: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -81,42 +79,58 @@ const row = (run: string, rate: number | null, reference: string, referenceRate:
   rows.push({ run, 'records/s': rate, reference, 'reference/s': referenceRate, ratio: rate !== null && referenceRate ? ratio(rate, referenceRate) : null, target });
 
 try {
-  // kcat produce and consume beside Spool's own client, one partition each.
-  const reference = await clientProduce(spool, 'client', 1, RECORDS, VALUE);
-  const referenceReplay = await clientReplay(spool, 'client', RECORDS);
-  // What each kcat run cost the broker and kcat in CPU: on 2 cores the sum bounds the rate.
-  const measuredCpu = async <T>(work: () => Promise<T>): Promise<T & { cpu: { broker: number; client: number } }> => {
-    const broker0 = cpuSeconds(broker.pid);
-    const client0 = endedChildrenCpuSeconds();
-    const result = await work();
-    return { ...result, cpu: { broker: cpuSeconds(broker.pid) - broker0, client: endedChildrenCpuSeconds() - client0 } };
-  };
-  let kcatProduceCpu: { broker: number; client: number } | null = null;
-  let kcatConsumeCpu: { broker: number; client: number } | null = null;
-  let kcatProduce: number | null = null;
-  let kcatConsume: number | null = null;
-  if (kcat) {
-    const file = join(work, 'records.txt');
-    writeFileSync(file, `${'x'.repeat(VALUE.length)}\n`.repeat(RECORDS));
-    await spool.admin.createTopic({ name: 'kcat', partitions: 1 });
-    const producer = ['-X', 'linger.ms=5', '-X', 'batch.num.messages=100000', '-X', 'batch.size=1000000', '-X', 'queue.buffering.max.messages=1000000'];
-    const produced = await measuredCpu(() => run(kcat, ['-b', `${address.host}:${address.port}`, '-P', '-t', 'kcat', '-p', '0', '-l', ...producer, file]));
-    kcatProduceCpu = produced.cpu;
-    const { partitionDetails } = await spool.admin.describeTopic('kcat');
-    if (produced.code !== 0 || partitionDetails[0]!.highWatermark !== RECORDS) throw new Error(`kcat produce: exit ${produced.code}, ${partitionDetails[0]!.highWatermark} records: ${produced.stderr}`);
-    kcatProduce = RECORDS / produced.seconds;
-    const consumed = await measuredCpu(() => run(kcat, ['-b', `${address.host}:${address.port}`, '-C', '-t', 'kcat', '-p', '0', '-o', 'beginning', '-e', '-q', '-c', String(RECORDS), '-X', 'fetch.max.bytes=52428800', '-X', 'queued.max.messages.kbytes=1048576']));
-    kcatConsumeCpu = consumed.cpu;
-    if (consumed.code !== 0) throw new Error(`kcat consume: exit ${consumed.code}: ${consumed.stderr}`);
-    kcatConsume = RECORDS / consumed.seconds;
-  }
-  row(`kcat produce, ${RECORDS.toLocaleString('en-US')} records from a file`, kcatProduce, 'Spool client produce', reference, kcatProduce === null ? 'n/a (no kcat)' : kcatProduce >= 1_000_000 ? 'met (>= 1M/s)' : 'missed (>= 1M/s)');
-  row(`kcat consume, ${RECORDS.toLocaleString('en-US')} records from the beginning`, kcatConsume, 'Spool client replay', referenceReplay, kcatConsume === null ? 'n/a (no kcat)' : kcatConsume >= 2_000_000 ? 'met (>= 2M/s)' : 'missed (>= 2M/s)');
-  for (const [name, cpu, target] of [['produce', kcatProduceCpu, 1_000_000], ['consume', kcatConsumeCpu, 2_000_000]] as const) {
-    if (!cpu) continue;
-    rows.push({ run: `kcat ${name}: CPU seconds of that run, broker + kcat`, 'records/s': null, reference: `${cpu.broker.toFixed(2)} + ${cpu.client.toFixed(2)} s: cores for ${target / 1e6}M/s (this machine: ${availableParallelism()})`, 'reference/s': ((cpu.broker + cpu.client) * target) / RECORDS, ratio: null, target: '' });
-  }
+  // kcat produce and consume beside Spool's own client, one partition each (--kcat-only: kcat alone).
+  const reference = kcatOnly ? null : await clientProduce(spool, 'client', 1, RECORDS, VALUE);
+  const referenceReplay = kcatOnly ? null : await clientReplay(spool, 'client', RECORDS);
+  await kcatRows(reference, referenceReplay);
+  if (!kcatOnly) await otherRows(reference!, referenceReplay!);
+} finally {
+  const brokerRssMB = (await residentBytes(broker.pid)) / 1e6;
+  await spool.close();
+  await broker.stop();
+  rmSync(work, { recursive: true, force: true });
+  printReport({ bench: 'kafka', quick, valueBytes: VALUE.length, records: RECORDS, brokerRssMB, rows }, { save: !quick && !kcatOnly });
+}
 
+/** kcat produce then consume, `--rounds` times into fresh topics: the rate beside the reference, then the CPU per 1 M records. */
+async function kcatRows(reference: number | null, referenceReplay: number | null): Promise<void> {
+  const produceRun = `kcat produce, ${RECORDS.toLocaleString('en-US')} records from a file`;
+  const consumeRun = `kcat consume, ${RECORDS.toLocaleString('en-US')} records from the beginning`;
+  if (!kcat) {
+    row(produceRun, null, 'Spool client produce', reference, 'n/a (no kcat)');
+    row(consumeRun, null, 'Spool client replay', referenceReplay, 'n/a (no kcat)');
+    return;
+  }
+  const file = join(work, 'records.txt');
+  writeLines(file, RECORDS, VALUE.length);
+  for (let round = 1; round <= ROUNDS; round++) {
+    const topic = `kcat-${round}`;
+    await spool.admin.createTopic({ name: topic, partitions: 1 });
+    const produced = await kcatProduce(kcat, address, topic, file, RECORDS, broker.pid);
+    const { partitionDetails } = await spool.admin.describeTopic(topic);
+    if (partitionDetails[0]!.highWatermark !== RECORDS) throw new Error(`kcat produce: ${partitionDetails[0]!.highWatermark} of ${RECORDS} records`);
+    const consumed = await kcatConsume(kcat, address, topic, RECORDS, broker.pid);
+    const suffix = ROUNDS > 1 ? ` (round ${round})` : '';
+    row(produceRun + suffix, produced.recordsPerSecond, 'Spool client produce', reference, produced.recordsPerSecond >= 1_000_000 ? 'met (>= 1M/s)' : 'missed (>= 1M/s)');
+    row(consumeRun + suffix, consumed.recordsPerSecond, 'Spool client replay', referenceReplay, consumed.recordsPerSecond >= 2_000_000 ? 'met (>= 2M/s)' : 'missed (>= 2M/s)');
+    for (const [name, run, target] of [['produce', produced, 1_000_000], ['consume', consumed, 2_000_000]] as const) {
+      const cpu = cpuPerMillion(run, RECORDS, target);
+      rows.push({
+        run: `kcat ${name}${suffix}: CPU-s per 1M records, broker + kcat`,
+        'records/s': null,
+        reference: `${cpu.broker.toFixed(2)} + ${cpu.kcat.toFixed(2)} s, load ${run.load.toFixed(1)}: cores for ${target / 1e6}M/s (this machine: ${availableParallelism()})`,
+        'reference/s': cpu.cores,
+        ratio: null,
+        target: '',
+      });
+      // SPOOL_BENCH_PHASES: when each run was, on the clock of a --cpu-prof profile, to cut it by phase.
+      if (process.env.SPOOL_BENCH_PHASES) console.log(`phase kcat-${name}${suffix} monotonic µs ${run.monotonicUs[0]}-${run.monotonicUs[1]}`);
+    }
+  }
+}
+
+/** Every row after kcat's: @platformatic/kafka, one-record requests, groups and commits. */
+async function otherRows(reference: number, referenceReplay: number): Promise<void> {
   // @platformatic/kafka, beside the same Spool client figures.
   await spool.admin.createTopic({ name: 'platformatic', partitions: 1 });
   row(`@platformatic/kafka produce, ${PLATFORMATIC_RECORDS.toLocaleString('en-US')} records`, await platformaticProduce(address, 'platformatic', VALUE, PLATFORMATIC_RECORDS, 1000), 'Spool client produce', reference);
@@ -162,10 +176,4 @@ try {
   if (httpCommits.non2xx > 0) throw new Error(`${httpCommits.non2xx} HTTP commits failed`);
   const kafkaCommits = await kafkaCommitRate(address, 'group-backlog', { groups: 1000, partitions: GROUP_PARTITIONS, connections: 4, inFlight: IN_FLIGHT, seconds: LOAD_SECONDS });
   rows.push({ run: 'Kafka OffsetCommit, 1,000 groups, 50 in flight / 4 connections', 'records/s': null, 'commits/s': kafkaCommits, reference: 'HTTP commit, 50 connections', 'reference/s': httpCommits.requestsPerSecond, ratio: ratio(kafkaCommits, httpCommits.requestsPerSecond), target: kafkaCommits >= 20_000 ? 'met (>= 20,000/s)' : 'missed (>= 20,000/s)' });
-} finally {
-  const brokerRssMB = (await residentBytes(broker.pid)) / 1e6;
-  await spool.close();
-  await broker.stop();
-  rmSync(work, { recursive: true, force: true });
-  printReport({ bench: 'kafka', quick, valueBytes: VALUE.length, records: RECORDS, brokerRssMB, rows }, { save: !quick });
 }

@@ -14,7 +14,10 @@
  * take 100 messages per receive and ack each batch in one request. The machine is shared, so the
  * cases run in interleaved rounds (Spool and Redis alternating who goes first) and each row is the
  * median of its rounds (BENCH_ROUNDS, default 3; 1 with --quick; --save keeps a quick run too).
+ * Beside each rate, the CPU per message of the server process and of this (client) process: the
+ * figures the load on a shared machine moves little.
  */
+import { loadavg } from 'node:os';
 import { Redis } from 'ioredis';
 import { Spool } from '../client/index.js';
 import type { Tier } from './compare/driver.js';
@@ -22,6 +25,7 @@ import { ensureCommand, commandVersion } from './compare/peers/debian-package.js
 import { startRedis } from './compare/peers/redis-server.js';
 import { SPOOL_FLUSH } from './compare/spool-driver.js';
 import { startBrokerProcess } from './lib/broker-process.js';
+import { cpuSeconds } from './lib/process-stats.js';
 import { printReport, ratio, type Row } from './lib/report.js';
 
 const quick = process.argv.includes('--quick');
@@ -31,6 +35,28 @@ const PER_RECEIVE = 100;
 const KEYS = 1000;
 const VALUE = Buffer.alloc(100, 'q');
 
+/** One run: its rate, and the CPU it cost per message in the server and in this (client) process, the figures the load moves little. */
+interface Run {
+  rate: number;
+  serverCpuUs: number;
+  clientCpuUs: number;
+}
+
+/** Measures `work` (which settles MESSAGES messages) against the server process `pid`. */
+async function measured(pid: number, work: () => Promise<void>): Promise<Run> {
+  const serverBefore = cpuSeconds(pid);
+  const clientBefore = process.cpuUsage();
+  const started = performance.now();
+  await work();
+  const seconds = (performance.now() - started) / 1000;
+  const client = process.cpuUsage(clientBefore);
+  return {
+    rate: MESSAGES / seconds,
+    serverCpuUs: ((cpuSeconds(pid) - serverBefore) * 1e6) / MESSAGES,
+    clientCpuUs: (client.user + client.system) / MESSAGES,
+  };
+}
+
 interface Case {
   name: string;
   workers: number;
@@ -38,14 +64,17 @@ interface Case {
   orderedByKey: boolean;
 }
 
-const CASES: Case[] = [
+const ALL_CASES: Case[] = [
   { name: '4 workers, page-cache tier', workers: 4, tier: 'page-cache', orderedByKey: false },
   { name: '4 workers, synced tier', workers: 4, tier: 'synced', orderedByKey: false },
   { name: '64 workers, page-cache tier', workers: 64, tier: 'page-cache', orderedByKey: false },
   { name: 'orderedByKey, 4 workers, page-cache tier', workers: 4, tier: 'page-cache', orderedByKey: true },
 ];
+/** `--case <text>`: only the cases whose name contains it (e.g. `--case synced`), to look at one row while working; the plain 4-worker case always runs (orderedByKey's reference). */
+const only = process.argv.includes('--case') ? process.argv[process.argv.indexOf('--case') + 1] ?? '' : '';
+const CASES = ALL_CASES.filter((test) => test.name.includes(only) || (test.orderedByKey === false && test.workers === 4 && test.tier === 'page-cache'));
 
-async function spoolQueue(test: Case): Promise<number> {
+async function spoolQueue(test: Case): Promise<Run> {
   const broker = await startBrokerProcess({ flush: SPOOL_FLUSH[test.tier] });
   const spool = new Spool({ url: broker.url });
   try {
@@ -59,24 +88,24 @@ async function spoolQueue(test: Case): Promise<number> {
     const queue = spool.queue<Buffer>('jobs', 'workers');
     await queue.configure({ visibilityMs: 60_000, orderedByKey: test.orderedByKey });
     let acked = 0;
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: test.workers }, async () => {
-        while (acked < MESSAGES) {
-          const messages = await queue.receive({ max: PER_RECEIVE, waitMs: 100 });
-          await Promise.all(messages.map((message) => message.ack()));
-          acked += messages.length;
-        }
-      }),
-    );
-    return MESSAGES / ((performance.now() - started) / 1000);
+    return await measured(broker.pid, async () => {
+      await Promise.all(
+        Array.from({ length: test.workers }, async () => {
+          while (acked < MESSAGES) {
+            const messages = await queue.receive({ max: PER_RECEIVE, waitMs: 100 });
+            await Promise.all(messages.map((message) => message.ack()));
+            acked += messages.length;
+          }
+        }),
+      );
+    });
   } finally {
     await spool.close();
     await broker.stop();
   }
 }
 
-async function redisStreams(command: string, test: Case): Promise<number> {
+async function redisStreams(command: string, test: Case): Promise<Run> {
   const server = await startRedis(command, test.tier);
   const admin = new Redis(server.url);
   try {
@@ -87,20 +116,20 @@ async function redisStreams(command: string, test: Case): Promise<number> {
     }
     await admin.xgroup('CREATE', 'jobs', 'workers', '0');
     let acked = 0;
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: test.workers }, async (_, worker) => {
-        const connection = new Redis(server.url);
-        while (acked < MESSAGES) {
-          const answer = (await connection.xreadgroup('GROUP', 'workers', `worker-${worker}`, 'COUNT', PER_RECEIVE, 'BLOCK', 100, 'STREAMS', 'jobs', '>')) as Array<[string, Array<[string, string[]]>]> | null;
-          const ids = answer?.[0]?.[1].map(([id]) => id) ?? [];
-          if (ids.length > 0) await connection.xack('jobs', 'workers', ...ids);
-          acked += ids.length;
-        }
-        connection.disconnect();
-      }),
-    );
-    return MESSAGES / ((performance.now() - started) / 1000);
+    return await measured(server.pid, async () => {
+      await Promise.all(
+        Array.from({ length: test.workers }, async (_, worker) => {
+          const connection = new Redis(server.url);
+          while (acked < MESSAGES) {
+            const answer = (await connection.xreadgroup('GROUP', 'workers', `worker-${worker}`, 'COUNT', PER_RECEIVE, 'BLOCK', 100, 'STREAMS', 'jobs', '>')) as Array<[string, Array<[string, string[]]>]> | null;
+            const ids = answer?.[0]?.[1].map(([id]) => id) ?? [];
+            if (ids.length > 0) await connection.xack('jobs', 'workers', ...ids);
+            acked += ids.length;
+          }
+          connection.disconnect();
+        }),
+      );
+    });
   } finally {
     admin.disconnect();
     await server.stop();
@@ -115,13 +144,15 @@ function median(values: number[]): number {
 
 const redisCommand = ensureCommand('redis-server', 'redis-server');
 const redisVersion = redisCommand ? commandVersion(redisCommand) : 'n/a';
-const spoolRates = new Map<Case, number[]>(CASES.map((test) => [test, []]));
-const redisRates = new Map<Case, number[]>(CASES.map((test) => [test, []]));
+const spoolRuns = new Map<Case, Run[]>(CASES.map((test) => [test, []]));
+const redisRuns = new Map<Case, Run[]>(CASES.map((test) => [test, []]));
+const loads: number[] = [];
+const describe = (run: Run | undefined) => (run ? `${Math.round(run.rate)}/s (server ${run.serverCpuUs.toFixed(1)} µs, client ${run.clientCpuUs.toFixed(1)} µs CPU per message)` : 'n/a');
 for (let round = 0; round < ROUNDS; round++) {
   for (const test of CASES) {
     // orderedByKey's reference is the plain 4-worker Redis run already measured this round.
-    const redisRun = redisCommand && !test.orderedByKey ? () => redisStreams(redisCommand, test).then((rate) => redisRates.get(test)!.push(rate)) : async () => undefined;
-    const spoolRun = () => spoolQueue(test).then((rate) => spoolRates.get(test)!.push(rate));
+    const redisRun = redisCommand && !test.orderedByKey ? () => redisStreams(redisCommand, test).then((run) => redisRuns.get(test)!.push(run)) : async () => undefined;
+    const spoolRun = () => spoolQueue(test).then((run) => spoolRuns.get(test)!.push(run));
     if (round % 2 === 0) {
       await spoolRun();
       await redisRun();
@@ -129,21 +160,31 @@ for (let round = 0; round < ROUNDS; round++) {
       await redisRun();
       await spoolRun();
     }
-    console.error(`round ${round + 1}/${ROUNDS} ${test.name}: spool ${Math.round(spoolRates.get(test)!.at(-1)!)}/s, redis ${Math.round(redisRates.get(test)!.at(-1) ?? 0)}/s`);
+    const load = loadavg()[0]!;
+    loads.push(load);
+    console.error(`round ${round + 1}/${ROUNDS} ${test.name}, load ${load.toFixed(1)}: spool ${describe(spoolRuns.get(test)!.at(-1))}, redis ${describe(redisRuns.get(test)!.at(-1))}`);
   }
 }
 
+const medianOf = (runs: Run[], field: keyof Run) => (runs.length > 0 ? median(runs.map((run) => run[field])) : null);
 const rows: Row[] = CASES.map((test) => {
   const reference = test.orderedByKey ? CASES[0]! : test;
-  const spoolRate = median(spoolRates.get(test)!);
-  const referenceRates = redisRates.get(reference)!;
-  const redisRate = referenceRates.length > 0 ? median(referenceRates) : null;
+  const spool = spoolRuns.get(test)!;
+  const redis = redisRuns.get(reference)!;
+  const spoolRate = medianOf(spool, 'rate')!;
+  const redisRate = medianOf(redis, 'rate');
   return {
     case: test.name,
     'Spool messages/s': spoolRate,
     'Redis messages/s': redisRate,
-    reference: `Redis ${redisVersion} XREADGROUP + XACK, ${reference.workers} workers, appendfsync ${test.tier === 'synced' ? 'always' : 'everysec'}`,
     'vs Redis': redisRate ? ratio(spoolRate, redisRate) : null,
+    'broker µs/msg': medianOf(spool, 'serverCpuUs'),
+    'redis-server µs/msg': medianOf(redis, 'serverCpuUs'),
+    'Spool client µs/msg': medianOf(spool, 'clientCpuUs'),
+    'ioredis µs/msg': medianOf(redis, 'clientCpuUs'),
+    reference: `Redis ${redisVersion} XREADGROUP + XACK, ${reference.workers} workers, appendfsync ${test.tier === 'synced' ? 'always' : 'everysec'}`,
   };
 });
-printReport({ bench: 'queues', quick, messages: MESSAGES, rounds: ROUNDS, perReceive: PER_RECEIVE, rows }, { save: !quick || process.argv.includes('--save') });
+const loadAverage = { min: Math.min(...loads), max: Math.max(...loads) };
+console.log(`\nload average (1 min) after each case: ${loadAverage.min.toFixed(1)}-${loadAverage.max.toFixed(1)}; CPU µs per message: user + system of the server process (/proc/<pid>/stat) and of this client process (process.cpuUsage) over the run`);
+printReport({ bench: 'queues', quick, messages: MESSAGES, rounds: ROUNDS, perReceive: PER_RECEIVE, loadAverage, rows }, { save: !quick || process.argv.includes('--save') });

@@ -59,7 +59,8 @@ import { sessionRoutes } from './routes/session.js';
 import { registerHttpSecurity } from './security/http-security.js';
 import { openSecurity } from './security/security.js';
 import type { AuditLog } from './security/audit.js';
-import { admitSecureConnection, auditHandshakeFailures } from './security/tls-connections.js';
+import { auditHandshakeFailures } from './security/tls-connections.js';
+import { admitHttpsConnection, type HttpConnectionQuota } from './security/http-connection-quota.js';
 import { kafkaUsesTls, loadTlsFiles, serverTlsOptions, TlsServers } from './security/tls.js';
 import type { SecureContextOptions, Server as TlsServer } from 'node:tls';
 
@@ -117,6 +118,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database, tlsF
   const tlsOptions = tlsFiles === null ? null : serverTlsOptions(tlsFiles, config, limits.headersTimeoutMs);
   // Set once security is open, before the servers listen (the server is made first, by fastify).
   let audit: AuditLog = () => {};
+  let connectionQuota: HttpConnectionQuota | null = null;
   const stores = openStores(db, { queueJournalEntriesMax: limits.queueJournalEntriesMax });
   let shuttingDown = false;
   const connections = new ConnectionCounter(limits);
@@ -140,7 +142,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database, tlsF
         isOpen: () => !shuttingDown,
         limits,
         connections,
-        ...(tlsOptions ? { tls: tlsOptions, onSecureConnection: (socket) => admitSecureConnection(socket, 'http', audit) } : {}),
+        ...(tlsOptions ? { tls: tlsOptions, onSecureConnection: (socket) => admitHttpsConnection(socket, audit, connectionQuota) } : {}),
       }),
     ajv: routeAjvOptions,
     // Validators compiled on a route's first request, once per process (http/lazy-validators.ts).
@@ -154,7 +156,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database, tlsF
   const logs = await LogManager.open({
     root: join(config.dataDir, 'topics'),
     fs: timedFileSystem(options.fileSystem ?? nodeFileSystem, (seconds) => {
-      metrics?.fsyncSeconds.observe(seconds);
+      metrics?.observeFsync(seconds);
       sampler?.observeFsync(seconds);
     }),
     onRecoveryEvent: (event) => log.warn(event, 'recovery'),
@@ -164,7 +166,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database, tlsF
   });
   metrics = new BrokerMetrics(logs, limits.metricsLagSeriesMax);
   const temporary = new TemporaryTopics(stores.temporaryTopics);
-  const topics = new TopicService(stores.topics, logs, config.flush, log, temporary, limits);
+  const topics = new TopicService(stores.topics, logs, config.flush, log, temporary, limits, config.quotaPartitionsPerPrincipal);
   await topics.start();
   const coordinator = new GroupCoordinator({ topics: () => topics.list(), exists: (name) => logs.partitions(name).length > 0 }, Date.now, limits);
   topics.onChange(() => coordinator.topicsChanged());
@@ -180,10 +182,6 @@ async function assembleBroker(options: BuildOptions, db: Database.Database, tlsF
   expireIdleGroups();
   const retention = setInterval(expireIdleGroups, limits.groupRetentionCheckIntervalMs);
   retention.unref();
-  // A live subscriber leaving a temporary topic it named starts the topic's idle clock.
-  const live = new LiveRegistry(limits.liveSubscribersMax, (named) => named.forEach((topic) => temporary.touch(topic)));
-  const stopTemporarySweep = sweepTemporaryTopics(temporary, { inUse: (topic) => live.isNamed(topic), delete: (topic) => topics.delete(topic), log }, limits.temporarySweepIntervalMs);
-  const subscriberCounts = new SubscriberCounts(live, coordinator);
 
   const routes: RouteEntry[] = [];
   const servedRoutes: string[] = [];
@@ -193,7 +191,13 @@ async function assembleBroker(options: BuildOptions, db: Database.Database, tlsF
   // fsync) on a fresh data directory rather than one per CREATE TABLE (~25 ms of each embedded start).
   const security = db.transaction(() => openSecurity(db, config, limits, log, kafkaOn))();
   audit = security.audit;
+  connectionQuota = security.connectionQuota;
   if (tlsOptions) auditHandshakeFailures(app.server as unknown as TlsServer, 'http', audit);
+  // A live subscriber leaving a temporary topic it named starts the topic's idle clock.
+  const live = new LiveRegistry(limits.liveSubscribersMax, (named) => named.forEach((topic) => temporary.touch(topic)), security.quotas);
+  const stopTemporarySweep = sweepTemporaryTopics(temporary, { inUse: (topic) => live.isNamed(topic), delete: (topic) => topics.delete(topic), log }, limits.temporarySweepIntervalMs);
+  const subscriberCounts = new SubscriberCounts(live, coordinator);
+
   registerHttpSecurity(app, { ...security, allowedHosts: config.allowedHosts, metricsAuth: config.metricsAuth });
   registerContentTypes(app);
   registerErrorHandler(app, limits);
@@ -226,9 +230,9 @@ async function assembleBroker(options: BuildOptions, db: Database.Database, tlsF
   });
   await app.register(statsRoutes, { stats, historyPointsMax: limits.statsHistorySamples });
   if (config.console) await app.register(consoleRoutes, { dir: options.consoleDir ?? consoleBuildDir() });
-  await app.register(topicRoutes, { topics });
+  await app.register(topicRoutes, { topics, quotas: security.quotas });
   const produce = new ProduceService(topics, metrics, stores.producerIds, subscriberCounts);
-  const fetcher = new FetchService(topics, metrics, limits);
+  const fetcher = new FetchService(topics, metrics, limits, security.quotas);
   await app.register(produceRoutes, { produce, limits, quotas: security.quotas });
   await app.register(producerRoutes, { producerIds: stores.producerIds });
   await app.register(fetchRoutes, { fetcher, quotas: security.quotas });
@@ -241,7 +245,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database, tlsF
   await app.register(livePatternRoutes, { topics, registry: live, metrics, limits, appends, counts: subscriberCounts });
   await app.register(groupRoutes, { groups });
   const queues = new QueueService(topics, stores.queues, undefined, limits);
-  await app.register(queueRoutes, { queues, redriveRecordsMax: limits.redriveRecordsMax });
+  await app.register(queueRoutes, { queues, redriveRecordsMax: limits.redriveRecordsMax, quotas: security.quotas });
   // Secure cookies over https only: a Secure cookie would never come back over http.
   await app.register(sessionRoutes, { authenticator: security.authenticator, secureCookies: tlsOptions !== null });
   await app.register(adminCredentialRoutes, security);

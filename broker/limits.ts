@@ -144,6 +144,12 @@ const limitValues = {
   /** Kafka requests of one connection being handled at once (clients pipeline up to 5); later
    *  frames wait in the socket. */
   kafkaInFlightRequestsMax: 64,
+  /**
+   * Receive buffers of large Kafka request frames kept for reuse by the listener's connections
+   * (kafka/frame-buffers.ts): a fresh buffer per 1 MB produce frame paid its page faults and GC;
+   * 32 MiB holds the frames in flight of several producers sending 1 MB batches at once.
+   */
+  kafkaFrameBuffersBytesMax: 32 * 1024 * 1024,
   /** Events in one stream append: they are one batch, checked and encoded on the event loop. */
   streamEventsPerAppendMax: 1_000,
   /** A stream id is a record key and a URL path segment: long ids cost every index entry's key bytes. */

@@ -1,42 +1,54 @@
 /**
- * Metrics recorded on every request, cheaply. prom-client builds, validates and hashes a labels
- * object on every observe() and inc() (measured: ~5 µs for the request-latency histogram alone, a
- * tenth of a one-record produce). These record into plain numbers found by a string key, and
- * prom-client still does the exposition:
- *   - SeriesCounter keeps sums per label value and hands them to a prom-client Counter when scraped;
- *   - SeriesHistogram keeps bucket counts per series and is read by the Registry like any metric.
+ * Metrics recorded as the broker runs, cheaply, and without prom-client. prom-client builds,
+ * validates and hashes a labels object on every observe() and inc() (measured: ~5 µs for the
+ * request-latency histogram alone, a tenth of a one-record produce), and loading it (with the
+ * OpenTelemetry API it requires, ~90 modules) cost an idle embedded broker ~1.5 MB of heap and
+ * its share of the young generation's growth (docs/embedded.md). These record into plain numbers
+ * found by a string key; each is an object prom-client's Registry reads like its own metrics
+ * (name, help, type, aggregator and get()), so prom-client is loaded at the first scrape only
+ * (broker/metrics-exposition.ts) and still does the exposition:
+ *   - SeriesCounter keeps sums per label value;
+ *   - SeriesHistogram keeps bucket counts per series;
+ *   - LevelGauge is one number that goes up and down.
  */
-import { Counter, type Registry } from 'prom-client';
 
-export class SeriesCounter {
-  private readonly pending = new Map<string, number>();
-  /** Sums since start, never drained by a scrape: /v1/stats computes rates from them (broker/stats/). */
+/** One value of a metric as prom-client's Registry reads it. */
+interface ExportedValue {
+  metricName?: string;
+  labels: Record<string, string | number>;
+  value: number;
+}
+
+/** What prom-client's Registry reads of a metric (`registerMetric` takes any such object). */
+export interface ReadableMetric {
+  readonly name: string;
+  readonly help: string;
+  readonly type: 'counter' | 'gauge' | 'histogram';
+  readonly aggregator: 'sum';
+  get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: ExportedValue[] }>;
+}
+
+export class SeriesCounter implements ReadableMetric {
+  readonly type = 'counter';
+  readonly aggregator = 'sum';
+  readonly name: string;
+  readonly help: string;
+  /** The Prometheus series: sums per label value until the value is removed (its topic deleted). */
+  private readonly exposed = new Map<string, number>();
+  /** Sums since start, for /v1/stats's rates (broker/stats/): forgotten only by the sampler. */
   private readonly sums = new Map<string, number>();
-  private readonly counter: Counter;
   private readonly label: string;
 
-  constructor(options: { name: string; help: string; label: string; registry: Registry }) {
-    const { pending } = this;
-    const { label } = options;
-    this.label = label;
-    this.counter = new Counter({
-      name: options.name,
-      help: options.help,
-      labelNames: [label],
-      registers: [options.registry],
-      collect() {
-        for (const [value, by] of pending) {
-          pending.delete(value);
-          this.inc({ [label]: value }, by);
-        }
-      },
-    });
+  constructor(options: { name: string; help: string; label: string }) {
+    this.name = options.name;
+    this.help = options.help;
+    this.label = options.label;
   }
 
   inc(labelValue: string, by = 1): void {
     // Checked here, as prom-client would: a bad sum found at scrape time would fail every scrape.
     if (!Number.isFinite(by) || by < 0) throw new RangeError(`a counter increases by a finite, non-negative amount, not ${by}`);
-    this.pending.set(labelValue, (this.pending.get(labelValue) ?? 0) + by);
+    this.exposed.set(labelValue, (this.exposed.get(labelValue) ?? 0) + by);
     this.sums.set(labelValue, (this.sums.get(labelValue) ?? 0) + by);
   }
 
@@ -52,8 +64,36 @@ export class SeriesCounter {
 
   /** Drops a series (its topic was deleted): label values must not pile up for ever. */
   remove(labelValue: string): void {
-    this.pending.delete(labelValue);
-    this.counter.remove({ [this.label]: labelValue });
+    this.exposed.delete(labelValue);
+  }
+
+  async get() {
+    const values = [...this.exposed].map(([labelValue, value]) => ({ labels: { [this.label]: labelValue }, value }));
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+}
+
+/** A gauge without labels moved by inc() and dec() (open live subscriptions, waiting long-polls). */
+export class LevelGauge implements ReadableMetric {
+  readonly type = 'gauge';
+  readonly aggregator = 'sum';
+  private value = 0;
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
+
+  inc(): void {
+    this.value++;
+  }
+
+  dec(): void {
+    this.value--;
+  }
+
+  async get() {
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: [{ labels: {}, value: this.value }] };
   }
 }
 
@@ -65,13 +105,7 @@ interface Series {
   count: number;
 }
 
-interface ExportedValue {
-  metricName: string;
-  labels: Record<string, string | number>;
-  value: number;
-}
-
-export class SeriesHistogram {
+export class SeriesHistogram implements ReadableMetric {
   readonly type = 'histogram';
   readonly aggregator = 'sum';
   private readonly series = new Map<string, Series>();
@@ -80,11 +114,7 @@ export class SeriesHistogram {
     readonly name: string,
     readonly help: string,
     private readonly buckets: readonly number[],
-    registry: Registry,
-  ) {
-    // The Registry reads any object with name, help, type and get() (prom-client's own metrics are such objects).
-    registry.registerMetric(this as unknown as Parameters<Registry['registerMetric']>[0]);
-  }
+  ) {}
 
   /**
    * Records `value` in the series named `key` (one key per label combination); `labels` is called
@@ -106,7 +136,7 @@ export class SeriesHistogram {
     return series;
   }
 
-  async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: ExportedValue[] }> {
+  async get() {
     const values: ExportedValue[] = [];
     for (const { labels, counts, sum, count } of this.series.values()) {
       let cumulative = 0;

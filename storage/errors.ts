@@ -62,6 +62,11 @@ export const storageErrors = {
     retriable: false,
     description: 'A record batch uses a compression id outside 0-4 (none, gzip, snappy, lz4, zstd), or a codec whose native package did not load on this platform.',
   },
+  SPOOL_ERR_CORRUPT_ANSWER: {
+    status: 502,
+    retriable: false,
+    description: 'A binary answer of the broker (a queue receive with format=binary) failed its length checks: the client read something the broker did not write whole.',
+  },
   SPOOL_ERR_DECOMPRESSED_TOO_LARGE: {
     status: 413,
     retriable: false,

@@ -40,8 +40,12 @@ export const storageLimits = {
   /** Compaction's key → offset map holds at most this many keys per pass (about 100 bytes each);
    *  a log with more distinct keys is compacted over several passes. */
   compactionKeysMax: 2_000_000,
-  /** Streams of one partition with metadata, a soft delete or an erasure: the table is rewritten
-   *  whole (JSON, ~100 bytes an entry) on each change, so 10,000 keep a write about 1 MB and a few
-   *  ms of the event loop. */
+  /** Streams of one partition with metadata or a soft delete: the table is rewritten whole (JSON,
+   *  ~100 bytes an entry) every streamMetadataJournalEntriesMax changes and on each erasure, so
+   *  10,000 keep that write about 1 MB and a few ms of the event loop. */
   streamMetadataEntriesMax: 10_000,
+  /** Changes appended to a partition's stream-metadata journal before the table is rewritten
+   *  whole: a load replays them all (~100 bytes and a CRC each: 1,000 is ~100 KB, well under a ms
+   *  to replay), and a rewrite costs up to ~1 MB, so one rewrite per 1,000 changes. */
+  streamMetadataJournalEntriesMax: 1_000,
 } as const;

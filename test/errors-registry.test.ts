@@ -33,6 +33,7 @@ describe('error registries', () => {
     expect(Object.keys(storageErrors).sort()).toMatchInlineSnapshot(`
       [
         "SPOOL_ERR_BACKPRESSURE",
+        "SPOOL_ERR_CORRUPT_ANSWER",
         "SPOOL_ERR_CORRUPT_BATCH",
         "SPOOL_ERR_DECOMPRESSED_TOO_LARGE",
         "SPOOL_ERR_DISK_FULL",

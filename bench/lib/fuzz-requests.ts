@@ -6,8 +6,8 @@
  * varints rewritten, usually with the CRC recomputed afterwards so that parsing gets past the CRC
  * check; paths, query strings and headers get odd values.
  *
- * The generators never delete or reset the fixture topic and group, and never create a topic with
- * many partitions, so that a long run stays fast and the fixture's log can be compared before and
+ * The generators never delete or reset the fixture topic and group, never delete or erase the
+ * fixture's event streams, and never create a topic with many partitions, so that a long run stays fast and the fixture's log can be compared before and
  * after each rejected request.
  */
 import fc from 'fast-check';
@@ -18,6 +18,9 @@ export interface FuzzFixture {
   topic: string;
   partitions: number;
   group: string;
+  /** A `streamIndex: true` topic and the streams on it that no request may delete or erase. */
+  streamTopic: string;
+  streams: string[];
 }
 
 export interface FuzzRequest {
@@ -262,7 +265,51 @@ export function fuzzExamples(fixture: FuzzFixture): FuzzRequest[] {
     request('example: reserved topic name', 'POST', '/v1/topics', JSON_TYPE, Buffer.from(JSON.stringify({ name: '.clean-shutdown', partitions: 1 }))),
     request('example: truncated JSON', 'POST', `/v1/topics/${fixture.topic}/records`, JSON_TYPE, Buffer.from('{"records": [')),
     request('example: misspelled field', 'POST', `/v1/topics/${fixture.topic}/records`, JSON_TYPE, Buffer.from(JSON.stringify({ records: [{ vlaue: 1 }] }))),
+    request('example: stream append at a version already taken', 'POST', `/v1/topics/${fixture.streamTopic}/streams/${fixture.streams[0]}/events`, JSON_TYPE, Buffer.from(JSON.stringify({ events: [{ type: 'Late', data: {} }], expectedVersion: 0 }))),
+    request('example: stream route on a topic without streamIndex', 'GET', `/v1/topics/${fixture.topic}/streams/${fixture.streams[0]}`, null),
   ];
+}
+
+/** A stream event: valid fields, then mutated by the caller. */
+const streamEvent = fc.record(
+  {
+    type: fc.oneof(fc.constantFrom('OrderPlaced', 'OrderPaid'), fc.string({ maxLength: 8 })),
+    data: fc.oneof(fc.dictionary(fc.string({ maxLength: 4 }), fc.integer(), { maxKeys: 2 }), fc.string({ maxLength: 10 }), fc.constant(null)),
+    metadata: fc.dictionary(fc.string({ maxLength: 4 }), fc.string({ maxLength: 4 }), { maxKeys: 2 }),
+    id: fc.oneof(fc.uuid(), fc.string({ maxLength: 8 })),
+  },
+  { requiredKeys: ['type', 'data'] },
+);
+const expectedVersion = fc.oneof(fc.constantFrom('any', 'no_stream', 'exists', 'ANY', 'none', -1, 2 ** 53, 1.5, '3'), fc.integer({ min: 0, max: 12 }));
+
+/** A seed for the event-stream routes: event data nested 5,000 deep (written as text: building it as a value would overflow the stack). */
+const poisonEvents = Buffer.from(`{"events":[{"type":"Poison","data":${'['.repeat(5_000)}${']'.repeat(5_000)}}]}`);
+
+/** The event-stream routes (issue 18): appends with odd expected versions, reads, metadata, soft delete and erase of streams that are not the fixture's. */
+function streamRequest(fixture: FuzzFixture): fc.Arbitrary<FuzzRequest> {
+  const { streamTopic, streams, topic } = fixture;
+  const topicSegment = segment([streamTopic, topic, 'no-such-topic'], 6);
+  const streamSegment = segment([...streams, 'fuzz-new-stream', 's'.repeat(513), '%F0%9F%A6%84'], 6);
+  const otherStream = fc.constantFrom('fuzz-new-stream', 'fuzz-other-stream', 'never-written');
+  const base = (t: string, s: string) => `/v1/topics/${t}/streams/${s}`;
+  const appendBody = fc
+    .record({ events: fc.array(streamEvent, { minLength: 0, maxLength: 3 }), expectedVersion }, { requiredKeys: ['events'] })
+    .chain(mutateTree);
+  const metadataBody = fc
+    .record({ maxCount: oddValue, maxAgeMs: oddValue, truncateBefore: fc.oneof(fc.integer({ min: 0, max: 5 }), oddValue) }, { requiredKeys: [] })
+    .chain(mutateTree);
+  return fc.oneof(
+    { weight: 4, arbitrary: jsonRequest('stream append', 'POST', fc.tuple(topicSegment, streamSegment).map(([t, s]) => `${base(t, s)}/events`), appendBody) },
+    fc.constantFrom(...streams).map((s) => request('stream append: data nested 5,000 deep', 'POST', `${base(streamTopic, s)}/events`, JSON_TYPE, poisonEvents)),
+    fc.tuple(topicSegment, streamSegment, query(['from', 'direction', 'limit', 'format'])).map(([t, s, q]) => request('stream read', 'GET', `${base(t, s)}/events${q}`, null)),
+    fc.tuple(topicSegment, streamSegment).map(([t, s]) => request('stream info', 'GET', base(t, s), null)),
+    fc.tuple(topicSegment, query(['prefix', 'limit'])).map(([t, q]) => request('stream list', 'GET', `/v1/topics/${t}/streams${q}`, null)),
+    fc.tuple(topicSegment, streamSegment).map(([t, s]) => request('stream metadata', 'GET', `${base(t, s)}/metadata`, null)),
+    jsonRequest('stream metadata', 'PUT', fc.tuple(topicSegment, otherStream).map(([t, s]) => `${base(t, s)}/metadata`), metadataBody),
+    fc.tuple(topicSegment, streamSegment, query(['from'], 1)).map(([t, s, q]) => request('stream live', 'GET', `${base(t, s)}/live${q}`, null)),
+    fc.tuple(topicSegment, otherStream).map(([t, s]) => request('stream soft delete', 'DELETE', base(t, s), null)),
+    fc.tuple(topicSegment, otherStream, fc.constantFrom(undefined, Buffer.from('{}'), Buffer.from('{"force":true}'))).map(([t, s, body]) => request('stream erase', 'POST', `${base(t, s)}/erase`, body ? JSON_TYPE : null, body)),
+  );
 }
 
 /** Every route, valid and mutated. */
@@ -282,6 +329,7 @@ export function fuzzRequest(fixture: FuzzFixture): fc.Arbitrary<FuzzRequest> {
     .array(fc.record({ topic: fc.constantFrom(topic, 'no-such-topic'), partition: fc.integer({ min: -1, max: partitions }), offset: fc.integer({ min: -1, max: 1000 }) }), { maxLength: 3 })
     .chain((entries) => mutateTree({ offsets: entries }));
   return fc.oneof(
+    { weight: 6, arbitrary: streamRequest(fixture) },
     jsonRequest('produce', 'POST', fc.tuple(produceTopic, query(['partition', 'expectedOffset'], 1)).map(([t, q]) => `/v1/topics/${t}/records${q}`), records),
     fc
       .tuple(produceTopic, fc.oneof({ weight: 1, arbitrary: fc.constant('') }, { weight: 8, arbitrary: producePartition.map((p) => `?partition=${p}`) }), query(['expectedOffset'], 1), batchBody, contentType)

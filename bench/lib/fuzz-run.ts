@@ -34,20 +34,32 @@ export interface FuzzOutcome {
   failures: FuzzFailure[];
 }
 
-/** A topic with records in every partition and a group with committed offsets. */
+/** A topic with records in every partition, a group with committed offsets and a stream topic with two streams. */
 export async function setupFuzzFixture(url: string): Promise<FuzzFixture> {
-  const fixture: FuzzFixture = { topic: 'fuzz', partitions: 3, group: 'fuzz-group' };
+  const fixture: FuzzFixture = { topic: 'fuzz', partitions: 3, group: 'fuzz-group', streamTopic: 'fuzz-streams', streams: ['order-1', 'order-2'] };
   await ensureTopic(url, fixture.topic, fixture.partitions);
   await produceJson(url, fixture.topic, Array.from({ length: 9 }, (_, i) => ({ key: `k${i}`, value: { i }, partition: i % 3 })));
   await commitOffsets(url, fixture.group, [{ topic: fixture.topic, partition: 0, offset: 1 }]);
+  await ensureTopic(url, fixture.streamTopic, 2, { streamIndex: true });
+  for (const stream of fixture.streams) {
+    const appended = await request(`${url}/v1/topics/${fixture.streamTopic}/streams/${stream}/events`, { method: 'POST', json: { events: [{ type: 'OrderPlaced', data: { stream } }, { type: 'OrderPaid', data: {} }], expectedVersion: 'no_stream' } });
+    if (appended.status !== 200) throw new Error(`append to ${stream}: ${appended.status} ${JSON.stringify(appended.body)}`);
+  }
   return fixture;
 }
 
+/**
+ * What a rejected request must leave as it was. The stream topic is compared by its high watermarks
+ * and the fixture streams' info, not its bytes: an accepted erase of another stream rewrites
+ * segments in the background, after later requests were sent.
+ */
 async function snapshot(url: string, fixture: FuzzFixture): Promise<string> {
   const topics = (await request(`${url}/v1/topics`)).body.topics;
   const details = (await request(`${url}/v1/topics/${fixture.topic}`)).body.partitionDetails;
   const committed = [...(await committedOffsets(url, fixture.group))];
-  return JSON.stringify({ topics, details, committed });
+  const streamTopic = (await request(`${url}/v1/topics/${fixture.streamTopic}`)).body.partitionDetails.map((partition: { highWatermark: number }) => partition.highWatermark);
+  const streams = await Promise.all(fixture.streams.map(async (stream) => (await request(`${url}/v1/topics/${fixture.streamTopic}/streams/${stream}`)).body));
+  return JSON.stringify({ topics, details, committed, streamTopic, streams });
 }
 
 /** Sends one request; a live (SSE) answer is cut once its headers arrived. */
@@ -91,6 +103,10 @@ async function check(url: string, fixture: FuzzFixture, fuzz: FuzzRequest, befor
       if (after !== before) return { problem: `rejected with ${code} but changed the fixture: ${before} -> ${after}`, status, code };
     }
     return { problem: null, status, code };
+  }
+  if (fuzz.label.startsWith('stream append') && fuzz.path.startsWith(`/v1/topics/${fixture.streamTopic}/`)) {
+    const read = await request(`${url}${fuzz.path}?limit=10`);
+    if (read.status !== 200) return { problem: `accepted, but reading the stream back answers ${read.status}: ${JSON.stringify(read.body).slice(0, 300)}`, status, code };
   }
   if (fuzz.label.startsWith('produce') && fuzz.path.startsWith(`/v1/topics/${fixture.topic}/`)) {
     for (const { partition, baseOffset } of producedAt(body)) {

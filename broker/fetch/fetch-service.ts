@@ -7,6 +7,8 @@ import { decodeRecordBatchesWithin, type DecodedRecord, type PartitionLog, type 
 import { BrokerError } from '../errors.js';
 import { type BrokerLimits, brokerLimits } from '../limits.js';
 import type { BrokerMetrics } from '../metrics.js';
+import type { Quotas } from '../security/quotas.js';
+import { ANONYMOUS } from '../security/request-principal.js';
 import type { TopicService } from '../topics/topic-service.js';
 
 export type OffsetSpec = number | 'earliest' | 'latest';
@@ -18,6 +20,8 @@ export interface FetchRequest {
   maxBytes: number;
   maxWaitMs: number;
   signal?: AbortSignal;
+  /** Whose long-poll it is (quotaLongPollsPerPrincipal). */
+  principal?: string;
 }
 
 export interface FetchResult extends ReadResult {
@@ -32,6 +36,8 @@ export class FetchService {
     private readonly topics: TopicService,
     private readonly metrics: BrokerMetrics,
     private readonly limits: BrokerLimits = brokerLimits,
+    /** quotaLongPollsPerPrincipal; none: no quota. */
+    private readonly quotas: Pick<Quotas, 'take'> | null = null,
   ) {}
 
   resolveOffset(log: PartitionLog, offset: OffsetSpec): number {
@@ -45,7 +51,7 @@ export class FetchService {
     const fromOffset = this.resolveOffset(log, request.offset);
     let result = await log.read(fromOffset, request.maxBytes);
     if (result.data.length === 0 && request.maxWaitMs > 0 && fromOffset === log.highWatermark) {
-      await this.waitForData([{ log, offset: fromOffset }], request.maxWaitMs, request.signal);
+      await this.waitForData([{ log, offset: fromOffset }], request.maxWaitMs, request.signal, request.principal);
       result = await log.read(fromOffset, request.maxBytes);
     }
     this.metrics.bytesOut.inc(request.topic, result.data.length);
@@ -88,12 +94,14 @@ export class FetchService {
   /**
    * The long-poll of HTTP and Kafka fetches: waits until one of the partitions has records past
    * its offset, up to maxWaitMs (capped), or until `signal` aborts. One long-poll, whatever the
-   * number of partitions, counts against longPollsMax.
+   * number of partitions, counts against longPollsMax and the principal's quotaLongPollsPerPrincipal
+   * (429 SPOOL_ERR_TOO_MANY_SUBSCRIBERS, SPOOL_ERR_QUOTA_EXCEEDED past them).
    */
-  async waitForData(targets: Array<{ log: PartitionLog; offset: number }>, maxWaitMs: number, signal?: AbortSignal): Promise<void> {
+  async waitForData(targets: Array<{ log: PartitionLog; offset: number }>, maxWaitMs: number, signal?: AbortSignal, principal = ANONYMOUS): Promise<void> {
     if (this.longPolls >= this.limits.longPollsMax) {
-      throw new BrokerError('SPOOL_ERR_TOO_MANY_SUBSCRIBERS', `${this.limits.longPollsMax} long-polls are already waiting`, { retryAfterMs: 1000 });
+      throw new BrokerError('SPOOL_ERR_TOO_MANY_SUBSCRIBERS', `${this.limits.longPollsMax} long-polls are already waiting`, { limit: 'longPollsMax', max: this.limits.longPollsMax, retryAfterMs: 1000 });
     }
+    const releaseQuota = this.quotas?.take('longPolls', principal) ?? (() => {});
     this.longPolls++;
     this.metrics.longPolls.inc();
     const done = new AbortController();
@@ -107,6 +115,7 @@ export class FetchService {
       signal?.removeEventListener('abort', stop);
       this.longPolls--;
       this.metrics.longPolls.dec();
+      releaseQuota();
     }
   }
 

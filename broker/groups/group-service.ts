@@ -11,6 +11,7 @@ import { phaseOf } from './group-state.js';
 import type { CommittedOffset, OffsetStore } from './offset-store.js';
 import type { BrokerLimits } from '../limits.js';
 import { checkPattern } from './topic-pattern.js';
+import { TurnSlicer } from '../turn-slicer.js';
 
 /** Kafka's ListOffsets timestamps for the earliest and the latest offset. */
 const EARLIEST_SENTINEL = -2;
@@ -268,7 +269,9 @@ export class GroupService {
   async lagSamples(seriesMax: number): Promise<{ samples: LagSample[]; omitted: number }> {
     const samples: LagSample[] = [];
     let omitted = 0;
+    const slicer = new TurnSlicer();
     for (const group of this.groupNames()) {
+      await slicer.pass();
       for (const entry of this.lagInRecords(group)) {
         if (samples.length >= seriesMax) {
           omitted++;
@@ -314,7 +317,9 @@ export class GroupService {
   /** Every group; `countsTopic` says which topics' lag the total counts (the caller's Describe ACLs). */
   async list(countsTopic: (topic: string) => boolean = () => true): Promise<Array<{ name: string; state: string; members: number; totalLag: number }>> {
     const result = [];
+    const slicer = new TurnSlicer();
     for (const name of this.groupNames()) {
+      await slicer.pass();
       const state = this.coordinator.group(name);
       const lag = this.lagInRecords(name).filter((entry) => countsTopic(entry.topic));
       result.push({

@@ -67,6 +67,7 @@ const handlers: KafkaApi[] = [
 ];
 
 export const API_VERSIONS_KEY = 18;
+export const PRODUCE_KEY = 0;
 
 export const apisByKey: ReadonlyMap<number, KafkaApi> = new Map(handlers.map((api) => [messages[api.name].request.spec.apiKey!, api]));
 

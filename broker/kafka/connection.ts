@@ -18,7 +18,9 @@
  */
 import type { Socket } from 'node:net';
 import { ANONYMOUS } from '../security/request-principal.js';
+import { PRODUCE_KEY } from './apis.js';
 import type { KafkaServices } from './context.js';
+import type { FrameBuffers } from './frame-buffers.js';
 import { KafkaFrameError } from './protocol/frame-error.js';
 import { handleFrame } from './router.js';
 import { KafkaSession } from './session.js';
@@ -30,7 +32,18 @@ interface Slot {
   bytes: number;
   done: boolean;
   answer: Buffer[] | null;
+  /** The frame's buffer, given back to the listener's FrameBuffers once the answer is out. */
+  reusable: Buffer | null;
 }
+
+/** A request frame's bytes after its size; `pooled`: the buffer was taken from FrameBuffers. */
+interface Frame {
+  body: Buffer;
+  pooled: Buffer | null;
+}
+
+/** Frames at least this long, joined from several socket reads, go into a reused buffer (frame-buffers.ts). */
+const POOLED_FRAME_BYTES_MIN = 64 * 1024;
 
 export class KafkaConnection {
   private chunks: Buffer[] = [];
@@ -47,6 +60,8 @@ export class KafkaConnection {
   constructor(
     private readonly socket: Socket,
     private readonly services: KafkaServices,
+    /** The listener's reused buffers for large frames. */
+    private readonly frames: FrameBuffers,
     certificate: ConstructorParameters<typeof KafkaSession>[1] = null,
   ) {
     socket.setNoDelay(true);
@@ -89,7 +104,7 @@ export class KafkaConnection {
    *  the rest stay buffered until answers go out (one read may hold thousands of small frames). */
   private pump(): void {
     try {
-      let frame: Buffer | null;
+      let frame: Frame | null;
       while (this.queue.length < this.services.limits.kafkaInFlightRequestsMax && !this.muted() && (frame = this.nextFrame()) !== null) this.dispatch(frame);
     } catch (error) {
       this.close((error as Error).message);
@@ -115,53 +130,58 @@ export class KafkaConnection {
     return true;
   }
 
-  /** The next whole frame's body, or null until it has arrived. */
-  private nextFrame(): Buffer | null {
+  /** The next whole frame, or null until it has arrived. */
+  private nextFrame(): Frame | null {
     if (this.bufferedBytes < 4) return null;
     if (this.chunks[0]!.length < 4) this.chunks = [Buffer.concat(this.chunks, this.bufferedBytes)];
     const size = this.chunks[0]!.readInt32BE(0);
     const { kafkaFrameBytesMax } = this.services.limits;
     if (size < HEADER_BYTES_MIN || size > kafkaFrameBytesMax) throw new KafkaFrameError(`frame size ${size} is not in ${HEADER_BYTES_MIN}-${kafkaFrameBytesMax}`);
     if (this.bufferedBytes < 4 + size) return null;
-    const bytes = this.take(4 + size);
-    return bytes.subarray(4);
+    const first = this.chunks[0]!;
+    if (first.length >= 4 + size) {
+      const body = first.subarray(4, 4 + size);
+      if (first.length === 4 + size) this.chunks.shift();
+      else this.chunks[0] = first.subarray(4 + size);
+      this.bufferedBytes -= 4 + size;
+      return { body, pooled: null };
+    }
+    const pooled = 4 + size >= POOLED_FRAME_BYTES_MIN ? this.frames.take(4 + size) : null;
+    return { body: this.join(pooled ?? Buffer.allocUnsafe(4 + size)).subarray(4), pooled };
   }
 
-  /** Removes and answers the first `count` buffered bytes, in one buffer. */
-  private take(count: number): Buffer {
-    const first = this.chunks[0]!;
-    let out: Buffer;
-    if (first.length >= count) {
-      out = first.subarray(0, count);
-      if (first.length === count) this.chunks.shift();
-      else this.chunks[0] = first.subarray(count);
-    } else {
-      // Copies only this frame's bytes: joining every buffered chunk (the pipelined frames behind
-      // it too) copied the whole buffer once per frame, quadratic under a producer's pipeline.
-      out = Buffer.allocUnsafe(count);
-      for (let filled = 0; filled < count; ) {
-        const chunk = this.chunks[0]!;
-        const wanted = count - filled;
-        if (chunk.length <= wanted) {
-          chunk.copy(out, filled);
-          filled += chunk.length;
-          this.chunks.shift();
-        } else {
-          chunk.copy(out, filled, 0, wanted);
-          this.chunks[0] = chunk.subarray(wanted);
-          filled = count;
-        }
+  /**
+   * Moves the first `out.length` buffered bytes, which span several chunks, into `out`. Copies
+   * only this frame's bytes: joining every buffered chunk (the pipelined frames behind it too)
+   * copied the whole buffer once per frame, quadratic under a producer's pipeline.
+   */
+  private join(out: Buffer): Buffer {
+    const count = out.length;
+    for (let filled = 0; filled < count; ) {
+      const chunk = this.chunks[0]!;
+      const wanted = count - filled;
+      if (chunk.length <= wanted) {
+        chunk.copy(out, filled);
+        filled += chunk.length;
+        this.chunks.shift();
+      } else {
+        chunk.copy(out, filled, 0, wanted);
+        this.chunks[0] = chunk.subarray(wanted);
+        filled = count;
       }
     }
     this.bufferedBytes -= count;
     return out;
   }
 
-  private dispatch(frame: Buffer): void {
-    const slot: Slot = { bytes: frame.length, done: false, answer: null };
+  private dispatch({ body, pooled }: Frame): void {
+    // Produce keeps nothing of its frame once answered (frame-buffers.ts); any other frame is left
+    // to the garbage collector, since its handler may keep views into it (a group member's metadata).
+    const reusable = pooled !== null && body.readInt16BE(0) === PRODUCE_KEY ? pooled : null;
+    const slot: Slot = { bytes: body.length, done: false, answer: null, reusable };
     this.queue.push(slot);
     this.inFlightBytes += slot.bytes;
-    handleFrame(frame, this.services, this.abort.signal, this.session).then(
+    handleFrame(body, this.services, this.abort.signal, this.session).then(
       (answer) => {
         slot.answer = answer;
         slot.done = true;
@@ -182,6 +202,7 @@ export class KafkaConnection {
       const slot = this.queue.shift()!;
       this.inFlightBytes -= slot.bytes;
       for (const chunk of slot.answer ?? []) this.socket.write(chunk);
+      if (slot.reusable !== null) this.frames.give(slot.reusable);
     }
     this.socket.uncork();
     this.pump();

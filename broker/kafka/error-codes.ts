@@ -54,6 +54,7 @@ export const KafkaErrorCode = {
   FENCED_INSTANCE_ID: 82,
   GROUP_SUBSCRIBED_TO_TOPIC: 86,
   INVALID_RECORD: 87,
+  THROTTLING_QUOTA_EXCEEDED: 89,
   UNKNOWN_TOPIC_ID: 100,
 } as const;
 
@@ -102,6 +103,8 @@ export const kafkaErrorBySpoolCode: Readonly<Record<string, KafkaErrorName>> = O
   // The broker's own caps (topicsMax, partitionsMax): Kafka's answer for a creation its policy refuses.
   SPOOL_ERR_TOO_MANY_TOPICS: 'POLICY_VIOLATION',
   SPOOL_ERR_TOO_MANY_PARTITIONS: 'POLICY_VIOLATION',
+  // quotaPartitionsPerPrincipal (the one quota a topic service refuses with): the same kind of cap.
+  SPOOL_ERR_QUOTA_EXCEEDED: 'POLICY_VIOLATION',
   // aclsMax (CreateAcls): the same kind of cap.
   SPOOL_ERR_TOO_MANY_PRINCIPALS: 'POLICY_VIOLATION',
   // Consumer groups: the shared registry's answers in the group protocol's terms.

@@ -14,6 +14,7 @@ import { certificatePrincipal } from '../security/certificate-principal.js';
 import { admitSecureConnection, auditHandshakeFailures } from '../security/tls-connections.js';
 import type { KafkaConnection } from './connection.js';
 import type { KafkaServices } from './context.js';
+import { FrameBuffers } from './frame-buffers.js';
 
 let protocolStack: Promise<typeof import('./connection.js')> | null = null;
 
@@ -26,9 +27,12 @@ export class KafkaListener {
   private readonly waiting = new Set<Socket>();
   /** Open TCP connections per client address (kafkaConnectionsPerAddressMax). */
   private readonly byAddress = new ConnectionsByAddress();
+  /** Large frames' receive buffers, reused by every connection. */
+  private readonly frames: FrameBuffers;
 
   /** `tls`: the listener speaks TLS (security/tls.ts); a verified client certificate is the connection's first principal. */
   constructor(private readonly services: KafkaServices, tls: TlsOptions | null = null) {
+    this.frames = new FrameBuffers(services.limits.kafkaFrameBuffersBytesMax);
     const accept = (socket: Socket) => {
       this.waiting.add(socket);
       protocolStack ??= import('./connection.js');
@@ -85,7 +89,7 @@ export class KafkaListener {
     const principal = certificatePrincipal(socket);
     if (principal === null) return null;
     const { quotas, audit } = this.services.security;
-    const releaseConnection = quotas.openConnection(principal);
+    const releaseConnection = quotas.hold('connections', principal);
     if (releaseConnection === null) {
       audit({ action: 'authenticate', principal, address: socket.remoteAddress ?? null, outcome: 'failure', listener: 'kafka', scheme: 'tls', reason: 'quotaConnectionsPerPrincipal' });
       socket.destroy();
@@ -99,7 +103,7 @@ export class KafkaListener {
     if (socket.destroyed) return;
     const certificate = this.certificate(socket);
     if (certificate === undefined) return;
-    const connection = new Connection(socket, this.services, certificate);
+    const connection = new Connection(socket, this.services, this.frames, certificate);
     this.connections.add(connection);
     socket.once('close', () => this.connections.delete(connection));
   }

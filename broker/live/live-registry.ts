@@ -4,11 +4,15 @@
  * counts are kept up to date as subscriptions add and drop topics, so a produce answer reads its
  * receiver count in O(1), as Redis PUBLISH answers it.
  *
+ * Each subscriber also holds one of its principal's quotaLiveSubscribersPerPrincipal
+ * (security/quotas.ts), so one principal cannot take every slot of liveSubscribersMax.
+ *
  * A subscriber that *names* a topic (the per-topic tail, or `?topic=`) also keeps a temporary
  * topic alive; one that only matches it by a wildcard pattern does not (a `#` monitor would
  * otherwise pin every reply topic forever).
  */
 import { BrokerError } from '../errors.js';
+import type { Quotas } from '../security/quotas.js';
 
 function adjust(counts: Map<string, number>, topic: string, delta: number): void {
   const next = (counts.get(topic) ?? 0) + delta;
@@ -25,6 +29,8 @@ export class LiveSubscriber {
     private readonly registry: LiveRegistry,
     /** Topics the subscription names exactly. */
     readonly named: ReadonlySet<string>,
+    /** Gives back the principal's quota slot. */
+    readonly releaseQuota: () => void,
   ) {}
 
   /** The topics the subscription reads now (its sources' topics). */
@@ -54,18 +60,24 @@ export class LiveRegistry {
     private readonly max: number,
     /** Told when a subscriber that named topics goes away (temporary topics start their idle clock). */
     private readonly onReleased: (named: ReadonlySet<string>) => void = () => {},
+    /** quotaLiveSubscribersPerPrincipal; none: no quota. */
+    private readonly quotas: Pick<Quotas, 'take'> | null = null,
   ) {}
 
   get size(): number {
     return this.open.size;
   }
 
-  /** A new subscriber, or 429 SPOOL_ERR_TOO_MANY_SUBSCRIBERS past the bound. */
-  admit(named: Iterable<string> = []): LiveSubscriber {
+  /**
+   * A new subscriber of `principal`: 429 SPOOL_ERR_TOO_MANY_SUBSCRIBERS past the bound, 429
+   * SPOOL_ERR_QUOTA_EXCEEDED past the principal's quota.
+   */
+  admit(named: Iterable<string>, principal: string): LiveSubscriber {
     if (this.open.size >= this.max) {
-      throw new BrokerError('SPOOL_ERR_TOO_MANY_SUBSCRIBERS', `${this.max} live subscribers already`, { retryAfterMs: 1000 });
+      throw new BrokerError('SPOOL_ERR_TOO_MANY_SUBSCRIBERS', `${this.max} live subscribers already`, { limit: 'liveSubscribersMax', max: this.max, retryAfterMs: 1000 });
     }
-    const subscriber = new LiveSubscriber(this, new Set(named));
+    const releaseQuota = this.quotas?.take('liveSubscribers', principal) ?? (() => {});
+    const subscriber = new LiveSubscriber(this, new Set(named), releaseQuota);
     for (const topic of subscriber.named) adjust(this.namers, topic, 1);
     this.open.add(subscriber);
     return subscriber;
@@ -89,6 +101,7 @@ export class LiveRegistry {
   /** @internal called by LiveSubscriber.release(). */
   remove(subscriber: LiveSubscriber): void {
     if (!this.open.delete(subscriber)) return;
+    subscriber.releaseQuota();
     for (const topic of subscriber.named) adjust(this.namers, topic, -1);
     this.onReleased(subscriber.named);
   }

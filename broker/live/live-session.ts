@@ -15,6 +15,7 @@ import type { LiveRegistry } from './live-registry.js';
 import { startSources } from './resume.js';
 import { TopicFollower } from './topic-follower.js';
 import type { TopicService } from '../topics/topic-service.js';
+import { principalOf } from '../security/request-principal.js';
 
 export interface LiveDeps {
   topics: TopicService;
@@ -38,7 +39,7 @@ export interface LivePlan {
 }
 
 export async function serveLive(request: FastifyRequest, reply: FastifyReply, deps: LiveDeps, plan: LivePlan): Promise<void> {
-  const subscriber = deps.registry.admit(plan.named);
+  const subscriber = deps.registry.admit(plan.named, principalOf(request));
   // Listening for new topics before listing the current ones: none falls in between.
   const follower = plan.matches ? new TopicFollower(deps.topics, plan.matches) : undefined;
   let sources;

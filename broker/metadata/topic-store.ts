@@ -2,7 +2,9 @@
  * Topics in SQLite: name, partition count, config overrides, and a state that makes creation
  * atomic from a user's point of view. A topic is inserted as 'creating', its folders are created,
  * then it becomes 'ready'; on start-up, 'creating' rows (a crash half-way) are rolled back with
- * their folders, so a crash leaves either no topic or a whole one.
+ * their folders, so a crash leaves either no topic or a whole one. Each topic names the principal
+ * that created it (null for topics older than the column): its partitions count against that
+ * principal's quotaPartitionsPerPrincipal.
  */
 import type Database from 'better-sqlite3';
 import type { LogConfig } from '../../storage/index.js';
@@ -13,6 +15,8 @@ export interface TopicRecord {
   config: Partial<LogConfig>;
   state: 'creating' | 'ready';
   createdAtMs: number;
+  /** The principal that created it; null when created before topics named one. */
+  createdBy: string | null;
 }
 
 interface TopicRow {
@@ -21,6 +25,7 @@ interface TopicRow {
   config: string;
   state: string;
   created_at_ms: number;
+  created_by: string | null;
 }
 
 const SCHEMA = `
@@ -47,6 +52,7 @@ function toRecord(row: TopicRow): TopicRecord {
     config: JSON.parse(row.config) as Partial<LogConfig>,
     state: row.state as TopicRecord['state'],
     createdAtMs: row.created_at_ms,
+    createdBy: row.created_by,
   };
 }
 
@@ -64,7 +70,9 @@ export class TopicStore {
 
   constructor(db: Database.Database) {
     db.exec(SCHEMA);
-    this.insert = db.prepare('INSERT INTO topics (name, partitions, config, state, created_at_ms) VALUES (?, ?, ?, ?, ?)');
+    const columns = db.prepare('PRAGMA table_info(topics)').all() as Array<{ name: string }>;
+    if (!columns.some((column) => column.name === 'created_by')) db.exec('ALTER TABLE topics ADD COLUMN created_by TEXT');
+    this.insert = db.prepare('INSERT INTO topics (name, partitions, config, state, created_at_ms, created_by) VALUES (?, ?, ?, ?, ?, ?)');
     this.selectAll = db.prepare<[], TopicRow>('SELECT * FROM topics ORDER BY name');
     this.selectOne = db.prepare<[string], TopicRow>('SELECT * FROM topics WHERE name = ?');
     this.setState = db.prepare('UPDATE topics SET state = ? WHERE name = ?');
@@ -79,9 +87,9 @@ export class TopicStore {
   }
 
   /** Returns false when the name is taken. */
-  insertCreating(name: string, partitions: number, config: Partial<LogConfig>): boolean {
+  insertCreating(name: string, partitions: number, config: Partial<LogConfig>, createdBy: string | null): boolean {
     try {
-      this.insert.run(name, partitions, JSON.stringify(config), 'creating', Date.now());
+      this.insert.run(name, partitions, JSON.stringify(config), 'creating', Date.now(), createdBy);
       return true;
     } catch (error) {
       if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return false;

@@ -53,7 +53,9 @@ export class QueuePartition {
    * Records read from the log but not yet in the window (a batch holds thousands; the window takes
    * a few as acks free room): kept so a refill does not read and decode the same batch again.
    */
-  readAhead: Array<{ record: DecodedRecord; bytes: number }> = [];
+  private readAhead: Array<{ record: DecodedRecord; bytes: number }> = [];
+  /** The first entry of readAhead not taken yet: taking from the front by splice moved the thousands behind it, per refill. */
+  private readAheadStart = 0;
   /** No lease runs out before this (a lower bound: leases settled since are not taken out). */
   private leaseExpiryMs = Infinity;
   /** Delivery counts and settled states from SQLite, applied as their offsets are loaded. */
@@ -76,10 +78,32 @@ export class QueuePartition {
     if (logStartOffset <= this.ackedThrough) return 0;
     const skipped = logStartOffset - this.ackedThrough;
     for (const offset of [...this.window.keys()]) if (offset < logStartOffset) this.drop(offset);
-    this.readAhead = this.readAhead.filter((entry) => entry.record.offset >= logStartOffset);
+    this.readAhead = this.readAhead.slice(this.readAheadStart).filter((entry) => entry.record.offset >= logStartOffset);
+    this.readAheadStart = 0;
     this.ackedThrough = logStartOffset;
     this.loadedThrough = Math.max(this.loadedThrough, logStartOffset);
     return skipped;
+  }
+
+  /** Records read from the log and not yet in the window. */
+  readAheadCount(): number {
+    return this.readAhead.length - this.readAheadStart;
+  }
+
+  /** Keeps records of a read for the window (those from loadedThrough on). */
+  keepReadAhead(records: readonly DecodedRecord[], bytesPerRecord: number): void {
+    for (const record of records) if (record.offset >= this.loadedThrough) this.readAhead.push({ record, bytes: bytesPerRecord });
+  }
+
+  /** Takes up to `count` records kept by keepReadAhead, oldest first. */
+  takeReadAhead(count: number): Array<{ record: DecodedRecord; bytes: number }> {
+    const taken = this.readAhead.slice(this.readAheadStart, this.readAheadStart + count);
+    this.readAheadStart += taken.length;
+    if (this.readAheadStart === this.readAhead.length) {
+      this.readAhead = [];
+      this.readAheadStart = 0;
+    }
+    return taken;
   }
 
   /** `settled`: the record is not this queue's work (redriven for another queue): it enters settled. */

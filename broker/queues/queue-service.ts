@@ -88,10 +88,13 @@ class Queue {
   ) {}
 }
 
-/** Receipt nonces: unguessable, drawn from one random block per lease round. */
-function nonces(count: number): string[] {
-  const block = randomBytes(6 * count).toString('base64url');
-  return Array.from({ length: count }, (_, i) => block.slice(i * 8, i * 8 + 8));
+/**
+ * A receipt nonce: unguessable, one per lease round. The messages of a round all go to the one
+ * worker that asked, so sharing it lets nobody settle what they do not hold, and a message leased
+ * again gets the nonce of its new round (a nonce per message cost a random block and a slice each).
+ */
+function nonce(): string {
+  return randomBytes(6).toString('base64url');
 }
 
 function receiptOf(partition: number, offset: number, deliveryCount: number, nonce: string): string {
@@ -101,6 +104,18 @@ function receiptOf(partition: number, offset: number, deliveryCount: number, non
 function parseReceipt(receipt: string): { partition: number; offset: number } | null {
   const match = /^(\d{1,9})\.(\d{1,16})\.\d{1,9}\.[A-Za-z0-9_-]{8}$/.exec(receipt);
   return match ? { partition: Number(match[1]), offset: Number(match[2]) } : null;
+}
+
+/** The decimal number in text[start, end), or -1 if that is not 1-16 digits. */
+function digitsAt(text: string, start: number, end: number): number {
+  if (end - start < 1 || end - start > 16) return -1;
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
 }
 
 export class QueueService {
@@ -212,8 +227,27 @@ export class QueueService {
     this.queues.delete(`${topic}\u0000${name}`);
   }
 
-  /** Leases up to `max` messages, waiting up to `waitMs` for one to become available. */
-  async receive(topic: string, name: string, request: { max: number; visibilityMs?: number; waitMs: number }, signal?: AbortSignal): Promise<ReceivedMessage[]> {
+  /**
+   * Leases up to `max` messages, waiting up to `waitMs` for one to become available. A receive
+   * that has to wait first takes a slot of `waitSlot` (the principal's quotaLongPollsPerPrincipal),
+   * which may refuse it; the slot is held until it answers.
+   */
+  async receive(
+    topic: string,
+    name: string,
+    request: { max: number; visibilityMs?: number; waitMs: number },
+    signal?: AbortSignal,
+    waitSlot: () => () => void = () => () => {},
+  ): Promise<ReceivedMessage[]> {
+    let releaseSlot: (() => void) | undefined;
+    try {
+      return await this.receiveWaiting(topic, name, request, signal, () => (releaseSlot ??= waitSlot()));
+    } finally {
+      releaseSlot?.();
+    }
+  }
+
+  private async receiveWaiting(topic: string, name: string, request: { max: number; visibilityMs?: number; waitMs: number }, signal: AbortSignal | undefined, takeSlot: () => void): Promise<ReceivedMessage[]> {
     const queue = this.queue(topic, name);
     const deadline = Date.now() + Math.min(request.waitMs, this.limits.maxWaitMs);
     for (;;) {
@@ -227,6 +261,7 @@ export class QueueService {
       }
       const now = Date.now();
       if (now >= deadline || signal?.aborted) return received;
+      takeSlot();
       await this.waitForWork(queue, deadline - now, signal);
     }
   }
@@ -264,6 +299,12 @@ export class QueueService {
   }
 
   private find(queue: Queue, receipt: string): { partition: QueuePartition; message: WindowMessage } | { error: { code: BrokerErrorCode; message: string } } {
+    // The common case without the regular expression (a settle's largest cost per receipt): the
+    // leased message's own receipt, compared whole, is the proof; anything else is told apart below.
+    const partitionEnd = receipt.indexOf('.');
+    const offsetEnd = receipt.indexOf('.', partitionEnd + 1);
+    const leased = queue.partitions[digitsAt(receipt, 0, partitionEnd)]?.window.get(digitsAt(receipt, partitionEnd + 1, offsetEnd));
+    if (leased && leased.receipt === receipt && leased.state === 'leased') return { partition: queue.partitions[leased.partition]!, message: leased };
     const parsed = parseReceipt(receipt);
     const partition = parsed ? queue.partitions[parsed.partition] : undefined;
     if (!parsed || !partition) return { error: { code: 'SPOOL_ERR_RECEIPT_UNKNOWN', message: 'not a receipt of this queue' } };
@@ -326,19 +367,19 @@ export class QueueService {
     const log = this.topics.partition(queue.topic, partition.partition);
     if (partition.skipTo(log.logStartOffset) > 0) await this.persist(queue, [], new Set([partition]));
     while (partition.window.size < this.limits.windowRecords) {
-      if (partition.readAhead.length === 0) {
+      if (partition.readAheadCount() === 0) {
         if (partition.loadedThrough >= log.highWatermark) break;
         const { data } = await log.read(partition.loadedThrough, this.limits.readBytes);
         if (data.length === 0) break;
         // Decompressed up to one read's worth; batches left out are read again from loadedThrough.
         for (const batch of decodeRecordBatchesWithin(data, this.limits.readBytes).batches) {
           const bytesPerRecord = Math.ceil(batch.header.batchLength / Math.max(1, batch.records.length));
-          for (const record of batch.records) if (record.offset >= partition.loadedThrough) partition.readAhead.push({ record, bytes: bytesPerRecord });
+          partition.keepReadAhead(batch.records, bytesPerRecord);
         }
-        if (partition.readAhead.length === 0) break;
+        if (partition.readAheadCount() === 0) break;
       }
       const room = this.limits.windowRecords - partition.window.size;
-      for (const { record, bytes } of partition.readAhead.splice(0, room)) {
+      for (const { record, bytes } of partition.takeReadAhead(room)) {
         // A record redriven for another queue of the topic is that queue's alone: settled here at once.
         const forQueue = redrivenFor(record);
         partition.add(record, bytes, forQueue !== null && forQueue !== queue.name ? 'acked' : undefined);
@@ -354,11 +395,11 @@ export class QueueService {
       .flatMap((partition) => partition.candidates(now, queue.config.orderedByKey, max))
       .sort((a, b) => b.message.priority - a.message.priority || a.rank - b.rank || a.partition.partition - b.partition.partition)
       .slice(0, max);
-    const nonce = nonces(candidates.length);
+    const roundNonce = nonce();
     queue.totals.delivered += candidates.length;
-    const received = candidates.map(({ partition, message }, i) => {
+    const received = candidates.map(({ partition, message }) => {
       queue.leasing.add(partition);
-      partition.lease(message, receiptOf(partition.partition, message.offset, message.deliveryCount + 1, nonce[i]!), now + visibilityMs);
+      partition.lease(message, receiptOf(partition.partition, message.offset, message.deliveryCount + 1, roundNonce), now + visibilityMs);
       return { receipt: message.receipt!, partition: partition.partition, offset: message.offset, deliveryCount: message.deliveryCount, message };
     });
     return received;

@@ -95,14 +95,28 @@ interface QueueImage {
   messages: Map<number, Map<number, StoredMessageState>>;
 }
 
-/** What `save` does, done to an in-memory image: the same state whether replayed or folded. */
+/** What `save` does, done to an in-memory image: the same state whether replayed, kept or folded. */
 function applyEntry(image: QueueImage, entry: JournalEntry): void {
   for (const message of entry.messages) messagesOf(image, message.partition).set(message.offset, message);
   for (const partition of entry.partitions) {
+    const before = image.partitions.get(partition.partition)?.ackedThrough ?? 0;
     image.partitions.set(partition.partition, partition);
-    const messages = messagesOf(image, partition.partition);
-    for (const offset of messages.keys()) if (offset < partition.ackedThrough) messages.delete(offset);
+    pruneBelow(messagesOf(image, partition.partition), before, partition.ackedThrough);
   }
+}
+
+/**
+ * Drops the states the acknowledged point moved past (from `from` to `to`), by offset when it
+ * moved less than there are states: walking every state of the partition per journal row made a
+ * fold of 50,000 changes 4% of a receive + ack run's CPU. A state recorded below the point later
+ * may stay; loading ignores states below the point.
+ */
+function pruneBelow(messages: Map<number, StoredMessageState>, from: number, to: number): void {
+  if (to - from > messages.size) {
+    for (const offset of messages.keys()) if (offset < to) messages.delete(offset);
+    return;
+  }
+  for (let offset = from; offset < to; offset++) messages.delete(offset);
 }
 
 function messagesOf(image: QueueImage, partition: number): Map<number, StoredMessageState> {
@@ -121,6 +135,13 @@ export class QueueStore {
   private pending = new Map<string, PendingChanges>();
   /** Changes journalled per queue since its last fold (counted as written; loaded lazily). */
   private readonly journalled = new Map<string, number>();
+  /**
+   * Per queue loaded since start, its durable state (tables + journal), kept current at every
+   * commit: a fold writes it instead of reading back and decoding the whole journal (two folds per
+   * 50,000 messages received and acked took 10% of the broker's CPU). Dropped whenever it may
+   * differ from the database (a direct save, a failed commit); the fold then reads the database.
+   */
+  private readonly images = new Map<string, QueueImage>();
 
   constructor(
     private readonly db: Database.Database,
@@ -184,6 +205,7 @@ export class QueueStore {
   /** The queue's state: its folded tables with the journal replayed on top. */
   load(topic: string, name: string): { partitions: StoredPartition[]; messages: StoredMessageState[] } {
     const image = this.image(topic, name);
+    this.images.set(queueKey(topic, name), image);
     return { partitions: [...image.partitions.values()], messages: allMessages(image) };
   }
 
@@ -233,13 +255,17 @@ export class QueueStore {
         for (const { topic, name, entry } of batch) {
           this.statements.appendJournal.run(topic, name, encodeJournalEntry(entry));
           const key = queueKey(topic, name);
+          const kept = this.images.get(key);
+          if (kept) applyEntry(kept, entry);
           const entries = (this.journalled.get(key) ?? 0) + entry.messages.length + entry.partitions.length;
           this.journalled.set(key, entries);
           if (entries >= this.checkpointEntriesMax) this.fold(topic, name);
         }
       })();
     } catch (error) {
-      // Rolled back: the counts above may run ahead, which only brings the next fold sooner.
+      // Rolled back: the counts above may run ahead, which only brings the next fold sooner; the
+      // kept images may hold what was not written, so the next fold reads the database.
+      for (const { topic, name } of batch) this.images.delete(queueKey(topic, name));
       for (const changes of batch) for (const waiter of changes.waiters) waiter.reject(error);
       return;
     }
@@ -248,7 +274,7 @@ export class QueueStore {
 
   /** Rewrites the queue's tables from its state and empties its journal (inside the caller's transaction). */
   private fold(topic: string, name: string): void {
-    const image = this.image(topic, name);
+    const image = this.images.get(queueKey(topic, name)) ?? this.image(topic, name);
     this.statements.deleteMessages.run(topic, name);
     for (const message of allMessages(image)) this.statements.upsertMessage.run(topic, name, message.partition, message.offset, message.state, message.deliveryCount);
     for (const partition of image.partitions.values()) this.statements.upsertPartition.run(topic, name, partition.partition, partition.ackedThrough, partition.deadLettered);
@@ -259,6 +285,7 @@ export class QueueStore {
   /** At once, in one transaction: message states, then partitions whose acknowledged point moved (a new queue's first state). */
   save(topic: string, name: string, messages: StoredMessageState[], partitions: StoredPartition[]): void {
     if (messages.length === 0 && partitions.length === 0) return;
+    this.images.delete(queueKey(topic, name));
     this.db.transaction(() => {
       for (const message of messages) this.statements.upsertMessage.run(topic, name, message.partition, message.offset, message.state, message.deliveryCount);
       for (const partition of partitions) {
@@ -274,6 +301,7 @@ export class QueueStore {
     for (const waiter of this.pending.get(key)?.waiters ?? []) waiter.resolve();
     this.pending.delete(key);
     this.journalled.delete(key);
+    this.images.delete(key);
     this.db.transaction(() => {
       for (const statement of this.statements.deleteQueue) statement.run(topic, name);
     })();

@@ -113,6 +113,7 @@ export const fetchRoutes: FastifyPluginAsyncTypebox<{ fetcher: FetchService; quo
           maxBytes: fetchBytes,
           maxWaitMs: maxWaitMs ?? 0,
           signal: abort.signal,
+          principal,
         })
         .catch((error: unknown) => {
           quotas.giveBack('fetch', principal, fetchBytes);

@@ -20,6 +20,7 @@ export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, { met
   app.get('/metrics', {
     schema: { tags: ['operations'], summary: 'Prometheus metrics', response: { 200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: Type.String() } } } } },
   }, async (_request, reply) => {
-    return reply.type(metrics.registry.contentType).send(await metrics.scrape());
+    const { contentType, text } = await metrics.scrape();
+    return reply.type(contentType).send(text);
   });
 };

@@ -4,8 +4,11 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { encodeQueueMessages, QUEUE_MESSAGES_CONTENT_TYPE } from '../../storage/index.js';
 import { toJsonRecord, type ValueFormat } from '../fetch/record-view.js';
 import type { QueueService, Settlement } from '../queues/queue-service.js';
+import type { Quotas } from '../security/quotas.js';
+import { principalOf } from '../security/request-principal.js';
 import { TOPIC_NAME_RULE } from '../topics/topic-name.js';
 import { answer, JsonRecordAnswer, NoContent, optionalBody, ValueFormatSchema } from './schemas.js';
 
@@ -16,7 +19,13 @@ const QueueParams = Type.Object(
   },
   { additionalProperties: false },
 );
-const ValueFormatQuery = Type.Object({ valueFormat: Type.Optional(ValueFormatSchema) }, { additionalProperties: false });
+const ReceiveQuery = Type.Object(
+  {
+    format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('binary')], { description: `json (default), or binary: ${QUEUE_MESSAGES_CONTENT_TYPE} (storage/codec/queue-messages.ts), values and headers as bytes` })),
+    valueFormat: Type.Optional(ValueFormatSchema),
+  },
+  { additionalProperties: false },
+);
 const QueueDescription = answer({
   topic: Type.String(),
   name: Type.String(),
@@ -53,7 +62,16 @@ const SettleBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const queueRoutes: FastifyPluginAsyncTypebox<{ queues: QueueService; redriveRecordsMax: number }> = async (app, { queues, redriveRecordsMax }) => {
+const SettleQuery = Type.Object(
+  {
+    results: Type.Optional(
+      Type.Union([Type.Literal('all'), Type.Literal('failures')], { description: 'all (default): one result per receipt; failures: only the receipts refused, each with its index (the client sends a whole turn of acks and hears back only about those that failed)' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const queueRoutes: FastifyPluginAsyncTypebox<{ queues: QueueService; redriveRecordsMax: number; quotas: Pick<Quotas, 'take'> }> = async (app, { queues, redriveRecordsMax, quotas }) => {
   const tags = ['queues'];
 
   app.get('/v1/queues', {
@@ -119,7 +137,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ queues: QueueService; redr
       tags,
       summary: 'Receive (lease) messages; long-polls up to waitMs',
       params: QueueParams,
-      querystring: ValueFormatQuery,
+      querystring: ReceiveQuery,
       body: optionalBody(
           {
             max: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
@@ -128,11 +146,19 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ queues: QueueService; redr
           },
       ),
       response: {
-        200: Type.Object({
-          messages: Type.Array(
-            Type.Intersect([JsonRecordAnswer, answer({ receipt: Type.String({ description: 'names this delivery in ack/nack/reject' }), partition: Type.Integer(), deliveryCount: Type.Integer() })]),
-          ),
-        }),
+        200: {
+          description: 'The messages leased (none when the wait ran out)',
+          content: {
+            'application/json': {
+              schema: Type.Object({
+                messages: Type.Array(
+                  Type.Intersect([JsonRecordAnswer, answer({ receipt: Type.String({ description: 'names this delivery in ack/nack/reject' }), partition: Type.Integer(), deliveryCount: Type.Integer() })]),
+                ),
+              }),
+            },
+            [QUEUE_MESSAGES_CONTENT_TYPE]: { schema: Type.Unsafe({ description: 'format=binary: the same messages in the layout of storage/codec/queue-messages.ts (docs/http-api.md)' }) },
+          },
+        },
       },
     },
     handler: async (request, reply) => {
@@ -144,7 +170,12 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ queues: QueueService; redr
       reply.raw.once('close', () => {
         if (!reply.raw.writableFinished) abort.abort();
       });
-      const received = await queues.receive(topic, queue, { max: request.body?.max ?? 1, visibilityMs: request.body?.visibilityMs, waitMs: request.body?.waitMs ?? 0 }, abort.signal);
+      const principal = principalOf(request);
+      const waitSlot = () => quotas.take('longPolls', principal);
+      const received = await queues.receive(topic, queue, { max: request.body?.max ?? 1, visibilityMs: request.body?.visibilityMs, waitMs: request.body?.waitMs ?? 0 }, abort.signal, waitSlot);
+      if (request.query.format === 'binary') {
+        return reply.type(QUEUE_MESSAGES_CONTENT_TYPE).send(encodeQueueMessages(received.map(({ receipt, partition, offset, deliveryCount, message }) => ({ receipt, partition, offset, deliveryCount, record: message.record }))));
+      }
       const format: ValueFormat = request.query.valueFormat ?? 'auto';
       return {
         messages: received.map(({ receipt, partition, offset, deliveryCount, message }) => ({
@@ -168,17 +199,29 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ queues: QueueService; redr
           reject: 'Dead-letter messages at once (reason in the dlq-reason header)',
         }[kind],
         params: QueueParams,
+        querystring: SettleQuery,
         body: SettleBody,
         response: {
           200: Type.Object({
-            results: Type.Array(answer({ receipt: Type.String(), ok: Type.Boolean(), error: Type.Optional(answer({ code: Type.String(), message: Type.String() })) })),
+            results: Type.Array(
+              answer({
+                receipt: Type.String(),
+                ok: Type.Boolean(),
+                error: Type.Optional(answer({ code: Type.String(), message: Type.String() })),
+                index: Type.Optional(Type.Integer({ description: 'results=failures: the position of the receipt in the request' })),
+              }),
+            ),
           }),
         },
       },
       handler: async (request) => {
         const { topic, queue } = request.params;
         const { receipts, delayMs, reason } = request.body;
-        return { results: await queues.settle(topic, queue, kind, receipts, { delayMs, reason }) };
+        const results = await queues.settle(topic, queue, kind, receipts, { delayMs, reason });
+        if (request.query.results !== 'failures') return { results };
+        const failures = [];
+        for (let index = 0; index < results.length; index++) if (!results[index]!.ok) failures.push({ ...results[index]!, index });
+        return { results: failures };
       },
     });
   }

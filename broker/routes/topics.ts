@@ -1,15 +1,31 @@
-/** Topic administration: create, list, describe, delete, change config, clean now. */
+/**
+ * Topic administration: create, list, describe, delete, change config, clean now. Creating and
+ * deleting count the topic's partitions against the caller's quotaControllerMutationsPerSec (Kafka's
+ * controller mutation rate): refused 429 with Retry-After while in debt, counted once done. A
+ * created topic's partitions also count against its creator's quotaPartitionsPerPrincipal.
+ */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { BrokerError } from '../errors.js';
 import { brokerLimits } from '../limits.js';
 import { TopicConfigSchema } from '../topics/topic-config.js';
+import type { Quotas } from '../security/quotas.js';
+import { principalOf } from '../security/request-principal.js';
 import type { TopicService } from '../topics/topic-service.js';
 import { TOPIC_NAME_RULE } from '../topics/topic-name.js';
 import { answer, NoBody, NoContent, TopicDescriptionAnswer, TopicParams, TopicSummary } from './schemas.js';
 
-export const topicRoutes: FastifyPluginAsyncTypebox<{ topics: TopicService }> = async (app, { topics }) => {
+export const topicRoutes: FastifyPluginAsyncTypebox<{ topics: TopicService; quotas: Pick<Quotas, 'check' | 'record'> }> = async (app, { topics, quotas }) => {
   const tags = ['topics'];
+
+  /** Runs a topic change of `partitions` within the principal's controller mutation quota. */
+  const mutate = async <T>(principal: string, partitions: () => number, change: () => Promise<T>): Promise<T> => {
+    quotas.check('mutations', principal);
+    const count = partitions();
+    const result = await change();
+    quotas.record('mutations', principal, count);
+    return result;
+  };
 
   app.post('/v1/topics', {
     schema: {
@@ -31,7 +47,9 @@ export const topicRoutes: FastifyPluginAsyncTypebox<{ topics: TopicService }> = 
       const { name, partitions, config, temporary, idleMs } = request.body;
       if (idleMs !== undefined && temporary !== true) throw new BrokerError('SPOOL_ERR_BAD_REQUEST', 'idleMs applies to temporary topics only (temporary: true)', { topic: name.slice(0, 300) });
       const temporaryIdleMs = temporary ? (idleMs ?? brokerLimits.temporaryIdleMsDefault) : undefined;
-      return reply.code(201).send(await topics.create(name, partitions ?? 1, config ?? {}, { temporaryIdleMs }));
+      const principal = principalOf(request);
+      const created = await mutate(principal, () => partitions ?? 1, () => topics.create(name, partitions ?? 1, config ?? {}, { temporaryIdleMs, principal }));
+      return reply.code(201).send(created);
     },
   });
 
@@ -48,7 +66,8 @@ export const topicRoutes: FastifyPluginAsyncTypebox<{ topics: TopicService }> = 
   app.delete('/v1/topics/:topic', {
     schema: { tags, summary: 'Delete a topic and its data', params: TopicParams, response: { 204: NoContent } },
     handler: async (request, reply) => {
-      await topics.delete(request.params.topic);
+      const { topic } = request.params;
+      await mutate(principalOf(request), () => topics.partitions(topic).length, () => topics.delete(topic));
       return reply.code(204).send();
     },
   });

@@ -3,7 +3,8 @@
  *
  *   onRequest   Host header (host-check.ts), then who is asking (authenticator.ts): public routes
  *               and an open broker (no users or tokens) skip authentication; the body is not
- *               even read for a request that fails it
+ *               even read for a request that fails it. An authenticated request's connection
+ *               holds a slot of its principal (quotaConnectionsPerPrincipal, http-connection-quota.ts)
  *   preValidation  what the route needs (permissions.ts) against the ACLs (authorizer.ts), once
  *               the body is parsed (POST /v1/topics names its topic there) and before it is
  *               validated, so a principal without the ACL learns nothing of the route's schema.
@@ -21,6 +22,7 @@ import type { Authenticator } from './authenticator.js';
 import type { Authorizer } from './authorizer.js';
 import type { Credentials } from './credentials.js';
 import { hostChecker } from './host-check.js';
+import type { HttpConnectionQuota } from './http-connection-quota.js';
 import { httpPermissions, type Need, type Rule } from './permissions.js';
 import { ANONYMOUS, decoratePrincipal } from './request-principal.js';
 
@@ -31,6 +33,7 @@ export interface HttpSecurityOptions {
   allowedHosts: string;
   metricsAuth: boolean;
   audit: AuditLog;
+  connectionQuota: HttpConnectionQuota;
 }
 
 /** Challenges of a 401. Browsers' fetches get Bearer only: a Basic challenge would pop up the browser's own login box over the console. */
@@ -80,6 +83,13 @@ export function registerHttpSecurity(app: FastifyInstance, options: HttpSecurity
       (principal) => {
         request.principal = principal;
         request.allows = (access) => authorizer.allows(principal, request.ip, access);
+        try {
+          options.connectionQuota.hold(request.raw.socket, principal);
+        } catch (error) {
+          // Over the quota: this answer explains why, then the connection goes.
+          reply.header('connection', 'close');
+          return done(error as Error);
+        }
         done();
       },
       (error: unknown) => {

@@ -11,9 +11,22 @@
  *                                      refuses the next request while in debt with 429
  *                                      SPOOL_ERR_QUOTA_EXCEEDED and Retry-After. An HTTP fetch
  *                                      takes its maxBytes before reading, and gives back the rest
- *   connections per principal          authenticated Kafka connections open at once; one more is
- *                                      refused at SaslAuthenticate (a TLS certificate's principal:
- *                                      the connection is closed as it opens)
+ *   controller mutations per second    partitions a principal creates, adds or deletes (Kafka's
+ *                                      controller_mutation_rate, KIP-599), the same bucket: a
+ *                                      topic operation is refused while in debt (Kafka:
+ *                                      THROTTLING_QUOTA_EXCEEDED with throttle_time_ms on the
+ *                                      versions that know it, a throttled answer on older ones;
+ *                                      HTTP: 429 with Retry-After), and counted once it is done
+ *   connections per principal          authenticated connections open at once, Kafka and HTTP
+ *                                      together: one more is refused at SaslAuthenticate (a TLS
+ *                                      certificate's principal: the Kafka connection is closed as
+ *                                      it opens), an HTTP one is answered 429 and closed
+ *                                      (http-connection-quota.ts)
+ *   live subscribers per principal     SSE live tails, pattern subscriptions and stream feeds open
+ *                                      at once (beside liveSubscribersMax): 429 past it
+ *   long-polls per principal           fetches (HTTP and Kafka) and queue receives waiting at once
+ *                                      (beside longPollsMax): HTTP 429, Kafka answers what there is
+ *                                      with throttle_time_ms for the wait it asked for
  *
  * The principal is the authenticated one, or User:ANONYMOUS on an open broker (as Kafka's default
  * quota applies to unauthenticated clients). Buckets are kept per principal, bounded like the
@@ -21,12 +34,19 @@
  */
 import { BrokerError } from '../errors.js';
 
-export type ByteQuota = 'produce' | 'fetch';
+/** Quotas on a rate: bytes produced, bytes fetched, partitions created, added or deleted. */
+export type RateQuota = 'produce' | 'fetch' | 'mutations';
+
+/** What a principal holds a number of at once (each 0: no quota). */
+export type CountQuota = 'connections' | 'liveSubscribers' | 'longPolls';
 
 export interface QuotaSettings {
   quotaProduceBytesPerSec: number;
   quotaFetchBytesPerSec: number;
   quotaConnectionsPerPrincipal: number;
+  quotaLiveSubscribersPerPrincipal: number;
+  quotaLongPollsPerPrincipal: number;
+  quotaControllerMutationsPerSec: number;
 }
 
 /**
@@ -43,23 +63,29 @@ interface Bucket {
   atMs: number;
 }
 
-const SETTING: Readonly<Record<ByteQuota, keyof QuotaSettings>> = { produce: 'quotaProduceBytesPerSec', fetch: 'quotaFetchBytesPerSec' };
+const SETTING: Readonly<Record<RateQuota, keyof QuotaSettings>> = { produce: 'quotaProduceBytesPerSec', fetch: 'quotaFetchBytesPerSec', mutations: 'quotaControllerMutationsPerSec' };
+const UNIT: Readonly<Record<RateQuota, string>> = { produce: 'bytes', fetch: 'bytes', mutations: 'partition mutations' };
+const COUNTED: Readonly<Record<CountQuota, { setting: keyof QuotaSettings; what: string }>> = {
+  connections: { setting: 'quotaConnectionsPerPrincipal', what: 'connections' },
+  liveSubscribers: { setting: 'quotaLiveSubscribersPerPrincipal', what: 'live subscriptions' },
+  longPolls: { setting: 'quotaLongPollsPerPrincipal', what: 'waiting long-polls' },
+};
 
 export class Quotas {
-  private readonly buckets: Record<ByteQuota, Map<string, Bucket>> = { produce: new Map(), fetch: new Map() };
-  private readonly connections = new Map<string, number>();
+  private readonly buckets: Record<RateQuota, Map<string, Bucket>> = { produce: new Map(), fetch: new Map(), mutations: new Map() };
+  private readonly counts: Record<CountQuota, Map<string, number>> = { connections: new Map(), liveSubscribers: new Map(), longPolls: new Map() };
 
   constructor(
     private readonly settings: QuotaSettings,
     private readonly now: () => number = Date.now,
   ) {}
 
-  private rate(kind: ByteQuota): number {
+  private rate(kind: RateQuota): number {
     return this.settings[SETTING[kind]];
   }
 
   /** The bucket of a principal, refilled up to now (one second of the rate at most). */
-  private bucket(kind: ByteQuota, principal: string): Bucket {
+  private bucket(kind: RateQuota, principal: string): Bucket {
     const rate = this.rate(kind);
     const buckets = this.buckets[kind];
     const now = this.now();
@@ -77,7 +103,7 @@ export class Quotas {
   }
 
   /** Takes `bytes` from the principal's bucket; answers the throttle time in ms (0: within the quota). */
-  record(kind: ByteQuota, principal: string, bytes: number): number {
+  record(kind: RateQuota, principal: string, bytes: number): number {
     if (this.rate(kind) === 0) return 0;
     const bucket = this.bucket(kind, principal);
     bucket.tokens -= bytes;
@@ -89,52 +115,67 @@ export class Quotas {
    * maxBytes before it waits, so concurrent fetches cannot all pass the check and then all read);
    * a negative count takes the bytes read past them.
    */
-  giveBack(kind: ByteQuota, principal: string, bytes: number): void {
+  giveBack(kind: RateQuota, principal: string, bytes: number): void {
     if (this.rate(kind) === 0 || bytes === 0) return;
     const bucket = this.bucket(kind, principal);
     bucket.tokens = Math.min(this.rate(kind), bucket.tokens + bytes);
   }
 
   /** How long the principal must wait before its debt is paid (0: not in debt, or the quota is off). */
-  throttleMs(kind: ByteQuota, principal: string): number {
+  throttleMs(kind: RateQuota, principal: string): number {
     if (this.rate(kind) === 0) return 0;
     return this.debtMs(kind, this.bucket(kind, principal));
   }
 
-  private debtMs(kind: ByteQuota, bucket: Bucket): number {
+  private debtMs(kind: RateQuota, bucket: Bucket): number {
     return bucket.tokens >= 0 ? 0 : Math.min(THROTTLE_MS_MAX, Math.ceil((-bucket.tokens * 1000) / this.rate(kind)));
   }
 
   /** Throws 429 SPOOL_ERR_QUOTA_EXCEEDED naming the quota while the principal is in debt (HTTP). */
-  check(kind: ByteQuota, principal: string): void {
+  check(kind: RateQuota, principal: string): void {
     const waitMs = this.throttleMs(kind, principal);
     if (waitMs === 0) return;
     const setting = SETTING[kind];
-    throw new BrokerError('SPOOL_ERR_QUOTA_EXCEEDED', `${principal} is over its ${kind} quota of ${this.settings[setting]} bytes per second (${setting}): wait ${waitMs} ms`, {
-      principal,
-      limit: setting,
-      max: this.settings[setting],
-      retryAfterMs: waitMs,
-    });
+    throw quotaExceeded(setting, this.settings[setting], principal, `${principal} is over its ${kind} quota of ${this.settings[setting]} ${UNIT[kind]} per second (${setting}): wait ${waitMs} ms`, waitMs);
+  }
+
+  /** hold(), or 429 SPOOL_ERR_QUOTA_EXCEEDED naming the setting when the principal holds its maximum (HTTP). */
+  take(kind: CountQuota, principal: string): () => void {
+    const release = this.hold(kind, principal);
+    if (release === null) throw this.refusal(kind, principal);
+    return release;
+  }
+
+  private refusal(kind: CountQuota, principal: string): BrokerError {
+    const { setting, what } = COUNTED[kind];
+    const max = this.settings[setting];
+    return quotaExceeded(setting, max, principal, `${principal} holds its maximum of ${max} ${what} (${setting}): end one first`, 1000);
   }
 
   /**
-   * Counts an authenticated connection of `principal`; answers a release function, or null when
-   * the principal holds quotaConnectionsPerPrincipal already.
+   * Counts one more `kind` held by `principal` (a connection of either listener, a live
+   * subscriber, a waiting long-poll); answers its release (idempotent), or null when the principal
+   * holds its maximum already.
    */
-  openConnection(principal: string): (() => void) | null {
-    const max = this.settings.quotaConnectionsPerPrincipal;
+  hold(kind: CountQuota, principal: string): (() => void) | null {
+    const max = this.settings[COUNTED[kind].setting];
     if (max === 0) return () => {};
-    const open = this.connections.get(principal) ?? 0;
-    if (open >= max) return null;
-    this.connections.set(principal, open + 1);
+    const counts = this.counts[kind];
+    const held = counts.get(principal) ?? 0;
+    if (held >= max) return null;
+    counts.set(principal, held + 1);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      const left = (this.connections.get(principal) ?? 1) - 1;
-      if (left === 0) this.connections.delete(principal);
-      else this.connections.set(principal, left);
+      const left = (counts.get(principal) ?? 1) - 1;
+      if (left === 0) counts.delete(principal);
+      else counts.set(principal, left);
     };
   }
+}
+
+/** 429 SPOOL_ERR_QUOTA_EXCEEDED naming the setting (`limit`) and its value (`max`); Retry-After from `retryAfterMs`. */
+export function quotaExceeded(setting: string, max: number, principal: string, message: string, retryAfterMs: number, context: Record<string, string> = {}): BrokerError {
+  return new BrokerError('SPOOL_ERR_QUOTA_EXCEEDED', message, { ...context, principal, limit: setting, max, retryAfterMs });
 }

@@ -21,6 +21,7 @@ import { Authenticator } from './authenticator.js';
 import { Authorizer } from './authorizer.js';
 import { Credentials } from './credentials.js';
 import { isLoopback } from './host-check.js';
+import { HttpConnectionQuota } from './http-connection-quota.js';
 import { Quotas, type QuotaSettings } from './quotas.js';
 import { clientCertificatesOn, type TlsConfig } from './tls.js';
 
@@ -30,6 +31,8 @@ export interface Security {
   authorizer: Authorizer;
   audit: AuditLog;
   quotas: Quotas;
+  /** quotaConnectionsPerPrincipal on the HTTP listener, counted with the Kafka listener's in `quotas`. */
+  connectionQuota: HttpConnectionQuota;
 }
 
 type SecurityConfig = Pick<BrokerConfig, 'host' | 'kafkaHost' | 'kafkaPort' | 'allowAnonymous' | 'superUsers'> & QuotaSettings & Partial<TlsConfig>;
@@ -41,7 +44,15 @@ export function openSecurity(db: Database.Database, config: SecurityConfig, limi
   const credentials = new Credentials(db, limits, { keepLastPrincipal: exposed.length > 0 && !config.allowAnonymous, clientCertificates });
   const audit = auditLog(log);
   checkSafeDefaults(config, exposed, credentials.hasPrincipals(), log);
-  return { credentials, audit, authenticator: new Authenticator(credentials, audit, limits), authorizer: new Authorizer(db, config.superUsers, limits), quotas: new Quotas(config) };
+  const quotas = new Quotas(config);
+  return {
+    credentials,
+    audit,
+    authenticator: new Authenticator(credentials, audit, limits),
+    authorizer: new Authorizer(db, config.superUsers, limits),
+    quotas,
+    connectionQuota: new HttpConnectionQuota(quotas, audit),
+  };
 }
 
 /** The addresses a config listens on that are not loopback (the Kafka listener's when it is on). */

@@ -14,6 +14,7 @@ import type { LiveDeps } from '../live/live-session.js';
 import { openEventStream, takeOverResponse } from '../live/event-stream-response.js';
 import { send } from '../live/live-tail.js';
 import type { StreamService } from './stream-service.js';
+import { principalOf } from '../security/request-principal.js';
 
 /** Events read per step: a page of the catch-up. */
 const PAGE_EVENTS = 100;
@@ -35,7 +36,7 @@ export async function serveStreamLive(
   const { topic, stream } = target;
   const { log } = deps.streams.locate(topic, stream);
   let next = resumeVersion(request.headers['last-event-id'] as string | undefined, target.from);
-  const subscriber = deps.registry.admit([topic]);
+  const subscriber = deps.registry.admit([topic], principalOf(request));
   const { abort } = subscriber;
   const response = takeOverResponse(request, reply, abort);
   deps.metrics.liveSubscribers.inc();

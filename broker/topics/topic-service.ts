@@ -11,6 +11,7 @@ import type { TopicStore } from '../metadata/topic-store.js';
 import { checkStreamIndexConfig, effectiveConfig, type TopicConfigInput, validateTopicConfig } from './topic-config.js';
 import { assertTopicName } from './topic-name.js';
 import type { TemporaryTopics } from './temporary-topics.js';
+import { PartitionsByOwner } from './partitions-by-owner.js';
 
 export interface TopicDescription {
   name: string;
@@ -26,6 +27,8 @@ export interface TopicDescription {
 export interface CreateOptions {
   /** A temporary topic, deleted after this many ms without a fetch, produce or naming live subscriber. */
   temporaryIdleMs?: number;
+  /** Who creates it: its partitions count against that principal's quotaPartitionsPerPrincipal. */
+  principal?: string;
 }
 
 export type TopicListener = (event: 'created' | 'deleted' | 'partitions', topic: string) => void;
@@ -39,6 +42,7 @@ export class TopicService {
   private partitionCount = 0;
   /** Topics whose partitions are being added: one change at a time. */
   private readonly growing = new Set<string>();
+  private readonly owners: PartitionsByOwner;
 
   constructor(
     private readonly store: TopicStore,
@@ -48,7 +52,11 @@ export class TopicService {
     /** Temporary topics' bookkeeping; without it, creating one is refused. */
     readonly temporary: TemporaryTopics | null = null,
     private readonly limits: TopicLimits = brokerLimits,
-  ) {}
+    /** quotaPartitionsPerPrincipal (0: no quota). */
+    partitionsPerPrincipalMax = 0,
+  ) {
+    this.owners = new PartitionsByOwner(partitionsPerPrincipalMax);
+  }
 
   /** Calls `listener` after each creation and deletion; answers a function that stops it. */
   onChange(listener: TopicListener): () => void {
@@ -84,6 +92,7 @@ export class TopicService {
       for (const { partition, offset } of this.store.logStarts(topic.name)) logs[partition]?.raiseLogStartOffset(Math.min(offset, logs[partition]!.highWatermark));
       this.topicCount++;
       this.partitionCount += topic.partitions;
+      this.owners.add(topic.createdBy, topic.partitions);
     }
     this.temporary?.load(this.names());
   }
@@ -94,12 +103,15 @@ export class TopicService {
     checkStreamIndexConfig(overrides);
     const { temporaryIdleMs } = options;
     if (temporaryIdleMs !== undefined && !this.temporary) throw new BrokerError('SPOOL_ERR_BAD_REQUEST', 'this broker has no temporary topics', { topic: name });
+    const owner = options.principal ?? null;
     this.checkRoomFor(name, partitions);
-    if (!this.store.insertCreating(name, partitions, overrides)) {
+    this.owners.checkRoom(owner, partitions, name);
+    if (!this.store.insertCreating(name, partitions, overrides, owner)) {
       throw new BrokerError('SPOOL_ERR_TOPIC_EXISTS', `topic ${name} exists already`, { topic: name });
     }
     this.topicCount++;
     this.partitionCount += partitions;
+    this.owners.add(owner, partitions);
     try {
       // Marked temporary before it is ready: a crash in between leaves an orphan row, dropped at start.
       if (temporaryIdleMs !== undefined) this.temporary!.add(name, temporaryIdleMs);
@@ -110,6 +122,7 @@ export class TopicService {
       this.temporary?.remove(name);
       this.topicCount--;
       this.partitionCount -= partitions;
+      this.owners.add(owner, -partitions);
       throw error;
     }
     this.store.markReady(name);
@@ -204,9 +217,11 @@ export class TopicService {
 
   async delete(name: string): Promise<void> {
     const partitions = this.existing(name).length;
+    const owner = this.store.get(name)?.createdBy ?? null;
     this.store.delete(name);
     this.topicCount--;
     this.partitionCount -= partitions;
+    this.owners.add(owner, -partitions);
     this.temporary?.remove(name);
     await this.logs.deleteTopic(name);
     this.emit('deleted', name);
@@ -237,14 +252,19 @@ export class TopicService {
     }
     if (this.growing.has(name)) throw new BrokerError('SPOOL_ERR_BAD_REQUEST', `partitions are being added to topic ${name} already`, { topic: name, field: 'partitions' });
     this.checkRoomFor(name, total - current, 0);
+    // Added partitions count against the topic's creator, whoever adds them.
+    const owner = this.store.get(name)!.createdBy;
+    this.owners.checkRoom(owner, total - current, name);
     this.growing.add(name);
     this.partitionCount += total - current;
+    this.owners.add(owner, total - current);
     this.store.setPartitions(name, total);
     try {
       await this.logs.addPartitions(name, total, effectiveConfig(this.store.get(name)!.config, this.brokerFlush));
     } catch (error) {
       this.store.setPartitions(name, current);
       this.partitionCount -= total - current;
+      this.owners.add(owner, current - total);
       throw error;
     } finally {
       this.growing.delete(name);

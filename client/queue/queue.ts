@@ -6,8 +6,9 @@
  */
 import { sleep } from '../backoff.js';
 import { bytesCodec, type Codec, type CodecName, CONTENT_TYPE_HEADER, decodeValue, resolveCodec } from '../codecs.js';
+import { decodeQueueMessages, type DecodedQueueMessage } from '../../storage/codec/index.js';
 import { SpoolClientError } from '../errors.js';
-import { type HttpClient, urlPath } from '../http.js';
+import { answerError, type HttpClient, urlPath } from '../http.js';
 import { type ReceiptResult, type SettlementKind, Settlements } from './settlements.js';
 
 export interface QueueConfig {
@@ -76,18 +77,6 @@ export interface ProcessOptions {
   retryMaxMs?: number;
 }
 
-interface WireMessage {
-  receipt: string;
-  partition: number;
-  offset: number;
-  timestamp: number;
-  deliveryCount: number;
-  key: string | null;
-  keyBase64?: string;
-  valueBase64?: string;
-  headers: Record<string, string | null>;
-}
-
 export class Queue<T = unknown> implements AsyncIterable<QueueMessage<T>> {
   private readonly path: string;
   private readonly settlements: Settlements;
@@ -117,14 +106,23 @@ export class Queue<T = unknown> implements AsyncIterable<QueueMessage<T>> {
     return this.http.json({ method: 'POST', path: `${this.path}/redrive`, body: request }, `redrive queue ${this.name}`);
   }
 
-  /** Leases up to `max` messages, waiting up to `waitMs` for the first. */
+  /**
+   * Leases up to `max` messages, waiting up to `waitMs` for the first. Asked for in the binary
+   * answer (storage/codec/queue-messages.ts): no JSON, base64 or header map per message on either
+   * side; values are views into the answer's bytes.
+   */
   async receive(request: { max?: number; visibilityMs?: number; waitMs?: number } = {}): Promise<QueueMessage<T>[]> {
     const waitMs = request.waitMs ?? 0;
-    const answer = await this.http.json<{ messages: WireMessage[] }>(
-      { method: 'POST', path: `${this.path}/receive`, query: { valueFormat: 'base64' }, body: { max: request.max ?? 1, waitMs, ...(request.visibilityMs ? { visibilityMs: request.visibilityMs } : {}) }, waitMs, signal: this.abort.signal },
-      `receive from queue ${this.name}`,
-    );
-    return answer.messages.map((wire) => this.toMessage(wire));
+    const answer = await this.http.request({
+      method: 'POST',
+      path: `${this.path}/receive`,
+      query: { format: 'binary' },
+      body: { max: request.max ?? 1, waitMs, ...(request.visibilityMs ? { visibilityMs: request.visibilityMs } : {}) },
+      waitMs,
+      signal: this.abort.signal,
+    });
+    if (answer.status >= 300) throw answerError(answer, `receive from queue ${this.name}`);
+    return decodeQueueMessages(answer.body).map((wire) => this.toMessage(wire));
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<QueueMessage<T>> {
@@ -184,10 +182,9 @@ export class Queue<T = unknown> implements AsyncIterable<QueueMessage<T>> {
     return Promise.resolve();
   }
 
-  private toMessage(wire: WireMessage): QueueMessage<T> {
+  private toMessage(wire: DecodedQueueMessage): QueueMessage<T> {
     const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(wire.headers)) headers[name] = value ?? '';
-    const bytes = wire.valueBase64 === undefined ? null : Buffer.from(wire.valueBase64, 'base64');
+    for (const header of wire.headers) headers[header.key] = header.value === null ? '' : header.value.toString('utf8');
     const { receipt } = wire;
     return {
       receipt,
@@ -196,8 +193,8 @@ export class Queue<T = unknown> implements AsyncIterable<QueueMessage<T>> {
       offset: wire.offset,
       timestamp: wire.timestamp,
       deliveryCount: wire.deliveryCount,
-      key: wire.key ?? (wire.keyBase64 === undefined ? null : Buffer.from(wire.keyBase64, 'base64').toString('utf8')),
-      value: decodeValue(bytes, headers[CONTENT_TYPE_HEADER] ?? null, this.codec, this.options.codecs) as T,
+      key: wire.key === null ? null : wire.key.toString('utf8'),
+      value: decodeValue(wire.value, headers[CONTENT_TYPE_HEADER] ?? null, this.codec, this.options.codecs) as T,
       headers,
       ack: () => this.settlements.settle('ack', receipt),
       nack: (options = {}) => this.settlements.settle('nack', receipt, options),

@@ -52,12 +52,17 @@ export class Settlements {
     this.groups.clear();
     await Promise.all(groups.map(async ({ kind, options, pending }) => {
       try {
-        const results = await this.now(kind, pending.map((entry) => entry.receipt), options);
-        results.forEach((result, i) => {
-          const entry = pending[i]!;
-          if (result.ok) entry.resolve();
-          else entry.reject(new SpoolClientError(result.error?.code ?? 'SPOOL_ERR_RECEIPT_UNKNOWN', `${kind} ${result.receipt}: ${result.error?.message ?? 'refused'}`, false, 0, { receipt: result.receipt }));
-        });
+        // Only the refused receipts come back (results=failures): a turn's hundred acks cost no hundred results on either side.
+        const answer = await this.http.json<{ results: Array<ReceiptResult & { index: number }> }>(
+          { method: 'POST', path: `${this.path}/${kind}`, query: { results: 'failures' }, body: { receipts: pending.map((entry) => entry.receipt), ...options } },
+          `${kind} messages`,
+        );
+        for (const result of answer.results) {
+          const entry = pending[result.index]!;
+          entry.reject(new SpoolClientError(result.error?.code ?? 'SPOOL_ERR_RECEIPT_UNKNOWN', `${kind} ${result.receipt}: ${result.error?.message ?? 'refused'}`, false, 0, { receipt: result.receipt }));
+        }
+        // A rejected promise stays rejected: resolving every entry afterwards settles only the accepted ones.
+        for (const entry of pending) entry.resolve();
       } catch (error) {
         for (const entry of pending) entry.reject(error);
       }

@@ -3,3 +3,4 @@ export * from './record-batch.js';
 export * from './compression.js';
 export * from './murmur2.js';
 export { crc32c } from './crc32c.js';
+export * from './queue-messages.js';

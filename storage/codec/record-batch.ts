@@ -31,6 +31,7 @@ import { StorageError } from '../errors.js';
 import { storageLimits } from '../limits.js';
 import { compress, Compression, decompress } from './compression.js';
 import { crc32c } from './crc32c.js';
+import { producedRecordsLargestTimestamp } from './produced-records.js';
 import { readInt64, writeInt64 } from './int64.js';
 import { VarintReader, varintSize, writeVarint } from './varint.js';
 
@@ -559,9 +560,6 @@ export function checkProducedBatch(
   /** Told each keyed record (the stream index's walk rides on this one: no second pass). */
   onKey?: (key: Buffer, offsetDelta: number) => void,
 ): void {
-  const invalid = (field: string, message: string): never => {
-    throw new StorageError('SPOOL_ERR_INVALID_BATCH', `${field}: ${message}`, { field });
-  };
   if (header.attributes & (ATTRIBUTE_CONTROL | ATTRIBUTE_TRANSACTIONAL)) {
     invalid('attributes', 'control and transactional batches are not accepted (Spool has no transactions)');
   }
@@ -573,7 +571,16 @@ export function checkProducedBatch(
   for (const [field, value] of [['baseTimestamp', header.baseTimestamp], ['maxTimestamp', header.maxTimestamp]] as const) {
     if (!isTimestamp(value)) invalid(field, `${value} is not a time in 0..2^53-1 ms`);
   }
-  const cursor = new RecordCursor(recordsBlock(buffer, position, header, decompressedBytesMax), header);
+  const block = recordsBlock(buffer, position, header, decompressedBytesMax);
+  // The fast walk answers for well-formed batches; the full one below finds what is wrong (and
+  // tells each key to onKey, which the fast walk does not).
+  const largest = (onKey ? null : producedRecordsLargestTimestamp(block, header, logAppendTime)) ?? walkProducedRecords(block, header, onKey);
+  if (!logAppendTime && header.maxTimestamp !== largest) invalid('maxTimestamp', `is ${header.maxTimestamp}, the largest record timestamp is ${largest}`);
+}
+
+/** checkProducedBatch's record rules through the full record reader: answers the largest record timestamp. */
+function walkProducedRecords(block: Buffer, header: BatchHeader, onKey?: (key: Buffer, offsetDelta: number) => void): number {
+  const cursor = new RecordCursor(block, header);
   let index = 0;
   let largest = -1;
   while (cursor.next()) {
@@ -584,7 +591,12 @@ export function checkProducedBatch(
     if (onKey && cursor.layout.keyLength >= 0) onKey(cursor.block.subarray(cursor.layout.keyStart, cursor.layout.keyStart + cursor.layout.keyLength), index);
     index++;
   }
-  if (!logAppendTime && header.maxTimestamp !== largest) invalid('maxTimestamp', `is ${header.maxTimestamp}, the largest record timestamp is ${largest}`);
+  return largest;
+}
+
+/** A produce rule broken: SPOOL_ERR_INVALID_BATCH naming the field. */
+function invalid(field: string, message: string): never {
+  throw new StorageError('SPOOL_ERR_INVALID_BATCH', `${field}: ${message}`, { field });
 }
 
 function isTimestamp(value: number): boolean {

@@ -165,6 +165,10 @@ export class PartitionLog {
    */
   async append(data: Buffer, options: AppendOptions = {}): Promise<AppendResult> {
     if (options.stream) await this.streamsReady();
+    else {
+      const loading = this.state.streams?.activeLoad(); // keyed records go into the active table
+      if (loading) await loading;
+    }
     // From here to the enqueue, no await: the stream and offset checks and the offsets assigned
     // are one step of the event loop, in the order the single writer writes.
     if (this.closed) throw new StorageError('SPOOL_ERR_LOG_CLOSED', 'the partition log is closed', this.context());

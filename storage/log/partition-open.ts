@@ -233,7 +233,7 @@ export async function openPartitionLog(options: OpenPartitionOptions): Promise<P
   };
   if (config.streamIndex) {
     state.streams = new StreamIndex(fs, await StreamMetadataTable.load(fs, dir, options.streamIdKey!), options.partitionCount);
-    await state.streams.loadActive(tail);
+    state.streams.deferActive(tail); // loaded at first use: a restart does not grow with the streams
   }
   producers.rewindTo(tail.nextOffset); // a snapshot may name batches a truncation removed
   let log: PartitionLog | null = null;

@@ -26,8 +26,9 @@
  * |   |                                                          | an entry a read finds not pointing at its batch: rebuilt);    |
  * |   |                                                          | its batches' CRCs are checked on every read and by `spool     |
  * |   |                                                          | check`                                                        |
- * |11 | stream topic: the active segment's `.keys` matches its    | load the active table from it (written by a clean close);     |
- * |   | `.log` (size and extent in its header, CRC)              | otherwise rebuild the table by decoding the active `.log`     |
+ * |11 | stream topic: the active segment's `.keys` matches its    | at first use of the index (not at open): load the active      |
+ * |   | `.log` (size and extent in its header, CRC)              | table from it (written by a clean close); otherwise rebuild   |
+ * |   |                                                          | the table by decoding the active `.log`                       |
  * |12 | stream topic: a sealed segment's `.keys` missing, short, | rebuilt from its `.log` when the index is first used, written |
  * |   | failing its CRC, or naming another size or extent (stale | atomically (storage/streams/stream-index.ts); the log is the  |
  * |   | after compaction, repair or a crash before it was written)| only source of truth                                          |

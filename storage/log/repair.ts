@@ -12,6 +12,7 @@
  * |                                                    | file; reported with the offsets lost                        |
  * | a damaged or missing index of a sealed segment     | rebuilt from its `.log`                                     |
  * | a damaged index of the active segment              | removed: the next start rebuilds it                         |
+ * | a damaged or stale `.keys` (stream topics)         | removed: the broker rebuilds it from the log at first use   |
  * | a partition with an unfinished compaction swap     | left alone (start and stop the broker once, then repair)    |
  *
  * After a cut or an index removal the clean-shutdown marker is removed, so the next start runs
@@ -29,7 +30,7 @@ import { assertDataDirectory, QUARANTINE_FOLDER, topicsRoot } from './data-dir.j
 import { cleanShutdownMarkerPath } from './log-manager.js';
 import { listPartitions, type PartitionDir, type ScrubProblem, scrubPartition, wasShutDownCleanly } from './scrub.js';
 import { Segment } from './segment.js';
-import { INDEX_SUFFIX, LOG_SUFFIX, parseSegmentFileName, SWAP_SUFFIX, segmentFileName, TIME_INDEX_SUFFIX } from './segment-files.js';
+import { INDEX_SUFFIX, KEYS_SUFFIX, LOG_SUFFIX, parseSegmentFileName, SWAP_SUFFIX, segmentFileName, TIME_INDEX_SUFFIX } from './segment-files.js';
 
 export interface PartitionCut {
   topic: string;
@@ -145,10 +146,19 @@ async function cutPartition(fs: FileSystem, dataDir: string, partition: Partitio
   };
 }
 
-/** Rebuilds (sealed) or removes (active) the damaged index files of the segments a cut keeps. */
+/**
+ * Rebuilds (sealed) or removes (active) the damaged index files of the segments a cut keeps, and
+ * removes their damaged `.keys` files (the broker rebuilds those from the log at first use).
+ */
 async function repairIndexes(fs: FileSystem, partition: PartitionDir, problems: ScrubProblem[], keptSegments: number): Promise<string[]> {
   const repaired: string[] = [];
-  const bases = new Set(problems.map((problem) => parseSegmentFileName(problem.segment)).filter((parsed) => parsed && parsed.suffix !== LOG_SUFFIX).map((parsed) => parsed!.baseOffset));
+  const damaged = problems.map((problem) => parseSegmentFileName(problem.segment)).filter((parsed) => parsed !== null && parsed.suffix !== LOG_SUFFIX);
+  for (const parsed of damaged.filter((candidate) => candidate!.suffix === KEYS_SUFFIX)) {
+    const name = segmentFileName(parsed!.baseOffset, KEYS_SUFFIX);
+    await fs.unlink(join(partition.dir, name));
+    repaired.push(`${partition.topic}/${partition.partition}/${name}`);
+  }
+  const bases = new Set(damaged.filter((parsed) => parsed!.suffix !== KEYS_SUFFIX).map((parsed) => parsed!.baseOffset));
   for (const base of bases) {
     const index = partition.bases.indexOf(base);
     if (index < 0 || index >= keptSegments) continue;

@@ -21,6 +21,9 @@
  * |                           | offset past the segment's end, or a timestamp that is not the largest    |
  * |                           | of the batches before the entry's offset (what a time lookup relies on)  |
  *
+ * On stream topics also each segment's `.keys` and the partition's `stream-metadata`
+ * (storage/streams/stream-scrub.ts has their table).
+ *
  * Indexes are checked for sealed segments, and for the active segment only after a clean shutdown
  * (`topics.clean-shutdown` present): after a crash the active segment's index files are stale by design
  * and rebuilt by recovery. A missing index of a sealed segment is reported (the broker rebuilds it
@@ -39,6 +42,7 @@ import { OFFSET_INDEX_ENTRY_BYTES } from './offset-index.js';
 import { assertDataDirectory, topicsRoot } from './data-dir.js';
 import { parseSegmentFileName, segmentFileName } from './segment-files.js';
 import { decodeTimeIndexEntry, TIME_INDEX_ENTRY_BYTES } from './time-index.js';
+import { checkKeysFile, checkStreamMetadata, readStreamIdKey } from '../streams/stream-scrub.js';
 
 export interface ScrubProblem {
   topic: string;
@@ -217,7 +221,14 @@ export interface PartitionScrub {
 }
 
 /** Checks every segment of one partition; `onSegment` is told after each. */
-export async function scrubPartition(fs: FileSystem, partition: PartitionDir, cleanShutdown: boolean, onSegment: (index: number) => void = () => {}): Promise<PartitionScrub> {
+export async function scrubPartition(
+  fs: FileSystem,
+  partition: PartitionDir,
+  cleanShutdown: boolean,
+  onSegment: (index: number) => void = () => {},
+  /** The data directory's stream-id secret (stream-metadata's key check), when there is one. */
+  streamIdKey: Buffer | null = null,
+): Promise<PartitionScrub> {
   const { topic, dir, bases } = partition;
   const result: PartitionScrub = { problems: [], batches: 0, endOffset: bases[0] ?? 0 };
   const reporter = (segment: string): Reporter => (position, problem, offset) =>
@@ -230,6 +241,10 @@ export async function scrubPartition(fs: FileSystem, partition: PartitionDir, cl
     const next = bases[i + 1];
     if (next !== undefined && scanned.nextOffset > next) checkExtent(scanned.batches, base, next, reporter(logName));
     if (!active || cleanShutdown) {
+      const keysName = segmentFileName(base, '.keys');
+      const extent = { logBytes: partition.sizes[i]!, recordExtent: (next ?? scanned.nextOffset) - base };
+      const keysProblem = await checkKeysFile(fs, join(dir, keysName), extent);
+      if (keysProblem) reporter(keysName)(0, keysProblem);
       for (const suffix of ['.index', '.timeindex'] as const) {
         const name = segmentFileName(base, suffix);
         const bytes = await fs.readFile(join(dir, name));
@@ -242,6 +257,7 @@ export async function scrubPartition(fs: FileSystem, partition: PartitionDir, cl
     result.endOffset = scanned.nextOffset;
     onSegment(i);
   }
+  for (const { file, position, problem } of await checkStreamMetadata(fs, dir, streamIdKey)) reporter(file)(position, problem);
   return result;
 }
 
@@ -256,6 +272,7 @@ export async function scrubDataDir(dataDir: string, options: ScrubOptions = {}):
   await assertDataDirectory(fs, dataDir);
   const cleanShutdown = await wasShutDownCleanly(fs, dataDir);
   const partitions = await listPartitions(fs, topicsRoot(dataDir));
+  const streamIdKey = await readStreamIdKey(fs, topicsRoot(dataDir));
   const result: ScrubReport = { partitions: partitions.length, segments: 0, batches: 0, bytes: 0, problems: [] };
   const segmentsTotal = partitions.reduce((sum, partition) => sum + partition.bases.length, 0);
   const bytesTotal = partitions.reduce((sum, partition) => sum + partition.sizes.reduce((a, b) => a + b, 0), 0);
@@ -266,7 +283,7 @@ export async function scrubDataDir(dataDir: string, options: ScrubOptions = {}):
       const { topic } = partition;
       const segment = segmentFileName(partition.bases[i]!, '.log');
       options.onProgress?.({ topic, partition: partition.partition, segment, segmentsDone: result.segments, segmentsTotal, bytesDone: result.bytes, bytesTotal });
-    });
+    }, streamIdKey);
     result.batches += scrubbed.batches;
     result.problems.push(...scrubbed.problems);
   }

@@ -4,7 +4,8 @@
  *
  *   sealed segments   one `.keys` file each (sealed-keys.ts), loaded lazily, rebuilt from the
  *                     `.log` when missing or damaged
- *   active segment    ActiveKeys in memory, filled from the `.log` at open, then by appends
+ *   active segment    ActiveKeys in memory, filled at first use (its `.keys` from the last clean
+ *                     close, or its `.log`), then by appends
  *
  * Every part is derived from the log, so nothing here is synced: a crash loses at most the
  * `.keys` file of a segment sealed just before it, and the next use rebuilds it.
@@ -40,6 +41,9 @@ export class StreamIndex {
   private readonly active = new ActiveKeys();
   private readonly sealed = new Map<Segment, SealedKeys>();
   private preparing: Promise<void> | null = null;
+  /** The active segment until its table is loaded (deferActive, activeLoad). */
+  private unloadedActive: Segment | null = null;
+  private loadingActive: Promise<void> | null = null;
   /** Told when a `.keys` file had to be rebuilt (for the broker's log and the tests). */
   onRebuilt: (path: string) => void = () => {};
 
@@ -52,11 +56,38 @@ export class StreamIndex {
   ) {}
 
   /**
-   * At open: the active segment's keyed records. From the `.keys` file a clean close wrote when it
-   * still describes the segment exactly (decoding a 128 MiB log costs seconds, the file
-   * milliseconds); otherwise from the log itself.
+   * At open: remembers the active segment; its table is loaded at first use (activeLoad), not
+   * here, so a restart costs nothing per stream partition until a stream request or an append
+   * reaches it (a 128 MiB active segment holds ~500,000 records to put in the table).
    */
-  async loadActive(segment: Segment): Promise<void> {
+  deferActive(segment: Segment): void {
+    this.unloadedActive = segment;
+  }
+
+  /**
+   * Null once the active table is loaded; else the (shared) promise of its load. Every user of
+   * the table waits for it: prepare() (lookups, conditional appends, erasure, listing) and every
+   * append to a stream topic (PartitionLog.append), so no record is added to a table not loaded.
+   */
+  activeLoad(): Promise<void> | null {
+    const segment = this.unloadedActive;
+    if (!segment) return null;
+    this.loadingActive ??= this.loadActive(segment)
+      .then(() => {
+        this.unloadedActive = null;
+      })
+      .finally(() => {
+        this.loadingActive = null;
+      });
+    return this.loadingActive;
+  }
+
+  /**
+   * The active segment's keyed records: from the `.keys` file a clean close wrote when it still
+   * describes the segment exactly (decoding a 128 MiB log costs seconds, the file milliseconds);
+   * otherwise from the log itself.
+   */
+  private async loadActive(segment: Segment): Promise<void> {
     const file = await this.fs.readFile(keysPathOf(segment));
     const header = file ? decodeKeyFileHeader(file, extentOf(segment)) : null;
     if (file && header) {
@@ -72,12 +103,16 @@ export class StreamIndex {
 
   /** At a clean close (writes drained): the active segment's table, for the next loadActive. */
   async saveActive(segment: Segment): Promise<void> {
+    // Never loaded: nothing was appended since the open, and the file (if any) still says it all.
+    if (this.unloadedActive) return;
     const table = this.active.takeBelow(segment.nextOffset, segment.baseOffset);
     await this.fs.writeFileAtomic(keysPathOf(segment), encodeKeyFile(table, extentOf(segment)));
   }
 
   /** Loads (or rebuilds) the index of every sealed segment not loaded yet; forgets removed ones. */
   prepare(segments: readonly Segment[]): Promise<void> {
+    const loading = this.activeLoad();
+    if (loading) return loading.then(() => this.prepare(segments));
     const sealed = segments.slice(0, -1);
     for (const [segment, keys] of this.sealed) {
       if (!sealed.includes(segment)) {
@@ -112,11 +147,12 @@ export class StreamIndex {
 
   /** True when every sealed segment's index is loaded: lookups are then complete. */
   isReady(segments: readonly Segment[]): boolean {
-    return segments.slice(0, -1).every((segment) => this.sealed.has(segment));
+    return this.unloadedActive === null && segments.slice(0, -1).every((segment) => this.sealed.has(segment));
   }
 
   /** Records an accepted append's keyed record (before it is written). */
   add(key: Buffer, offset: number): void {
+    assert(this.unloadedActive === null, 'the active table is loaded before an append adds to it');
     this.active.add(key.toString('latin1'), offset);
   }
 
@@ -133,6 +169,12 @@ export class StreamIndex {
    * active table to a `.keys` file. Synchronous up to the write, so lookups never miss them.
    */
   async onSealed(segment: Segment, nextBase: number): Promise<void> {
+    if (this.unloadedActive) {
+      // A roll with nothing appended since the open (appends load the table first): the sealed
+      // segment's `.keys` from the last close describes it, or the next prepare() rebuilds it.
+      this.unloadedActive = null;
+      return;
+    }
     const table = this.active.takeBelow(nextBase, segment.baseOffset);
     this.sealed.set(segment, new MemorySealedKeys(table, segment.baseOffset));
     await this.writeSealed(segment, table);

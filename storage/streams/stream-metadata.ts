@@ -1,9 +1,12 @@
 /**
  * A partition's per-stream settings, the part of a stream's state the log cannot give back: its
  * metadata (EventStoreDB's `$maxCount`, `$maxAge`, `$tb`), its soft delete, and its erasure. Kept
- * in the partition folder as `stream-metadata` (JSON, rewritten whole with an atomic write on each
- * change: metadata and soft deletes are bounded by storageLimits.streamMetadataEntriesMax, set only
- * on streams that have events; erasures are not bounded, so an erasure is never refused).
+ * in the partition folder as `stream-metadata` (JSON, written whole with an atomic write) and its
+ * journal (stream-metadata-journal.ts): a setting or soft delete is one line appended to the
+ * journal, and the whole file is rewritten (a new generation, an empty journal) when the journal
+ * passes streamMetadataJournalEntriesMax lines and on every erasure. Metadata and soft deletes are
+ * bounded by storageLimits.streamMetadataEntriesMax, set only on streams that have events;
+ * erasures are not bounded, so an erasure is never refused.
  *
  * An erased stream is remembered by the HMAC-SHA-256 of its id only (keyed by the data directory's
  * secret, stream-id-key.ts), once its records are gone: the id itself may be the personal data the
@@ -12,9 +15,10 @@
  */
 import { join } from 'node:path';
 import { ioError, StorageError } from '../errors.js';
-import type { FileSystem } from '../io/file-system.js';
+import { type FileSystem, withFile } from '../io/file-system.js';
 import { storageLimits } from '../limits.js';
 import { streamIdDigest } from './stream-id-key.js';
+import { decodeJournal, encodeJournalChange, encodeJournalStart, type JournalChange, STREAM_METADATA_JOURNAL_FILE } from './stream-metadata-journal.js';
 
 export const STREAM_METADATA_FILE = 'stream-metadata';
 /** 2: erased ids as HMAC-SHA-256 under the data directory's secret (1 held plain SHA-256). */
@@ -47,6 +51,8 @@ interface ErasedEntry {
 
 interface FileShape {
   format: number;
+  /** The journal generation this snapshot starts (absent in files written before the journal: 0). */
+  generation?: number;
   keyCheck: string;
   streams: Array<StreamMetadata & { key: string }>;
   erased: ErasedEntry[];
@@ -54,34 +60,88 @@ interface FileShape {
 
 const SETTING_NAMES = ['maxCount', 'maxAgeMs', 'truncateBefore'] as const;
 
+/**
+ * Parses a `stream-metadata` file; throws naming what is wrong. `keyCheck`: what the data
+ * directory's secret makes of KEY_CHECK_TEXT (streamMetadataKeyCheck), or null not to check it.
+ */
+function parseStreamMetadataFile(bytes: Buffer, keyCheck: string | null): FileShape {
+  const file = JSON.parse(bytes.toString('utf8')) as FileShape;
+  if (file === null || typeof file !== 'object') throw new Error('not a JSON object');
+  if (file.format !== FORMAT || !Array.isArray(file.streams) || !Array.isArray(file.erased)) throw new Error(`format ${String(file.format)} is not ${FORMAT}`);
+  if (keyCheck !== null && file.keyCheck !== keyCheck) throw new Error('written under another stream-id key (topics.stream-id-key replaced?)');
+  for (const [index, stream] of file.streams.entries()) {
+    if (typeof stream?.key !== 'string') throw new Error(`streams[${index}] has no key`);
+  }
+  for (const [index, entry] of file.erased.entries()) {
+    if (typeof entry?.hmac !== 'string' || !/^[0-9a-f]{64}$/.test(entry.hmac)) throw new Error(`erased[${index}] has no HMAC-SHA-256`);
+  }
+  return file;
+}
+
+/** What `spool check` reports of a partition's `stream-metadata` file: null when it reads well. */
+export function checkStreamMetadataFile(bytes: Buffer, secret: Buffer | null): string | null {
+  try {
+    parseStreamMetadataFile(bytes, secret ? streamIdDigest(secret, KEY_CHECK_TEXT) : null);
+    return null;
+  } catch (error) {
+    return `damaged (${(error as Error).message}): the partition does not open until it is restored from a backup`;
+  }
+}
+
 export class StreamMetadataTable {
   private readonly byKey = new Map<string, StreamMetadata>();
   private readonly erased = new Map<string, ErasedEntry>();
   private writing: Promise<void> = Promise.resolve();
+  private generation = 0;
+  /** The journal's whole lines of this generation (bytes; 0: no journal of it yet) and changes. */
+  private journalBytes = 0;
+  private journalEntries = 0;
+  /** The journal file holds more than journalBytes (a torn append): cut before the next append. */
+  private journalTorn = false;
 
   private constructor(
     private readonly fs: FileSystem,
     private readonly path: string,
+    private readonly journalPath: string,
     private readonly secret: Buffer,
   ) {}
 
   static async load(fs: FileSystem, dir: string, secret: Buffer): Promise<StreamMetadataTable> {
-    const table = new StreamMetadataTable(fs, join(dir, STREAM_METADATA_FILE), secret);
+    const table = new StreamMetadataTable(fs, join(dir, STREAM_METADATA_FILE), join(dir, STREAM_METADATA_JOURNAL_FILE), secret);
     const bytes = await fs.readFile(table.path);
     if (bytes) table.decode(bytes);
+    const journal = await fs.readFile(table.journalPath);
+    if (journal && !table.replay(journal)) await table.startJournal();
     return table;
+  }
+
+  /**
+   * The journal's changes of this snapshot's generation, in order; false for a journal of another
+   * generation (its changes are in the snapshot already, and it may name an id erased since).
+   */
+  private replay(bytes: Buffer): boolean {
+    const journal = decodeJournal(bytes);
+    if (journal.generation !== this.generation) return false;
+    for (const change of journal.changes) {
+      const keyString = Buffer.from(change.key, 'base64').toString('latin1');
+      if (Object.keys(change.metadata).length === 0) this.byKey.delete(keyString);
+      else this.byKey.set(keyString, change.metadata);
+    }
+    this.journalBytes = journal.validBytes;
+    this.journalEntries = journal.changes.length;
+    this.journalTorn = journal.validBytes < bytes.length;
+    return true;
   }
 
   private decode(bytes: Buffer): void {
     let file: FileShape;
     try {
-      file = JSON.parse(bytes.toString('utf8')) as FileShape;
-      if (file.format !== FORMAT || !Array.isArray(file.streams) || !Array.isArray(file.erased)) throw new Error(`format ${String(file.format)} is not ${FORMAT}`);
-      if (file.keyCheck !== this.digest(KEY_CHECK_TEXT)) throw new Error('written under another stream-id key (topics.stream-id-key replaced?)');
+      file = parseStreamMetadataFile(bytes, this.digest(KEY_CHECK_TEXT));
     } catch (error) {
       // Not derived data: nothing can rebuild it, so the partition does not open without it.
       throw new StorageError('SPOOL_ERR_IO', `${this.path} is damaged: ${(error as Error).message}`, { path: this.path, operation: 'read' });
     }
+    this.generation = file.generation ?? 0;
     for (const { key, ...metadata } of file.streams) this.byKey.set(Buffer.from(key, 'base64').toString('latin1'), metadata);
     for (const entry of file.erased) this.erased.set(entry.hmac, entry);
   }
@@ -127,7 +187,7 @@ export class StreamMetadataTable {
     if (!empty && !this.byKey.has(keyString)) this.checkRoom();
     if (empty) this.byKey.delete(keyString);
     else this.byKey.set(keyString, metadata);
-    return this.persist();
+    return this.journal({ key: Buffer.from(keyString, 'latin1').toString('base64'), metadata });
   }
 
   private checkRoom(): void {
@@ -174,20 +234,64 @@ export class StreamMetadataTable {
     return this.persist();
   }
 
+  /**
+   * Appends one change to the journal, durably, after any write in flight; rewrites the whole
+   * table instead once the journal is long (a load replays every line of it).
+   */
+  private journal(change: JournalChange): Promise<void> {
+    const append = async () => {
+      if (this.journalBytes === 0 || this.journalEntries >= storageLimits.streamMetadataJournalEntriesMax) return this.rewrite();
+      const line = encodeJournalChange(change);
+      await withFile(this.fs, this.journalPath, 'r+', async (fd) => {
+        if (this.journalTorn) await this.fs.ftruncate(fd, this.journalBytes);
+        await this.fs.writev(fd, [line], this.journalBytes);
+        await this.fs.fdatasync(fd);
+      }).catch((error: unknown) => {
+        throw ioError(error, 'append to', this.journalPath);
+      });
+      this.journalTorn = false;
+      this.journalBytes += line.length;
+      this.journalEntries++;
+    };
+    this.writing = this.writing.catch(() => {}).then(append);
+    return this.writing;
+  }
+
   /** Writes the table as it is now, after any write in flight (so the last state wins on disk). */
   private persist(): Promise<void> {
-    const write = async () => {
-      const file: FileShape = {
-        format: FORMAT,
-        keyCheck: this.digest(KEY_CHECK_TEXT),
-        streams: [...this.byKey].map(([key, metadata]) => ({ key: Buffer.from(key, 'latin1').toString('base64'), ...metadata })),
-        erased: [...this.erased.values()].map((entry) => ({ ...entry })),
-      };
-      await this.fs.writeFileAtomic(this.path, Buffer.from(JSON.stringify(file))).catch((error: unknown) => {
-        throw ioError(error, 'write', this.path);
-      });
-    };
-    this.writing = this.writing.catch(() => {}).then(write);
+    this.writing = this.writing.catch(() => {}).then(() => this.rewrite());
     return this.writing;
+  }
+
+  /**
+   * The whole table as generation n + 1, then an empty journal for it: a crash between the two
+   * leaves the old journal, which names generation n and is ignored.
+   */
+  private async rewrite(): Promise<void> {
+    const generation = this.generation + 1;
+    const file: FileShape = {
+      format: FORMAT,
+      generation,
+      keyCheck: this.digest(KEY_CHECK_TEXT),
+      streams: [...this.byKey].map(([key, metadata]) => ({ key: Buffer.from(key, 'latin1').toString('base64'), ...metadata })),
+      erased: [...this.erased.values()].map((entry) => ({ ...entry })),
+    };
+    await this.fs.writeFileAtomic(this.path, Buffer.from(JSON.stringify(file))).catch((error: unknown) => {
+      throw ioError(error, 'write', this.path);
+    });
+    this.generation = generation;
+    this.journalBytes = 0;
+    await this.startJournal();
+  }
+
+  /** An empty journal for the current generation, replacing whatever journal is there. */
+  private async startJournal(): Promise<void> {
+    const start = encodeJournalStart(this.generation);
+    await this.fs.writeFileAtomic(this.journalPath, start).catch((error: unknown) => {
+      throw ioError(error, 'write', this.journalPath);
+    });
+    this.journalBytes = start.length;
+    this.journalEntries = 0;
+    this.journalTorn = false;
   }
 }

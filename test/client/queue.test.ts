@@ -54,6 +54,23 @@ describe('queue client', () => {
     expect(attempts.get(1)).toBe(1);
   });
 
+  it('receives keys, headers and values as sent, and rejects only the ack refused among a turn\'s acks', async () => {
+    await spool.admin.createTopic({ name: 'invoices' });
+    await spool.producer<{ total: number }>().send('invoices', [
+      { key: 'customer-ü', value: { total: 12 }, headers: { region: 'eu', empty: '' } },
+      { value: { total: 7 } },
+    ]);
+    const queue = spool.queue<{ total: number }>('invoices', 'billing');
+    await queue.configure();
+    const [first, second] = await queue.receive({ max: 2, waitMs: 1000 });
+    expect([first!.key, first!.value, first!.headers.region, first!.headers.empty, first!.deliveryCount]).toEqual(['customer-ü', { total: 12 }, 'eu', '', 1]);
+    expect([second!.key, second!.value, second!.offset]).toEqual([null, { total: 7 }, 1]);
+    // One request for the turn: the second ack of the same receipt is refused, the others are not.
+    const outcomes = await Promise.allSettled([first!.ack(), first!.ack(), second!.ack()]);
+    expect(outcomes.map((outcome) => (outcome.status === 'fulfilled' ? 'ok' : (outcome.reason as { code: string }).code))).toEqual(['ok', 'SPOOL_ERR_RECEIPT_EXPIRED', 'ok']);
+    expect(await queue.describe()).toMatchObject({ available: 0, inFlight: 0, partitions: [{ ackedThrough: 2 }] });
+  });
+
   it('rejects into the dead-letter topic', async () => {
     await spool.admin.createTopic({ name: 'orders' });
     await spool.producer<string>().send('orders', [{ value: 'broken' }]);

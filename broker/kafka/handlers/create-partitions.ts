@@ -1,16 +1,19 @@
 /**
  * CreatePartitions (37): grows a topic through the topic service. One broker: assignments may
  * name broker 0 only. A count that does not grow the topic is INVALID_PARTITIONS, as in Kafka; a
- * topic the principal may not Alter TOPIC_AUTHORIZATION_FAILED.
+ * topic the principal may not Alter TOPIC_AUTHORIZATION_FAILED. Added partitions count against the
+ * topic creator's quotaPartitionsPerPrincipal (POLICY_VIOLATION past it) and the caller's
+ * controller mutation rate (controller-mutations.ts).
  */
 import type { Refusals } from '../authorization.js';
 import type { KafkaApi, KafkaServices } from '../context.js';
 import { NODE_ID } from '../cluster.js';
+import { ControllerMutations } from '../controller-mutations.js';
 import { KafkaErrorCode, kafkaErrorOf } from '../error-codes.js';
 import type { Message } from '../protocol/codec.js';
 import { mapInTurn } from './in-turn.js';
 
-async function grow(topic: Message, validateOnly: boolean, refused: Refusals, services: KafkaServices): Promise<Message> {
+async function grow(topic: Message, validateOnly: boolean, refused: Refusals, services: KafkaServices, mutations: ControllerMutations): Promise<Message> {
   const name = topic.name as string;
   const refusal = refused.topic(name);
   if (refusal !== null) return { name, errorCode: refusal, errorMessage: `not authorized to Alter topic ${name}` };
@@ -24,7 +27,12 @@ async function grow(topic: Message, validateOnly: boolean, refused: Refusals, se
     if (count <= current || count > services.limits.partitionsPerTopicMax) {
       return { name, errorCode: KafkaErrorCode.INVALID_PARTITIONS, errorMessage: `topic ${name} has ${current} partitions: the new count must be ${current + 1}-${services.limits.partitionsPerTopicMax}, not ${count}` };
     }
-    if (!validateOnly) await services.topics.addPartitions(name, count, services.limits.partitionsPerTopicMax);
+    const throttled = mutations.refusal();
+    if (throttled) return { name, ...throttled };
+    if (!validateOnly) {
+      await services.topics.addPartitions(name, count, services.limits.partitionsPerTopicMax);
+      mutations.record(count - current);
+    }
     return { name, errorCode: KafkaErrorCode.NONE, errorMessage: null };
   } catch (error) {
     return { name, ...kafkaErrorOf(error) };
@@ -34,8 +42,9 @@ async function grow(topic: Message, validateOnly: boolean, refused: Refusals, se
 export const createPartitions: KafkaApi = {
   name: 'CreatePartitions',
   answersRefusals: true,
-  handle: async (body, request, services) => ({
-    throttleTimeMs: 0,
-    results: await mapInTurn(body.topics as Message[], (topic) => grow(topic, body.validateOnly as boolean, request.refused, services)),
-  }),
+  async handle(body, request, services) {
+    const mutations = new ControllerMutations(services, request, 'CreatePartitions');
+    const results = await mapInTurn(body.topics as Message[], (topic) => grow(topic, body.validateOnly as boolean, request.refused, services, mutations));
+    return { throttleTimeMs: mutations.throttleTimeMs(), results };
+  },
 };

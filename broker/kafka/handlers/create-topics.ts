@@ -3,7 +3,9 @@
  * factor other than 1 (or -1, the default) and replica assignments naming another broker are
  * refused; -1 partitions means the default, 1 (Kafka's num.partitions). validate_only checks
  * everything and creates nothing. A topic the principal may not Create answers
- * TOPIC_AUTHORIZATION_FAILED.
+ * TOPIC_AUTHORIZATION_FAILED. The created partitions count against the principal's
+ * quotaPartitionsPerPrincipal (POLICY_VIOLATION past it) and controller mutation rate
+ * (controller-mutations.ts).
  */
 import { BrokerError } from '../../errors.js';
 import { validateTopicConfig } from '../../topics/topic-config.js';
@@ -11,6 +13,8 @@ import { assertTopicName } from '../../topics/topic-name.js';
 import type { Refusals } from '../authorization.js';
 import { NODE_ID } from '../cluster.js';
 import type { KafkaApi, KafkaServices } from '../context.js';
+import { ControllerMutations } from '../controller-mutations.js';
+import { ANONYMOUS } from '../../security/request-principal.js';
 import { KafkaErrorCode, kafkaErrorOf } from '../error-codes.js';
 import type { Message } from '../protocol/codec.js';
 import { ZERO_UUID } from '../protocol/schema.js';
@@ -32,12 +36,12 @@ function refusal(topic: Message, services: KafkaServices): { errorCode: number; 
   return null;
 }
 
-async function createTopic(topic: Message, validateOnly: boolean, refusals: Refusals, services: KafkaServices): Promise<Message> {
+async function createTopic(topic: Message, validateOnly: boolean, refusals: Refusals, services: KafkaServices, mutations: ControllerMutations, principal: string): Promise<Message> {
   const name = topic.name as string;
   const failed = (errorCode: number, errorMessage: string) => ({ name, topicId: ZERO_UUID, errorCode, errorMessage, numPartitions: -1, replicationFactor: -1, configs: null });
   const unauthorized = refusals.topic(name);
   if (unauthorized !== null) return failed(unauthorized, `not authorized to Create topic ${name}`);
-  const refused = refusal(topic, services);
+  const refused = refusal(topic, services) ?? mutations.refusal();
   if (refused) return failed(refused.errorCode, refused.errorMessage);
   const assigned = (topic.assignments as Message[]).length;
   const partitions = assigned > 0 ? assigned : topic.numPartitions === -1 ? DEFAULT_PARTITIONS : (topic.numPartitions as number);
@@ -48,7 +52,8 @@ async function createTopic(topic: Message, validateOnly: boolean, refusals: Refu
       validateTopicConfig(config);
       if (services.topics.names().includes(name)) throw new BrokerError('SPOOL_ERR_TOPIC_EXISTS', `topic ${name} exists already`, { topic: name });
     } else {
-      await services.topics.create(name, partitions, config);
+      await services.topics.create(name, partitions, config, { principal });
+      mutations.record(partitions);
     }
     const effective = validateOnly ? null : services.topics.describe(name).config;
     return {
@@ -71,8 +76,10 @@ async function createTopic(topic: Message, validateOnly: boolean, refusals: Refu
 export const createTopics: KafkaApi = {
   name: 'CreateTopics',
   answersRefusals: true,
-  handle: async (body, request, services) => ({
-    throttleTimeMs: 0,
-    topics: await mapInTurn(body.topics as Message[], (topic) => createTopic(topic, body.validateOnly as boolean, request.refused, services)),
-  }),
+  async handle(body, request, services) {
+    const mutations = new ControllerMutations(services, request, 'CreateTopics');
+    const principal = request.session.principal ?? ANONYMOUS;
+    const topics = await mapInTurn(body.topics as Message[], (topic) => createTopic(topic, body.validateOnly as boolean, request.refused, services, mutations, principal));
+    return { throttleTimeMs: mutations.throttleTimeMs(), topics };
+  },
 };

@@ -13,6 +13,7 @@ import { KafkaErrorCode, kafkaErrorOf } from '../error-codes.js';
 import { NODE_ID } from '../cluster.js';
 import type { Message } from '../protocol/codec.js';
 import { ZERO_UUID } from '../protocol/schema.js';
+import { ANONYMOUS } from '../../security/request-principal.js';
 
 const NO_OPERATIONS = -2147483648;
 
@@ -47,7 +48,7 @@ async function requestedTopic(wanted: Message, allowCreate: boolean, known: Map<
   if (partitions !== undefined) return topicAnswer(name, partitions, services);
   if (!allowCreate || !mayAccessTopic(session, services, 'Create', name)) return errorAnswer(name, ZERO_UUID, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   try {
-    const created = await services.topics.create(name, 1);
+    const created = await services.topics.create(name, 1, {}, { principal: session.principal ?? ANONYMOUS });
     return topicAnswer(name, created.partitions, services);
   } catch (error) {
     const { errorCode } = kafkaErrorOf(error);

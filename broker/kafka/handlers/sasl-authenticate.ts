@@ -31,7 +31,7 @@ export const saslAuthenticate: KafkaApi = {
     if (step.user !== null) {
       session.exchange = null;
       const principal = userPrincipal(step.user);
-      const release = services.security.quotas.openConnection(principal);
+      const release = services.security.quotas.hold('connections', principal);
       if (release === null) {
         audit({ action: 'authenticate', principal, address: session.address, outcome: 'failure', listener: 'kafka', reason: 'quotaConnectionsPerPrincipal' });
         return answer(KafkaErrorCode.SASL_AUTHENTICATION_FAILED, `${principal} holds its maximum of connections (quotaConnectionsPerPrincipal)`, Buffer.alloc(0));

@@ -10,7 +10,7 @@ import { RawKafkaClient } from './support/raw-client.js';
 let broker: TestBroker;
 
 beforeAll(async () => {
-  broker = await startBroker({ kafka: true, limits: { kafkaFrameBytesMax: 1024 * 1024 } });
+  broker = await startBroker({ kafka: true, limits: { kafkaFrameBytesMax: 1024 * 1024, fetchBytesMax: 256 * 1024 } });
   await call(`${broker.url}/v1/topics`, { method: 'POST', json: { name: 'piped', partitions: 1 } });
 });
 
@@ -120,6 +120,23 @@ describe('Kafka connections', () => {
     }
   });
 
+  it('caps a fetch at fetchBytesMax whatever max_bytes asks (Kafka\'s broker-side fetch.max.bytes): 1 of 3 batches of 200 KB under a 256 KiB cap', async () => {
+    await call(`${broker.url}/v1/topics`, { method: 'POST', json: { name: 'capped', partitions: 1 } });
+    const { encodeRecordBatch } = await import('../../../storage/index.js');
+    const batch = () => encodeRecordBatch(Array.from({ length: 400 }, () => ({ value: Buffer.alloc(500, 'c') })));
+    for (let i = 0; i < 3; i++) {
+      await fetch(`${broker.url}/v1/topics/capped/records?partition=0`, { method: 'POST', headers: { 'content-type': 'application/vnd.spool.batch' }, body: batch() });
+    }
+    const client = await RawKafkaClient.connect(broker.kafka!);
+    try {
+      const partitions = [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 2 ** 31 - 1 }];
+      const answer = await client.request('Fetch', 11, { ...fetchBody(0, 0), maxBytes: 2 ** 31 - 1, topics: [{ topic: 'capped', partitions }] });
+      expect(answer.responses[0].partitions[0].records.length).toBe(batch().length);
+    } finally {
+      client.close();
+    }
+  });
+
   it('gives acks=0 produces no answer, and answers what follows them in order', async () => {
     const client = await RawKafkaClient.connect(broker.kafka!);
     try {
@@ -167,6 +184,34 @@ describe('Kafka connections', () => {
       expect(fetched.slice(0, 300).map((record) => Buffer.from(record.valueBase64, 'base64'))).toEqual(values);
     } finally {
       client.close();
+    }
+  });
+  it('reuses large frames\' buffers without mixing their bytes: 18 produce frames of 100 KB, 6 in flight over 2 connections, read back exactly', async () => {
+    const clients = await Promise.all([RawKafkaClient.connect(broker.kafka!), RawKafkaClient.connect(broker.kafka!)]);
+    try {
+      const { encodeRecordBatch } = await import('../../../storage/index.js');
+      // Each frame's records are its own byte (frame i: 200 values of 500 bytes of i), so a buffer
+      // reused while its append was still reading it would store another frame's bytes.
+      const batch = (i: number) => encodeRecordBatch(Array.from({ length: 200 }, () => ({ value: Buffer.alloc(500, i) })));
+      const produce = (records: Buffer) => ({ transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: 'reused', partitionData: [{ index: 0, records }] }] });
+      await call(`${broker.url}/v1/topics`, { method: 'POST', json: { name: 'reused', partitions: 1 } });
+      const baseOffsets = new Map<number, number>();
+      for (let round = 0; round < 3; round++) {
+        const sent = [0, 1, 2, 3, 4, 5].map((k) => ({ i: round * 6 + k, client: clients[k % 2]! }));
+        for (const { i, client } of sent) client.send('Produce', 7, produce(batch(i)));
+        for (const { i, client } of sent) {
+          const answer = (await client.answer('Produce', 7)).body.responses[0].partitionResponses[0];
+          expect(answer.errorCode).toBe(0);
+          baseOffsets.set(i, answer.baseOffset);
+        }
+      }
+      for (const [i, baseOffset] of baseOffsets) {
+        const fetched = (await call(`${broker.url}/v1/topics/reused/partitions/0/records?offset=${baseOffset}&maxBytes=1048576&valueFormat=base64`)).body.records as Array<{ valueBase64: string }>;
+        const expected = Buffer.alloc(500, i).toString('base64');
+        expect(fetched.slice(0, 200).filter((record) => record.valueBase64 === expected)).toHaveLength(200);
+      }
+    } finally {
+      for (const client of clients) client.close();
     }
   });
 });

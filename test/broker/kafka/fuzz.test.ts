@@ -1,7 +1,7 @@
 /**
  * Frame fuzzer against a live listener: fast-check frames with wrong sizes, negative lengths, huge
- * array counts, truncated tagged fields, unknown API keys and versions, and valid requests with
- * random bytes flipped. The broker must not crash, must keep serving a bystander connection, and
+ * array counts, truncated tagged fields, unknown API keys and versions, and valid requests (data,
+ * group, SASL, producer-id and ACL APIs) with random bytes flipped. The broker must not crash, must keep serving a bystander connection, and
  * its memory must stay bounded.
  */
 import fc from 'fast-check';
@@ -28,6 +28,20 @@ const validFrames = [
   RawKafkaClient.frame('Produce', 9, { transactionalId: null, acks: 1, timeoutMs: 100, topicData: [{ name: 'fuzzed', partitionData: [{ index: 1, records: encodeRecordBatch([{ value: Buffer.from('v') }]) }] }] }, 3),
   RawKafkaClient.frame('Fetch', 12, { maxWaitMs: 0, minBytes: 1, maxBytes: 1000, topics: [{ topic: 'fuzzed', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1000 }] }], forgottenTopicsData: [], rackId: '' }, 4),
   RawKafkaClient.frame('CreateTopics', 5, { topics: [{ name: 'fuzz-created', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 100, validateOnly: true }, 5),
+  // The group, SASL, producer-id and ACL requests, so their decoders and handlers meet damaged and
+  // forged fields too (a member id of 2^31 bytes, an assignment array of -2, an ACL resource type 99).
+  RawKafkaClient.frame('JoinGroup', 9, { groupId: 'fuzz-group', sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 5000, memberId: '', groupInstanceId: null, protocolType: 'consumer', protocols: [{ name: 'range', metadata: Buffer.alloc(4) }], reason: null }, 6),
+  RawKafkaClient.frame('SyncGroup', 5, { groupId: 'fuzz-group', generationId: 1, memberId: 'forged', groupInstanceId: null, protocolType: null, protocolName: null, assignments: [{ memberId: 'forged', assignment: Buffer.alloc(8) }] }, 7),
+  RawKafkaClient.frame('Heartbeat', 4, { groupId: 'fuzz-group', generationId: 1, memberId: 'forged', groupInstanceId: null }, 8),
+  RawKafkaClient.frame('LeaveGroup', 5, { groupId: 'fuzz-group', members: [{ memberId: 'forged', groupInstanceId: null, reason: null }] }, 9),
+  RawKafkaClient.frame('OffsetCommit', 8, { groupId: 'fuzz-group', generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null, topics: [{ name: 'fuzzed', partitions: [{ partitionIndex: 0, committedOffset: 1, committedLeaderEpoch: -1, committedMetadata: null }] }] }, 10),
+  RawKafkaClient.frame('OffsetFetch', 8, { groups: [{ groupId: 'fuzz-group', topics: [{ name: 'fuzzed', partitionIndexes: [0, 1] }] }], requireStable: false }, 11),
+  RawKafkaClient.frame('SaslHandshake', 1, { mechanism: 'SCRAM-SHA-512' }, 12),
+  RawKafkaClient.frame('SaslAuthenticate', 2, { authBytes: Buffer.from('\0user\0password') }, 13),
+  RawKafkaClient.frame('InitProducerId', 4, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 }, 14),
+  RawKafkaClient.frame('FindCoordinator', 4, { keyType: 0, coordinatorKeys: ['fuzz-group'] }, 15),
+  RawKafkaClient.frame('CreateAcls', 3, { creations: [{ resourceType: 2, resourceName: 'fuzz-acl-', resourcePatternType: 4, principal: 'User:fuzz', host: '*', operation: 3, permissionType: 3 }] }, 16),
+  RawKafkaClient.frame('DescribeAcls', 3, { resourceTypeFilter: 1, resourceNameFilter: null, patternTypeFilter: 1, principalFilter: null, hostFilter: null, operation: 1, permissionType: 1 }, 17),
 ];
 
 function sized(body: Buffer): Buffer {
@@ -90,7 +104,7 @@ describe('Kafka frame fuzzer', () => {
           client.socket.end();
           await client.closed;
         }),
-        { numRuns: 400 },
+        { numRuns: 1000 },
       );
       const answer = await bystander.request('ApiVersions', 3, { clientSoftwareName: 'bystander', clientSoftwareVersion: '1' });
       expect(answer).toMatchObject({ errorCode: 0, apiKeys: supportedApis });
@@ -98,7 +112,7 @@ describe('Kafka frame fuzzer', () => {
     } finally {
       bystander.close();
     }
-    expect(sent).toBeGreaterThan(400);
+    expect(sent).toBeGreaterThan(1000);
     // The broker runs in this process: forged counts of 2^31 would have allocated gigabytes.
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(512 * 1024 * 1024);
   });

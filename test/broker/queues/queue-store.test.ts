@@ -82,6 +82,34 @@ describe('queue store journal', () => {
     expect(store.load('jobs', 'q')).toEqual({ partitions: [], messages: [] });
   });
 
+  it('folds the state it kept while running into the same tables a replay of the journal gives', async () => {
+    /** Workers leasing runs of 10 and acking them out of order, the point moving behind them, one message nacked back and leased again. */
+    async function run(store: QueueStore): Promise<void> {
+      store.save('jobs', 'q', [], [{ partition: 0, ackedThrough: 0, deadLettered: 0 }, { partition: 1, ackedThrough: 0, deadLettered: 0 }]);
+      store.load('jobs', 'q');
+      for (let round = 0; round < 30; round++) {
+        const partition = round % 2;
+        const first = Math.floor(round / 2) * 10;
+        const offsets = Array.from({ length: 10 }, (_, i) => first + i);
+        await store.record('jobs', 'q', offsets.map((offset) => ({ partition, offset, state: 'delivered' as const, deliveryCount: offset === first + 3 ? 2 : 1 })), []);
+        // Acked from the back: all but the first ahead of the point, then the first moves it past the run.
+        await store.record('jobs', 'q', offsets.slice(1).reverse().map((offset) => ({ partition, offset, state: 'acked' as const, deliveryCount: 1 })), []);
+        if (round % 3 !== 2) await store.record('jobs', 'q', [], [{ partition, ackedThrough: first + 10, deadLettered: 0 }]);
+      }
+    }
+    const sorted = (state: ReturnType<QueueStore['load']>) => ({
+      partitions: [...state.partitions].sort((a, b) => a.partition - b.partition),
+      messages: [...state.messages].sort((a, b) => a.partition - b.partition || a.offset - b.offset),
+    });
+    await run(new QueueStore(db));
+    const replayed = sorted(reopen().load('jobs', 'q'));
+    expect(replayed.messages.length).toBeGreaterThan(0);
+    db.exec('DELETE FROM queue_journal; DELETE FROM queue_messages; DELETE FROM queue_partitions');
+    // Folding every 25 changes: each fold writes the kept state, not a read of the journal.
+    await run(reopen(25));
+    expect(sorted(reopen().load('jobs', 'q'))).toEqual(replayed);
+  });
+
   it('rejects every caller of a turn whose commit failed, and writes none of it', async () => {
     const store = new QueueStore(db);
     db.exec("CREATE TRIGGER refuse BEFORE INSERT ON queue_journal BEGIN SELECT RAISE(ABORT, 'disk full'); END");

@@ -4,6 +4,7 @@
  * across a restart, and per-receipt errors.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { decodeQueueMessages, QUEUE_MESSAGES_CONTENT_TYPE } from '../../../storage/codec/index.js';
 import { call, startBroker, type TestBroker } from '../support/broker.js';
 
 let broker: TestBroker;
@@ -176,6 +177,48 @@ describe('queues', () => {
     expect((await settle('ack', [leased[1]!.receipt]))[0]).toMatchObject({ ok: false });
     await settle('ack', after.map((message) => message.receipt));
     expect(await describeQueue()).toMatchObject({ available: 0, inFlight: 0, partitions: [{ ackedThrough: 6 }] });
+  });
+
+  it('answers format=binary with the same messages, whose receipts settle them', async () => {
+    broker = await startBroker({ flush: 'never' });
+    await setup({
+      records: [
+        { key: 'k', value: { n: 1 }, headers: { priority: '0', ['__proto__']: 'x' } },
+        { value: 'plain' },
+      ],
+    });
+    const response = await fetch(`${broker.url}/v1/topics/jobs/queues/workers/receive?format=binary`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ max: 10 }) });
+    expect([response.status, response.headers.get('content-type')]).toEqual([200, QUEUE_MESSAGES_CONTENT_TYPE]);
+    const messages = decodeQueueMessages(Buffer.from(await response.arrayBuffer()));
+    expect(messages.map((message) => [message.partition, message.offset, message.deliveryCount, message.key?.toString(), JSON.parse(message.value!.toString())])).toEqual([
+      [0, 0, 1, 'k', { n: 1 }],
+      [0, 1, 1, undefined, 'plain'],
+    ]);
+    expect(messages[0]!.headers.map((header) => [header.key, header.value?.toString()])).toEqual(expect.arrayContaining([['priority', '0'], ['__proto__', 'x']]));
+    expect((await settle('ack', messages.map((message) => message.receipt))).every((result) => result.ok)).toBe(true);
+    expect(await describeQueue()).toMatchObject({ available: 0, inFlight: 0, partitions: [{ ackedThrough: 2 }] });
+    const unknown = await call(`${broker.url}/v1/topics/jobs/queues/workers/receive?format=msgpack`, { method: 'POST', json: {} });
+    expect([unknown.status, unknown.body.error.code]).toEqual([400, 'SPOOL_ERR_BAD_REQUEST']);
+  });
+
+  it('answers only the refused receipts, by index, with results=failures', async () => {
+    broker = await startBroker({ flush: 'never' });
+    await setup({ records: values(3) });
+    const leased = await receive({ max: 3 });
+    const receipts = [leased[0]!.receipt, 'garbage', leased[1]!.receipt, leased[0]!.receipt];
+    const answer = await call(`${broker.url}/v1/topics/jobs/queues/workers/ack?results=failures`, { method: 'POST', json: { receipts } });
+    expect(answer.status).toBe(200);
+    expect(answer.body.results.map((result: { index: number; receipt: string; ok: boolean; error: { code: string } }) => [result.index, result.receipt, result.ok, result.error.code])).toEqual([
+      [1, 'garbage', false, 'SPOOL_ERR_RECEIPT_UNKNOWN'],
+      [3, leased[0]!.receipt, false, 'SPOOL_ERR_RECEIPT_EXPIRED'],
+    ]);
+    expect(await describeQueue()).toMatchObject({ available: 0, inFlight: 1, partitions: [{ ackedThrough: 2 }] });
+    // A receipt naming a leased message with another nonce is no proof of holding it.
+    const forged = leased[2]!.receipt.replace(/[^.]{8}$/, (nonce) => (nonce === 'AAAAAAAA' ? 'BBBBBBBB' : 'AAAAAAAA'));
+    expect((await settle('ack', [forged]))[0]).toMatchObject({ ok: false, error: { code: 'SPOOL_ERR_RECEIPT_EXPIRED' } });
+    const typo = await call(`${broker.url}/v1/topics/jobs/queues/workers/ack?results=failed`, { method: 'POST', json: { receipts: [leased[2]!.receipt] } });
+    expect([typo.status, typo.body.error.code]).toEqual([400, 'SPOOL_ERR_BAD_REQUEST']);
+    expect(await describeQueue()).toMatchObject({ inFlight: 1 });
   });
 
   it('answers bad requests with documented codes and touches nothing', async () => {

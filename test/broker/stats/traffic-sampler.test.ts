@@ -1,12 +1,10 @@
 /** The traffic sampler on its own clock: exact rates, a bounded history, deleted topics forgotten. */
-import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { SeriesCounter } from '../../../broker/metric-series.js';
 import { TRAFFIC_FIELDS, TrafficSampler, type TrafficCounters } from '../../../broker/stats/traffic-sampler.js';
 
 function counters(): TrafficCounters {
-  const registry = new Registry();
-  return Object.fromEntries(TRAFFIC_FIELDS.map((field) => [field, new SeriesCounter({ name: `t_${field}`, help: field, label: 'topic', registry })])) as TrafficCounters;
+  return Object.fromEntries(TRAFFIC_FIELDS.map((field) => [field, new SeriesCounter({ name: `t_${field}`, help: field, label: 'topic' })])) as TrafficCounters;
 }
 
 const limits = { statsSampleIntervalMs: 1000, statsHistorySamples: 3, statsRateWindowSamples: 2 };

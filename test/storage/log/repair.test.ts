@@ -158,6 +158,43 @@ describe('repair', () => {
   });
 });
 
+describe('stream topics', () => {
+  it('checks each .keys file and the stream-metadata file: a damaged .keys is reported and removed by repair, reads unchanged; damaged metadata is reported', async () => {
+    const config = { segmentBytes: 1200, streamIndex: true, retentionMs: -1 };
+    const manager = await LogManager.open({ root: topicsRoot(dataDir) });
+    const [log] = await manager.openTopic('t', 1, config);
+    const expected = new Map<string, number[]>();
+    for (let i = 0; i < RECORDS; i++) {
+      const key = `order-${i % 5}`;
+      const { baseOffset } = await log!.append(encodeRecordBatch([{ key: Buffer.from(key), value: Buffer.from(`value-${i}`.padEnd(100, '.')) }]));
+      expected.set(key, [...(expected.get(key) ?? []), baseOffset]);
+    }
+    await log!.streamMetadata.setSettings(Buffer.from('order-1'), { maxCount: 3 });
+    await manager.close();
+    expect((await scrubDataDir(dataDir)).problems).toEqual([]); // a healthy stream topic, active .keys included
+    const dir = join(topicsRoot(dataDir), 't', '0');
+    const keysName = readdirSync(dir).filter((name) => name.endsWith('.keys')).sort()[1]!;
+    const keys = readFileSync(join(dir, keysName));
+    keys[keys.length - 2]! ^= 0xff;
+    writeFileSync(join(dir, keysName), keys);
+    expect((await scrubDataDir(dataDir)).problems).toEqual([expect.objectContaining({ segment: keysName, problem: expect.stringContaining('damaged or stale') })]);
+    expect((await repairDataDir(dataDir)).indexes).toEqual([`t/0/${keysName}`]);
+    expect(existsSync(join(dir, keysName))).toBe(false);
+    const reopened = await LogManager.open({ root: topicsRoot(dataDir) });
+    const [again] = await reopened.openTopic('t', 1, config);
+    for (const [key, offsets] of expected) expect((await again!.streamOffsets(Buffer.from(key))).offsets).toEqual(offsets);
+    await reopened.close();
+    const journalPath = join(dir, 'stream-metadata.journal');
+    const journal = readFileSync(journalPath);
+    writeFileSync(journalPath, Buffer.concat([journal, Buffer.from('0000 {"torn')]));
+    expect((await scrubDataDir(dataDir)).problems).toEqual([expect.objectContaining({ segment: 'stream-metadata.journal', position: journal.length })]);
+    writeFileSync(journalPath, journal);
+    const metadataPath = join(dir, 'stream-metadata');
+    writeFileSync(metadataPath, readFileSync(metadataPath).subarray(0, 20)); // a torn write
+    expect((await scrubDataDir(dataDir)).problems).toEqual([expect.objectContaining({ segment: 'stream-metadata', problem: expect.stringContaining('damaged') })]);
+  });
+});
+
 describe('a data directory', () => {
   it('that is missing, a file, or has no topics folder is refused with SPOOL_ERR_NOT_A_DATA_DIR, saying why', async () => {
     const file = join(dataDir, 'a-file');

@@ -2,6 +2,8 @@ import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeRecordBatch } from '../../../storage/codec/record-batch.js';
+import { type FileSystem, nodeFileSystem } from '../../../storage/io/file-system.js';
+import { LogManager } from '../../../storage/log/log-manager.js';
 import type { PartitionLog } from '../../../storage/log/partition-log.js';
 import { useTempLogs } from '../support/temp-logs.js';
 
@@ -67,6 +69,33 @@ describe('stream index', () => {
     for (const [stream, offsets] of expected) expect(await offsetsOf(reopened!, stream)).toEqual(offsets);
     expect(rebuilt.sort()).toEqual(keyFiles.slice(0, 3));
     expect((await readFile(join(dir, keyFiles[1]!))).equals(damaged)).toBe(false);
+  });
+
+  it('opens without reading the index; loads it at first use, by a lookup or a plain append, and keeps it over a close that never used it', async () => {
+    const [log] = await logs.manager.openTopic('orders', 1, STREAMS);
+    const expected = await fill(log!);
+    await logs.manager.close();
+    const keysRead: string[] = [];
+    const counting: FileSystem = {
+      ...nodeFileSystem,
+      readFile: (path) => {
+        if (path.endsWith('.keys')) keysRead.push(path);
+        return nodeFileSystem.readFile(path);
+      },
+    };
+    const openCounting = async () => {
+      logs.manager = await LogManager.open({ root: logs.root, fs: counting });
+      return (await logs.manager.openTopic('orders', 1, STREAMS))[0]!;
+    };
+    await openCounting();
+    expect(keysRead).toEqual([]); // the active table (~20 records here, ~500,000 in a full segment) waits
+    await logs.manager.close(); // never used: its saved table stays as it was
+    const reopened = await openCounting();
+    expect(keysRead).toEqual([]);
+    const plain = await reopened.append(eventsOf('order-3', ['after the restart']));
+    expect(keysRead.length).toBe(1); // the active segment's, for the append's keyed record
+    expected.get('order-3')!.push(plain.baseOffset);
+    for (const [stream, offsets] of expected) expect(await offsetsOf(reopened, stream)).toEqual(offsets);
   });
 
   it('tells keys apart byte for byte, binary keys included', async () => {

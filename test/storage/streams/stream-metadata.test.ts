@@ -4,7 +4,7 @@
  * Erased ids are kept as HMAC-SHA-256 under the data directory's secret, never a plain hash.
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -52,5 +52,55 @@ describe('stream metadata table bound', () => {
     expect((await StreamMetadataTable.load(nodeFileSystem, dir, secret)).isErased(id)).toBe(true);
     // Under another secret the file would refuse nothing it names: it does not open.
     await expect(StreamMetadataTable.load(nodeFileSystem, dir, randomBytes(32))).rejects.toMatchObject({ code: 'SPOOL_ERR_IO' });
+  });
+});
+
+describe('stream metadata journal', () => {
+  const journalPath = () => join(dir, 'stream-metadata.journal');
+  const settingsOf = (table: StreamMetadataTable, stream: string) => table.metadataOf(Buffer.from(stream).toString('latin1'));
+
+  it('appends each change to the journal, leaving the table file alone; a torn last line is cut, the changes before it kept', async () => {
+    limits.streamMetadataEntriesMax = 100;
+    const table = await StreamMetadataTable.load(nodeFileSystem, dir, secret);
+    await table.setSettings(Buffer.from('order-a'), { maxCount: 1 });
+    const snapshot = await readFile(join(dir, 'stream-metadata'));
+    await table.setSettings(Buffer.from('order-b'), { maxCount: 2 });
+    await table.softDelete(Buffer.from('order-c'), 4);
+    await table.setSettings(Buffer.from('order-a'), {});
+    expect((await readFile(join(dir, 'stream-metadata'))).equals(snapshot)).toBe(true);
+    expect((await readFile(journalPath(), 'utf8')).trim().split('\n')).toHaveLength(4); // the generation, then 3 changes
+    await appendFile(journalPath(), '0badc0de {"key":"b3JkZXItZA==","metada'); // an append torn by a crash
+    const reloaded = await StreamMetadataTable.load(nodeFileSystem, dir, secret);
+    expect(settingsOf(reloaded, 'order-a')).toEqual({});
+    expect(settingsOf(reloaded, 'order-b')).toEqual({ maxCount: 2 });
+    expect(settingsOf(reloaded, 'order-c')).toEqual({ deleted: true, truncateBefore: 5 });
+    await reloaded.setSettings(Buffer.from('order-d'), { maxAgeMs: 1000 }); // after the torn line: cut first
+    const again = await StreamMetadataTable.load(nodeFileSystem, dir, secret);
+    expect(settingsOf(again, 'order-d')).toEqual({ maxAgeMs: 1000 });
+    expect(settingsOf(again, 'order-b')).toEqual({ maxCount: 2 });
+  });
+
+  it('rewrites the table past streamMetadataJournalEntriesMax changes and on an erasure; an older generation\'s journal is never replayed', async () => {
+    limits.streamMetadataEntriesMax = 100;
+    const journalLimits = storageLimits as { streamMetadataJournalEntriesMax: number };
+    const journalMax = journalLimits.streamMetadataJournalEntriesMax;
+    journalLimits.streamMetadataJournalEntriesMax = 2;
+    try {
+      const table = await StreamMetadataTable.load(nodeFileSystem, dir, secret);
+      for (let i = 0; i < 4; i++) await table.setSettings(Buffer.from(`order-${i}`), { maxCount: i + 1 });
+      expect(await readFile(join(dir, 'stream-metadata'), 'utf8')).toContain(Buffer.from('order-2').toString('base64'));
+      await table.setSettings(Buffer.from('person@example.com'), { maxCount: 9 });
+      const journalBefore = await readFile(journalPath());
+      await table.markErasing(Buffer.from('person@example.com'));
+      // A crash between the table's rewrite and the new journal leaves the old journal: ignored.
+      await writeFile(journalPath(), journalBefore);
+      const reloaded = await StreamMetadataTable.load(nodeFileSystem, dir, secret);
+      expect(settingsOf(reloaded, 'person@example.com')).toEqual({});
+      expect(settingsOf(reloaded, 'order-3')).toEqual({ maxCount: 4 });
+      expect(reloaded.isErased(Buffer.from('person@example.com'))).toBe(true);
+      expect(await readFile(journalPath(), 'utf8')).not.toContain(Buffer.from('person@example.com').toString('base64')); // replaced at the load
+    } finally {
+      journalLimits.streamMetadataJournalEntriesMax = journalMax;
+    }
   });
 });
