@@ -85,8 +85,8 @@ export class FetchService {
         else await new Promise((resolve) => setImmediate(resolve));
         continue;
       }
-      // Over longPollsMax the wait is refused: the reader's next fetch is told so.
-      await this.waitForData([{ log, offset: position }], request.maxWaitMs, signal).catch(() => undefined);
+      // Over longPollsMax (or the principal's long-poll quota) the wait is refused: the reader's next fetch is told so.
+      await this.waitForData([{ log, offset: position }], request.maxWaitMs, signal, request.principal).catch(() => undefined);
       if (log.highWatermark <= position) return; // nothing for maxWaitMs (or aborted, or closed, or refused)
     }
   }

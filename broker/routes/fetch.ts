@@ -57,7 +57,7 @@ export const fetchRoutes: FastifyPluginAsyncTypebox<{ fetcher: FetchService; quo
       };
       const drained = () => once(raw, 'drain', { signal: abort.signal }).then(() => undefined, () => undefined);
       if (!raw.write(first)) await drained();
-      await fetcher.follow({ topic, partition, offset: stream.nextOffset, maxBytes: stream.maxBytes, maxWaitMs: stream.maxWaitMs, signal: abort.signal }, { write, drained });
+      await fetcher.follow({ topic, partition, offset: stream.nextOffset, maxBytes: stream.maxBytes, maxWaitMs: stream.maxWaitMs, signal: abort.signal, principal }, { write, drained });
     } finally {
       followers.delete(abort);
       raw.end();
