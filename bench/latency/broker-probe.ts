@@ -52,8 +52,8 @@ subscribe(FETCH_READY_CHANNEL, (message) => {
   const { request, fromOffset, nextOffset, streamed } = message as FetchReadyMessage;
   if (nextOffset <= fromOffset) return; // a long-poll that ran out: nothing delivered
   const at = clockMs();
-  // Batches written into a followed fetch are out as they are marked; they arrived with it.
-  const row = { receivedAt: streamed ? at : (arrivals.get(request) ?? Number.NaN), markedAt: at, answeredAt: streamed ? at : 0, first: fromOffset, next: nextOffset };
+  // Batches written into a followed fetch are out as they are marked; the fetch was there before them.
+  const row = { receivedAt: arrivals.get(request) ?? Number.NaN, markedAt: at, answeredAt: streamed ? at : 0, first: fromOffset, next: nextOffset };
   trace.fetches.push(row);
   if (!streamed) rows.set(request, row);
 });
