@@ -39,6 +39,8 @@ export class HttpConnectionQuota {
    * SPOOL_ERR_QUOTA_EXCEEDED when the principal holds its maximum, keeping any slot held before.
    */
   hold(socket: Socket, principal: string): void {
+    // Off (the default): no entry and no close listener per connection.
+    if (!this.quotas.counting('connections')) return;
     const held = this.held.get(socket);
     if (held?.principal === principal) return;
     let release: () => void;

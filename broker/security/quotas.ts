@@ -139,6 +139,11 @@ export class Quotas {
     throw quotaExceeded(setting, this.settings[setting], principal, `${principal} is over its ${kind} quota of ${this.settings[setting]} ${UNIT[kind]} per second (${setting}): wait ${waitMs} ms`, waitMs);
   }
 
+  /** Whether the quota on `kind` is set (not 0). */
+  counting(kind: CountQuota): boolean {
+    return this.settings[COUNTED[kind].setting] > 0;
+  }
+
   /** hold(), or 429 SPOOL_ERR_QUOTA_EXCEEDED naming the setting when the principal holds its maximum (HTTP). */
   take(kind: CountQuota, principal: string): () => void {
     const release = this.hold(kind, principal);

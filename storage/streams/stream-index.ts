@@ -38,7 +38,7 @@ function extentOf(segment: Segment): { logBytes: number; recordExtent: number } 
 }
 
 export class StreamIndex {
-  private readonly active = new ActiveKeys();
+  private active = new ActiveKeys();
   private readonly sealed = new Map<Segment, SealedKeys>();
   private preparing: Promise<void> | null = null;
   /** The active segment until its table is loaded (deferActive, activeLoad). */
@@ -73,9 +73,15 @@ export class StreamIndex {
     const segment = this.unloadedActive;
     if (!segment) return null;
     this.loadingActive ??= this.loadActive(segment)
-      .then(() => {
-        this.unloadedActive = null;
-      })
+      .then(
+        () => {
+          this.unloadedActive = null;
+        },
+        (error: unknown) => {
+          this.active = new ActiveKeys(); // a load that failed half-way is done again from the start
+          throw error;
+        },
+      )
       .finally(() => {
         this.loadingActive = null;
       });

@@ -12,7 +12,7 @@ import { RawKafkaClient } from '../kafka/support/raw-client.js';
 import { call, startBroker, type TestBroker } from '../support/broker.js';
 import { admin, basic, grant, startSecuredBroker } from './support.js';
 
-const off = { quotaProduceBytesPerSec: 0, quotaFetchBytesPerSec: 0, quotaConnectionsPerPrincipal: 0, quotaLiveSubscribersPerPrincipal: 0, quotaLongPollsPerPrincipal: 0 };
+const off = { quotaProduceBytesPerSec: 0, quotaFetchBytesPerSec: 0, quotaConnectionsPerPrincipal: 0, quotaLiveSubscribersPerPrincipal: 0, quotaLongPollsPerPrincipal: 0, quotaControllerMutationsPerSec: 0 };
 
 describe('the quota arithmetic', () => {
   it('allows a second of the rate, then throttles by the debt, which time pays back', () => {
@@ -59,6 +59,22 @@ describe('the quota arithmetic', () => {
     first();
     expect(quotas.hold('connections', 'User:a')).not.toBeNull();
     expect(quotas.hold('connections', 'User:a')).toBeNull();
+  });
+
+  it('keeps each count apart, and take() refuses with 429 naming the setting', () => {
+    const quotas = new Quotas({ ...off, quotaLiveSubscribersPerPrincipal: 1, quotaLongPollsPerPrincipal: 1 });
+    const release = quotas.take('liveSubscribers', 'User:a');
+    expect(() => quotas.take('liveSubscribers', 'User:a')).toThrow(expect.objectContaining({ code: 'SPOOL_ERR_QUOTA_EXCEEDED', status: 429, context: expect.objectContaining({ limit: 'quotaLiveSubscribersPerPrincipal', max: 1 }) }));
+    quotas.take('longPolls', 'User:a'); // another count
+    for (let i = 0; i < 1000; i++) quotas.take('connections', 'User:a'); // off: never refused
+    release();
+    expect(() => quotas.take('liveSubscribers', 'User:a')).not.toThrow();
+  });
+
+  it('meters partition mutations like bytes, naming the unit', () => {
+    const quotas = new Quotas({ ...off, quotaControllerMutationsPerSec: 10 }, () => 0);
+    expect(quotas.record('mutations', 'User:a', 30)).toBe(2000);
+    expect(() => quotas.check('mutations', 'User:a')).toThrow(/10 partition mutations per second \(quotaControllerMutationsPerSec\)/);
   });
 });
 

@@ -98,6 +98,33 @@ describe('stream index', () => {
     for (const [stream, offsets] of expected) expect(await offsetsOf(reopened, stream)).toEqual(offsets);
   });
 
+  it('loads the active table again from the start after a load that failed half-way', async () => {
+    const [log] = await logs.manager.openTopic('orders', 1, { ...STREAMS, segmentBytes: 8 * 1024 * 1024 });
+    const expected: number[] = [];
+    for (let i = 0; i < 150; i++) {
+      const { baseOffset } = await log!.append(encodeRecordBatch(Array.from({ length: 100 }, (_, n) => ({ key: Buffer.from(`order-${n % 10}`), value: Buffer.alloc(80, n) }))));
+      for (let n = 0; n < 100; n += 10) expected.push(baseOffset + n);
+    }
+    await logs.manager.close();
+    const dir = join(logs.root, 'orders', '0');
+    for (const name of (await readdir(dir)).filter((file) => file.endsWith('.keys'))) await rm(join(dir, name)); // the load scans the 1.4 MB log
+    let armed = false;
+    let reads = 0;
+    const failing: FileSystem = {
+      ...nodeFileSystem,
+      read: (...args) => {
+        if (armed && ++reads === 2) return Promise.reject(Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' }));
+        return nodeFileSystem.read(...args);
+      },
+    };
+    logs.manager = await LogManager.open({ root: logs.root, fs: failing });
+    const [reopened] = await logs.manager.openTopic('orders', 1, STREAMS);
+    armed = true;
+    await expect(offsetsOf(reopened!, 'order-0')).rejects.toThrow(/EIO/);
+    expect(reads).toBe(2); // the first 1 MiB chunk was indexed before the failure
+    expect(await offsetsOf(reopened!, 'order-0')).toEqual(expected);
+  });
+
   it('tells keys apart byte for byte, binary keys included', async () => {
     const [log] = await logs.manager.openTopic('binary', 1, STREAMS);
     const keys = [Buffer.from([0xff, 0x00]), Buffer.from([0xff, 0x00, 0x00]), Buffer.from([0xc3, 0xa9]), Buffer.from('é')];
