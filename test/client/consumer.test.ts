@@ -43,21 +43,22 @@ async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void
 const values = (messages: Message<number>[]) => messages.map((message) => message.value).sort((a, b) => a - b);
 
 describe('consumer without a group', () => {
-  it('follows a partition\'s end with one open fetch once caught up: records produced one at a time arrive without a request each', async () => {
-    await spool.admin.createTopic({ name: 'followed', partitions: 1 });
+  /** Produces `count` records one at a time, each awaited by the consumer; answers its fetches of the topic. */
+  async function fetchesWhileConsuming(topic: string, follow: boolean | undefined, count: number): Promise<string[]> {
+    await spool.admin.createTopic({ name: topic, partitions: 1 });
     const fetches: string[] = [];
     const onCreate = (message: unknown) => {
       const { method, path } = (message as { request: { method: string; path: string } }).request;
-      if (method === 'GET' && path.includes('/followed/partitions/0/records')) fetches.push(path);
+      if (method === 'GET' && path.includes(`/${topic}/partitions/0/records`)) fetches.push(path);
     };
     subscribe('undici:request:create', onCreate);
-    const consumer = spool.consumer<number>({ topics: ['followed'], from: 'earliest', codec: 'json', maxWaitMs: 5000 });
+    const consumer = spool.consumer<number>({ topics: [topic], from: 'earliest', codec: 'json', maxWaitMs: 5000, ...(follow === undefined ? {} : { follow }) });
     const seen: number[] = [];
     try {
       await consumer.run({ eachMessage: (message) => void seen.push(message.value) });
       const producer = spool.producer<number>({ codec: 'json' });
-      for (let i = 0; i < 20; i++) {
-        await producer.send('followed', [{ value: i }]);
+      for (let i = 0; i < count; i++) {
+        await producer.send(topic, [{ value: i }]);
         await expect.poll(() => seen.length).toBe(i + 1);
       }
       await producer.close();
@@ -65,35 +66,19 @@ describe('consumer without a group', () => {
       unsubscribe('undici:request:create', onCreate);
       await consumer.close();
     }
-    expect(seen).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(seen).toEqual(Array.from({ length: count }, (_, i) => i));
+    return fetches;
+  }
+
+  it('follows a partition\'s end with one open fetch once caught up: records produced one at a time arrive without a request each', async () => {
+    const fetches = await fetchesWhileConsuming('followed', undefined, 20);
     // The first fetch finds the partition empty and long-polls; what follows it streams.
     expect(fetches.filter((path) => path.includes('follow=true')).length).toBeGreaterThan(0);
     expect(fetches.length).toBeLessThan(10);
   });
 
   it('long-polls instead with follow: false', async () => {
-    await spool.admin.createTopic({ name: 'polled', partitions: 1 });
-    const fetches: string[] = [];
-    const onCreate = (message: unknown) => {
-      const { method, path } = (message as { request: { method: string; path: string } }).request;
-      if (method === 'GET' && path.includes('/polled/partitions/0/records')) fetches.push(path);
-    };
-    subscribe('undici:request:create', onCreate);
-    const consumer = spool.consumer<number>({ topics: ['polled'], from: 'earliest', codec: 'json', follow: false });
-    const seen: number[] = [];
-    try {
-      await consumer.run({ eachMessage: (message) => void seen.push(message.value) });
-      const producer = spool.producer<number>({ codec: 'json' });
-      for (let i = 0; i < 5; i++) {
-        await producer.send('polled', [{ value: i }]);
-        await expect.poll(() => seen.length).toBe(i + 1);
-      }
-      await producer.close();
-    } finally {
-      unsubscribe('undici:request:create', onCreate);
-      await consumer.close();
-    }
-    expect(seen).toEqual([0, 1, 2, 3, 4]);
+    const fetches = await fetchesWhileConsuming('polled', false, 5);
     expect(fetches.some((path) => path.includes('follow='))).toBe(false);
     expect(fetches.length).toBeGreaterThanOrEqual(5);
   });
