@@ -77,7 +77,10 @@ describe('Kafka groups through HTTP and the CLI', () => {
   it('loses no acknowledged record and repeats no committed one through a SIGKILL under a KafkaJS auto-commit group', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'spool-kafka-kill-'));
     const [port, kafkaPort] = [await freePort(), await freePort()];
-    let brokerProcess: BrokerProcess = await startBrokerProcess({ flush: 'always', dataDir, port, kafkaPort });
+    // A child broker's start (module loading included) took over the default 15 s on a machine
+    // loaded past 16 with three busy loops beside it: up to 45 s here, within the test's 120 s.
+    const startChild = () => startBrokerProcess({ flush: 'always', dataDir, port, kafkaPort, startTimeoutMs: 45_000 });
+    let brokerProcess: BrokerProcess = await startChild();
     cleanup.push(async () => {
       await brokerProcess.stop();
       rmSync(dataDir, { recursive: true, force: true });
@@ -112,7 +115,7 @@ describe('Kafka groups through HTTP and the CLI', () => {
           brokerProcess.child.once('exit', () => resolve());
           brokerProcess.child.kill('SIGKILL');
         });
-        brokerProcess = await startBrokerProcess({ flush: 'always', dataDir, port, kafkaPort });
+        brokerProcess = await startChild();
         committedAtRestart = (await call(`${brokerProcess.url}/v1/groups/crash-group/offsets`)).body.offsets;
       }
     }
