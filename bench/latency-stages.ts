@@ -10,6 +10,7 @@
  *   --seconds N     producing time (default 5)
  *   --rate N        records per second (default 10000)
  *   --flush MODE    the broker's --flush (default never: bench:compare's page-cache tier)
+ *   --follow false  the consumer long-polls instead of following (its option follow; default true)
  *   SPOOL_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"   flags for the broker's node, as every bench takes them
  */
 import { subscribe } from 'node:diagnostics_channel';
@@ -37,6 +38,7 @@ function flag(name: string, fallback: string): string {
 const seconds = Number(flag('--seconds', '5'));
 const rate = Number(flag('--rate', '10000'));
 const flush = flag('--flush', 'never');
+const follow = flag('--follow', 'true') !== 'false';
 if (!(seconds > 0) || !(rate > 0)) throw new Error('--seconds and --rate must be positive numbers');
 const RECORD_BYTES = 100;
 const SYNC_REQUESTS = 200;
@@ -61,7 +63,7 @@ async function syncClocks(): Promise<Array<{ sentAt: number; answeredAt: number 
 }
 
 function startConsumer(): Promise<{ worker: Worker; delivered: () => number }> {
-  const worker = new Worker(new URL('./latency/consumer-probe.js', import.meta.url), { workerData: { url: broker.url, topic: TOPIC } });
+  const worker = new Worker(new URL('./latency/consumer-probe.js', import.meta.url), { workerData: { url: broker.url, topic: TOPIC, follow } });
   let delivered = 0;
   return new Promise((resolve, reject) => {
     worker.once('error', reject);
@@ -139,7 +141,7 @@ console.log(
 printReport({
   bench: 'latency-stages',
   command: `npm run bench:latency-stages -- ${process.argv.slice(2).join(' ')}`.trim(),
-  settings: { seconds, rate, flush, recordBytes: RECORD_BYTES },
+  settings: { seconds, rate, flush, follow, recordBytes: RECORD_BYTES },
   records: { produced, delivered: consumerMarks.delivered.length, produceRequests: trace.produces.length, fetchAnswers: trace.fetches.length },
   clock: { brokerOffsetMs: clock.offsetMs, boundMs: clock.boundMs },
   cpu: { brokerMicrosPerRecord: (brokerCpuSeconds * 1e6) / produced, clientMicrosPerRecord: clientCpuMicros / produced },

@@ -126,17 +126,7 @@ export class HttpClient {
    * in transit. The body is read whether or not anyone awaits it, so the connection is freed.
    */
   async requestHead(request: HttpRequest): Promise<HttpAnswerHead> {
-    if (this.closed) throw SpoolClientError.local('SPOOL_ERR_CLIENT_CLOSED', 'the Spool connection is closed');
-    let body: Buffer | string | undefined;
-    const headers: Record<string, string> = { ...request.headers };
-    if (this.options.authorization !== undefined) headers.authorization = this.options.authorization;
-    if (Buffer.isBuffer(request.body)) {
-      body = request.body;
-      headers['content-type'] = request.contentType ?? 'application/octet-stream';
-    } else if (request.body !== undefined) {
-      body = JSON.stringify(request.body);
-      headers['content-type'] = 'application/json';
-    }
+    const { headers, body } = this.prepare(request);
     const timeout = AbortSignal.timeout(this.options.requestTimeoutMs + (request.waitMs ?? 0));
     const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
     try {
@@ -154,6 +144,49 @@ export class HttpClient {
     } catch (error) {
       throw this.networkError(error, request, timeout.aborted);
     }
+  }
+
+  /**
+   * Sends a request whose answer streams for as long as the broker has something to say (a followed
+   * fetch): resolves at the headers, the body's chunks following as they come. There is no deadline
+   * on the whole answer, only on silence: no headers, or no byte of body, for requestTimeoutMs +
+   * waitMs fails it (the broker ends a quiet stream itself after waitMs).
+   */
+  async requestStream(request: HttpRequest): Promise<{ status: number; headers: HttpAnswerHead['headers']; body: AsyncIterable<Buffer> }> {
+    const { headers, body } = this.prepare(request);
+    const silenceMs = this.options.requestTimeoutMs + (request.waitMs ?? 0);
+    try {
+      const pool = this.pool ?? (await this.openPool());
+      const answer = await pool.request({ method: request.method, path: request.path + queryString(request.query), headers, body, signal: request.signal, headersTimeout: silenceMs, bodyTimeout: silenceMs });
+      const chunks = answer.body as AsyncIterable<Buffer>;
+      const networkError = (error: unknown) => this.networkError(error, request, (error as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT');
+      const iterate = async function* () {
+        try {
+          for await (const chunk of chunks) yield chunk;
+        } catch (error) {
+          throw networkError(error);
+        }
+      };
+      return { status: answer.statusCode, headers: answer.headers, body: iterate() };
+    } catch (error) {
+      throw this.networkError(error, request, (error as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT');
+    }
+  }
+
+  /** The headers and body of a request, in the form undici takes them. */
+  private prepare(request: HttpRequest): { headers: Record<string, string>; body: Buffer | string | undefined } {
+    if (this.closed) throw SpoolClientError.local('SPOOL_ERR_CLIENT_CLOSED', 'the Spool connection is closed');
+    let body: Buffer | string | undefined;
+    const headers: Record<string, string> = { ...request.headers };
+    if (this.options.authorization !== undefined) headers.authorization = this.options.authorization;
+    if (Buffer.isBuffer(request.body)) {
+      body = request.body;
+      headers['content-type'] = request.contentType ?? 'application/octet-stream';
+    } else if (request.body !== undefined) {
+      body = JSON.stringify(request.body);
+      headers['content-type'] = 'application/json';
+    }
+    return { headers, body };
   }
 
   /** Sends a request and parses a JSON answer; a non-2xx answer throws the broker's error. */

@@ -49,11 +49,13 @@ subscribe(APPENDED_CHANNEL, (message) => {
 });
 
 subscribe(FETCH_READY_CHANNEL, (message) => {
-  const { request, fromOffset, nextOffset } = message as FetchReadyMessage;
+  const { request, fromOffset, nextOffset, streamed } = message as FetchReadyMessage;
   if (nextOffset <= fromOffset) return; // a long-poll that ran out: nothing delivered
-  const row = { receivedAt: arrivals.get(request) ?? Number.NaN, markedAt: clockMs(), answeredAt: 0, first: fromOffset, next: nextOffset };
+  const at = clockMs();
+  // Batches written into a followed fetch are out as they are marked; the fetch was there before them.
+  const row = { receivedAt: arrivals.get(request) ?? Number.NaN, markedAt: at, answeredAt: streamed ? at : 0, first: fromOffset, next: nextOffset };
   trace.fetches.push(row);
-  rows.set(request, row);
+  if (!streamed) rows.set(request, row);
 });
 
 process.on('exit', () => writeFileSync(file, JSON.stringify(trace)));

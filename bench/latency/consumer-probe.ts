@@ -4,7 +4,7 @@
  * notes when each fetch answer's headers and body arrived (undici's diagnostics channels, keyed by
  * the fetch's offset) and when each record reached the handler.
  *
- *   workerData: { url, topic }     out: { type: 'started' }, { type: 'count', records }
+ *   workerData: { url, topic, follow }   out: { type: 'started' }, { type: 'count', records }
  *   in: 'stop'                     out: { type: 'stopped', marks: ConsumerMarks }
  */
 import { subscribe } from 'node:diagnostics_channel';
@@ -22,7 +22,7 @@ export interface ConsumerMarks {
 }
 
 const port = parentPort!;
-const { url, topic } = workerData as { url: string; topic: string };
+const { url, topic, follow } = workerData as { url: string; topic: string; follow: boolean };
 const marks: ConsumerMarks = { headersAt: {}, bodyAt: {}, delivered: [] };
 
 /** The offset a GET .../records?offset=N asks for, or null for any other request. */
@@ -42,7 +42,7 @@ subscribe('undici:request:trailers', (message) => {
 });
 
 const spool = new Spool({ url });
-const consumer = spool.consumer<Buffer>({ groupId: 'stages', topics: [topic], offsetReset: 'earliest', codec: 'bytes' });
+const consumer = spool.consumer<Buffer>({ groupId: 'stages', topics: [topic], offsetReset: 'earliest', codec: 'bytes', follow });
 await consumer.run({
   eachBatch: ({ messages }) => {
     const now = clockMs();

@@ -7,6 +7,8 @@
  *     └─7─ fetch answer read ─8─ fetch answer handed to the socket ─9─ consumer has the headers
  *            ─10─ consumer has the body ─11─ handler called                           (the delivery path)
  *
+ * A followed fetch (the consumer's default once caught up) has one request for many deliveries:
+ * its batches go out as they are read (stage 8 is 0), and reach the handler in one stage (9-11).
  * Stage 7 is the wait for a fetch: a long-poll woken by the append, or, when the consumer had no
  * fetch waiting, the time until its next fetch arrived (then 7a, that fetch's arrival, is late).
  * A produce request and its client-side marks are matched by order: the producer keeps one request
@@ -35,6 +37,7 @@ export const STAGES = [
   ['9 answer out -> consumer has headers', 'loopback and the consumer\'s event loop'],
   ['10 headers -> body', 'the body\'s bytes'],
   ['11 body -> handler called', 'decoding and the delivery queue'],
+  ['9-11 followed: batch out -> handler called', 'a followed fetch: loopback, the consumer\'s event loop, decoding, the delivery queue'],
   ['ack total (scheduled -> ack)', ''],
   ['e2e total (scheduled -> handler)', ''],
 ] as const;
@@ -111,9 +114,14 @@ export function stageSummaries(trace: BrokerTrace, producer: ProducerMarks, cons
       add('8 fetch read -> fetch answer out', shift(fetch.answeredAt) - shift(fetch.markedAt));
       const headersAt = consumer.headersAt[fetch.first];
       const bodyAt = consumer.bodyAt[fetch.first];
-      add('9 answer out -> consumer has headers', (headersAt ?? Number.NaN) - shift(fetch.answeredAt));
-      add('10 headers -> body', (bodyAt ?? Number.NaN) - (headersAt ?? Number.NaN));
-      add('11 body -> handler called', handledAt - (bodyAt ?? Number.NaN));
+      // Batches written into a followed fetch have no answer (nor end) of their own: one stage to the handler.
+      if (bodyAt === undefined) {
+        add('9-11 followed: batch out -> handler called', handledAt - shift(fetch.answeredAt));
+      } else {
+        add('9 answer out -> consumer has headers', (headersAt ?? Number.NaN) - shift(fetch.answeredAt));
+        add('10 headers -> body', bodyAt - (headersAt ?? Number.NaN));
+        add('11 body -> handler called', handledAt - bodyAt);
+      }
       add('ack total (scheduled -> ack)', send.ackedAt - scheduled);
       add('e2e total (scheduled -> handler)', handledAt - scheduled);
     });

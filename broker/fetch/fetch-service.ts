@@ -59,6 +59,39 @@ export class FetchService {
   }
 
   /**
+   * A fetch that stays open (`follow`): whole batches from `request.offset` on, handed to `write`
+   * as the log has them, for as long as the reader stays (until `signal` aborts). A live consumer
+   * so gets each append pushed the moment it is acknowledged, with no request per delivery: a
+   * long-poll answers once, and records appended before the next fetch arrives wait for it.
+   * `write` answers false when the reader's socket is full; `drained` then resolves when it has
+   * room, so a slow reader costs no memory here, only a position in the log. Ends (resolves) after
+   * maxWaitMs without records, so a dead reader is let go as a long-poll would be, and on a read
+   * error (retention passed the position, the log closed): the reader's next fetch says which.
+   */
+  async follow(request: FetchRequest, stream: { write(data: Buffer, nextOffset: number): boolean; drained(): Promise<void> }): Promise<void> {
+    const log = this.topics.partition(request.topic, request.partition);
+    let position = this.resolveOffset(log, request.offset);
+    const signal = request.signal;
+    while (!signal?.aborted) {
+      const result = await log.read(position, request.maxBytes).catch(() => null);
+      if (!result) return;
+      if (result.data.length > 0) {
+        this.metrics.bytesOut.inc(request.topic, result.data.length);
+        position = result.nextOffset;
+        if (!stream.write(result.data, position)) await stream.drained();
+        // A read of the log's tail resolves without I/O, and a loopback socket takes megabytes
+        // before it is full: without a turn of the event loop here, a reader catching up would
+        // hold every other request (heartbeats, produces) until its socket filled.
+        else await new Promise((resolve) => setImmediate(resolve));
+        continue;
+      }
+      // Over longPollsMax (or the principal's long-poll quota) the wait is refused: the reader's next fetch is told so.
+      await this.waitForData([{ log, offset: position }], request.maxWaitMs, signal, request.principal).catch(() => undefined);
+      if (log.highWatermark <= position) return; // nothing for maxWaitMs (or aborted, or closed, or refused)
+    }
+  }
+
+  /**
    * The long-poll of HTTP and Kafka fetches: waits until one of the partitions has records past
    * its offset, up to maxWaitMs (capped), or until `signal` aborts. One long-poll, whatever the
    * number of partitions, counts against longPollsMax and the principal's quotaLongPollsPerPrincipal

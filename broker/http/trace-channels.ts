@@ -6,7 +6,8 @@
  * name the records in between. Publishing is skipped while nobody subscribes (one property read).
  *
  *   spool:produce:appended  { request, topic, partition, baseOffset, lastOffset }  the append was acknowledged by the log
- *   spool:fetch:ready       { request, topic, partition, fromOffset, nextOffset }  a fetch has its answer (after any long-poll)
+ *   spool:fetch:ready       { request, topic, partition, fromOffset, nextOffset, streamed? }  a fetch has its answer
+ *                           (after any long-poll); streamed: written into a followed fetch (follow=true), which stays open
  *
  * `request` is the IncomingMessage, so a subscriber joins them to Node's http channels.
  */
@@ -27,6 +28,8 @@ export interface FetchReadyMessage {
   partition: number;
   fromOffset: number;
   nextOffset: number;
+  /** A followed fetch (follow=true): these batches go (or went) into its open answer, not one of their own. */
+  streamed?: boolean;
 }
 
 export const APPENDED_CHANNEL = 'spool:produce:appended';

@@ -40,8 +40,14 @@ export interface ConsumerOptions<T = unknown> {
   autoCommitIntervalMs?: number;
   /** Bytes per fetch per partition. Default 1 MiB. */
   maxBytes?: number;
-  /** Long-poll wait at the end of a partition. Default 1000 ms. */
+  /** Long-poll wait at the end of a partition (and the silence after which a followed fetch ends). Default 1000 ms. */
   maxWaitMs?: number;
+  /**
+   * Once caught up, follow a partition's end with one streamed fetch (the broker writes each
+   * append into it as it is acknowledged) rather than a long-poll per delivery. Default true:
+   * records reach the handler sooner, with one request fewer each.
+   */
+  follow?: boolean;
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
   /** Static membership: a restarted member with the same id takes its partitions back without a rebalance. */
@@ -281,6 +287,7 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
       maxBytes: this.options.maxBytes ?? 1024 * 1024,
       maxWaitMs: this.options.maxWaitMs ?? 1000,
       offsetReset: this.offsetReset,
+      follow: this.options.follow ?? true,
       deliver: (from, batch, epoch) => this.queue.put(from, batch, epoch),
       onError: (error) => this.options.onError?.(error),
     });

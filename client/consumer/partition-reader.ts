@@ -2,14 +2,22 @@
  * Reads one partition for a consumer: long-poll fetches of raw batches from its position, handed to
  * the consumer's delivery queue one batch at a time. The next fetch is sent as soon as an answer's
  * headers name the next offset, before its body has arrived, so the broker reads the next batch
- * while this one is in transit and while the handler runs. Network errors and a restarting broker
+ * while this one is in transit and while the handler runs. Once caught up with the partition's
+ * end, the next fetch is a followed one (`follow`): the broker keeps its answer open and writes
+ * each append into it as it is acknowledged, so a live consumer gets records with no request per
+ * delivery (nor the wait for one). The handler is awaited before the stream is read further, so a
+ * slow handler fills the socket and the broker waits, as with fetches. Network errors and a restarting broker
  * are retried with backoff, forever, until the reader is stopped; an offset that retention overtook
  * resets by the consumer's policy (earliest or latest), as Kafka's auto.offset.reset does.
  */
 import { backoffDelayMs, defaultBackoff, sleep } from '../backoff.js';
 import { SpoolClientError } from '../errors.js';
-import { answerError, type HttpAnswerHead, type HttpClient, urlPath } from '../http.js';
+import { DECOMPRESSED_BYTES_MAX_DEFAULT } from '../../storage/codec/index.js';
+import { answerError, type HttpAnswerHead, type HttpClient, type HttpRequest, urlPath } from '../http.js';
+import { BatchStream } from './batch-stream.js';
 import { type Batch, decodeMessages, type ValueDecoding } from './message.js';
+
+const EMPTY = Buffer.alloc(0);
 
 export type StartPosition = number | 'earliest' | 'latest';
 
@@ -19,6 +27,8 @@ export interface ReaderSettings {
   maxBytes: number;
   maxWaitMs: number;
   offsetReset: 'earliest' | 'latest';
+  /** Follow the partition's end with a streamed fetch once caught up (see above); else long-poll. */
+  follow: boolean;
   /** Hands a batch to the handler; resolves once it is processed (or dropped after a seek). */
   deliver(reader: PartitionReader, batch: Batch, epoch: number): Promise<void>;
   onError(error: SpoolClientError, reader: PartitionReader): void;
@@ -37,6 +47,8 @@ interface Fetched {
   data: Promise<Buffer>;
   nextOffset: number;
   highWatermark: number;
+  /** A followed fetch that the broker is streaming (instead of `data`). */
+  stream: AsyncIterable<Buffer> | null;
 }
 
 export class PartitionReader {
@@ -148,9 +160,19 @@ export class PartitionReader {
       try {
         const fetched = await current.answer;
         if (this.stopped) break;
-        if (this.isStale(current)) continue;
+        if (this.isStale(current)) {
+          current.cancel(); // a followed fetch nobody reads would hold its connection (and the broker) forever
+          continue;
+        }
+        if (fetched.stream) {
+          await this.readStream(current, fetched);
+          this.awaited = null;
+          failures = 0;
+          continue;
+        }
         // The position moves only once the body is here: a body lost on the way is fetched again.
-        next = this.paused ? null : this.prefetch(fetched.nextOffset, this.epoch);
+        const caughtUp = fetched.nextOffset >= fetched.highWatermark;
+        next = this.paused ? null : this.prefetch(fetched.nextOffset, this.epoch, caughtUp && this.settings.follow);
         const data = await fetched.data;
         this.awaited = null;
         failures = 0;
@@ -185,10 +207,30 @@ export class PartitionReader {
     }
   }
 
+  /**
+   * Hands on the batches of a followed fetch as they arrive, moving the position with each. Ends
+   * when the broker ends the answer (nothing for maxWaitMs, or an error its next fetch names), or
+   * once a pause, seek or stop cancelled it.
+   */
+  private async readStream(current: Prefetch, fetched: Fetched): Promise<void> {
+    const batches = new BatchStream();
+    for await (const chunk of fetched.stream!) {
+      if (this.stopped || current.cancelled || current.epoch !== this.epoch) break;
+      const whole = batches.push(chunk, DECOMPRESSED_BYTES_MAX_DEFAULT);
+      if (!whole) continue;
+      const messages = decodeMessages(this.topic, this.partition, whole.data, this.position as number, this.settings.decoding);
+      this.position = whole.nextOffset;
+      if (messages.length === 0) continue;
+      const highWatermark = Math.max(fetched.highWatermark, whole.nextOffset);
+      await this.settings.deliver(this, { topic: this.topic, partition: this.partition, messages, highWatermark }, current.epoch);
+    }
+    current.cancel(); // a loop left early lets the broker go
+  }
+
   /** Starts a fetch that can be cancelled on its own (stop() cancels every fetch of the reader). */
-  private prefetch(from: StartPosition, epoch: number): Prefetch {
+  private prefetch(from: StartPosition, epoch: number, follow = false): Prefetch {
     const controller = new AbortController();
-    const answer = this.fetch(from, AbortSignal.any([this.abort.signal, controller.signal]));
+    const answer = this.fetch(from, AbortSignal.any([this.abort.signal, controller.signal]), follow);
     // A prefetch may be dropped (pause, seek, stop, a failed body) and then fail: that is expected.
     answer.catch(() => undefined);
     const prefetch: Prefetch = {
@@ -217,19 +259,39 @@ export class PartitionReader {
     return fetch.epoch !== this.epoch || fetch.from !== this.position;
   }
 
-  private async fetch(from: StartPosition, signal: AbortSignal): Promise<Fetched> {
-    const answer: HttpAnswerHead = await this.settings.http.requestHead({
-      method: 'GET',
+  private async fetch(from: StartPosition, signal: AbortSignal, follow: boolean): Promise<Fetched> {
+    const request = {
+      method: 'GET' as const,
       path: `/v1/topics/${urlPath(this.topic)}/partitions/${this.partition}/records`,
-      query: { offset: from, format: 'batch', maxBytes: this.settings.maxBytes, maxWaitMs: this.settings.maxWaitMs },
+      query: { offset: from, format: 'batch', maxBytes: this.settings.maxBytes, maxWaitMs: this.settings.maxWaitMs, ...(follow ? { follow: true } : {}) },
       waitMs: this.settings.maxWaitMs,
       signal,
-    });
+    };
+    if (follow) return this.fetchFollowed(request);
+    const answer: HttpAnswerHead = await this.settings.http.requestHead(request);
     if (answer.status !== 200) throw answerError({ ...answer, body: await answer.body }, `fetch ${this.topic}/${this.partition}`);
     return {
       data: answer.body,
       nextOffset: Number(answer.headers['spool-next-offset']),
       highWatermark: Number(answer.headers['spool-high-watermark']),
+      stream: null,
     };
+  }
+
+  /**
+   * A followed fetch: the broker streams when records came within maxWaitMs, and answers as an
+   * ordinary fetch (no records) when none did. A stream starts at `from`, a number here: a reader
+   * follows only once a fetch answered where the partition ends.
+   */
+  private async fetchFollowed(request: HttpRequest): Promise<Fetched> {
+    const answer = await this.settings.http.requestStream(request);
+    const nextOffset = Number(answer.headers['spool-next-offset']);
+    const highWatermark = Number(answer.headers['spool-high-watermark']);
+    if (answer.status === 200 && nextOffset > Number(request.query!.offset)) return { data: Promise.resolve(EMPTY), nextOffset, highWatermark, stream: answer.body };
+    const chunks: Buffer[] = [];
+    for await (const chunk of answer.body) chunks.push(chunk);
+    const body = Buffer.concat(chunks);
+    if (answer.status !== 200) throw answerError({ status: answer.status, headers: answer.headers, body }, `fetch ${this.topic}/${this.partition}`);
+    return { data: Promise.resolve(body), nextOffset, highWatermark, stream: null };
   }
 }

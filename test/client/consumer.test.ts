@@ -1,4 +1,5 @@
 /** The consumer against a real broker: start points, seek, pause and resume, patterns, manual commits. */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Consumer, type Message, Spool } from '../../client/index.js';
 import { startBroker, type TestBroker } from '../broker/support/broker.js';
@@ -42,6 +43,46 @@ async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void
 const values = (messages: Message<number>[]) => messages.map((message) => message.value).sort((a, b) => a - b);
 
 describe('consumer without a group', () => {
+  /** Produces `count` records one at a time, each awaited by the consumer; answers its fetches of the topic. */
+  async function fetchesWhileConsuming(topic: string, follow: boolean | undefined, count: number): Promise<string[]> {
+    await spool.admin.createTopic({ name: topic, partitions: 1 });
+    const fetches: string[] = [];
+    const onCreate = (message: unknown) => {
+      const { method, path } = (message as { request: { method: string; path: string } }).request;
+      if (method === 'GET' && path.includes(`/${topic}/partitions/0/records`)) fetches.push(path);
+    };
+    subscribe('undici:request:create', onCreate);
+    const consumer = spool.consumer<number>({ topics: [topic], from: 'earliest', codec: 'json', maxWaitMs: 5000, ...(follow === undefined ? {} : { follow }) });
+    const seen: number[] = [];
+    try {
+      await consumer.run({ eachMessage: (message) => void seen.push(message.value) });
+      const producer = spool.producer<number>({ codec: 'json' });
+      for (let i = 0; i < count; i++) {
+        await producer.send(topic, [{ value: i }]);
+        await expect.poll(() => seen.length).toBe(i + 1);
+      }
+      await producer.close();
+    } finally {
+      unsubscribe('undici:request:create', onCreate);
+      await consumer.close();
+    }
+    expect(seen).toEqual(Array.from({ length: count }, (_, i) => i));
+    return fetches;
+  }
+
+  it('follows a partition\'s end with one open fetch once caught up: records produced one at a time arrive without a request each', async () => {
+    const fetches = await fetchesWhileConsuming('followed', undefined, 20);
+    // The first fetch finds the partition empty and long-polls; what follows it streams.
+    expect(fetches.filter((path) => path.includes('follow=true')).length).toBeGreaterThan(0);
+    expect(fetches.length).toBeLessThan(10);
+  });
+
+  it('long-polls instead with follow: false', async () => {
+    const fetches = await fetchesWhileConsuming('polled', false, 5);
+    expect(fetches.some((path) => path.includes('follow='))).toBe(false);
+    expect(fetches.length).toBeGreaterThanOrEqual(5);
+  });
+
   it('starts at earliest, at an offset, or at a time', async () => {
     expect(values(await take(spool.consumer<number>({ topics: ['timeline'], from: 'earliest', codec: 'json' }), 200))).toEqual(Array.from({ length: 200 }, (_, i) => i));
     const fromOffset = await take(spool.consumer<number>({ topics: ['timeline'], from: 90, partitions: [0] }), 5);
