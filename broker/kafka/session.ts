@@ -11,8 +11,8 @@ export class KafkaSession {
   principal: string | null;
   mechanism: SaslMechanism | null = null;
   exchange: SaslExchange | null = null;
-  /** Gives back the principal's connection (quotaConnectionsPerPrincipal) when the connection closes. */
-  releaseConnection: () => void = () => {};
+  private releaseHeld: () => void = () => {};
+  private ended = false;
 
   /**
    * `certificate`: the principal of a verified TLS client certificate (SSL, SASL_SSL) and the
@@ -20,6 +20,25 @@ export class KafkaSession {
    */
   constructor(readonly address: string, certificate: { principal: string; releaseConnection: () => void } | null = null) {
     this.principal = certificate?.principal ?? null;
-    if (certificate) this.releaseConnection = certificate.releaseConnection;
+    if (certificate) this.releaseHeld = certificate.releaseConnection;
+  }
+
+  /**
+   * Swaps the connection-quota slot this connection holds (quotaConnectionsPerPrincipal) for a new
+   * principal's. A slot taken after the connection closed (it closed during an awaited SASL step)
+   * is given back at once: the close already released what it knew of, and would never come again.
+   */
+  holdConnection(release: () => void): void {
+    this.releaseHeld();
+    this.releaseHeld = release;
+    if (this.ended) this.releaseConnection();
+  }
+
+  /** At the connection's close: gives back its slot, and any taken later. */
+  releaseConnection(): void {
+    this.ended = true;
+    const release = this.releaseHeld;
+    this.releaseHeld = () => {};
+    release();
   }
 }

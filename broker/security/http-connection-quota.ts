@@ -50,6 +50,12 @@ export class HttpConnectionQuota {
       this.audit({ action: 'quota', principal, address: socket.remoteAddress ?? null, outcome: 'failure', listener: 'http', reason: 'quotaConnectionsPerPrincipal' });
       throw error;
     }
+    // The client may have hung up while its request was authenticated (an awaited password check):
+    // its 'close' has fired already and will not again, so the slot goes back at once.
+    if (socket.destroyed) {
+      release();
+      return;
+    }
     if (held) {
       held.release();
       Object.assign(held, { principal, release });

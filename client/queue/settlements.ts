@@ -58,7 +58,10 @@ export class Settlements {
           `${kind} messages`,
         );
         for (const result of answer.results) {
-          const entry = pending[result.index]!;
+          // By the receipt's position; by the receipt itself should an answer come without it.
+          const entry = (Number.isInteger(result.index) ? pending[result.index] : undefined) ?? pending.find((candidate) => candidate.receipt === result.receipt);
+          // A refusal the client cannot place: every ack of the request is unsure, so none is reported done.
+          if (!entry) throw new SpoolClientError('SPOOL_ERR_CORRUPT_ANSWER', `${kind} answer names receipt ${String(result.receipt).slice(0, 100)} at index ${result.index}, not one of this request's`, false);
           entry.reject(new SpoolClientError(result.error?.code ?? 'SPOOL_ERR_RECEIPT_UNKNOWN', `${kind} ${result.receipt}: ${result.error?.message ?? 'refused'}`, false, 0, { receipt: result.receipt }));
         }
         // A rejected promise stays rejected: resolving every entry afterwards settles only the accepted ones.

@@ -175,6 +175,10 @@ export class StreamIndex {
    * active table to a `.keys` file. Synchronous up to the write, so lookups never miss them.
    */
   async onSealed(segment: Segment, nextBase: number): Promise<void> {
+    // Every roll today comes after the table's load (appends and erasure wait for it); should one
+    // ever race it, the load must finish first, or it would put the sealed segment's offsets into
+    // the next segment's table beside its `.keys` (duplicated events, wrong versions).
+    if (this.loadingActive) await this.loadingActive.catch(() => undefined);
     if (this.unloadedActive) {
       // A roll with nothing appended since the open (appends load the table first): the sealed
       // segment's `.keys` from the last close describes it, or the next prepare() rebuilds it.

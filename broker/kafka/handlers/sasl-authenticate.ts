@@ -36,8 +36,7 @@ export const saslAuthenticate: KafkaApi = {
         audit({ action: 'authenticate', principal, address: session.address, outcome: 'failure', listener: 'kafka', reason: 'quotaConnectionsPerPrincipal' });
         return answer(KafkaErrorCode.SASL_AUTHENTICATION_FAILED, `${principal} holds its maximum of connections (quotaConnectionsPerPrincipal)`, Buffer.alloc(0));
       }
-      session.releaseConnection();
-      session.releaseConnection = release;
+      session.holdConnection(release);
       session.principal = principal;
       authenticator.delay.succeeded({ address: session.address, target: userTarget(step.user) });
       audit({ action: 'authenticate', principal: session.principal, address: session.address, outcome: 'success', listener: 'kafka', mechanism: session.mechanism });

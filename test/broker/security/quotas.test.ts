@@ -6,6 +6,9 @@
  * http-connection-quota.test.ts). Everything is off by default.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Socket } from 'node:net';
+import { KafkaSession } from '../../../broker/kafka/session.js';
+import { HttpConnectionQuota } from '../../../broker/security/http-connection-quota.js';
 import { Quotas, THROTTLE_MS_MAX } from '../../../broker/security/quotas.js';
 import { encodeRecordBatch } from '../../../storage/index.js';
 import { RawKafkaClient } from '../kafka/support/raw-client.js';
@@ -59,6 +62,20 @@ describe('the quota arithmetic', () => {
     first();
     expect(quotas.hold('connections', 'User:a')).not.toBeNull();
     expect(quotas.hold('connections', 'User:a')).toBeNull();
+  });
+
+  it('gives back a slot taken for a connection that closed while it authenticated (HTTP and Kafka)', () => {
+    const quotas = new Quotas({ ...off, quotaConnectionsPerPrincipal: 1 });
+    // HTTP: the socket closed during an awaited password check; its 'close' will not fire again.
+    const socket = new Socket();
+    socket.destroy();
+    new HttpConnectionQuota(quotas, () => {}).hold(socket, 'User:a');
+    expect(quotas.hold('connections', 'User:a')).not.toBeNull();
+    // Kafka: the connection closed during an awaited SaslAuthenticate step.
+    const session = new KafkaSession('127.0.0.1');
+    session.releaseConnection();
+    session.holdConnection(quotas.hold('connections', 'User:b')!);
+    expect(quotas.hold('connections', 'User:b')).not.toBeNull();
   });
 
   it('keeps each count apart, and take() refuses with 429 naming the setting', () => {
