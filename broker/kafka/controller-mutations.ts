@@ -20,7 +20,8 @@ import { KafkaErrorCode, type KafkaErrorAnswer } from './error-codes.js';
 export const STRICT_FROM_VERSION = { CreateTopics: 6, CreatePartitions: 3, DeleteTopics: 5 } as const;
 
 export class ControllerMutations {
-  private readonly principal: string;
+  /** Who the request is from: the session's principal, or ANONYMOUS on an open broker. */
+  readonly principal: string;
   private readonly strict: boolean;
 
   constructor(

@@ -14,7 +14,6 @@ import type { Refusals } from '../authorization.js';
 import { NODE_ID } from '../cluster.js';
 import type { KafkaApi, KafkaServices } from '../context.js';
 import { ControllerMutations } from '../controller-mutations.js';
-import { ANONYMOUS } from '../../security/request-principal.js';
 import { KafkaErrorCode, kafkaErrorOf } from '../error-codes.js';
 import type { Message } from '../protocol/codec.js';
 import { ZERO_UUID } from '../protocol/schema.js';
@@ -36,7 +35,7 @@ function refusal(topic: Message, services: KafkaServices): { errorCode: number; 
   return null;
 }
 
-async function createTopic(topic: Message, validateOnly: boolean, refusals: Refusals, services: KafkaServices, mutations: ControllerMutations, principal: string): Promise<Message> {
+async function createTopic(topic: Message, validateOnly: boolean, refusals: Refusals, services: KafkaServices, mutations: ControllerMutations): Promise<Message> {
   const name = topic.name as string;
   const failed = (errorCode: number, errorMessage: string) => ({ name, topicId: ZERO_UUID, errorCode, errorMessage, numPartitions: -1, replicationFactor: -1, configs: null });
   const unauthorized = refusals.topic(name);
@@ -52,7 +51,7 @@ async function createTopic(topic: Message, validateOnly: boolean, refusals: Refu
       validateTopicConfig(config);
       if (services.topics.names().includes(name)) throw new BrokerError('SPOOL_ERR_TOPIC_EXISTS', `topic ${name} exists already`, { topic: name });
     } else {
-      await services.topics.create(name, partitions, config, { principal });
+      await services.topics.create(name, partitions, config, { principal: mutations.principal });
       mutations.record(partitions);
     }
     const effective = validateOnly ? null : services.topics.describe(name).config;
@@ -78,8 +77,7 @@ export const createTopics: KafkaApi = {
   answersRefusals: true,
   async handle(body, request, services) {
     const mutations = new ControllerMutations(services, request, 'CreateTopics');
-    const principal = request.session.principal ?? ANONYMOUS;
-    const topics = await mapInTurn(body.topics as Message[], (topic) => createTopic(topic, body.validateOnly as boolean, request.refused, services, mutations, principal));
+    const topics = await mapInTurn(body.topics as Message[], (topic) => createTopic(topic, body.validateOnly as boolean, request.refused, services, mutations));
     return { throttleTimeMs: mutations.throttleTimeMs(), topics };
   },
 };
