@@ -222,6 +222,11 @@ export class QueueService {
     return this.redriver.redrive(topic, name, queue.config, request);
   }
 
+  /** Throws 404 SPOOL_ERR_QUEUE_NOT_FOUND unless the queue exists (a session is refused before its upgrade). */
+  assertExists(topic: string, name: string): void {
+    this.queue(topic, name);
+  }
+
   delete(topic: string, name: string): void {
     this.store.delete(topic, name);
     this.queues.delete(`${topic}\u0000${name}`);
