@@ -142,6 +142,11 @@ const limitValues = {
    * does not read): about a thousand 1 KiB messages, so leases do not run out unread in a buffer.
    */
   queueSessionBufferedBytesMax: 1024 * 1024,
+  /**
+   * Messages leased per push of a session, whatever its credit: the buffer bound below is checked
+   * between pushes, so one push is what a slow reader can be sent past it (Redis benches use COUNT 100).
+   */
+  queueSessionPushMessagesMax: 250,
   /** A REJECT frame's reason (HTTP's bound on `reason`): it becomes a dead letter's header. */
   queueSessionReasonBytesMax: 1000,
   /**

@@ -20,7 +20,8 @@
  * (the WebSocket server refuses frames over queueSessionFrameBytesMax); credit past
  * queueSessionCreditMax, a visibilityMs or delayMs out of range, a text frame, or a frame that does
  * not decode closes the session with an ERROR frame and WebSocket status 4400. Nothing is pushed
- * while more than queueSessionBufferedBytesMax waits in the socket (a worker that does not read).
+ * while more than queueSessionBufferedBytesMax waits in the socket (a worker that does not read),
+ * and a push leases queueSessionPushMessagesMax messages at most, so that bound holds within one push.
  */
 import type { WebSocket } from 'ws';
 import { decodeClientFrame, encodeErrorFrame, encodeMessagesFrame, encodeSettled, type ClientFrame, type SessionFailure, SessionFrameError, type SessionFrameBounds, textReceiptOf } from '../../storage/index.js';
@@ -31,7 +32,7 @@ import type { QueueService } from './queue-service.js';
 
 export type QueueSessionLimits = Pick<
   BrokerLimits,
-  'queueSessionCreditMax' | 'queueSessionReceiptsPerFrameMax' | 'queueSessionReasonBytesMax' | 'queueSessionBufferedBytesMax' | 'queueVisibilityMsMin' | 'queueVisibilityMsMax' | 'queueDelayMsMax' | 'maxWaitMsMax'
+  'queueSessionCreditMax' | 'queueSessionPushMessagesMax' | 'queueSessionReceiptsPerFrameMax' | 'queueSessionReasonBytesMax' | 'queueSessionBufferedBytesMax' | 'queueVisibilityMsMin' | 'queueVisibilityMsMax' | 'queueDelayMsMax' | 'maxWaitMsMax'
 >;
 
 /** WebSocket close status for an error: 4000 + its HTTP status (4400 a bad frame, 4404 a queue deleted, 4503 shutting down). */
@@ -72,7 +73,9 @@ export class QueueSession {
   /** Ends the session with `error` (an ERROR frame, then the close): the broker shutting down, say. */
   end(error: SpoolError): void {
     if (this.closed) return;
-    this.ws.send(encodeErrorFrame(error.code, error.message));
+    // The field at fault first, when there is one (the close reason has room for the code only).
+    const field = typeof error.context.field === 'string' ? `${error.context.field}: ` : '';
+    this.ws.send(encodeErrorFrame(error.code, field + error.message));
     this.ws.close(closeStatusOf(error), error.code);
     this.closeDown();
   }
@@ -117,7 +120,7 @@ export class QueueSession {
           await new Promise<void>((resolve) => (this.drainWaiter = resolve));
           continue;
         }
-        const received = await this.queues.receive(this.topic, this.name, { max: this.credit, visibilityMs: this.visibilityMs, waitMs: this.limits.maxWaitMsMax }, this.abort.signal, this.waitSlot);
+        const received = await this.queues.receive(this.topic, this.name, { max: Math.min(this.credit, this.limits.queueSessionPushMessagesMax), visibilityMs: this.visibilityMs, waitMs: this.limits.maxWaitMsMax }, this.abort.signal, this.waitSlot);
         // Closed meanwhile: what was just leased runs out like any unsettled lease.
         if (this.closed || received.length === 0) continue;
         this.credit -= received.length;
