@@ -13,7 +13,7 @@ import { BrokerError, type BrokerErrorCode } from '../errors.js';
 import { brokerLimits } from '../limits.js';
 import { assertTopicName } from '../topics/topic-name.js';
 import type { TopicService } from '../topics/topic-service.js';
-import { QueuePartition, type WindowMessage } from './queue-partition.js';
+import { type Candidate, QueuePartition, type WindowMessage } from './queue-partition.js';
 import type { QueueConfig, QueueStore, StoredMessageState, StoredPartition } from './queue-store.js';
 import { DeadLetterHeaders, DeadLetterRedrive, redrivenFor, type RedriveLimits, type RedriveRequest, type RedriveResult } from './redrive.js';
 
@@ -395,25 +395,44 @@ export class QueueService {
 
   private lease(queue: Queue, max: number, visibilityMs: number): ReceivedMessage[] {
     const now = Date.now();
-    // Higher priority first; within a priority, partitions take turns, each in offset order.
-    const candidates = queue.partitions
-      .flatMap((partition) => partition.candidates(now, queue.config.orderedByKey, max))
-      .sort((a, b) => b.message.priority - a.message.priority || a.rank - b.rank || a.partition.partition - b.partition.partition)
-      .slice(0, max);
+    const candidates = this.pick(queue, max, now);
     const roundNonce = nonce();
     queue.totals.delivered += candidates.length;
-    const received = candidates.map(({ partition, message }) => {
+    const received: ReceivedMessage[] = new Array(candidates.length);
+    for (let i = 0; i < candidates.length; i++) {
+      const { partition, message } = candidates[i]!;
       queue.leasing.add(partition);
       partition.lease(message, receiptOf(partition.partition, message.offset, message.deliveryCount + 1, roundNonce), now + visibilityMs);
-      return { receipt: message.receipt!, partition: partition.partition, offset: message.offset, deliveryCount: message.deliveryCount, message };
-    });
+      received[i] = { receipt: message.receipt!, partition: partition.partition, offset: message.offset, deliveryCount: message.deliveryCount, message };
+    }
     return received;
+  }
+
+  /** The next `max` messages to hand out: higher priority first; within a priority, partitions take turns, each in offset order. */
+  private pick(queue: Queue, max: number, now: number): Candidate[] {
+    const perPartition = queue.partitions.map((partition) => partition.candidates(now, queue.config.orderedByKey, max));
+    if (queue.partitions.some((partition) => partition.hasPriorities())) {
+      return perPartition.flat().sort((a, b) => b.message.priority - a.message.priority || a.rank - b.rank || a.partition.partition - b.partition.partition).slice(0, max);
+    }
+    // No priorities (the common case): the same turns without sorting every candidate.
+    const picked: Candidate[] = [];
+    for (let rank = 0; picked.length < max; rank++) {
+      let any = false;
+      for (const candidates of perPartition) {
+        if (rank >= candidates.length) continue;
+        any = true;
+        picked.push(candidates[rank]!);
+        if (picked.length === max) break;
+      }
+      if (!any) break;
+    }
+    return picked;
   }
 
   private async deadLetter(queue: Queue, entries: Array<{ message: WindowMessage; reason: string }>): Promise<void> {
     if (entries.length === 0) return;
     const log = await this.deadLetterLog(queue).catch((error: unknown) => {
-      for (const { message } of entries) message.state = 'available';
+      for (const { message } of entries) queue.partitions[message.partition]!.reopen(message);
       throw error;
     });
     const batch = encodeRecordBatch(
@@ -435,7 +454,7 @@ export class QueueService {
       await log.append(batch);
     } catch (error) {
       // Not dead-lettered after all (a full disk, say): deliverable again, tried again later.
-      for (const { message } of entries) message.state = 'available';
+      for (const { message } of entries) queue.partitions[message.partition]!.reopen(message);
       throw error;
     }
     const moved = new Set<QueuePartition>();
