@@ -24,7 +24,7 @@
  * and a push leases queueSessionPushMessagesMax messages at most, so that bound holds within one push.
  */
 import type { WebSocket } from 'ws';
-import { decodeClientFrame, encodeErrorFrame, encodeMessagesFrame, encodeSettled, type ClientFrame, type SessionFailure, SessionFrameError, type SessionFrameBounds, textReceiptOf } from '../../storage/index.js';
+import { decodeClientFrame, encodeErrorFrame, encodeMessagesFrame, encodeSettled, type ClientFrame, type SessionFailure, SessionFrameError, type SessionFrameBounds } from '../../storage/index.js';
 import { SpoolError } from '../../storage/errors.js';
 import { BrokerError } from '../errors.js';
 import type { BrokerLimits } from '../limits.js';
@@ -141,16 +141,11 @@ export class QueueSession {
 
   /** Settles a frame's receipts; answers SETTLED (refusals only, by index) once committed. */
   private async settle(frame: Exclude<ClientFrame, { type: 'credit' }>): Promise<void> {
-    const receipts = frame.receipts.map(textReceiptOf);
     const options = { delayMs: frame.delayMs, reason: frame.reason === '' ? undefined : frame.reason };
-    let failures: SessionFailure[];
+    const failures: SessionFailure[] = [];
     try {
-      const results = await this.queues.settle(this.topic, this.name, frame.type, receipts, options);
-      failures = [];
-      for (let index = 0; index < results.length; index++) {
-        const result = results[index]!;
-        if (!result.ok) failures.push({ index, code: result.error.code, message: result.error.message });
-      }
+      const refused = await this.queues.settleBinary(this.topic, this.name, frame.type, frame.receipts, options);
+      for (const [index, { code, message }] of refused) failures.push({ index, code, message });
     } catch (error) {
       this.end(asSpoolError(error));
       return;
