@@ -147,6 +147,12 @@ const limitValues = {
    * between pushes, so one push is what a slow reader can be sent past it (Redis benches use COUNT 100).
    */
   queueSessionPushMessagesMax: 250,
+  /**
+   * A queue session is pinged this often (WebSocket ping); one that has not answered the previous
+   * ping is closed: a worker gone without a FIN (a dead host, a cut cable) would otherwise hold its
+   * connection and quota slot for good, since a waiting session is silent on purpose.
+   */
+  queueSessionPingMs: 30_000,
   /** A REJECT frame's reason (HTTP's bound on `reason`): it becomes a dead letter's header. */
   queueSessionReasonBytesMax: 1000,
   /**

@@ -22,6 +22,7 @@
  * not decode closes the session with an ERROR frame and WebSocket status 4400. Nothing is pushed
  * while more than queueSessionBufferedBytesMax waits in the socket (a worker that does not read),
  * and a push leases queueSessionPushMessagesMax messages at most, so that bound holds within one push.
+ * A session is pinged every queueSessionPingMs and closed when it missed a pong (a vanished worker).
  */
 import type { WebSocket } from 'ws';
 import { decodeClientFrame, encodeErrorFrame, encodeMessagesFrame, encodeSettled, type ClientFrame, type SessionFailure, SessionFrameError, type SessionFrameBounds } from '../../storage/index.js';
@@ -48,6 +49,8 @@ export class QueueSession {
   private readonly abort = new AbortController();
   /** The pump waiting for the socket's buffer to go down (a slow reader). */
   private drainWaiter: (() => void) | null = null;
+  /** Answered the last ping (heartbeat()). */
+  private alive = true;
   private readonly bounds: SessionFrameBounds;
   private readonly onSent = () => {
     if (this.drainWaiter && this.ws.bufferedAmount <= this.limits.queueSessionBufferedBytesMax) this.wake();
@@ -66,6 +69,7 @@ export class QueueSession {
     this.bounds = { receiptsPerFrameMax: limits.queueSessionReceiptsPerFrameMax, reasonBytesMax: limits.queueSessionReasonBytesMax };
     ws.on('message', (data, isBinary) => this.onFrame(data as Buffer, isBinary));
     ws.on('close', () => this.closeDown());
+    ws.on('pong', () => (this.alive = true));
     // A protocol error (a frame over maxPayload, a bad opcode): ws closes the socket itself (1009, 1002).
     ws.on('error', () => this.closeDown());
   }
@@ -78,6 +82,18 @@ export class QueueSession {
     this.ws.send(encodeErrorFrame(error.code, field + error.message));
     this.ws.close(closeStatusOf(error), error.code);
     this.closeDown();
+  }
+
+  /** Pings the worker; one that did not answer the previous ping is gone: its connection is closed (its leases run out). */
+  heartbeat(): void {
+    if (this.closed) return;
+    if (!this.alive) {
+      this.ws.terminate();
+      this.closeDown();
+      return;
+    }
+    this.alive = false;
+    this.ws.ping();
   }
 
   private onFrame(data: Buffer, isBinary: boolean): void {

@@ -18,14 +18,17 @@ import type { Quotas } from '../security/quotas.js';
 import { principalOf } from '../security/request-principal.js';
 import { QueueParams } from './queues.js';
 
-type SessionRouteLimits = QueueSessionLimits & Pick<BrokerLimits, 'queueSessionsMax' | 'queueSessionFrameBytesMax'>;
+type SessionRouteLimits = QueueSessionLimits & Pick<BrokerLimits, 'queueSessionsMax' | 'queueSessionFrameBytesMax' | 'queueSessionPingMs'>;
 
 export const queueSessionRoutes: FastifyPluginAsyncTypebox<{ queues: QueueService; quotas: Pick<Quotas, 'take'>; limits: SessionRouteLimits }> = async (app, { queues, quotas, limits }) => {
   // No compression (per-message deflate costs CPU per frame for 100-byte messages and is a
   // memory-amplification risk), frames bounded before they are buffered (ws answers 1009 past it).
   const server = new WebSocketServer({ noServer: true, clientTracking: false, perMessageDeflate: false, maxPayload: limits.queueSessionFrameBytesMax });
   const sessions = new Set<QueueSession>();
+  const pinger = setInterval(() => sessions.forEach((session) => session.heartbeat()), limits.queueSessionPingMs);
+  pinger.unref();
   app.addHook('preClose', async () => {
+    clearInterval(pinger);
     for (const session of sessions) session.end(new BrokerError('SPOOL_ERR_SHUTTING_DOWN', 'the broker is shutting down', { retryAfterMs: 1000 }));
   });
 

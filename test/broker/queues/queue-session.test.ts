@@ -168,6 +168,18 @@ describe('queue sessions', () => {
     }, { timeout: 20_000 });
   }, 40_000);
 
+  it('closes a session that stops answering pings, and keeps one that answers', async () => {
+    await setup([], { limits: { queueSessionPingMs: 50 } });
+    const answering = await session();
+    const silent = await openSession(sessionUrl(broker!.url), {}, { autoPong: false });
+    sessions.push(silent);
+    expect((await silent.closed).code).toBe(1006);
+    let pings = 0;
+    answering.ws.on('ping', () => pings++);
+    await vi.waitFor(() => expect(pings).toBeGreaterThan(3));
+    expect(answering.ws.readyState).toBe(answering.ws.OPEN);
+  });
+
   it('ends its sessions with SPOOL_ERR_SHUTTING_DOWN (4503) when the broker closes', async () => {
     await setup([]);
     const worker = await session();

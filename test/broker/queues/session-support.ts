@@ -19,9 +19,9 @@ export function sessionUrl(base: string, topic = 'jobs', queue = 'workers'): str
 }
 
 /** Opens a session; rejects with the refusal's status and body when the upgrade is answered otherwise. */
-export function openSession(url: string, headers: Record<string, string> = {}): Promise<RawSession> {
+export function openSession(url: string, headers: Record<string, string> = {}, options: WebSocket.ClientOptions = {}): Promise<RawSession> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
+    const ws = new WebSocket(url, { ...options, headers });
     const frames: BrokerFrame[] = [];
     const closed = new Promise<{ code: number; reason: string }>((done) => ws.on('close', (code, reason) => done({ code, reason: reason.toString() })));
     ws.on('message', (data) => frames.push(decodeBrokerFrame(data as Buffer)));
