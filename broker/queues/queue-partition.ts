@@ -56,6 +56,8 @@ export class QueuePartition {
   private readAhead: Array<{ record: DecodedRecord; bytes: number }> = [];
   /** The first entry of readAhead not taken yet: taking from the front by splice moved the thousands behind it, per refill. */
   private readAheadStart = 0;
+  /** No nack's delay runs out before this (a lower bound, made exact by nextChangeAtMs once passed). */
+  private delayedUntilMs = Infinity;
   /** No lease runs out before this (a lower bound: leases settled since are not taken out). */
   private leaseExpiryMs = Infinity;
   /**
@@ -232,6 +234,7 @@ export class QueuePartition {
     this.reopen(message);
     message.receipt = null;
     message.availableAtMs = nowMs + delayMs;
+    if (delayMs > 0) this.delayedUntilMs = Math.min(this.delayedUntilMs, message.availableAtMs);
   }
 
   counts(): { available: number; inFlight: number; settledAhead: number } {
@@ -253,14 +256,18 @@ export class QueuePartition {
     return this.leaseExpiryMs !== Infinity;
   }
 
-  /** The soonest moment a message becomes deliverable without new records (a lease or a delay running out). */
-  nextChangeAtMs(): number {
-    let soonest = Infinity;
-    for (const message of this.window.values()) {
-      if (message.state === 'leased') soonest = Math.min(soonest, message.leaseUntilMs);
-      else if (message.state === 'available' && message.availableAtMs > 0) soonest = Math.min(soonest, message.availableAtMs);
+  /**
+   * The soonest moment a message may become deliverable without new records (a lease or a nack's
+   * delay running out), as a lower bound: waking early costs a look, and each waiting receive asked
+   * for it, so walking the whole window for it every time was a cost per wait.
+   */
+  nextChangeAtMs(nowMs: number): number {
+    if (this.delayedUntilMs <= nowMs) {
+      let soonest = Infinity;
+      for (const message of this.window.values()) if (message.state === 'available' && message.availableAtMs > nowMs) soonest = Math.min(soonest, message.availableAtMs);
+      this.delayedUntilMs = soonest;
     }
-    return soonest;
+    return Math.min(this.leaseExpiryMs, this.delayedUntilMs);
   }
 
   /** Moves the acknowledged point over settled messages (also those restored settled). */

@@ -544,7 +544,10 @@ export class QueueService {
 
   /** Waits for new records, a lease or delay running out, the deadline, or the request going away. */
   private async waitForWork(queue: Queue, remainingMs: number, signal?: AbortSignal): Promise<void> {
-    const nextChange = Math.min(...queue.partitions.map((partition) => partition.nextChangeAtMs())) - Date.now();
+    const now = Date.now();
+    let nextChange = Infinity;
+    for (const partition of queue.partitions) nextChange = Math.min(nextChange, partition.nextChangeAtMs(now));
+    nextChange -= now;
     const timeoutMs = Math.max(1, Math.min(remainingMs, nextChange + 1));
     const stop = new AbortController();
     let timer: NodeJS.Timeout | undefined;
