@@ -105,6 +105,12 @@ function nonce(): string {
   return randomBytes(6).toString('base64url');
 }
 
+/**
+ * The reason a receive's wait is aborted with when it ends: abort() without one builds a
+ * DOMException with a stack, once per wait (with 64 sessions waiting, ~1% of the broker's CPU).
+ */
+const WAIT_OVER = Object.freeze({ reason: 'the wait is over' });
+
 /** A nonce's length in receipts: 6 random bytes in base64url. */
 const NONCE_CHARACTERS = 8;
 
@@ -552,7 +558,7 @@ export class QueueService {
     const stop = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     let woken: (() => void) | undefined;
-    const onAbort = () => stop.abort();
+    const onAbort = () => stop.abort(WAIT_OVER);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const waits: Array<Promise<unknown>> = queue.partitions
@@ -574,7 +580,7 @@ export class QueueService {
     } finally {
       clearTimeout(timer);
       if (woken) queue.waiting.delete(woken);
-      stop.abort();
+      stop.abort(WAIT_OVER);
       signal?.removeEventListener('abort', onAbort);
     }
   }
