@@ -162,6 +162,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database, tlsF
     onRecoveryEvent: (event) => log.warn(event, 'recovery'),
     onBackgroundError: (error) => log.error({ err: error }, 'background storage error'),
     cleanerIntervalMs: config.cleanerIntervalMs,
+    streamCleanMinHiddenEvents: config.streamCleanMinHiddenEvents,
     onCommitted: (partition) => appends.notify(partition),
   });
   metrics = new BrokerMetrics(logs, limits.metricsLagSeriesMax);

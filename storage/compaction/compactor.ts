@@ -38,10 +38,18 @@ export interface CompactionJob {
   deleteRetentionMs: number;
   indexIntervalBytes: number;
   /**
-   * Erase instead of compact (a stream's GDPR erasure, storage/compaction/erase.ts): drop every
-   * record with one of these keys (base64) and keep all others, in every segment given.
+   * Drop instead of compact, in every segment given: the records of each key (base64) below
+   * `belowOffset` (null: all of them), keeping every other record. A stream's GDPR erasure and its
+   * copies in dead-letter topics (erase.ts) drop all; the cleaner drops a stream's records below
+   * its version base (stream-cleaning.ts).
    */
-  eraseKeys?: string[];
+  drop?: DropKey[];
+}
+
+export interface DropKey {
+  /** base64 */
+  key: string;
+  belowOffset: number | null;
 }
 
 /** Whether a record stays in its rewritten segment. */
@@ -126,9 +134,9 @@ function keepLatest(latest: Map<string, number>, job: CompactionJob): Keep {
   };
 }
 
-function keepAllBut(eraseKeys: string[]): Keep {
-  const erased = new Set(eraseKeys.map((key) => keyOf(Buffer.from(key, 'base64'))));
-  return (record) => !record.key || !erased.has(keyOf(record.key));
+function keepAllBut(drop: DropKey[]): Keep {
+  const below = new Map(drop.map(({ key, belowOffset }) => [keyOf(Buffer.from(key, 'base64')), belowOffset ?? Infinity]));
+  return (record) => !record.key || record.offset >= (below.get(keyOf(record.key)) ?? -1);
 }
 
 async function rewriteSegment(segment: SegmentToClean, job: CompactionJob, keep: Keep): Promise<CompactionResult['cleaned'][number]> {
@@ -185,8 +193,8 @@ export async function runCompaction(job: CompactionJob): Promise<CompactionResul
   try {
     let keep: Keep;
     let fits = job.segments.length;
-    if (job.eraseKeys) {
-      keep = keepAllBut(job.eraseKeys);
+    if (job.drop) {
+      keep = keepAllBut(job.drop);
     } else {
       const map = await buildKeyMap(job);
       keep = keepLatest(map.latest, job);

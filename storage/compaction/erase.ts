@@ -14,14 +14,9 @@
  */
 import type { PartitionState } from '../log/partition-state.js';
 import { activeSegment } from '../log/partition-state.js';
-import type { Segment } from '../log/segment.js';
-import { swapInCleanedSegment } from '../log/segment-lifecycle.js';
-import { runWorker } from './compaction.js';
+import { type DropOutcome, dropRecords, sealedSegmentsHolding } from './drop-records.js';
 
-export interface EraseOutcome {
-  segmentsRewritten: number;
-  recordsDropped: number;
-}
+export type EraseOutcome = DropOutcome;
 
 /** Removes the records of every stream marked erased and not yet done; `roll` seals the active segment. */
 export async function runErasures(state: PartitionState, roll: () => Promise<void>): Promise<EraseOutcome> {
@@ -33,34 +28,11 @@ export async function runErasures(state: PartitionState, roll: () => Promise<voi
       await roll(); // also waits for appends of the stream accepted before the mark
       await streams.prepare(state.segments);
     }
-    const offsets = streams.offsetsOf(key, state.segments);
-    const holding = state.segments.slice(0, -1).filter((segment) => offsets.some((offset) => offset >= segment.baseOffset && offset < segment.nextOffset));
-    if (holding.length > 0) {
-      const rewritten = await rewriteWithout(state, holding, key);
-      outcome.segmentsRewritten += rewritten.segments;
-      outcome.recordsDropped += rewritten.dropped;
-      await streams.prepare(state.segments); // rebuilds the `.keys` of the rewritten segments
-    }
+    const holding = sealedSegmentsHolding(state, streams.offsetsOf(key, state.segments));
+    const dropped = await dropRecords(state, holding, [{ key: key.toString('base64'), belowOffset: null }]);
+    outcome.segmentsRewritten += dropped.segmentsRewritten;
+    outcome.recordsDropped += dropped.recordsDropped;
     await streams.metadata.markErased(key);
   }
   return outcome;
-}
-
-async function rewriteWithout(state: PartitionState, segments: Segment[], key: Buffer): Promise<{ segments: number; dropped: number }> {
-  const active = activeSegment(state);
-  const result = await runWorker({
-    segments: segments.map((segment) => ({ dir: segment.dir, baseOffset: segment.baseOffset, logPath: segment.logPath, sizeBytes: segment.sizeBytes, nextOffset: segment.nextOffset })),
-    active: { logPath: active.logPath, baseOffset: active.baseOffset, sizeBytes: active.sizeBytes },
-    nowMs: Date.now(),
-    deleteRetentionMs: state.config.deleteRetentionMs,
-    indexIntervalBytes: state.config.indexIntervalBytes,
-    eraseKeys: [key.toString('base64')],
-  }, { topic: state.topic, partition: state.partition });
-  let dropped = 0;
-  for (const cleaned of result.cleaned) {
-    const segment = segments.find((candidate) => candidate.baseOffset === cleaned.baseOffset)!;
-    await swapInCleanedSegment(state, segment);
-    dropped += cleaned.droppedRecords;
-  }
-  return { segments: result.cleaned.length, dropped };
 }

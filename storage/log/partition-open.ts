@@ -245,5 +245,7 @@ export async function openPartitionLog(options: OpenPartitionOptions): Promise<P
   log = new PartitionLog(state, writer);
   // An erasure a crash interrupted goes on in the background (its id is refused meanwhile).
   if (state.streams?.metadata.pendingErasures().length) log.resumeErasures().catch(() => {});
+  // So does a stream cleaner pass (its bases are durable: the versions are right meanwhile).
+  if (state.streams?.metadata.removalPending) log.cleanStreams(Date.now(), Infinity).catch(() => {});
   return log;
 }
