@@ -178,6 +178,14 @@ async function rewriteSegment(segment: SegmentToClean, job: CompactionJob, keep:
   return { baseOffset: segment.baseOffset, keptRecords: kept, droppedRecords: dropped, bytesBefore: segment.sizeBytes, bytesAfter: position };
 }
 
+async function holdsAnyDropped(segment: SegmentToClean, keep: Keep): Promise<boolean> {
+  let found = false;
+  await forEachBatch(sourceOf(segment), (bytes) => {
+    found ||= !decodeRecordBatch(bytes).records.every(keep);
+  });
+  return found;
+}
+
 function writeIndexFile(path: string, bytes: Buffer): void {
   const fd = openSync(path, 'w');
   try {
@@ -201,7 +209,14 @@ export async function runCompaction(job: CompactionJob): Promise<CompactionResul
       fits = map.fits;
     }
     const cleaned = [];
-    for (const segment of job.segments.slice(0, fits)) cleaned.push(await rewriteSegment(segment, job, keep));
+    for (const segment of job.segments.slice(0, fits)) {
+      // A drop pass may be given segments without a record to drop (a dead-letter topic's): scanned, not copied.
+      if (job.drop && !(await holdsAnyDropped(segment, keep))) {
+        cleaned.push({ baseOffset: segment.baseOffset, keptRecords: 0, droppedRecords: 0, bytesBefore: segment.sizeBytes, bytesAfter: segment.sizeBytes });
+        continue;
+      }
+      cleaned.push(await rewriteSegment(segment, job, keep));
+    }
     return { cleaned, skippedFrom: fits < job.segments.length ? job.segments[fits]!.baseOffset : null };
   } catch (error) {
     for (const segment of job.segments) {

@@ -47,6 +47,12 @@ export interface LogManagerOptions {
   onBackgroundError?: (error: unknown) => void;
   /** How often the cleaner runs retention (Kafka's log.retention.check.interval.ms: 5 minutes). */
   cleanerIntervalMs?: number;
+  /**
+   * Erases the copies of an erased stream's records kept in other topics (the broker: the
+   * dead-letter topics of the queues on `topic`), before the stream's erasure counts as done.
+   * Throwing leaves the erasure pending: it runs again at resumeErasures().
+   */
+  eraseCopies?: (topic: string, key: Buffer) => Promise<void>;
   /** The fewest hidden events of a stream the cleaner's pass removes from the disk (default 100). */
   streamCleanMinHiddenEvents?: number;
 }
@@ -179,6 +185,7 @@ export class LogManager {
         cleanShutdown: this.cleanShutdown,
         onRecoveryEvent: this.options.onRecoveryEvent,
         onCommitted: this.options.onCommitted,
+        eraseCopies: this.options.eraseCopies,
       });
     // Several partitions at once: opening one is a dozen small file operations and, after a crash,
     // an fdatasync or two, each waiting on the disk. One at a time, 10,000 partitions took minutes.
@@ -210,6 +217,18 @@ export class LogManager {
 
   allPartitions(): PartitionLog[] {
     return [...this.topics.values()].flat();
+  }
+
+  /**
+   * Runs again every stream erasure still pending, in the background: the broker calls it once
+   * every topic is open, since an erasure resumed at a partition's open may have found a
+   * dead-letter topic not open yet (eraseCopies threw) and been left pending.
+   */
+  resumeErasures(): void {
+    for (const log of this.allPartitions()) {
+      if (!log.config.streamIndex || log.streamMetadata.pendingErasures().length === 0) continue;
+      log.resumeErasures().catch((error: unknown) => this.options.onBackgroundError?.(error));
+    }
   }
 
   /** Topic folders on disk (opened or not): the broker removes those its metadata does not know. */

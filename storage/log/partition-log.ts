@@ -24,7 +24,7 @@ import { type FileLease, SegmentRetiredError } from './file-cache.js';
 import { deleteOldestSegments, swapInCleanedSegment } from './segment-lifecycle.js';
 import { applyRetention } from './retention.js';
 import { compactPartition, type CompactionOutcome } from '../compaction/compaction.js';
-import { type EraseOutcome, runErasures } from '../compaction/erase.js';
+import { type CopyEraser, type EraseOutcome, eraseKeyEverywhere, runErasures } from '../compaction/erase.js';
 import { cleanStreams, type StreamCleaningOutcome } from '../compaction/stream-cleaning.js';
 import type { StreamIndex } from '../streams/stream-index.js';
 import type { StreamMetadataTable } from '../streams/stream-metadata.js';
@@ -87,12 +87,14 @@ export class PartitionLog {
   private readonly waiters = new OffsetWaiters(storageLimits.waitersPerPartitionMax);
   private closed = false;
   private syncTimer: NodeJS.Timeout | null = null;
-  /** Passes that rewrite segments of a stream topic (the erase worker, the stream cleaner), one at a time. */
+  /** Passes that rewrite segments (compaction, the erase worker, the stream cleaner), one at a time. */
   private rewriting: Promise<unknown> = Promise.resolve(null);
 
   constructor(
     private readonly state: PartitionState,
     private readonly writer: LogWriter,
+    /** Erases copies of an erased stream's records in other topics (LogManagerOptions.eraseCopies). */
+    private readonly eraseCopies?: CopyEraser,
   ) {
     this.scheduleIntervalSync();
   }
@@ -296,7 +298,7 @@ export class PartitionLog {
 
   /** Runs the erase worker over every stream marked and not yet done (also at open, after a crash). */
   resumeErasures(): Promise<EraseOutcome | null> {
-    return this.afterRewrites(() => (!this.state.streams?.metadata.pendingErasures().length ? null : runErasures(this.state, () => this.writer.rollNow())));
+    return this.afterRewrites(() => (!this.state.streams?.metadata.pendingErasures().length ? null : runErasures(this.state, () => this.writer.rollNow(), this.eraseCopies)));
   }
 
   /**
@@ -306,6 +308,14 @@ export class PartitionLog {
    */
   cleanStreams(nowMs: number, minHiddenEvents: number): Promise<StreamCleaningOutcome | null> {
     return this.afterRewrites(() => (this.state.streams ? cleanStreams(this, this.state, nowMs, minHiddenEvents) : null));
+  }
+
+  /**
+   * Removes every record with `key` from this partition, which keeps no stream index: the copies
+   * of an erased stream's events in a dead-letter topic (compaction/erase.ts eraseKeyEverywhere).
+   */
+  eraseKey(key: Buffer): Promise<EraseOutcome | null> {
+    return this.afterRewrites(() => eraseKeyEverywhere(this.state, key, () => this.writer.rollNow()));
   }
 
   /** Runs `pass` after every segment rewrite queued before it (null once the log is closed). */
@@ -496,7 +506,8 @@ export class PartitionLog {
 
   /** Runs key compaction now if the topic is compacted (see compaction/compaction.ts). */
   compact(nowMs = Date.now(), force = false): Promise<CompactionOutcome | null> {
-    return this.closed ? Promise.resolve(null) : compactPartition(this.state, nowMs, force);
+    // After any other rewrite of the partition's segments (an erasure of dead-letter copies): both write `.cleaned` files.
+    return this.afterRewrites(() => compactPartition(this.state, nowMs, force));
   }
 
   /** Retention: deletes the oldest `count` sealed segments (see segment-lifecycle.ts). */
