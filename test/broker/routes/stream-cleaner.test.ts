@@ -8,6 +8,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSse } from '../live/sse-stream.js';
 import { call, startBroker, type TestBroker } from '../support/broker.js';
 import { filesHolding } from '../support/data-files.js';
 
@@ -59,7 +60,7 @@ afterAll(async () => broker.close());
 
 describe('the stream cleaner', () => {
   let offsetsBefore: number[];
-  let otherBefore: unknown;
+  let otherBefore: { events: unknown[] };
   let fetchedBefore: Array<{ offset: number; key: string | null }>;
 
   it('removes the events maxCount hides from every file and keeps versions and offsets', async () => {
@@ -102,9 +103,40 @@ describe('the stream cleaner', () => {
     expect(live.events[0]).toMatchObject({ version: 9, offset: offsetsBefore[1] });
   });
 
+  it('resumes the live feed by version over the removed events', async () => {
+    const live = await openSse(streamUrl('order-1', '/live'), { 'last-event-id': '8' });
+    try {
+      expect((await live.records(2)).map((event) => [event.id, JSON.parse(event.data!).offset])).toEqual([['9', offsetsBefore[1]], ['10', expect.any(Number)]]);
+    } finally {
+      live.close();
+    }
+  });
+
+  it('removes what maxAgeMs and truncateBefore hide, from the version the metadata names', async () => {
+    // Records produced with old client timestamps are events of the stream too: maxAgeMs hides them.
+    const old = Array.from({ length: 3 }, (_, i) => ({ key: 'aged', value: { value: secret('aged', i), pad: PAD }, timestamp: 1_000 + i }));
+    expect((await call(url('/records'), { method: 'POST', json: { records: old } })).status).toBe(200);
+    for (let i = 3; i < 6; i++) await append('aged', i);
+    for (let i = 0; i < 4; i++) await append('truncated', i);
+    for (let i = 18; i < 22; i++) await append('other', i);
+    await call(streamUrl('aged', '/metadata'), { method: 'PUT', json: { maxAgeMs: 24 * 3_600_000 } });
+    await call(streamUrl('truncated', '/metadata'), { method: 'PUT', json: { truncateBefore: 3 } });
+    await clean();
+    expect(await holdingSecrets('aged', 6)).toEqual([3, 4, 5]);
+    expect(await holdingSecrets('truncated', 4)).toEqual([3]);
+    expect((await events('aged')).events.map((event: { version: number }) => event.version)).toEqual([3, 4, 5]);
+    expect((await call(streamUrl('truncated'))).body).toMatchObject({ version: 3, eventCount: 1 });
+    // The metadata cleared: the removed events stay removed, the versions stay.
+    await call(streamUrl('truncated', '/metadata'), { method: 'PUT', json: {} });
+    expect((await events('truncated')).events.map((event: { version: number }) => event.version)).toEqual([3]);
+    expect(await append('truncated', 4, 3)).toMatchObject({ firstVersion: 4 });
+  });
+
   it('keeps the versions across a restart and a rebuild of every .keys file', async () => {
     const before = await events('order-1');
     const info = (await call(streamUrl('order-1'))).body;
+    const otherNow = await events('other');
+    expect(otherNow.events.slice(0, otherBefore.events.length)).toEqual(otherBefore.events);
     await broker.close(false);
     broker = await broker.restart();
     expect(await events('order-1')).toEqual(before);
@@ -118,7 +150,7 @@ describe('the stream cleaner', () => {
     broker = await broker.restart();
     expect(await events('order-1')).toEqual(before);
     expect((await call(streamUrl('order-1'))).body).toEqual(info);
-    expect(await events('other')).toEqual(otherBefore);
+    expect(await events('other')).toEqual(otherNow);
     expect(await append('order-1', 11, 10)).toMatchObject({ firstVersion: 11 });
   });
 
