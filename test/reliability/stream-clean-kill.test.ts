@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { type BrokerProcess, startBrokerProcess } from '../../bench/lib/broker-process.js';
 import { request } from '../../bench/lib/spool-http.js';
 import { filesHolding } from '../broker/support/data-files.js';
+import { appendMany, killBroker } from './support/stream-process.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'spool-clean-kill-'));
 const HIDDEN = 'hidden-secret-8c1e';
@@ -24,18 +25,7 @@ afterAll(async () => {
 
 const topicUrl = (rest: string) => `${broker!.url}/v1/topics/ledger${rest}`;
 const streamUrl = (stream: string, rest = '') => topicUrl(`/streams/${encodeURIComponent(stream)}${rest}`);
-
-async function appendMany(stream: string, prefix: string, count: number): Promise<void> {
-  const events = Array.from({ length: count }, (_, i) => ({ type: 'Changed', data: { value: `${prefix}-${i}`, pad: 'x'.repeat(200) } }));
-  const answer = await request(streamUrl(stream, '/events'), { method: 'POST', json: { events } });
-  expect(answer.status).toBe(200);
-}
-
-async function kill(): Promise<void> {
-  const exited = new Promise((resolve) => broker!.child.once('exit', resolve));
-  broker!.child.kill('SIGKILL');
-  await exited;
-}
+const eventsUrl = (stream: string) => streamUrl(stream, '/events');
 
 /** Whether the partition's metadata (snapshot or journal) holds a base the cleaner has not finished with. */
 function baseRecorded(): boolean {
@@ -55,11 +45,11 @@ describe('stream cleaner under SIGKILL', () => {
     const created = await request(`${broker.url}/v1/topics`, { method: 'POST', json: { name: 'ledger', partitions: 1, config: { streamIndex: true, segmentBytes: 64 * 1024 } } });
     expect(created.status).toBe(201);
     for (let round = 0; round < 20; round++) {
-      await appendMany('account-1', `${HIDDEN}-${round}`, 100);
-      await appendMany('account-2', `other-${round}`, 100);
+      await appendMany(eventsUrl('account-1'), `${HIDDEN}-${round}`, 100);
+      await appendMany(eventsUrl('account-2'), `other-${round}`, 100);
     }
-    await appendMany('account-1', 'kept', 10);
-    for (let i = 0; i < 3; i++) await appendMany('account-2', `tail-${i}`, 100); // account-1's events leave the active segment
+    await appendMany(eventsUrl('account-1'), 'kept', 10);
+    for (let i = 0; i < 3; i++) await appendMany(eventsUrl('account-2'), `tail-${i}`, 100); // account-1's events leave the active segment
     expect((await request(streamUrl('account-1', '/metadata'), { method: 'PUT', json: { maxCount: 10 } })).status).toBe(200);
     const before = (await request(streamUrl('account-1', '/events?limit=1000'))).body;
     expect(before.events.map((event: { version: number }) => event.version)).toEqual(Array.from({ length: 10 }, (_, i) => 2000 + i));
@@ -67,7 +57,7 @@ describe('stream cleaner under SIGKILL', () => {
 
     void request(topicUrl('/clean'), { method: 'POST' }).catch(() => undefined); // killed before it answers
     await vi.waitFor(() => expect(baseRecorded()).toBe(true), { timeout: 30_000, interval: 1 });
-    await kill();
+    await killBroker(broker!);
     // The kill came before the rewrite finished: hidden bytes are still on disk, below the durable base.
     expect((await filesHolding(dataDir, HIDDEN)).length).toBeGreaterThan(0);
 
