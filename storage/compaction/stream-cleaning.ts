@@ -9,13 +9,19 @@
  *               `minHiddenEvents` records, the stream's version base moves up past them, durably
  *               (one synced line of the metadata journal): from then on those records are
  *               invisible, whether still on disk or not, and every later record keeps its version;
- *   2. drop     every stream's records below its base are dropped from the sealed segments
- *               holding them, in one worker pass (drop-records.ts: crash-safe swap, `.keys` rebuilt);
- *               records still in the active segment go at the first pass after it rolls;
- *   3. done     the bases' `removing` marks are cleared.
+ *   2. drop     the records below each base still marked `removing` are dropped from the sealed
+ *               segments holding them, in one worker pass (drop-records.ts: crash-safe swap,
+ *               `.keys` rebuilt);
+ *   3. done     a base's `removing` mark is cleared once no record of its stream is left below it;
+ *               records still in the active segment keep it until a pass after the segment rolls.
+ *
+ * Each stream's lookups are one turn of the event loop (they read the sealed segments' `.keys`
+ * synchronously, as conditional appends do), so a partition with thousands of streams with
+ * metadata never holds the loop for the whole pass.
  *
  * A crash after 1 leaves the versions right (the base is durable, the records below it are
- * invisible); the next open sees a base still `removing` and runs 2 and 3 again.
+ * invisible); the next open sees a base still `removing` and runs 2 and 3 again (so does an open
+ * after a clean shutdown that left some in the active segment: in the background).
  */
 import type { PartitionLog } from '../log/partition-log.js';
 import type { PartitionState } from '../log/partition-state.js';
@@ -31,17 +37,26 @@ export interface StreamCleaningOutcome extends DropOutcome {
 
 /** One pass; `minHiddenEvents` Infinity only finishes what an interrupted pass left (step 2 and 3). */
 export async function cleanStreams(log: PartitionLog, state: PartitionState, nowMs: number, minHiddenEvents: number): Promise<StreamCleaningOutcome> {
-  const table = state.streams!.metadata;
+  const streams = state.streams!;
   let streamsRebased = 0;
   if (Number.isFinite(minHiddenEvents)) {
-    for (const [keyString] of table.streamsWithSettings()) {
+    for (const [keyString] of streams.metadata.streamsWithSettings()) {
       if (await rebase(log, keyString, nowMs, Math.max(1, minHiddenEvents))) streamsRebased++;
+      await nextTurn();
     }
   }
   const dropped = await dropBelowBases(state);
-  for (const [keyString, base] of table.streamsWithBase()) if (base.removing) await table.baseRemoved(keyString);
+  for (const [keyString, base] of streams.metadata.streamsWithBase()) {
+    if (!base.removing) continue;
+    await streams.prepare(state.segments);
+    const first = streams.offsetsOf(Buffer.from(keyString, 'latin1'), state.segments)[0];
+    if (first === undefined || first >= base.offset) await streams.metadata.baseRemoved(keyString);
+    await nextTurn();
+  }
   return { streamsRebased, ...dropped };
 }
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Moves the stream's base past its hidden prefix when that holds at least `minHidden` records. */
 async function rebase(log: PartitionLog, keyString: string, nowMs: number, minHidden: number): Promise<boolean> {
@@ -53,21 +68,22 @@ async function rebase(log: PartitionLog, keyString: string, nowMs: number, minHi
   return true;
 }
 
-/** Drops every stream's records below its base from the sealed segments, in one worker pass. */
+/** Drops the records below each base still `removing` from the sealed segments, in one worker pass. */
 async function dropBelowBases(state: PartitionState): Promise<DropOutcome> {
   const streams = state.streams!;
-  const bases = streams.metadata.streamsWithBase();
+  const bases = streams.metadata.streamsWithBase().filter(([, base]) => base.removing);
   if (bases.length === 0) return { segmentsRewritten: 0, recordsDropped: 0 };
-  await streams.prepare(state.segments);
   const drop: DropKey[] = [];
   const holding = new Set<Segment>();
   for (const [keyString, base] of bases) {
+    await streams.prepare(state.segments);
     const key = Buffer.from(keyString, 'latin1');
     const below = streams.offsetsOf(key, state.segments).filter((offset) => offset < base.offset);
     const segments = sealedSegmentsHolding(state, below);
     if (segments.length === 0) continue;
     drop.push({ key: key.toString('base64'), belowOffset: base.offset });
     for (const segment of segments) holding.add(segment);
+    await nextTurn();
   }
   return dropRecords(state, state.segments.filter((segment) => holding.has(segment)), drop);
 }

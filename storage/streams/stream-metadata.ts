@@ -53,7 +53,7 @@ export interface StreamMetadata extends StreamSettings {
 export interface StreamBase {
   version: number;
   offset: number;
-  /** Set until the cleaner's pass has removed the records below `offset` from the sealed segments: the next open runs it again. */
+  /** Set until the cleaner has removed every record of the stream below `offset`: an open runs its pass again. */
   removing?: boolean;
 }
 

@@ -167,6 +167,25 @@ describe('the stream cleaner', () => {
   });
 });
 
+describe('hidden events in the active segment', () => {
+  it('stay invisible until the segment rolls, then the next pass removes them', async () => {
+    const at = (path: string) => `${broker.url}/v1/topics/fresh${path}`;
+    expect((await call(`${broker.url}/v1/topics`, { method: 'POST', json: { name: 'fresh', partitions: 1, config: { streamIndex: true, segmentBytes: 1024 } } })).status).toBe(201);
+    const both = [0, 1].map((i) => ({ type: 'T', data: { value: secret('fresh', i) } }));
+    expect((await call(at('/streams/s/events'), { method: 'POST', json: { events: both } })).status).toBe(200); // one small batch in the empty active segment
+    await call(at('/streams/s/metadata'), { method: 'PUT', json: { maxCount: 1 } });
+    const cleanFresh = async () => (await call(at('/clean'), { method: 'POST' })).body.partitions[0].streams;
+    expect(await cleanFresh()).toMatchObject({ streamsRebased: 1, recordsDropped: 0 });
+    expect(await holdingSecrets('fresh', 2)).toEqual([0, 1]); // not rewritten yet, but below the base already
+    await call(at('/streams/s/metadata'), { method: 'PUT', json: {} });
+    expect((await call(at('/streams/s/events'))).body.events.map((event: { version: number }) => event.version)).toEqual([1]);
+    for (let i = 0; i < 4; i++) await call(at('/streams/filler/events'), { method: 'POST', json: { events: [{ type: 'T', data: { pad: PAD } }] } }); // the segment rolls
+    expect(await cleanFresh()).toMatchObject({ streamsRebased: 0, recordsDropped: 1 });
+    expect(await holdingSecrets('fresh', 2)).toEqual([1]);
+    expect((await call(at('/streams/s'))).body).toMatchObject({ version: 1, eventCount: 1 });
+  });
+});
+
 describe('streamCleanMinHiddenEvents', () => {
   it('leaves a hidden prefix shorter than the threshold to a later pass of the background cleaner', async () => {
     const local = await startBroker({ flush: 'never', settings: { streamCleanMinHiddenEvents: 5 } });
