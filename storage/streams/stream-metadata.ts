@@ -18,7 +18,7 @@ import { ioError, StorageError } from '../errors.js';
 import { type FileSystem, withFile } from '../io/file-system.js';
 import { storageLimits } from '../limits.js';
 import { streamIdDigest } from './stream-id-key.js';
-import { decodeJournal, encodeJournalChange, encodeJournalStart, type JournalChange, STREAM_METADATA_JOURNAL_FILE } from './stream-metadata-journal.js';
+import { decodeJournal, encodeJournalChange, encodeJournalStart, isStreamBase, type JournalChange, STREAM_METADATA_JOURNAL_FILE } from './stream-metadata-journal.js';
 
 export const STREAM_METADATA_FILE = 'stream-metadata';
 /** 2: erased ids as HMAC-SHA-256 under the data directory's secret (1 held plain SHA-256). */
@@ -74,11 +74,6 @@ interface FileShape {
 }
 
 const SETTING_NAMES = ['maxCount', 'maxAgeMs', 'truncateBefore'] as const;
-
-function isStreamBase(base: unknown): base is StreamBase {
-  const { version, offset } = (base ?? {}) as Partial<StreamBase>;
-  return Number.isSafeInteger(version) && version! >= 0 && Number.isSafeInteger(offset) && offset! >= 0;
-}
 
 /**
  * Parses a `stream-metadata` file; throws naming what is wrong. `keyCheck`: what the data
