@@ -5,7 +5,11 @@
  * it all holds across a restart. A dead letter of the erased stream settled after the erasure
  * leaves no copy either.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { nodeFileSystem } from '../../../storage/index.js';
+import { StreamMetadataTable } from '../../../storage/streams/stream-metadata.js';
 import { call, startBroker, type TestBroker } from '../support/broker.js';
 import { filesHolding } from '../support/data-files.js';
 
@@ -97,5 +101,23 @@ describe('a dead letter settled after the erasure', () => {
     expect(await deadLetters()).toEqual(before);
     expect((await call(queueUrl(''))).body).toMatchObject({ available: 0, inFlight: 0 });
     expect(await filesHolding(broker.dataDir, 'fay-secret-93ad')).toEqual([]);
+  });
+});
+
+describe('an erasure pending at a restart', () => {
+  it('runs again when the broker starts, dead-letter copies included', async () => {
+    const stream = 'user-gus@example.com';
+    await append(stream, { secret: 'gus-secret-1c07' });
+    expect(await deadLetterAll()).toBe(1);
+    expect((await filesHolding(broker.dataDir, 'gus-secret-1c07')).some((path) => path.includes(DEAD_LETTERS))).toBe(true);
+    await broker.close(false);
+    // The erasure recorded, its pass not run (as after a crash right after the 202).
+    const secret = await readFile(join(broker.dataDir, 'topics.stream-id-key'));
+    const table = await StreamMetadataTable.load(nodeFileSystem, join(broker.dataDir, 'topics', TOPIC, '0'), secret);
+    await table.markErasing(Buffer.from(stream));
+    broker = await broker.restart();
+    await vi.waitFor(async () => expect((await call(streamUrl(stream))).body.error).toMatchObject({ erasePending: false }), { timeout: 20_000, interval: 50 });
+    expect(await filesHolding(broker.dataDir, 'gus-secret-1c07')).toEqual([]);
+    expect(await filesHolding(broker.dataDir, stream)).toEqual([]);
   });
 });
