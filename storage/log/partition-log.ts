@@ -24,7 +24,8 @@ import { type FileLease, SegmentRetiredError } from './file-cache.js';
 import { deleteOldestSegments, swapInCleanedSegment } from './segment-lifecycle.js';
 import { applyRetention } from './retention.js';
 import { compactPartition, type CompactionOutcome } from '../compaction/compaction.js';
-import { type EraseOutcome, runErasures } from '../compaction/erase.js';
+import { type CopyEraser, type EraseOutcome, eraseKeyEverywhere, runErasures } from '../compaction/erase.js';
+import { cleanStreams, type StreamCleaningOutcome } from '../compaction/stream-cleaning.js';
 import type { StreamIndex } from '../streams/stream-index.js';
 import type { StreamMetadataTable } from '../streams/stream-metadata.js';
 import { expectedVersionMatches, type StreamCondition } from '../streams/expected-version.js';
@@ -94,12 +95,14 @@ export class PartitionLog {
   private readonly waiters = new OffsetWaiters(storageLimits.waitersPerPartitionMax);
   private closed = false;
   private syncTimer: NodeJS.Timeout | null = null;
-  /** The erase worker's passes, one at a time (see eraseStream). */
-  private erasing: Promise<EraseOutcome | null> = Promise.resolve(null);
+  /** Passes that rewrite segments (compaction, the erase worker, the stream cleaner), one at a time. */
+  private rewriting: Promise<unknown> = Promise.resolve(null);
 
   constructor(
     private readonly state: PartitionState,
     private readonly writer: LogWriter,
+    /** Erases copies of an erased stream's records in other topics (LogManagerOptions.eraseCopies). */
+    private readonly eraseCopies?: CopyEraser,
   ) {
     this.scheduleIntervalSync();
   }
@@ -258,7 +261,8 @@ export class PartitionLog {
   private checkStream(condition: StreamCondition, keyed: KeyedRecord[]): { first: number; last: number } {
     const streams = this.state.streams!;
     // prepare() ran before append's synchronous stretch, but a roll since then may have sealed more.
-    const current = streams.offsetsOf(condition.key, this.state.segments).length;
+    const { offsets, firstVersion } = streams.versionedOffsetsOf(condition.key, this.state.segments);
+    const current = firstVersion + offsets.length;
     const softDeleted = streams.metadata.isSoftDeleted(condition.key.toString('latin1'), current - 1);
     if (!expectedVersionMatches(condition.expectedVersion, current - 1, softDeleted)) {
       throw new StorageError('SPOOL_ERR_WRONG_EXPECTED_VERSION', `stream expected at version ${condition.expectedVersion}, it is at ${current - 1}`, this.context({ expectedVersion: condition.expectedVersion, actualVersion: current - 1 }));
@@ -268,18 +272,19 @@ export class PartitionLog {
   }
 
   /**
-   * The visible offsets of a stream (the key's records below the high watermark, from the log
-   * start on), in version order: offsets[v] holds version v + skipped, where skipped counts the
-   * key's records below the log start (versions are positions among all the key's records).
+   * The visible offsets of a stream (the key's versioned records below the high watermark, from
+   * the log start on), in version order: offsets[i] holds version firstVersion + i, where
+   * firstVersion is the stream's version base (0 without one) plus the key's versioned records
+   * below the log start.
    */
   async streamOffsets(key: Buffer): Promise<{ offsets: number[]; firstVersion: number }> {
     const streams = await this.streamsReady();
-    const all = streams.offsetsOf(key, this.state.segments);
+    const { offsets: all, firstVersion } = streams.versionedOffsetsOf(key, this.state.segments);
     let end = all.length;
     while (end > 0 && all[end - 1]! >= this.highWatermark) end--;
     let start = 0;
     while (start < end && all[start]! < this.logStartOffset) start++;
-    return { offsets: all.slice(start, end), firstVersion: start };
+    return { offsets: all.slice(start, end), firstVersion: firstVersion + start };
   }
 
   /** The partition's per-stream metadata, soft deletes and erasures (topics with streamIndex). */
@@ -301,10 +306,31 @@ export class PartitionLog {
 
   /** Runs the erase worker over every stream marked and not yet done (also at open, after a crash). */
   resumeErasures(): Promise<EraseOutcome | null> {
-    this.erasing = this.erasing
-      .catch(() => null)
-      .then(() => (this.closed || !this.state.streams?.metadata.pendingErasures().length ? null : runErasures(this.state, () => this.writer.rollNow())));
-    return this.erasing;
+    return this.afterRewrites(() => (!this.state.streams?.metadata.pendingErasures().length ? null : runErasures(this.state, () => this.writer.rollNow(), this.eraseCopies)));
+  }
+
+  /**
+   * The stream cleaner's pass (compaction/stream-cleaning.ts): hidden prefixes of at least
+   * `minHiddenEvents` records become version bases, and the records below every base leave the
+   * sealed segments. Null on a topic without streams. Infinity: only finish an interrupted pass.
+   */
+  cleanStreams(nowMs: number, minHiddenEvents: number): Promise<StreamCleaningOutcome | null> {
+    return this.afterRewrites(() => (this.state.streams ? cleanStreams(this, this.state, nowMs, minHiddenEvents) : null));
+  }
+
+  /**
+   * Removes every record with `key` from this partition, which keeps no stream index: the copies
+   * of an erased stream's events in a dead-letter topic (compaction/erase.ts eraseKeyEverywhere).
+   */
+  eraseKey(key: Buffer): Promise<EraseOutcome | null> {
+    return this.afterRewrites(() => eraseKeyEverywhere(this.state, key, () => this.writer.rollNow()));
+  }
+
+  /** Runs `pass` after every segment rewrite queued before it (null once the log is closed). */
+  private afterRewrites<T>(pass: () => Promise<T> | null): Promise<T | null> {
+    const run = this.rewriting.catch(() => null).then(() => (this.closed ? null : pass()));
+    this.rewriting = run;
+    return run;
   }
 
   /** Stream ids (keys) of this partition starting with `prefix`, at most `limit`. */
@@ -488,7 +514,8 @@ export class PartitionLog {
 
   /** Runs key compaction now if the topic is compacted (see compaction/compaction.ts). */
   compact(nowMs = Date.now(), force = false): Promise<CompactionOutcome | null> {
-    return this.closed ? Promise.resolve(null) : compactPartition(this.state, nowMs, force);
+    // After any other rewrite of the partition's segments (an erasure of dead-letter copies): both write `.cleaned` files.
+    return this.afterRewrites(() => compactPartition(this.state, nowMs, force));
   }
 
   /** Retention: deletes the oldest `count` sealed segments (see segment-lifecycle.ts). */
@@ -511,7 +538,7 @@ export class PartitionLog {
     this.closed = true;
     if (this.syncTimer) clearInterval(this.syncTimer);
     this.waiters.closeAll();
-    await this.erasing.catch(() => {}); // a pass swaps segments in: not under a closing log
+    await this.rewriting.catch(() => {}); // a pass swaps segments in: not under a closing log
     try {
       await this.writer.close();
       await this.state.streams?.saveActive(activeSegment(this.state));
