@@ -73,7 +73,7 @@ async function readGroup(log: PartitionLog, offsets: readonly number[], group: G
 }
 
 /**
- * Puts into found[from..] the records of `data` (whole batches, CRC-checked by the read) at
+ * Puts into found[from..] the records of `data` (whole batches, CRC-checked by the read, so not again) at
  * offsets[from, to), in order, stopping at the first one it does not hold; answers how many it
  * put and how many offsets the batches it walked span. Batches holding none are passed over by
  * their headers.
@@ -92,7 +92,7 @@ function pickRecords(data: Buffer, offsets: readonly number[], from: number, to:
     if (offsets[next]! <= lastOffset) {
       if (offsets[next]! < header.baseOffset) return answer(); // not in the log: missing() names it
       const batch = data.subarray(position, position + size);
-      const [decoded] = decodeRecordBatchesWithin(batch, storageLimits.batchBytesMax, offsets[next]!).batches;
+      const [decoded] = decodeRecordBatchesWithin(batch, storageLimits.batchBytesMax, offsets[next]!, true).batches;
       for (const record of decoded!.records) {
         if (next === to || offsets[next]! > lastOffset) break;
         if (record.offset === offsets[next]) found[next++] = record;

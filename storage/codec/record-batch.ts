@@ -160,6 +160,21 @@ export function readBatchHeader(buffer: Buffer, position = 0): BatchHeader {
   };
 }
 
+/** The header of a batch whose CRC was checked already: its length must still frame it within the buffer. */
+function frameChecked(buffer: Buffer, position: number): BatchHeader {
+  const header = readBatchHeader(buffer, position);
+  if (header.batchLength < BATCH_LENGTH_MIN || header.batchLength > buffer.length - position - BATCH_LOG_OVERHEAD_BYTES) corrupt(`batchLength ${header.batchLength} does not frame a batch within ${buffer.length - position} bytes`);
+  return header;
+}
+
+/**
+ * The fields that frame a batch on the way to another one (storage/log/segment-reader.ts), without
+ * the rest of its header: its offsets and its magic.
+ */
+export function readBatchFrame(buffer: Buffer, position: number): { baseOffset: number; lastOffsetDelta: number; magic: number } {
+  return { baseOffset: readInt64(buffer, position), lastOffsetDelta: buffer.readInt32BE(position + OFFSET_LAST_OFFSET_DELTA), magic: buffer.readInt8(position + OFFSET_MAGIC) };
+}
+
 /** The offset of the batch's last record. */
 export function lastOffsetOf(header: BatchHeader): number {
   return header.baseOffset + header.lastOffsetDelta;
@@ -204,12 +219,16 @@ export interface BatchSpan {
   header: BatchHeader;
 }
 
-/** Validates one or more batches laid back to back, filling the buffer exactly. */
-export function splitBatches(buffer: Buffer): BatchSpan[] {
+/**
+ * Validates one or more batches laid back to back, filling the buffer exactly. `crcChecked`: the
+ * batches come from a log read, which checked each one whole (storage/log/segment-reader.ts): they
+ * are framed by their headers without computing their CRC again.
+ */
+export function splitBatches(buffer: Buffer, crcChecked = false): BatchSpan[] {
   const spans: BatchSpan[] = [];
   let position = 0;
   while (position < buffer.length) {
-    const header = validateBatch(buffer, position);
+    const header = crcChecked ? frameChecked(buffer, position) : validateBatch(buffer, position);
     const size = BATCH_LOG_OVERHEAD_BYTES + header.batchLength;
     spans.push({ position, size, header });
     position += size;
@@ -621,8 +640,8 @@ export interface DecodedRead {
  * `fromOffset` (a reader that starts inside a batch) are left out without being materialized, and
  * batches wholly before it without being decompressed.
  */
-export function decodeRecordBatchesWithin(buffer: Buffer, budgetBytes: number, fromOffset = 0): DecodedRead {
-  const spans = buffer.length === 0 ? [] : splitBatches(buffer);
+export function decodeRecordBatchesWithin(buffer: Buffer, budgetBytes: number, fromOffset = 0, crcChecked = false): DecodedRead {
+  const spans = buffer.length === 0 ? [] : splitBatches(buffer, crcChecked);
   const batches: DecodedBatch[] = [];
   let usedBytes = 0;
   let nextOffset = 0;
