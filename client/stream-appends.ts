@@ -36,7 +36,7 @@ export class AppendCoalescer {
   private queue: Pending[] = [];
   private inFlight = 0;
   private flushScheduled = false;
-  /** Many-stream requests sent (for tests and benches: how well appends coalesce). */
+  /** Requests sent, one-stream ones included (for benches: how well appends coalesce). */
   requests = 0;
 
   constructor(
@@ -90,6 +90,7 @@ export class AppendCoalescer {
   }
 
   private async send(appends: Pending[]): Promise<void> {
+    this.requests++;
     try {
       if (appends.length === 1) {
         appends[0]!.resolve(await this.sendOne(appends[0]!));
