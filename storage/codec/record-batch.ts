@@ -541,6 +541,36 @@ export class RecordCursor {
 }
 
 /**
+ * The records of one batch at the ascending offsets wanted[from, to), as far as the batch holds
+ * them in order: it stops at the first wanted offset past the batch, or missing from it (a gap).
+ * The batch was checked whole by the read that returned it (no CRC here); records between the
+ * wanted ones are passed over by their lengths in a dense batch, never materialized: a stream's
+ * event among 50 others' in a batch written by coalesced appends costs one record, not 50.
+ */
+export function decodeRecordsAt(batch: Buffer, header: BatchHeader, wanted: readonly number[], from: number, to: number): DecodedRecord[] {
+  const block = recordsBlock(batch, 0, header, DECOMPRESSED_BYTES_MAX_DEFAULT);
+  const cursor = new RecordCursor(block, header);
+  const dense = header.lastOffsetDelta === header.recordsCount - 1;
+  const last = lastOffsetOf(header);
+  const found: DecodedRecord[] = [];
+  let next = from;
+  let nextRecordOffset = header.baseOffset;
+  while (next < to && wanted[next]! <= last) {
+    const target = wanted[next]!;
+    if (dense && target > nextRecordOffset) cursor.skip(target - nextRecordOffset);
+    if (!cursor.next()) break;
+    nextRecordOffset = cursor.layout.offset + 1;
+    if (cursor.layout.offset === target) {
+      found.push(recordAt(block, cursor.layout));
+      next++;
+    } else if (cursor.layout.offset > target) {
+      break; // a gap where the offset should be
+    }
+  }
+  return found;
+}
+
+/**
  * Validates the batch at `position` (size, magic, CRC) and returns a cursor over its records'
  * layouts. Positions are in the cursor's block (the batch's records, decompressed if need be).
  * Each record is checked as the cursor reaches it, and the batch's end once it has read them all:
