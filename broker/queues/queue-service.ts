@@ -487,8 +487,10 @@ export class QueueService {
       for (const { message } of entries) queue.partitions[message.partition]!.reopen(message);
       throw error;
     });
-    const batch = encodeRecordBatch(
-      entries.map(({ message, reason }) => {
+    // A record of a stream erased since the queue read it settles without a copy: its erasure has already run over this topic.
+    const copies = entries.filter(({ message }) => !this.erasedSinceRead(queue, message));
+    const batch = copies.length === 0 ? null : encodeRecordBatch(
+      copies.map(({ message, reason }) => {
         const headers: RecordHeader[] = [
           ...message.record.headers,
           { key: DeadLetterHeaders.topic, value: Buffer.from(queue.topic) },
@@ -503,7 +505,7 @@ export class QueueService {
     );
     // Written (and, with flush=always, synced) before the message counts as settled: nothing is lost.
     try {
-      await log.append(batch);
+      if (batch) await log.append(batch);
     } catch (error) {
       // Not dead-lettered after all (a full disk, say): deliverable again, tried again later.
       for (const { message } of entries) queue.partitions[message.partition]!.reopen(message);
@@ -519,6 +521,13 @@ export class QueueService {
       states.push({ partition: partition.partition, offset: message.offset, state: 'dead', deliveryCount: message.deliveryCount });
     }
     await this.persist(queue, states, moved);
+  }
+
+  private erasedSinceRead(queue: Queue, message: WindowMessage): boolean {
+    const key = message.record.key;
+    if (!key) return false;
+    const source = this.topics.partition(queue.topic, message.partition);
+    return source.config.streamIndex === true && source.streamMetadata.isErased(key);
   }
 
   private async deadLetterLog(queue: Queue): Promise<PartitionLog> {
