@@ -29,6 +29,8 @@ const RECEIPTS_PER_FRAME = 10_000;
 const REASON_BYTES_MAX = 1000;
 const DELAY_MS_MAX = 12 * 3_600_000;
 export const PREFETCH_MAX = 10_000;
+/** How long close() waits for the answers to settlements already sent. */
+const CLOSE_WAIT_MS = 5000;
 
 const RECONNECT = { baseMs: 100, maxMs: 5000, retries: Infinity };
 
@@ -114,7 +116,10 @@ export class QueueSessionReader {
     if (this.closed) return;
     this.closed = true;
     this.wakeAll();
-    if (this.open && (this.unanswered.size > 0 || this.groups.size > 0)) await new Promise<void>((resolve) => (this.drained = resolve));
+    if (this.open && (this.unanswered.size > 0 || this.groups.size > 0)) {
+      // A broker that stopped answering does not hold close() up: what stays unanswered is in doubt, as after a break.
+      await Promise.race([new Promise<void>((resolve) => (this.drained = resolve)), sleep(CLOSE_WAIT_MS, this.stop.signal)]);
+    }
     this.stop.abort();
     this.socket?.close(1000);
   }
