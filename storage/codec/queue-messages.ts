@@ -68,7 +68,8 @@ function writeBytes(buffer: Buffer, position: number, bytes: Buffer | null): num
     return position + 4;
   }
   buffer.writeInt32BE(bytes.length, position);
-  bytes.copy(buffer, position + 4);
+  // set(), not copy(): for a 100-byte value copy()'s call into C++ was most of the copy.
+  buffer.set(bytes, position + 4);
   return position + 4 + bytes.length;
 }
 
@@ -92,7 +93,10 @@ export function encodeQueueMessages(messages: readonly QueueWireMessage[], frame
     buffer.writeDoubleBE(record.timestamp, position + 12);
     buffer.writeUInt32BE(message.deliveryCount, position + 20);
     buffer.writeUInt8(receipt.length, position + 24);
-    position += FIXED_BYTES + 1 + buffer.write(receipt, position + FIXED_BYTES + 1, 'latin1');
+    // Byte by byte as latin1 does (the low byte of each character): ~20 characters cost less here than a call into C++.
+    const receiptAt = position + FIXED_BYTES + 1;
+    for (let c = 0; c < receipt.length; c++) buffer[receiptAt + c] = receipt.charCodeAt(c) & 0xff;
+    position = receiptAt + receipt.length;
     position = writeBytes(buffer, position, record.key);
     position = writeBytes(buffer, position, record.value);
     buffer.writeUInt32BE(record.headers.length, position);
