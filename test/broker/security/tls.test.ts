@@ -48,6 +48,26 @@ describe('HTTPS with Spool\'s client', () => {
     expect(records.map((topic) => topic.name)).toContain('shared');
   });
 
+  it('runs a queue session over wss:// with the certificate principal (the upgrade is authenticated by the handshake)', async () => {
+    const admin = client({ tls: clientTls(pki, pki.admin) });
+    await admin.admin.createTopic({ name: 'tls-jobs', partitions: 1 });
+    await admin.producer<number>().send('tls-jobs', [{ value: 1 }, { value: 2 }]);
+    const queue = admin.queue<number>('tls-jobs', 'workers', { prefetch: 2 });
+    await queue.configure();
+    const seen: number[] = [];
+    for await (const message of queue) {
+      seen.push(message.value);
+      await message.ack();
+      if (seen.length === 2) break;
+    }
+    await queue.close();
+    expect(seen.sort()).toEqual([1, 2]);
+    expect(await queue.describe()).toMatchObject({ available: 0, inFlight: 0, totals: { acked: 2 } });
+    // Without a certificate or credentials the upgrade is refused like any request: no message is pushed.
+    const anonymous = client({ tls: clientTls(pki) }).queue<number>('tls-jobs', 'workers');
+    await expect(anonymous[Symbol.asyncIterator]().next()).rejects.toMatchObject({ code: 'SPOOL_ERR_UNAUTHENTICATED', status: 401 });
+  });
+
   it('authorizes a client certificate as User:<subject DN> against the ACLs', async () => {
     const alice = client({ tls: clientTls(pki, pki.alice) });
     const refused = await alice.admin.describeTopic('shared').catch((error: unknown) => error);
