@@ -86,6 +86,22 @@ describe('queue client', () => {
     expect([await requests('/v1/topics/:topic/queues/:queue/receive'), await requests('/v1/topics/:topic/queues/:queue/ack')]).toEqual(before);
   });
 
+  it('sends over HTTP what a frame cannot carry, and the session carries on', async () => {
+    await spool.admin.createTopic({ name: 'odd-settles' });
+    await spool.producer<number>().send('odd-settles', [{ value: 1 }, { value: 2 }]);
+    const queue = spool.queue<number>('odd-settles', 'workers', { prefetch: 2 });
+    await queue.configure();
+    const iterator = queue[Symbol.asyncIterator]();
+    const first = (await iterator.next()).value as QueueMessage<number>;
+    // A delay past the broker's bound would close the session as a bad frame: HTTP answers it 400 instead.
+    await expect(first.nack({ delayMs: 13 * 3_600_000 })).rejects.toMatchObject({ code: 'SPOOL_ERR_BAD_REQUEST', status: 400 });
+    await first.ack();
+    const second = (await iterator.next()).value as QueueMessage<number>;
+    await second.ack();
+    await queue.close();
+    expect(await queue.describe()).toMatchObject({ available: 0, inFlight: 0, totals: { acked: 2 } });
+  });
+
   it('opens its session again after the broker restarts, and receives the rest', async () => {
     // A fixed port, so the restarted broker is where the session reconnects to.
     const port = await new Promise<number>((resolve) => {
