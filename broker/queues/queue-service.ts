@@ -30,11 +30,13 @@ export interface QueueLimits {
 
 export const defaultQueueLimits: QueueLimits = { windowRecords: 1000, readBytes: 1024 * 1024, maxReceive: 1000, maxWaitMs: 60_000 };
 
+/** A leased message; also the form the binary answer and a session's MESSAGES frame encode (QueueWireMessage). */
 export interface ReceivedMessage {
   receipt: string;
   partition: number;
   offset: number;
   deliveryCount: number;
+  record: WindowMessage['record'];
   message: WindowMessage;
 }
 
@@ -455,7 +457,7 @@ export class QueueService {
       const { partition, message } = candidates[i]!;
       queue.leasing.add(partition);
       partition.lease(message, receiptOf(partition.partition, message.offset, message.deliveryCount + 1, roundNonce), now + visibilityMs);
-      received[i] = { receipt: message.receipt!, partition: partition.partition, offset: message.offset, deliveryCount: message.deliveryCount, message };
+      received[i] = { receipt: message.receipt!, partition: partition.partition, offset: message.offset, deliveryCount: message.deliveryCount, record: message.record, message };
     }
     return received;
   }

@@ -140,7 +140,7 @@ export class QueueSession {
         // Closed meanwhile: what was just leased runs out like any unsettled lease.
         if (this.closed || received.length === 0) continue;
         this.credit -= received.length;
-        this.ws.send(encodeMessagesFrame(received.map(({ receipt, partition, offset, deliveryCount, message }) => ({ receipt, partition, offset, deliveryCount, record: message.record }))), this.onSent);
+        this.ws.send(encodeMessagesFrame(received), this.onSent);
       }
     } catch (error) {
       this.end(asSpoolError(error));

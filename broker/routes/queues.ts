@@ -175,7 +175,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ queues: QueueService; redr
       const waitSlot = () => quotas.take('longPolls', principal);
       const received = await queues.receive(topic, queue, { max: request.body?.max ?? 1, visibilityMs: request.body?.visibilityMs, waitMs: request.body?.waitMs ?? 0 }, abort.signal, waitSlot);
       if (request.query.format === 'binary') {
-        return reply.type(QUEUE_MESSAGES_CONTENT_TYPE).send(encodeQueueMessages(received.map(({ receipt, partition, offset, deliveryCount, message }) => ({ receipt, partition, offset, deliveryCount, record: message.record }))));
+        return reply.type(QUEUE_MESSAGES_CONTENT_TYPE).send(encodeQueueMessages(received));
       }
       const format: ValueFormat = request.query.valueFormat ?? 'auto';
       return {
