@@ -5,7 +5,7 @@ export { storageLimits } from './limits.js';
 export { forEachBounded } from './concurrency.js';
 export { type FileSystem, type FileStat, nodeFileSystem } from './io/file-system.js';
 export { type LogConfig, type FlushPolicy, type CleanupPolicy, defaultLogConfig, flushPolicyGrammar, parseFlushPolicy } from './log/config.js';
-export { LogManager, type LogManagerOptions } from './log/log-manager.js';
+export { LogManager, type LogManagerOptions, STREAM_CLEAN_MIN_HIDDEN_EVENTS_DEFAULT } from './log/log-manager.js';
 export type { CompactionSummary, PartitionCleaning } from './log/cleaner.js';
 export { PartitionLog, type AppendOptions, type AppendResult, type ReadResult, type PartitionStats } from './log/partition-log.js';
 export type { StreamAppendOutcome, StreamAppendRequest } from './log/stream-appends.js';
@@ -15,4 +15,5 @@ export { repairDataDir, type RepairReport, type PartitionCut, type RepairOptions
 export { assertDataDirectory } from './log/data-dir.js';
 export { type ExpectedVersion, type StreamCondition, expectedVersionMatches } from './streams/expected-version.js';
 export type { StreamAppendAnswer, StreamEventView, StreamInfo, StreamMetadataView } from './streams/stream-wire.js';
-export type { StreamMetadata, StreamSettings, StreamMetadataTable } from './streams/stream-metadata.js';
+export type { StreamBase, StreamMetadata, StreamSettings, StreamMetadataTable } from './streams/stream-metadata.js';
+export { type StreamView, streamView } from './streams/stream-visibility.js';

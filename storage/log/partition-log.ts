@@ -24,7 +24,8 @@ import { type FileLease, SegmentRetiredError } from './file-cache.js';
 import { deleteOldestSegments, swapInCleanedSegment } from './segment-lifecycle.js';
 import { applyRetention } from './retention.js';
 import { compactPartition, type CompactionOutcome } from '../compaction/compaction.js';
-import { type EraseOutcome, runErasures } from '../compaction/erase.js';
+import { type CopyEraser, type EraseOutcome, eraseKeyEverywhere, runErasures } from '../compaction/erase.js';
+import { cleanStreams, type StreamCleaningOutcome } from '../compaction/stream-cleaning.js';
 import type { StreamIndex } from '../streams/stream-index.js';
 import type { StreamMetadataTable } from '../streams/stream-metadata.js';
 import { expectedVersionMatches, type StreamCondition } from '../streams/expected-version.js';
@@ -40,6 +41,14 @@ export interface AppendOptions {
    * that it issued the id and epoch (broker/metadata/producer-id-store.ts).
    */
   authorizeProducer?: (producerId: number, producerEpoch: number) => void;
+  /**
+   * A producer (or epoch) the partition does not know must start at sequence 0, else
+   * SPOOL_ERR_OUT_OF_ORDER_SEQUENCE (`unknownProducer`). The HTTP route asks for it: its client keeps
+   * several requests in flight over pooled connections, and a later one arriving first must be
+   * refused, not taken as the start of a sequence. Kafka's Produce keeps Kafka's rule (any
+   * sequence starts an unknown producer: its requests come in order on one connection).
+   */
+  sequenceFromZero?: boolean;
   /** A conditional append to one stream (topics with streamIndex): refused with
    *  SPOOL_ERR_WRONG_EXPECTED_VERSION unless the key's stream is at `expectedVersion`. */
   stream?: StreamCondition;
@@ -87,12 +96,14 @@ export class PartitionLog {
   private readonly waiters = new OffsetWaiters(storageLimits.waitersPerPartitionMax);
   private closed = false;
   private syncTimer: NodeJS.Timeout | null = null;
-  /** The erase worker's passes, one at a time (see eraseStream). */
-  private erasing: Promise<EraseOutcome | null> = Promise.resolve(null);
+  /** Passes that rewrite segments (compaction, the erase worker, the stream cleaner), one at a time. */
+  private rewriting: Promise<unknown> = Promise.resolve(null);
 
   constructor(
     private readonly state: PartitionState,
     private readonly writer: LogWriter,
+    /** Erases copies of an erased stream's records in other topics (LogManagerOptions.eraseCopies). */
+    private readonly eraseCopies?: CopyEraser,
   ) {
     this.scheduleIntervalSync();
   }
@@ -197,7 +208,7 @@ export class PartitionLog {
       if (span.header.producerId >= 0) options.authorizeProducer?.(span.header.producerId, span.header.producerEpoch);
     }
     if (keyed.length > 0) this.checkStreamKeys(keyed);
-    const duplicate = this.checkProducers(spans);
+    const duplicate = this.checkProducers(spans, options.sequenceFromZero === true);
     if (duplicate) return duplicate;
     if (options.expectedOffset !== undefined && options.expectedOffset !== this.state.nextOffset) {
       throw new StorageError('SPOOL_ERR_OFFSET_MISMATCH', `expected the partition to end at offset ${options.expectedOffset}, it ends at ${this.state.nextOffset}`, this.context({ expectedOffset: options.expectedOffset, actualOffset: this.state.nextOffset }));
@@ -320,7 +331,8 @@ export class PartitionLog {
   private checkStreamVersion(condition: StreamCondition, eventsAhead: number): number {
     const streams = this.state.streams!;
     // prepare() ran before append's synchronous stretch, but a roll since then may have sealed more.
-    const current = streams.offsetsOf(condition.key, this.state.segments).length + eventsAhead;
+    const { offsets, firstVersion } = streams.versionedOffsetsOf(condition.key, this.state.segments);
+    const current = firstVersion + offsets.length + eventsAhead;
     const softDeleted = streams.metadata.isSoftDeleted(condition.key.toString('latin1'), current - 1);
     if (!expectedVersionMatches(condition.expectedVersion, current - 1, softDeleted)) {
       throw new StorageError('SPOOL_ERR_WRONG_EXPECTED_VERSION', `stream expected at version ${condition.expectedVersion}, it is at ${current - 1}`, this.context({ expectedVersion: condition.expectedVersion, actualVersion: current - 1 }));
@@ -329,18 +341,19 @@ export class PartitionLog {
   }
 
   /**
-   * The visible offsets of a stream (the key's records below the high watermark, from the log
-   * start on), in version order: offsets[v] holds version v + skipped, where skipped counts the
-   * key's records below the log start (versions are positions among all the key's records).
+   * The visible offsets of a stream (the key's versioned records below the high watermark, from
+   * the log start on), in version order: offsets[i] holds version firstVersion + i, where
+   * firstVersion is the stream's version base (0 without one) plus the key's versioned records
+   * below the log start.
    */
   async streamOffsets(key: Buffer): Promise<{ offsets: number[]; firstVersion: number }> {
     const streams = await this.streamsReady();
-    const all = streams.offsetsOf(key, this.state.segments);
+    const { offsets: all, firstVersion } = streams.versionedOffsetsOf(key, this.state.segments);
     let end = all.length;
     while (end > 0 && all[end - 1]! >= this.highWatermark) end--;
     let start = 0;
     while (start < end && all[start]! < this.logStartOffset) start++;
-    return { offsets: all.slice(start, end), firstVersion: start };
+    return { offsets: all.slice(start, end), firstVersion: firstVersion + start };
   }
 
   /** The partition's per-stream metadata, soft deletes and erasures (topics with streamIndex). */
@@ -362,10 +375,31 @@ export class PartitionLog {
 
   /** Runs the erase worker over every stream marked and not yet done (also at open, after a crash). */
   resumeErasures(): Promise<EraseOutcome | null> {
-    this.erasing = this.erasing
-      .catch(() => null)
-      .then(() => (this.closed || !this.state.streams?.metadata.pendingErasures().length ? null : runErasures(this.state, () => this.writer.rollNow())));
-    return this.erasing;
+    return this.afterRewrites(() => (!this.state.streams?.metadata.pendingErasures().length ? null : runErasures(this.state, () => this.writer.rollNow(), this.eraseCopies)));
+  }
+
+  /**
+   * The stream cleaner's pass (compaction/stream-cleaning.ts): hidden prefixes of at least
+   * `minHiddenEvents` records become version bases, and the records below every base leave the
+   * sealed segments. Null on a topic without streams. Infinity: only finish an interrupted pass.
+   */
+  cleanStreams(nowMs: number, minHiddenEvents: number): Promise<StreamCleaningOutcome | null> {
+    return this.afterRewrites(() => (this.state.streams ? cleanStreams(this, this.state, nowMs, minHiddenEvents) : null));
+  }
+
+  /**
+   * Removes every record with `key` from this partition, which keeps no stream index: the copies
+   * of an erased stream's events in a dead-letter topic (compaction/erase.ts eraseKeyEverywhere).
+   */
+  eraseKey(key: Buffer): Promise<EraseOutcome | null> {
+    return this.afterRewrites(() => eraseKeyEverywhere(this.state, key, () => this.writer.rollNow()));
+  }
+
+  /** Runs `pass` after every segment rewrite queued before it (null once the log is closed). */
+  private afterRewrites<T>(pass: () => Promise<T> | null): Promise<T | null> {
+    const run = this.rewriting.catch(() => null).then(() => (this.closed ? null : pass()));
+    this.rewriting = run;
+    return run;
   }
 
   /** Stream ids (keys) of this partition starting with `prefix`, at most `limit`. */
@@ -395,13 +429,13 @@ export class PartitionLog {
    * Idempotent producers: when every batch is a retry of one already accepted, answers with the
    * original offsets (after the original is acknowledged) instead of writing it again.
    */
-  private checkProducers(spans: BatchSpan[]): Promise<AppendResult> | null {
+  private checkProducers(spans: BatchSpan[], fromZero: boolean): Promise<AppendResult> | null {
     const previousInAppend = new Map<number, BatchSpan>();
     const checks = spans.map((span) => {
       const { producerId, baseSequence } = span.header;
       const previous = producerId >= 0 ? previousInAppend.get(producerId) : undefined;
       if (producerId >= 0) previousInAppend.set(producerId, span);
-      if (!previous) return this.state.producers.check(span.header, this.context());
+      if (!previous) return this.state.producers.check(span.header, this.context(), fromZero);
       // A later batch of the same producer in one append must follow the earlier one.
       if (baseSequence !== previous.header.baseSequence + previous.header.recordsCount) {
         throw new StorageError('SPOOL_ERR_OUT_OF_ORDER_SEQUENCE', `producer ${producerId}'s batches in one append are not consecutive`, this.context({ producerId }));
@@ -549,7 +583,8 @@ export class PartitionLog {
 
   /** Runs key compaction now if the topic is compacted (see compaction/compaction.ts). */
   compact(nowMs = Date.now(), force = false): Promise<CompactionOutcome | null> {
-    return this.closed ? Promise.resolve(null) : compactPartition(this.state, nowMs, force);
+    // After any other rewrite of the partition's segments (an erasure of dead-letter copies): both write `.cleaned` files.
+    return this.afterRewrites(() => compactPartition(this.state, nowMs, force));
   }
 
   /** Retention: deletes the oldest `count` sealed segments (see segment-lifecycle.ts). */
@@ -572,7 +607,7 @@ export class PartitionLog {
     this.closed = true;
     if (this.syncTimer) clearInterval(this.syncTimer);
     this.waiters.closeAll();
-    await this.erasing.catch(() => {}); // a pass swaps segments in: not under a closing log
+    await this.rewriting.catch(() => {}); // a pass swaps segments in: not under a closing log
     try {
       await this.writer.close();
       await this.state.streams?.saveActive(activeSegment(this.state));
