@@ -43,6 +43,7 @@ import { streamRoutes } from './routes/streams.js';
 import { StreamService } from './streams/stream-service.js';
 import { producerRoutes } from './routes/producers.js';
 import { queueRoutes } from './routes/queues.js';
+import { queueSessionRoutes } from './routes/queue-session.js';
 import { topicRoutes } from './routes/topics.js';
 import { consoleRoutes } from './routes/console.js';
 import { statsRoutes } from './routes/stats.js';
@@ -251,6 +252,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database, tlsF
   await app.register(groupRoutes, { groups });
   const queues = new QueueService(topics, stores.queues, undefined, limits);
   await app.register(queueRoutes, { queues, redriveRecordsMax: limits.redriveRecordsMax, quotas: security.quotas });
+  await app.register(queueSessionRoutes, { queues, quotas: security.quotas, limits });
   // Secure cookies over https only: a Secure cookie would never come back over http.
   await app.register(sessionRoutes, { authenticator: security.authenticator, secureCookies: tlsOptions !== null });
   await app.register(adminCredentialRoutes, security);

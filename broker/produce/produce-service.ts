@@ -86,10 +86,14 @@ export class ProduceService {
     return answer;
   }
 
-  /** Raw batches; a producer id they carry must have been issued to `principal` (the caller). */
-  async produceBatches(topic: string, partition: number, data: Buffer, expectedOffset: number | undefined, principal: string) {
+  /**
+   * Raw batches; a producer id they carry must have been issued to `principal` (the caller).
+   * `sequenceFromZero`: a producer new to the partition must start at sequence 0 (HTTP, whose
+   * client pipelines over several connections; see AppendOptions).
+   */
+  async produceBatches(topic: string, partition: number, data: Buffer, expectedOffset: number | undefined, principal: string, sequenceFromZero = false) {
     const log = this.topics.partition(topic, partition);
-    const [result] = await this.appendAll(topic, [{ log, batch: data, expectedOffset, recordIndexes: [] }], principal);
+    const [result] = await this.appendAll(topic, [{ log, batch: data, expectedOffset, recordIndexes: [] }], principal, sequenceFromZero);
     return {
       topic,
       partition,
@@ -123,11 +127,11 @@ export class ProduceService {
     }
   }
 
-  private async appendAll(topic: string, plans: PlannedAppend[], principal = ANONYMOUS): Promise<AppendResult[]> {
+  private async appendAll(topic: string, plans: PlannedAppend[], principal = ANONYMOUS, sequenceFromZero = false): Promise<AppendResult[]> {
     if (plans.length > 1) for (const plan of plans) this.precheck(plan);
     const started = performance.now();
     const authorizeProducer = (producerId: number, producerEpoch: number) => this.producers.authorize(producerId, producerEpoch, principal);
-    const results = await Promise.all(plans.map((plan) => plan.log.append(plan.batch, { expectedOffset: plan.expectedOffset, authorizeProducer })));
+    const results = await Promise.all(plans.map((plan) => plan.log.append(plan.batch, { expectedOffset: plan.expectedOffset, authorizeProducer, sequenceFromZero })));
     this.metrics.observeAppend((performance.now() - started) / 1000);
     for (let i = 0; i < plans.length; i++) {
       if (results[i]!.duplicate) continue;

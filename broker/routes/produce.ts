@@ -72,7 +72,7 @@ export const produceRoutes: FastifyPluginAsyncTypebox<{ produce: ProduceService;
       if (contentType === BATCH_CONTENT_TYPE) {
         const { partition, expectedOffset } = request.query;
         if (partition === undefined) throw new BrokerError('SPOOL_ERR_BAD_REQUEST', 'raw batches need ?partition=', { topic });
-        const appended = await produce.produceBatches(topic, partition, request.body as Buffer, expectedOffset, principal);
+        const appended = await produce.produceBatches(topic, partition, request.body as Buffer, expectedOffset, principal, true);
         traceAppended(() => ({ request: request.raw, topic, partition, baseOffset: appended.baseOffset, lastOffset: appended.lastOffset }));
         return appended;
       }

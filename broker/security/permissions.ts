@@ -81,6 +81,8 @@ export const httpPermissions: Readonly<Record<string, Rule>> = {
   'GET /v1/topics/:topic/queues/:queue': needs(queue('Describe')),
   'DELETE /v1/topics/:topic/queues/:queue': needs(queue('Delete')),
   'POST /v1/topics/:topic/queues/:queue/receive': needs(queue('Read'), topic('Read')),
+  // A session receives and settles: the permissions of both (Read on the queue covers ack, nack, reject).
+  'GET /v1/topics/:topic/queues/:queue/session': needs(queue('Read'), topic('Read')),
   'POST /v1/topics/:topic/queues/:queue/ack': needs(queue('Read')),
   'POST /v1/topics/:topic/queues/:queue/nack': needs(queue('Read')),
   'POST /v1/topics/:topic/queues/:queue/reject': needs(queue('Read')),

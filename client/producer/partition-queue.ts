@@ -1,9 +1,10 @@
 /**
  * One partition's share of a producer: the open batch that records join, the sealed batches
- * waiting to be sent (in order), and what is in flight. Idempotent producers number records per
- * partition (Kafka's baseSequence), assigned when a batch is first sent and kept across retries.
+ * waiting to be sent (in order), and the requests in flight (in the order they were sent).
+ * Idempotent producers number records per partition (Kafka's baseSequence), assigned when a batch
+ * is first sent and kept across retries; a new producer id starts the numbering again at 0.
  */
-import type { RecordInput } from '../../storage/codec/index.js';
+import { encodeRecordBatch, type RecordInput } from '../../storage/codec/index.js';
 import type { RecordMetadata } from '../types.js';
 
 /** Someone waiting for a record's offset: send() keeps these; push() leaves them out. */
@@ -44,11 +45,43 @@ export class PendingBatch {
   }
 }
 
+/** The producer id and epoch an idempotent producer stamps its batches with. */
+export interface Identity {
+  producerId: number;
+  producerEpoch: number;
+}
+
+/** A produce request out for one partition. */
+export class InFlightRequest {
+  /** Resolves once the request is settled: true when its batches were written. */
+  readonly settled: Promise<boolean>;
+  private settle!: (written: boolean) => void;
+
+  constructor(
+    readonly batches: PendingBatch[],
+    /** The identity its batches are numbered under (null: not idempotent). */
+    public identity: Identity | null,
+  ) {
+    this.settled = new Promise((resolve) => (this.settle = resolve));
+  }
+
+  finish(written: boolean): void {
+    this.settle(written);
+  }
+
+  get bytes(): number {
+    return this.batches.reduce((sum, batch) => sum + batch.bytes, 0);
+  }
+}
+
 export class PartitionQueue {
   open: PendingBatch | null = null;
   readonly sealed: PendingBatch[] = [];
-  inFlight = 0;
+  /** Requests in flight, oldest first. */
+  readonly requests: InFlightRequest[] = [];
+  /** The next baseSequence, counted for `sequenceOf`. */
   nextSequence = 0;
+  sequenceOf: Identity | null = null;
   /** Cancels the open batch's linger timer. */
   cancelLinger: (() => void) | null = null;
   /** The open batch has lingered enough, but a request is in flight: it goes when that returns. */
@@ -68,7 +101,31 @@ export class PartitionQueue {
     return batch;
   }
 
+  get inFlight(): number {
+    return this.requests.length;
+  }
+
+  get batchesInFlight(): number {
+    return this.requests.reduce((sum, request) => sum + request.batches.length, 0);
+  }
+
+  /** Numbers the batches of a request under its identity (nothing to number without one) and encodes them. */
+  encode(request: InFlightRequest, compression: number): void {
+    const identity = request.identity;
+    if (identity && this.sequenceOf !== identity) {
+      this.sequenceOf = identity;
+      this.nextSequence = 0;
+    }
+    for (const batch of request.batches) {
+      if (identity) {
+        batch.baseSequence = this.nextSequence;
+        this.nextSequence += batch.count;
+      }
+      batch.encoded = encodeRecordBatch(batch.records, { compression, ...(identity ? { ...identity, baseSequence: batch.baseSequence } : {}) });
+    }
+  }
+
   get idle(): boolean {
-    return this.open === null && this.sealed.length === 0 && this.inFlight === 0;
+    return this.open === null && this.sealed.length === 0 && this.requests.length === 0;
   }
 }

@@ -3,14 +3,15 @@
  * `batchBytes` or has waited `lingerMs`; batches are encoded here as RecordBatch v2 and sent raw,
  * so the broker only checks their CRC and assigns offsets. Retries use backoff with jitter and
  * honour Retry-After. Idempotent mode stamps batches with a producer id and sequence, so a retry
- * after a lost answer is answered by the broker with the original offsets, never written twice.
+ * after a lost answer is answered by the broker with the original offsets, never written twice,
+ * and keeps up to `maxInFlight` requests in flight per partition, in order (see deliver()).
  *
  *   send(topic, records)  resolves with each record's partition and offset
  *   push(topic, record)   fire and forget; returns false once `bufferBytes` are waiting (await drain())
  *   flush()               sends everything queued; rejects with the first push() failure since the last flush
  *   close()               flush, then refuse new records
  */
-import { BATCH_CONTENT_TYPE, compressionIdOf, type CompressionName, compressionNames, encodeRecordBatch, partitionForKey, PRODUCER_BATCHES_REMEMBERED } from '../../storage/codec/index.js';
+import { BATCH_CONTENT_TYPE, compressionIdOf, type CompressionName, compressionNames, partitionForKey, PRODUCER_BATCHES_REMEMBERED } from '../../storage/codec/index.js';
 import type { BackoffOptions } from '../backoff.js';
 import { type Codec, type CodecName, resolveCodec } from '../codecs.js';
 import { SpoolClientError } from '../errors.js';
@@ -19,7 +20,7 @@ import { type EncodedRecord, encodeRecord, type ProducerRecord } from '../record
 import { withRetries } from '../retry.js';
 import type { TopicMetadata } from '../topic-metadata.js';
 import type { RecordMetadata } from '../types.js';
-import { type Completion, PartitionQueue, PendingBatch } from './partition-queue.js';
+import { type Completion, type Identity, InFlightRequest, PartitionQueue, PendingBatch } from './partition-queue.js';
 import { type ExpectedOffsets, sendConditional } from './conditional-send.js';
 
 export interface ProducerOptions<T = unknown> {
@@ -41,12 +42,20 @@ export interface ProducerOptions<T = unknown> {
    * reads all five.
    */
   compression?: CompressionName;
-  /** Producer id + sequence numbers: retries never duplicate. Default false. */
+  /** Producer id + sequence numbers: retries never duplicate, and requests are pipelined (maxInFlight). Default false. */
   idempotent?: boolean;
   /**
-   * Bytes per produce request. Batches that queued while a partition's previous request was in
-   * flight go together in the next one, so one request in flight per partition (which keeps
-   * records in order, as Kafka's max.in.flight=1 does) still fills the pipe. Default 4 MiB (measured best of 2-16 MiB).
+   * Produce requests in flight per partition, 1-5 (Kafka's max.in.flight.requests.per.connection).
+   * Default 5 when idempotent, else 1: only sequence numbers let the broker refuse a request that
+   * overtook an earlier one (over another pooled connection), so without them one request in
+   * flight is what keeps records in order. Idempotent, at most 5 batches are in flight per
+   * partition in all, the batches the broker remembers per producer to answer a retry.
+   */
+  maxInFlight?: number;
+  /**
+   * Bytes per produce request. Batches that queued while a partition's requests were in flight go
+   * together in the next one, so the pipe fills even with one request in flight. Default 4 MiB
+   * (measured best of 2-16 MiB).
    */
   maxRequestBytes?: number;
   retry?: Partial<BackoffOptions>;
@@ -54,11 +63,6 @@ export interface ProducerOptions<T = unknown> {
   deliveryTimeoutMs?: number;
   /** Told about every failed push() batch (flush() rejects with the first one too). */
   onError?: (error: SpoolClientError, records: number) => void;
-}
-
-interface Identity {
-  producerId: number;
-  producerEpoch: number;
 }
 
 interface BatchesAnswer {
@@ -99,13 +103,18 @@ export class Producer<T = unknown> {
   private readonly compression: number;
   private readonly idempotent: boolean;
   private readonly maxRequestBytes: number;
+  private readonly maxInFlight: number;
   private readonly queues = new Map<string, PartitionQueue>();
   /** Records waiting for their topic's partition count. */
   private readonly awaitingMetadata = new Map<string, Array<{ encoded: EncodedRecord; completion?: Completion; index: number }>>();
   /** Partition for key-less records, per topic: sticky until its batch is sealed (Kafka's sticky partitioner). */
   private readonly sticky = new Map<string, number>();
   private readonly abort = new AbortController();
-  private identity: Promise<Identity> | null = null;
+  /** The idempotent producer's id and epoch; null until taken, and again once given up. */
+  private identity: Identity | null = null;
+  private identityPending: Promise<Identity> | null = null;
+  /** Batches wait to be numbered until the identity comes (takeIdentity()). */
+  private awaitingIdentity = false;
   private buffered = 0;
   private drainWaiters: Array<() => void> = [];
   private idleWaiters: Array<() => void> = [];
@@ -126,6 +135,7 @@ export class Producer<T = unknown> {
     this.compression = compressionOption(options.compression);
     this.idempotent = options.idempotent ?? false;
     this.maxRequestBytes = options.maxRequestBytes ?? 4 * 1024 * 1024;
+    this.maxInFlight = maxInFlightOption(options.maxInFlight, this.idempotent);
   }
 
   /** Bytes of records accepted but not yet acknowledged. */
@@ -153,11 +163,11 @@ export class Producer<T = unknown> {
       } finally {
         this.touched = null;
       }
-      // Without linger, a send() hands its records over all at once: a partition with nothing in
+      // Without linger, a send() hands its records over all at once: a partition with room in
       // flight gets them now rather than on the next turn of the event loop, which could only add
       // other callers' records (and, on a busy loop, a turn is long). Sends made while a request is
       // in flight still gather into the next one.
-      if (touched) for (const queue of touched) if (queue.inFlight === 0) this.sealAndDispatch(queue);
+      if (touched) for (const queue of touched) if (this.hasRoom(queue)) this.sealAndDispatch(queue);
     });
   }
 
@@ -277,14 +287,14 @@ export class Producer<T = unknown> {
   }
 
   /**
-   * The open batch waited its linger. Sent now if the partition has no request in flight;
-   * otherwise it keeps growing until that request returns, so batches grow with the load by
-   * themselves (a producer at a trickle waits for nothing, one at full speed sends full batches).
+   * The open batch waited its linger. Sent now if the partition has room for a request in flight;
+   * otherwise it keeps growing until one returns, so batches grow with the load by themselves (a
+   * producer at a trickle waits for nothing, one at full speed sends full batches).
    */
   private lingered(queue: PartitionQueue): void {
     queue.cancelLinger = null;
-    if (queue.inFlight > 0) queue.ripe = true;
-    else this.sealAndDispatch(queue);
+    if (this.hasRoom(queue)) this.sealAndDispatch(queue);
+    else queue.ripe = true;
   }
 
   private queue(topic: string, partition: number): PartitionQueue {
@@ -300,71 +310,114 @@ export class Producer<T = unknown> {
     this.dispatch(queue);
   }
 
-  /** Sends the queued batches of a partition, unless a request of its is in flight. */
+  /**
+   * Whether the partition may send another request: fewer than maxInFlight out and, idempotent,
+   * fewer batches out than the broker remembers per producer, and none numbered under an identity
+   * given up (those are renumbered first, in order: see resendable()).
+   */
+  private hasRoom(queue: PartitionQueue): boolean {
+    if (queue.requests.length >= this.maxInFlight) return false;
+    if (!this.idempotent) return true;
+    return queue.batchesInFlight < PRODUCER_BATCHES_REMEMBERED && queue.requests.every((request) => request.identity === this.identity);
+  }
+
+  /** Sends the queued batches of a partition, in as many requests as it has room for. */
   private dispatch(queue: PartitionQueue): void {
-    if (queue.inFlight > 0 || queue.sealed.length === 0) return;
-    // An idempotent retry must name batches the broker still remembers (the last few per producer).
-    const maxBatches = this.idempotent ? PRODUCER_BATCHES_REMEMBERED : Number.MAX_SAFE_INTEGER;
-    let count = 0;
-    let bytes = 0;
-    for (const batch of queue.sealed) {
-      if (count > 0 && (count >= maxBatches || bytes + batch.bytes > this.maxRequestBytes)) break;
-      bytes += batch.bytes;
-      count++;
+    while (queue.sealed.length > 0 && this.hasRoom(queue)) {
+      if (this.idempotent && !this.identity) return this.takeIdentity();
+      // An idempotent retry must name batches the broker still remembers (the last few per producer).
+      const maxBatches = this.idempotent ? PRODUCER_BATCHES_REMEMBERED - queue.batchesInFlight : Number.MAX_SAFE_INTEGER;
+      let count = 0;
+      let bytes = 0;
+      for (const batch of queue.sealed) {
+        if (count > 0 && (count >= maxBatches || bytes + batch.bytes > this.maxRequestBytes)) break;
+        bytes += batch.bytes;
+        count++;
+      }
+      const request = new InFlightRequest(queue.sealed.splice(0, count), this.identity);
+      queue.encode(request, this.compression);
+      queue.requests.push(request);
+      void this.deliver(queue, request);
     }
-    const batches = queue.sealed.splice(0, count);
-    queue.inFlight = batches.length;
-    void this.deliver(queue, batches);
   }
 
   private get deliveryTimeoutMs(): number {
     return this.options.deliveryTimeoutMs ?? 120_000;
   }
 
-  private async deliver(queue: PartitionQueue, batches: PendingBatch[]): Promise<void> {
+  /**
+   * Sends a request until it is answered: retried on retriable errors with the same bytes (the
+   * broker recognises an idempotent retry), and re-sent when the broker refused it for arriving
+   * before an earlier request of the partition (see resendable()).
+   */
+  private async deliver(queue: PartitionQueue, request: InFlightRequest): Promise<void> {
+    const startedAt = Date.now();
+    let written = false;
     try {
-      const answer = await withRetries(async () => this.sendBatches(queue, batches), {
-        ...this.options.retry,
-        retries: Number.MAX_SAFE_INTEGER,
-        deadlineMs: this.deliveryTimeoutMs,
-        signal: this.abort.signal,
-      });
-      batches.forEach((batch, i) => batch.succeed(queue.topic, queue.partition, answer.batches[i]!.baseOffset));
+      for (;;) {
+        try {
+          const answer = await withRetries(async () => this.post(queue, request.batches), {
+            ...this.options.retry,
+            retries: Number.MAX_SAFE_INTEGER,
+            deadlineMs: Math.max(0, this.deliveryTimeoutMs - (Date.now() - startedAt)),
+            signal: this.abort.signal,
+          });
+          request.batches.forEach((batch, i) => batch.succeed(queue.topic, queue.partition, answer.batches[i]!.baseOffset));
+          written = true;
+          return;
+        } catch (error) {
+          if (Date.now() - startedAt > this.deliveryTimeoutMs || !(await this.resendable(queue, request, error))) throw error;
+        }
+      }
     } catch (error) {
-      // An idempotent producer cannot know whether a batch that failed was written: a new
-      // producer id starts a fresh sequence, so no later batch is mistaken for this one.
-      if (this.idempotent) {
-        this.identity = null;
-        queue.nextSequence = 0;
-        for (const waiting of queue.sealed) waiting.encoded = null;
-      }
-      for (const batch of batches) {
-        const unawaited = batch.completions.filter((completion) => completion === undefined).length;
-        if (unawaited > 0) this.failRecords(undefined, error, unawaited);
-        batch.fail(error);
-      }
+      this.failRequest(request, error);
     } finally {
-      queue.inFlight = 0;
-      this.release(batches.reduce((sum, batch) => sum + batch.bytes, 0));
+      request.finish(written);
+      queue.requests.splice(queue.requests.indexOf(request), 1);
+      this.release(request.bytes);
       if (queue.ripe) this.sealAndDispatch(queue);
       else this.dispatch(queue);
       this.notifyIdle();
     }
   }
 
-  private async sendBatches(queue: PartitionQueue, batches: PendingBatch[]): Promise<BatchesAnswer> {
-    const identity = this.idempotent ? await this.producerIdentity() : null;
-    for (const batch of batches) {
-      if (batch.encoded) continue;
-      if (identity) {
-        batch.baseSequence = queue.nextSequence;
-        queue.nextSequence += batch.count;
-      }
-      batch.encoded = encodeRecordBatch(batch.records, {
-        compression: this.compression,
-        ...(identity ? { producerId: identity.producerId, producerEpoch: identity.producerEpoch, baseSequence: batch.baseSequence } : {}),
-      });
+  /**
+   * Whether a refused idempotent request goes again. Refused for its sequence while an earlier
+   * request of the partition is still out: requests travel over several pooled connections, so a
+   * later one can arrive first; the broker wrote nothing of it, and once the earlier ones settle it
+   * goes again (renumbered, if one of them failed and the producer took a new id). Refused as a
+   * producer the partition does not know (it forgets the least active past producersPerPartitionMax)
+   * with nothing earlier out: it starts over under a new id. Anything else is a real gap: it fails.
+   * Renumbering is safe: a refused request wrote nothing, and none after it goes before it does.
+   */
+  private async resendable(queue: PartitionQueue, request: InFlightRequest, error: unknown): Promise<boolean> {
+    if (!this.idempotent || !(error instanceof SpoolClientError) || error.code !== 'SPOOL_ERR_OUT_OF_ORDER_SEQUENCE') return false;
+    const earlier = queue.requests.slice(0, queue.requests.indexOf(request));
+    if (earlier.length > 0) await Promise.all(earlier.map((other) => other.settled));
+    else if (request.identity === this.identity) {
+      if (error.context.unknownProducer !== true) return false;
+      this.identity = null;
+    } // else an earlier request failed since this one was numbered, and the producer gave up its id
+    if (request.identity !== this.identity) {
+      request.identity = await this.currentIdentity();
+      queue.encode(request, this.compression);
     }
+    return true;
+  }
+
+  /** A request that finally failed: its callers hear why. */
+  private failRequest(request: InFlightRequest, error: unknown): void {
+    // An idempotent producer cannot know whether a batch that failed was written: a new producer
+    // id starts a fresh sequence, so no later batch is mistaken for this one.
+    if (this.idempotent && request.identity === this.identity) this.identity = null;
+    for (const batch of request.batches) {
+      const unawaited = batch.completions.filter((completion) => completion === undefined).length;
+      if (unawaited > 0) this.failRecords(undefined, error, unawaited);
+      batch.fail(error);
+    }
+  }
+
+  private async post(queue: PartitionQueue, batches: PendingBatch[]): Promise<BatchesAnswer> {
     const answer = await this.http.request({
       method: 'POST',
       path: `/v1/topics/${urlPath(queue.topic)}/records`,
@@ -376,16 +429,47 @@ export class Producer<T = unknown> {
     return JSON.parse(answer.body.toString('utf8')) as BatchesAnswer;
   }
 
-  private producerIdentity(): Promise<Identity> {
-    this.identity ??= withRetries(() => this.http.json<Identity>({ method: 'POST', path: '/v1/producers', body: {} }), {
+  /** The producer's identity, taken from the broker when it has none. */
+  private currentIdentity(): Promise<Identity> {
+    if (this.identity) return Promise.resolve(this.identity);
+    this.identityPending ??= withRetries(() => this.http.json<Identity>({ method: 'POST', path: '/v1/producers', body: {} }), {
       ...this.options.retry,
       deadlineMs: this.deliveryTimeoutMs,
       signal: this.abort.signal,
-    }).catch((error: unknown) => {
-      this.identity = null;
-      throw error;
-    });
-    return this.identity;
+    }).then(
+      (identity) => {
+        this.identityPending = null;
+        this.identity = identity;
+        return identity;
+      },
+      (error: unknown) => {
+        this.identityPending = null;
+        throw error;
+      },
+    );
+    return this.identityPending;
+  }
+
+  /** Takes an identity, then sends what waited for it; if none can be had, what waited fails. */
+  private takeIdentity(): void {
+    if (this.awaitingIdentity) return;
+    this.awaitingIdentity = true;
+    this.currentIdentity().then(
+      () => {
+        this.awaitingIdentity = false;
+        for (const queue of this.queues.values()) this.dispatch(queue);
+      },
+      (error: unknown) => {
+        this.awaitingIdentity = false;
+        for (const queue of this.queues.values()) {
+          const waiting = queue.sealed.splice(0);
+          if (waiting.length === 0) continue;
+          this.failRequest(new InFlightRequest(waiting, null), error);
+          this.release(waiting.reduce((sum, batch) => sum + batch.bytes, 0));
+        }
+        this.notifyIdle();
+      },
+    );
   }
 
   /** A push() failure is kept for flush() and told to onError; send() callers hear it themselves. */
@@ -415,6 +499,18 @@ export class Producer<T = unknown> {
     this.idleWaiters = [];
     for (const wake of waiters) wake();
   }
+}
+
+/** maxInFlight: 1-5, above 1 only with idempotent (nothing else keeps pipelined requests in order). */
+function maxInFlightOption(value: number | undefined, idempotent: boolean): number {
+  if (value === undefined) return idempotent ? PRODUCER_BATCHES_REMEMBERED : 1;
+  if (!Number.isInteger(value) || value < 1 || value > PRODUCER_BATCHES_REMEMBERED) {
+    throw SpoolClientError.local('SPOOL_ERR_INVALID_ARGUMENT', `maxInFlight must be an integer from 1 to ${PRODUCER_BATCHES_REMEMBERED}, not ${JSON.stringify(value)}`, { field: 'maxInFlight' });
+  }
+  if (value > 1 && !idempotent) {
+    throw SpoolClientError.local('SPOOL_ERR_INVALID_ARGUMENT', 'maxInFlight above 1 needs idempotent: true (sequence numbers keep pipelined requests in order)', { field: 'maxInFlight' });
+  }
+  return value;
 }
 
 /** The compression id of the option; a misspelled codec fails at once rather than sending uncompressed. */

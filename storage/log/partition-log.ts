@@ -40,6 +40,14 @@ export interface AppendOptions {
    * that it issued the id and epoch (broker/metadata/producer-id-store.ts).
    */
   authorizeProducer?: (producerId: number, producerEpoch: number) => void;
+  /**
+   * A producer (or epoch) the partition does not know must start at sequence 0, else
+   * SPOOL_ERR_OUT_OF_ORDER_SEQUENCE (`unknownProducer`). The HTTP route asks for it: its client keeps
+   * several requests in flight over pooled connections, and a later one arriving first must be
+   * refused, not taken as the start of a sequence. Kafka's Produce keeps Kafka's rule (any
+   * sequence starts an unknown producer: its requests come in order on one connection).
+   */
+  sequenceFromZero?: boolean;
   /** A conditional append to one stream (topics with streamIndex): refused with
    *  SPOOL_ERR_WRONG_EXPECTED_VERSION unless the key's stream is at `expectedVersion`. */
   stream?: StreamCondition;
@@ -192,7 +200,7 @@ export class PartitionLog {
       if (span.header.producerId >= 0) options.authorizeProducer?.(span.header.producerId, span.header.producerEpoch);
     }
     if (keyed.length > 0) this.checkStreamKeys(keyed);
-    const duplicate = this.checkProducers(spans);
+    const duplicate = this.checkProducers(spans, options.sequenceFromZero === true);
     if (duplicate) return duplicate;
     if (options.expectedOffset !== undefined && options.expectedOffset !== this.state.nextOffset) {
       throw new StorageError('SPOOL_ERR_OFFSET_MISMATCH', `expected the partition to end at offset ${options.expectedOffset}, it ends at ${this.state.nextOffset}`, this.context({ expectedOffset: options.expectedOffset, actualOffset: this.state.nextOffset }));
@@ -352,13 +360,13 @@ export class PartitionLog {
    * Idempotent producers: when every batch is a retry of one already accepted, answers with the
    * original offsets (after the original is acknowledged) instead of writing it again.
    */
-  private checkProducers(spans: BatchSpan[]): Promise<AppendResult> | null {
+  private checkProducers(spans: BatchSpan[], fromZero: boolean): Promise<AppendResult> | null {
     const previousInAppend = new Map<number, BatchSpan>();
     const checks = spans.map((span) => {
       const { producerId, baseSequence } = span.header;
       const previous = producerId >= 0 ? previousInAppend.get(producerId) : undefined;
       if (producerId >= 0) previousInAppend.set(producerId, span);
-      if (!previous) return this.state.producers.check(span.header, this.context());
+      if (!previous) return this.state.producers.check(span.header, this.context(), fromZero);
       // A later batch of the same producer in one append must follow the earlier one.
       if (baseSequence !== previous.header.baseSequence + previous.header.recordsCount) {
         throw new StorageError('SPOOL_ERR_OUT_OF_ORDER_SEQUENCE', `producer ${producerId}'s batches in one append are not consecutive`, this.context({ producerId }));

@@ -8,7 +8,9 @@
  *   same epoch, (base, last) seen recently   → duplicate: answer the original offsets
  *   same epoch, anything else                → SPOOL_ERR_OUT_OF_ORDER_SEQUENCE
  *   older epoch                              → SPOOL_ERR_PRODUCER_FENCED
- *   newer epoch, or a producer not known     → accepted as the start of a new sequence
+ *   newer epoch, or a producer not known     → accepted as the start of a new sequence; with
+ *                                              `fromZero` (HTTP) only at baseSequence 0, else
+ *                                              SPOOL_ERR_OUT_OF_ORDER_SEQUENCE (unknownProducer)
  *
  * The table survives restarts through a snapshot (`producer-snapshot`, JSON) written when a
  * segment is sealed and on clean shutdown; batches after the snapshot's offset are replayed from
@@ -56,10 +58,17 @@ export class ProducerStateTable {
   }
 
   /** Classifies a batch; throws for a fenced epoch or a sequence out of order. */
-  check(header: BatchHeader, context: Record<string, unknown>): ProducerCheck {
+  check(header: BatchHeader, context: Record<string, unknown>, fromZero = false): ProducerCheck {
     if (header.producerId < 0 || header.baseSequence < 0) return { kind: 'append' };
     const entry = this.producers.get(header.producerId);
-    if (!entry || header.producerEpoch > entry.epoch) return { kind: 'append' };
+    if (!entry || header.producerEpoch > entry.epoch) {
+      if (!fromZero || header.baseSequence === 0) return { kind: 'append' };
+      throw new StorageError(
+        'SPOOL_ERR_OUT_OF_ORDER_SEQUENCE',
+        `producer ${header.producerId} epoch ${header.producerEpoch} is new to this partition and must start at sequence 0, not ${header.baseSequence}`,
+        { ...context, producerId: header.producerId, expectedSequence: 0, unknownProducer: true },
+      );
+    }
     if (header.producerEpoch < entry.epoch) {
       throw new StorageError('SPOOL_ERR_PRODUCER_FENCED', `producer ${header.producerId} epoch ${header.producerEpoch} is older than ${entry.epoch}`, {
         ...context,

@@ -58,6 +58,16 @@ describe('producer ids', () => {
     expect(next.body.duplicate).toBeUndefined();
   });
 
+  it('must start at sequence 0 on a partition new to them over HTTP, so a pipelined request that overtook the first is refused', async () => {
+    const real = await newProducer();
+    const before = await logState(broker.url, 'idem');
+    const early = await produceAs(real.producerId, 0, 3, 'overtook');
+    expect(early.status).toBe(409);
+    expect(early.body.error).toMatchObject({ code: 'SPOOL_ERR_OUT_OF_ORDER_SEQUENCE', expectedSequence: 0, unknownProducer: true });
+    expect(await logState(broker.url, 'idem')).toEqual(before);
+    expect((await produceAs(real.producerId, 0, 0, 'first')).status).toBe(200);
+  });
+
   it('keep working across requests on any connection, and after a restart', async () => {
     const real = await newProducer();
     expect((await produceAs(real.producerId, 0, 0, 'x')).status).toBe(200);

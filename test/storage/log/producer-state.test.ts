@@ -38,6 +38,22 @@ describe('idempotent producers', () => {
     expect(log!.highWatermark).toBe(3);
   });
 
+  it('with sequenceFromZero, refuses a producer or epoch new to the partition unless it starts at 0, touching nothing', async () => {
+    const [log] = await logs.manager.openTopic('t', 1);
+    const fromZero = { sequenceFromZero: true };
+    for (const sequence of [1, 5, 2 ** 31 - 1]) {
+      await expect(log!.append(batch(3, sequence, 1), fromZero)).rejects.toMatchObject({ code: 'SPOOL_ERR_OUT_OF_ORDER_SEQUENCE', context: { expectedSequence: 0, unknownProducer: true } });
+    }
+    expect(log!.highWatermark).toBe(0);
+    await log!.append(batch(3, 0, 2), fromZero);
+    await log!.append(batch(3, 2, 1), fromZero);
+    await expect(log!.append(batch(3, 4, 1, 1), fromZero)).rejects.toMatchObject({ code: 'SPOOL_ERR_OUT_OF_ORDER_SEQUENCE', context: { unknownProducer: true } }); // a newer epoch too
+    await log!.append(batch(3, 0, 1, 1), fromZero);
+    expect(log!.highWatermark).toBe(4);
+    await log!.append(batch(4, 7, 1)); // without it (Kafka's Produce), any sequence starts a producer
+    expect(log!.highWatermark).toBe(5);
+  });
+
   it('keeps recognising retries after a clean restart and after a crash past a segment roll', async () => {
     let [log] = await logs.manager.openTopic('t', 1, { segmentBytes: 300 });
     for (let sequence = 0; sequence < 20; sequence += 2) await log!.append(batch(42, sequence, 2));

@@ -1,0 +1,193 @@
+/**
+ * Ordered pipelining of the idempotent producer against a real broker: several requests in flight
+ * per partition, and a request that overtakes an earlier one (over another pooled connection) is
+ * refused by the broker, re-sent by the client, and lands after it, once. The overtaking is made
+ * real by a TCP proxy between the two that holds back one connection's request.
+ */
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Message, Spool } from '../../client/index.js';
+import { startBroker, type TestBroker } from '../broker/support/broker.js';
+
+/**
+ * Forwards connections to the broker. hold(topic): the next produce request to `topic` is kept
+ * back (its connection's bytes are buffered) until the produce request after it has been
+ * forwarded and its answer has started back: the later request reaches the broker first.
+ */
+class ReorderingProxy {
+  readonly server: Server;
+  /** Produce requests forwarded, and answers with status 409 sent back, per topic. */
+  readonly forwarded = new Map<string, number>();
+  readonly refused = new Map<string, number>();
+  private holdTopic: string | null = null;
+  private held: { socket: Socket; chunks: Buffer[] } | null = null;
+  private overtaking: Socket | null = null;
+
+  constructor(brokerPort: number) {
+    this.server = createServer((client) => {
+      const upstream = createConnection({ host: '127.0.0.1', port: brokerPort });
+      let topicOut: string | null = null;
+      client.on('data', (chunk: Buffer) => this.fromClient(client, upstream, chunk, (topic) => (topicOut = topic)));
+      upstream.on('data', (chunk: Buffer) => {
+        if (topicOut !== null && chunk.toString('latin1').startsWith('HTTP/1.1 409')) this.refused.set(topicOut, (this.refused.get(topicOut) ?? 0) + 1);
+        client.write(chunk);
+        if (this.overtaking === upstream) this.release();
+      });
+      const close = () => {
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('close', close).on('error', close);
+      upstream.on('close', close).on('error', close);
+    });
+  }
+
+  get port(): number {
+    return (this.server.address() as { port: number }).port;
+  }
+
+  hold(topic: string): void {
+    this.holdTopic = topic;
+  }
+
+  private fromClient(client: Socket, upstream: Socket, chunk: Buffer, onProduce: (topic: string) => void): void {
+    if (this.held?.socket === client) return void this.held.chunks.push(chunk);
+    const produce = /^POST \/v1\/topics\/([^/]+)\/records/.exec(chunk.toString('latin1'));
+    if (produce) {
+      const topic = produce[1]!;
+      onProduce(topic);
+      this.forwarded.set(topic, (this.forwarded.get(topic) ?? 0) + 1);
+      if (this.holdTopic === topic && !this.held) {
+        this.holdTopic = null;
+        this.held = { socket: client, chunks: [chunk] };
+        (client as Socket & { upstream?: Socket }).upstream = upstream;
+        return;
+      }
+      if (this.held && !this.overtaking) this.overtaking = upstream;
+    }
+    upstream.write(chunk);
+  }
+
+  private release(): void {
+    const held = this.held!;
+    this.held = null;
+    this.overtaking = null;
+    const upstream = (held.socket as Socket & { upstream?: Socket }).upstream!;
+    for (const chunk of held.chunks) upstream.write(chunk);
+  }
+}
+
+let broker: TestBroker;
+let proxy: ReorderingProxy;
+let spool: Spool;
+beforeAll(async () => {
+  broker = await startBroker({ flush: 'never' });
+  proxy = new ReorderingProxy(Number(new URL(broker.url).port));
+  await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
+  spool = new Spool({ url: `http://127.0.0.1:${proxy.port}` });
+});
+afterAll(async () => {
+  await spool.close();
+  proxy.server.close();
+  await broker.close();
+});
+
+async function readAll(topic: string, count: number): Promise<Message<string>[]> {
+  const reader = new Spool({ url: broker.url });
+  const consumer = reader.consumer<string>({ topics: [topic], from: 'earliest', codec: 'string', maxWaitMs: 100 });
+  const messages: Message<string>[] = [];
+  try {
+    for await (const message of consumer) {
+      messages.push(message);
+      if (messages.length === count) break;
+    }
+  } finally {
+    await reader.close();
+  }
+  return messages;
+}
+
+/** Records for partition 0, named in order (an explicit partition: no wait for the topic's metadata, which would gather sends into one batch). */
+const values = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => ({ value: `${prefix}${i}`, partition: 0 }));
+
+describe('idempotent producer pipelining', () => {
+  it('keeps several requests in flight per partition, answered in order', async () => {
+    await spool.admin.createTopic({ name: 'pipelined' });
+    const producer = spool.producer<string>({ codec: 'string', idempotent: true });
+    await producer.send('pipelined', [{ value: 'warm' }]); // the producer id is taken
+    let created = 0;
+    const onCreate = () => created++;
+    subscribe('undici:request:create', onCreate);
+    let sends: Array<Promise<unknown>>;
+    try {
+      sends = Array.from({ length: 5 }, (_, i) => producer.send('pipelined', values(`s${i}-`, 3)));
+      expect(created).toBe(5); // all out before the first answer
+    } finally {
+      unsubscribe('undici:request:create', onCreate);
+    }
+    const results = (await Promise.all(sends)) as Array<Array<{ offset: number }>>;
+    expect(results.flat().map((record) => record.offset)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
+    await producer.close();
+    const stored = await readAll('pipelined', 16);
+    expect(stored.map((message) => message.value)).toEqual(['warm', ...Array.from({ length: 5 }, (_, i) => values(`s${i}-`, 3).map((record) => record.value)).flat()]);
+  });
+
+  it('re-sends a request that overtook an earlier one: the log holds the records in send order, none twice', async () => {
+    await spool.admin.createTopic({ name: 'warm-up' });
+    await spool.admin.createTopic({ name: 'overtaken' });
+    const producer = spool.producer<string>({ codec: 'string', idempotent: true });
+    await producer.send('warm-up', [{ value: 'id taken' }]);
+    // First requests of the producer id on this partition: the second arrives first, as a producer
+    // the partition does not know at a sequence other than 0.
+    proxy.hold('overtaken');
+    const [first, second] = await Promise.all([producer.send('overtaken', values('a', 3)), producer.send('overtaken', values('b', 2))]);
+    expect(proxy.refused.get('overtaken')).toBe(1);
+    expect(proxy.forwarded.get('overtaken')).toBe(3);
+    // Later requests, the producer known: the second arrives ahead of its sequence.
+    proxy.hold('overtaken');
+    const [third, fourth] = await Promise.all([producer.send('overtaken', values('c', 4)), producer.send('overtaken', values('d', 1))]);
+    expect(proxy.refused.get('overtaken')).toBe(2);
+    expect(proxy.forwarded.get('overtaken')).toBe(6);
+    expect([first, second, third, fourth].flat().map((record) => record.offset)).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    await producer.close();
+    const stored = await readAll('overtaken', 10);
+    expect(stored.map((message) => message.value)).toEqual([...values('a', 3), ...values('b', 2), ...values('c', 4), ...values('d', 1)].map((record) => record.value));
+    expect((await spool.admin.describeTopic('overtaken')).partitionDetails[0]!.highWatermark).toBe(10);
+  });
+
+  it('a request behind one that fails is renumbered under a new producer id and lands once', async () => {
+    await spool.admin.createTopic({ name: 'behind-failure', config: { maxMessageBytes: 1024 } });
+    const producer = spool.producer<string>({ codec: 'string', idempotent: true });
+    await producer.send('behind-failure', [{ value: 'first' }]);
+    const tooLarge = producer.send('behind-failure', [{ value: 'x'.repeat(4096) }]).catch((error: unknown) => error);
+    const behind = producer.send('behind-failure', values('after', 2));
+    expect(await tooLarge).toMatchObject({ code: 'SPOOL_ERR_MESSAGE_TOO_LARGE' });
+    expect((await behind).map((record) => record.offset)).toEqual([1, 2]);
+    await producer.close();
+    expect((await readAll('behind-failure', 3)).map((message) => message.value)).toEqual(['first', 'after0', 'after1']);
+  });
+
+  it('keeps one request in flight without idempotence, and refuses maxInFlight it cannot keep in order', async () => {
+    await spool.admin.createTopic({ name: 'one-at-a-time' });
+    const producer = spool.producer<string>({ codec: 'string' });
+    await producer.send('one-at-a-time', [{ value: 'warm' }]);
+    let created = 0;
+    const onCreate = () => created++;
+    subscribe('undici:request:create', onCreate);
+    try {
+      const sends = Array.from({ length: 5 }, (_, i) => producer.send('one-at-a-time', values(`s${i}-`, 2)));
+      expect(created).toBe(1);
+      await Promise.all(sends);
+      expect(created).toBe(2); // the other four gathered into one request behind the first
+    } finally {
+      unsubscribe('undici:request:create', onCreate);
+    }
+    await producer.close();
+    for (const maxInFlight of [0, 6, 2.5, -1, Number.NaN, 2 ** 53 + 1]) {
+      expect(() => spool.producer({ idempotent: true, maxInFlight })).toThrow(expect.objectContaining({ code: 'SPOOL_ERR_INVALID_ARGUMENT' }));
+    }
+    expect(() => spool.producer({ maxInFlight: 2 })).toThrow(expect.objectContaining({ code: 'SPOOL_ERR_INVALID_ARGUMENT' }));
+    expect(() => spool.producer({ idempotent: true, maxInFlight: 1 })).not.toThrow();
+  });
+});
