@@ -180,6 +180,17 @@ const limitValues = {
   kafkaInFlightRequestsMax: 64,
   /** Events in one stream append: they are one batch, checked and encoded on the event loop. */
   streamEventsPerAppendMax: 1_000,
+  /**
+   * Appends in one many-stream request (POST .../streams/events): all of them are parsed, checked
+   * and encoded in one turn of the event loop, like a produce request's records; the client
+   * coalesces concurrent appends into requests of at most this many.
+   */
+  streamAppendsPerRequestMax: 1_000,
+  /** Events over all appends of one many-stream request (as recordsPerRequestMax for a produce). */
+  streamAppendsEventsMax: 10_000,
+  /** Body of one many-stream request: its appends to one partition become one write, whose batches
+   *  must fit the default maxMessageBytes (8 MiB) with their headers. */
+  streamAppendsBodyBytesMax: 4 * 1024 * 1024,
   /** A stream id is a record key and a URL path segment: long ids cost every index entry's key bytes. */
   streamIdBytesMax: 512,
   /** An event type or id: a header of every event. */

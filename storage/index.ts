@@ -8,6 +8,7 @@ export { type LogConfig, type FlushPolicy, type CleanupPolicy, defaultLogConfig,
 export { LogManager, type LogManagerOptions, STREAM_CLEAN_MIN_HIDDEN_EVENTS_DEFAULT } from './log/log-manager.js';
 export type { CompactionSummary, PartitionCleaning } from './log/cleaner.js';
 export { PartitionLog, type AppendOptions, type AppendResult, type ReadResult, type PartitionStats } from './log/partition-log.js';
+export type { StreamAppendOutcome, StreamAppendRequest } from './log/stream-appends.js';
 export type { RecoveryEvent } from './log/partition-open.js';
 export { scrubDataDir, type ScrubReport, type ScrubProblem, type ScrubProgress, type ScrubOptions } from './log/scrub.js';
 export { repairDataDir, type RepairReport, type PartitionCut, type RepairOptions } from './log/repair.js';

@@ -53,6 +53,7 @@ export const httpPermissions: Readonly<Record<string, Rule>> = {
   'GET /v1/topics/:topic/live': needs(topic('Read')),
   // Event streams are records of the topic: their ids and versions are data, so reading needs Read.
   'POST /v1/topics/:topic/streams/:stream/events': needs(topic('Write')),
+  'POST /v1/topics/:topic/streams/events': needs(topic('Write')),
   'GET /v1/topics/:topic/streams/:stream/events': needs(topic('Read')),
   'GET /v1/topics/:topic/streams/:stream': needs(topic('Read')),
   'GET /v1/topics/:topic/streams/:stream/live': needs(topic('Read')),

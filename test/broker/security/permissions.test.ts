@@ -49,6 +49,7 @@ const fixtures: Record<string, Fixture> = {
   'GET /v1/topics/:topic/live': { params: () => topic, stream: true },
   'GET /v1/live': { query: 'topic=t', stream: true },
   'POST /v1/topics/:topic/streams/:stream/events': { params: () => ({ topic: 'events', stream: 'order-1' }), body: { events: [{ type: 'placed', data: { total: 1 } }] } },
+  'POST /v1/topics/:topic/streams/events': { params: () => ({ topic: 'events' }), body: { appends: [{ stream: 'order-2', events: [{ type: 'placed', data: { total: 1 } }] }] } },
   'GET /v1/topics/:topic/streams/:stream/events': { params: () => ({ topic: 'events', stream: 'order-1' }) },
   'GET /v1/topics/:topic/streams/:stream': { params: () => ({ topic: 'events', stream: 'order-1' }) },
   'GET /v1/topics/:topic/streams': { params: () => ({ topic: 'events' }) },
