@@ -55,6 +55,8 @@ export interface Identity {
 export class InFlightRequest {
   /** Resolves once the request is settled: true when its batches were written. */
   readonly settled: Promise<boolean>;
+  /** The partition's requests that were in flight ahead of this one when it was last sent. */
+  ahead: InFlightRequest[] = [];
   private settle!: (written: boolean) => void;
 
   constructor(
@@ -74,7 +76,12 @@ export class InFlightRequest {
   }
 }
 
+/** Lanes (client/http.ts) are handed out in turn, spreading partitions over the lanes' connections. */
+let lanesGiven = 0;
+
 export class PartitionQueue {
+  /** The connection lane of the partition's pipelined requests (idempotent producers). */
+  readonly lane = lanesGiven++;
   open: PendingBatch | null = null;
   readonly sealed: PendingBatch[] = [];
   /** Requests in flight, oldest first. */

@@ -356,7 +356,7 @@ export class Producer<T = unknown> {
     try {
       for (;;) {
         try {
-          const answer = await withRetries(async () => this.post(queue, request.batches), {
+          const answer = await withRetries(async () => this.post(queue, request), {
             ...this.options.retry,
             retries: Number.MAX_SAFE_INTEGER,
             deadlineMs: Math.max(0, this.deliveryTimeoutMs - (Date.now() - startedAt)),
@@ -382,18 +382,18 @@ export class Producer<T = unknown> {
   }
 
   /**
-   * Whether a refused idempotent request goes again. Refused for its sequence while an earlier
-   * request of the partition is still out: requests travel over several pooled connections, so a
-   * later one can arrive first; the broker wrote nothing of it, and once the earlier ones settle it
-   * goes again (renumbered, if one of them failed and the producer took a new id). Refused as a
+   * Whether a refused idempotent request goes again. Refused for its sequence when it was sent
+   * while earlier requests of the partition were out: it may have reached the broker before them
+   * (a proxy, a connection lost and its pipelined requests sent again); the broker wrote nothing
+   * of it, and once the earlier ones settle it goes again (renumbered, if one of them failed and the producer took a new id). Refused as a
    * producer the partition does not know (it forgets the least active past producersPerPartitionMax)
    * with nothing earlier out: it starts over under a new id. Anything else is a real gap: it fails.
    * Renumbering is safe: a refused request wrote nothing, and none after it goes before it does.
    */
   private async resendable(queue: PartitionQueue, request: InFlightRequest, error: unknown): Promise<boolean> {
     if (!this.idempotent || !(error instanceof SpoolClientError) || error.code !== 'SPOOL_ERR_OUT_OF_ORDER_SEQUENCE') return false;
-    const earlier = queue.requests.slice(0, queue.requests.indexOf(request));
-    if (earlier.length > 0) await Promise.all(earlier.map((other) => other.settled));
+    // Pipelined on one connection, the earlier requests' answers come first: they may have settled already.
+    if (request.ahead.length > 0) await Promise.all(request.ahead.map((other) => other.settled));
     else if (request.identity === this.identity) {
       if (error.context.unknownProducer !== true) return false;
       this.identity = null;
@@ -417,13 +417,18 @@ export class Producer<T = unknown> {
     }
   }
 
-  private async post(queue: PartitionQueue, batches: PendingBatch[]): Promise<BatchesAnswer> {
+  private async post(queue: PartitionQueue, request: InFlightRequest): Promise<BatchesAnswer> {
+    const batches = request.batches;
+    request.ahead = queue.requests.slice(0, queue.requests.indexOf(request));
     const answer = await this.http.request({
       method: 'POST',
       path: `/v1/topics/${urlPath(queue.topic)}/records`,
       query: { partition: queue.partition },
       body: batches.length === 1 ? batches[0]!.encoded! : Buffer.concat(batches.map((batch) => batch.encoded!)),
       contentType: BATCH_CONTENT_TYPE,
+      // Pipelined requests keep their order on one connection; the broker's sequence check refuses
+      // any that overtakes all the same (see resendable()).
+      ...(this.idempotent ? { lane: queue.lane } : {}),
     });
     if (answer.status >= 300) throw answerError(answer, `produce to ${queue.topic}/${queue.partition}`);
     return JSON.parse(answer.body.toString('utf8')) as BatchesAnswer;
