@@ -13,6 +13,32 @@ export interface Completion {
   reject(error: unknown): void;
 }
 
+/** Records of a send() call, resolved together. */
+export class SendCompletion implements Completion {
+  private remaining: number;
+  private readonly results: RecordMetadata[];
+  private settled = false;
+
+  constructor(count: number, private readonly done: (results: RecordMetadata[]) => void, private readonly failed: (error: unknown) => void) {
+    this.remaining = count;
+    this.results = new Array(count);
+  }
+
+  resolve(index: number, metadata: RecordMetadata): void {
+    this.results[index] = metadata;
+    if (--this.remaining === 0 && !this.settled) {
+      this.settled = true;
+      this.done(this.results);
+    }
+  }
+
+  reject(error: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.failed(error);
+  }
+}
+
 export class PendingBatch {
   readonly records: RecordInput[] = [];
   /** Parallel to records: who waits for each, and at which index of their send() call. */

@@ -11,8 +11,7 @@
  *   flush()               sends everything queued; rejects with the first push() failure since the last flush
  *   close()               flush, then refuse new records
  */
-import { BATCH_CONTENT_TYPE, compressionIdOf, type CompressionName, compressionNames, partitionForKey, PRODUCER_BATCHES_REMEMBERED } from '../../storage/codec/index.js';
-import type { BackoffOptions } from '../backoff.js';
+import { BATCH_CONTENT_TYPE, partitionForKey, PRODUCER_BATCHES_REMEMBERED } from '../../storage/codec/index.js';
 import { type Codec, type CodecName, resolveCodec } from '../codecs.js';
 import { SpoolClientError } from '../errors.js';
 import { type HttpClient, answerError, urlPath } from '../http.js';
@@ -20,80 +19,16 @@ import { type EncodedRecord, encodeRecord, type ProducerRecord } from '../record
 import { withRetries } from '../retry.js';
 import type { TopicMetadata } from '../topic-metadata.js';
 import type { RecordMetadata } from '../types.js';
-import { type Completion, type Identity, InFlightRequest, PartitionQueue, PendingBatch } from './partition-queue.js';
+import { type Completion, type Identity, InFlightRequest, PartitionQueue, PendingBatch, SendCompletion } from './partition-queue.js';
+import { compressionOption, maxInFlightOption, type ProducerOptions } from './producer-options.js';
 import { type ExpectedOffsets, sendConditional } from './conditional-send.js';
 
-export interface ProducerOptions<T = unknown> {
-  /** Value codec: json (default), msgpack, string, bytes, or your own. */
-  codec?: CodecName | Codec<T>;
-  /**
-   * How long a batch waits for more records. Default 0: records of a send() go at once, push()ed
-   * ones on the next turn of the event loop; while the partition's previous request is in flight,
-   * as soon as that returns.
-   */
-  lingerMs?: number;
-  /** A batch is sent once it holds this many bytes. Default 1 MiB. */
-  batchBytes?: number;
-  /** push() answers false once this many bytes wait to be sent. Default 64 MiB. */
-  bufferBytes?: number;
-  /**
-   * Codec of each batch's records: none (default), gzip, snappy (xerial-framed, as the Java client
-   * sends it), lz4 (frame format) or zstd. The broker stores batches as sent; every Kafka client
-   * reads all five.
-   */
-  compression?: CompressionName;
-  /** Producer id + sequence numbers: retries never duplicate, and requests are pipelined (maxInFlight). Default false. */
-  idempotent?: boolean;
-  /**
-   * Produce requests in flight per partition, 1-5 (Kafka's max.in.flight.requests.per.connection).
-   * Default 5 when idempotent, else 1: only sequence numbers let the broker refuse a request that
-   * overtook an earlier one (over another pooled connection), so without them one request in
-   * flight is what keeps records in order. Idempotent, at most 5 batches are in flight per
-   * partition in all, the batches the broker remembers per producer to answer a retry.
-   */
-  maxInFlight?: number;
-  /**
-   * Bytes per produce request. Batches that queued while a partition's requests were in flight go
-   * together in the next one, so the pipe fills even with one request in flight. Default 4 MiB
-   * (measured best of 2-16 MiB).
-   */
-  maxRequestBytes?: number;
-  retry?: Partial<BackoffOptions>;
-  /** A batch that is not acknowledged within this time fails. Default 120 s (Kafka's delivery.timeout.ms). */
-  deliveryTimeoutMs?: number;
-  /** Told about every failed push() batch (flush() rejects with the first one too). */
-  onError?: (error: SpoolClientError, records: number) => void;
-}
 
 interface BatchesAnswer {
   batches: Array<{ baseOffset: number; lastOffset: number }>;
 }
 
-/** Records of a send() call, resolved together. */
-class SendCompletion implements Completion {
-  private remaining: number;
-  private readonly results: RecordMetadata[];
-  private settled = false;
-
-  constructor(count: number, private readonly done: (results: RecordMetadata[]) => void, private readonly failed: (error: unknown) => void) {
-    this.remaining = count;
-    this.results = new Array(count);
-  }
-
-  resolve(index: number, metadata: RecordMetadata): void {
-    this.results[index] = metadata;
-    if (--this.remaining === 0 && !this.settled) {
-      this.settled = true;
-      this.done(this.results);
-    }
-  }
-
-  reject(error: unknown): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.failed(error);
-  }
-}
+export type { ProducerOptions };
 
 export class Producer<T = unknown> {
   private readonly codec: Codec<T>;
@@ -504,25 +439,4 @@ export class Producer<T = unknown> {
     this.idleWaiters = [];
     for (const wake of waiters) wake();
   }
-}
-
-/** maxInFlight: 1-5, above 1 only with idempotent (nothing else keeps pipelined requests in order). */
-function maxInFlightOption(value: number | undefined, idempotent: boolean): number {
-  if (value === undefined) return idempotent ? PRODUCER_BATCHES_REMEMBERED : 1;
-  if (!Number.isInteger(value) || value < 1 || value > PRODUCER_BATCHES_REMEMBERED) {
-    throw SpoolClientError.local('SPOOL_ERR_INVALID_ARGUMENT', `maxInFlight must be an integer from 1 to ${PRODUCER_BATCHES_REMEMBERED}, not ${JSON.stringify(value)}`, { field: 'maxInFlight' });
-  }
-  if (value > 1 && !idempotent) {
-    throw SpoolClientError.local('SPOOL_ERR_INVALID_ARGUMENT', 'maxInFlight above 1 needs idempotent: true (sequence numbers keep pipelined requests in order)', { field: 'maxInFlight' });
-  }
-  return value;
-}
-
-/** The compression id of the option; a misspelled codec fails at once rather than sending uncompressed. */
-function compressionOption(name: string | undefined): number {
-  const id = compressionIdOf(name ?? 'none');
-  if (id === undefined) {
-    throw SpoolClientError.local('SPOOL_ERR_INVALID_ARGUMENT', `compression must be one of ${compressionNames.join(', ')}, not ${JSON.stringify(name)}`);
-  }
-  return id;
 }
