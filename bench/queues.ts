@@ -8,6 +8,12 @@
  *   64 workers, page-cache tier  both with 64 workers
  *   orderedByKey, 4 workers      Spool's per-key order (1,000 keys); Redis has no such mode, so its
  *                                reference is the plain 4-worker run of the same round
+ *   HTTP, 4 workers              Spool's HTTP receive + ack (the fallback and curl's way), beside
+ *                                the same plain 4-worker Redis run
+ *
+ * Spool's workers use a queue session each (`for await` over spool.queue(), messages pushed up to
+ * a prefetch of 2 × 100, each acked as it comes: the client sends a turn's acks in one frame),
+ * except the HTTP row's, which receive 100 per request and ack each batch in one request.
  *
  * Both start from a backlog of N 100-byte messages (Spool: a topic of 4 partitions; Redis: one
  * stream, as a Redis work queue usually is) and stop when every message is acknowledged. Workers
@@ -62,17 +68,22 @@ interface Case {
   workers: number;
   tier: Tier;
   orderedByKey: boolean;
+  transport: 'session' | 'http';
 }
 
 const ALL_CASES: Case[] = [
-  { name: '4 workers, page-cache tier', workers: 4, tier: 'page-cache', orderedByKey: false },
-  { name: '4 workers, synced tier', workers: 4, tier: 'synced', orderedByKey: false },
-  { name: '64 workers, page-cache tier', workers: 64, tier: 'page-cache', orderedByKey: false },
-  { name: 'orderedByKey, 4 workers, page-cache tier', workers: 4, tier: 'page-cache', orderedByKey: true },
+  { name: '4 workers, page-cache tier', workers: 4, tier: 'page-cache', orderedByKey: false, transport: 'session' },
+  { name: '4 workers, synced tier', workers: 4, tier: 'synced', orderedByKey: false, transport: 'session' },
+  { name: '64 workers, page-cache tier', workers: 64, tier: 'page-cache', orderedByKey: false, transport: 'session' },
+  { name: 'orderedByKey, 4 workers, page-cache tier', workers: 4, tier: 'page-cache', orderedByKey: true, transport: 'session' },
+  { name: 'HTTP receive + ack, 4 workers, page-cache tier', workers: 4, tier: 'page-cache', orderedByKey: false, transport: 'http' },
 ];
-/** `--case <text>`: only the cases whose name contains it (e.g. `--case synced`), to look at one row while working; the plain 4-worker case always runs (orderedByKey's reference). */
+const BASE_CASE = ALL_CASES[0]!;
+/** Rows without a Redis run of their own (orderedByKey, HTTP) are set beside the plain 4-worker one. */
+const hasOwnReference = (test: Case) => !test.orderedByKey && test.transport === 'session';
+/** `--case <text>`: only the cases whose name contains it (e.g. `--case synced`), to look at one row while working; the plain 4-worker case always runs (the others' reference). */
 const only = process.argv.includes('--case') ? process.argv[process.argv.indexOf('--case') + 1] ?? '' : '';
-const CASES = ALL_CASES.filter((test) => test.name.includes(only) || (test.orderedByKey === false && test.workers === 4 && test.tier === 'page-cache'));
+const CASES = ALL_CASES.filter((test) => test.name.includes(only) || test === BASE_CASE);
 
 async function spoolQueue(test: Case): Promise<Run> {
   const broker = await startBrokerProcess({ flush: SPOOL_FLUSH[test.tier] });
@@ -85,24 +96,44 @@ async function spoolQueue(test: Case): Promise<Run> {
       if (!producer.push('jobs', record)) await producer.drain();
     }
     await producer.close();
-    const queue = spool.queue<Buffer>('jobs', 'workers');
-    await queue.configure({ visibilityMs: 60_000, orderedByKey: test.orderedByKey });
-    let acked = 0;
-    return await measured(broker.pid, async () => {
-      await Promise.all(
-        Array.from({ length: test.workers }, async () => {
-          while (acked < MESSAGES) {
-            const messages = await queue.receive({ max: PER_RECEIVE, waitMs: 100 });
-            await Promise.all(messages.map((message) => message.ack()));
-            acked += messages.length;
-          }
-        }),
-      );
-    });
+    await spool.queue('jobs', 'workers').configure({ visibilityMs: 60_000, orderedByKey: test.orderedByKey });
+    return await measured(broker.pid, () => (test.transport === 'session' ? sessionWorkers(spool, test.workers) : httpWorkers(spool, test.workers)));
   } finally {
     await spool.close();
     await broker.stop();
   }
+}
+
+/** Workers on queue sessions: each acks every message as it comes; done once MESSAGES acks are confirmed. */
+async function sessionWorkers(spool: Spool, workers: number): Promise<void> {
+  const queues = Array.from({ length: workers }, () => spool.queue<Buffer>('jobs', 'workers', { prefetch: 2 * PER_RECEIVE, visibilityMs: 60_000 }));
+  let acked = 0;
+  let finish!: () => void;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  const confirmed = () => {
+    if (++acked === MESSAGES) finish();
+  };
+  const running = queues.map(async (queue) => {
+    for await (const message of queue) void message.ack().then(confirmed);
+  });
+  await finished;
+  await Promise.all(queues.map((queue) => queue.close()));
+  await Promise.all(running);
+}
+
+/** Workers over HTTP: 100 per receive, each batch acked in one request. */
+async function httpWorkers(spool: Spool, workers: number): Promise<void> {
+  const queue = spool.queue<Buffer>('jobs', 'workers', { transport: 'http' });
+  let acked = 0;
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (acked < MESSAGES) {
+        const messages = await queue.receive({ max: PER_RECEIVE, waitMs: 100 });
+        await Promise.all(messages.map((message) => message.ack()));
+        acked += messages.length;
+      }
+    }),
+  );
 }
 
 async function redisStreams(command: string, test: Case): Promise<Run> {
@@ -150,8 +181,8 @@ const loads: number[] = [];
 const describe = (run: Run | undefined) => (run ? `${Math.round(run.rate)}/s (server ${run.serverCpuUs.toFixed(1)} µs, client ${run.clientCpuUs.toFixed(1)} µs CPU per message)` : 'n/a');
 for (let round = 0; round < ROUNDS; round++) {
   for (const test of CASES) {
-    // orderedByKey's reference is the plain 4-worker Redis run already measured this round.
-    const redisRun = redisCommand && !test.orderedByKey ? () => redisStreams(redisCommand, test).then((run) => redisRuns.get(test)!.push(run)) : async () => undefined;
+    // orderedByKey's and HTTP's reference is the plain 4-worker Redis run already measured this round.
+    const redisRun = redisCommand && hasOwnReference(test) ? () => redisStreams(redisCommand, test).then((run) => redisRuns.get(test)!.push(run)) : async () => undefined;
     const spoolRun = () => spoolQueue(test).then((run) => spoolRuns.get(test)!.push(run));
     if (round % 2 === 0) {
       await spoolRun();
@@ -168,7 +199,7 @@ for (let round = 0; round < ROUNDS; round++) {
 
 const medianOf = (runs: Run[], field: keyof Run) => (runs.length > 0 ? median(runs.map((run) => run[field])) : null);
 const rows: Row[] = CASES.map((test) => {
-  const reference = test.orderedByKey ? CASES[0]! : test;
+  const reference = hasOwnReference(test) ? test : BASE_CASE;
   const spool = spoolRuns.get(test)!;
   const redis = redisRuns.get(reference)!;
   const spoolRate = medianOf(spool, 'rate')!;

@@ -13,6 +13,7 @@ import { FetchService } from './fetch/fetch-service.js';
 import { ClassicGroupCoordinator } from './groups/classic-coordinator.js';
 import { GroupCoordinator } from './groups/coordinator.js';
 import { GroupService } from './groups/group-service.js';
+import { deadLetterCopyEraser } from './queues/dead-letter-erasure.js';
 import { QueueService } from './queues/queue-service.js';
 import { registerContentTypes } from './http/content-types.js';
 import { registerCors } from './http/cors.js';
@@ -42,6 +43,7 @@ import { streamRoutes } from './routes/streams.js';
 import { StreamService } from './streams/stream-service.js';
 import { producerRoutes } from './routes/producers.js';
 import { queueRoutes } from './routes/queues.js';
+import { queueSessionRoutes } from './routes/queue-session.js';
 import { topicRoutes } from './routes/topics.js';
 import { consoleRoutes } from './routes/console.js';
 import { statsRoutes } from './routes/stats.js';
@@ -162,12 +164,16 @@ async function assembleBroker(options: BuildOptions, db: Database.Database, tlsF
     onRecoveryEvent: (event) => log.warn(event, 'recovery'),
     onBackgroundError: (error) => log.error({ err: error }, 'background storage error'),
     cleanerIntervalMs: config.cleanerIntervalMs,
+    streamCleanMinHiddenEvents: config.streamCleanMinHiddenEvents,
+    // Read when an erasure runs: partitions open (and may resume one) only after open() answered.
+    eraseCopies: deadLetterCopyEraser(stores.queues, stores.topics, () => logs),
     onCommitted: (partition) => appends.notify(partition),
   });
   metrics = new BrokerMetrics(logs, limits.metricsLagSeriesMax);
   const temporary = new TemporaryTopics(stores.temporaryTopics);
   const topics = new TopicService(stores.topics, logs, config.flush, log, temporary, limits, config.quotaPartitionsPerPrincipal);
   await topics.start();
+  logs.resumeErasures(); // those that found a dead-letter topic not open yet
   const coordinator = new GroupCoordinator({ topics: () => topics.list(), exists: (name) => logs.partitions(name).length > 0 }, Date.now, limits);
   topics.onChange(() => coordinator.topicsChanged());
   // Kafka classic groups: membership apart (Kafka's protocol), offsets and views shared.
@@ -246,6 +252,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database, tlsF
   await app.register(groupRoutes, { groups });
   const queues = new QueueService(topics, stores.queues, undefined, limits);
   await app.register(queueRoutes, { queues, redriveRecordsMax: limits.redriveRecordsMax, quotas: security.quotas });
+  await app.register(queueSessionRoutes, { queues, quotas: security.quotas, limits });
   // Secure cookies over https only: a Secure cookie would never come back over http.
   await app.register(sessionRoutes, { authenticator: security.authenticator, secureCookies: tlsOptions !== null });
   await app.register(adminCredentialRoutes, security);

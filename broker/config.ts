@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FormatRegistry, type Static, type TSchema, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { type FlushPolicy, flushPolicyGrammar, parseFlushPolicy } from '../storage/index.js';
+import { type FlushPolicy, flushPolicyGrammar, parseFlushPolicy, STREAM_CLEAN_MIN_HIDDEN_EVENTS_DEFAULT } from '../storage/index.js';
 import { BrokerError } from './errors.js';
 import { closestName } from './http/validation-message.js';
 import { type BrokerLimits, brokerLimits } from './limits.js';
@@ -71,7 +71,13 @@ export const BrokerConfigSchema = Type.Object(
       examples: ['https://app.example,http://localhost:5173'],
     }),
     console: Type.Boolean({ default: true, description: 'serve the web console at /console (--no-console turns it off)' }),
-    cleanerIntervalMs: Type.Integer({ minimum: 10, maximum: TIMER_MS_MAX, default: 5 * 60 * 1000, description: 'how often retention and compaction run' }),
+    cleanerIntervalMs: Type.Integer({ minimum: 10, maximum: TIMER_MS_MAX, default: 5 * 60 * 1000, description: 'how often retention, compaction and the stream cleaner run' }),
+    streamCleanMinHiddenEvents: Type.Integer({
+      minimum: 1,
+      maximum: 2 ** 31 - 1,
+      default: STREAM_CLEAN_MIN_HIDDEN_EVENTS_DEFAULT,
+      description: 'the fewest events a stream\'s metadata hides (maxCount, maxAgeMs, truncateBefore, soft delete) before the cleaner removes them from the disk',
+    }),
     kafkaPort: Type.Integer({ minimum: 0, maximum: 65535, default: 9092, description: 'Kafka protocol port (0: no Kafka listener; docs/kafka.md)' }),
     kafkaHost: Type.String({ minLength: 1, default: '127.0.0.1', description: 'address the Kafka listener listens on' }),
     kafkaAdvertisedListener: Type.String({

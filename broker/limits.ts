@@ -121,6 +121,40 @@ const limitValues = {
    * of journal, a few ms to replay at a restart) cost about one row write per 10 changes.
    */
   queueJournalEntriesMax: 50_000,
+  /** A queue lease (visibilityMs of a queue, a receive or a session): long enough to hand a message over, at most half a day (SQS's maximum). */
+  queueVisibilityMsMin: 100,
+  queueVisibilityMsMax: 12 * 3_600_000,
+  /** A nack's delay before the message is delivered again: SQS's maximum lease, half a day. */
+  queueDelayMsMax: 12 * 3_600_000,
+  /**
+   * Queue sessions (WebSockets of GET .../queues/:queue/session) open at once: each is a
+   * connection (counted by connectionsMax and quotaConnectionsPerPrincipal too) with a push loop.
+   */
+  queueSessionsMax: 4_000,
+  /** Largest client frame of a queue session: an ACK of queueSessionReceiptsPerFrameMax receipts (24 bytes each) and its head fit. Larger closes the session (WebSocket 1009). */
+  queueSessionFrameBytesMax: 256 * 1024,
+  /** Receipts in one ACK/NACK/REJECT frame: HTTP's per-request bound (a settle walks them all on the event loop). */
+  queueSessionReceiptsPerFrameMax: 10_000,
+  /** Messages a session may be owed at once (its outstanding credit): ten full receives' worth. */
+  queueSessionCreditMax: 10_000,
+  /**
+   * Bytes a session may have waiting in its socket before the broker stops pushing (a worker that
+   * does not read): about a thousand 1 KiB messages, so leases do not run out unread in a buffer.
+   */
+  queueSessionBufferedBytesMax: 1024 * 1024,
+  /**
+   * Messages leased per push of a session, whatever its credit: the buffer bound below is checked
+   * between pushes, so one push is what a slow reader can be sent past it (Redis benches use COUNT 100).
+   */
+  queueSessionPushMessagesMax: 250,
+  /**
+   * A queue session is pinged this often (WebSocket ping); one that has not answered the previous
+   * ping is closed: a worker gone without a FIN (a dead host, a cut cable) would otherwise hold its
+   * connection and quota slot for good, since a waiting session is silent on purpose.
+   */
+  queueSessionPingMs: 30_000,
+  /** A REJECT frame's reason (HTTP's bound on `reason`): it becomes a dead letter's header. */
+  queueSessionReasonBytesMax: 1000,
   /**
    * Partitions of all topics. Each holds its active segment's descriptor, a writer and its
    * indexes in memory, and lengthens start-up and every scrape; with connectionsHardMax and the
@@ -146,6 +180,17 @@ const limitValues = {
   kafkaInFlightRequestsMax: 64,
   /** Events in one stream append: they are one batch, checked and encoded on the event loop. */
   streamEventsPerAppendMax: 1_000,
+  /**
+   * Appends in one many-stream request (POST .../streams/events): all of them are parsed, checked
+   * and encoded in one turn of the event loop, like a produce request's records; the client
+   * coalesces concurrent appends into requests of at most this many.
+   */
+  streamAppendsPerRequestMax: 1_000,
+  /** Events over all appends of one many-stream request (as recordsPerRequestMax for a produce). */
+  streamAppendsEventsMax: 10_000,
+  /** Body of one many-stream request: its appends to one partition become one write, whose batches
+   *  must fit the default maxMessageBytes (8 MiB) with their headers. */
+  streamAppendsBodyBytesMax: 4 * 1024 * 1024,
   /** A stream id is a record key and a URL path segment: long ids cost every index entry's key bytes. */
   streamIdBytesMax: 512,
   /** An event type or id: a header of every event. */

@@ -119,6 +119,12 @@ export class HttpClient {
 
   constructor(readonly url: string, private readonly options: HttpOptions) {}
 
+  /** What a WebSocket to `path` needs to reach the broker as this client's requests do (a queue session): ws(s):// URL, Authorization, TLS. */
+  webSocketTarget(path: string): { url: string; headers: Record<string, string>; tls?: ClientTlsOptions } {
+    const headers: Record<string, string> = this.options.authorization === undefined ? {} : { authorization: this.options.authorization };
+    return { url: this.url.replace(/^http/, 'ws').replace(/\/+$/, '') + path, headers, ...(this.options.tls ? { tls: this.options.tls } : {}) };
+  }
+
   private openPool(): Promise<Pool> {
     this.poolOpening ??= loadUndici().then(({ Pool, Client }) => {
       this.undiciClient = Client;

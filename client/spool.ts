@@ -53,6 +53,7 @@ export class Spool {
   private readonly closables = new Set<{ close(): Promise<void> }>();
   private requester: Requester | null = null;
   private replyProducer: Producer<Buffer> | null = null;
+  private readonly streamsByTopic = new Map<string, Streams>();
 
   constructor(options: SpoolOptions = {}) {
     this.url = brokerUrl(options.url ?? process.env.SPOOL_URL ?? DEFAULT_URL);
@@ -104,7 +105,10 @@ export class Spool {
 
   /** Event-sourcing streams of a topic created with streamIndex (docs/event-sourcing.md). */
   streams(topic: string): Streams {
-    return new Streams(this.http, topic, this.authorization, this.tls);
+    // One per topic, so appends made through separate spool.streams(topic) calls coalesce too.
+    let streams = this.streamsByTopic.get(topic);
+    if (!streams) this.streamsByTopic.set(topic, (streams = new Streams(this.http, topic, this.authorization, this.tls)));
+    return streams;
   }
 
   /** Answers requests sent to `topic` with what `handler` returns; responders of one group share the load. */

@@ -15,6 +15,7 @@ import type { ExpectedVersion } from '../storage/streams/expected-version.js';
 import type { StreamAppendAnswer, StreamEventView, StreamInfo, StreamMetadataView } from '../storage/streams/stream-wire.js';
 import { SpoolClientError } from './errors.js';
 import { type HttpClient, urlPath } from './http.js';
+import { AppendCoalescer } from './stream-appends.js';
 import { followStream, type StreamSubscribeOptions } from './stream-subscription.js';
 import type { ClientTlsOptions } from './tls.js';
 
@@ -55,26 +56,33 @@ export class WrongExpectedVersionError extends SpoolClientError {
   }
 }
 
+const typedAppendError = (error: SpoolClientError): SpoolClientError => (error.code === 'SPOOL_ERR_WRONG_EXPECTED_VERSION' ? new WrongExpectedVersionError(error) : error);
+
 export class Streams {
+  /** Coalesces this topic's appends into shared requests. */
+  readonly appends: AppendCoalescer;
+
   constructor(
     private readonly http: HttpClient,
     readonly topic: string,
     private readonly authorization?: string,
     private readonly tls?: ClientTlsOptions,
-  ) {}
+  ) {
+    this.appends = new AppendCoalescer(http, topic, typedAppendError);
+  }
 
   private path(stream: string, ...rest: string[]): string {
     return `/v1/topics/${urlPath(this.topic)}/streams/${urlPath(stream, ...rest)}`;
   }
 
   /** Appends `events` as one batch if the stream is at `expectedVersion` (default any). */
-  async append<T>(stream: string, events: Array<StreamEventInput<T>>, options: { expectedVersion?: ExpectedVersion } = {}): Promise<AppendResult> {
-    try {
-      return await this.http.json<AppendResult>({ method: 'POST', path: this.path(stream, 'events'), body: { events, expectedVersion: options.expectedVersion ?? 'any' } }, `append to stream ${stream}`);
-    } catch (error) {
-      if (error instanceof SpoolClientError && error.code === 'SPOOL_ERR_WRONG_EXPECTED_VERSION') throw new WrongExpectedVersionError(error);
-      throw error;
-    }
+  /**
+   * Appends `events` as one batch if the stream is at `expectedVersion` (default any). Appends
+   * called while another is in flight, or in the same turn, go to the broker together in one
+   * request (stream-appends.ts); each still resolves or fails on its own.
+   */
+  append<T>(stream: string, events: Array<StreamEventInput<T>>, options: { expectedVersion?: ExpectedVersion } = {}): Promise<AppendResult> {
+    return this.appends.append(stream, events, options.expectedVersion ?? 'any');
   }
 
   /** The stream's events in order (or newest first with direction backward), page by page. */

@@ -109,5 +109,7 @@ export interface TopicCleaning {
     logStartOffset: number;
     compaction: { segments: number; recordsKept: number; recordsDropped: number; bytesBefore: number; bytesAfter: number } | null;
     sealedSegments: number;
+    /** The stream cleaner's work (topics with streamIndex; null on others). */
+    streams: { streamsRebased: number; segmentsRewritten: number; recordsDropped: number } | null;
   }>;
 }

@@ -65,7 +65,7 @@ export const storageErrors = {
   SPOOL_ERR_CORRUPT_ANSWER: {
     status: 502,
     retriable: false,
-    description: 'A binary answer of the broker (a queue receive with format=binary) failed its length checks: the client read something the broker did not write whole.',
+    description: 'A binary answer of the broker (a queue receive with format=binary) failed its length checks, or an answer of many results (queue settlements, coalesced stream appends) has none for a request it carried: the client read something the broker did not write whole.',
   },
   SPOOL_ERR_DECOMPRESSED_TOO_LARGE: {
     status: 413,

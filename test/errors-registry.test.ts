@@ -85,6 +85,7 @@ describe('error registries', () => {
         "SPOOL_ERR_RECEIPT_EXPIRED",
         "SPOOL_ERR_RECEIPT_UNKNOWN",
         "SPOOL_ERR_ROUTE_NOT_FOUND",
+        "SPOOL_ERR_SESSION_FRAME",
         "SPOOL_ERR_SHUTTING_DOWN",
         "SPOOL_ERR_STREAM_NOT_FOUND",
         "SPOOL_ERR_TLS_FILE",
@@ -102,6 +103,7 @@ describe('error registries', () => {
         "SPOOL_ERR_UNKNOWN_MEMBER",
         "SPOOL_ERR_UNKNOWN_PRODUCER_ID",
         "SPOOL_ERR_UNSUPPORTED_MEDIA_TYPE",
+        "SPOOL_ERR_UPGRADE_REQUIRED",
         "SPOOL_ERR_USER_NOT_FOUND",
       ]
     `);

@@ -4,7 +4,10 @@
  *
  * Each cycle spawns the compiled broker on one data directory, then runs producers (JSON records,
  * each value a unique id) and workers that receive, then ack most messages, nack some and reject a
- * few, until a SIGKILL at a random moment. What a worker was answered `ok` for is settled. Checks:
+ * few, until a SIGKILL at a random moment: half of them over HTTP (receive, ack, nack, reject
+ * requests), half on a queue session (pushed messages, settlement frames, credit given back as
+ * they settle). What a worker was answered `ok` for is settled (a SETTLED frame without the
+ * receipt among its failures, over a session). Checks:
  *
  *   - a message whose ack was answered is never delivered again (settled once), in any later cycle;
  *   - a message whose reject was answered is in the dead-letter topic;
@@ -16,6 +19,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import WebSocket from 'ws';
+import { decodeBrokerFrame, encodeCredit, encodeSettle, sessionReceiptOf } from '../../storage/codec/index.js';
 import { killUnderLoad, randomInt, sleep } from './kill-under-load.js';
 import { type BrokerProcess, startBrokerProcess } from './broker-process.js';
 import { ensureTopic, produceJson, request, scanPartition } from './spool-http.js';
@@ -110,16 +115,28 @@ class QueueCrashLoop {
       this.failed('receive', answer.status, answer.body);
       return [];
     }
-    return (answer.body.messages as Array<{ receipt: string; value: unknown }>).map(({ receipt, value }) => {
-      const id = String(value);
-      if (this.acked.has(id)) {
-        this.summary.deliveredAfterAck++;
-        this.problem(`${id} delivered again (${receipt}) after its ack was answered`);
-      } else if (this.delivered.has(id)) {
-        this.summary.redelivered++;
-      }
-      this.delivered.add(id);
-      return { receipt, id };
+    return (answer.body.messages as Array<{ receipt: string; value: unknown }>).map(({ receipt, value }) => this.delivery(receipt, String(value)));
+  }
+
+  /** Notes a delivery, and any of a message whose ack was answered before. */
+  private delivery(receipt: string, id: string): Delivery {
+    if (this.acked.has(id)) {
+      this.summary.deliveredAfterAck++;
+      this.problem(`${id} delivered again (${receipt}) after its ack was answered`);
+    } else if (this.delivered.has(id)) {
+      this.summary.redelivered++;
+    }
+    this.delivered.add(id);
+    return { receipt, id };
+  }
+
+  /** The answered outcome of a settlement of `deliveries`: refused ones by index, the others settled. */
+  private settled(kind: 'ack' | 'nack' | 'reject', deliveries: Delivery[], refused: (index: number) => string | null): void {
+    deliveries.forEach(({ id }, i) => {
+      const code = refused(i);
+      if (code !== null) this.problem(`${kind} of ${id} refused: ${code}`);
+      else if (kind === 'ack') this.acked.add(id);
+      else if (kind === 'reject') this.rejected.add(id);
     });
   }
 
@@ -132,11 +149,53 @@ class QueueCrashLoop {
       this.failed(kind, answer.status, answer.body);
       return;
     }
-    (answer.body.results as Array<{ ok: boolean; error?: { code: string } }>).forEach((result, i) => {
-      const { id } = deliveries[i]!;
-      if (!result.ok) this.problem(`${kind} of ${id} refused: ${result.error?.code}`);
-      else if (kind === 'ack') this.acked.add(id);
-      else if (kind === 'reject') this.rejected.add(id);
+    const results = answer.body.results as Array<{ ok: boolean; error?: { code: string } }>;
+    this.settled(kind, deliveries, (i) => (results[i]!.ok ? null : (results[i]!.error?.code ?? 'refused')));
+  }
+
+  /**
+   * A worker on a queue session until the kill closes it: each push split into ack, nack and
+   * reject frames as the HTTP workers split a receive, its credit given back as they are answered.
+   */
+  private sessionWorker(url: string, running: () => boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/topics/${TOPIC}/queues/${QUEUE}/session`);
+      const unanswered = new Map<number, { kind: 'ack' | 'nack' | 'reject'; deliveries: Delivery[] }>();
+      let nextId = 1;
+      const watch = setInterval(() => running() || ws.terminate(), 20);
+      ws.on('open', () => ws.send(encodeCredit(50, 5000)));
+      ws.on('unexpected-response', (_request, response) => {
+        this.failed('session upgrade', response.statusCode ?? 0, null);
+        ws.terminate();
+      });
+      ws.on('message', (data) => {
+        const frame = decodeBrokerFrame(data as Buffer);
+        if (frame.type === 'error') return this.problem(`session closed: ${frame.code} ${frame.message}`);
+        if (frame.type === 'settled') {
+          const sent = unanswered.get(frame.id)!;
+          unanswered.delete(frame.id);
+          for (const { id } of sent.deliveries) this.inDoubt.delete(id);
+          const refused = new Map(frame.failures.map((failure) => [failure.index, failure.code]));
+          this.settled(sent.kind, sent.deliveries, (i) => refused.get(i) ?? null);
+          ws.send(encodeCredit(sent.deliveries.length, 5000));
+          return;
+        }
+        const deliveries = frame.messages.map((message) => this.delivery(message.receipt, JSON.parse(message.value!.toString('utf8')) as string));
+        const roll = deliveries.map(() => Math.random());
+        const kinds = [['ack', 0, 0.9], ['nack', 0.9, 0.97], ['reject', 0.97, 1]] as const;
+        for (const [kind, from, to] of kinds) {
+          const part = deliveries.filter((_, i) => roll[i]! >= from && roll[i]! < to);
+          if (part.length === 0) continue;
+          if (kind !== 'nack') for (const { id } of part) this.inDoubt.add(id);
+          unanswered.set(nextId, { kind, deliveries: part });
+          ws.send(encodeSettle(kind, nextId++, part.map((delivery) => sessionReceiptOf(delivery.receipt)!)));
+        }
+      });
+      ws.on('error', () => {});
+      ws.on('close', () => {
+        clearInterval(watch);
+        resolve();
+      });
     });
   }
 
@@ -155,7 +214,7 @@ class QueueCrashLoop {
   async loadAndKill(broker: BrokerProcess, cycle: number): Promise<void> {
     await killUnderLoad(broker, { min: this.options.loadMsMin, max: this.options.loadMsMax }, (running) => [
       ...Array.from({ length: this.options.producers }, (_, i) => this.producer(broker.url, cycle, i, running)),
-      ...Array.from({ length: this.options.workers }, () => this.worker(broker.url, running)),
+      ...Array.from({ length: this.options.workers }, (_, i) => (i % 2 === 0 ? this.worker(broker.url, running) : this.sessionWorker(broker.url, running))),
     ]);
   }
 

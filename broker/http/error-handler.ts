@@ -11,11 +11,12 @@ import { BrokerError } from '../errors.js';
 import type { BrokerLimits } from '../limits.js';
 import { validationError } from './validation-message.js';
 
-function fromFastify(error: FastifyError, limits: BrokerLimits): SpoolError | null {
+/** `bodyLimitBytes`: the route's body limit (a route may set a lower one than bodyBytesMax). */
+function fromFastify(error: FastifyError, bodyLimitBytes: number): SpoolError | null {
   if (error.validation) return validationError(error.validation, error.validationContext);
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new BrokerError('SPOOL_ERR_PAYLOAD_TOO_LARGE', `the body is larger than ${limits.bodyBytesMax} bytes`, { limitBytes: limits.bodyBytesMax });
+      return new BrokerError('SPOOL_ERR_PAYLOAD_TOO_LARGE', `the body is larger than ${bodyLimitBytes} bytes`, { limitBytes: bodyLimitBytes });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new BrokerError('SPOOL_ERR_UNSUPPORTED_MEDIA_TYPE', 'use application/json, application/x-msgpack or application/vnd.spool.batch');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -47,7 +48,7 @@ export function errorBody(error: SpoolError): { error: Record<string, unknown> }
 
 export function registerErrorHandler(app: FastifyInstance, limits: BrokerLimits): void {
   app.setErrorHandler((raw, request, reply) => {
-    const error = isSpoolError(raw) ? raw : fromFastify(raw as FastifyError, limits);
+    const error = isSpoolError(raw) ? raw : fromFastify(raw as FastifyError, request.routeOptions?.bodyLimit ?? limits.bodyBytesMax);
     if (!error) {
       request.log.error({ err: raw, reqId: request.id }, 'unexpected error');
       return reply.code(500).send({ error: { code: 'SPOOL_ERR_INTERNAL', message: 'internal error; see the broker log' } });

@@ -22,6 +22,7 @@ import { BrokerError } from '../errors.js';
 import { errorBody } from './error-handler.js';
 import type { BrokerLimits } from '../limits.js';
 import { ConnectionCounter } from './connection-limits.js';
+import { routeUpgrades } from './upgrade.js';
 
 const SHUTTING_DOWN_BODY = JSON.stringify(errorBody(new BrokerError('SPOOL_ERR_SHUTTING_DOWN', 'the broker is shutting down', { retryAfterMs: 1000 })));
 
@@ -65,6 +66,8 @@ export function createGatedServer(handler: RequestListener, options: GatedServer
   } else {
     server.on('connection', (socket) => connections.admit(socket));
   }
+  // WebSocket upgrades go through the same gate, hooks and routes (upgrade.ts).
+  routeUpgrades(server, listener);
   server.maxConnections = limits.connectionsHardMax;
   server.headersTimeout = limits.headersTimeoutMs;
   server.requestTimeout = limits.requestTimeoutMs;

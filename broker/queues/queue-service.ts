@@ -8,12 +8,12 @@
  * messages stay acked and messages that were in flight are delivered again.
  */
 import { randomBytes } from 'node:crypto';
-import { decodeRecordBatchesWithin, encodeRecordBatch, type PartitionLog, type RecordHeader } from '../../storage/index.js';
+import { decodeRecordBatchesWithin, encodeRecordBatch, type PartitionLog, type RecordHeader, type SessionReceipt } from '../../storage/index.js';
 import { BrokerError, type BrokerErrorCode } from '../errors.js';
 import { brokerLimits } from '../limits.js';
 import { assertTopicName } from '../topics/topic-name.js';
 import type { TopicService } from '../topics/topic-service.js';
-import { QueuePartition, type WindowMessage } from './queue-partition.js';
+import { type Candidate, QueuePartition, type WindowMessage } from './queue-partition.js';
 import type { QueueConfig, QueueStore, StoredMessageState, StoredPartition } from './queue-store.js';
 import { DeadLetterHeaders, DeadLetterRedrive, redrivenFor, type RedriveLimits, type RedriveRequest, type RedriveResult } from './redrive.js';
 
@@ -50,7 +50,15 @@ export interface QueueDepth {
 
 export type Settlement = 'ack' | 'nack' | 'reject';
 
-export type ReceiptResult = { receipt: string; ok: true } | { receipt: string; ok: false; error: { code: BrokerErrorCode; message: string } };
+export interface ReceiptError {
+  code: BrokerErrorCode;
+  message: string;
+}
+
+export type ReceiptResult = { receipt: string; ok: true } | { receipt: string; ok: false; error: ReceiptError };
+
+/** A receipt's leased message, or why the receipt is refused. */
+type Found = { partition: QueuePartition; message: WindowMessage } | { error: ReceiptError };
 
 class Queue {
   /** Per partition: a refill from the log in progress (one at a time). */
@@ -96,6 +104,9 @@ class Queue {
 function nonce(): string {
   return randomBytes(6).toString('base64url');
 }
+
+/** A nonce's length in receipts: 6 random bytes in base64url. */
+const NONCE_CHARACTERS = 8;
 
 function receiptOf(partition: number, offset: number, deliveryCount: number, nonce: string): string {
   return `${partition}.${offset}.${deliveryCount}.${nonce}`;
@@ -222,6 +233,11 @@ export class QueueService {
     return this.redriver.redrive(topic, name, queue.config, request);
   }
 
+  /** Throws 404 SPOOL_ERR_QUEUE_NOT_FOUND unless the queue exists (a session is refused before its upgrade). */
+  assertExists(topic: string, name: string): void {
+    this.queue(topic, name);
+  }
+
   delete(topic: string, name: string): void {
     this.store.delete(topic, name);
     this.queues.delete(`${topic}\u0000${name}`);
@@ -269,13 +285,35 @@ export class QueueService {
   /** Acks, nacks or rejects messages by receipt; every receipt gets its own result. */
   async settle(topic: string, name: string, kind: Settlement, receipts: string[], options: { delayMs?: number; reason?: string } = {}): Promise<ReceiptResult[]> {
     const queue = this.queue(topic, name);
+    const refused = await this.settleEach(queue, kind, receipts.length, (i) => this.find(queue, receipts[i]!), options);
+    return receipts.map((receipt, i): ReceiptResult => {
+      const error = refused.get(i);
+      return error ? { receipt, ok: false, error } : { receipt, ok: true };
+    });
+  }
+
+  /**
+   * settle() by binary receipts (a queue session's frames, storage/codec/queue-session-frames.ts):
+   * no receipt text built or parsed; answers the refused ones only, by index.
+   */
+  async settleBinary(topic: string, name: string, kind: Settlement, receipts: readonly SessionReceipt[], options: { delayMs?: number; reason?: string } = {}): Promise<Map<number, ReceiptError>> {
+    const queue = this.queue(topic, name);
+    return this.settleEach(queue, kind, receipts.length, (i) => this.findBinary(queue, receipts[i]!), options);
+  }
+
+  /** Settles `count` receipts, each found (or refused) by `find` in turn: a receipt twice in one request is settled once. */
+  private async settleEach(queue: Queue, kind: Settlement, count: number, find: (index: number) => Found, options: { delayMs?: number; reason?: string }): Promise<Map<number, ReceiptError>> {
     const now = Date.now();
     const states: StoredMessageState[] = [];
     const moved = new Set<QueuePartition>();
     const deadLetters: WindowMessage[] = [];
-    const results = receipts.map((receipt): ReceiptResult => {
-      const found = this.find(queue, receipt);
-      if ('error' in found) return { receipt, ok: false, error: found.error };
+    const refused = new Map<number, ReceiptError>();
+    for (let i = 0; i < count; i++) {
+      const found = find(i);
+      if ('error' in found) {
+        refused.set(i, found.error);
+        continue;
+      }
       const { partition, message } = found;
       if (kind === 'ack') {
         queue.totals.acked++;
@@ -288,17 +326,30 @@ export class QueueService {
       } else {
         partition.release(message, options.delayMs ?? 0, now);
       }
-      return { receipt, ok: true };
-    });
+    }
     // An ack the acknowledged point moved past needs no row of its own: the point covers it.
     const persisted = this.persist(queue, states.filter((state) => state.offset >= queue.partitions[state.partition]!.ackedThrough), moved);
     const reason = kind === 'reject' ? (options.reason ?? 'rejected') : 'max deliveries reached';
     await Promise.all([persisted, this.deadLetter(queue, deadLetters.map((message) => ({ message, reason })))]);
-    if (results.some((result) => result.ok)) queue.wakeOne();
-    return results;
+    if (refused.size < count) queue.wakeOne();
+    return refused;
   }
 
-  private find(queue: Queue, receipt: string): { partition: QueuePartition; message: WindowMessage } | { error: { code: BrokerErrorCode; message: string } } {
+  /** A binary receipt's leased message: its partition and offset find it, its delivery count and nonce prove it (the text receipt's parts). */
+  private findBinary(queue: Queue, receipt: SessionReceipt): Found {
+    const partition = queue.partitions[receipt.partition];
+    const leased = partition?.window.get(receipt.offset);
+    if (leased && leased.state === 'leased' && leased.deliveryCount === receipt.deliveryCount && leased.receipt!.endsWith(receipt.nonce) && receipt.nonce.length === NONCE_CHARACTERS) {
+      return { partition: partition!, message: leased };
+    }
+    if (!partition || receipt.offset < 0) return { error: { code: 'SPOOL_ERR_RECEIPT_UNKNOWN', message: 'not a receipt of this queue' } };
+    if (receipt.offset < partition.loadedThrough) {
+      return { error: { code: 'SPOOL_ERR_RECEIPT_EXPIRED', message: `the message at ${receipt.partition}:${receipt.offset} was settled, or delivered again after its visibility timeout` } };
+    }
+    return { error: { code: 'SPOOL_ERR_RECEIPT_UNKNOWN', message: `no message ${receipt.partition}:${receipt.offset} was handed out` } };
+  }
+
+  private find(queue: Queue, receipt: string): Found {
     // The common case without the regular expression (a settle's largest cost per receipt): the
     // leased message's own receipt, compared whole, is the proof; anything else is told apart below.
     const partitionEnd = receipt.indexOf('.');
@@ -390,29 +441,50 @@ export class QueueService {
 
   private lease(queue: Queue, max: number, visibilityMs: number): ReceivedMessage[] {
     const now = Date.now();
-    // Higher priority first; within a priority, partitions take turns, each in offset order.
-    const candidates = queue.partitions
-      .flatMap((partition) => partition.candidates(now, queue.config.orderedByKey, max))
-      .sort((a, b) => b.message.priority - a.message.priority || a.rank - b.rank || a.partition.partition - b.partition.partition)
-      .slice(0, max);
+    const candidates = this.pick(queue, max, now);
     const roundNonce = nonce();
     queue.totals.delivered += candidates.length;
-    const received = candidates.map(({ partition, message }) => {
+    const received: ReceivedMessage[] = new Array(candidates.length);
+    for (let i = 0; i < candidates.length; i++) {
+      const { partition, message } = candidates[i]!;
       queue.leasing.add(partition);
       partition.lease(message, receiptOf(partition.partition, message.offset, message.deliveryCount + 1, roundNonce), now + visibilityMs);
-      return { receipt: message.receipt!, partition: partition.partition, offset: message.offset, deliveryCount: message.deliveryCount, message };
-    });
+      received[i] = { receipt: message.receipt!, partition: partition.partition, offset: message.offset, deliveryCount: message.deliveryCount, message };
+    }
     return received;
+  }
+
+  /** The next `max` messages to hand out: higher priority first; within a priority, partitions take turns, each in offset order. */
+  private pick(queue: Queue, max: number, now: number): Candidate[] {
+    const perPartition = queue.partitions.map((partition) => partition.candidates(now, queue.config.orderedByKey, max));
+    if (queue.partitions.some((partition) => partition.hasPriorities())) {
+      return perPartition.flat().sort((a, b) => b.message.priority - a.message.priority || a.rank - b.rank || a.partition.partition - b.partition.partition).slice(0, max);
+    }
+    // No priorities (the common case): the same turns without sorting every candidate.
+    const picked: Candidate[] = [];
+    for (let rank = 0; picked.length < max; rank++) {
+      let any = false;
+      for (const candidates of perPartition) {
+        if (rank >= candidates.length) continue;
+        any = true;
+        picked.push(candidates[rank]!);
+        if (picked.length === max) break;
+      }
+      if (!any) break;
+    }
+    return picked;
   }
 
   private async deadLetter(queue: Queue, entries: Array<{ message: WindowMessage; reason: string }>): Promise<void> {
     if (entries.length === 0) return;
     const log = await this.deadLetterLog(queue).catch((error: unknown) => {
-      for (const { message } of entries) message.state = 'available';
+      for (const { message } of entries) queue.partitions[message.partition]!.reopen(message);
       throw error;
     });
-    const batch = encodeRecordBatch(
-      entries.map(({ message, reason }) => {
+    // A record of a stream erased since the queue read it settles without a copy: its erasure has already run over this topic.
+    const copies = entries.filter(({ message }) => !this.erasedSinceRead(queue, message));
+    const batch = copies.length === 0 ? null : encodeRecordBatch(
+      copies.map(({ message, reason }) => {
         const headers: RecordHeader[] = [
           ...message.record.headers,
           { key: DeadLetterHeaders.topic, value: Buffer.from(queue.topic) },
@@ -427,10 +499,10 @@ export class QueueService {
     );
     // Written (and, with flush=always, synced) before the message counts as settled: nothing is lost.
     try {
-      await log.append(batch);
+      if (batch) await log.append(batch);
     } catch (error) {
       // Not dead-lettered after all (a full disk, say): deliverable again, tried again later.
-      for (const { message } of entries) message.state = 'available';
+      for (const { message } of entries) queue.partitions[message.partition]!.reopen(message);
       throw error;
     }
     const moved = new Set<QueuePartition>();
@@ -443,6 +515,13 @@ export class QueueService {
       states.push({ partition: partition.partition, offset: message.offset, state: 'dead', deliveryCount: message.deliveryCount });
     }
     await this.persist(queue, states, moved);
+  }
+
+  private erasedSinceRead(queue: Queue, message: WindowMessage): boolean {
+    const key = message.record.key;
+    if (!key) return false;
+    const source = this.topics.partition(queue.topic, message.partition);
+    return source.config.streamIndex === true && source.streamMetadata.isErased(key);
   }
 
   private async deadLetterLog(queue: Queue): Promise<PartitionLog> {

@@ -6,13 +6,14 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { encodeQueueMessages, QUEUE_MESSAGES_CONTENT_TYPE } from '../../storage/index.js';
 import { toJsonRecord, type ValueFormat } from '../fetch/record-view.js';
+import { brokerLimits } from '../limits.js';
 import type { QueueService, Settlement } from '../queues/queue-service.js';
 import type { Quotas } from '../security/quotas.js';
 import { principalOf } from '../security/request-principal.js';
 import { TOPIC_NAME_RULE } from '../topics/topic-name.js';
 import { answer, JsonRecordAnswer, NoContent, optionalBody, ValueFormatSchema } from './schemas.js';
 
-const QueueParams = Type.Object(
+export const QueueParams = Type.Object(
   {
     topic: Type.String({ minLength: 1, maxLength: 300 }),
     queue: Type.String({ minLength: 1, maxLength: 249, pattern: '^[A-Za-z0-9._-]+$' }),
@@ -56,7 +57,7 @@ const RedriveAnswer = answer({
 const SettleBody = Type.Object(
   {
     receipts: Type.Array(Type.String({ maxLength: 100 }), { minItems: 1, maxItems: 10_000 }),
-    delayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 12 * 3_600_000 })),
+    delayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: brokerLimits.queueDelayMsMax })),
     reason: Type.Optional(Type.String({ maxLength: 1000 })),
   },
   { additionalProperties: false },
@@ -103,7 +104,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ queues: QueueService; redr
       params: QueueParams,
       body: optionalBody(
           {
-            visibilityMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 12 * 3_600_000 })),
+            visibilityMs: Type.Optional(Type.Integer({ minimum: brokerLimits.queueVisibilityMsMin, maximum: brokerLimits.queueVisibilityMsMax })),
             maxDeliveries: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
             deadLetterTopic: Type.Optional(Type.String({ maxLength: 300, description: `a topic name (${TOPIC_NAME_RULE}); created when the first message dies` })),
             orderedByKey: Type.Optional(Type.Boolean()),
@@ -141,7 +142,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ queues: QueueService; redr
       body: optionalBody(
           {
             max: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-            visibilityMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 12 * 3_600_000 })),
+            visibilityMs: Type.Optional(Type.Integer({ minimum: brokerLimits.queueVisibilityMsMin, maximum: brokerLimits.queueVisibilityMsMax })),
             waitMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })),
           },
       ),

@@ -2,6 +2,7 @@
  * Event-sourcing streams (docs/event-sourcing.md) over topics created with streamIndex: true.
  *
  *   POST /v1/topics/:topic/streams/:stream/events   conditional append of one batch of events
+ *   POST /v1/topics/:topic/streams/events           many streams' conditional appends, one result each
  *   GET  /v1/topics/:topic/streams/:stream/events   read one stream forward or backward
  *   GET  /v1/topics/:topic/streams/:stream          its version, event count, first/last offset
  *   GET  /v1/topics/:topic/streams                  stream ids by prefix
@@ -13,6 +14,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ExpectedVersion } from '../../storage/index.js';
 import type { LiveDeps } from '../live/live-session.js';
+import { BrokerError } from '../errors.js';
 import type { BrokerLimits } from '../limits.js';
 import { serveStreamLive } from '../streams/stream-live.js';
 import type { StreamService } from '../streams/stream-service.js';
@@ -77,7 +79,23 @@ function schemasOf(limits: BrokerLimits) {
     },
     { additionalProperties: false },
   );
-  return { appendBody, readQuery, listQuery };
+  const manyBody = Type.Object(
+    {
+      appends: Type.Array(
+        Type.Object(
+          {
+            stream: StreamParams.properties.stream,
+            events: appendBody.properties.events,
+            expectedVersion: Type.Optional(expectedVersion),
+          },
+          { additionalProperties: false },
+        ),
+        { minItems: 1, maxItems: limits.streamAppendsPerRequestMax, description: `at most ${limits.streamAppendsEventsMax} events over all appends` },
+      ),
+    },
+    { additionalProperties: false },
+  );
+  return { appendBody, manyBody, readQuery, listQuery };
 }
 
 const EventAnswer = answer({
@@ -92,7 +110,7 @@ const EventAnswer = answer({
 });
 
 export const streamRoutes: FastifyPluginAsyncTypebox<{ streams: StreamService; limits: BrokerLimits; live: Pick<LiveDeps, 'registry' | 'metrics'> }> = async (app, { streams, limits, live }) => {
-  const { appendBody, readQuery, listQuery } = schemasOf(limits);
+  const { appendBody, manyBody, readQuery, listQuery } = schemasOf(limits);
   const NoQuery = Type.Object({}, { additionalProperties: false });
 
   app.post('/v1/topics/:topic/streams/:stream/events', {
@@ -120,6 +138,42 @@ export const streamRoutes: FastifyPluginAsyncTypebox<{ streams: StreamService; l
       const { topic, stream } = request.params;
       const { events, expectedVersion } = request.body;
       return streams.append(topic, stream, events, (expectedVersion ?? 'any') as ExpectedVersion);
+    },
+  });
+
+  app.post('/v1/topics/:topic/streams/events', {
+    bodyLimit: limits.streamAppendsBodyBytesMax,
+    schema: {
+      tags: ['streams'],
+      summary: 'Append to many streams at once: each append is decided on its own (expectedVersion) and answered in order with its result or its error',
+      params: TopicParams,
+      querystring: NoQuery,
+      body: manyBody,
+      response: {
+        200: answer(
+          {
+            results: Type.Array(
+              Type.Union([
+                answer({ stream: Type.String(), partition: Type.Integer(), firstVersion: Type.Integer(), lastVersion: Type.Integer(), offsets: Type.Array(Type.Integer()), duplicate: Type.Optional(Type.Boolean()) }),
+                answer({
+                  stream: Type.String(),
+                  error: Type.Object({ code: Type.String(), message: Type.String(), status: Type.Integer({ description: 'the HTTP status the one-stream route would answer' }) }, { additionalProperties: true }),
+                }),
+              ]),
+            ),
+          },
+          'One result per append, in the order asked: the versions and offsets it got, or why it was refused (nothing of it written)',
+        ),
+      },
+    },
+    handler: async (request) => {
+      const { appends } = request.body;
+      const events = appends.reduce((sum, append) => sum + append.events.length, 0);
+      if (events > limits.streamAppendsEventsMax) {
+        throw new BrokerError('SPOOL_ERR_BAD_REQUEST', `the appends carry ${events} events, over the limit of ${limits.streamAppendsEventsMax} a request`, { field: 'appends', limit: limits.streamAppendsEventsMax });
+      }
+      const asked = appends.map(({ stream, events, expectedVersion }) => ({ stream, events, expectedVersion: (expectedVersion ?? 'any') as ExpectedVersion }));
+      return { results: await streams.appendMany(request.params.topic, asked) };
     },
   });
 

@@ -80,7 +80,7 @@ export const topicRoutes: FastifyPluginAsyncTypebox<{ topics: TopicService; quot
   app.post('/v1/topics/:topic/clean', {
     schema: {
       tags,
-      summary: 'Run retention and compaction of the topic now; answers, per partition, the segments deleted, the log start offset before and after, and what compaction kept and dropped',
+      summary: 'Run retention, compaction and the stream cleaner of the topic now; answers, per partition, the segments deleted, the log start offset before and after, what compaction kept and dropped, and what the stream cleaner removed',
       params: TopicParams,
       body: NoBody,
       response: {
@@ -94,6 +94,7 @@ export const topicRoutes: FastifyPluginAsyncTypebox<{ topics: TopicService; quot
               logStartOffset: Type.Integer(),
               compaction: Type.Union([answer({}, 'what compaction kept and dropped'), Type.Null()]),
               sealedSegments: Type.Integer(),
+              streams: Type.Union([answer({}, 'what the stream cleaner did: streamsRebased, segmentsRewritten, recordsDropped'), Type.Null()]),
             }),
           ),
         }),

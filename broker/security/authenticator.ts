@@ -145,7 +145,9 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * optional): the same check applies to it when the request comes from a browser.
  */
 function checkSameOrigin(request: FastifyRequest, credential: string): void {
-  if (SAFE_METHODS.has(request.method)) return;
+  // A WebSocket upgrade is a GET that opens a channel of acks and nacks: it changes state, and a
+  // browser sends Origin with every one (cross-site WebSocket hijacking otherwise).
+  if (SAFE_METHODS.has(request.method) && request.headers.upgrade === undefined) return;
   if (request.headers['sec-fetch-site'] === 'same-origin') return;
   const origin = request.headers.origin;
   if (origin !== undefined && request.headers.host !== undefined && originHost(origin) === request.headers.host.toLowerCase()) return;

@@ -53,6 +53,7 @@ export const httpPermissions: Readonly<Record<string, Rule>> = {
   'GET /v1/topics/:topic/live': needs(topic('Read')),
   // Event streams are records of the topic: their ids and versions are data, so reading needs Read.
   'POST /v1/topics/:topic/streams/:stream/events': needs(topic('Write')),
+  'POST /v1/topics/:topic/streams/events': needs(topic('Write')),
   'GET /v1/topics/:topic/streams/:stream/events': needs(topic('Read')),
   'GET /v1/topics/:topic/streams/:stream': needs(topic('Read')),
   'GET /v1/topics/:topic/streams/:stream/live': needs(topic('Read')),
@@ -81,6 +82,8 @@ export const httpPermissions: Readonly<Record<string, Rule>> = {
   'GET /v1/topics/:topic/queues/:queue': needs(queue('Describe')),
   'DELETE /v1/topics/:topic/queues/:queue': needs(queue('Delete')),
   'POST /v1/topics/:topic/queues/:queue/receive': needs(queue('Read'), topic('Read')),
+  // A session receives and settles: the permissions of both (Read on the queue covers ack, nack, reject).
+  'GET /v1/topics/:topic/queues/:queue/session': needs(queue('Read'), topic('Read')),
   'POST /v1/topics/:topic/queues/:queue/ack': needs(queue('Read')),
   'POST /v1/topics/:topic/queues/:queue/nack': needs(queue('Read')),
   'POST /v1/topics/:topic/queues/:queue/reject': needs(queue('Read')),

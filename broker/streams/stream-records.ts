@@ -10,10 +10,11 @@
  *   event, where a fixed 64 KiB step read, CRC-checked and decoded ~250 other records per event.
  * - Groups are read READS_IN_FLIGHT at a time: each is an I/O hop to the thread pool, and 100
  *   hops one after another were most of a spread stream's read time.
- * - Only the batches holding a wanted offset are decoded, and within one only the records from
- *   the first wanted offset on: the last 10 events of a 100-event batch materialize 10 records.
+ * - Only the batches holding a wanted offset are decoded, and within one only the wanted records
+ *   (decodeRecordsAt): the last 10 events of a 100-event batch materialize 10 records, and an
+ *   event among 50 other streams' in a batch of coalesced appends materializes one.
  */
-import { batchSizeAt, type DecodedRecord, decodeRecordBatchesWithin, forEachBounded, lastOffsetOf, type PartitionLog, readBatchHeader, storageLimits } from '../../storage/index.js';
+import { batchSizeAt, type DecodedRecord, decodeRecordsAt, forEachBounded, lastOffsetOf, type PartitionLog, readBatchHeader, storageLimits } from '../../storage/index.js';
 import { BrokerError } from '../errors.js';
 
 /** The most one read asks for while the wanted offsets are close together. */
@@ -31,8 +32,8 @@ export async function readRecordsAt(log: PartitionLog, offsets: readonly number[
   const first = await log.read(offsets[0]!, 1);
   const picked = pickRecords(first.data, offsets, 0, offsets.length, found);
   if (picked.count === 0) missing(log, offsets[0]!);
-  const bytesPerOffset = first.data.length / picked.spanOffsets;
-  await forEachBounded(planGroups(offsets, picked.count, bytesPerOffset), READS_IN_FLIGHT, (group) => readGroup(log, offsets, group, bytesPerOffset, found));
+  const sizes = { bytesPerOffset: first.data.length / picked.spanOffsets, batchBytes: Math.min(first.data.length, READ_STEP_BYTES) };
+  await forEachBounded(planGroups(offsets, picked.count, sizes.bytesPerOffset), READS_IN_FLIGHT, (group) => readGroup(log, offsets, group, sizes, found));
   return found;
 }
 
@@ -58,12 +59,17 @@ function planGroups(offsets: readonly number[], from: number, bytesPerOffset: nu
   return groups;
 }
 
-/** Reads one group's records into `found`; reads again from the first one missing when a read fell short of the estimate. */
-async function readGroup(log: PartitionLog, offsets: readonly number[], group: Group, bytesPerOffset: number, found: DecodedRecord[]): Promise<void> {
+/**
+ * Reads one group's records into `found`; reads again from the first one missing when a read fell
+ * short of the estimate. A read asks for at least one batch's bytes as the first read saw them: an
+ * event in a batch of many (coalesced appends) is then read with its batch in one pread, where a
+ * window of its own bytes made the reader read the batch a second time, whole.
+ */
+async function readGroup(log: PartitionLog, offsets: readonly number[], group: Group, sizes: { bytesPerOffset: number; batchBytes: number }, found: DecodedRecord[]): Promise<void> {
   let next = group.from;
-  let estimate = bytesPerOffset;
+  let estimate = sizes.bytesPerOffset;
   while (next < group.to) {
-    const maxBytes = Math.max(1, Math.ceil((offsets[group.to - 1]! - offsets[next]! + 1) * estimate));
+    const maxBytes = Math.max(sizes.batchBytes, Math.ceil((offsets[group.to - 1]! - offsets[next]! + 1) * estimate));
     const read = await log.read(offsets[next]!, maxBytes);
     const picked = pickRecords(read.data, offsets, next, group.to, found);
     if (picked.count === 0) missing(log, offsets[next]!);
@@ -73,7 +79,7 @@ async function readGroup(log: PartitionLog, offsets: readonly number[], group: G
 }
 
 /**
- * Puts into found[from..] the records of `data` (whole batches, CRC-checked by the read) at
+ * Puts into found[from..] the records of `data` (whole batches, CRC-checked by the read, so not again) at
  * offsets[from, to), in order, stopping at the first one it does not hold; answers how many it
  * put and how many offsets the batches it walked span. Batches holding none are passed over by
  * their headers.
@@ -91,14 +97,8 @@ function pickRecords(data: Buffer, offsets: readonly number[], from: number, to:
     lastOffset = lastOffsetOf(header);
     if (offsets[next]! <= lastOffset) {
       if (offsets[next]! < header.baseOffset) return answer(); // not in the log: missing() names it
-      const batch = data.subarray(position, position + size);
-      const [decoded] = decodeRecordBatchesWithin(batch, storageLimits.batchBytesMax, offsets[next]!).batches;
-      for (const record of decoded!.records) {
-        if (next === to || offsets[next]! > lastOffset) break;
-        if (record.offset === offsets[next]) found[next++] = record;
-        else if (record.offset > offsets[next]!) return answer(); // a gap where the offset should be
-      }
-      if (next < to && offsets[next]! <= lastOffset) return answer();
+      for (const record of decodeRecordsAt(data.subarray(position, position + size), header, offsets, next, to)) found[next++] = record;
+      if (next < to && offsets[next]! <= lastOffset) return answer(); // a gap where the offset should be
     }
     position += size;
   }

@@ -8,8 +8,9 @@
  * answers the original result, as EventStoreDB does: after a version mismatch, or before an append
  * that expects no particular version, the events where the retry would have gone are compared.
  */
-import { encodeRecordBatch, type ExpectedVersion, isSpoolError, type PartitionLog, StorageError, type StreamAppendAnswer, type StreamEventView, type StreamInfo, type StreamMetadataView, type StreamSettings } from '../../storage/index.js';
+import { encodeRecordBatch, type ExpectedVersion, isSpoolError, type PartitionLog, type RecordInput, type SpoolError, StorageError, type StreamAppendAnswer, type StreamEventView, type StreamInfo, type StreamMetadataView, type StreamSettings } from '../../storage/index.js';
 import { BrokerError } from '../errors.js';
+import { errorBody } from '../http/error-handler.js';
 import type { BrokerLimits } from '../limits.js';
 import type { BrokerMetrics } from '../metrics.js';
 import { partitionOf } from '../produce/partitioner.js';
@@ -37,6 +38,42 @@ export interface ReadAnswer {
   nextVersion: number | null;
 }
 
+/** One append checked and encoded as records, before its partition decides it. */
+interface PreparedAppend {
+  stream: string;
+  key: Buffer;
+  log: PartitionLog;
+  records: RecordInput[];
+  ids: string[];
+  /** Every event came with an id: a retry can be recognised. */
+  clientIds: boolean;
+  expectedVersion: ExpectedVersion;
+}
+
+/** One refused append of a many-stream request: its error as an error answer's body would carry it, with the status it would have. */
+export interface AppendFailure {
+  stream: string;
+  error: Record<string, unknown> & { code: string; message: string; status: number };
+}
+
+function answerOf(append: PreparedAppend, firstVersion: number, offsets: number[], duplicate: boolean): StreamAppendAnswer {
+  return {
+    stream: append.stream,
+    partition: append.log.partition,
+    firstVersion,
+    lastVersion: firstVersion + offsets.length - 1,
+    offsets,
+    ...(duplicate ? { duplicate: true } : {}),
+  };
+}
+
+/** A refusal of one append (a SpoolError); anything else is the broker's fault and fails the request. */
+function failureOf(stream: string, error: unknown): AppendFailure {
+  if (!isSpoolError(error)) throw error;
+  const { error: body } = errorBody(error);
+  return { stream, error: { ...body, code: error.code, message: error.message, status: error.status } };
+}
+
 export class StreamService {
   constructor(
     private readonly topics: TopicService,
@@ -44,15 +81,20 @@ export class StreamService {
     private readonly limits: StreamLimits,
   ) {}
 
-  /** The stream's key and the partition holding it. */
-  locate(topic: string, stream: string, allowErased = false): { key: Buffer; log: PartitionLog } {
-    const key = Buffer.from(stream, 'utf8');
-    if (key.length > this.limits.streamIdBytesMax) {
-      throw new BrokerError('SPOOL_ERR_BAD_REQUEST', `stream id is ${key.length} bytes, over the limit of ${this.limits.streamIdBytesMax}`, { field: 'stream', limit: this.limits.streamIdBytesMax });
-    }
+  /** The topic's partitions; refused unless it keeps a stream index. */
+  private streamLogs(topic: string): PartitionLog[] {
     const logs = this.topics.partitions(topic);
     if (logs[0]!.config.streamIndex !== true) {
       throw new StorageError('SPOOL_ERR_STREAMS_NOT_ENABLED', `topic ${topic} was created without streamIndex: true`, { topic });
+    }
+    return logs;
+  }
+
+  /** The stream's key and the partition holding it. */
+  locate(topic: string, stream: string, allowErased = false, logs = this.streamLogs(topic)): { key: Buffer; log: PartitionLog } {
+    const key = Buffer.from(stream, 'utf8');
+    if (key.length > this.limits.streamIdBytesMax) {
+      throw new BrokerError('SPOOL_ERR_BAD_REQUEST', `stream id is ${key.length} bytes, over the limit of ${this.limits.streamIdBytesMax}`, { field: 'stream', limit: this.limits.streamIdBytesMax });
     }
     const log = logs[partitionOf(key, undefined, logs.length, () => 0)]!;
     if (!allowErased && log.streamMetadata.isErased(key)) {
@@ -62,35 +104,91 @@ export class StreamService {
   }
 
   async append(topic: string, stream: string, events: EventInput[], expectedVersion: ExpectedVersion): Promise<StreamAppendAnswer> {
-    const { key, log } = this.locate(topic, stream);
-    const { records, ids } = toEventRecords(key, events, this.limits);
-    const clientIds = events.every((event) => event.id !== undefined);
-    const answer = (firstVersion: number, offsets: number[], duplicate: boolean): StreamAppendAnswer => ({
-      stream,
-      partition: log.partition,
-      firstVersion,
-      lastVersion: firstVersion + offsets.length - 1,
-      offsets,
-      ...(duplicate ? { duplicate: true } : {}),
-    });
-    if (clientIds && (expectedVersion === 'any' || expectedVersion === 'exists')) {
-      const retry = await this.findRetry(log, key, ids, null);
-      if (retry) return answer(retry.firstVersion, retry.offsets, true);
-    }
-    const batch = encodeRecordBatch(records);
+    const append = this.prepare(topic, stream, events, expectedVersion);
+    const earlier = await this.earlierAppend(append);
+    if (earlier) return earlier;
+    const batch = encodeRecordBatch(append.records);
     try {
-      const result = await log.append(batch, { stream: { key, expectedVersion } });
-      this.metrics.recordsIn.inc(topic, records.length);
+      const result = await append.log.append(batch, { stream: { key: append.key, expectedVersion } });
+      this.metrics.recordsIn.inc(topic, append.records.length);
       this.metrics.bytesIn.inc(topic, batch.length);
-      const offsets = records.map((_, index) => result.baseOffset + index);
-      return answer(result.streamVersions!.first, offsets, false);
+      const offsets = append.records.map((_, index) => result.baseOffset + index);
+      return answerOf(append, result.streamVersions!.first, offsets, false);
     } catch (error) {
-      if (!clientIds || !isSpoolError(error) || error.code !== 'SPOOL_ERR_WRONG_EXPECTED_VERSION') throw error;
-      const from = expectedVersion === 'no_stream' ? 0 : typeof expectedVersion === 'number' ? expectedVersion + 1 : null;
-      const retry = await this.findRetry(log, key, ids, from);
-      if (retry) return answer(retry.firstVersion, retry.offsets, true);
+      if (!isSpoolError(error)) throw error;
+      const retry = await this.retriedAppend(append, error);
+      if (retry) return retry;
       throw error;
     }
+  }
+
+  /**
+   * Many conditional appends in one request (POST .../streams/events): each decided on its own as
+   * append() decides it, answered in order with its result or its error (nothing of a refused one
+   * written); the appends of one partition are written together (PartitionLog.appendStreams).
+   * Refusals of the whole request (no such topic, no stream index) are thrown.
+   */
+  async appendMany(topic: string, appends: ReadonlyArray<{ stream: string; events: EventInput[]; expectedVersion: ExpectedVersion }>): Promise<Array<StreamAppendAnswer | AppendFailure>> {
+    const logs = this.streamLogs(topic);
+    const results: Array<StreamAppendAnswer | AppendFailure> = new Array(appends.length);
+    const byLog = new Map<PartitionLog, Array<{ index: number; append: PreparedAppend }>>();
+    for (const [index, { stream, events, expectedVersion }] of appends.entries()) {
+      try {
+        const append = this.prepare(topic, stream, events, expectedVersion, logs);
+        const group = byLog.get(append.log) ?? [];
+        if (group.length === 0) byLog.set(append.log, group);
+        group.push({ index, append });
+      } catch (error) {
+        results[index] = failureOf(stream, error);
+      }
+    }
+    await Promise.all([...byLog].map(([log, group]) => this.appendGroup(topic, log, group, results)));
+    return results;
+  }
+
+  private async appendGroup(topic: string, log: PartitionLog, group: Array<{ index: number; append: PreparedAppend }>, results: Array<StreamAppendAnswer | AppendFailure>): Promise<void> {
+    const earlier = await Promise.all(group.map(({ append }) => this.earlierAppend(append)));
+    const toWrite = group.filter(({ index }, at) => {
+      if (earlier[at]) results[index] = earlier[at]!;
+      return !earlier[at];
+    });
+    if (toWrite.length === 0) return;
+    const { outcomes, bytes } = await log.appendStreams(toWrite.map(({ append }) => ({ key: append.key, expectedVersion: append.expectedVersion, records: append.records })));
+    this.metrics.bytesIn.inc(topic, bytes);
+    await Promise.all(
+      toWrite.map(async ({ index, append }, at) => {
+        const outcome = outcomes[at]!;
+        if ('error' in outcome) {
+          results[index] = (await this.retriedAppend(append, outcome.error)) ?? failureOf(append.stream, outcome.error);
+          return;
+        }
+        this.metrics.recordsIn.inc(topic, append.records.length);
+        results[index] = answerOf(append, outcome.firstVersion, outcome.offsets, false);
+      }),
+    );
+  }
+
+  /** Checks one append's stream id and events and turns them into records (throws what is wrong with them). */
+  private prepare(topic: string, stream: string, events: EventInput[], expectedVersion: ExpectedVersion, logs?: PartitionLog[]): PreparedAppend {
+    const { key, log } = this.locate(topic, stream, false, logs);
+    const { records, ids } = toEventRecords(key, events, this.limits);
+    return { stream, key, log, records, ids, clientIds: events.every((event) => event.id !== undefined), expectedVersion };
+  }
+
+  /** With every event id given and expectedVersion any/exists: the original answer when the events are already in the stream. */
+  private async earlierAppend(append: PreparedAppend): Promise<StreamAppendAnswer | null> {
+    if (!append.clientIds || (append.expectedVersion !== 'any' && append.expectedVersion !== 'exists')) return null;
+    const retry = await this.findRetry(append.log, append.key, append.ids, null);
+    return retry ? answerOf(append, retry.firstVersion, retry.offsets, true) : null;
+  }
+
+  /** After a version mismatch, with every event id given: the original answer when this was a retry of it. */
+  private async retriedAppend(append: PreparedAppend, error: SpoolError): Promise<StreamAppendAnswer | null> {
+    if (!append.clientIds || error.code !== 'SPOOL_ERR_WRONG_EXPECTED_VERSION') return null;
+    const { expectedVersion } = append;
+    const from = expectedVersion === 'no_stream' ? 0 : typeof expectedVersion === 'number' ? expectedVersion + 1 : null;
+    const retry = await this.findRetry(append.log, append.key, append.ids, from);
+    return retry ? answerOf(append, retry.firstVersion, retry.offsets, true) : null;
   }
 
   /**
@@ -199,10 +297,7 @@ export class StreamService {
 
   /** Stream ids starting with `prefix` over every partition, sorted, at most `limit`. */
   async list(topic: string, prefix: string, limit: number): Promise<{ streams: string[]; more: boolean }> {
-    const logs = this.topics.partitions(topic);
-    if (logs[0]!.config.streamIndex !== true) {
-      throw new StorageError('SPOOL_ERR_STREAMS_NOT_ENABLED', `topic ${topic} was created without streamIndex: true`, { topic });
-    }
+    const logs = this.streamLogs(topic);
     const found: Buffer[] = [];
     let more = false;
     for (const log of logs) {

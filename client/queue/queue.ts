@@ -1,14 +1,17 @@
 /**
  * A work queue as a worker sees it (`spool.queue(topic, name)`): receive messages, then ack, nack
- * (with a delay) or reject each one. `for await` receives in long-polls; `process(handler)` runs a
- * handler with bounded concurrency, acking on success and nacking with exponential backoff when it
- * throws, until close().
+ * (with a delay) or reject each one. `for await` and `process(handler)` (a handler with bounded
+ * concurrency, acking on success and nacking with exponential backoff when it throws, until
+ * close()) take their messages from a queue session (session.ts: one WebSocket, messages pushed up
+ * to `prefetch`, settlements as frames), or with `transport: 'http'` (and against a broker without
+ * sessions) from long-polled HTTP receives. receive() and settle() are always HTTP requests.
  */
 import { sleep } from '../backoff.js';
 import { bytesCodec, type Codec, type CodecName, CONTENT_TYPE_HEADER, decodeValue, resolveCodec } from '../codecs.js';
 import { decodeQueueMessages, type DecodedQueueMessage } from '../../storage/codec/index.js';
 import { SpoolClientError } from '../errors.js';
 import { answerError, type HttpClient, urlPath } from '../http.js';
+import { PREFETCH_MAX, QueueSessionReader, SESSIONS_UNSUPPORTED } from './session.js';
 import { type ReceiptResult, type SettlementKind, Settlements } from './settlements.js';
 
 export interface QueueConfig {
@@ -28,6 +31,18 @@ export interface QueueOptions<T> {
   waitMs?: number;
   /** Lease per receive; the queue's visibilityMs by default. */
   visibilityMs?: number;
+  /**
+   * `for await` and process(): 'session' (default) takes pushed messages from one WebSocket;
+   * 'http' long-polls POST .../receive and settles with POST .../ack (curl's way, proxies that
+   * refuse WebSockets). A broker without sessions gets HTTP either way.
+   */
+  transport?: 'session' | 'http';
+  /**
+   * Session: messages pushed ahead of the application (leased, waiting here), 1 to 10,000. Default
+   * `batch`, or 10. Each is leased from its push, so a large prefetch with a slow handler spends
+   * their visibility timeouts waiting.
+   */
+  prefetch?: number;
   onError?: (error: unknown) => void;
 }
 
@@ -82,11 +97,19 @@ export class Queue<T = unknown> implements AsyncIterable<QueueMessage<T>> {
   private readonly settlements: Settlements;
   private readonly codec: Codec;
   private readonly abort = new AbortController();
+  /** The session of `for await` and process(), opened by the first of them; null over HTTP. */
+  private session: QueueSessionReader | null = null;
+  /** Set once the broker answered that it has no sessions. */
+  private sessionsUnsupported = false;
 
   constructor(private readonly http: HttpClient, readonly topic: string, readonly name: string, private readonly options: QueueOptions<T> = {}) {
     this.path = `/v1/topics/${urlPath(topic)}/queues/${urlPath(name)}`;
     this.settlements = new Settlements(http, this.path);
     this.codec = options.codec === undefined ? bytesCodec : resolveCodec(options.codec as CodecName | Codec);
+    const prefetch = options.prefetch;
+    if (prefetch !== undefined && !(Number.isInteger(prefetch) && prefetch >= 1 && prefetch <= PREFETCH_MAX)) {
+      throw SpoolClientError.local('SPOOL_ERR_INVALID_ARGUMENT', `prefetch ${prefetch}: an integer from 1 to ${PREFETCH_MAX}`, { field: 'prefetch' });
+    }
   }
 
   /** Creates the queue, or changes its config. */
@@ -126,6 +149,19 @@ export class Queue<T = unknown> implements AsyncIterable<QueueMessage<T>> {
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<QueueMessage<T>> {
+    for (;;) {
+      const session = this.openSession();
+      if (session === null) break;
+      let wire: DecodedQueueMessage | null;
+      try {
+        wire = await session.next();
+      } catch (error) {
+        if (this.stopsSession(error)) continue;
+        throw error;
+      }
+      if (wire === null) return;
+      yield this.toMessage(wire, session);
+    }
     while (!this.abort.signal.aborted) {
       let messages: QueueMessage<T>[];
       try {
@@ -139,6 +175,26 @@ export class Queue<T = unknown> implements AsyncIterable<QueueMessage<T>> {
       }
       yield* messages;
     }
+  }
+
+  /** The session of `for await` and process() (opened at the first call), or null over HTTP. */
+  private openSession(): QueueSessionReader | null {
+    if (this.options.transport === 'http' || this.sessionsUnsupported || this.abort.signal.aborted) return null;
+    this.session ??= new QueueSessionReader(
+      this.http.webSocketTarget(`${this.path}/session`),
+      { prefetch: this.options.prefetch ?? this.options.batch ?? 10, visibilityMs: this.options.visibilityMs, onError: this.options.onError },
+      this.settlements,
+    );
+    return this.session;
+  }
+
+  /** A broker without sessions: this queue receives over HTTP from now on. */
+  private stopsSession(error: unknown): boolean {
+    if (!(error instanceof SpoolClientError) || !SESSIONS_UNSUPPORTED.has(error.code)) return false;
+    this.sessionsUnsupported = true;
+    void this.session?.close();
+    this.session = null;
+    return true;
   }
 
   /** Handles messages until close(): ack on success, nack with backoff when the handler throws. */
@@ -155,7 +211,23 @@ export class Queue<T = unknown> implements AsyncIterable<QueueMessage<T>> {
         await message.nack({ delayMs: Math.min(maxMs, baseMs * 2 ** (message.deliveryCount - 1)) }).catch((nackError: unknown) => this.options.onError?.(nackError));
       }
     };
+    const sessionWorker = async (session: QueueSessionReader) => {
+      for (;;) {
+        const wire = await session.next();
+        if (wire === null) return;
+        await handle(this.toMessage(wire, session));
+      }
+    };
     const worker = async () => {
+      for (let session = this.openSession(); session !== null; session = this.openSession()) {
+        try {
+          return await sessionWorker(session);
+        } catch (error) {
+          if (this.stopsSession(error)) break;
+          this.options.onError?.(error);
+          await sleep(500, this.abort.signal);
+        }
+      }
       while (!this.abort.signal.aborted) {
         let messages: QueueMessage<T>[] = [];
         try {
@@ -176,13 +248,18 @@ export class Queue<T = unknown> implements AsyncIterable<QueueMessage<T>> {
     return this.settlements.now(kind, receipts, options);
   }
 
-  /** Stops receiving; messages in hand can still be settled until their leases run out. */
-  close(): Promise<void> {
+  /**
+   * Stops receiving; messages in hand can still be settled until their leases run out. A session
+   * gets the answers to the settlements it sent before it closes.
+   */
+  async close(): Promise<void> {
     this.abort.abort();
-    return Promise.resolve();
+    await this.session?.close();
   }
 
-  private toMessage(wire: DecodedQueueMessage): QueueMessage<T> {
+  /** `session`: the message came pushed by it, and is settled through it. */
+  private toMessage(wire: DecodedQueueMessage, session?: QueueSessionReader): QueueMessage<T> {
+    const settler = session ?? this.settlements;
     const headers: Record<string, string> = {};
     for (const header of wire.headers) headers[header.key] = header.value === null ? '' : header.value.toString('utf8');
     const { receipt } = wire;
@@ -196,9 +273,9 @@ export class Queue<T = unknown> implements AsyncIterable<QueueMessage<T>> {
       key: wire.key === null ? null : wire.key.toString('utf8'),
       value: decodeValue(wire.value, headers[CONTENT_TYPE_HEADER] ?? null, this.codec, this.options.codecs) as T,
       headers,
-      ack: () => this.settlements.settle('ack', receipt),
-      nack: (options = {}) => this.settlements.settle('nack', receipt, options),
-      reject: (reason) => this.settlements.settle('reject', receipt, reason === undefined ? {} : { reason }),
+      ack: () => settler.settle('ack', receipt),
+      nack: (options = {}) => settler.settle('nack', receipt, options),
+      reject: (reason) => settler.settle('reject', receipt, reason === undefined ? {} : { reason }),
     };
   }
 }

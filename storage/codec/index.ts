@@ -4,3 +4,4 @@ export * from './compression.js';
 export * from './murmur2.js';
 export { crc32c } from './crc32c.js';
 export * from './queue-messages.js';
+export * from './queue-session-frames.js';

@@ -160,6 +160,21 @@ export function readBatchHeader(buffer: Buffer, position = 0): BatchHeader {
   };
 }
 
+/** The header of a batch whose CRC was checked already: its length must still frame it within the buffer. */
+function frameChecked(buffer: Buffer, position: number): BatchHeader {
+  const header = readBatchHeader(buffer, position);
+  if (header.batchLength < BATCH_LENGTH_MIN || header.batchLength > buffer.length - position - BATCH_LOG_OVERHEAD_BYTES) corrupt(`batchLength ${header.batchLength} does not frame a batch within ${buffer.length - position} bytes`);
+  return header;
+}
+
+/**
+ * The fields that frame a batch on the way to another one (storage/log/segment-reader.ts), without
+ * the rest of its header: its offsets and its magic.
+ */
+export function readBatchFrame(buffer: Buffer, position: number): { baseOffset: number; lastOffsetDelta: number; magic: number } {
+  return { baseOffset: readInt64(buffer, position), lastOffsetDelta: buffer.readInt32BE(position + OFFSET_LAST_OFFSET_DELTA), magic: buffer.readInt8(position + OFFSET_MAGIC) };
+}
+
 /** The offset of the batch's last record. */
 export function lastOffsetOf(header: BatchHeader): number {
   return header.baseOffset + header.lastOffsetDelta;
@@ -204,12 +219,16 @@ export interface BatchSpan {
   header: BatchHeader;
 }
 
-/** Validates one or more batches laid back to back, filling the buffer exactly. */
-export function splitBatches(buffer: Buffer): BatchSpan[] {
+/**
+ * Validates one or more batches laid back to back, filling the buffer exactly. `crcChecked`: the
+ * batches come from a log read, which checked each one whole (storage/log/segment-reader.ts): they
+ * are framed by their headers without computing their CRC again.
+ */
+export function splitBatches(buffer: Buffer, crcChecked = false): BatchSpan[] {
   const spans: BatchSpan[] = [];
   let position = 0;
   while (position < buffer.length) {
-    const header = validateBatch(buffer, position);
+    const header = crcChecked ? frameChecked(buffer, position) : validateBatch(buffer, position);
     const size = BATCH_LOG_OVERHEAD_BYTES + header.batchLength;
     spans.push({ position, size, header });
     position += size;
@@ -522,6 +541,36 @@ export class RecordCursor {
 }
 
 /**
+ * The records of one batch at the ascending offsets wanted[from, to), as far as the batch holds
+ * them in order: it stops at the first wanted offset past the batch, or missing from it (a gap).
+ * The batch was checked whole by the read that returned it (no CRC here); records between the
+ * wanted ones are passed over by their lengths in a dense batch, never materialized: a stream's
+ * event among 50 others' in a batch written by coalesced appends costs one record, not 50.
+ */
+export function decodeRecordsAt(batch: Buffer, header: BatchHeader, wanted: readonly number[], from: number, to: number): DecodedRecord[] {
+  const block = recordsBlock(batch, 0, header, DECOMPRESSED_BYTES_MAX_DEFAULT);
+  const cursor = new RecordCursor(block, header);
+  const dense = header.lastOffsetDelta === header.recordsCount - 1;
+  const last = lastOffsetOf(header);
+  const found: DecodedRecord[] = [];
+  let next = from;
+  let nextRecordOffset = header.baseOffset;
+  while (next < to && wanted[next]! <= last) {
+    const target = wanted[next]!;
+    if (dense && target > nextRecordOffset) cursor.skip(target - nextRecordOffset);
+    if (!cursor.next()) break;
+    nextRecordOffset = cursor.layout.offset + 1;
+    if (cursor.layout.offset === target) {
+      found.push(recordAt(block, cursor.layout));
+      next++;
+    } else if (cursor.layout.offset > target) {
+      break; // a gap where the offset should be
+    }
+  }
+  return found;
+}
+
+/**
  * Validates the batch at `position` (size, magic, CRC) and returns a cursor over its records'
  * layouts. Positions are in the cursor's block (the batch's records, decompressed if need be).
  * Each record is checked as the cursor reaches it, and the batch's end once it has read them all:
@@ -621,8 +670,8 @@ export interface DecodedRead {
  * `fromOffset` (a reader that starts inside a batch) are left out without being materialized, and
  * batches wholly before it without being decompressed.
  */
-export function decodeRecordBatchesWithin(buffer: Buffer, budgetBytes: number, fromOffset = 0): DecodedRead {
-  const spans = buffer.length === 0 ? [] : splitBatches(buffer);
+export function decodeRecordBatchesWithin(buffer: Buffer, budgetBytes: number, fromOffset = 0, crcChecked = false): DecodedRead {
+  const spans = buffer.length === 0 ? [] : splitBatches(buffer, crcChecked);
   const batches: DecodedBatch[] = [];
   let usedBytes = 0;
   let nextOffset = 0;

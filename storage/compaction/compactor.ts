@@ -38,10 +38,18 @@ export interface CompactionJob {
   deleteRetentionMs: number;
   indexIntervalBytes: number;
   /**
-   * Erase instead of compact (a stream's GDPR erasure, storage/compaction/erase.ts): drop every
-   * record with one of these keys (base64) and keep all others, in every segment given.
+   * Drop instead of compact, in every segment given: the records of each key (base64) below
+   * `belowOffset` (null: all of them), keeping every other record. A stream's GDPR erasure and its
+   * copies in dead-letter topics (erase.ts) drop all; the cleaner drops a stream's records below
+   * its version base (stream-cleaning.ts).
    */
-  eraseKeys?: string[];
+  drop?: DropKey[];
+}
+
+export interface DropKey {
+  /** base64 */
+  key: string;
+  belowOffset: number | null;
 }
 
 /** Whether a record stays in its rewritten segment. */
@@ -126,9 +134,9 @@ function keepLatest(latest: Map<string, number>, job: CompactionJob): Keep {
   };
 }
 
-function keepAllBut(eraseKeys: string[]): Keep {
-  const erased = new Set(eraseKeys.map((key) => keyOf(Buffer.from(key, 'base64'))));
-  return (record) => !record.key || !erased.has(keyOf(record.key));
+function keepAllBut(drop: DropKey[]): Keep {
+  const below = new Map(drop.map(({ key, belowOffset }) => [keyOf(Buffer.from(key, 'base64')), belowOffset ?? Infinity]));
+  return (record) => !record.key || record.offset >= (below.get(keyOf(record.key)) ?? -1);
 }
 
 async function rewriteSegment(segment: SegmentToClean, job: CompactionJob, keep: Keep): Promise<CompactionResult['cleaned'][number]> {
@@ -170,6 +178,14 @@ async function rewriteSegment(segment: SegmentToClean, job: CompactionJob, keep:
   return { baseOffset: segment.baseOffset, keptRecords: kept, droppedRecords: dropped, bytesBefore: segment.sizeBytes, bytesAfter: position };
 }
 
+async function holdsAnyDropped(segment: SegmentToClean, keep: Keep): Promise<boolean> {
+  let found = false;
+  await forEachBatch(sourceOf(segment), (bytes) => {
+    found ||= !decodeRecordBatch(bytes).records.every(keep);
+  });
+  return found;
+}
+
 function writeIndexFile(path: string, bytes: Buffer): void {
   const fd = openSync(path, 'w');
   try {
@@ -185,15 +201,22 @@ export async function runCompaction(job: CompactionJob): Promise<CompactionResul
   try {
     let keep: Keep;
     let fits = job.segments.length;
-    if (job.eraseKeys) {
-      keep = keepAllBut(job.eraseKeys);
+    if (job.drop) {
+      keep = keepAllBut(job.drop);
     } else {
       const map = await buildKeyMap(job);
       keep = keepLatest(map.latest, job);
       fits = map.fits;
     }
     const cleaned = [];
-    for (const segment of job.segments.slice(0, fits)) cleaned.push(await rewriteSegment(segment, job, keep));
+    for (const segment of job.segments.slice(0, fits)) {
+      // A drop pass may be given segments without a record to drop (a dead-letter topic's): scanned, not copied.
+      if (job.drop && !(await holdsAnyDropped(segment, keep))) {
+        cleaned.push({ baseOffset: segment.baseOffset, keptRecords: 0, droppedRecords: 0, bytesBefore: segment.sizeBytes, bytesAfter: segment.sizeBytes });
+        continue;
+      }
+      cleaned.push(await rewriteSegment(segment, job, keep));
+    }
     return { cleaned, skippedFrom: fits < job.segments.length ? job.segments[fits]!.baseOffset : null };
   } catch (error) {
     for (const segment of job.segments) {

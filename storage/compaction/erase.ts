@@ -7,6 +7,10 @@
  * since only sealed segments are rewritten. Then the rewritten segments' `.keys` files, which name
  * the stream, are rebuilt from their new logs.
  *
+ * Copies of the records in the dead-letter topics of queues on the stream topic (appended before the
+ * erasure) are removed too (eraseKeyEverywhere, called through the broker's CopyEraser) before
+ * the stream is marked done, so erasePending stays true until they are gone.
+ *
  * The stream was marked erased (durably) before: its id is refused for writes from then on, so no
  * record of it can arrive behind the worker. A pass interrupted by a crash is run again at the
  * next open (the mark keeps the id until the pass has finished); a segment already rewritten then
@@ -14,17 +18,23 @@
  */
 import type { PartitionState } from '../log/partition-state.js';
 import { activeSegment } from '../log/partition-state.js';
-import type { Segment } from '../log/segment.js';
-import { swapInCleanedSegment } from '../log/segment-lifecycle.js';
-import { runWorker } from './compaction.js';
+import { scanSegmentKeys } from '../streams/segment-key-scan.js';
+import { type DropOutcome, dropRecords, sealedSegmentsHolding } from './drop-records.js';
 
-export interface EraseOutcome {
-  segmentsRewritten: number;
-  recordsDropped: number;
-}
+export type EraseOutcome = DropOutcome;
 
-/** Removes the records of every stream marked erased and not yet done; `roll` seals the active segment. */
-export async function runErasures(state: PartitionState, roll: () => Promise<void>): Promise<EraseOutcome> {
+/**
+ * Removes the copies of an erased stream's records kept in other topics (the dead-letter topics of
+ * the queues on the stream topic): given by the broker, which knows the queues. Throws when it
+ * cannot do it yet; the stream stays pending and the pass runs again.
+ */
+export type CopyEraser = (key: Buffer) => Promise<void>;
+
+/**
+ * Removes the records of every stream marked erased and not yet done, then their copies
+ * (`eraseCopies`), and only then marks each done; `roll` seals the active segment.
+ */
+export async function runErasures(state: PartitionState, roll: () => Promise<void>, eraseCopies?: CopyEraser): Promise<EraseOutcome> {
   const outcome: EraseOutcome = { segmentsRewritten: 0, recordsDropped: 0 };
   const streams = state.streams!;
   for (const key of streams.metadata.pendingErasures()) {
@@ -33,34 +43,26 @@ export async function runErasures(state: PartitionState, roll: () => Promise<voi
       await roll(); // also waits for appends of the stream accepted before the mark
       await streams.prepare(state.segments);
     }
-    const offsets = streams.offsetsOf(key, state.segments);
-    const holding = state.segments.slice(0, -1).filter((segment) => offsets.some((offset) => offset >= segment.baseOffset && offset < segment.nextOffset));
-    if (holding.length > 0) {
-      const rewritten = await rewriteWithout(state, holding, key);
-      outcome.segmentsRewritten += rewritten.segments;
-      outcome.recordsDropped += rewritten.dropped;
-      await streams.prepare(state.segments); // rebuilds the `.keys` of the rewritten segments
-    }
+    const holding = sealedSegmentsHolding(state, streams.offsetsOf(key, state.segments));
+    const dropped = await dropRecords(state, holding, [{ key: key.toString('base64'), belowOffset: null }]);
+    outcome.segmentsRewritten += dropped.segmentsRewritten;
+    outcome.recordsDropped += dropped.recordsDropped;
+    await eraseCopies?.(key);
     await streams.metadata.markErased(key);
   }
   return outcome;
 }
 
-async function rewriteWithout(state: PartitionState, segments: Segment[], key: Buffer): Promise<{ segments: number; dropped: number }> {
-  const active = activeSegment(state);
-  const result = await runWorker({
-    segments: segments.map((segment) => ({ dir: segment.dir, baseOffset: segment.baseOffset, logPath: segment.logPath, sizeBytes: segment.sizeBytes, nextOffset: segment.nextOffset })),
-    active: { logPath: active.logPath, baseOffset: active.baseOffset, sizeBytes: active.sizeBytes },
-    nowMs: Date.now(),
-    deleteRetentionMs: state.config.deleteRetentionMs,
-    indexIntervalBytes: state.config.indexIntervalBytes,
-    eraseKeys: [key.toString('base64')],
-  }, { topic: state.topic, partition: state.partition });
-  let dropped = 0;
-  for (const cleaned of result.cleaned) {
-    const segment = segments.find((candidate) => candidate.baseOffset === cleaned.baseOffset)!;
-    await swapInCleanedSegment(state, segment);
-    dropped += cleaned.droppedRecords;
-  }
-  return { segments: result.cleaned.length, dropped };
+/**
+ * Removes every record with `key` from a partition without a stream index (a dead-letter topic
+ * holding copies of an erased stream's events): the active segment is sealed first when it holds
+ * one, then every sealed segment is scanned in the worker and those holding the key rewritten.
+ */
+export async function eraseKeyEverywhere(state: PartitionState, key: Buffer, roll: () => Promise<void>): Promise<EraseOutcome> {
+  let inActive = false;
+  await scanSegmentKeys(state.fs, activeSegment(state), (found) => {
+    inActive ||= found.equals(key);
+  });
+  if (inActive) await roll();
+  return dropRecords(state, state.segments.slice(0, -1), [{ key: key.toString('base64'), belowOffset: null }]);
 }

@@ -1,6 +1,8 @@
 /**
  * One cleaning of one partition: retention (delete whole sealed segments past retentionMs or
- * retentionBytes), then key compaction when the topic is compacted. The background cleaner runs it
+ * retentionBytes), then key compaction when the topic is compacted, then, on a stream topic, the
+ * stream cleaner (the events stream metadata hides leave the disk: compaction/stream-cleaning.ts).
+ * The background cleaner runs it
  * over every partition; `POST /v1/topics/:topic/clean` runs it over one topic now. Only sealed
  * segments are ever cleaned: the active one is still being written.
  */
@@ -24,18 +26,29 @@ export interface PartitionCleaning {
   compaction: CompactionSummary | null;
   /** Sealed segments left: what later passes can clean. */
   sealedSegments: number;
+  /** null when the topic keeps no streams. */
+  streams: StreamCleaningSummary | null;
+}
+
+export interface StreamCleaningSummary {
+  /** Streams whose version base moved past their hidden events. */
+  streamsRebased: number;
+  segmentsRewritten: number;
+  recordsDropped: number;
 }
 
 /**
- * `forceCompaction` ignores minCleanableDirtyRatio (an operator asked for it now); minCompactionLagMs
- * still holds, since consumers may rely on seeing every record that young.
+ * `force` (an operator asked for it now) ignores minCleanableDirtyRatio and the stream cleaner's
+ * `streamCleanMinHiddenEvents` (any hidden event goes); minCompactionLagMs still holds, since
+ * consumers may rely on seeing every record that young.
  */
-export async function cleanPartition(log: PartitionLog, nowMs: number, forceCompaction: boolean): Promise<PartitionCleaning> {
+export async function cleanPartition(log: PartitionLog, nowMs: number, force: boolean, streamCleanMinHiddenEvents: number): Promise<PartitionCleaning> {
   const logStartOffsetBefore = log.logStartOffset;
   const segmentsDeleted = await log.applyRetention(nowMs);
-  const outcome = await log.compact(nowMs, forceCompaction);
+  const outcome = await log.compact(nowMs, force);
   const compaction = outcome && outcome.cleaned.length > 0 ? summarize(outcome.cleaned) : null;
-  return { partition: log.partition, segmentsDeleted, logStartOffsetBefore, logStartOffset: log.logStartOffset, compaction, sealedSegments: log.sealedSegments().length };
+  const streams = log.config.streamIndex ? await log.cleanStreams(nowMs, force ? 1 : streamCleanMinHiddenEvents) : null;
+  return { partition: log.partition, segmentsDeleted, logStartOffsetBefore, logStartOffset: log.logStartOffset, compaction, sealedSegments: log.sealedSegments().length, streams };
 }
 
 function summarize(cleaned: Array<{ keptRecords: number; droppedRecords: number; bytesBefore: number; bytesAfter: number }>): CompactionSummary {

@@ -24,6 +24,13 @@ import { openPartitionLog, type RecoveryEvent } from './partition-open.js';
 import type { PartitionLog } from './partition-log.js';
 
 /** `<data>/topics` → `<data>/topics.clean-shutdown`: beside the topics folder, outside its names. */
+/**
+ * The stream cleaner's default threshold: a stream's hidden prefix leaves the disk once it holds
+ * this many events, so a maxCount stream costs one segment rewrite per 100 appends at most, not one
+ * per append (each pass that moves a base rewrites the segments holding what it hides).
+ */
+export const STREAM_CLEAN_MIN_HIDDEN_EVENTS_DEFAULT = 100;
+
 export function cleanShutdownMarkerPath(root: string): string {
   return join(dirname(root), `${basename(root)}.clean-shutdown`);
 }
@@ -40,6 +47,14 @@ export interface LogManagerOptions {
   onBackgroundError?: (error: unknown) => void;
   /** How often the cleaner runs retention (Kafka's log.retention.check.interval.ms: 5 minutes). */
   cleanerIntervalMs?: number;
+  /**
+   * Erases the copies of an erased stream's records kept in other topics (the broker: the
+   * dead-letter topics of the queues on `topic`), before the stream's erasure counts as done.
+   * Throwing leaves the erasure pending: it runs again at resumeErasures().
+   */
+  eraseCopies?: (topic: string, key: Buffer) => Promise<void>;
+  /** The fewest hidden events of a stream the cleaner's pass removes from the disk (default 100). */
+  streamCleanMinHiddenEvents?: number;
 }
 
 export class LogManager {
@@ -78,6 +93,10 @@ export class LogManager {
     return manager;
   }
 
+  private get streamCleanMinHiddenEvents(): number {
+    return this.options.streamCleanMinHiddenEvents ?? STREAM_CLEAN_MIN_HIDDEN_EVENTS_DEFAULT;
+  }
+
   private startCleaner(intervalMs: number): void {
     this.cleanerTimer = setInterval(() => {
       this.runCleanerOnce().catch((error: unknown) => this.options.onBackgroundError?.(error));
@@ -94,7 +113,7 @@ export class LogManager {
       let deleted = 0;
       for (const log of this.allPartitions()) {
         try {
-          deleted += (await cleanPartition(log, nowMs, false)).segmentsDeleted;
+          deleted += (await cleanPartition(log, nowMs, false, this.streamCleanMinHiddenEvents)).segmentsDeleted;
         } catch (error) {
           this.options.onBackgroundError?.(error);
         }
@@ -113,7 +132,7 @@ export class LogManager {
   cleanTopic(topic: string, nowMs = Date.now()): Promise<PartitionCleaning[]> {
     return this.oneCleanerAtATime(async () => {
       const cleanings: PartitionCleaning[] = [];
-      for (const log of this.partitions(topic)) cleanings.push(await cleanPartition(log, nowMs, true));
+      for (const log of this.partitions(topic)) cleanings.push(await cleanPartition(log, nowMs, true, this.streamCleanMinHiddenEvents));
       return cleanings;
     });
   }
@@ -166,6 +185,7 @@ export class LogManager {
         cleanShutdown: this.cleanShutdown,
         onRecoveryEvent: this.options.onRecoveryEvent,
         onCommitted: this.options.onCommitted,
+        eraseCopies: this.options.eraseCopies,
       });
     // Several partitions at once: opening one is a dozen small file operations and, after a crash,
     // an fdatasync or two, each waiting on the disk. One at a time, 10,000 partitions took minutes.
@@ -197,6 +217,18 @@ export class LogManager {
 
   allPartitions(): PartitionLog[] {
     return [...this.topics.values()].flat();
+  }
+
+  /**
+   * Runs again every stream erasure still pending, in the background: the broker calls it once
+   * every topic is open, since an erasure resumed at a partition's open may have found a
+   * dead-letter topic not open yet (eraseCopies threw) and been left pending.
+   */
+  resumeErasures(): void {
+    for (const log of this.allPartitions()) {
+      if (!log.config.streamIndex || log.streamMetadata.pendingErasures().length === 0) continue;
+      log.resumeErasures().catch((error: unknown) => this.options.onBackgroundError?.(error));
+    }
   }
 
   /** Topic folders on disk (opened or not): the broker removes those its metadata does not know. */

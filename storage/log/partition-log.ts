@@ -11,7 +11,7 @@
  *
  * Open one with openPartitionLog() (partition-open.ts), which runs recovery first.
  */
-import { type BatchSpan, checkProducedBatch, lastOffsetOf, setBaseOffset, splitBatches } from '../codec/record-batch.js';
+import { type BatchSpan, checkProducedBatch, lastOffsetOf, type RecordInput, setBaseOffset, splitBatches } from '../codec/record-batch.js';
 import { partitionForKey } from '../codec/murmur2.js';
 import { StorageError, isSpoolError, type SpoolError } from '../errors.js';
 import { storageLimits } from '../limits.js';
@@ -24,11 +24,13 @@ import { type FileLease, SegmentRetiredError } from './file-cache.js';
 import { deleteOldestSegments, swapInCleanedSegment } from './segment-lifecycle.js';
 import { applyRetention } from './retention.js';
 import { compactPartition, type CompactionOutcome } from '../compaction/compaction.js';
-import { type EraseOutcome, runErasures } from '../compaction/erase.js';
+import { type CopyEraser, type EraseOutcome, eraseKeyEverywhere, runErasures } from '../compaction/erase.js';
+import { cleanStreams, type StreamCleaningOutcome } from '../compaction/stream-cleaning.js';
 import type { StreamIndex } from '../streams/stream-index.js';
 import type { StreamMetadataTable } from '../streams/stream-metadata.js';
 import { expectedVersionMatches, type StreamCondition } from '../streams/expected-version.js';
 import { findOffsetByTime, IndexMismatchError, readFromSegment } from './segment-reader.js';
+import { batchBytesAtMost, packBatches, type StreamAppendOutcome, type StreamAppendRequest } from './stream-appends.js';
 
 export interface AppendOptions {
   /** Reject with SPOOL_ERR_OFFSET_MISMATCH unless the log's end offset is exactly this. */
@@ -94,12 +96,14 @@ export class PartitionLog {
   private readonly waiters = new OffsetWaiters(storageLimits.waitersPerPartitionMax);
   private closed = false;
   private syncTimer: NodeJS.Timeout | null = null;
-  /** The erase worker's passes, one at a time (see eraseStream). */
-  private erasing: Promise<EraseOutcome | null> = Promise.resolve(null);
+  /** Passes that rewrite segments (compaction, the erase worker, the stream cleaner), one at a time. */
+  private rewriting: Promise<unknown> = Promise.resolve(null);
 
   constructor(
     private readonly state: PartitionState,
     private readonly writer: LogWriter,
+    /** Erases copies of an erased stream's records in other topics (LogManagerOptions.eraseCopies). */
+    private readonly eraseCopies?: CopyEraser,
   ) {
     this.scheduleIntervalSync();
   }
@@ -177,8 +181,15 @@ export class PartitionLog {
       const loading = this.state.streams?.activeLoad(); // keyed records go into the active table
       if (loading) await loading;
     }
-    // From here to the enqueue, no await: the stream and offset checks and the offsets assigned
-    // are one step of the event loop, in the order the single writer writes.
+    return this.appendNow(data, options);
+  }
+
+  /**
+   * The synchronous part of an append: from its start to the enqueue there is no await, so the
+   * stream and offset checks and the offsets assigned are one step of the event loop, in the order
+   * the single writer writes. Throws a refusal at once; the promise settles once acknowledged.
+   */
+  private appendNow(data: Buffer, options: AppendOptions): Promise<AppendResult> {
     if (this.closed) throw new StorageError('SPOOL_ERR_LOG_CLOSED', 'the partition log is closed', this.context());
     let spans;
     try {
@@ -220,8 +231,55 @@ export class PartitionLog {
       this.writer.enqueue({ data, spans, baseOffset, lastOffset, resolve, reject });
     });
     for (const span of spans) this.state.producers.record(span.header, acknowledged);
-    await acknowledged;
-    return streamVersions ? { baseOffset, lastOffset, batches, streamVersions } : { baseOffset, lastOffset, batches };
+    return acknowledged.then(() => (streamVersions ? { baseOffset, lastOffset, batches, streamVersions } : { baseOffset, lastOffset, batches }));
+  }
+
+  /**
+   * Several conditional appends to streams of this partition (two may name one stream: the later
+   * one sees the earlier one's events). Each is decided on its own, in order, in one synchronous
+   * step as in append: a refused one gets its error and writes nothing, and the accepted ones are
+   * written together, one batch for many appends (stream-appends.ts), acknowledged together.
+   */
+  async appendStreams(appends: readonly StreamAppendRequest[]): Promise<{ outcomes: StreamAppendOutcome[]; bytes: number }> {
+    await this.streamsReady();
+    const outcomes: StreamAppendOutcome[] = new Array(appends.length);
+    const accepted: Array<{ index: number; firstVersion: number; recordsBefore: number }> = [];
+    const acceptedRecords: Array<readonly RecordInput[]> = [];
+    const eventsInCall = new Map<string, number>();
+    let records = 0;
+    for (const [index, append] of appends.entries()) {
+      try {
+        const name = append.key.toString('latin1');
+        this.checkStreamKey(append.key, this.state.streams!);
+        const batchBytes = batchBytesAtMost(append.records);
+        if (batchBytes > this.state.config.maxMessageBytes) {
+          throw new StorageError('SPOOL_ERR_MESSAGE_TOO_LARGE', `an append of ${batchBytes} bytes exceeds maxMessageBytes ${this.state.config.maxMessageBytes}`, this.context({ batchBytes, maxMessageBytes: this.state.config.maxMessageBytes }));
+        }
+        const before = eventsInCall.get(name) ?? 0;
+        const firstVersion = this.checkStreamVersion(append, before);
+        eventsInCall.set(name, before + append.records.length);
+        accepted.push({ index, firstVersion, recordsBefore: records });
+        acceptedRecords.push(append.records);
+        records += append.records.length;
+      } catch (error) {
+        if (!isSpoolError(error)) throw error;
+        outcomes[index] = { error };
+      }
+    }
+    if (accepted.length === 0) return { outcomes, bytes: 0 };
+    const data = packBatches(acceptedRecords, this.state.config.maxMessageBytes);
+    try {
+      const { baseOffset } = await this.appendNow(data, {});
+      for (const [position, { index, firstVersion, recordsBefore }] of accepted.entries()) {
+        const count = acceptedRecords[position]!.length;
+        outcomes[index] = { firstVersion, offsets: Array.from({ length: count }, (_, at) => baseOffset + recordsBefore + at) };
+      }
+    } catch (error) {
+      if (!isSpoolError(error)) throw error;
+      for (const { index } of accepted) outcomes[index] = { error };
+      return { outcomes, bytes: 0 };
+    }
+    return { outcomes, bytes: data.length };
   }
 
   /** Loads the stream index of every sealed segment (see StreamIndex.prepare). */
@@ -244,42 +302,58 @@ export class PartitionLog {
       const name = key.toString('latin1');
       if (checked.has(name)) continue;
       checked.add(name);
-      const home = partitionForKey(key, streams.partitionCount);
-      if (home !== this.state.partition) {
-        throw new StorageError('SPOOL_ERR_STREAM_WRONG_PARTITION', `a record's key belongs to partition ${home} (the key's stream lives there), not ${this.state.partition}`, this.context({ field: 'partition', keyPartition: home }));
-      }
-      if (streams.metadata.hasErased && streams.metadata.isErased(key)) {
-        throw new StorageError('SPOOL_ERR_STREAM_ERASED', 'a record\'s key names an erased stream: its id is refused for writes', this.context({ erasePending: streams.metadata.erasePending(key) }));
-      }
+      this.checkStreamKey(key, streams);
+    }
+  }
+
+  private checkStreamKey(key: Buffer, streams: StreamIndex): void {
+    const home = partitionForKey(key, streams.partitionCount);
+    if (home !== this.state.partition) {
+      throw new StorageError('SPOOL_ERR_STREAM_WRONG_PARTITION', `a record's key belongs to partition ${home} (the key's stream lives there), not ${this.state.partition}`, this.context({ field: 'partition', keyPartition: home }));
+    }
+    if (streams.metadata.hasErased && streams.metadata.isErased(key)) {
+      throw new StorageError('SPOOL_ERR_STREAM_ERASED', 'a record\'s key names an erased stream: its id is refused for writes', this.context({ erasePending: streams.metadata.erasePending(key) }));
     }
   }
 
   /** Decides a conditional append (synchronously, see append) and answers the versions it gets. */
   private checkStream(condition: StreamCondition, keyed: KeyedRecord[]): { first: number; last: number } {
-    const streams = this.state.streams!;
-    // prepare() ran before append's synchronous stretch, but a roll since then may have sealed more.
-    const current = streams.offsetsOf(condition.key, this.state.segments).length;
-    const softDeleted = streams.metadata.isSoftDeleted(condition.key.toString('latin1'), current - 1);
-    if (!expectedVersionMatches(condition.expectedVersion, current - 1, softDeleted)) {
-      throw new StorageError('SPOOL_ERR_WRONG_EXPECTED_VERSION', `stream expected at version ${condition.expectedVersion}, it is at ${current - 1}`, this.context({ expectedVersion: condition.expectedVersion, actualVersion: current - 1 }));
-    }
+    const current = this.checkStreamVersion(condition, 0);
     const own = keyed.filter((record) => record.key.equals(condition.key)).length;
     return own === 0 ? { first: -1, last: -1 } : { first: current, last: current + own - 1 };
   }
 
   /**
-   * The visible offsets of a stream (the key's records below the high watermark, from the log
-   * start on), in version order: offsets[v] holds version v + skipped, where skipped counts the
-   * key's records below the log start (versions are positions among all the key's records).
+   * Refuses with SPOOL_ERR_WRONG_EXPECTED_VERSION unless the stream, with `eventsAhead` more events
+   * accepted earlier in the same step (appendStreams), is at the expected version; answers the
+   * version its next event gets.
+   */
+  private checkStreamVersion(condition: StreamCondition, eventsAhead: number): number {
+    const streams = this.state.streams!;
+    // prepare() ran before append's synchronous stretch, but a roll since then may have sealed more.
+    const { offsets, firstVersion } = streams.versionedOffsetsOf(condition.key, this.state.segments);
+    const current = firstVersion + offsets.length + eventsAhead;
+    const softDeleted = streams.metadata.isSoftDeleted(condition.key.toString('latin1'), current - 1);
+    if (!expectedVersionMatches(condition.expectedVersion, current - 1, softDeleted)) {
+      throw new StorageError('SPOOL_ERR_WRONG_EXPECTED_VERSION', `stream expected at version ${condition.expectedVersion}, it is at ${current - 1}`, this.context({ expectedVersion: condition.expectedVersion, actualVersion: current - 1 }));
+    }
+    return current;
+  }
+
+  /**
+   * The visible offsets of a stream (the key's versioned records below the high watermark, from
+   * the log start on), in version order: offsets[i] holds version firstVersion + i, where
+   * firstVersion is the stream's version base (0 without one) plus the key's versioned records
+   * below the log start.
    */
   async streamOffsets(key: Buffer): Promise<{ offsets: number[]; firstVersion: number }> {
     const streams = await this.streamsReady();
-    const all = streams.offsetsOf(key, this.state.segments);
+    const { offsets: all, firstVersion } = streams.versionedOffsetsOf(key, this.state.segments);
     let end = all.length;
     while (end > 0 && all[end - 1]! >= this.highWatermark) end--;
     let start = 0;
     while (start < end && all[start]! < this.logStartOffset) start++;
-    return { offsets: all.slice(start, end), firstVersion: start };
+    return { offsets: all.slice(start, end), firstVersion: firstVersion + start };
   }
 
   /** The partition's per-stream metadata, soft deletes and erasures (topics with streamIndex). */
@@ -301,10 +375,31 @@ export class PartitionLog {
 
   /** Runs the erase worker over every stream marked and not yet done (also at open, after a crash). */
   resumeErasures(): Promise<EraseOutcome | null> {
-    this.erasing = this.erasing
-      .catch(() => null)
-      .then(() => (this.closed || !this.state.streams?.metadata.pendingErasures().length ? null : runErasures(this.state, () => this.writer.rollNow())));
-    return this.erasing;
+    return this.afterRewrites(() => (!this.state.streams?.metadata.pendingErasures().length ? null : runErasures(this.state, () => this.writer.rollNow(), this.eraseCopies)));
+  }
+
+  /**
+   * The stream cleaner's pass (compaction/stream-cleaning.ts): hidden prefixes of at least
+   * `minHiddenEvents` records become version bases, and the records below every base leave the
+   * sealed segments. Null on a topic without streams. Infinity: only finish an interrupted pass.
+   */
+  cleanStreams(nowMs: number, minHiddenEvents: number): Promise<StreamCleaningOutcome | null> {
+    return this.afterRewrites(() => (this.state.streams ? cleanStreams(this, this.state, nowMs, minHiddenEvents) : null));
+  }
+
+  /**
+   * Removes every record with `key` from this partition, which keeps no stream index: the copies
+   * of an erased stream's events in a dead-letter topic (compaction/erase.ts eraseKeyEverywhere).
+   */
+  eraseKey(key: Buffer): Promise<EraseOutcome | null> {
+    return this.afterRewrites(() => eraseKeyEverywhere(this.state, key, () => this.writer.rollNow()));
+  }
+
+  /** Runs `pass` after every segment rewrite queued before it (null once the log is closed). */
+  private afterRewrites<T>(pass: () => Promise<T> | null): Promise<T | null> {
+    const run = this.rewriting.catch(() => null).then(() => (this.closed ? null : pass()));
+    this.rewriting = run;
+    return run;
   }
 
   /** Stream ids (keys) of this partition starting with `prefix`, at most `limit`. */
@@ -488,7 +583,8 @@ export class PartitionLog {
 
   /** Runs key compaction now if the topic is compacted (see compaction/compaction.ts). */
   compact(nowMs = Date.now(), force = false): Promise<CompactionOutcome | null> {
-    return this.closed ? Promise.resolve(null) : compactPartition(this.state, nowMs, force);
+    // After any other rewrite of the partition's segments (an erasure of dead-letter copies): both write `.cleaned` files.
+    return this.afterRewrites(() => compactPartition(this.state, nowMs, force));
   }
 
   /** Retention: deletes the oldest `count` sealed segments (see segment-lifecycle.ts). */
@@ -511,7 +607,7 @@ export class PartitionLog {
     this.closed = true;
     if (this.syncTimer) clearInterval(this.syncTimer);
     this.waiters.closeAll();
-    await this.erasing.catch(() => {}); // a pass swaps segments in: not under a closing log
+    await this.rewriting.catch(() => {}); // a pass swaps segments in: not under a closing log
     try {
       await this.writer.close();
       await this.state.streams?.saveActive(activeSegment(this.state));

@@ -41,6 +41,8 @@ export interface OpenPartitionOptions {
   onRecoveryEvent?: (event: RecoveryEvent) => void;
   /** Told after each acknowledged round of appends (after the partition's own long-polls). */
   onCommitted?: (log: PartitionLog) => void;
+  /** Erases the copies of an erased stream's records in other topics (LogManagerOptions.eraseCopies). */
+  eraseCopies?: (topic: string, key: Buffer) => Promise<void>;
 }
 
 export interface RecoveryEvent {
@@ -242,8 +244,11 @@ export async function openPartitionLog(options: OpenPartitionOptions): Promise<P
     log.onCommitted(highWatermark);
     options.onCommitted?.(log);
   });
-  log = new PartitionLog(state, writer);
+  const { eraseCopies } = options;
+  log = new PartitionLog(state, writer, eraseCopies ? (key) => eraseCopies(options.topic, key) : undefined);
   // An erasure a crash interrupted goes on in the background (its id is refused meanwhile).
   if (state.streams?.metadata.pendingErasures().length) log.resumeErasures().catch(() => {});
+  // So does a stream cleaner pass (its bases are durable: the versions are right meanwhile).
+  if (state.streams?.metadata.removalPending) log.cleanStreams(Date.now(), Infinity).catch(() => {});
   return log;
 }

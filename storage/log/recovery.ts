@@ -33,6 +33,11 @@
  * |   | failing its CRC, or naming another size or extent (stale | atomically (storage/streams/stream-index.ts); the log is the  |
  * |   | after compaction, repair or a crash before it was written)| only source of truth                                          |
  * |   | `.keys` without its `.log`                               | row 6: unlink                                                 |
+ * |13 | stream topic: a key's records below its version base     | invisible: versions count from the base (stream-index.ts      |
+ * |   | (`stream-metadata`) still in a segment or its `.keys`    | versionedOffsetsOf), whether the `.keys` was rebuilt or not   |
+ * |14 | stream topic: a base still marked `removing` (a crash    | the stream cleaner's drop pass runs again in the background   |
+ * |   | during the cleaner's pass)                               | at open (compaction/stream-cleaning.ts; rows 2 and 4 settled  |
+ * |   |                                                          | its swap files first)                                         |
  */
 import { join } from 'node:path';
 import { ioError } from '../errors.js';

@@ -3,9 +3,15 @@
  * offset, scan batch headers forward to the batch holding the offset, then return back-to-back
  * batches up to maxBytes (always at least one whole batch, as Kafka does, so a consumer can make
  * progress past a batch larger than its maxBytes). Every returned batch has its CRC checked: a bad
- * one is SPOOL_ERR_CORRUPT_BATCH, never "no data".
+ * one is SPOOL_ERR_CORRUPT_BATCH, never "no data". The batches walked from the index entry to the
+ * target (up to indexIntervalBytes of them) are framed by their headers only (length, magic,
+ * offsets): their records are not returned, so their CRC guards nothing the reader sees, and a read
+ * of one event among thousands of others computed up to indexIntervalBytes / batch size of them.
+ * Kafka's broker checks no CRC on fetch at all; recovery and `spool check` verify every batch of a
+ * segment. (A damaged batchLength, outside the CRC, that happens to frame later batches exactly
+ * would pass a batch over unseen, as it would for Kafka: the offsets still increase.)
  */
-import { batchLengthAt, BATCH_HEADER_BYTES, BATCH_LENGTH_MIN, BATCH_LOG_OVERHEAD_BYTES, type BatchHeader, decodeRecordBatch, validateBatch } from '../codec/record-batch.js';
+import { batchLengthAt, BATCH_HEADER_BYTES, BATCH_LENGTH_MIN, BATCH_LOG_OVERHEAD_BYTES, type BatchHeader, decodeRecordBatch, MAGIC_V2, readBatchFrame, validateBatch } from '../codec/record-batch.js';
 import { StorageError, ioError, isSpoolError } from '../errors.js';
 import { type FileSystem, SYNC_READ_BYTES_MAX } from '../io/file-system.js';
 import { storageLimits } from '../limits.js';
@@ -123,15 +129,20 @@ export async function readFromSegment(
         at = 0;
         buffer = await readAt(fs, segment, fd, position, size);
       }
-      const header = validateStored(buffer, position, at, size, damaged);
+      // A batch passed over on the way to the target is framed by its header alone; only the
+      // batches returned are CRC-checked (see the top).
+      const header = readBatchFrame(buffer, at);
       const lastOffset = header.baseOffset + header.lastOffsetDelta;
+      const returned = lastOffset >= offset;
+      if (returned) validateStored(buffer, position, at, size, damaged);
+      else if (header.magic !== MAGIC_V2 || header.lastOffsetDelta < 0) damaged(position + at, `no batch header: magic ${header.magic}, lastOffsetDelta ${header.lastOffsetDelta}`);
       checkIndexed(segment, position + at, indexedBase, header.baseOffset);
       indexedBase = null;
       if (header.baseOffset <= previousLast || lastOffset >= segment.nextOffset) {
         corruptAt(segment, position + at, `batch offsets ${header.baseOffset}-${lastOffset} do not follow ${previousLast} within the segment's ${segment.baseOffset}-${segment.nextOffset - 1}`);
       }
       previousLast = lastOffset;
-      if (lastOffset >= offset) {
+      if (returned) {
         if (first < 0) first = at;
         end = at + size;
         nextOffset = lastOffset + 1;

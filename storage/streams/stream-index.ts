@@ -1,6 +1,7 @@
 /**
  * A partition's stream index (ARCHITECTURE §2.6): key → offsets of that key's records, in order.
- * A stream's version of a record is its 0-based position among the key's records.
+ * A stream's version of a record is its 0-based position among the key's records, counted from
+ * the stream's version base when the cleaner set one (versionedOffsetsOf, stream-metadata.ts).
  *
  *   sealed segments   one `.keys` file each (sealed-keys.ts), loaded lazily, rebuilt from the
  *                     `.log` when missing or damaged
@@ -210,6 +211,20 @@ export class StreamIndex {
     }
     for (const offset of this.active.offsetsOf(keyString)) offsets.push(offset);
     return offsets;
+  }
+
+  /**
+   * The key's records that carry versions, ascending, and the version of the first: every record
+   * from version 0 without a base; with one, the records at or above its offset from its version
+   * (those below are invisible, removed by the cleaner or about to be).
+   */
+  versionedOffsetsOf(key: Buffer, segments: readonly Segment[]): { offsets: number[]; firstVersion: number } {
+    const offsets = this.offsetsOf(key, segments);
+    const base = this.metadata.baseOf(key.toString('latin1'));
+    if (!base) return { offsets, firstVersion: 0 };
+    let below = 0;
+    while (below < offsets.length && offsets[below]! < base.offset) below++;
+    return { offsets: below === 0 ? offsets : offsets.slice(below), firstVersion: base.version };
   }
 
   /** Distinct keys starting with `prefix`, at most `limit`, sorted; `more` when some were left. */

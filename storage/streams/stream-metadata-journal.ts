@@ -10,13 +10,14 @@
  *
  * The snapshot (`stream-metadata`) names its generation; a rewrite writes generation n + 1 and then
  * starts an empty journal for it, so a journal of an older generation (a crash between the two) is
- * ignored, never replayed over newer state. A line that fails its CRC or does not parse ends the
+ * ignored, never replayed over newer state. A line that fails its CRC, does not parse, or holds a
+ * version base that is not two non-negative integers ends the
  * journal (a torn append): the reader says where, and the table cuts the file there before it
  * appends again. Erasures never go through the journal (their ids must leave every file): they
  * rewrite the snapshot.
  */
 import { crc32c } from '../codec/crc32c.js';
-import type { StreamMetadata } from './stream-metadata.js';
+import type { StreamBase, StreamMetadata } from './stream-metadata.js';
 
 export const STREAM_METADATA_JOURNAL_FILE = 'stream-metadata.journal';
 
@@ -37,6 +38,12 @@ export function encodeJournalStart(generation: number): Buffer {
 
 export function encodeJournalChange(change: JournalChange): Buffer {
   return line(change);
+}
+
+/** A version base as the broker writes it: two non-negative integers (a forged or damaged one is refused). */
+export function isStreamBase(base: unknown): base is StreamBase {
+  const { version, offset } = (base ?? {}) as Partial<StreamBase>;
+  return Number.isSafeInteger(version) && version! >= 0 && Number.isSafeInteger(offset) && offset! >= 0;
 }
 
 export interface DecodedJournal {
@@ -66,6 +73,8 @@ export function decodeJournal(bytes: Buffer): DecodedJournal {
       journal.generation = parsed.generation as number;
     } else {
       if (typeof parsed.key !== 'string' || parsed.metadata === null || typeof parsed.metadata !== 'object') break;
+      const { base } = parsed.metadata as StreamMetadata;
+      if (base !== undefined && !isStreamBase(base)) break;
       journal.changes.push({ key: parsed.key, metadata: parsed.metadata as StreamMetadata });
     }
     at = end + 1;

@@ -18,7 +18,7 @@ import { ioError, StorageError } from '../errors.js';
 import { type FileSystem, withFile } from '../io/file-system.js';
 import { storageLimits } from '../limits.js';
 import { streamIdDigest } from './stream-id-key.js';
-import { decodeJournal, encodeJournalChange, encodeJournalStart, type JournalChange, STREAM_METADATA_JOURNAL_FILE } from './stream-metadata-journal.js';
+import { decodeJournal, encodeJournalChange, encodeJournalStart, isStreamBase, type JournalChange, STREAM_METADATA_JOURNAL_FILE } from './stream-metadata-journal.js';
 
 export const STREAM_METADATA_FILE = 'stream-metadata';
 /** 2: erased ids as HMAC-SHA-256 under the data directory's secret (1 held plain SHA-256). */
@@ -40,6 +40,21 @@ export interface StreamSettings {
 export interface StreamMetadata extends StreamSettings {
   /** Soft-deleted at truncateBefore - 1: reads empty, written again from truncateBefore. */
   deleted?: boolean;
+  /** Where the stream's versions start since the cleaner removed its hidden prefix (none: 0 at its first record). */
+  base?: StreamBase;
+}
+
+/**
+ * A stream's version base (docs/storage.md "Stream version base"): the key's first record at or
+ * above `offset` is version `version`, the next one version + 1, and so on; the key's records below
+ * `offset` are invisible, whether the cleaner has removed them yet or not. Recorded (durably)
+ * before the cleaner rewrites a segment, so a crash at any point leaves the versions right.
+ */
+export interface StreamBase {
+  version: number;
+  offset: number;
+  /** Set until the cleaner has removed every record of the stream below `offset`: an open runs its pass again. */
+  removing?: boolean;
 }
 
 interface ErasedEntry {
@@ -71,6 +86,7 @@ function parseStreamMetadataFile(bytes: Buffer, keyCheck: string | null): FileSh
   if (keyCheck !== null && file.keyCheck !== keyCheck) throw new Error('written under another stream-id key (topics.stream-id-key replaced?)');
   for (const [index, stream] of file.streams.entries()) {
     if (typeof stream?.key !== 'string') throw new Error(`streams[${index}] has no key`);
+    if (stream.base !== undefined && !isStreamBase(stream.base)) throw new Error(`streams[${index}].base is not {version, offset} of non-negative integers`);
   }
   for (const [index, entry] of file.erased.entries()) {
     if (typeof entry?.hmac !== 'string' || !/^[0-9a-f]{64}$/.test(entry.hmac)) throw new Error(`erased[${index}] has no HMAC-SHA-256`);
@@ -171,6 +187,7 @@ export class StreamMetadataTable {
       next.deleted = true;
       next.truncateBefore = Math.max(next.truncateBefore ?? 0, current.truncateBefore ?? 0);
     }
+    if (current.base) next.base = current.base; // the removed records stay removed
     return this.put(keyString, next).then(() => next);
   }
 
@@ -180,6 +197,46 @@ export class StreamMetadataTable {
     const current = this.byKey.get(keyString) ?? {};
     const next: StreamMetadata = { ...current, deleted: true, truncateBefore: Math.max(current.truncateBefore ?? 0, lastVersion + 1) };
     return this.put(keyString, next).then(() => next);
+  }
+
+  /** The stream's version base, or null while its versions start at its first record. */
+  baseOf(keyString: string): StreamBase | null {
+    return this.byKey.get(keyString)?.base ?? null;
+  }
+
+  /** The streams with settings that hide events (the cleaner's candidates), as [keyString, metadata]. */
+  streamsWithSettings(): Array<[string, StreamMetadata]> {
+    return [...this.byKey].filter(([, metadata]) => SETTING_NAMES.some((name) => metadata[name] !== undefined));
+  }
+
+  /** The streams with a base (the cleaner removes their records below it from sealed segments). */
+  streamsWithBase(): Array<[string, StreamBase]> {
+    const found: Array<[string, StreamBase]> = [];
+    for (const [keyString, metadata] of this.byKey) if (metadata.base) found.push([keyString, metadata.base]);
+    return found;
+  }
+
+  /** True when a cleaner pass was interrupted (a base still `removing`): the open runs it again. */
+  get removalPending(): boolean {
+    for (const metadata of this.byKey.values()) if (metadata.base?.removing) return true;
+    return false;
+  }
+
+  /**
+   * Moves the stream's base up (durably, one journal line): from the answer on, its records below
+   * `base.offset` are invisible and the cleaner may remove them. Never moves it down.
+   */
+  setBase(keyString: string, base: { version: number; offset: number }): Promise<void> {
+    const current = this.byKey.get(keyString);
+    if (!current || (current.base && current.base.offset >= base.offset)) return this.writing;
+    return this.put(keyString, { ...current, base: { version: base.version, offset: base.offset, removing: true } });
+  }
+
+  /** The cleaner removed the stream's records below its base from every sealed segment. */
+  baseRemoved(keyString: string): Promise<void> {
+    const current = this.byKey.get(keyString);
+    if (!current?.base?.removing) return this.writing;
+    return this.put(keyString, { ...current, base: { version: current.base.version, offset: current.base.offset } });
   }
 
   private put(keyString: string, metadata: StreamMetadata): Promise<void> {

@@ -8,7 +8,8 @@
  * |                   | data, recovery table row 12). Checked where the indexes are: sealed       |
  * |                   | segments, and the active one after a clean shutdown. A missing one is not |
  * |                   | reported: a crash before it was written leaves none, by design            |
- * | `stream-metadata` | not the JSON the broker writes, or written under another stream-id key:   |
+ * | `stream-metadata` | not the JSON the broker writes (a version base not two non-negative       |
+ * |                   | integers included), or written under another stream-id key:              |
  * |                   | it is not derived from the log, so the partition does not open without it |
  * | `stream-metadata` | a line fails its CRC or does not parse (a crash mid-append, or damage):   |
  * | `.journal`        | the load keeps the lines before it only                                   |

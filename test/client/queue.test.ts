@@ -1,5 +1,10 @@
-/** The client's work queues against a real broker: for await, process() with retries, reject. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+/**
+ * The client's work queues against a real broker: for await and process() with retries through
+ * a queue session (the default) and through HTTP, reject, and the session's own behaviour: no HTTP
+ * receive or settle request, reconnecting after the broker restarts.
+ */
+import { createServer, type AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type QueueMessage, Spool } from '../../client/index.js';
 import { startBroker, type TestBroker } from '../broker/support/broker.js';
 
@@ -14,11 +19,12 @@ afterAll(async () => {
   await broker.close();
 });
 
-describe('queue client', () => {
+describe.each(['session', 'http'] as const)('queue client over %s', (transport) => {
   it('receives with for await, and each ack settles one message', async () => {
-    await spool.admin.createTopic({ name: 'emails', partitions: 2 });
-    await spool.producer<{ to: string }>().send('emails', Array.from({ length: 20 }, (_, i) => ({ value: { to: `user${i}@example.com` } })));
-    const queue = spool.queue<{ to: string }>('emails', 'senders', { waitMs: 200 });
+    const topic = `emails-${transport}`;
+    await spool.admin.createTopic({ name: topic, partitions: 2 });
+    await spool.producer<{ to: string }>().send(topic, Array.from({ length: 20 }, (_, i) => ({ value: { to: `user${i}@example.com` } })));
+    const queue = spool.queue<{ to: string }>(topic, 'senders', { waitMs: 200, transport });
     expect((await queue.configure({ visibilityMs: 10_000 })).available).toBe(20);
     const seen: string[] = [];
     for await (const message of queue) {
@@ -27,13 +33,15 @@ describe('queue client', () => {
       if (seen.length === 20) break;
     }
     expect(new Set(seen).size).toBe(20);
-    expect(await queue.describe()).toMatchObject({ available: 0, inFlight: 0 });
+    await vi.waitFor(async () => expect(await queue.describe()).toMatchObject({ available: 0, inFlight: 0 }));
+    await queue.close();
   });
 
   it('process() acks what succeeds and retries what throws, with backoff, until it succeeds', async () => {
-    await spool.admin.createTopic({ name: 'payments' });
-    await spool.producer<number>().send('payments', Array.from({ length: 30 }, (_, i) => ({ value: i })));
-    const queue = spool.queue<number>('payments', 'charge', { waitMs: 100 });
+    const topic = `payments-${transport}`;
+    await spool.admin.createTopic({ name: topic });
+    await spool.producer<number>().send(topic, Array.from({ length: 30 }, (_, i) => ({ value: i })));
+    const queue = spool.queue<number>(topic, 'charge', { waitMs: 100, transport });
     await queue.configure({ maxDeliveries: 5 });
     const attempts = new Map<number, number>();
     const done = new Set<number>();
@@ -53,6 +61,66 @@ describe('queue client', () => {
     expect([0, 10, 20].map((value) => attempts.get(value))).toEqual([3, 3, 3]);
     expect(attempts.get(1)).toBe(1);
   });
+});
+
+describe('queue client', () => {
+  const requests = async (route: string) => {
+    const text = await (await fetch(`${broker.url}/metrics`)).text();
+    return text.split('\n').filter((line) => line.startsWith('spool_http_request_duration_seconds_count') && line.includes(`route="${route}"`)).reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+  };
+
+  it('takes and settles messages through the session without an HTTP receive or ack', async () => {
+    await spool.admin.createTopic({ name: 'pushed', partitions: 3 });
+    await spool.producer<number>().send('pushed', Array.from({ length: 300 }, (_, i) => ({ value: i })));
+    const queue = spool.queue<number>('pushed', 'workers', { prefetch: 50 });
+    await queue.configure();
+    const before = [await requests('/v1/topics/:topic/queues/:queue/receive'), await requests('/v1/topics/:topic/queues/:queue/ack')];
+    const seen = new Set<number>();
+    for await (const message of queue) {
+      seen.add(message.value);
+      void message.ack();
+      if (seen.size === 300) break;
+    }
+    await queue.close();
+    expect(await queue.describe()).toMatchObject({ available: 0, inFlight: 0, totals: { acked: 300 } });
+    expect([await requests('/v1/topics/:topic/queues/:queue/receive'), await requests('/v1/topics/:topic/queues/:queue/ack')]).toEqual(before);
+  });
+
+  it('opens its session again after the broker restarts, and receives the rest', async () => {
+    // A fixed port, so the restarted broker is where the session reconnects to.
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = probe.address() as AddressInfo;
+        probe.close(() => resolve(free));
+      });
+    });
+    const own = await startBroker({ flush: 'never', port });
+    let restarted: TestBroker | null = null;
+    const client = new Spool({ url: own.url });
+    try {
+      await client.admin.createTopic({ name: 'survivors' });
+      await client.producer<number>().send('survivors', Array.from({ length: 10 }, (_, i) => ({ value: i })));
+      const queue = client.queue<number>('survivors', 'workers', { prefetch: 1, visibilityMs: 60_000 });
+      await queue.configure();
+      const iterator = queue[Symbol.asyncIterator]();
+      const first = (await iterator.next()).value as QueueMessage<number>;
+      await first.ack();
+      restarted = await own.restart();
+      const seen = [first.value];
+      while (seen.length < 10) {
+        const message = (await iterator.next()).value as QueueMessage<number>;
+        // The one pushed before the restart was delivered again after it: its old receipt is refused.
+        await message.ack().catch(() => undefined);
+        if (!seen.includes(message.value)) seen.push(message.value);
+      }
+      await queue.close();
+      expect(seen.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      await vi.waitFor(async () => expect(await queue.describe()).toMatchObject({ available: 0, inFlight: 0 }), { timeout: 65_000 });
+    } finally {
+      await client.close();
+      await (restarted ?? own).close();
+    }
+  }, 90_000);
 
   it('receives keys, headers and values as sent, and rejects only the ack refused among a turn\'s acks', async () => {
     await spool.admin.createTopic({ name: 'invoices' });

@@ -99,6 +99,76 @@ describe('spool.streams', () => {
   });
 });
 
+/** Requests the broker answered on `route` (its request-duration histogram's counts, every status). */
+async function requestsOn(route: string): Promise<number> {
+  const text = await (await fetch(`${broker.url}/metrics`)).text();
+  const pattern = new RegExp(`^spool_http_request_duration_seconds_count\\{[^}]*route="${route.replace(/[/:]/g, (c) => `\\${c}`)}"[^}]*\\} (\\d+)$`, 'gm');
+  return [...text.matchAll(pattern)].reduce((sum, match) => sum + Number(match[1]), 0);
+}
+
+describe('coalesced appends', () => {
+  const one = '/v1/topics/:topic/streams/:stream/events';
+  const many = '/v1/topics/:topic/streams/events';
+
+  it('sends 64 concurrent appends on distinct streams in far fewer than 64 requests, each resolved with its own result', async () => {
+    const orders = spool.streams('orders');
+    const before = (await requestsOn(one)) + (await requestsOn(many));
+    const results = await Promise.all(
+      Array.from({ length: 64 }, (_, i) => spool.streams('orders').append(`coalesced-${i}`, [{ type: 'Placed', data: { i } }, { type: 'Paid', data: { i } }], { expectedVersion: 'no_stream' })),
+    );
+    const requests = (await requestsOn(one)) + (await requestsOn(many)) - before;
+    expect(requests).toBeGreaterThan(0);
+    expect(requests).toBeLessThanOrEqual(4);
+    results.forEach((result, i) => expect(result).toMatchObject({ stream: `coalesced-${i}`, firstVersion: 0, lastVersion: 1 }));
+    for (const i of [0, 31, 63]) {
+      const events = [];
+      for await (const event of orders.read<{ i: number }>(`coalesced-${i}`)) events.push(event.data!.i);
+      expect(events).toEqual([i, i]);
+    }
+  });
+
+  it('lets exactly one of two appends to one stream in one request win a version; the other gets a WrongExpectedVersionError', async () => {
+    const orders = spool.streams('orders');
+    const before = await requestsOn(many);
+    const [first, second] = await Promise.allSettled([
+      orders.append('contested', [{ type: 'A', data: 1 }], { expectedVersion: 'no_stream' }),
+      orders.append('contested', [{ type: 'B', data: 2 }], { expectedVersion: 'no_stream' }),
+    ]);
+    expect(await requestsOn(many)).toBe(before + 1);
+    expect(first).toMatchObject({ status: 'fulfilled', value: { firstVersion: 0 } });
+    expect(second.status).toBe('rejected');
+    const error = (second as PromiseRejectedResult).reason;
+    expect(error).toBeInstanceOf(WrongExpectedVersionError);
+    expect(error).toMatchObject({ code: 'SPOOL_ERR_WRONG_EXPECTED_VERSION', status: 409, expectedVersion: 'no_stream', actualVersion: 0, retriable: false });
+    expect(await orders.describe('contested')).toMatchObject({ version: 0, eventCount: 1 });
+  });
+
+  it('fails every append of a request the broker refuses whole, and goes on with later ones', async () => {
+    await spool.admin.createTopic({ name: 'no-index', partitions: 1 });
+    const plain = spool.streams('no-index');
+    const refused = await Promise.allSettled([plain.append('a', [{ type: 'A', data: 1 }]), plain.append('b', [{ type: 'B', data: 1 }])]);
+    for (const outcome of refused) expect(outcome).toMatchObject({ status: 'rejected', reason: { code: 'SPOOL_ERR_STREAMS_NOT_ENABLED' } });
+    const orders = spool.streams('orders');
+    const erased = await orders.append('to-erase', [{ type: 'A', data: 1 }]);
+    await orders.erase(erased.stream);
+    const mixed = await Promise.allSettled([orders.append('to-erase', [{ type: 'A', data: 2 }]), orders.append('after-erase', [{ type: 'A', data: 2 }])]);
+    expect(mixed[0]).toMatchObject({ status: 'rejected', reason: { code: 'SPOOL_ERR_STREAM_ERASED', status: 410 } });
+    expect(mixed[1]).toMatchObject({ status: 'fulfilled', value: { stream: 'after-erase', firstVersion: 0 } });
+  });
+
+  it('splits what one request may not carry into several, and sends an append too large for one alone', async () => {
+    const orders = spool.streams('orders');
+    const before = await requestsOn(many);
+    const big = 'x'.repeat(30_000);
+    // 1,500 appends: over the 1,000 a request; each 30 KB: over 4 MiB at ~140 of them.
+    const results = await Promise.all(Array.from({ length: 1_500 }, (_, i) => orders.append(`split-${i % 700}`, [{ type: 'Big', data: i < 10 ? big : i }])));
+    expect(results).toHaveLength(1_500);
+    expect(await requestsOn(many)).toBeGreaterThanOrEqual(before + 2);
+    const huge = await orders.append('huge', [{ type: 'Huge', data: 'y'.repeat(5 * 1024 * 1024) }]);
+    expect(huge).toMatchObject({ firstVersion: 0 });
+  });
+});
+
 describe('producer expectedOffsets', () => {
   it('writes only when every named partition ends at its expected offset, after what was queued', async () => {
     await spool.admin.createTopic({ name: 'ledger', partitions: 2 });

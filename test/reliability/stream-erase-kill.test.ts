@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { type BrokerProcess, startBrokerProcess } from '../../bench/lib/broker-process.js';
 import { request } from '../../bench/lib/spool-http.js';
 import { filesHolding } from '../broker/support/data-files.js';
+import { appendMany, killBroker } from './support/stream-process.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'spool-erase-kill-'));
 const ERASED = 'user-carol@example.com';
@@ -22,18 +23,7 @@ afterAll(async () => {
 });
 
 const streamUrl = (stream: string, rest = '') => `${broker!.url}/v1/topics/people/streams/${encodeURIComponent(stream)}${rest}`;
-
-async function appendMany(stream: string, prefix: string, count: number): Promise<void> {
-  const events = Array.from({ length: count }, (_, i) => ({ type: 'Changed', data: { value: `${prefix}-${i}`, pad: 'x'.repeat(200) } }));
-  const answer = await request(streamUrl(stream, '/events'), { method: 'POST', json: { events } });
-  expect(answer.status).toBe(200);
-}
-
-async function kill(): Promise<void> {
-  const exited = new Promise((resolve) => broker!.child.once('exit', resolve));
-  broker!.child.kill('SIGKILL');
-  await exited;
-}
+const eventsUrl = (stream: string) => streamUrl(stream, '/events');
 
 describe('erase under SIGKILL', () => {
   it('finishes the erasure after a kill during the worker\'s pass', async () => {
@@ -41,13 +31,13 @@ describe('erase under SIGKILL', () => {
     const created = await request(`${broker.url}/v1/topics`, { method: 'POST', json: { name: 'people', partitions: 1, config: { streamIndex: true, segmentBytes: 64 * 1024 } } });
     expect(created.status).toBe(201);
     for (let round = 0; round < 20; round++) {
-      await appendMany(ERASED, `${SECRET}-${round}`, 100);
-      await appendMany('user-dave', `dave-${round}`, 100);
+      await appendMany(eventsUrl(ERASED), `${SECRET}-${round}`, 100);
+      await appendMany(eventsUrl('user-dave'), `dave-${round}`, 100);
     }
     const daveBefore = (await request(streamUrl('user-dave', '/events?limit=1000'))).body;
     const erased = await request(streamUrl(ERASED, '/erase'), { method: 'POST' });
     expect(erased.status).toBe(202);
-    await kill(); // the worker has just started (sealing the active segment, rewriting ~70 segments)
+    await killBroker(broker!); // the worker has just started (sealing the active segment, rewriting ~70 segments)
     // The kill came before the pass finished: some of the stream's bytes are still on disk.
     expect((await filesHolding(dataDir, SECRET)).length).toBeGreaterThan(0);
 
@@ -61,7 +51,7 @@ describe('erase under SIGKILL', () => {
     expect(await filesHolding(dataDir, ERASED)).toEqual([]);
     expect((await request(streamUrl('user-dave', '/events?limit=1000'))).body).toEqual(daveBefore);
 
-    await kill(); // and once more with nothing pending: still erased, still refused
+    await killBroker(broker!); // and once more with nothing pending: still erased, still refused
     broker = await startBrokerProcess({ dataDir });
     expect((await request(streamUrl(ERASED))).body.error).toMatchObject({ code: 'SPOOL_ERR_STREAM_ERASED', erasePending: false });
     expect(await filesHolding(dataDir, SECRET)).toEqual([]);

@@ -60,17 +60,19 @@ export function topicsCommand(connect: Connect): Command {
 
   topics
     .command('clean <name>')
-    .description('Run retention and compaction of a topic now, and show what they deleted and compacted')
+    .description('Run retention, compaction and the stream cleaner of a topic now, and show what they deleted, compacted and removed')
     .option('--json', 'print JSON')
     .action(async (name: string, flags: { json?: boolean }) => {
       const cleaning = await connect().admin.cleanTopic(name);
       if (flags.json) return printJson(cleaning);
-      const rows = cleaning.partitions.map(({ compaction, ...partition }) => ({
+      const rows = cleaning.partitions.map(({ compaction, streams, ...partition }) => ({
         ...partition,
         recordsDropped: compaction?.recordsDropped ?? 0,
         bytesFreed: compaction ? compaction.bytesBefore - compaction.bytesAfter : 0,
+        hiddenEventsRemoved: streams?.recordsDropped ?? 0,
       }));
-      printTable(rows, ['partition', 'segmentsDeleted', 'logStartOffsetBefore', 'logStartOffset', 'recordsDropped', 'bytesFreed', 'sealedSegments']);
+      const columns = ['partition', 'segmentsDeleted', 'logStartOffsetBefore', 'logStartOffset', 'recordsDropped', 'bytesFreed', 'sealedSegments'];
+      printTable(rows, cleaning.partitions.some((partition) => partition.streams) ? [...columns, 'hiddenEventsRemoved'] : columns);
     });
 
   return topics;

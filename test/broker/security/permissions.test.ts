@@ -7,6 +7,7 @@
  */
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { apisByKey } from '../../../broker/kafka/apis.js';
 import { bodyValues } from '../../../broker/security/http-security.js';
 import { httpPermissions, kafkaPermissions, type Need } from '../../../broker/security/permissions.js';
@@ -19,6 +20,8 @@ interface Fixture {
   body?: unknown;
   /** An SSE route: success is the 200 and its event-stream headers. */
   stream?: boolean;
+  /** A WebSocket route: success is the upgrade (101). */
+  webSocket?: boolean;
 }
 
 const ctx = { memberHeartbeat: '', memberLeave: '', tokenId: '' };
@@ -46,6 +49,7 @@ const fixtures: Record<string, Fixture> = {
   'GET /v1/topics/:topic/live': { params: () => topic, stream: true },
   'GET /v1/live': { query: 'topic=t', stream: true },
   'POST /v1/topics/:topic/streams/:stream/events': { params: () => ({ topic: 'events', stream: 'order-1' }), body: { events: [{ type: 'placed', data: { total: 1 } }] } },
+  'POST /v1/topics/:topic/streams/events': { params: () => ({ topic: 'events' }), body: { appends: [{ stream: 'order-2', events: [{ type: 'placed', data: { total: 1 } }] }] } },
   'GET /v1/topics/:topic/streams/:stream/events': { params: () => ({ topic: 'events', stream: 'order-1' }) },
   'GET /v1/topics/:topic/streams/:stream': { params: () => ({ topic: 'events', stream: 'order-1' }) },
   'GET /v1/topics/:topic/streams': { params: () => ({ topic: 'events' }) },
@@ -70,6 +74,7 @@ const fixtures: Record<string, Fixture> = {
   'GET /v1/topics/:topic/queues/:queue': { params: () => queue },
   'DELETE /v1/topics/:topic/queues/:queue': { params: () => ({ topic: 't', queue: 'doomed-queue' }) },
   'POST /v1/topics/:topic/queues/:queue/receive': { params: () => queue, body: { max: 1, waitMs: 0 } },
+  'GET /v1/topics/:topic/queues/:queue/session': { params: () => queue, webSocket: true },
   'POST /v1/topics/:topic/queues/:queue/ack': { params: () => queue, body: { receipts: ['none'] } },
   'POST /v1/topics/:topic/queues/:queue/nack': { params: () => queue, body: { receipts: ['none'] } },
   'POST /v1/topics/:topic/queues/:queue/reject': { params: () => queue, body: { receipts: ['none'] } },
@@ -106,8 +111,26 @@ function grantsFor(needs: readonly Need[], fixture: Fixture, principal: string):
   });
 }
 
+/** Opens a WebSocket and closes it at once: 101, or the refusal's status and JSON body. */
+function upgrade(url: string, headers: Record<string, string>): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url.replace(/^http/, 'ws'), { headers });
+    socket.once('open', () => {
+      socket.close();
+      resolve({ status: 101, body: null });
+    });
+    socket.once('unexpected-response', (_request, response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) }));
+    });
+    socket.once('error', reject);
+  });
+}
+
 async function send(t: TestBroker, method: string, url: string, fixture: Fixture, headers: Record<string, string>): Promise<{ status: number; body: any }> {
   const path = pathOf(url, fixture);
+  if (fixture.webSocket) return upgrade(`${t.url}${path}`, headers);
   if (fixture.stream) {
     const answer = await request(`${t.url}${path}`, { method: method as 'GET', headers });
     const status = answer.statusCode;

@@ -8,6 +8,7 @@ import {
   decodeRecordBatch,
   decodeRecordBatches,
   decodeRecordBatchesWithin,
+  decodeRecordsAt,
   encodeRecordBatch,
   type RecordInput,
   readBatchHeader,
@@ -187,5 +188,33 @@ describe('RecordBatch v2 codec', () => {
     const compacted = encodeRecordBatch(values(40, 4), { baseOffset: 40, offsetDeltas: [0, 2, 5, 9] });
     const afterGaps = decodeRecordBatchesWithin(compacted, 1024 * 1024, 43).batches[0]!.records;
     expect(afterGaps.map((record) => [record.offset, record.value!.toString()])).toEqual([[45, 'v42'], [49, 'v43']]);
+  });
+});
+
+describe('decodeRecordsAt', () => {
+  const values = (records: Array<{ offset: number; value: Buffer | null }>) => records.map((record) => [record.offset, record.value!.toString()]);
+
+  it('materializes exactly the wanted records of any batch, dense, with gaps or compressed, stopping at a gap or past the batch', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 40 }),
+        fc.boolean(),
+        fc.constantFrom(Compression.none, Compression.gzip),
+        fc.array(fc.nat(), { maxLength: 10 }),
+        (count, gaps, compression, picks) => {
+          const offsetDeltas = gaps ? Array.from({ length: count }, (_, i) => i * 2) : undefined;
+          const batch = encodeRecordBatch(Array.from({ length: count }, (_, i) => ({ value: Buffer.from(`v${i}`) })), { baseOffset: 100, offsetDeltas, compression });
+          const header = readBatchHeader(batch);
+          const held = Array.from({ length: count }, (_, i) => 100 + (offsetDeltas?.[i] ?? i));
+          const wanted = [...new Set(picks.map((pick) => held[pick % count]!))].sort((a, b) => a - b);
+          expect(values(decodeRecordsAt(batch, header, wanted, 0, wanted.length))).toEqual(wanted.map((offset) => [offset, `v${held.indexOf(offset)}`]));
+          // A wanted offset past the batch, or in a gap, ends the records answered there.
+          const beyond = [...wanted, 100 + 2 * count + 5];
+          expect(decodeRecordsAt(batch, header, beyond, 0, beyond.length)).toHaveLength(wanted.length);
+          if (gaps && count > 1) expect(decodeRecordsAt(batch, header, [101, 102], 0, 2)).toHaveLength(0);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });

@@ -16,6 +16,7 @@ import type { PartitionLog } from '../../../storage/log/partition-log.js';
 import { repairDataDir } from '../../../storage/log/repair.js';
 import { scrubDataDir } from '../../../storage/log/scrub.js';
 import { segmentFileName } from '../../../storage/log/segment-files.js';
+import { encodeJournalChange } from '../../../storage/streams/stream-metadata-journal.js';
 
 let dataDir = '';
 beforeEach(async () => {
@@ -192,6 +193,29 @@ describe('stream topics', () => {
     const metadataPath = join(dir, 'stream-metadata');
     writeFileSync(metadataPath, readFileSync(metadataPath).subarray(0, 20)); // a torn write
     expect((await scrubDataDir(dataDir)).problems).toEqual([expect.objectContaining({ segment: 'stream-metadata', problem: expect.stringContaining('damaged') })]);
+  });
+});
+
+describe('stream topics after the stream cleaner', () => {
+  it('scrub finds nothing wrong with rewritten segments and a version base, and reports a forged base', async () => {
+    const config = { segmentBytes: 1200, streamIndex: true, retentionMs: -1 };
+    const manager = await LogManager.open({ root: topicsRoot(dataDir) });
+    const [log] = await manager.openTopic('t', 1, config);
+    for (let i = 0; i < RECORDS; i++) await log!.append(encodeRecordBatch([{ key: Buffer.from(`order-${i % 3}`), value: Buffer.from(`value-${i}`.padEnd(100, '.')) }]));
+    await log!.streamMetadata.setSettings(Buffer.from('order-1'), { maxCount: 2 });
+    const before = await log!.streamOffsets(Buffer.from('order-1'));
+    expect(await log!.cleanStreams(Date.now(), 1)).toMatchObject({ streamsRebased: 1 });
+    const after = await log!.streamOffsets(Buffer.from('order-1'));
+    expect(after.firstVersion + after.offsets.length).toBe(before.firstVersion + before.offsets.length); // the version is unchanged
+    expect(after.offsets).toEqual(before.offsets.slice(-after.offsets.length));
+    await manager.close();
+    expect((await scrubDataDir(dataDir)).problems).toEqual([]);
+    // A line with its CRC right but a base no broker writes: the journal ends before it.
+    const journalPath = join(topicsRoot(dataDir), 't', '0', 'stream-metadata.journal');
+    const journal = readFileSync(journalPath);
+    const forged = encodeJournalChange({ key: Buffer.from('order-1').toString('base64'), metadata: { maxCount: 2, base: { version: 3, offset: -5 } } });
+    writeFileSync(journalPath, Buffer.concat([journal, forged]));
+    expect((await scrubDataDir(dataDir)).problems).toEqual([expect.objectContaining({ segment: 'stream-metadata.journal', position: journal.length })]);
   });
 });
 

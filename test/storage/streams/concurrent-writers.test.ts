@@ -81,4 +81,62 @@ describe('concurrent conditional writers', () => {
       { numRuns: 60 },
     );
   });
+
+  it('many-stream appends (appendStreams) interleaved with each other: still one winner per version, in-call appends seeing each other', async () => {
+    let run = 0;
+    // chained: the append expects its request's earlier appends to the stream to have been written; else it expects what was read, as they do.
+    const append = fc.record({ stream: fc.integer({ min: 0, max: 2 }), events: fc.integer({ min: 1, max: 3 }), stale: fc.integer({ min: 0, max: 1 }), chained: fc.boolean() });
+    await fc.assert(
+      fc.asyncProperty(fc.scheduler(), fc.array(fc.array(append, { minLength: 1, maxLength: 4 }), { minLength: 2, maxLength: 6 }), async (scheduler, requests) => {
+        const [log] = await logs.manager.openTopic(`m${run++}`, 1, { streamIndex: true, segmentBytes: 1024, flush: 'never' });
+        const outcomes: Outcome[] = [];
+        const versionOf = async (stream: string) => {
+          const { offsets, firstVersion } = await log!.streamOffsets(Buffer.from(stream));
+          return firstVersion + offsets.length - 1;
+        };
+        const work = requests.map(async (appends, writer) => {
+          await scheduler.schedule(Promise.resolve(), `r${writer} reads`);
+          // Each append expects what its writer read, plus the events of its request's earlier appends to the same stream.
+          const ahead = new Map<string, number>();
+          const asked = [];
+          for (const [index, { stream: n, events, stale, chained }] of appends.entries()) {
+            const stream = `s${n}`;
+            const expected = Math.max(-1, (await versionOf(stream)) - stale) + (chained ? (ahead.get(stream) ?? 0) : 0);
+            ahead.set(stream, (ahead.get(stream) ?? 0) + events);
+            const records = Array.from({ length: events }, (_, i) => ({ key: Buffer.from(stream), value: Buffer.from(`r${writer}-${index}-${i}`) }));
+            asked.push({ stream, expected, request: { key: Buffer.from(stream), expectedVersion: expected < 0 ? ('no_stream' as const) : expected, records } });
+          }
+          await scheduler.schedule(Promise.resolve(), `r${writer} appends`);
+          const { outcomes: answered } = await log!.appendStreams(asked.map((item) => item.request));
+          answered.forEach((outcome, index) => {
+            const { stream, expected } = asked[index]!;
+            if ('error' in outcome) {
+              expect(outcome.error.code).toBe('SPOOL_ERR_WRONG_EXPECTED_VERSION');
+              outcomes.push({ stream, writer, expected, won: null, actualVersion: outcome.error.context.actualVersion as number });
+            } else {
+              outcomes.push({ stream, writer, expected, won: { first: outcome.firstVersion, last: outcome.firstVersion + outcome.offsets.length - 1 } });
+            }
+          });
+        });
+        await scheduler.waitFor(Promise.all(work));
+        for (const stream of new Set(outcomes.map((outcome) => outcome.stream))) {
+          const mine = outcomes.filter((outcome) => outcome.stream === stream);
+          const wins = mine.filter((outcome) => outcome.won).map((outcome) => outcome.won!).sort((a, b) => a.first - b.first);
+          let next = 0;
+          for (const win of wins) {
+            expect(win.first).toBe(next);
+            next = win.last + 1;
+          }
+          expect(await versionOf(stream)).toBe(next - 1);
+          for (const outcome of mine.filter((candidate) => candidate.won)) expect(outcome.won!.first).toBe(outcome.expected + 1);
+          for (const loser of mine.filter((outcome) => !outcome.won)) {
+            expect(loser.actualVersion).not.toBe(loser.expected);
+            expect(loser.actualVersion === -1 || wins.some((win) => win.last === loser.actualVersion)).toBe(true);
+          }
+        }
+        await logs.manager.deleteTopic(`m${run - 1}`);
+      }),
+      { numRuns: 60 },
+    );
+  });
 });

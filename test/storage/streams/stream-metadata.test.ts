@@ -104,3 +104,41 @@ describe('stream metadata journal', () => {
     }
   });
 });
+
+describe('stream version base', () => {
+  const key = Buffer.from('order-7');
+  const keyString = key.toString('latin1');
+
+  it('is kept through the journal, survives settings changes, never moves down, and its removing mark clears', async () => {
+    const table = await StreamMetadataTable.load(nodeFileSystem, dir, secret);
+    await table.setSettings(key, { maxCount: 2 });
+    await table.setSettings(Buffer.from('other'), { maxCount: 1 }); // the journal has begun: the next changes are lines of it
+    await table.setBase(keyString, { version: 8, offset: 40 });
+    expect(table.baseOf(keyString)).toEqual({ version: 8, offset: 40, removing: true });
+    expect(table.removalPending).toBe(true);
+    await table.setBase(keyString, { version: 3, offset: 12 }); // below the current base: ignored
+    // Settings cleared or changed: the removed records stay removed.
+    await table.setSettings(key, {});
+    expect(table.metadataOf(keyString)).toEqual({ base: { version: 8, offset: 40, removing: true } });
+    let reloaded = await StreamMetadataTable.load(nodeFileSystem, dir, secret);
+    expect(reloaded.baseOf(keyString)).toEqual({ version: 8, offset: 40, removing: true });
+    expect(reloaded.removalPending).toBe(true);
+    await reloaded.baseRemoved(keyString);
+    reloaded = await StreamMetadataTable.load(nodeFileSystem, dir, secret);
+    expect(reloaded.baseOf(keyString)).toEqual({ version: 8, offset: 40 });
+    expect(reloaded.removalPending).toBe(false);
+    await reloaded.softDelete(key, 9);
+    expect(reloaded.metadataOf(keyString)).toMatchObject({ deleted: true, truncateBefore: 10, base: { version: 8, offset: 40 } });
+  });
+
+  it('refuses to open a file whose base is not {version, offset} of non-negative integers', async () => {
+    const table = await StreamMetadataTable.load(nodeFileSystem, dir, secret);
+    await table.setSettings(key, { maxCount: 2 });
+    await table.markErasing(Buffer.from('someone')); // writes the whole table
+    const path = join(dir, 'stream-metadata');
+    const file = JSON.parse(await readFile(path, 'utf8'));
+    file.streams[0].base = { version: -1, offset: 2 ** 53 };
+    await writeFile(path, JSON.stringify(file));
+    await expect(StreamMetadataTable.load(nodeFileSystem, dir, secret)).rejects.toMatchObject({ code: 'SPOOL_ERR_IO' });
+  });
+});

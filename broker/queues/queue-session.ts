@@ -1,0 +1,195 @@
+/**
+ * A queue session: one worker's WebSocket carrying its receives and settlements without an HTTP
+ * request each (after AMQP's consumer credit and Kafka share groups' ShareFetch/ShareAcknowledge).
+ * The frames are storage/codec/queue-session-frames.ts's; docs/http-api.md#queue-sessions is the
+ * contract.
+ *
+ * Credit-based push: the worker grants credit (CREDIT n), the broker leases and sends up to that
+ * many messages as they become available (a receive that waits, as an HTTP long-poll does, holding
+ * a quotaLongPollsPerPrincipal slot while it waits) and the credit goes down by what it sent. The
+ * leases, visibility timeouts, redelivery, dead letters and orderedByKey are the queue service's,
+ * exactly as over HTTP: a session only replaces the transport. A settlement frame is answered
+ * (SETTLED, refusals only) once the queue service has committed it, so a synced-tier ack is answered
+ * after the journal's fsync (group commit with every other session and HTTP request of the turn).
+ *
+ * A session that closes or breaks releases nothing early: its messages' leases run out as an HTTP
+ * receiver's do, since its worker may still be handling them (and may settle them over HTTP or a
+ * new session: receipts are the queue's, not the session's).
+ *
+ * Bounds: frames are decoded under queueSessionReceiptsPerFrameMax and queueSessionReasonBytesMax
+ * (the WebSocket server refuses frames over queueSessionFrameBytesMax); credit past
+ * queueSessionCreditMax, a visibilityMs or delayMs out of range, a text frame, or a frame that does
+ * not decode closes the session with an ERROR frame and WebSocket status 4400. Nothing is pushed
+ * while more than queueSessionBufferedBytesMax waits in the socket (a worker that does not read),
+ * and a push leases queueSessionPushMessagesMax messages at most, so that bound holds within one push.
+ * A session is pinged every queueSessionPingMs and closed when it missed a pong (a vanished worker).
+ */
+import type { WebSocket } from 'ws';
+import { decodeClientFrame, encodeErrorFrame, encodeMessagesFrame, encodeSettled, type ClientFrame, type SessionFailure, SessionFrameError, type SessionFrameBounds } from '../../storage/index.js';
+import { SpoolError } from '../../storage/errors.js';
+import { BrokerError } from '../errors.js';
+import type { BrokerLimits } from '../limits.js';
+import type { QueueService } from './queue-service.js';
+
+export type QueueSessionLimits = Pick<
+  BrokerLimits,
+  'queueSessionCreditMax' | 'queueSessionPushMessagesMax' | 'queueSessionReceiptsPerFrameMax' | 'queueSessionReasonBytesMax' | 'queueSessionBufferedBytesMax' | 'queueVisibilityMsMin' | 'queueVisibilityMsMax' | 'queueDelayMsMax' | 'maxWaitMsMax'
+>;
+
+/** WebSocket close status for an error: 4000 + its HTTP status (4400 a bad frame, 4404 a queue deleted, 4503 shutting down). */
+export function closeStatusOf(error: SpoolError): number {
+  return 4000 + error.status;
+}
+
+export class QueueSession {
+  private credit = 0;
+  private visibilityMs: number | undefined;
+  private pumping = false;
+  private closed = false;
+  private readonly abort = new AbortController();
+  /** The pump waiting for the socket's buffer to go down (a slow reader). */
+  private drainWaiter: (() => void) | null = null;
+  /** Answered the last ping (heartbeat()). */
+  private alive = true;
+  private readonly bounds: SessionFrameBounds;
+  private readonly onSent = () => {
+    if (this.drainWaiter && this.ws.bufferedAmount <= this.limits.queueSessionBufferedBytesMax) this.wake();
+  };
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly queues: QueueService,
+    private readonly topic: string,
+    private readonly name: string,
+    private readonly limits: QueueSessionLimits,
+    /** Takes a slot of the principal's quotaLongPollsPerPrincipal while a receive waits (as HTTP's). */
+    private readonly waitSlot: () => () => void,
+    private readonly onClosed: (session: QueueSession) => void,
+  ) {
+    this.bounds = { receiptsPerFrameMax: limits.queueSessionReceiptsPerFrameMax, reasonBytesMax: limits.queueSessionReasonBytesMax };
+    ws.on('message', (data, isBinary) => this.onFrame(data as Buffer, isBinary));
+    ws.on('close', () => this.closeDown());
+    ws.on('pong', () => (this.alive = true));
+    // A protocol error (a frame over maxPayload, a bad opcode): ws closes the socket itself (1009, 1002).
+    ws.on('error', () => this.closeDown());
+  }
+
+  /** Ends the session with `error` (an ERROR frame, then the close): the broker shutting down, say. */
+  end(error: SpoolError): void {
+    if (this.closed) return;
+    // The field at fault first, when there is one (the close reason has room for the code only).
+    const field = typeof error.context.field === 'string' ? `${error.context.field}: ` : '';
+    this.ws.send(encodeErrorFrame(error.code, field + error.message));
+    this.ws.close(closeStatusOf(error), error.code);
+    this.closeDown();
+  }
+
+  /** Pings the worker; one that did not answer the previous ping is gone: its connection is closed (its leases run out). */
+  heartbeat(): void {
+    if (this.closed) return;
+    if (!this.alive) {
+      this.ws.terminate();
+      this.closeDown();
+      return;
+    }
+    this.alive = false;
+    this.ws.ping();
+  }
+
+  private onFrame(data: Buffer, isBinary: boolean): void {
+    if (this.closed) return;
+    let frame: ClientFrame;
+    try {
+      if (!isBinary) throw new SessionFrameError('text frame: session frames are binary', 'type');
+      frame = decodeClientFrame(data, this.bounds);
+      if (frame.type === 'credit') this.grant(frame.credit, frame.visibilityMs);
+      else {
+        this.checkDelay(frame.delayMs);
+        void this.settle(frame);
+      }
+    } catch (error) {
+      this.end(asSpoolError(error));
+    }
+  }
+
+  private grant(credit: number, visibilityMs: number): void {
+    const max = this.limits.queueSessionCreditMax;
+    if (credit < 1 || this.credit + credit > max) {
+      throw frameError(`credit ${credit} would make ${this.credit + credit} outstanding (1 to ${max})`, 'credit', 'queueSessionCreditMax', max);
+    }
+    const { queueVisibilityMsMin: min, queueVisibilityMsMax: most } = this.limits;
+    if (visibilityMs !== 0 && (visibilityMs < min || visibilityMs > most)) {
+      throw frameError(`visibilityMs ${visibilityMs} (0 for the queue's, else ${min} to ${most})`, 'visibilityMs', 'queueVisibilityMsMax', most);
+    }
+    this.credit += credit;
+    if (visibilityMs !== 0) this.visibilityMs = visibilityMs;
+    void this.pump();
+  }
+
+  /** Leases and sends messages while there is credit; one loop per session. */
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (!this.closed && this.credit > 0) {
+        if (this.ws.bufferedAmount > this.limits.queueSessionBufferedBytesMax) {
+          await new Promise<void>((resolve) => (this.drainWaiter = resolve));
+          continue;
+        }
+        const received = await this.queues.receive(this.topic, this.name, { max: Math.min(this.credit, this.limits.queueSessionPushMessagesMax), visibilityMs: this.visibilityMs, waitMs: this.limits.maxWaitMsMax }, this.abort.signal, this.waitSlot);
+        // Closed meanwhile: what was just leased runs out like any unsettled lease.
+        if (this.closed || received.length === 0) continue;
+        this.credit -= received.length;
+        this.ws.send(encodeMessagesFrame(received.map(({ receipt, partition, offset, deliveryCount, message }) => ({ receipt, partition, offset, deliveryCount, record: message.record }))), this.onSent);
+      }
+    } catch (error) {
+      this.end(asSpoolError(error));
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private checkDelay(delayMs: number | undefined): void {
+    if (delayMs !== undefined && delayMs > this.limits.queueDelayMsMax) {
+      throw frameError(`delayMs ${delayMs} (at most ${this.limits.queueDelayMsMax})`, 'delayMs', 'queueDelayMsMax', this.limits.queueDelayMsMax);
+    }
+  }
+
+  /** Settles a frame's receipts; answers SETTLED (refusals only, by index) once committed. */
+  private async settle(frame: Exclude<ClientFrame, { type: 'credit' }>): Promise<void> {
+    const options = { delayMs: frame.delayMs, reason: frame.reason === '' ? undefined : frame.reason };
+    const failures: SessionFailure[] = [];
+    try {
+      const refused = await this.queues.settleBinary(this.topic, this.name, frame.type, frame.receipts, options);
+      for (const [index, { code, message }] of refused) failures.push({ index, code, message });
+    } catch (error) {
+      this.end(asSpoolError(error));
+      return;
+    }
+    if (!this.closed) this.ws.send(encodeSettled(frame.id, failures));
+  }
+
+  private wake(): void {
+    const waiter = this.drainWaiter;
+    this.drainWaiter = null;
+    waiter?.();
+  }
+
+  private closeDown(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.abort.abort();
+    this.wake();
+    this.onClosed(this);
+  }
+}
+
+function frameError(message: string, field: string, limit: string, max: number): BrokerError {
+  return new BrokerError('SPOOL_ERR_SESSION_FRAME', message, { field, limit, max });
+}
+
+function asSpoolError(error: unknown): SpoolError {
+  if (error instanceof SessionFrameError) return new BrokerError('SPOOL_ERR_SESSION_FRAME', error.message, { field: error.field });
+  if (error instanceof SpoolError) return error;
+  return new BrokerError('SPOOL_ERR_INTERNAL', 'the session failed (the broker log has the details)', {}, error);
+}
