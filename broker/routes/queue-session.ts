@@ -7,6 +7,7 @@
  * receive (Read on the queue and on the topic, which also cover ack, nack and reject). A refusal
  * is an ordinary HTTP answer before any upgrade.
  */
+import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { WebSocketServer } from 'ws';
 import { BrokerError } from '../errors.js';
@@ -37,6 +38,7 @@ export const queueSessionRoutes: FastifyPluginAsyncTypebox<{ queues: QueueServic
       tags: ['queues'],
       summary: 'A queue session: a WebSocket carrying credit, messages and settlements (docs/http-api.md#queue-sessions)',
       params: QueueParams,
+      response: { 101: Type.Null({ description: 'Switching Protocols: the connection carries session frames from here on' }) },
     },
     handler: async (request, reply) => {
       const { topic, queue } = request.params;

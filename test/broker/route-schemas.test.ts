@@ -44,7 +44,8 @@ describe('route schemas', () => {
     for (const { method, url, schema } of broker.broker.routes) {
       const response = (schema.response ?? {}) as Record<string, unknown>;
       if (typeof schema.summary !== 'string') problems.push(`${method} ${url}: no summary`);
-      if (!Object.keys(response).some((code) => /^2/.test(code))) problems.push(`${method} ${url}: no 2xx answer`);
+      // A WebSocket route's success is 101 Switching Protocols (the queue session).
+      if (!Object.keys(response).some((code) => /^(2|101$)/.test(code))) problems.push(`${method} ${url}: no 2xx (or 101) answer`);
       if (!('4xx' in response) || !('5xx' in response)) problems.push(`${method} ${url}: no error answers`);
     }
     expect(problems).toEqual([]);
