@@ -11,6 +11,8 @@
  *   --rate N        records per second (default 10000)
  *   --flush MODE    the broker's --flush (default never: bench:compare's page-cache tier)
  *   --follow false  the consumer long-polls instead of following (its option follow; default true)
+ *   --max-in-flight N  produce requests in flight (the idempotent producer's maxInFlight; default
+ *                   5, the client's default; 1: one at a time, as before pipelining)
  *   SPOOL_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"   flags for the broker's node, as every bench takes them
  */
 import { subscribe } from 'node:diagnostics_channel';
@@ -23,6 +25,7 @@ import { Spool } from '../client/index.js';
 import { LatencyRecorder } from './compare/histogram.js';
 import { clockMs, readStamp } from './compare/payload.js';
 import { produceAtRate } from './compare/produce.js';
+import { producerOptions } from './compare/spool-driver.js';
 import type { ConsumerMarks } from './latency/consumer-probe.js';
 import { clockOffsetMs, type ProducerMarks, STAGES, stageSummaries } from './latency/stages.js';
 import type { BrokerTrace } from './latency/trace.js';
@@ -39,6 +42,7 @@ const seconds = Number(flag('--seconds', '5'));
 const rate = Number(flag('--rate', '10000'));
 const flush = flag('--flush', 'never');
 const follow = flag('--follow', 'true') !== 'false';
+const maxInFlight = Number(flag('--max-in-flight', '5'));
 if (!(seconds > 0) || !(rate > 0)) throw new Error('--seconds and --rate must be positive numbers');
 const RECORD_BYTES = 100;
 const SYNC_REQUESTS = 200;
@@ -83,13 +87,27 @@ function stopConsumer(worker: Worker): Promise<ConsumerMarks> {
   });
 }
 
-/** The producer as bench:compare's Spool driver makes it, noting each send and each produce request. */
+/**
+ * The producer as bench:compare's Spool driver makes it, noting each send and each produce request
+ * with its answer's status: a pipelined request that overtook an earlier one is refused (409) and
+ * sent again, and only the requests written are matched with the broker's appends (refused()).
+ */
 function tracedProducer(spool: Spool, marks: ProducerMarks) {
+  const sent: Array<ProducerMarks['requests'][number] & { status: number }> = [];
+  const markOf = new WeakMap<object, (typeof sent)[number]>();
   subscribe('undici:client:sendHeaders', (message) => {
-    const { request: sent } = message as { request: { method: string; path: string } };
-    if (sent.method === 'POST' && sent.path.includes('/records')) marks.requests.push({ wireAt: clockMs(), answerAt: 0 });
+    const { request } = message as { request: { method: string; path: string } };
+    if (request.method !== 'POST' || !request.path.includes('/records')) return;
+    const mark = { wireAt: clockMs(), answerAt: 0, status: 0 };
+    sent.push(mark);
+    markOf.set(request, mark);
   });
-  const producer = spool.producer<Buffer>({ codec: 'bytes', lingerMs: 0, batchBytes: 1 << 20, idempotent: false });
+  subscribe('undici:request:headers', (message) => {
+    const { request, response } = message as { request: object; response: { statusCode: number } };
+    const mark = markOf.get(request);
+    if (mark) Object.assign(mark, { answerAt: clockMs(), status: response.statusCode });
+  });
+  const producer = spool.producer<Buffer>({ ...producerOptions('latency'), maxInFlight });
   return {
     async send(partition: number, values: Buffer[]) {
       const calledAt = clockMs();
@@ -97,6 +115,11 @@ function tracedProducer(spool: Spool, marks: ProducerMarks) {
       marks.sends.push({ scheduled: values.map(readStamp), calledAt, ackedAt: clockMs(), firstOffset: results[0]!.offset });
     },
     close: () => producer.close(),
+    /** Keeps the written requests in marks.requests; answers how many were refused. */
+    refused(): number {
+      marks.requests = sent.filter((mark) => mark.status === 200);
+      return sent.length - marks.requests.length;
+    },
   };
 }
 
@@ -104,6 +127,7 @@ const spool = new Spool({ url: broker.url });
 let brokerCpuSeconds = 0;
 let clientCpuMicros = 0;
 let produced = 0;
+let refusedRequests = 0;
 const producerMarks: ProducerMarks = { sends: [], requests: [] };
 let consumerMarks: ConsumerMarks;
 let syncMarks: Array<{ sentAt: number; answeredAt: number }>;
@@ -116,6 +140,7 @@ try {
   const clientCpuBefore = process.cpuUsage();
   produced = (await produceAtRate({ producer, recordBytes: RECORD_BYTES, ratePerSecond: rate, seconds, ack: new LatencyRecorder() })).records;
   await producer.close();
+  refusedRequests = producer.refused();
   const deadline = clockMs() + 10_000;
   while (consumer.delivered() < produced && clockMs() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
   brokerCpuSeconds = cpuSeconds(broker.pid) - brokerCpuBefore;
@@ -135,14 +160,14 @@ const summaries = stageSummaries(trace, producerMarks, consumerMarks, clock.offs
 const load = loadavg();
 const why = new Map<string, string>(STAGES);
 console.log(
-  `${produced} records in ${trace.produces.length} produce requests and ${trace.fetches.length} fetch answers; broker clock offset ${clock.offsetMs.toFixed(3)} ms (± ${clock.boundMs.toFixed(3)}); ` +
+  `${produced} records in ${trace.produces.length} produce requests (${refusedRequests} more refused for overtaking an earlier one, and re-sent) and ${trace.fetches.length} fetch answers; broker clock offset ${clock.offsetMs.toFixed(3)} ms (± ${clock.boundMs.toFixed(3)}); ` +
     `CPU per record: broker ${((brokerCpuSeconds * 1e6) / produced).toFixed(1)} µs, client (producer + consumer) ${(clientCpuMicros / produced).toFixed(1)} µs; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')} -> ${load.map((l) => l.toFixed(2)).join(' ')}`,
 );
 printReport({
   bench: 'latency-stages',
   command: `npm run bench:latency-stages -- ${process.argv.slice(2).join(' ')}`.trim(),
-  settings: { seconds, rate, flush, follow, recordBytes: RECORD_BYTES },
-  records: { produced, delivered: consumerMarks.delivered.length, produceRequests: trace.produces.length, fetchAnswers: trace.fetches.length },
+  settings: { seconds, rate, flush, follow, maxInFlight, recordBytes: RECORD_BYTES },
+  records: { produced, delivered: consumerMarks.delivered.length, produceRequests: trace.produces.length, refusedRequests, fetchAnswers: trace.fetches.length },
   clock: { brokerOffsetMs: clock.offsetMs, boundMs: clock.boundMs },
   cpu: { brokerMicrosPerRecord: (brokerCpuSeconds * 1e6) / produced, clientMicrosPerRecord: clientCpuMicros / produced },
   loadAverage: { before: loadBefore, after: load },

@@ -247,7 +247,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database, tlsF
     if (event === 'deleted') appends.closed(topic);
   });
   await app.register(liveRoutes, { topics, registry: live, metrics, limits, appends });
-  await app.register(streamRoutes, { streams: new StreamService(topics, metrics, limits), limits, live: { registry: live, metrics } });
+  await app.register(streamRoutes, { streams: new StreamService(topics, metrics, limits), limits, live: { registry: live, metrics }, quotas: security.quotas });
   await app.register(livePatternRoutes, { topics, registry: live, metrics, limits, appends, counts: subscriberCounts });
   await app.register(groupRoutes, { groups });
   const queues = new QueueService(topics, stores.queues, undefined, limits);

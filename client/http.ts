@@ -1,10 +1,12 @@
 /**
- * The client's one HTTP path to the broker: an undici Pool (keep-alive, pipelined connections),
+ * The client's one HTTP path to the broker: an undici Pool (keep-alive connections, one request
+ * each at a time), and lanes for requests that must arrive in the order they were sent (the
+ * idempotent producer's pipelined produce requests: one connection per lane, HTTP pipelining),
  * answers turned into Buffers or JSON, and broker errors turned into SpoolClientErrors that keep the
  * broker's code, status and context. Retrying is the caller's choice (see retry.ts): a produce
  * retries differently from a long-poll.
  */
-import type { Pool } from 'undici';
+import type { Client, Dispatcher, Pool } from 'undici';
 import { loadUndici } from './undici.js';
 import { SpoolClientError } from './errors.js';
 import type { ClientTlsOptions } from './tls.js';
@@ -31,7 +33,24 @@ export interface HttpRequest {
   /** Added to requestTimeoutMs for long-polls, which wait on purpose. */
   waitMs?: number;
   signal?: AbortSignal;
+  /**
+   * Requests of one lane go over one connection, pipelined, so they reach the broker in the
+   * order they were sent (over the pool, one sent later on another connection may arrive first).
+   * Only for requests safe to send again (undici re-sends the pipelined requests behind one whose
+   * connection failed): the idempotent producer's, whose sequence numbers make a repeat harmless.
+   */
+  lane?: number;
 }
+
+/** Connections for lanes (a lane's number picks one), and requests pipelined on each. */
+const LANES = 4;
+const LANE_PIPELINING = 16;
+/**
+ * undici pipelines a request only when told it may be sent again (idempotent; a POST is not by
+ * default) and that its answer will not hold up the connection (blocking; true by default for
+ * all but HEAD, and produce answers come as soon as the append is acknowledged).
+ */
+const PIPELINED = { idempotent: true, blocking: false } as const;
 
 export interface HttpAnswer {
   status: number;
@@ -94,6 +113,8 @@ export class HttpClient {
   /** Made at the first request (see undici.ts). */
   private pool: Pool | null = null;
   private poolOpening: Promise<Pool> | null = null;
+  private readonly lanes = new Map<number, Client>();
+  private undiciClient: typeof Client | null = null;
   private closed = false;
 
   constructor(readonly url: string, private readonly options: HttpOptions) {}
@@ -105,7 +126,8 @@ export class HttpClient {
   }
 
   private openPool(): Promise<Pool> {
-    this.poolOpening ??= loadUndici().then(({ Pool }) => {
+    this.poolOpening ??= loadUndici().then(({ Pool, Client }) => {
+      this.undiciClient = Client;
       this.pool = new Pool(this.url, {
         connections: this.options.connections,
         pipelining: 1,
@@ -118,6 +140,20 @@ export class HttpClient {
       return this.pool;
     });
     return this.poolOpening;
+  }
+
+  /** The dispatcher of a request: its lane's connection, or the pool. Synchronous once made, so a request goes out in the turn it is made. */
+  private dispatcher(request: HttpRequest): Dispatcher | Promise<Dispatcher> {
+    if (!this.pool) return this.openPool().then(() => this.dispatcher(request));
+    if (request.lane === undefined) return this.pool;
+    const index = Math.abs(request.lane) % LANES;
+    let lane = this.lanes.get(index);
+    if (!lane) {
+      // undici is loaded: the pool was made from it.
+      lane = new this.undiciClient!(this.url, { pipelining: LANE_PIPELINING, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0, ...(this.options.tls ? { connect: this.options.tls } : {}) });
+      this.lanes.set(index, lane);
+    }
+    return lane;
   }
 
   /** Sends a request; throws SpoolClientError for network failures and timeouts, never for statuses. */
@@ -136,8 +172,9 @@ export class HttpClient {
     const timeout = AbortSignal.timeout(this.options.requestTimeoutMs + (request.waitMs ?? 0));
     const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
     try {
-      const pool = this.pool ?? (await this.openPool());
-      const answer = await pool.request({ method: request.method, path: request.path + queryString(request.query), headers, body, signal });
+      const chosen = this.dispatcher(request);
+      const dispatcher = chosen instanceof Promise ? await chosen : chosen;
+      const answer = await dispatcher.request({ method: request.method, path: request.path + queryString(request.query), headers, body, signal, ...(request.lane !== undefined ? PIPELINED : {}) });
       const collected = (async () => {
         const chunks: Buffer[] = [];
         for await (const chunk of answer.body) chunks.push(chunk as Buffer);
@@ -206,6 +243,7 @@ export class HttpClient {
     if (this.closed) return;
     this.closed = true;
     if (this.poolOpening) await (await this.poolOpening).close();
+    await Promise.all([...this.lanes.values()].map((lane) => lane.close()));
   }
 
   private networkError(error: unknown, request: HttpRequest, timedOut: boolean): SpoolClientError {

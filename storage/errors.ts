@@ -115,7 +115,7 @@ export const storageErrors = {
   SPOOL_ERR_OUT_OF_ORDER_SEQUENCE: {
     status: 409,
     retriable: false,
-    description: 'An idempotent producer\'s batch does not follow its previous sequence number (a batch was lost in between).',
+    description: 'An idempotent producer\'s batch does not follow its previous sequence number (`expectedSequence`: a batch was lost in between, or it overtook an earlier one); over HTTP a producer new to the partition must start at 0 (`unknownProducer`). Nothing was written; the client re-sends a pipelined request refused so once those ahead of it are answered.',
   },
   SPOOL_ERR_PRODUCER_FENCED: {
     status: 409,

@@ -3,7 +3,9 @@
  * child process (bench/lib/broker-process.ts) with --flush never (page-cache tier) or always
  * (synced tier: every acknowledged batch is fdatasync'ed, with group commit).
  * - produce: producer.send() of the records given (the client encodes one RecordBatch v2 per
- *   partition and coalesces queued batches into its one request in flight per partition);
+ *   partition; at max rate it coalesces queued batches into one request in flight per partition,
+ *   for latency it is idempotent and pipelines up to 5 requests per partition, as Kafka's
+ *   producers do by default since Kafka 3.0: see producerOptions());
  * - consume in a group: a group consumer (offsetReset earliest, automatic commits), eachBatch;
  * - replay: a consumer without a group reading every partition from the earliest offset.
  */
@@ -12,6 +14,16 @@ import { startBrokerProcess } from '../lib/broker-process.js';
 import type { ConsumeMode, ConsumerDriver, ProducerDriver, ServerHandle, StreamSpec, SystemDriver, Tier } from './driver.js';
 
 export const SPOOL_FLUSH: Record<Tier, string> = { 'page-cache': 'never', synced: 'always' };
+
+/**
+ * The producer of each purpose. Throughput: 2 ms linger, one request in flight gathering what
+ * queued behind it (fewest requests per record). Latency: no linger, idempotent, so up to 5
+ * requests in flight per partition (a record sent while one is out goes at once, not after its
+ * answer); bench:latency-stages makes the same producer.
+ */
+export function producerOptions(purpose: 'throughput' | 'latency') {
+  return purpose === 'latency' ? { codec: 'bytes' as const, lingerMs: 0, batchBytes: 1 << 20, idempotent: true } : { codec: 'bytes' as const, lingerMs: 2, batchBytes: 1 << 20, idempotent: false };
+}
 
 export async function startSpool(tier: Tier): Promise<ServerHandle> {
   const broker = await startBrokerProcess({ flush: SPOOL_FLUSH[tier] });
@@ -32,7 +44,7 @@ export class SpoolDriver implements SystemDriver {
   }
 
   async producer(stream: StreamSpec, purpose: 'throughput' | 'latency'): Promise<ProducerDriver> {
-    const producer = this.spool.producer<Buffer>({ codec: 'bytes', lingerMs: purpose === 'latency' ? 0 : 2, batchBytes: 1 << 20, idempotent: false });
+    const producer = this.spool.producer<Buffer>(producerOptions(purpose));
     return {
       async send(partition, values) {
         await producer.send(

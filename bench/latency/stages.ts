@@ -11,8 +11,10 @@
  * its batches go out as they are read (stage 8 is 0), and reach the handler in one stage (9-11).
  * Stage 7 is the wait for a fetch: a long-poll woken by the append, or, when the consumer had no
  * fetch waiting, the time until its next fetch arrived (then 7a, that fetch's arrival, is late).
- * A produce request and its client-side marks are matched by order: the producer keeps one request
- * in flight per partition, and the run has one partition.
+ * A produce request and its client-side marks are matched by order: the run has one partition,
+ * and the requests written reach the broker in the order they went on the wire (a pipelined
+ * request that overtook an earlier one is refused and goes again after it; the bench leaves the
+ * refused ones out).
  */
 import type { ConsumerMarks } from './consumer-probe.js';
 import type { BrokerTrace, TracedRequest } from './trace.js';

@@ -13,15 +13,9 @@ import type { BrokerLimits } from '../limits.js';
 import { BATCH_CONTENT_TYPE, JSON_CONTENT_TYPE, MSGPACK_CONTENT_TYPE } from '../http/content-types.js';
 import type { ProduceService } from '../produce/produce-service.js';
 import { type ProduceBody, produceBodySchemas, type ProduceRecord } from '../produce/record-input.js';
+import { requestBodyBytes } from '../http/body-bytes.js';
 import { traceAppended } from '../http/trace-channels.js';
 import { answer, TopicParams } from './schemas.js';
-
-/** The bytes a produce request brought, for the produce quota (a chunked JSON or msgpack body has no Content-Length). */
-function bodyBytes(request: FastifyRequest): number {
-  if (Buffer.isBuffer(request.body)) return request.body.length;
-  const declared = Number(request.headers['content-length']);
-  return Number.isSafeInteger(declared) && declared >= 0 ? declared : Buffer.byteLength(JSON.stringify(request.body ?? null));
-}
 
 export const produceRoutes: FastifyPluginAsyncTypebox<{ produce: ProduceService; limits: BrokerLimits; quotas: Quotas }> = async (app, { produce, limits, quotas }) => {
   const bodies = produceBodySchemas(limits);
@@ -67,7 +61,7 @@ export const produceRoutes: FastifyPluginAsyncTypebox<{ produce: ProduceService;
       const principal = request.principal ?? ANONYMOUS;
       // Over the produce quota: refused before anything is written; within it, served and counted.
       quotas.check('produce', principal);
-      quotas.record('produce', principal, bodyBytes(request));
+      quotas.record('produce', principal, requestBodyBytes(request));
       const contentType = request.headers['content-type']?.split(';')[0]?.trim();
       if (contentType === BATCH_CONTENT_TYPE) {
         const { partition, expectedOffset } = request.query;

@@ -12,12 +12,16 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import type { ExpectedVersion } from '../../storage/index.js';
 import type { LiveDeps } from '../live/live-session.js';
 import { BrokerError } from '../errors.js';
 import type { BrokerLimits } from '../limits.js';
 import { serveStreamLive } from '../streams/stream-live.js';
 import type { StreamService } from '../streams/stream-service.js';
+import { requestBodyBytes } from '../http/body-bytes.js';
+import type { Quotas } from '../security/quotas.js';
+import { principalOf } from '../security/request-principal.js';
 import { answer, EventStream, NoBody, TopicParams } from './schemas.js';
 
 const StreamParams = Type.Object(
@@ -109,9 +113,19 @@ const EventAnswer = answer({
   metadata: Type.Optional(Type.Unknown()),
 });
 
-export const streamRoutes: FastifyPluginAsyncTypebox<{ streams: StreamService; limits: BrokerLimits; live: Pick<LiveDeps, 'registry' | 'metrics'> }> = async (app, { streams, limits, live }) => {
+export const streamRoutes: FastifyPluginAsyncTypebox<{ streams: StreamService; limits: BrokerLimits; live: Pick<LiveDeps, 'registry' | 'metrics'>; quotas: Pick<Quotas, 'check' | 'record'> }> = async (app, { streams, limits, live, quotas }) => {
   const { appendBody, manyBody, readQuery, listQuery } = schemasOf(limits);
   const NoQuery = Type.Object({}, { additionalProperties: false });
+  // Appends are produces and reads are fetches, for the principal's byte quotas as on the records
+  // routes: over a quota, 429 before anything is written or read; within it, counted.
+  const chargeProduce = (request: FastifyRequest) => {
+    quotas.check('produce', principalOf(request));
+    quotas.record('produce', principalOf(request), requestBodyBytes(request));
+  };
+  const chargeFetchAnswer = async (request: FastifyRequest, _reply: unknown, payload: unknown) => {
+    if (typeof payload === 'string') quotas.record('fetch', principalOf(request), Buffer.byteLength(payload));
+    return payload;
+  };
 
   app.post('/v1/topics/:topic/streams/:stream/events', {
     schema: {
@@ -135,6 +149,7 @@ export const streamRoutes: FastifyPluginAsyncTypebox<{ streams: StreamService; l
       },
     },
     handler: async (request) => {
+      chargeProduce(request);
       const { topic, stream } = request.params;
       const { events, expectedVersion } = request.body;
       return streams.append(topic, stream, events, (expectedVersion ?? 'any') as ExpectedVersion);
@@ -167,6 +182,7 @@ export const streamRoutes: FastifyPluginAsyncTypebox<{ streams: StreamService; l
       },
     },
     handler: async (request) => {
+      chargeProduce(request);
       const { appends } = request.body;
       const events = appends.reduce((sum, append) => sum + append.events.length, 0);
       if (events > limits.streamAppendsEventsMax) {
@@ -196,7 +212,9 @@ export const streamRoutes: FastifyPluginAsyncTypebox<{ streams: StreamService; l
         ),
       },
     },
+    onSend: chargeFetchAnswer,
     handler: async (request) => {
+      quotas.check('fetch', principalOf(request));
       const { topic, stream } = request.params;
       const direction = request.query.direction ?? 'forward';
       const from = request.query.from ?? (direction === 'forward' ? 'start' : 'end');

@@ -13,6 +13,32 @@ export interface Completion {
   reject(error: unknown): void;
 }
 
+/** Records of a send() call, resolved together. */
+export class SendCompletion implements Completion {
+  private remaining: number;
+  private readonly results: RecordMetadata[];
+  private settled = false;
+
+  constructor(count: number, private readonly done: (results: RecordMetadata[]) => void, private readonly failed: (error: unknown) => void) {
+    this.remaining = count;
+    this.results = new Array(count);
+  }
+
+  resolve(index: number, metadata: RecordMetadata): void {
+    this.results[index] = metadata;
+    if (--this.remaining === 0 && !this.settled) {
+      this.settled = true;
+      this.done(this.results);
+    }
+  }
+
+  reject(error: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.failed(error);
+  }
+}
+
 export class PendingBatch {
   readonly records: RecordInput[] = [];
   /** Parallel to records: who waits for each, and at which index of their send() call. */
@@ -55,6 +81,8 @@ export interface Identity {
 export class InFlightRequest {
   /** Resolves once the request is settled: true when its batches were written. */
   readonly settled: Promise<boolean>;
+  /** The partition's requests that were in flight ahead of this one when it was last sent. */
+  ahead: InFlightRequest[] = [];
   private settle!: (written: boolean) => void;
 
   constructor(
@@ -74,7 +102,12 @@ export class InFlightRequest {
   }
 }
 
+/** Lanes (client/http.ts) are handed out in turn, spreading partitions over the lanes' connections. */
+let lanesGiven = 0;
+
 export class PartitionQueue {
+  /** The connection lane of the partition's pipelined requests (idempotent producers). */
+  readonly lane = lanesGiven++;
   open: PendingBatch | null = null;
   readonly sealed: PendingBatch[] = [];
   /** Requests in flight, oldest first. */

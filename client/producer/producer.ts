@@ -11,8 +11,7 @@
  *   flush()               sends everything queued; rejects with the first push() failure since the last flush
  *   close()               flush, then refuse new records
  */
-import { BATCH_CONTENT_TYPE, compressionIdOf, type CompressionName, compressionNames, partitionForKey, PRODUCER_BATCHES_REMEMBERED } from '../../storage/codec/index.js';
-import type { BackoffOptions } from '../backoff.js';
+import { BATCH_CONTENT_TYPE, partitionForKey, PRODUCER_BATCHES_REMEMBERED } from '../../storage/codec/index.js';
 import { type Codec, type CodecName, resolveCodec } from '../codecs.js';
 import { SpoolClientError } from '../errors.js';
 import { type HttpClient, answerError, urlPath } from '../http.js';
@@ -20,80 +19,16 @@ import { type EncodedRecord, encodeRecord, type ProducerRecord } from '../record
 import { withRetries } from '../retry.js';
 import type { TopicMetadata } from '../topic-metadata.js';
 import type { RecordMetadata } from '../types.js';
-import { type Completion, type Identity, InFlightRequest, PartitionQueue, PendingBatch } from './partition-queue.js';
+import { type Completion, type Identity, InFlightRequest, PartitionQueue, PendingBatch, SendCompletion } from './partition-queue.js';
+import { compressionOption, maxInFlightOption, type ProducerOptions } from './producer-options.js';
 import { type ExpectedOffsets, sendConditional } from './conditional-send.js';
 
-export interface ProducerOptions<T = unknown> {
-  /** Value codec: json (default), msgpack, string, bytes, or your own. */
-  codec?: CodecName | Codec<T>;
-  /**
-   * How long a batch waits for more records. Default 0: records of a send() go at once, push()ed
-   * ones on the next turn of the event loop; while the partition's previous request is in flight,
-   * as soon as that returns.
-   */
-  lingerMs?: number;
-  /** A batch is sent once it holds this many bytes. Default 1 MiB. */
-  batchBytes?: number;
-  /** push() answers false once this many bytes wait to be sent. Default 64 MiB. */
-  bufferBytes?: number;
-  /**
-   * Codec of each batch's records: none (default), gzip, snappy (xerial-framed, as the Java client
-   * sends it), lz4 (frame format) or zstd. The broker stores batches as sent; every Kafka client
-   * reads all five.
-   */
-  compression?: CompressionName;
-  /** Producer id + sequence numbers: retries never duplicate, and requests are pipelined (maxInFlight). Default false. */
-  idempotent?: boolean;
-  /**
-   * Produce requests in flight per partition, 1-5 (Kafka's max.in.flight.requests.per.connection).
-   * Default 5 when idempotent, else 1: only sequence numbers let the broker refuse a request that
-   * overtook an earlier one (over another pooled connection), so without them one request in
-   * flight is what keeps records in order. Idempotent, at most 5 batches are in flight per
-   * partition in all, the batches the broker remembers per producer to answer a retry.
-   */
-  maxInFlight?: number;
-  /**
-   * Bytes per produce request. Batches that queued while a partition's requests were in flight go
-   * together in the next one, so the pipe fills even with one request in flight. Default 4 MiB
-   * (measured best of 2-16 MiB).
-   */
-  maxRequestBytes?: number;
-  retry?: Partial<BackoffOptions>;
-  /** A batch that is not acknowledged within this time fails. Default 120 s (Kafka's delivery.timeout.ms). */
-  deliveryTimeoutMs?: number;
-  /** Told about every failed push() batch (flush() rejects with the first one too). */
-  onError?: (error: SpoolClientError, records: number) => void;
-}
 
 interface BatchesAnswer {
   batches: Array<{ baseOffset: number; lastOffset: number }>;
 }
 
-/** Records of a send() call, resolved together. */
-class SendCompletion implements Completion {
-  private remaining: number;
-  private readonly results: RecordMetadata[];
-  private settled = false;
-
-  constructor(count: number, private readonly done: (results: RecordMetadata[]) => void, private readonly failed: (error: unknown) => void) {
-    this.remaining = count;
-    this.results = new Array(count);
-  }
-
-  resolve(index: number, metadata: RecordMetadata): void {
-    this.results[index] = metadata;
-    if (--this.remaining === 0 && !this.settled) {
-      this.settled = true;
-      this.done(this.results);
-    }
-  }
-
-  reject(error: unknown): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.failed(error);
-  }
-}
+export type { ProducerOptions };
 
 export class Producer<T = unknown> {
   private readonly codec: Codec<T>;
@@ -356,7 +291,7 @@ export class Producer<T = unknown> {
     try {
       for (;;) {
         try {
-          const answer = await withRetries(async () => this.post(queue, request.batches), {
+          const answer = await withRetries(async () => this.post(queue, request), {
             ...this.options.retry,
             retries: Number.MAX_SAFE_INTEGER,
             deadlineMs: Math.max(0, this.deliveryTimeoutMs - (Date.now() - startedAt)),
@@ -382,18 +317,18 @@ export class Producer<T = unknown> {
   }
 
   /**
-   * Whether a refused idempotent request goes again. Refused for its sequence while an earlier
-   * request of the partition is still out: requests travel over several pooled connections, so a
-   * later one can arrive first; the broker wrote nothing of it, and once the earlier ones settle it
-   * goes again (renumbered, if one of them failed and the producer took a new id). Refused as a
+   * Whether a refused idempotent request goes again. Refused for its sequence when it was sent
+   * while earlier requests of the partition were out: it may have reached the broker before them
+   * (a proxy, a connection lost and its pipelined requests sent again); the broker wrote nothing
+   * of it, and once the earlier ones settle it goes again (renumbered, if one of them failed and the producer took a new id). Refused as a
    * producer the partition does not know (it forgets the least active past producersPerPartitionMax)
    * with nothing earlier out: it starts over under a new id. Anything else is a real gap: it fails.
    * Renumbering is safe: a refused request wrote nothing, and none after it goes before it does.
    */
   private async resendable(queue: PartitionQueue, request: InFlightRequest, error: unknown): Promise<boolean> {
     if (!this.idempotent || !(error instanceof SpoolClientError) || error.code !== 'SPOOL_ERR_OUT_OF_ORDER_SEQUENCE') return false;
-    const earlier = queue.requests.slice(0, queue.requests.indexOf(request));
-    if (earlier.length > 0) await Promise.all(earlier.map((other) => other.settled));
+    // Pipelined on one connection, the earlier requests' answers come first: they may have settled already.
+    if (request.ahead.length > 0) await Promise.all(request.ahead.map((other) => other.settled));
     else if (request.identity === this.identity) {
       if (error.context.unknownProducer !== true) return false;
       this.identity = null;
@@ -417,13 +352,18 @@ export class Producer<T = unknown> {
     }
   }
 
-  private async post(queue: PartitionQueue, batches: PendingBatch[]): Promise<BatchesAnswer> {
+  private async post(queue: PartitionQueue, request: InFlightRequest): Promise<BatchesAnswer> {
+    const batches = request.batches;
+    request.ahead = queue.requests.slice(0, queue.requests.indexOf(request));
     const answer = await this.http.request({
       method: 'POST',
       path: `/v1/topics/${urlPath(queue.topic)}/records`,
       query: { partition: queue.partition },
       body: batches.length === 1 ? batches[0]!.encoded! : Buffer.concat(batches.map((batch) => batch.encoded!)),
       contentType: BATCH_CONTENT_TYPE,
+      // Pipelined requests keep their order on one connection; the broker's sequence check refuses
+      // any that overtakes all the same (see resendable()).
+      ...(this.idempotent ? { lane: queue.lane } : {}),
     });
     if (answer.status >= 300) throw answerError(answer, `produce to ${queue.topic}/${queue.partition}`);
     return JSON.parse(answer.body.toString('utf8')) as BatchesAnswer;
@@ -499,25 +439,4 @@ export class Producer<T = unknown> {
     this.idleWaiters = [];
     for (const wake of waiters) wake();
   }
-}
-
-/** maxInFlight: 1-5, above 1 only with idempotent (nothing else keeps pipelined requests in order). */
-function maxInFlightOption(value: number | undefined, idempotent: boolean): number {
-  if (value === undefined) return idempotent ? PRODUCER_BATCHES_REMEMBERED : 1;
-  if (!Number.isInteger(value) || value < 1 || value > PRODUCER_BATCHES_REMEMBERED) {
-    throw SpoolClientError.local('SPOOL_ERR_INVALID_ARGUMENT', `maxInFlight must be an integer from 1 to ${PRODUCER_BATCHES_REMEMBERED}, not ${JSON.stringify(value)}`, { field: 'maxInFlight' });
-  }
-  if (value > 1 && !idempotent) {
-    throw SpoolClientError.local('SPOOL_ERR_INVALID_ARGUMENT', 'maxInFlight above 1 needs idempotent: true (sequence numbers keep pipelined requests in order)', { field: 'maxInFlight' });
-  }
-  return value;
-}
-
-/** The compression id of the option; a misspelled codec fails at once rather than sending uncompressed. */
-function compressionOption(name: string | undefined): number {
-  const id = compressionIdOf(name ?? 'none');
-  if (id === undefined) {
-    throw SpoolClientError.local('SPOOL_ERR_INVALID_ARGUMENT', `compression must be one of ${compressionNames.join(', ')}, not ${JSON.stringify(name)}`);
-  }
-  return id;
 }

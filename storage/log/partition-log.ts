@@ -380,8 +380,9 @@ export class PartitionLog {
 
   /**
    * The stream cleaner's pass (compaction/stream-cleaning.ts): hidden prefixes of at least
-   * `minHiddenEvents` records become version bases, and the records below every base leave the
-   * sealed segments. Null on a topic without streams. Infinity: only finish an interrupted pass.
+   * `minHiddenEvents` records become version bases, and the records below each base still being
+   * removed leave the sealed segments. Null on a topic without streams. Infinity: only finish what
+   * earlier passes left.
    */
   cleanStreams(nowMs: number, minHiddenEvents: number): Promise<StreamCleaningOutcome | null> {
     return this.afterRewrites(() => (this.state.streams ? cleanStreams(this, this.state, nowMs, minHiddenEvents) : null));

@@ -1,8 +1,10 @@
 /**
  * Ordered pipelining of the idempotent producer against a real broker: several requests in flight
- * per partition, and a request that overtakes an earlier one (over another pooled connection) is
- * refused by the broker, re-sent by the client, and lands after it, once. The overtaking is made
- * real by a TCP proxy between the two that holds back one connection's request.
+ * per partition, and a request that overtakes an earlier one is refused by the broker, re-sent by
+ * the client, and lands after it, once. The client pipelines a partition's requests on one
+ * connection; the overtaking is made real by an HTTP proxy between the two that, as a load
+ * balancer with its own connections to the broker would, sends each request over a connection of
+ * its own, and can hold one back until the request behind it has been answered.
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
@@ -10,71 +12,84 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Message, Spool } from '../../client/index.js';
 import { startBroker, type TestBroker } from '../broker/support/broker.js';
 
-/**
- * Forwards connections to the broker. hold(topic): the next produce request to `topic` is kept
- * back (its connection's bytes are buffered) until the produce request after it has been
- * forwarded and its answer has started back: the later request reaches the broker first.
- */
+/** One whole HTTP message (headers and a content-length body) off the front of `buffer`, or null. */
+function takeMessage(buffer: Buffer): { message: Buffer; rest: Buffer } | null {
+  const end = buffer.indexOf('\r\n\r\n');
+  if (end < 0) return null;
+  const length = Number(/\r\ncontent-length: *(\d+)/i.exec(buffer.subarray(0, end).toString('latin1'))?.[1] ?? 0);
+  const total = end + 4 + length;
+  return buffer.length < total ? null : { message: buffer.subarray(0, total), rest: buffer.subarray(total) };
+}
+
+/** Sends one request over a fresh connection to the broker and resolves with the whole answer. */
+function exchange(port: number, request: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const upstream = createConnection({ host: '127.0.0.1', port }, () => upstream.write(request));
+    let received = Buffer.alloc(0);
+    upstream.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      const answer = takeMessage(received);
+      if (answer) {
+        upstream.destroy();
+        resolve(answer.message);
+      }
+    });
+    upstream.on('error', reject);
+  });
+}
+
 class ReorderingProxy {
   readonly server: Server;
-  /** Produce requests forwarded, and answers with status 409 sent back, per topic. */
+  /** Produce requests sent to the broker, and answers with status 409, per topic. */
   readonly forwarded = new Map<string, number>();
   readonly refused = new Map<string, number>();
   private holdTopic: string | null = null;
-  private held: { socket: Socket; chunks: Buffer[] } | null = null;
-  private overtaking: Socket | null = null;
+  private held: (() => void) | null = null;
 
   constructor(brokerPort: number) {
-    this.server = createServer((client) => {
-      const upstream = createConnection({ host: '127.0.0.1', port: brokerPort });
-      let topicOut: string | null = null;
-      client.on('data', (chunk: Buffer) => this.fromClient(client, upstream, chunk, (topic) => (topicOut = topic)));
-      upstream.on('data', (chunk: Buffer) => {
-        if (topicOut !== null && chunk.toString('latin1').startsWith('HTTP/1.1 409')) this.refused.set(topicOut, (this.refused.get(topicOut) ?? 0) + 1);
-        client.write(chunk);
-        if (this.overtaking === upstream) this.release();
-      });
-      const close = () => {
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on('close', close).on('error', close);
-      upstream.on('close', close).on('error', close);
-    });
+    this.server = createServer((client) => this.serve(client, brokerPort));
   }
 
   get port(): number {
     return (this.server.address() as { port: number }).port;
   }
 
+  /** The next produce request to `topic` waits until the request after it has been answered. */
   hold(topic: string): void {
     this.holdTopic = topic;
   }
 
-  private fromClient(client: Socket, upstream: Socket, chunk: Buffer, onProduce: (topic: string) => void): void {
-    if (this.held?.socket === client) return void this.held.chunks.push(chunk);
-    const produce = /^POST \/v1\/topics\/([^/]+)\/records/.exec(chunk.toString('latin1'));
-    if (produce) {
-      const topic = produce[1]!;
-      onProduce(topic);
-      this.forwarded.set(topic, (this.forwarded.get(topic) ?? 0) + 1);
-      if (this.holdTopic === topic && !this.held) {
-        this.holdTopic = null;
-        this.held = { socket: client, chunks: [chunk] };
-        (client as Socket & { upstream?: Socket }).upstream = upstream;
-        return;
+  private serve(client: Socket, brokerPort: number): void {
+    let pending = Buffer.alloc(0);
+    // Answers go back in the order of the requests (HTTP/1.1 pipelining), whatever order they come in.
+    let answered: Promise<unknown> = Promise.resolve();
+    client.on('data', (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk]);
+      for (let next = takeMessage(pending); next; next = takeMessage(pending)) {
+        pending = next.rest;
+        const answer = this.forward(next.message, brokerPort);
+        answered = answered.then(() => answer).then((bytes) => client.write(bytes));
       }
-      if (this.held && !this.overtaking) this.overtaking = upstream;
-    }
-    upstream.write(chunk);
+    });
+    client.on('error', () => client.destroy());
   }
 
-  private release(): void {
-    const held = this.held!;
-    this.held = null;
-    this.overtaking = null;
-    const upstream = (held.socket as Socket & { upstream?: Socket }).upstream!;
-    for (const chunk of held.chunks) upstream.write(chunk);
+  private async forward(request: Buffer, brokerPort: number): Promise<Buffer> {
+    const topic = /^POST \/v1\/topics\/([^/]+)\/records/.exec(request.toString('latin1'))?.[1];
+    if (topic === undefined) return exchange(brokerPort, request);
+    const release = this.held;
+    if (this.holdTopic === topic && !release) {
+      this.holdTopic = null;
+      await new Promise<void>((resolve) => (this.held = resolve));
+    }
+    this.forwarded.set(topic, (this.forwarded.get(topic) ?? 0) + 1);
+    const answer = await exchange(brokerPort, request);
+    if (answer.toString('latin1').startsWith('HTTP/1.1 409')) this.refused.set(topic, (this.refused.get(topic) ?? 0) + 1);
+    if (release) {
+      this.held = null;
+      release();
+    }
+    return answer;
   }
 }
 

@@ -138,6 +138,20 @@ describe('many streams in one request', () => {
     expect(answer.body.error).toMatchObject({ code: 'SPOOL_ERR_PAYLOAD_TOO_LARGE', limitBytes: 4 * 1024 * 1024 });
   });
 
+  it('splits a partition\'s appends into batches within maxMessageBytes, and refuses alone an append larger than it', async () => {
+    expect((await call(`${broker.url}/v1/topics`, { method: 'POST', json: { name: 'small', partitions: 1, config: { streamIndex: true, maxMessageBytes: 1024 } } })).status).toBe(201);
+    const appends = ['s-1', 's-2', 's-3'].map((stream) => ({ stream, events: [event('A', 'x'.repeat(300))] }));
+    const answer = await appendMany({ appends: [...appends, { stream: 's-big', events: [event('A', 'y'.repeat(2000))] }] }, 'small');
+    const [first, second, third, big] = answer.body.results;
+    expect([first.offsets, second.offsets, third.offsets]).toEqual([[0], [1], [2]]);
+    expect(big.error).toMatchObject({ code: 'SPOOL_ERR_MESSAGE_TOO_LARGE', status: 413, maxMessageBytes: 1024 });
+    const raw = await fetch(url('/partitions/0/records?offset=0&format=batch&maxBytes=100000', 'small'));
+    const spans = splitBatches(Buffer.from(await raw.arrayBuffer()));
+    expect(spans.length).toBeGreaterThan(1);
+    for (const span of spans) expect(span.size).toBeLessThanOrEqual(1024);
+    expect(spans.reduce((sum, span) => sum + span.header.recordsCount, 0)).toBe(3);
+  });
+
   it('refuses a topic without streamIndex, and an unknown topic, whole', async () => {
     const appends = [{ stream: 'a', events: [event('A', 1)] }];
     expect((await appendMany({ appends }, 'plain')).body.error.code).toBe('SPOOL_ERR_STREAMS_NOT_ENABLED');

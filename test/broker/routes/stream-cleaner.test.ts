@@ -98,7 +98,12 @@ describe('the stream cleaner', () => {
     expect(info).toMatchObject({ version: 10, eventCount: 2, firstOffset: offsetsBefore[1] });
     const read = await events('order-1');
     expect(read.events.map((event: { version: number }) => event.version)).toEqual([9, 10]);
-    // A retry of that append by event id still finds its original.
+    // The base is the cleaner's own: a client cannot set it, nor see it in the metadata.
+    const forged = await call(streamUrl('order-1', '/metadata'), { method: 'PUT', json: { maxCount: 2, base: { version: 0, offset: 0 } } });
+    expect(forged.status).toBe(400);
+    expect(forged.body.error.code).toBe('SPOOL_ERR_BAD_REQUEST');
+    expect((await call(streamUrl('order-1', '/metadata'))).body).toEqual({ stream: 'order-1', maxCount: 2, maxAgeMs: null, truncateBefore: null });
+    // Paging from a version reads it at its offset.
     const live = (await call(streamUrl('order-1', '/events?from=9&limit=1'))).body;
     expect(live.events[0]).toMatchObject({ version: 9, offset: offsetsBefore[1] });
   });
@@ -125,6 +130,14 @@ describe('the stream cleaner', () => {
     expect(await holdingSecrets('aged', 6)).toEqual([3, 4, 5]);
     expect(await holdingSecrets('truncated', 4)).toEqual([3]);
     expect((await events('aged')).events.map((event: { version: number }) => event.version)).toEqual([3, 4, 5]);
+    // Idempotency by event id counts from the base too: a retry answers the original versions.
+    const withId = { events: [{ type: 'T', id: 'aged-evt-6', data: {} }], expectedVersion: 5 };
+    const first = await call(streamUrl('aged', '/events'), { method: 'POST', json: withId });
+    expect(first.body).toMatchObject({ firstVersion: 6, lastVersion: 6 });
+    for (const expectedVersion of [5, 'any']) {
+      const retry = await call(streamUrl('aged', '/events'), { method: 'POST', json: { ...withId, expectedVersion } });
+      expect(retry.body).toMatchObject({ firstVersion: 6, offsets: first.body.offsets, duplicate: true });
+    }
     expect((await call(streamUrl('truncated'))).body).toMatchObject({ version: 3, eventCount: 1 });
     // The metadata cleared: the removed events stay removed, the versions stay.
     await call(streamUrl('truncated', '/metadata'), { method: 'PUT', json: {} });

@@ -104,6 +104,7 @@ describe('quotas on a running broker', () => {
     t = await startSecuredBroker({ kafka: true, settings: { quotaProduceBytesPerSec: 4000, quotaFetchBytesPerSec: 4000 }, limits: { authFailureDelayMsBase: 1, authFailureDelayMsMax: 2 } });
     for (const user of ['alice', 'bob']) await call(`${t.url}/v1/admin/users/${user}`, { method: 'PUT', headers: admin, json: { password: `${user} pw` } });
     for (const name of ['metered', 'kafka-metered']) await call(`${t.url}/v1/topics`, { method: 'POST', headers: admin, json: { name, partitions: 1 } });
+    await call(`${t.url}/v1/topics`, { method: 'POST', headers: admin, json: { name: 'metered-streams', partitions: 1, config: { streamIndex: true } } });
     await grant(t.url, ['alice', 'bob'].map((user) => ({ principal: `User:${user}`, resourceType: 'topic', resourceName: '*', operation: 'All', permission: 'allow' })));
   });
   afterAll(() => t.close());
@@ -128,6 +129,29 @@ describe('quotas on a running broker', () => {
     expect((await read()).status).toBe(200); // about 6000 bytes: the bucket goes into debt
     const refused = await read();
     expect([refused.status, refused.body.error.code, refused.body.error.limit]).toEqual([429, 'SPOOL_ERR_QUOTA_EXCEEDED', 'quotaFetchBytesPerSec']);
+  });
+
+  it('meters stream appends (one stream and many) as produce and stream reads as fetch', async () => {
+    const carol = basic('carol', 'carol pw');
+    const dave = basic('dave', 'dave pw');
+    for (const user of ['carol', 'dave']) await call(`${t.url}/v1/admin/users/${user}`, { method: 'PUT', headers: admin, json: { password: `${user} pw` } });
+    await grant(t.url, ['carol', 'dave'].map((user) => ({ principal: `User:${user}`, resourceType: 'topic', resourceName: '*', operation: 'All', permission: 'allow' })));
+    const event = (bytes: number) => ({ type: 'noted', data: { text: 'x'.repeat(bytes) } });
+    const appendOne = (headers: Record<string, string>, bytes: number) => call(`${t.url}/v1/topics/metered-streams/streams/order-1/events`, { method: 'POST', headers, json: { events: [event(bytes)] } });
+    const appendMany = (headers: Record<string, string>) => call(`${t.url}/v1/topics/metered-streams/streams/events`, { method: 'POST', headers, json: { appends: [{ stream: 'order-2', events: [event(10)] }] } });
+    const version = async (stream: string) => (await call(`${t.url}/v1/topics/metered-streams/streams/${stream}`, { headers: admin })).body.version;
+
+    expect((await appendOne(carol, 6000)).status).toBe(200); // the bucket goes into debt
+    for (const refused of [await appendOne(carol, 10), await appendMany(carol)]) {
+      expect([refused.status, refused.body.error.code, refused.body.error.limit]).toEqual([429, 'SPOOL_ERR_QUOTA_EXCEEDED', 'quotaProduceBytesPerSec']);
+    }
+    expect(await version('order-1')).toBe(0);
+    expect(await version('order-2')).toBe(-1);
+
+    const read = () => call(`${t.url}/v1/topics/metered-streams/streams/order-1/events`, { headers: dave });
+    expect((await read()).status).toBe(200); // about 6000 bytes answered: dave's fetch bucket goes into debt
+    const refusedRead = await read();
+    expect([refusedRead.status, refusedRead.body.error.code, refusedRead.body.error.limit]).toEqual([429, 'SPOOL_ERR_QUOTA_EXCEEDED', 'quotaFetchBytesPerSec']);
   });
 
   it('answers Kafka produce with throttle_time_ms and delays the answer as long', async () => {

@@ -19,6 +19,41 @@ interface Outcome {
   actualVersion?: number;
 }
 
+/** A one-partition stream topic with small segments (rolls during the run), and its streams' versions. */
+async function openStreamTopic(name: string) {
+  const [log] = await logs.manager.openTopic(name, 1, { streamIndex: true, segmentBytes: 1024, flush: 'never' });
+  const versionOf = async (stream: string) => {
+    const { offsets, firstVersion } = await log!.streamOffsets(Buffer.from(stream));
+    return firstVersion + offsets.length - 1;
+  };
+  return { log: log!, versionOf };
+}
+
+/**
+ * Every stream's wins tile 0..its final version without gap or overlap (each version won once), a
+ * winner expected exactly the version before its first event, and a loser was told a version the
+ * stream really passed through (a win ended there; -1 before any when `losersBehind` is false),
+ * past the one it expected when `losersBehind`.
+ */
+async function checkOutcomes(outcomes: Outcome[], versionOf: (stream: string) => Promise<number>, { losersBehind }: { losersBehind: boolean }): Promise<void> {
+  for (const stream of new Set(outcomes.map((outcome) => outcome.stream))) {
+    const mine = outcomes.filter((outcome) => outcome.stream === stream);
+    const wins = mine.filter((outcome) => outcome.won).map((outcome) => outcome.won!).sort((a, b) => a.first - b.first);
+    let next = 0;
+    for (const win of wins) {
+      expect(win.first).toBe(next);
+      next = win.last + 1;
+    }
+    expect(await versionOf(stream)).toBe(next - 1);
+    for (const outcome of mine.filter((candidate) => candidate.won)) expect(outcome.won!.first).toBe(outcome.expected + 1);
+    for (const loser of mine.filter((outcome) => !outcome.won)) {
+      expect(loser.actualVersion).not.toBe(loser.expected);
+      if (losersBehind) expect(loser.actualVersion).toBeGreaterThan(loser.expected);
+      expect((!losersBehind && loser.actualVersion === -1) || wins.some((win) => win.last === loser.actualVersion)).toBe(true);
+    }
+  }
+}
+
 describe('concurrent conditional writers', () => {
   it('exactly one writer wins each version; losers learn the actual version', async () => {
     let run = 0;
@@ -27,12 +62,8 @@ describe('concurrent conditional writers', () => {
         fc.scheduler(),
         fc.array(fc.record({ stream: fc.integer({ min: 0, max: 2 }), events: fc.integer({ min: 1, max: 3 }), attempts: fc.integer({ min: 1, max: 3 }), stale: fc.integer({ min: 0, max: 1 }) }), { minLength: 2, maxLength: 8 }),
         async (scheduler, writers) => {
-          const [log] = await logs.manager.openTopic(`t${run++}`, 1, { streamIndex: true, segmentBytes: 1024, flush: 'never' });
+          const { log, versionOf } = await openStreamTopic(`t${run++}`);
           const outcomes: Outcome[] = [];
-          const versionOf = async (stream: string) => {
-            const { offsets, firstVersion } = await log!.streamOffsets(Buffer.from(stream));
-            return firstVersion + offsets.length - 1;
-          };
           const work = writers.map(async (writer, index) => {
             const stream = `s${writer.stream}`;
             for (let attempt = 0; attempt < writer.attempts; attempt++) {
@@ -45,7 +76,7 @@ describe('concurrent conditional writers', () => {
               await scheduler.schedule(Promise.resolve(), `w${index} appends to ${stream} at ${expected}`);
               const outcome: Outcome = { stream, writer: index, expected, won: null };
               try {
-                outcome.won = (await log!.append(batch, { stream: { key, expectedVersion: expected < 0 ? 'no_stream' : expected } })).streamVersions!;
+                outcome.won = (await log.append(batch, { stream: { key, expectedVersion: expected < 0 ? 'no_stream' : expected } })).streamVersions!;
               } catch (error) {
                 const { code, context } = error as { code: string; context: { actualVersion: number } };
                 expect(code).toBe('SPOOL_ERR_WRONG_EXPECTED_VERSION');
@@ -55,26 +86,7 @@ describe('concurrent conditional writers', () => {
             }
           });
           await scheduler.waitFor(Promise.all(work));
-          for (const stream of new Set(outcomes.map((outcome) => outcome.stream))) {
-            const mine = outcomes.filter((outcome) => outcome.stream === stream);
-            const wins = mine.filter((outcome) => outcome.won).map((outcome) => outcome.won!).sort((a, b) => a.first - b.first);
-            // Contiguous, each version won once: the wins tile 0..final version without gap or overlap.
-            let next = 0;
-            for (const win of wins) {
-              expect(win.first).toBe(next);
-              next = win.last + 1;
-            }
-            const finalVersion = await versionOf(stream);
-            expect(finalVersion).toBe(next - 1);
-            // A winner expected exactly the version before its first event.
-            for (const outcome of mine.filter((candidate) => candidate.won)) expect(outcome.won!.first).toBe(outcome.expected + 1);
-            for (const loser of mine.filter((outcome) => !outcome.won)) {
-              expect(loser.actualVersion).not.toBe(loser.expected);
-              expect(loser.actualVersion).toBeGreaterThan(loser.expected);
-              // The version it was told is one the stream really passed through: a win ended there.
-              expect(wins.some((win) => win.last === loser.actualVersion)).toBe(true);
-            }
-          }
+          await checkOutcomes(outcomes, versionOf, { losersBehind: true });
           await logs.manager.deleteTopic(`t${run - 1}`);
         },
       ),
@@ -88,12 +100,8 @@ describe('concurrent conditional writers', () => {
     const append = fc.record({ stream: fc.integer({ min: 0, max: 2 }), events: fc.integer({ min: 1, max: 3 }), stale: fc.integer({ min: 0, max: 1 }), chained: fc.boolean() });
     await fc.assert(
       fc.asyncProperty(fc.scheduler(), fc.array(fc.array(append, { minLength: 1, maxLength: 4 }), { minLength: 2, maxLength: 6 }), async (scheduler, requests) => {
-        const [log] = await logs.manager.openTopic(`m${run++}`, 1, { streamIndex: true, segmentBytes: 1024, flush: 'never' });
+        const { log, versionOf } = await openStreamTopic(`m${run++}`);
         const outcomes: Outcome[] = [];
-        const versionOf = async (stream: string) => {
-          const { offsets, firstVersion } = await log!.streamOffsets(Buffer.from(stream));
-          return firstVersion + offsets.length - 1;
-        };
         const work = requests.map(async (appends, writer) => {
           await scheduler.schedule(Promise.resolve(), `r${writer} reads`);
           // Each append expects what its writer read, plus the events of its request's earlier appends to the same stream.
@@ -107,7 +115,7 @@ describe('concurrent conditional writers', () => {
             asked.push({ stream, expected, request: { key: Buffer.from(stream), expectedVersion: expected < 0 ? ('no_stream' as const) : expected, records } });
           }
           await scheduler.schedule(Promise.resolve(), `r${writer} appends`);
-          const { outcomes: answered } = await log!.appendStreams(asked.map((item) => item.request));
+          const { outcomes: answered } = await log.appendStreams(asked.map((item) => item.request));
           answered.forEach((outcome, index) => {
             const { stream, expected } = asked[index]!;
             if ('error' in outcome) {
@@ -119,21 +127,8 @@ describe('concurrent conditional writers', () => {
           });
         });
         await scheduler.waitFor(Promise.all(work));
-        for (const stream of new Set(outcomes.map((outcome) => outcome.stream))) {
-          const mine = outcomes.filter((outcome) => outcome.stream === stream);
-          const wins = mine.filter((outcome) => outcome.won).map((outcome) => outcome.won!).sort((a, b) => a.first - b.first);
-          let next = 0;
-          for (const win of wins) {
-            expect(win.first).toBe(next);
-            next = win.last + 1;
-          }
-          expect(await versionOf(stream)).toBe(next - 1);
-          for (const outcome of mine.filter((candidate) => candidate.won)) expect(outcome.won!.first).toBe(outcome.expected + 1);
-          for (const loser of mine.filter((outcome) => !outcome.won)) {
-            expect(loser.actualVersion).not.toBe(loser.expected);
-            expect(loser.actualVersion === -1 || wins.some((win) => win.last === loser.actualVersion)).toBe(true);
-          }
-        }
+        // Within a request a loser may expect past the stream's end (an earlier append of its own was refused).
+        await checkOutcomes(outcomes, versionOf, { losersBehind: false });
         await logs.manager.deleteTopic(`m${run - 1}`);
       }),
       { numRuns: 60 },
