@@ -9,10 +9,12 @@
  *
  *   --requests N   requests per run (default 5000)
  *   --rounds N     bare/broker pairs (default 5)
+ *   --against F    also a broker of another build (F: its dist/broker/index.js, e.g. main's built
+ *                  into /tmp), measured in the same rounds: a before/after of a change
  */
 import { fork } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import Fastify from 'fastify';
 import { startBroker } from '../broker/index.js';
 
@@ -65,20 +67,31 @@ const bareUrl = `http://127.0.0.1:${(bare.server.address() as { port: number }).
 const broker = await startBroker({ flush: 'never', kafka: false });
 await fetch(`${broker.url}/v1/topics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench', partitions: 1 }) });
 const produceUrl = `${broker.url}/v1/topics/bench/records`;
+const againstAt = process.argv.indexOf('--against');
+const other = againstAt > 0 ? await ((await import(pathToFileURL(process.argv[againstAt + 1]!).href)) as { startBroker: typeof startBroker }).startBroker({ flush: 'never', kafka: false }) : null;
+if (other) await fetch(`${other.url}/v1/topics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench', partitions: 1 }) });
 
 const bareRuns: Run[] = [];
 const brokerRuns: Run[] = [];
+const otherRuns: Run[] = [];
 for (let round = 1; round <= rounds; round++) {
   bareRuns.push(await run(bareUrl));
   brokerRuns.push(await run(produceUrl));
-  const [b, s] = [bareRuns.at(-1)!, brokerRuns.at(-1)!];
-  console.log(`round ${round}: bare ${b.serverMicrosPerRequest.toFixed(1)} µs/req, spool ${s.serverMicrosPerRequest.toFixed(1)} µs/req (client ${s.clientMicrosPerRequest.toFixed(1)}), load ${loadavg()[0]!.toFixed(2)}`);
+  if (other) otherRuns.push(await run(`${other.url}/v1/topics/bench/records`));
+  const [b, s, o] = [bareRuns.at(-1)!, brokerRuns.at(-1)!, otherRuns.at(-1)];
+  const against = o ? `, --against ${o.serverMicrosPerRequest.toFixed(1)} µs/req` : '';
+  console.log(`round ${round}: bare ${b.serverMicrosPerRequest.toFixed(1)} µs/req, spool ${s.serverMicrosPerRequest.toFixed(1)} µs/req (client ${s.clientMicrosPerRequest.toFixed(1)})${against}, load ${loadavg()[0]!.toFixed(2)}`);
 }
 await broker.close();
+await other?.close();
 await bare.close();
 const bareMedian = median(bareRuns.map((r) => r.serverMicrosPerRequest));
 const spoolMedian = median(brokerRuns.map((r) => r.serverMicrosPerRequest));
 console.log(`\nserver CPU per request (median of ${rounds}, ${requests} requests each, one keep-alive connection):`);
 console.log(`  bare fastify POST /echo        ${bareMedian.toFixed(1)} µs`);
 console.log(`  spool produce of one record    ${spoolMedian.toFixed(1)} µs  (${(spoolMedian / bareMedian).toFixed(2)}x bare, +${(spoolMedian - bareMedian).toFixed(1)} µs)`);
+if (other) {
+  const otherMedian = median(otherRuns.map((r) => r.serverMicrosPerRequest));
+  console.log(`  --against build, same produce   ${otherMedian.toFixed(1)} µs  (${(otherMedian / bareMedian).toFixed(2)}x bare, +${(otherMedian - bareMedian).toFixed(1)} µs)`);
+}
 console.log(`  load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);

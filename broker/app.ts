@@ -59,6 +59,7 @@ import { adminAclRoutes } from './routes/admin-acls.js';
 import { adminCredentialRoutes } from './routes/admin-credentials.js';
 import { sessionRoutes } from './routes/session.js';
 import { registerHttpSecurity } from './security/http-security.js';
+import { routeFacts } from './security/route-facts.js';
 import { openSecurity } from './security/security.js';
 import type { AuditLog } from './security/audit.js';
 import { auditHandshakeFailures } from './security/tls-connections.js';
@@ -214,7 +215,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database, tlsF
   // times every request itself, so no onRequest hook is needed to note the start.
   const requestMetrics = metrics;
   app.addHook('onResponse', (request, reply, done) => {
-    requestMetrics.observeRequest(request.method, request.routeOptions.url ?? 'unknown', reply.statusCode, reply.elapsedTime / 1000);
+    requestMetrics.observeRequest(request.method, routeFacts(request).url ?? 'unknown', reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
 

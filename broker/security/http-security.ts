@@ -23,8 +23,9 @@ import type { Authorizer } from './authorizer.js';
 import type { Credentials } from './credentials.js';
 import { hostChecker } from './host-check.js';
 import type { HttpConnectionQuota } from './http-connection-quota.js';
-import { httpPermissions, type Need, type Rule } from './permissions.js';
+import type { Need, Rule } from './permissions.js';
 import { ANONYMOUS, decoratePrincipal } from './request-principal.js';
+import { decorateRouteFacts, type RouteFacts, routeFacts } from './route-facts.js';
 
 export interface HttpSecurityOptions {
   credentials: Credentials;
@@ -42,17 +43,6 @@ function challenge(request: FastifyRequest): string {
   return fromScript ? 'Bearer realm="spool"' : 'Bearer realm="spool", Basic realm="spool", charset="UTF-8"';
 }
 
-function ruleOf(request: FastifyRequest): Rule | undefined {
-  const url = request.routeOptions.url;
-  if (url === undefined) return undefined;
-  // Swagger's pages and the OpenAPI document describe the API and hold no data.
-  if (url === '/docs' || url.startsWith('/docs/')) return { access: 'public' };
-  // CORS preflights (registered only with corsOrigin) carry no credentials by the CORS rules and
-  // are answered by @fastify/cors with its headers alone: a 401 would make CORS unusable.
-  if (request.method === 'OPTIONS' && url === '*') return { access: 'public' };
-  return httpPermissions[`${request.method === 'HEAD' ? 'GET' : request.method} ${url}`];
-}
-
 function isPublic(rule: Rule | undefined, metricsAuth: boolean): boolean {
   if (rule === undefined) return false;
   if (rule.access === 'public') return true;
@@ -65,6 +55,7 @@ export function registerHttpSecurity(app: FastifyInstance, options: HttpSecurity
   const { credentials, authenticator, authorizer, metricsAuth } = options;
   const hostAllowed = hostChecker(options.allowedHosts);
   decoratePrincipal(app);
+  decorateRouteFacts(app);
 
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
     if (!hostAllowed(request.headers.host)) {
@@ -72,7 +63,7 @@ export function registerHttpSecurity(app: FastifyInstance, options: HttpSecurity
       return;
     }
     // The fast path of an open broker: one cached boolean, no promise.
-    if (!credentials.hasPrincipals() || isPublic(ruleOf(request), metricsAuth)) {
+    if (!credentials.hasPrincipals() || isPublic(routeFacts(request).rule, metricsAuth)) {
       request.openBroker = !credentials.hasPrincipals();
       request.principal = request.openBroker ? ANONYMOUS : null;
       if (request.openBroker) request.allows = allowAll;
@@ -101,8 +92,9 @@ export function registerHttpSecurity(app: FastifyInstance, options: HttpSecurity
 
   // Destructive admin actions (deletes, config changes, resets) are audited once they succeeded.
   app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    if (reply.statusCode < 400 && isDestructive(request, ruleOf(request))) {
-      options.audit({ action: `${request.method} ${request.routeOptions.url}`, principal: request.principal, address: request.ip, outcome: 'success', params: request.params });
+    const route = routeFacts(request);
+    if (reply.statusCode < 400 && isDestructive(request, route)) {
+      options.audit({ action: `${request.method} ${route.url}`, principal: request.principal, address: request.ip, outcome: 'success', params: request.params });
     }
     done();
   });
@@ -113,7 +105,7 @@ export function registerHttpSecurity(app: FastifyInstance, options: HttpSecurity
     // principal's name, says which: a principal named ANONYMOUS is authorized like any other.
     if (principal === null || request.openBroker) return done();
     try {
-      authorize(request, principal, ruleOf(request), authorizer);
+      authorize(request, principal, routeFacts(request).rule, authorizer);
       done();
     } catch (error) {
       done(error as Error);
@@ -123,10 +115,10 @@ export function registerHttpSecurity(app: FastifyInstance, options: HttpSecurity
 
 const DESTRUCTIVE = new Set(['Delete', 'Alter', 'AlterConfigs']);
 
-function isDestructive(request: FastifyRequest, rule: Rule | undefined): boolean {
+function isDestructive(request: FastifyRequest, { url, rule }: RouteFacts): boolean {
   if (rule?.access !== 'needs') return false;
   // Users, tokens and ACLs have their own audit lines, with what changed.
-  if (request.routeOptions.url?.startsWith('/v1/admin/')) return false;
+  if (url?.startsWith('/v1/admin/')) return false;
   return request.method === 'DELETE' || rule.needs.some((need) => DESTRUCTIVE.has(need.operation));
 }
 
