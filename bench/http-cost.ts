@@ -76,8 +76,13 @@ const brokerRuns: Run[] = [];
 const otherRuns: Run[] = [];
 for (let round = 1; round <= rounds; round++) {
   bareRuns.push(await run(bareUrl));
+  // The two builds swap places every round: neither always runs right after the bare route.
+  const measureOther = async () => {
+    if (other) otherRuns.push(await run(`${other.url}/v1/topics/bench/records`));
+  };
+  if (round % 2 === 0) await measureOther();
   brokerRuns.push(await run(produceUrl));
-  if (other) otherRuns.push(await run(`${other.url}/v1/topics/bench/records`));
+  if (round % 2 === 1) await measureOther();
   const [b, s, o] = [bareRuns.at(-1)!, brokerRuns.at(-1)!, otherRuns.at(-1)];
   const against = o ? `, --against ${o.serverMicrosPerRequest.toFixed(1)} µs/req` : '';
   console.log(`round ${round}: bare ${b.serverMicrosPerRequest.toFixed(1)} µs/req, spool ${s.serverMicrosPerRequest.toFixed(1)} µs/req (client ${s.clientMicrosPerRequest.toFixed(1)})${against}, load ${loadavg()[0]!.toFixed(2)}`);

@@ -32,13 +32,20 @@ const MSGPACK_PROTO_KEY = Buffer.from([0xa9, ...Buffer.from('__proto__')]);
  * JSON.stringify overflows its stack near 5,000 levels), so it is refused at the door.
  */
 export function nestingExceeds(value: unknown, max: number): boolean {
-  const stack: Array<[unknown, number]> = [[value, 0]];
-  while (stack.length > 0) {
-    const [item, depth] = stack.pop()!;
+  // Two parallel stacks rather than one of [item, depth] pairs: no array allocated per object of
+  // every request body.
+  const items: unknown[] = [value];
+  const depths: number[] = [0];
+  while (items.length > 0) {
+    const item = items.pop();
+    const depth = depths.pop()!;
     if (item === null || typeof item !== 'object' || ArrayBuffer.isView(item)) continue;
     if (depth + 1 > max) return true;
     for (const child of Array.isArray(item) ? item : Object.values(item)) {
-      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+      if (child !== null && typeof child === 'object') {
+        items.push(child);
+        depths.push(depth + 1);
+      }
     }
   }
   return false;

@@ -8,11 +8,18 @@ import { isIP } from 'node:net';
 
 export function hostChecker(allowedHosts: string): (hostHeader: string | undefined) => boolean {
   const names = new Set(['localhost', ...allowedHosts.split(',').filter((name) => name !== '').map((name) => name.toLowerCase())]);
+  // A connection's requests all carry the same Host: the last answer is kept for the next one
+  // (a header parsed, sliced and matched against an IP address pattern on every request otherwise).
+  let lastHeader: string | undefined;
+  let lastAllowed = false;
   return (hostHeader) => {
     // HTTP/1.0 clients may send no Host: they are not browsers.
     if (hostHeader === undefined || hostHeader === '') return true;
+    if (hostHeader === lastHeader) return lastAllowed;
     const host = hostName(hostHeader);
-    return isIP(host) !== 0 || names.has(host.toLowerCase());
+    lastAllowed = isIP(host) !== 0 || names.has(host.toLowerCase());
+    lastHeader = hostHeader;
+    return lastAllowed;
   };
 }
 
