@@ -22,6 +22,9 @@
  * not decode closes the session with an ERROR frame and WebSocket status 4400. Nothing is pushed
  * while more than queueSessionBufferedBytesMax waits in the socket (a worker that does not read),
  * and a push leases queueSessionPushMessagesMax messages at most, so that bound holds within one push.
+ * The socket is not read while queueSessionSettlesInFlightMax settlements are being committed or
+ * while the socket's buffer is over that bound (SETTLED answers a worker does not read): a worker
+ * flooding settlements is held back by TCP's flow control, not buffered in the broker's memory.
  * A session is pinged every queueSessionPingMs and closed when it missed a pong (a vanished worker).
  */
 import type { WebSocket } from 'ws';
@@ -33,7 +36,7 @@ import type { QueueService } from './queue-service.js';
 
 export type QueueSessionLimits = Pick<
   BrokerLimits,
-  'queueSessionCreditMax' | 'queueSessionPushMessagesMax' | 'queueSessionReceiptsPerFrameMax' | 'queueSessionReasonBytesMax' | 'queueSessionBufferedBytesMax' | 'queueVisibilityMsMin' | 'queueVisibilityMsMax' | 'queueDelayMsMax' | 'maxWaitMsMax'
+  'queueSessionCreditMax' | 'queueSessionPushMessagesMax' | 'queueSessionReceiptsPerFrameMax' | 'queueSessionReasonBytesMax' | 'queueSessionBufferedBytesMax' | 'queueSessionSettlesInFlightMax' | 'queueVisibilityMsMin' | 'queueVisibilityMsMax' | 'queueDelayMsMax' | 'maxWaitMsMax'
 >;
 
 /** WebSocket close status for an error: 4000 + its HTTP status (4400 a bad frame, 4404 a queue deleted, 4503 shutting down). */
@@ -49,11 +52,14 @@ export class QueueSession {
   private readonly abort = new AbortController();
   /** The pump waiting for the socket's buffer to go down (a slow reader). */
   private drainWaiter: (() => void) | null = null;
+  /** Settlement frames being committed (settle()), bounded by queueSessionSettlesInFlightMax. */
+  private settling = 0;
   /** Answered the last ping (heartbeat()). */
   private alive = true;
   private readonly bounds: SessionFrameBounds;
   private readonly onSent = () => {
     if (this.drainWaiter && this.ws.bufferedAmount <= this.limits.queueSessionBufferedBytesMax) this.wake();
+    this.throttleReading();
   };
 
   constructor(
@@ -105,6 +111,8 @@ export class QueueSession {
       if (frame.type === 'credit') this.grant(frame.credit, frame.visibilityMs);
       else {
         this.checkDelay(frame.delayMs);
+        this.settling += 1;
+        this.throttleReading();
         void this.settle(frame);
       }
     } catch (error) {
@@ -165,8 +173,20 @@ export class QueueSession {
     } catch (error) {
       this.end(asSpoolError(error));
       return;
+    } finally {
+      this.settling -= 1;
     }
-    if (!this.closed) this.ws.send(encodeSettled(frame.id, failures));
+    if (this.closed) return;
+    this.ws.send(encodeSettled(frame.id, failures), this.onSent);
+    this.throttleReading();
+  }
+
+  /** Stops reading the socket while too much is in flight or unread by the worker; reads again once it is down. */
+  private throttleReading(): void {
+    if (this.closed) return;
+    const busy = this.settling >= this.limits.queueSessionSettlesInFlightMax || this.ws.bufferedAmount > this.limits.queueSessionBufferedBytesMax;
+    if (busy && !this.ws.isPaused) this.ws.pause();
+    else if (!busy && this.ws.isPaused) this.ws.resume();
   }
 
   private wake(): void {
