@@ -26,6 +26,11 @@
  * while the socket's buffer is over that bound (SETTLED answers a worker does not read): a worker
  * flooding settlements is held back by TCP's flow control, not buffered in the broker's memory.
  * A session is pinged every queueSessionPingMs and closed when it missed a pong (a vanished worker).
+ *
+ * The upgrade's credentials and ACLs are checked again before each push, each settlement and each
+ * ping: a revoked or expired token, a removed user or a changed password ends the session with
+ * SPOOL_ERR_UNAUTHENTICATED (4401), ACLs that no longer allow a receive with SPOOL_ERR_FORBIDDEN
+ * (4403); what it leased and did not send runs out like any unsettled lease.
  */
 import type { WebSocket } from 'ws';
 import { decodeClientFrame, encodeErrorFrame, encodeMessagesFrame, encodeSettled, type ClientFrame, type SessionFailure, SessionFrameError, type SessionFrameBounds } from '../../storage/index.js';
@@ -70,6 +75,8 @@ export class QueueSession {
     private readonly limits: QueueSessionLimits,
     /** Takes a slot of the principal's quotaLongPollsPerPrincipal while a receive waits (as HTTP's). */
     private readonly waitSlot: () => () => void,
+    /** The upgrade's credentials and ACLs checked again (request-principal.ts's accessWatch): the error to close with, or null. */
+    private readonly accessError: () => SpoolError | null,
     private readonly onClosed: (session: QueueSession) => void,
   ) {
     this.bounds = { receiptsPerFrameMax: limits.queueSessionReceiptsPerFrameMax, reasonBytesMax: limits.queueSessionReasonBytesMax };
@@ -92,7 +99,7 @@ export class QueueSession {
 
   /** Pings the worker; one that did not answer the previous ping is gone: its connection is closed (its leases run out). */
   heartbeat(): void {
-    if (this.closed) return;
+    if (this.closed || !this.stillAllowed()) return;
     if (!this.alive) {
       this.ws.terminate();
       this.closeDown();
@@ -146,7 +153,7 @@ export class QueueSession {
         }
         const received = await this.queues.receive(this.topic, this.name, { max: Math.min(this.credit, this.limits.queueSessionPushMessagesMax), visibilityMs: this.visibilityMs, waitMs: this.limits.maxWaitMsMax }, this.abort.signal, this.waitSlot);
         // Closed meanwhile: what was just leased runs out like any unsettled lease.
-        if (this.closed || received.length === 0) continue;
+        if (this.closed || received.length === 0 || !this.stillAllowed()) continue;
         this.credit -= received.length;
         this.ws.send(encodeMessagesFrame(received), this.onSent);
       }
@@ -168,6 +175,7 @@ export class QueueSession {
     const options = { delayMs: frame.delayMs, reason: frame.reason === '' ? undefined : frame.reason };
     const failures: SessionFailure[] = [];
     try {
+      if (!this.stillAllowed()) return;
       const refused = await this.queues.settleBinary(this.topic, this.name, frame.type, frame.receipts, options);
       for (const [index, { code, message }] of refused) failures.push({ index, code, message });
     } catch (error) {
@@ -187,6 +195,13 @@ export class QueueSession {
     const busy = this.settling >= this.limits.queueSessionSettlesInFlightMax || this.ws.bufferedAmount > this.limits.queueSessionBufferedBytesMax;
     if (busy && !this.ws.isPaused) this.ws.pause();
     else if (!busy && this.ws.isPaused) this.ws.resume();
+  }
+
+  /** Ends the session (4401, 4403) once its token is revoked or expired, its user's password changed or its ACLs removed. */
+  private stillAllowed(): boolean {
+    const error = this.accessError();
+    if (error !== null) this.end(error);
+    return error === null;
   }
 
   private wake(): void {
