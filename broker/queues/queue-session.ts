@@ -32,12 +32,13 @@
  * SPOOL_ERR_UNAUTHENTICATED (4401), ACLs that no longer allow a receive with SPOOL_ERR_FORBIDDEN
  * (4403); what it leased and did not send runs out like any unsettled lease.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { WebSocket } from 'ws';
 import { decodeClientFrame, encodeErrorFrame, encodeMessagesFrame, encodeSettled, type ClientFrame, type SessionFailure, SessionFrameError, type SessionFrameBounds } from '../../storage/index.js';
 import { SpoolError } from '../../storage/errors.js';
 import { BrokerError } from '../errors.js';
 import type { BrokerLimits } from '../limits.js';
-import type { QueueService } from './queue-service.js';
+import type { QueueService, ReceivedMessage } from './queue-service.js';
 
 export type QueueSessionLimits = Pick<
   BrokerLimits,
@@ -151,7 +152,7 @@ export class QueueSession {
           await new Promise<void>((resolve) => (this.drainWaiter = resolve));
           continue;
         }
-        const received = await this.queues.receive(this.topic, this.name, { max: Math.min(this.credit, this.limits.queueSessionPushMessagesMax), visibilityMs: this.visibilityMs, waitMs: this.limits.maxWaitMsMax }, this.abort.signal, this.waitSlot);
+        const received = await this.receiveOrBackOff();
         // Closed meanwhile: what was just leased runs out like any unsettled lease.
         if (this.closed || received.length === 0 || !this.stillAllowed()) continue;
         this.credit -= received.length;
@@ -161,6 +162,22 @@ export class QueueSession {
       this.end(asSpoolError(error));
     } finally {
       this.pumping = false;
+    }
+  }
+
+  /**
+   * A receive for the pump; a quota refusal (quotaLongPollsPerPrincipal: the principal's other
+   * workers hold its waiting slots) waits its retryAfterMs and answers nothing, so the pump tries
+   * again: an HTTP client retries such a 429 too, and closing would end the worker's `for await`.
+   */
+  private async receiveOrBackOff(): Promise<ReceivedMessage[]> {
+    const options = { max: Math.min(this.credit, this.limits.queueSessionPushMessagesMax), visibilityMs: this.visibilityMs, waitMs: this.limits.maxWaitMsMax };
+    try {
+      return await this.queues.receive(this.topic, this.name, options, this.abort.signal, this.waitSlot);
+    } catch (error) {
+      if (!(error instanceof SpoolError) || error.code !== 'SPOOL_ERR_QUOTA_EXCEEDED') throw error;
+      await sleep(Number(error.context.retryAfterMs ?? 1000), undefined, { signal: this.abort.signal }).catch(() => undefined);
+      return [];
     }
   }
 

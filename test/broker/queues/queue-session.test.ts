@@ -198,6 +198,21 @@ describe('queue sessions', () => {
     expect(worker.frames.find((frame) => frame.type === 'settled' && frame.id === frames)).toMatchObject({ failures: { length: 10_000 } });
   }, 90_000);
 
+  it('waits out a quotaLongPollsPerPrincipal refusal instead of closing: two waiting workers of one principal both get messages', async () => {
+    await setup([], { settings: { quotaLongPollsPerPrincipal: 1 } });
+    const first = await session();
+    const second = await session();
+    first.ws.send(encodeCredit(1));
+    await vi.waitFor(async () => expect((await call(`${broker!.url}/v1/topics/jobs/queues/workers/receive`, { method: 'POST', json: { waitMs: 1000 } })).status).toBe(429));
+    second.ws.send(encodeCredit(1));
+    // Frames are handled in order: by the answer to this settlement, the second's receive was refused its slot.
+    second.ws.send(encodeSettle('ack', 1, [{ partition: 0, offset: 0, deliveryCount: 1, nonce: 'AAAAAAAA' }]));
+    await second.settled(1);
+    await call(`${broker!.url}/v1/topics/jobs/records`, { method: 'POST', json: { records: values(2) } });
+    await vi.waitFor(() => expect([first.messages().length, second.messages().length]).toEqual([1, 1]), { timeout: 10_000 });
+    expect([first.ws.readyState, second.ws.readyState]).toEqual([first.ws.OPEN, second.ws.OPEN]);
+  });
+
   it('closes a session that stops answering pings, and keeps one that answers', async () => {
     await setup([], { limits: { queueSessionPingMs: 50 } });
     const answering = await session();
