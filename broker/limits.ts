@@ -148,6 +148,14 @@ const limitValues = {
    */
   queueSessionPushMessagesMax: 250,
   /**
+   * Settlement frames of a session being committed at once. Past it (or past
+   * queueSessionBufferedBytesMax waiting in the socket, SETTLED answers included) the broker stops
+   * reading the session's socket until they are done: a worker that sends frames without reading
+   * the answers is held by TCP's flow control instead of growing the broker's memory (each frame
+   * of queueSessionReceiptsPerFrameMax receipts holds about a megabyte while settled and answered).
+   */
+  queueSessionSettlesInFlightMax: 16,
+  /**
    * A queue session is pinged this often (WebSocket ping); one that has not answered the previous
    * ping is closed: a worker gone without a FIN (a dead host, a cut cable) would otherwise hold its
    * connection and quota slot for good, since a waiting session is silent on purpose.

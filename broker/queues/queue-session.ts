@@ -22,18 +22,27 @@
  * not decode closes the session with an ERROR frame and WebSocket status 4400. Nothing is pushed
  * while more than queueSessionBufferedBytesMax waits in the socket (a worker that does not read),
  * and a push leases queueSessionPushMessagesMax messages at most, so that bound holds within one push.
+ * The socket is not read while queueSessionSettlesInFlightMax settlements are being committed or
+ * while the socket's buffer is over that bound (SETTLED answers a worker does not read): a worker
+ * flooding settlements is held back by TCP's flow control, not buffered in the broker's memory.
  * A session is pinged every queueSessionPingMs and closed when it missed a pong (a vanished worker).
+ *
+ * The upgrade's credentials and ACLs are checked again before each push, each settlement and each
+ * ping: a revoked or expired token, a removed user or a changed password ends the session with
+ * SPOOL_ERR_UNAUTHENTICATED (4401), ACLs that no longer allow a receive with SPOOL_ERR_FORBIDDEN
+ * (4403); what it leased and did not send runs out like any unsettled lease.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { WebSocket } from 'ws';
 import { decodeClientFrame, encodeErrorFrame, encodeMessagesFrame, encodeSettled, type ClientFrame, type SessionFailure, SessionFrameError, type SessionFrameBounds } from '../../storage/index.js';
 import { SpoolError } from '../../storage/errors.js';
 import { BrokerError } from '../errors.js';
 import type { BrokerLimits } from '../limits.js';
-import type { QueueService } from './queue-service.js';
+import type { QueueService, ReceivedMessage } from './queue-service.js';
 
 export type QueueSessionLimits = Pick<
   BrokerLimits,
-  'queueSessionCreditMax' | 'queueSessionPushMessagesMax' | 'queueSessionReceiptsPerFrameMax' | 'queueSessionReasonBytesMax' | 'queueSessionBufferedBytesMax' | 'queueVisibilityMsMin' | 'queueVisibilityMsMax' | 'queueDelayMsMax' | 'maxWaitMsMax'
+  'queueSessionCreditMax' | 'queueSessionPushMessagesMax' | 'queueSessionReceiptsPerFrameMax' | 'queueSessionReasonBytesMax' | 'queueSessionBufferedBytesMax' | 'queueSessionSettlesInFlightMax' | 'queueVisibilityMsMin' | 'queueVisibilityMsMax' | 'queueDelayMsMax' | 'maxWaitMsMax'
 >;
 
 /** WebSocket close status for an error: 4000 + its HTTP status (4400 a bad frame, 4404 a queue deleted, 4503 shutting down). */
@@ -49,11 +58,14 @@ export class QueueSession {
   private readonly abort = new AbortController();
   /** The pump waiting for the socket's buffer to go down (a slow reader). */
   private drainWaiter: (() => void) | null = null;
+  /** Settlement frames being committed (settle()), bounded by queueSessionSettlesInFlightMax. */
+  private settling = 0;
   /** Answered the last ping (heartbeat()). */
   private alive = true;
   private readonly bounds: SessionFrameBounds;
   private readonly onSent = () => {
     if (this.drainWaiter && this.ws.bufferedAmount <= this.limits.queueSessionBufferedBytesMax) this.wake();
+    this.throttleReading();
   };
 
   constructor(
@@ -64,6 +76,8 @@ export class QueueSession {
     private readonly limits: QueueSessionLimits,
     /** Takes a slot of the principal's quotaLongPollsPerPrincipal while a receive waits (as HTTP's). */
     private readonly waitSlot: () => () => void,
+    /** The upgrade's credentials and ACLs checked again (request-principal.ts's accessWatch): the error to close with, or null. */
+    private readonly accessError: () => SpoolError | null,
     private readonly onClosed: (session: QueueSession) => void,
   ) {
     this.bounds = { receiptsPerFrameMax: limits.queueSessionReceiptsPerFrameMax, reasonBytesMax: limits.queueSessionReasonBytesMax };
@@ -86,7 +100,7 @@ export class QueueSession {
 
   /** Pings the worker; one that did not answer the previous ping is gone: its connection is closed (its leases run out). */
   heartbeat(): void {
-    if (this.closed) return;
+    if (this.closed || !this.stillAllowed()) return;
     if (!this.alive) {
       this.ws.terminate();
       this.closeDown();
@@ -105,6 +119,8 @@ export class QueueSession {
       if (frame.type === 'credit') this.grant(frame.credit, frame.visibilityMs);
       else {
         this.checkDelay(frame.delayMs);
+        this.settling += 1;
+        this.throttleReading();
         void this.settle(frame);
       }
     } catch (error) {
@@ -136,9 +152,9 @@ export class QueueSession {
           await new Promise<void>((resolve) => (this.drainWaiter = resolve));
           continue;
         }
-        const received = await this.queues.receive(this.topic, this.name, { max: Math.min(this.credit, this.limits.queueSessionPushMessagesMax), visibilityMs: this.visibilityMs, waitMs: this.limits.maxWaitMsMax }, this.abort.signal, this.waitSlot);
+        const received = await this.receiveOrBackOff();
         // Closed meanwhile: what was just leased runs out like any unsettled lease.
-        if (this.closed || received.length === 0) continue;
+        if (this.closed || received.length === 0 || !this.stillAllowed()) continue;
         this.credit -= received.length;
         this.ws.send(encodeMessagesFrame(received), this.onSent);
       }
@@ -146,6 +162,22 @@ export class QueueSession {
       this.end(asSpoolError(error));
     } finally {
       this.pumping = false;
+    }
+  }
+
+  /**
+   * A receive for the pump; a quota refusal (quotaLongPollsPerPrincipal: the principal's other
+   * workers hold its waiting slots) waits its retryAfterMs and answers nothing, so the pump tries
+   * again: an HTTP client retries such a 429 too, and closing would end the worker's `for await`.
+   */
+  private async receiveOrBackOff(): Promise<ReceivedMessage[]> {
+    const options = { max: Math.min(this.credit, this.limits.queueSessionPushMessagesMax), visibilityMs: this.visibilityMs, waitMs: this.limits.maxWaitMsMax };
+    try {
+      return await this.queues.receive(this.topic, this.name, options, this.abort.signal, this.waitSlot);
+    } catch (error) {
+      if (!(error instanceof SpoolError) || error.code !== 'SPOOL_ERR_QUOTA_EXCEEDED') throw error;
+      await sleep(Number(error.context.retryAfterMs ?? 1000), undefined, { signal: this.abort.signal }).catch(() => undefined);
+      return [];
     }
   }
 
@@ -160,13 +192,33 @@ export class QueueSession {
     const options = { delayMs: frame.delayMs, reason: frame.reason === '' ? undefined : frame.reason };
     const failures: SessionFailure[] = [];
     try {
+      if (!this.stillAllowed()) return;
       const refused = await this.queues.settleBinary(this.topic, this.name, frame.type, frame.receipts, options);
       for (const [index, { code, message }] of refused) failures.push({ index, code, message });
     } catch (error) {
       this.end(asSpoolError(error));
       return;
+    } finally {
+      this.settling -= 1;
     }
-    if (!this.closed) this.ws.send(encodeSettled(frame.id, failures));
+    if (this.closed) return;
+    this.ws.send(encodeSettled(frame.id, failures), this.onSent);
+    this.throttleReading();
+  }
+
+  /** Stops reading the socket while too much is in flight or unread by the worker; reads again once it is down. */
+  private throttleReading(): void {
+    if (this.closed) return;
+    const busy = this.settling >= this.limits.queueSessionSettlesInFlightMax || this.ws.bufferedAmount > this.limits.queueSessionBufferedBytesMax;
+    if (busy && !this.ws.isPaused) this.ws.pause();
+    else if (!busy && this.ws.isPaused) this.ws.resume();
+  }
+
+  /** Ends the session (4401, 4403) once its token is revoked or expired, its user's password changed or its ACLs removed. */
+  private stillAllowed(): boolean {
+    const error = this.accessError();
+    if (error !== null) this.end(error);
+    return error === null;
   }
 
   private wake(): void {

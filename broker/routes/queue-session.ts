@@ -5,7 +5,8 @@
  * Bearer, the session cookie, a client certificate), the connection quota (the session's
  * connection holds a quotaConnectionsPerPrincipal slot for its whole life), and the ACLs of a
  * receive (Read on the queue and on the topic, which also cover ack, nack and reject). A refusal
- * is an ordinary HTTP answer before any upgrade.
+ * is an ordinary HTTP answer before any upgrade. The credentials and ACLs are checked again for as
+ * long as the session lasts (accessWatch).
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -52,10 +53,11 @@ export const queueSessionRoutes: FastifyPluginAsyncTypebox<{ queues: QueueServic
         throw new BrokerError('SPOOL_ERR_TOO_MANY_SUBSCRIBERS', `the broker holds its maximum of ${limits.queueSessionsMax} queue sessions (queueSessionsMax)`, { limit: 'queueSessionsMax', max: limits.queueSessionsMax, retryAfterMs: 1000 });
       }
       const principal = principalOf(request);
+      const accessError = request.accessWatch();
       reply.hijack();
       // ws answers a handshake it refuses (a bad Sec-WebSocket-Key or version) with 400 and closes.
       server.handleUpgrade(request.raw, upgrade.socket, upgrade.head, (ws) => {
-        const session = new QueueSession(ws, queues, topic, queue, limits, () => quotas.take('longPolls', principal), (closed) => sessions.delete(closed));
+        const session = new QueueSession(ws, queues, topic, queue, limits, () => quotas.take('longPolls', principal), accessError, (closed) => sessions.delete(closed));
         sessions.add(session);
       });
     },

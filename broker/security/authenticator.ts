@@ -27,6 +27,9 @@ import { FailedLoginDelay, type LoginAttempt } from './failed-login-delay.js';
 import { userPrincipal } from './request-principal.js';
 import { sessionCookie, SessionStore } from './sessions.js';
 
+/** How often a long-lived connection's credentials are looked up again when nothing changed: a token's expiry is a time, not a change. */
+const LIVENESS_RECHECK_MS = 1000;
+
 /** Longest Authorization header read: a token is 84 characters, Basic with the longest password ~1.5 KiB. */
 const AUTHORIZATION_CHARS_MAX = 4096;
 
@@ -68,6 +71,53 @@ export class Authenticator {
       return certificate;
     }
     throw unauthenticated('credentials are required: Authorization: Bearer <token> or Basic user:password (or a client certificate)');
+  }
+
+  /**
+   * Whether the credentials `request` was authenticated with still hold, for a connection that
+   * outlives it: its token not revoked or expired, its user not removed nor its password changed,
+   * its browser session not ended (a client certificate holds while the connection does). Asks
+   * spool.db again only after a change of users or tokens, or a second after the last time
+   * (a token's expiry changes nothing stored).
+   */
+  liveness(request: FastifyRequest): () => boolean {
+    const probe = this.credentialProbe(request);
+    let changes = -1;
+    let checkedAtMs = 0;
+    let live = true;
+    return () => {
+      const nowMs = Date.now();
+      if (live && (changes !== this.credentials.changes || nowMs - checkedAtMs >= LIVENESS_RECHECK_MS)) {
+        changes = this.credentials.changes;
+        checkedAtMs = nowMs;
+        live = probe();
+      }
+      return live;
+    };
+  }
+
+  private credentialProbe(request: FastifyRequest): () => boolean {
+    const header = request.headers.authorization;
+    const scheme = header?.slice(0, header.indexOf(' ')).toLowerCase();
+    if (header !== undefined && scheme === 'bearer') {
+      const id = TokenStore.idOf(header.slice(header.indexOf(' ') + 1).trim());
+      return () => id !== null && this.credentials.tokens.isLive(id);
+    }
+    if (header !== undefined && scheme === 'basic') {
+      const decoded = Buffer.from(header.slice(header.indexOf(' ') + 1).trim(), 'base64').toString('utf8');
+      const name = decoded.slice(0, Math.max(0, decoded.indexOf(':')));
+      // The stored key the password was checked against: a new password or a removed user changes it.
+      const storedKey = this.credentials.users.credential(name, 'SCRAM-SHA-256')?.storedKey;
+      return () => storedKey !== undefined && this.credentials.users.credential(name, 'SCRAM-SHA-256')?.storedKey.equals(storedKey) === true;
+    }
+    const session = sessionCookie(request.headers.cookie);
+    if (session !== null) {
+      return () => {
+        const found = this.sessions.get(session);
+        return found !== null && this.credentials.tokens.isLive(found.tokenId);
+      };
+    }
+    return () => true;
   }
 
   /** Checks a token given to POST /v1/session, slowed like any failed attempt; answers its user and id. */

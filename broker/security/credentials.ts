@@ -47,6 +47,8 @@ export class Credentials {
   readonly users: UserStore;
   readonly tokens: TokenStore;
   private principalsKnown: boolean | null = null;
+  /** Counts changes of users and tokens: a cache of a verification is good while it stays the same. */
+  changes = 0;
   private readonly listeners: Array<() => void> = [];
 
   /**
@@ -92,6 +94,7 @@ export class Credentials {
 
   private changed(): void {
     this.principalsKnown = null;
+    this.changes += 1;
     for (const listener of this.listeners) listener();
   }
 

@@ -18,7 +18,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BrokerError } from '../errors.js';
 import type { AccessRequest } from './acl.js';
 import type { AuditLog } from './audit.js';
-import type { Authenticator } from './authenticator.js';
+import { type Authenticator, unauthenticated } from './authenticator.js';
 import type { Authorizer } from './authorizer.js';
 import type { Credentials } from './credentials.js';
 import { hostChecker } from './host-check.js';
@@ -56,6 +56,9 @@ export function registerHttpSecurity(app: FastifyInstance, options: HttpSecurity
   const hostAllowed = hostChecker(options.allowedHosts);
   decoratePrincipal(app);
   decorateRouteFacts(app);
+  app.decorateRequest('accessWatch', function (this: FastifyRequest) {
+    return watchAccess(this, authenticator, authorizer);
+  });
 
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
     if (!hostAllowed(request.headers.host)) {
@@ -111,6 +114,23 @@ export function registerHttpSecurity(app: FastifyInstance, options: HttpSecurity
       done(error as Error);
     }
   });
+}
+
+/** The request's authentication and authorization again, at each use of a connection it opened (request-principal.ts's accessWatch). */
+function watchAccess(request: FastifyRequest, authenticator: Authenticator, authorizer: Authorizer): () => BrokerError | null {
+  const principal = request.principal;
+  if (principal === null || request.openBroker) return () => null;
+  const live = authenticator.liveness(request);
+  const rule = routeFacts(request).rule;
+  return () => {
+    if (!live()) return unauthenticated('the credentials this connection was opened with were revoked, expired or changed: connect again');
+    try {
+      authorize(request, principal, rule, authorizer);
+      return null;
+    } catch (error) {
+      return error as BrokerError;
+    }
+  };
 }
 
 const DESTRUCTIVE = new Set(['Delete', 'Alter', 'AlterConfigs']);

@@ -3,6 +3,7 @@
  * `User:<name>`, or `User:ANONYMOUS` on a broker that runs open (Kafka's name for it).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { SpoolError } from '../../storage/errors.js';
 import type { AccessRequest } from './acl.js';
 
 declare module 'fastify' {
@@ -15,6 +16,12 @@ declare module 'fastify' {
      * pattern tail asks it of each topic that joins). False until authentication set it.
      */
     allows: (access: AccessRequest) => boolean;
+    /**
+     * For a connection that outlives its request (a queue session): a check, to call at each use,
+     * that its credentials still hold and its route's ACLs still allow it; answers the error to
+     * close with (401 SPOOL_ERR_UNAUTHENTICATED, 403 SPOOL_ERR_FORBIDDEN) or null.
+     */
+    accessWatch: () => () => SpoolError | null;
   }
 }
 

@@ -5,6 +5,7 @@
  * out-of-range frames (ERROR + close 4400, never a crash), sessions past queueSessionsMax, a worker
  * that does not read, the broker shutting down.
  */
+import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { encodeCredit, encodeSettle, SessionFrame, sessionReceiptOf } from '../../../storage/codec/index.js';
 import { call, startBroker, type StartOptions, type TestBroker } from '../support/broker.js';
@@ -167,6 +168,50 @@ describe('queue sessions', () => {
       expect(worker.messages().length).toBe((await describeQueue()).inFlight);
     }, { timeout: 20_000 });
   }, 40_000);
+
+  it('stops reading a worker that floods settlements without reading the answers, and answers them all once it reads', async () => {
+    // Each ACK of 10,000 forged receipts is answered by a SETTLED of 10,000 refusals (~700 KB):
+    // unbounded, 200 of them grew the broker by ~150 MB while the worker read nothing.
+    await setup([], { limits: { queueSessionBufferedBytesMax: 64 * 1024 } });
+    // What the broker read of the worker's connection, counted on the broker's own socket.
+    const accepted: Socket[] = [];
+    broker!.broker.app.server.on('connection', (socket: Socket) => accepted.push(socket));
+    const worker = await session();
+    worker.ws.pause();
+    const forged = Array.from({ length: 10_000 }, (_, i) => ({ partition: 0, offset: i, deliveryCount: 1, nonce: 'AAAAAAAA' }));
+    const frames = 200;
+    const frameBytes = encodeSettle('ack', 1, forged).length;
+    for (let id = 1; id <= frames; id++) worker.ws.send(encodeSettle('ack', id, forged));
+    // The broker stops reading after queueSessionSettlesInFlightMax frames or so: the rest of the
+    // 48 MB stays in the kernel's buffers and the worker's socket.
+    let read = -1;
+    await vi.waitFor(() => {
+      const previous = read;
+      read = accepted.reduce((sum, socket) => sum + socket.bytesRead, 0);
+      expect(read).toBeGreaterThan(frameBytes);
+      expect(read).toBe(previous);
+    }, { timeout: 20_000, interval: 500 });
+    expect(read).toBeLessThan(frameBytes * 40);
+    worker.ws.resume();
+    await vi.waitFor(() => expect(worker.frames.filter((frame) => frame.type === 'settled')).toHaveLength(frames), { timeout: 60_000 });
+    expect(worker.ws.bufferedAmount).toBe(0);
+    expect(worker.frames.find((frame) => frame.type === 'settled' && frame.id === frames)).toMatchObject({ failures: { length: 10_000 } });
+  }, 90_000);
+
+  it('waits out a quotaLongPollsPerPrincipal refusal instead of closing: two waiting workers of one principal both get messages', async () => {
+    await setup([], { settings: { quotaLongPollsPerPrincipal: 1 } });
+    const first = await session();
+    const second = await session();
+    first.ws.send(encodeCredit(1));
+    await vi.waitFor(async () => expect((await call(`${broker!.url}/v1/topics/jobs/queues/workers/receive`, { method: 'POST', json: { waitMs: 1000 } })).status).toBe(429));
+    second.ws.send(encodeCredit(1));
+    // Frames are handled in order: by the answer to this settlement, the second's receive was refused its slot.
+    second.ws.send(encodeSettle('ack', 1, [{ partition: 0, offset: 0, deliveryCount: 1, nonce: 'AAAAAAAA' }]));
+    await second.settled(1);
+    await call(`${broker!.url}/v1/topics/jobs/records`, { method: 'POST', json: { records: values(2) } });
+    await vi.waitFor(() => expect([first.messages().length, second.messages().length]).toEqual([1, 1]), { timeout: 10_000 });
+    expect([first.ws.readyState, second.ws.readyState]).toEqual([first.ws.OPEN, second.ws.OPEN]);
+  });
 
   it('closes a session that stops answering pings, and keeps one that answers', async () => {
     await setup([], { limits: { queueSessionPingMs: 50 } });

@@ -17,11 +17,15 @@ describe('queue session security', () => {
   let cookie: string;
   // The admin's calls over one connection: fetch()'s pool would open several, past its quota of 1.
   let connection: Client;
-  const send = async (method: 'POST' | 'PUT', path: string, body: unknown, headers: Record<string, string> = admin) => {
+  const send = async (method: 'POST' | 'PUT' | 'DELETE', path: string, body: unknown, headers: Record<string, string> = admin) => {
     const answer = await connection.request({ method, path, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     return { status: answer.statusCode, headers: answer.headers, body: (await answer.body.json()) as any };
   };
   const grant = async (acls: unknown[]) => expect((await send('POST', '/v1/admin/acls', { acls })).status).toBe(200);
+  const topicRead = { principal: 'User:worker', resourceType: 'topic', resourceName: 'jobs', operation: 'Read', permission: 'allow' };
+  const produce = async () => expect((await send('POST', '/v1/topics/jobs/records', { records: [{ value: 'after' }] })).status).toBe(200);
+  /** The worker's session once its one connection slot is free again (a closed session gives it back as its socket closes). */
+  const workerSession = async (token: string) => vi.waitFor(() => openSession(sessionUrl(t.url), bearer(token)));
 
   beforeAll(async () => {
     t = await startSecuredBroker({ settings: { quotaConnectionsPerPrincipal: 1 } });
@@ -65,6 +69,29 @@ describe('queue session security', () => {
       again.ws.close();
       await again.closed;
     });
+  });
+
+  it('closes an open session with 4403 once its ACLs no longer allow a receive, before pushing what came after', async () => {
+    const session = await workerSession(worker);
+    session.ws.send(encodeCredit(10));
+    const pushed = session.messages().length;
+    expect((await send('DELETE', '/v1/admin/acls', { acls: [topicRead] })).body.removed).toHaveLength(1);
+    await produce();
+    expect(await session.closed).toEqual({ code: 4403, reason: 'SPOOL_ERR_FORBIDDEN' });
+    expect(session.frames.at(-1)).toMatchObject({ type: 'error', code: 'SPOOL_ERR_FORBIDDEN' });
+    expect(session.messages()).toHaveLength(pushed);
+    await grant([topicRead]);
+  });
+
+  it('closes an open session with 4401 once its token is revoked, before pushing what came after', async () => {
+    const fresh = (await send('POST', '/v1/admin/tokens', { user: 'worker' })).body as { token: string; id: string };
+    const session = await workerSession(fresh.token);
+    session.ws.send(encodeCredit(10));
+    const pushed = session.messages().length;
+    expect((await connection.request({ method: 'DELETE', path: `/v1/admin/tokens/${fresh.id}`, headers: admin }).then(async (answer) => (await answer.body.dump(), answer.statusCode)))).toBeLessThan(300);
+    await produce();
+    expect(await session.closed).toEqual({ code: 4401, reason: 'SPOOL_ERR_UNAUTHENTICATED' });
+    expect(session.messages()).toHaveLength(pushed);
   });
 
   it('refuses a session carried by the cookie alone from another origin, and takes it from the broker\'s own', async () => {
