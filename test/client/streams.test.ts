@@ -170,6 +170,17 @@ describe('coalesced appends', () => {
     expect(await orders.describe('good-2')).toMatchObject({ version: 0, eventCount: 1 });
   });
 
+  it('writes an event id once when two concurrent appends carrying it are coalesced into one request', async () => {
+    const orders = spool.streams('orders');
+    const [first, second] = await Promise.all([
+      orders.append('coalesced-twice', [{ type: 'Paid', id: 'evt-1', data: 1 }]),
+      orders.append('coalesced-twice', [{ type: 'Paid', id: 'evt-1', data: 1 }]),
+    ]);
+    expect(first).toMatchObject({ firstVersion: 0 });
+    expect(second).toMatchObject({ firstVersion: 0, offsets: first.offsets, duplicate: true });
+    expect(await orders.describe('coalesced-twice')).toMatchObject({ version: 0, eventCount: 1 });
+  });
+
   it('splits what one request may not carry into several, and sends an append too large for one alone', async () => {
     const orders = spool.streams('orders');
     const before = await requestsOn(many);
