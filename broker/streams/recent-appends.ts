@@ -7,6 +7,7 @@
  * sees the first. Appends in flight are always kept (their count is bounded by the partition's
  * pending bytes); settled ones up to a bound, the oldest dropped first.
  */
+import { createHash } from 'node:crypto';
 import type { PartitionLog } from '../../storage/index.js';
 
 /** Where an append's events went: the answer a duplicate of it repeats. */
@@ -41,8 +42,9 @@ export class RecentAppends {
     let partition = this.byLog.get(log);
     if (!partition) this.byLog.set(log, (partition = { entries: new Map(), settled: 0 }));
     const { entries } = partition;
+    // A digest, not the ids: an entry costs 32 bytes however many and long its ids (up to 10,000 events an append).
     // JSON keeps ids apart whatever characters they hold; the stream key is latin1 so any bytes round-trip.
-    const name = JSON.stringify([key.toString('latin1'), ...ids]);
+    const name = createHash('sha256').update(JSON.stringify([key.toString('latin1'), ...ids])).digest('base64');
     const found = entries.get(name);
     if (found) return { earlier: found.written };
     let settle!: (written: WrittenAppend | null) => void;
