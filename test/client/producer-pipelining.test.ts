@@ -171,6 +171,27 @@ describe('idempotent producer pipelining', () => {
     expect((await spool.admin.describeTopic('overtaken')).partitionDetails[0]!.highWatermark).toBe(10);
   });
 
+  it('push(): a request refused for overtaking one whose answer comes first is re-sent, not lost', async () => {
+    // The reviewer's interleaving: the producer known to the partition, B reaches the broker ahead
+    // of A and is refused; A is written and its 200 reaches the client before B's 409 (one
+    // pipelined connection answers in order). B must be re-sent, not failed as a gap.
+    await spool.admin.createTopic({ name: 'pushed-overtaken' });
+    const failures: unknown[] = [];
+    const producer = spool.producer<string>({ codec: 'string', idempotent: true, onError: (error) => failures.push(error) });
+    await producer.send('pushed-overtaken', [{ value: 'warm', partition: 0 }]);
+    proxy.hold('pushed-overtaken');
+    producer.push('pushed-overtaken', { value: 'A', partition: 0 });
+    await new Promise((resolve) => setImmediate(resolve)); // A goes out alone; B joins the next request
+    producer.push('pushed-overtaken', { value: 'B', partition: 0 });
+    await producer.flush();
+    expect(failures).toEqual([]);
+    expect(proxy.refused.get('pushed-overtaken')).toBe(1); // the interleaving happened
+    expect(proxy.forwarded.get('pushed-overtaken')).toBe(4); // warm, B refused, A, B again
+    await producer.close();
+    expect((await readAll('pushed-overtaken', 3)).map((message) => message.value)).toEqual(['warm', 'A', 'B']);
+    expect((await spool.admin.describeTopic('pushed-overtaken')).partitionDetails[0]!.highWatermark).toBe(3);
+  });
+
   it('a request behind one that fails is renumbered under a new producer id and lands once', async () => {
     await spool.admin.createTopic({ name: 'behind-failure', config: { maxMessageBytes: 1024 } });
     const producer = spool.producer<string>({ codec: 'string', idempotent: true });
