@@ -212,6 +212,12 @@ const limitValues = {
   streamListMax: 1_000,
   /** A retry of an append with expectedVersion any/exists is recognised among this many last events. */
   streamIdempotencyWindowEvents: 100,
+  /**
+   * Settled appends per partition whose event ids are kept in memory (broker/streams/recent-appends.ts):
+   * a retry racing its original (in one many-stream request, or concurrent) is recognised before the
+   * durable lookup could see the original's events; older ones are found by that lookup.
+   */
+  streamRecentAppendsPerPartition: 1_000,
   /** Kafka's connections.max.idle.ms: a Kafka connection silent this long is closed. */
   kafkaConnectionIdleMs: 10 * 60 * 1000,
   /**

@@ -5,7 +5,9 @@
  * its own append's result or error. One HTTP request was ~90 % of an append's broker CPU, so 64
  * writers appending one event each cost the broker one request, not 64.
  *
- * A flush with one append left uses the one-stream route (the same answer, a smaller request).
+ * A flush with one append left uses the one-stream route (the same answer, a smaller request). A
+ * many-stream request refused whole with 400 (one malformed append fails the body's schema; nothing
+ * was written) is sent again as one-stream requests, so only the bad append's caller sees the error.
  */
 import type { ExpectedVersion } from '../storage/streams/expected-version.js';
 import type { StreamAppendAnswer } from '../storage/streams/stream-wire.js';
@@ -103,8 +105,26 @@ export class AppendCoalescer {
       );
       for (const [index, pending] of appends.entries()) settle(pending, answer.results[index], this.typed);
     } catch (error) {
+      if (appends.length > 1 && error instanceof SpoolClientError && error.status === 400) {
+        await this.sendEachAlone(appends);
+        return;
+      }
       for (const pending of appends) pending.reject(error instanceof SpoolClientError ? this.typed(error) : error);
     }
+  }
+
+  /**
+   * After a 400 of a many-stream request (nothing of it was written: one malformed append fails the
+   * whole body's schema), each append alone, so each caller gets its own answer and one bad append
+   * does not fail the good ones. The broker stays the one place that knows the rules.
+   */
+  private async sendEachAlone(appends: Pending[]): Promise<void> {
+    this.requests += appends.length;
+    await Promise.all(
+      appends.map((pending) =>
+        this.sendOne(pending).then(pending.resolve, (error: unknown) => pending.reject(error instanceof SpoolClientError ? this.typed(error) : error)),
+      ),
+    );
   }
 
   /** One append alone (also one too large for a many-stream request): the one-stream route. */

@@ -16,10 +16,11 @@ import type { BrokerMetrics } from '../metrics.js';
 import { partitionOf } from '../produce/partitioner.js';
 import type { TopicService } from '../topics/topic-service.js';
 import { type EventInput, eventIdOf, toEventRecords, toEventView } from './stream-event.js';
+import { type OriginalClaim, RecentAppends, type WrittenAppend } from './recent-appends.js';
 import { readRecordsAt } from './stream-records.js';
 import { metadataView, viewOf } from './stream-visibility.js';
 
-export type StreamLimits = Pick<BrokerLimits, 'streamEventMetadataBytesMax' | 'streamIdBytesMax' | 'streamIdempotencyWindowEvents'>;
+export type StreamLimits = Pick<BrokerLimits, 'streamEventMetadataBytesMax' | 'streamIdBytesMax' | 'streamIdempotencyWindowEvents' | 'streamRecentAppendsPerPartition'>;
 
 
 export interface ReadOptions {
@@ -75,11 +76,15 @@ function failureOf(stream: string, error: unknown): AppendFailure {
 }
 
 export class StreamService {
+  private readonly recent: RecentAppends;
+
   constructor(
     private readonly topics: TopicService,
     private readonly metrics: BrokerMetrics,
     private readonly limits: StreamLimits,
-  ) {}
+  ) {
+    this.recent = new RecentAppends(limits.streamRecentAppendsPerPartition);
+  }
 
   /** The topic's partitions; refused unless it keeps a stream index. */
   private streamLogs(topic: string): PartitionLog[] {
@@ -104,22 +109,46 @@ export class StreamService {
   }
 
   async append(topic: string, stream: string, events: EventInput[], expectedVersion: ExpectedVersion): Promise<StreamAppendAnswer> {
-    const append = this.prepare(topic, stream, events, expectedVersion);
+    return this.decide(topic, this.prepare(topic, stream, events, expectedVersion));
+  }
+
+  /** One prepared append, alone: its original's answer when it repeats one, else written if its stream is at the expected version. */
+  private async decide(topic: string, append: PreparedAppend): Promise<StreamAppendAnswer> {
     const earlier = await this.earlierAppend(append);
     if (earlier) return earlier;
+    const claim = this.claim(append);
+    if (claim && 'earlier' in claim) return this.repeat(topic, append, claim.earlier);
     const batch = encodeRecordBatch(append.records);
+    let written: WrittenAppend | null = null;
     try {
-      const result = await append.log.append(batch, { stream: { key: append.key, expectedVersion } });
+      const result = await append.log.append(batch, { stream: { key: append.key, expectedVersion: append.expectedVersion } });
       this.metrics.recordsIn.inc(topic, append.records.length);
       this.metrics.bytesIn.inc(topic, batch.length);
-      const offsets = append.records.map((_, index) => result.baseOffset + index);
-      return answerOf(append, result.streamVersions!.first, offsets, false);
+      written = { firstVersion: result.streamVersions!.first, offsets: append.records.map((_, index) => result.baseOffset + index) };
+      return answerOf(append, written.firstVersion, written.offsets, false);
     } catch (error) {
       if (!isSpoolError(error)) throw error;
       const retry = await this.retriedAppend(append, error);
       if (retry) return retry;
       throw error;
+    } finally {
+      claim?.settle(written);
     }
+  }
+
+  /**
+   * In the synchronous step before the write (see RecentAppends): null when the append cannot be
+   * recognised as a retry, the earlier append with the same ids, or this one registered as the original.
+   */
+  private claim(append: PreparedAppend): { earlier: Promise<WrittenAppend | null> } | OriginalClaim | null {
+    if (!append.clientIds || (append.expectedVersion !== 'any' && append.expectedVersion !== 'exists')) return null;
+    return this.recent.claim(append.log, append.key, append.ids);
+  }
+
+  /** A duplicate of an append in flight or just written: its answer, or, if it was not written, this one decided on its own. */
+  private async repeat(topic: string, append: PreparedAppend, earlier: Promise<WrittenAppend | null>): Promise<StreamAppendAnswer> {
+    const written = await earlier;
+    return written ? answerOf(append, written.firstVersion, written.offsets, true) : this.decide(topic, append);
   }
 
   /**
@@ -148,13 +177,35 @@ export class StreamService {
 
   private async appendGroup(topic: string, log: PartitionLog, group: Array<{ index: number; append: PreparedAppend }>, results: Array<StreamAppendAnswer | AppendFailure>): Promise<void> {
     const earlier = await Promise.all(group.map(({ append }) => this.earlierAppend(append)));
-    const toWrite = group.filter(({ index }, at) => {
-      if (earlier[at]) results[index] = earlier[at]!;
-      return !earlier[at];
-    });
-    if (toWrite.length === 0) return;
-    const { outcomes, bytes } = await log.appendStreams(toWrite.map(({ append }) => ({ key: append.key, expectedVersion: append.expectedVersion, records: append.records })));
-    this.metrics.bytesIn.inc(topic, bytes);
+    // From here to appendStreams nothing awaits: a duplicate in this group, or in a concurrent request, finds its original claimed.
+    const toWrite: Array<{ index: number; append: PreparedAppend; claim: OriginalClaim | null }> = [];
+    const repeats: Array<Promise<void>> = [];
+    for (const [at, { index, append }] of group.entries()) {
+      if (earlier[at]) {
+        results[index] = earlier[at]!;
+        continue;
+      }
+      const claim = this.claim(append);
+      if (claim && 'earlier' in claim) {
+        repeats.push(this.repeat(topic, append, claim.earlier).then((answer) => void (results[index] = answer), (error: unknown) => void (results[index] = failureOf(append.stream, error))));
+      } else toWrite.push({ index, append, claim });
+    }
+    if (toWrite.length > 0) await this.writeGroup(topic, log, toWrite, results);
+    await Promise.all(repeats);
+  }
+
+  private async writeGroup(topic: string, log: PartitionLog, toWrite: Array<{ index: number; append: PreparedAppend; claim: OriginalClaim | null }>, results: Array<StreamAppendAnswer | AppendFailure>): Promise<void> {
+    let outcomes: Awaited<ReturnType<PartitionLog['appendStreams']>>['outcomes'] = [];
+    try {
+      const written = await log.appendStreams(toWrite.map(({ append }) => ({ key: append.key, expectedVersion: append.expectedVersion, records: append.records })));
+      outcomes = written.outcomes;
+      this.metrics.bytesIn.inc(topic, written.bytes);
+    } finally {
+      for (const [at, { claim }] of toWrite.entries()) {
+        const outcome = outcomes[at];
+        claim?.settle(outcome && !('error' in outcome) ? outcome : null);
+      }
+    }
     await Promise.all(
       toWrite.map(async ({ index, append }, at) => {
         const outcome = outcomes[at]!;

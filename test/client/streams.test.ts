@@ -156,6 +156,31 @@ describe('coalesced appends', () => {
     expect(mixed[1]).toMatchObject({ status: 'fulfilled', value: { stream: 'after-erase', firstVersion: 0 } });
   });
 
+  it('answers each caller on its own when one malformed append makes the broker refuse the many-stream request whole', async () => {
+    const orders = spool.streams('orders');
+    const [good1, good2, bad] = await Promise.allSettled([
+      orders.append('good-1', [{ type: 'A', data: 1 }]),
+      orders.append('good-2', [{ type: 'A', data: 2 }]),
+      orders.append('bad', [{ type: '' }]),
+    ]);
+    expect(good1).toMatchObject({ status: 'fulfilled', value: { stream: 'good-1', firstVersion: 0 } });
+    expect(good2).toMatchObject({ status: 'fulfilled', value: { stream: 'good-2', firstVersion: 0 } });
+    expect(bad).toMatchObject({ status: 'rejected', reason: { status: 400 } });
+    expect(await orders.describe('good-1')).toMatchObject({ version: 0, eventCount: 1 });
+    expect(await orders.describe('good-2')).toMatchObject({ version: 0, eventCount: 1 });
+  });
+
+  it('writes an event id once when two concurrent appends carrying it are coalesced into one request', async () => {
+    const orders = spool.streams('orders');
+    const [first, second] = await Promise.all([
+      orders.append('coalesced-twice', [{ type: 'Paid', id: 'evt-1', data: 1 }]),
+      orders.append('coalesced-twice', [{ type: 'Paid', id: 'evt-1', data: 1 }]),
+    ]);
+    expect(first).toMatchObject({ firstVersion: 0 });
+    expect(second).toMatchObject({ firstVersion: 0, offsets: first.offsets, duplicate: true });
+    expect(await orders.describe('coalesced-twice')).toMatchObject({ version: 0, eventCount: 1 });
+  });
+
   it('splits what one request may not carry into several, and sends an append too large for one alone', async () => {
     const orders = spool.streams('orders');
     const before = await requestsOn(many);

@@ -106,6 +106,23 @@ describe('many streams in one request', () => {
     expect((await describeStream('retried')).body.eventCount).toBe(2);
   });
 
+  it('writes an event id once when two appends of one request carry it, answering the second with the first\'s result', async () => {
+    const paid = { stream: 'twice-in-one', events: [event('Paid', 1, 'evt-1')] };
+    const [first, second] = (await appendMany({ appends: [paid, paid] })).body.results;
+    expect(first).toMatchObject({ firstVersion: 0, lastVersion: 0 });
+    expect(second).toMatchObject({ firstVersion: 0, offsets: first.offsets, duplicate: true });
+    expect((await describeStream('twice-in-one')).body).toMatchObject({ version: 0, eventCount: 1 });
+  });
+
+  it('writes an event id once when six posts of it race on the one-stream route', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () => call(url('/streams/raced/events'), { method: 'POST', json: { events: [event('Paid', 1, 'evt-raced')] } })),
+    );
+    for (const answer of answers) expect(answer.body).toMatchObject({ firstVersion: 0, offsets: answers[0]!.body.offsets });
+    expect(answers.filter((answer) => answer.body.duplicate !== true)).toHaveLength(1);
+    expect((await describeStream('raced')).body).toMatchObject({ version: 0, eventCount: 1 });
+  });
+
   it('refuses a malformed request whole with 400, before writing any of its appends', async () => {
     const good = { stream: 'never-written', events: [event('A', 1)] };
     const cases: unknown[] = [
