@@ -31,18 +31,42 @@ export interface EventInput {
 
 type EventLimits = Pick<BrokerLimits, 'streamEventMetadataBytesMax'>;
 
-/** The records of one append; every event gets an id (the client's, or a fresh UUID). */
-export function toEventRecords(stream: Buffer, events: EventInput[], limits: EventLimits): { records: RecordInput[]; ids: string[] } {
-  const ids = events.map((event) => event.id ?? randomUUID());
+/** The content-type header's value, the same for every event: encoders only read header values. */
+const JSON_CONTENT_TYPE_BYTES = Buffer.from(JSON_CONTENT_TYPE);
+/**
+ * Event types as bytes: an application has a few dozen, and every event carries one. Bounded: a
+ * client sending a new type with every event empties it now and then, and pays Buffer.from as before.
+ */
+const TYPE_BYTES_CACHED = 1024;
+const typeBytes = new Map<string, Buffer>();
+
+function bytesOfType(type: string): Buffer {
+  let bytes = typeBytes.get(type);
+  if (bytes === undefined) {
+    if (typeBytes.size >= TYPE_BYTES_CACHED) typeBytes.clear();
+    typeBytes.set(type, (bytes = Buffer.from(type)));
+  }
+  return bytes;
+}
+
+/** Refuses an append naming one event id twice (its retry could not be told apart). */
+function checkDistinct(ids: readonly string[]): void {
+  if (ids.length < 2) return;
   const seen = new Set<string>();
   ids.forEach((id, index) => {
     if (seen.has(id)) throw new BrokerError('SPOOL_ERR_BAD_REQUEST', `events[${index}].id ${JSON.stringify(id)} appears twice in one append`, { field: `events[${index}].id` });
     seen.add(id);
   });
+}
+
+/** The records of one append; every event gets an id (the client's, or a fresh UUID). */
+export function toEventRecords(stream: Buffer, events: EventInput[], limits: EventLimits): { records: RecordInput[]; ids: string[] } {
+  const ids = events.map((event) => event.id ?? randomUUID());
+  checkDistinct(ids);
   const records = events.map((event, index): RecordInput => {
     const headers = [
-      { key: CONTENT_TYPE_HEADER, value: Buffer.from(JSON_CONTENT_TYPE) },
-      { key: EVENT_TYPE_HEADER, value: Buffer.from(event.type) },
+      { key: CONTENT_TYPE_HEADER, value: JSON_CONTENT_TYPE_BYTES },
+      { key: EVENT_TYPE_HEADER, value: bytesOfType(event.type) },
       { key: EVENT_ID_HEADER, value: Buffer.from(ids[index]!) },
     ];
     if (event.metadata !== undefined) {
