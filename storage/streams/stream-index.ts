@@ -158,9 +158,9 @@ export class StreamIndex {
   }
 
   /** Records an accepted append's keyed record (before it is written). */
-  add(key: Buffer, offset: number): void {
+  add(key: Buffer, offset: number, keyString = key.toString('latin1')): void {
     assert(this.unloadedActive === null, 'the active table is loaded before an append adds to it');
-    this.active.add(key.toString('latin1'), offset);
+    this.active.add(keyString, offset);
   }
 
   committed(highWatermark: number): void {
