@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { DecodedRecord, RecordInput, StreamEventView } from '../../storage/index.js';
 import { BrokerError } from '../errors.js';
 import { type BrokerLimits } from '../limits.js';
-import { toJsonRecord } from '../fetch/record-view.js';
+import { valueFields } from '../fetch/record-view.js';
 import { CONTENT_TYPE_HEADER, JSON_CONTENT_TYPE } from '../produce/record-input.js';
 
 export const EVENT_TYPE_HEADER = 'spool.event.type';
@@ -84,22 +84,37 @@ export function toEventRecords(stream: Buffer, events: EventInput[], limits: Eve
   return { records, ids };
 }
 
+const textOf = (value: Buffer | null): string | null => value?.toString('utf8') ?? null;
+
 function headerText(record: DecodedRecord, key: string): string | null {
-  return record.headers.find((header) => header.key === key)?.value?.toString('utf8') ?? null;
+  return textOf(record.headers.find((header) => header.key === key)?.value ?? null);
 }
 
-/** A stored record as an event; records produced without the stream API have type and id null. */
+/**
+ * A stored record as an event; records produced without the stream API have type and id null.
+ * Only what the event shows is decoded (not the key, not a map of every header as a fetch
+ * answers): a read answers up to streamReadEventsMax of them, and what it allocates sets how often
+ * the broker stops for a scavenge, the tail of every request's latency.
+ */
 export function toEventView(record: DecodedRecord, version: number): StreamEventView {
-  const json = toJsonRecord(record, 'auto');
-  const metadata = headerText(record, EVENT_METADATA_HEADER);
+  // The first header of each name, as headerText finds it (undefined: none yet).
+  let type: string | null | undefined;
+  let id: string | null | undefined;
+  let metadata: string | null | undefined;
+  for (const header of record.headers) {
+    if (header.key === EVENT_TYPE_HEADER) type = type === undefined ? textOf(header.value) : type;
+    else if (header.key === EVENT_ID_HEADER) id = id === undefined ? textOf(header.value) : id;
+    else if (header.key === EVENT_METADATA_HEADER) metadata = metadata === undefined ? textOf(header.value) : metadata;
+  }
+  const value = valueFields(record, 'auto');
   return {
     version,
     offset: record.offset,
     timestamp: record.timestamp,
-    type: headerText(record, EVENT_TYPE_HEADER),
-    id: headerText(record, EVENT_ID_HEADER),
-    ...('value' in json ? { data: json.value } : { dataBase64: json.valueBase64 }),
-    ...(metadata !== null ? { metadata: parseOrText(metadata) } : {}),
+    type: type ?? null,
+    id: id ?? null,
+    ...('value' in value ? { data: value.value } : { dataBase64: value.valueBase64 }),
+    ...(metadata != null ? { metadata: parseOrText(metadata) } : {}),
   };
 }
 
