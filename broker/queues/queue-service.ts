@@ -7,7 +7,7 @@
  * where it came from. State is durable in SQLite (queue-store.ts), so after a restart acked
  * messages stay acked and messages that were in flight are delivered again.
  */
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { decodeRecordBatchesWithin, encodeRecordBatch, type PartitionLog, type RecordHeader, type SessionReceipt } from '../../storage/index.js';
 import { BrokerError, type BrokerErrorCode } from '../errors.js';
 import { brokerLimits } from '../limits.js';
@@ -104,8 +104,18 @@ class Queue {
  * again gets the nonce of its new round (a nonce per message cost a random block and a slice each).
  */
 function nonce(): string {
-  return randomBytes(6).toString('base64url');
+  if (noncePoolAt === noncePool.length) {
+    randomFillSync(noncePool);
+    noncePoolAt = 0;
+  }
+  noncePoolAt += NONCE_BYTES;
+  return noncePool.toString('base64url', noncePoolAt - NONCE_BYTES, noncePoolAt);
 }
+
+/** Random bytes for 1,024 nonces, filled at once: a randomBytes call per lease round was 2-4% of the broker's CPU. */
+const NONCE_BYTES = 6;
+const noncePool = Buffer.alloc(NONCE_BYTES * 1024);
+let noncePoolAt = noncePool.length;
 
 /**
  * The reason a receive's wait is aborted with when it ends: abort() without one builds a
@@ -276,11 +286,13 @@ export class QueueService {
     const deadline = Date.now() + Math.min(request.waitMs, this.limits.maxWaitMs);
     for (;;) {
       await this.refreshAll(queue);
-      const received = this.lease(queue, Math.min(request.max, this.limits.maxReceive), request.visibilityMs ?? queue.config.visibilityMs);
+      const max = Math.min(request.max, this.limits.maxReceive);
+      const received = this.lease(queue, max, request.visibilityMs ?? queue.config.visibilityMs);
       // Answered once the delivery counts are committed, so maxDeliveries holds across a crash.
       await this.store.record(queue.topic, queue.name, received.map(({ partition, offset, deliveryCount }) => ({ partition, offset, state: 'delivered' as const, deliveryCount })), []);
       if (received.length > 0) {
-        queue.wakeOne();
+        // Fewer than asked: this receive took everything there was, and a receive woken now would find nothing.
+        if (received.length === max) queue.wakeOne();
         return received;
       }
       const now = Date.now();
@@ -328,8 +340,7 @@ export class QueueService {
         if (partition.settle(message, 'acked')) moved.add(partition);
         states.push({ partition: partition.partition, offset: message.offset, state: 'acked', deliveryCount: message.deliveryCount });
       } else if (kind === 'reject' || message.deliveryCount >= queue.config.maxDeliveries) {
-        message.state = 'dying';
-        message.receipt = null;
+        partition.markDying(message);
         deadLetters.push(message);
       } else {
         partition.release(message, options.delayMs ?? 0, now);
@@ -339,7 +350,9 @@ export class QueueService {
     const persisted = this.persist(queue, states.filter((state) => state.offset >= queue.partitions[state.partition]!.ackedThrough), moved);
     const reason = kind === 'reject' ? (options.reason ?? 'rejected') : 'max deliveries reached';
     await Promise.all([persisted, this.deadLetter(queue, deadLetters.map((message) => ({ message, reason })))]);
-    if (refused.size < count) queue.wakeOne();
+    // Work for a waiting receive only where this made a message available or window room (the
+    // acknowledged point moved), or, with orderedByKey, unblocked a key: other acks would wake one for nothing.
+    if (refused.size < count && (kind !== 'ack' || moved.size > 0 || queue.config.orderedByKey)) queue.wakeOne();
     return refused;
   }
 
@@ -405,7 +418,7 @@ export class QueueService {
     const now = Date.now();
     for (const partition of queue.leasing) {
       for (const message of partition.expireLeases(now, queue.config.maxDeliveries)) {
-        message.state = 'dying';
+        partition.markDying(message);
         exhausted.push({ message, reason: 'visibility timeout after max deliveries' });
       }
       if (!partition.hasLeases()) queue.leasing.delete(partition);
@@ -449,38 +462,46 @@ export class QueueService {
 
   private lease(queue: Queue, max: number, visibilityMs: number): ReceivedMessage[] {
     const now = Date.now();
-    const candidates = this.pick(queue, max, now);
     const roundNonce = nonce();
-    queue.totals.delivered += candidates.length;
-    const received: ReceivedMessage[] = new Array(candidates.length);
-    for (let i = 0; i < candidates.length; i++) {
-      const { partition, message } = candidates[i]!;
-      queue.leasing.add(partition);
-      partition.lease(message, receiptOf(partition.partition, message.offset, message.deliveryCount + 1, roundNonce), now + visibilityMs);
-      received[i] = { receipt: message.receipt!, partition: partition.partition, offset: message.offset, deliveryCount: message.deliveryCount, record: message.record, message };
+    const received: ReceivedMessage[] = [];
+    // Passes until `max` or nothing more: each asks every partition that may have more for its share of what is left.
+    let asked = queue.partitions;
+    while (received.length < max && asked.length > 0) {
+      const { picked, mayHaveMore } = this.pick(queue, asked, max - received.length, now);
+      for (const { partition, message } of picked) {
+        queue.leasing.add(partition);
+        partition.lease(message, receiptOf(partition.partition, message.offset, message.deliveryCount + 1, roundNonce), now + visibilityMs);
+        received.push({ receipt: message.receipt!, partition: partition.partition, offset: message.offset, deliveryCount: message.deliveryCount, record: message.record, message });
+      }
+      asked = mayHaveMore;
     }
+    queue.totals.delivered += received.length;
     return received;
   }
 
-  /** The next `max` messages to hand out: higher priority first; within a priority, partitions take turns, each in offset order. */
-  private pick(queue: Queue, max: number, now: number): Candidate[] {
-    const perPartition = queue.partitions.map((partition) => partition.candidates(now, queue.config.orderedByKey, max));
+  /**
+   * The next `max` messages to hand out from `partitions`: higher priority first; within a
+   * priority, partitions take turns, each in offset order. Without priorities each partition is
+   * asked for its share of `max` only (asking each for all of `max` built and threw away 3 of 4
+   * candidates on a 4-partition topic: 13% of the broker's CPU); `mayHaveMore` are those that
+   * answered a full share, asked again by the next pass.
+   */
+  private pick(queue: Queue, partitions: QueuePartition[], max: number, now: number): { picked: Candidate[]; mayHaveMore: QueuePartition[] } {
     if (queue.partitions.some((partition) => partition.hasPriorities())) {
-      return perPartition.flat().sort((a, b) => b.message.priority - a.message.priority || a.rank - b.rank || a.partition.partition - b.partition.partition).slice(0, max);
+      const all = queue.partitions.flatMap((partition) => partition.candidates(now, queue.config.orderedByKey, max));
+      return { picked: all.sort((a, b) => b.message.priority - a.message.priority || a.rank - b.rank || a.partition.partition - b.partition.partition).slice(0, max), mayHaveMore: [] };
     }
-    // No priorities (the common case): the same turns without sorting every candidate.
+    const share = Math.ceil(max / partitions.length);
+    const perPartition = partitions.map((partition) => partition.candidates(now, queue.config.orderedByKey, share));
     const picked: Candidate[] = [];
-    for (let rank = 0; picked.length < max; rank++) {
-      let any = false;
+    for (let rank = 0; rank < share && picked.length < max; rank++) {
       for (const candidates of perPartition) {
         if (rank >= candidates.length) continue;
-        any = true;
         picked.push(candidates[rank]!);
         if (picked.length === max) break;
       }
-      if (!any) break;
     }
-    return picked;
+    return { picked, mayHaveMore: partitions.filter((_, i) => perPartition[i]!.length === share) };
   }
 
   private async deadLetter(queue: Queue, entries: Array<{ message: WindowMessage; reason: string }>): Promise<void> {
