@@ -27,13 +27,6 @@ export interface WindowMessage {
   receipt: string | null;
 }
 
-export interface Candidate {
-  partition: QueuePartition;
-  message: WindowMessage;
-  /** Position among this partition's candidates (interleaves partitions fairly). */
-  rank: number;
-}
-
 const PRIORITY_HEADER = 'priority';
 
 export function priorityOf(record: DecodedRecord): number {
@@ -172,9 +165,9 @@ export class QueuePartition {
    * Messages that may be handed out now, in offset order. With orderedByKey, a key with a message
    * in flight or waiting (a nack delay) blocks its later messages, so per-key order holds.
    */
-  candidates(nowMs: number, orderedByKey: boolean, limit: number): Candidate[] {
+  candidates(nowMs: number, orderedByKey: boolean, limit: number): WindowMessage[] {
     if (orderedByKey) return this.keyOrderedCandidates(nowMs, limit);
-    const result: Candidate[] = [];
+    const result: WindowMessage[] = [];
     // Without priorities, offset order is the delivery order: the first `limit` will do.
     const enough = this.prioritized === 0 ? limit : Infinity;
     let firstAvailable = -1;
@@ -183,7 +176,7 @@ export class QueuePartition {
       const message = this.window.get(offset);
       if (message === undefined || message.state !== 'available') continue;
       if (firstAvailable === -1) firstAvailable = offset;
-      if (message.availableAtMs <= nowMs) result.push({ partition: this, message, rank: result.length });
+      if (message.availableAtMs <= nowMs) result.push(message);
     }
     // Candidates not leased after all stay available from firstAvailable on.
     this.availableFrom = firstAvailable === -1 ? offset : firstAvailable;
@@ -196,8 +189,8 @@ export class QueuePartition {
    * their key's available ones (a later message is never leased before an earlier one settles), so
    * the scan starts at availableFrom, as candidates() does.
    */
-  private keyOrderedCandidates(nowMs: number, limit: number): Candidate[] {
-    const result: Candidate[] = [];
+  private keyOrderedCandidates(nowMs: number, limit: number): WindowMessage[] {
+    const result: WindowMessage[] = [];
     const enough = this.prioritized === 0 ? limit : Infinity;
     const seenKeys = new Set<string>();
     let firstAvailable = -1;
@@ -211,7 +204,7 @@ export class QueuePartition {
         if (seenKeys.has(key) || this.inFlightKeys.has(key)) continue;
         seenKeys.add(key);
       }
-      if (message.availableAtMs <= nowMs) result.push({ partition: this, message, rank: result.length });
+      if (message.availableAtMs <= nowMs) result.push(message);
     }
     this.availableFrom = firstAvailable === -1 ? offset : firstAvailable;
     return result;

@@ -13,7 +13,7 @@ import { BrokerError, type BrokerErrorCode } from '../errors.js';
 import { brokerLimits } from '../limits.js';
 import { assertTopicName } from '../topics/topic-name.js';
 import type { TopicService } from '../topics/topic-service.js';
-import { type Candidate, QueuePartition, type WindowMessage } from './queue-partition.js';
+import { QueuePartition, type WindowMessage } from './queue-partition.js';
 import type { QueueConfig, QueueStore, StoredMessageState, StoredPartition } from './queue-store.js';
 import { DeadLetterHeaders, DeadLetterRedrive, redrivenFor, type RedriveLimits, type RedriveRequest, type RedriveResult } from './redrive.js';
 
@@ -59,8 +59,9 @@ export interface ReceiptError {
 
 export type ReceiptResult = { receipt: string; ok: true } | { receipt: string; ok: false; error: ReceiptError };
 
-/** A receipt's leased message, or why the receipt is refused. */
-type Found = { partition: QueuePartition; message: WindowMessage } | { error: ReceiptError };
+/** A receipt's leased message, or why the receipt is refused (no wrapper object: one per receipt settled was garbage). */
+type Found = WindowMessage | ReceiptError;
+const refusal = (found: Found): found is ReceiptError => 'code' in found;
 
 class Queue {
   /** Per partition: a refill from the log in progress (one at a time). */
@@ -324,21 +325,21 @@ export class QueueService {
   /** Settles `count` receipts, each found (or refused) by `find` in turn: a receipt twice in one request is settled once. */
   private async settleEach(queue: Queue, kind: Settlement, count: number, find: (index: number) => Found, options: { delayMs?: number; reason?: string }): Promise<Map<number, ReceiptError>> {
     const now = Date.now();
-    const states: StoredMessageState[] = [];
+    const acked: WindowMessage[] = [];
     const moved = new Set<QueuePartition>();
     const deadLetters: WindowMessage[] = [];
     const refused = new Map<number, ReceiptError>();
     for (let i = 0; i < count; i++) {
-      const found = find(i);
-      if ('error' in found) {
-        refused.set(i, found.error);
+      const message = find(i);
+      if (refusal(message)) {
+        refused.set(i, message);
         continue;
       }
-      const { partition, message } = found;
+      const partition = queue.partitions[message.partition]!;
       if (kind === 'ack') {
         queue.totals.acked++;
         if (partition.settle(message, 'acked')) moved.add(partition);
-        states.push({ partition: partition.partition, offset: message.offset, state: 'acked', deliveryCount: message.deliveryCount });
+        acked.push(message);
       } else if (kind === 'reject' || message.deliveryCount >= queue.config.maxDeliveries) {
         partition.markDying(message);
         deadLetters.push(message);
@@ -347,7 +348,11 @@ export class QueueService {
       }
     }
     // An ack the acknowledged point moved past needs no row of its own: the point covers it.
-    const persisted = this.persist(queue, states.filter((state) => state.offset >= queue.partitions[state.partition]!.ackedThrough), moved);
+    const states: StoredMessageState[] = [];
+    for (const { partition, offset, deliveryCount } of acked) {
+      if (offset >= queue.partitions[partition]!.ackedThrough) states.push({ partition, offset, state: 'acked', deliveryCount });
+    }
+    const persisted = this.persist(queue, states, moved);
     const reason = kind === 'reject' ? (options.reason ?? 'rejected') : 'max deliveries reached';
     await Promise.all([persisted, this.deadLetter(queue, deadLetters.map((message) => ({ message, reason })))]);
     // Work for a waiting receive only where this made a message available or window room (the
@@ -361,13 +366,13 @@ export class QueueService {
     const partition = queue.partitions[receipt.partition];
     const leased = partition?.window.get(receipt.offset);
     if (leased && leased.state === 'leased' && leased.deliveryCount === receipt.deliveryCount && leased.receipt!.endsWith(receipt.nonce) && receipt.nonce.length === NONCE_CHARACTERS) {
-      return { partition: partition!, message: leased };
+      return leased;
     }
-    if (!partition || receipt.offset < 0) return { error: { code: 'SPOOL_ERR_RECEIPT_UNKNOWN', message: 'not a receipt of this queue' } };
+    if (!partition || receipt.offset < 0) return { code: 'SPOOL_ERR_RECEIPT_UNKNOWN', message: 'not a receipt of this queue' };
     if (receipt.offset < partition.loadedThrough) {
-      return { error: { code: 'SPOOL_ERR_RECEIPT_EXPIRED', message: `the message at ${receipt.partition}:${receipt.offset} was settled, or delivered again after its visibility timeout` } };
+      return { code: 'SPOOL_ERR_RECEIPT_EXPIRED', message: `the message at ${receipt.partition}:${receipt.offset} was settled, or delivered again after its visibility timeout` };
     }
-    return { error: { code: 'SPOOL_ERR_RECEIPT_UNKNOWN', message: `no message ${receipt.partition}:${receipt.offset} was handed out` } };
+    return { code: 'SPOOL_ERR_RECEIPT_UNKNOWN', message: `no message ${receipt.partition}:${receipt.offset} was handed out` };
   }
 
   private find(queue: Queue, receipt: string): Found {
@@ -376,16 +381,16 @@ export class QueueService {
     const partitionEnd = receipt.indexOf('.');
     const offsetEnd = receipt.indexOf('.', partitionEnd + 1);
     const leased = queue.partitions[digitsAt(receipt, 0, partitionEnd)]?.window.get(digitsAt(receipt, partitionEnd + 1, offsetEnd));
-    if (leased && leased.receipt === receipt && leased.state === 'leased') return { partition: queue.partitions[leased.partition]!, message: leased };
+    if (leased && leased.receipt === receipt && leased.state === 'leased') return leased;
     const parsed = parseReceipt(receipt);
     const partition = parsed ? queue.partitions[parsed.partition] : undefined;
-    if (!parsed || !partition) return { error: { code: 'SPOOL_ERR_RECEIPT_UNKNOWN', message: 'not a receipt of this queue' } };
+    if (!parsed || !partition) return { code: 'SPOOL_ERR_RECEIPT_UNKNOWN', message: 'not a receipt of this queue' };
     const message = partition.window.get(parsed.offset);
-    if (message && message.receipt === receipt && message.state === 'leased') return { partition, message };
+    if (message && message.receipt === receipt && message.state === 'leased') return message;
     if (parsed.offset < partition.loadedThrough) {
-      return { error: { code: 'SPOOL_ERR_RECEIPT_EXPIRED', message: `the message at ${parsed.partition}:${parsed.offset} was settled, or delivered again after its visibility timeout` } };
+      return { code: 'SPOOL_ERR_RECEIPT_EXPIRED', message: `the message at ${parsed.partition}:${parsed.offset} was settled, or delivered again after its visibility timeout` };
     }
-    return { error: { code: 'SPOOL_ERR_RECEIPT_UNKNOWN', message: `no message ${parsed.partition}:${parsed.offset} was handed out` } };
+    return { code: 'SPOOL_ERR_RECEIPT_UNKNOWN', message: `no message ${parsed.partition}:${parsed.offset} was handed out` };
   }
 
   private queue(topic: string, name: string): Queue {
@@ -468,7 +473,8 @@ export class QueueService {
     let asked = queue.partitions;
     while (received.length < max && asked.length > 0) {
       const { picked, mayHaveMore } = this.pick(queue, asked, max - received.length, now);
-      for (const { partition, message } of picked) {
+      for (const message of picked) {
+        const partition = queue.partitions[message.partition]!;
         queue.leasing.add(partition);
         partition.lease(message, receiptOf(partition.partition, message.offset, message.deliveryCount + 1, roundNonce), now + visibilityMs);
         received.push({ receipt: message.receipt!, partition: partition.partition, offset: message.offset, deliveryCount: message.deliveryCount, record: message.record, message });
@@ -486,14 +492,17 @@ export class QueueService {
    * candidates on a 4-partition topic: 13% of the broker's CPU); `mayHaveMore` are those that
    * answered a full share, asked again by the next pass.
    */
-  private pick(queue: Queue, partitions: QueuePartition[], max: number, now: number): { picked: Candidate[]; mayHaveMore: QueuePartition[] } {
+  private pick(queue: Queue, partitions: QueuePartition[], max: number, now: number): { picked: WindowMessage[]; mayHaveMore: QueuePartition[] } {
+    const { orderedByKey } = queue.config;
     if (queue.partitions.some((partition) => partition.hasPriorities())) {
-      const all = queue.partitions.flatMap((partition) => partition.candidates(now, queue.config.orderedByKey, max));
-      return { picked: all.sort((a, b) => b.message.priority - a.message.priority || a.rank - b.rank || a.partition.partition - b.partition.partition).slice(0, max), mayHaveMore: [] };
+      // rank: the position among its partition's candidates, so partitions take turns within a priority.
+      const all = queue.partitions.flatMap((partition) => partition.candidates(now, orderedByKey, max).map((message, rank) => ({ message, rank })));
+      all.sort((a, b) => b.message.priority - a.message.priority || a.rank - b.rank || a.message.partition - b.message.partition);
+      return { picked: all.slice(0, max).map(({ message }) => message), mayHaveMore: [] };
     }
     const share = Math.ceil(max / partitions.length);
-    const perPartition = partitions.map((partition) => partition.candidates(now, queue.config.orderedByKey, share));
-    const picked: Candidate[] = [];
+    const perPartition = partitions.map((partition) => partition.candidates(now, orderedByKey, share));
+    const picked: WindowMessage[] = [];
     for (let rank = 0; rank < share && picked.length < max; rank++) {
       for (const candidates of perPartition) {
         if (rank >= candidates.length) continue;
