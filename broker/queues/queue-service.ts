@@ -82,6 +82,13 @@ class Queue {
    * a woken receive that leased something wakes the next, so the work spreads while there is some.
    */
   readonly waiting = new Set<() => void>();
+  /**
+   * Partitions with a wait for new records on their log on behalf of every waiting receive (one
+   * per partition, not one per receive: each receive's own waits and the AbortController ending
+   * them were a fifth of the broker's CPU with 64 sessions). New records wake one receive, and it
+   * the next while it finds a full share, as a settlement does.
+   */
+  readonly watching = new Set<number>();
 
   wakeOne(): void {
     for (const resolve of this.waiting) {
@@ -117,12 +124,6 @@ function nonce(): string {
 const NONCE_BYTES = 6;
 const noncePool = Buffer.alloc(NONCE_BYTES * 1024);
 let noncePoolAt = noncePool.length;
-
-/**
- * The reason a receive's wait is aborted with when it ends: abort() without one builds a
- * DOMException with a stack, once per wait (with 64 sessions waiting, ~1% of the broker's CPU).
- */
-const WAIT_OVER = Object.freeze({ reason: 'the wait is over' });
 
 /** A nonce's length in receipts: 6 random bytes in base64url. */
 const NONCE_CHARACTERS = 8;
@@ -616,38 +617,40 @@ export class QueueService {
 
   /** Waits for new records, a lease or delay running out, the deadline, or the request going away. */
   private async waitForWork(queue: Queue, remainingMs: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return;
     const now = Date.now();
     let nextChange = Infinity;
     for (const partition of queue.partitions) nextChange = Math.min(nextChange, partition.nextChangeAtMs(now));
-    nextChange -= now;
-    const timeoutMs = Math.max(1, Math.min(remainingMs, nextChange + 1));
-    const stop = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    let woken: (() => void) | undefined;
-    const onAbort = () => stop.abort(WAIT_OVER);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      const waits: Array<Promise<unknown>> = queue.partitions
-        .filter((partition) => partition.window.size < this.limits.windowRecords)
-        .map((partition) => {
-          const log = this.topics.partition(queue.topic, partition.partition);
-          // Resolves once a record lands past today's end; a refused wait (too many) falls back to the timer.
-          return log.waitForData(log.highWatermark, timeoutMs, stop.signal).catch(() => new Promise(() => undefined));
-        });
-      waits.push(new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))));
-      waits.push(
-        new Promise<void>((resolve) => {
-          woken = resolve;
-          queue.waiting.add(resolve);
-        }),
-      );
-      waits.push(new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true })));
-      await Promise.race(waits);
-    } finally {
-      clearTimeout(timer);
-      if (woken) queue.waiting.delete(woken);
-      stop.abort(WAIT_OVER);
-      signal?.removeEventListener('abort', onAbort);
+    const timeoutMs = Math.max(1, Math.min(remainingMs, nextChange - now + 1));
+    this.watchForRecords(queue);
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        queue.waiting.delete(done);
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      signal?.addEventListener('abort', done, { once: true });
+      queue.waiting.add(done);
+    });
+  }
+
+  /** Makes sure each partition with window room has a wait for new records on the queue's behalf (Queue.watching). */
+  private watchForRecords(queue: Queue): void {
+    for (const partition of queue.partitions) {
+      if (partition.window.size >= this.limits.windowRecords || queue.watching.has(partition.partition)) continue;
+      const log = this.topics.partition(queue.topic, partition.partition);
+      const started = Date.now();
+      queue.watching.add(partition.partition);
+      const watched = (arrived: boolean) => {
+        queue.watching.delete(partition.partition);
+        if (arrived) queue.wakeOne();
+        // Ran its time while receives still wait: watch again (a closed log answers at once: not again).
+        else if (queue.waiting.size > 0 && Date.now() - started >= this.limits.maxWaitMs) this.watchForRecords(queue);
+      };
+      // A refused wait (too many on the partition) leaves the receives to their timers.
+      log.waitForData(log.highWatermark, this.limits.maxWaitMs).then(watched, () => queue.watching.delete(partition.partition));
     }
   }
 
