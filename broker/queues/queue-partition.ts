@@ -46,7 +46,9 @@ export class QueuePartition {
    * Records read from the log but not yet in the window (a batch holds thousands; the window takes
    * a few as acks free room): kept so a refill does not read and decode the same batch again.
    */
-  private readAhead: Array<{ record: DecodedRecord; bytes: number }> = [];
+  private readAhead: DecodedRecord[] = [];
+  /** Each readAhead record's share of its batch's bytes (a parallel array of numbers: an object per record was garbage). */
+  private readAheadBytes: number[] = [];
   /** The first entry of readAhead not taken yet: taking from the front by splice moved the thousands behind it, per refill. */
   private readAheadStart = 0;
   /** No nack's delay runs out before this (a lower bound, made exact by nextChangeAtMs once passed). */
@@ -87,7 +89,10 @@ export class QueuePartition {
     if (logStartOffset <= this.ackedThrough) return 0;
     const skipped = logStartOffset - this.ackedThrough;
     for (const offset of [...this.window.keys()]) if (offset < logStartOffset) this.drop(offset);
-    this.readAhead = this.readAhead.slice(this.readAheadStart).filter((entry) => entry.record.offset >= logStartOffset);
+    const kept: number[] = [];
+    for (let i = this.readAheadStart; i < this.readAhead.length; i++) if (this.readAhead[i]!.offset >= logStartOffset) kept.push(i);
+    this.readAheadBytes = kept.map((i) => this.readAheadBytes[i]!);
+    this.readAhead = kept.map((i) => this.readAhead[i]!);
     this.readAheadStart = 0;
     this.ackedThrough = logStartOffset;
     this.loadedThrough = Math.max(this.loadedThrough, logStartOffset);
@@ -101,18 +106,23 @@ export class QueuePartition {
 
   /** Keeps records of a read for the window (those from loadedThrough on). */
   keepReadAhead(records: readonly DecodedRecord[], bytesPerRecord: number): void {
-    for (const record of records) if (record.offset >= this.loadedThrough) this.readAhead.push({ record, bytes: bytesPerRecord });
+    for (const record of records) {
+      if (record.offset < this.loadedThrough) continue;
+      this.readAhead.push(record);
+      this.readAheadBytes.push(bytesPerRecord);
+    }
   }
 
-  /** Takes up to `count` records kept by keepReadAhead, oldest first. */
-  takeReadAhead(count: number): Array<{ record: DecodedRecord; bytes: number }> {
-    const taken = this.readAhead.slice(this.readAheadStart, this.readAheadStart + count);
-    this.readAheadStart += taken.length;
+  /** Moves up to `count` records kept by keepReadAhead into the window, oldest first; `settledOf` says which enter settled (add()). */
+  fillFromReadAhead(count: number, settledOf: (record: DecodedRecord) => SettledState | undefined): void {
+    const end = Math.min(this.readAhead.length, this.readAheadStart + count);
+    for (let i = this.readAheadStart; i < end; i++) this.add(this.readAhead[i]!, this.readAheadBytes[i]!, settledOf(this.readAhead[i]!));
+    this.readAheadStart = end;
     if (this.readAheadStart === this.readAhead.length) {
       this.readAhead = [];
+      this.readAheadBytes = [];
       this.readAheadStart = 0;
     }
-    return taken;
   }
 
   /** `settled`: the record is not this queue's work (redriven for another queue): it enters settled. */

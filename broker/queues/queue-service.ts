@@ -481,12 +481,11 @@ export class QueueService {
         }
         if (partition.readAheadCount() === 0) break;
       }
-      const room = this.limits.windowRecords - partition.window.size;
-      for (const { record, bytes } of partition.takeReadAhead(room)) {
-        // A record redriven for another queue of the topic is that queue's alone: settled here at once.
+      // A record redriven for another queue of the topic is that queue's alone: settled here at once.
+      partition.fillFromReadAhead(this.limits.windowRecords - partition.window.size, (record) => {
         const forQueue = redrivenFor(record);
-        partition.add(record, bytes, forQueue !== null && forQueue !== queue.name ? 'acked' : undefined);
-      }
+        return forQueue !== null && forQueue !== queue.name ? 'acked' : undefined;
+      });
     }
     if (partition.advance()) await this.persist(queue, [], new Set([partition]));
   }
