@@ -17,7 +17,7 @@
  *   SPOOL_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"   flags for the broker's node, as every bench takes them
  */
 import { subscribe } from 'node:diagnostics_channel';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -34,7 +34,7 @@ import { startBrokerProcess } from './lib/broker-process.js';
 import { cpuSeconds } from './lib/process-stats.js';
 import { printReport, table } from './lib/report.js';
 import { type StallLog, watchStalls } from './latency/stalls.js';
-import { shiftedStalls, worstIncidents } from './latency/worst.js';
+import { perSecond, shiftedStalls, worstIncidents } from './latency/worst.js';
 
 function flag(name: string, fallback: string): string {
   const at = process.argv.indexOf(name);
@@ -160,6 +160,7 @@ try {
   await broker.stop();
 }
 const trace = JSON.parse(readFileSync(traceFile, 'utf8')) as BrokerTrace;
+if (process.env.SPOOL_STAGES_KEEP) writeFileSync(process.env.SPOOL_STAGES_KEEP, JSON.stringify({ trace, producerStalls, consumerStalls: consumerMarks.stalls }));
 rmSync(traceDir, { recursive: true, force: true });
 
 const clock = clockOffsetMs(trace.syncs, syncMarks);
@@ -195,6 +196,8 @@ for (const [side, log] of Object.entries(sides)) {
   const kinds = [...byKind].map(([kind, sum]) => `${kind} ${sum.count} (${sum.ms.toFixed(0)} ms)`).join(', ');
   console.log(`  ${side}: ${p50Ms.toFixed(2)} / ${p99Ms.toFixed(2)} / ${maxMs.toFixed(1)}; GC ${log.gc.count} (${log.gc.totalMs.toFixed(0)} ms); ${kinds}`);
 }
+console.log('\ne2e latency by second of the run:\n');
+console.log(table(perSecond(ways)));
 console.log(`\nworst records (stages in ms, 0.5 ms or more; stalls: side kind ms @ms after the record's scheduled time):\n`);
 console.log(table(worstIncidents(ways, sides, worstCount)));
 process.exit(0);

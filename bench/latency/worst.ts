@@ -54,3 +54,20 @@ export function worstIncidents(ways: RecordWay[], sides: Record<string, StallLog
 export function shiftedStalls(log: StallLog | undefined, offsetMs: number): StallLog | undefined {
   return log && { ...log, stalls: log.stalls.map((stall) => ({ ...stall, at: stall.at - offsetMs })) };
 }
+
+/** e2e p50 / p99 / max per second of the run: a tail made at start-up (cold code) shows in the first row. */
+export function perSecond(ways: RecordWay[]): Array<Record<string, string | number>> {
+  if (ways.length === 0) return [];
+  const startedAt = Math.min(...ways.map((way) => way.scheduledAt));
+  const seconds = new Map<number, number[]>();
+  for (const way of ways) {
+    const second = Math.floor((way.scheduledAt - startedAt) / 1000);
+    if (!seconds.has(second)) seconds.set(second, []);
+    seconds.get(second)!.push(way.handledAt - way.scheduledAt);
+  }
+  return [...seconds].sort((a, b) => a[0] - b[0]).map(([second, latencies]) => {
+    latencies.sort((a, b) => a - b);
+    const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!.toFixed(2);
+    return { second, records: latencies.length, 'e2e p50 ms': at(0.5), 'e2e p99 ms': at(0.99), 'e2e max ms': latencies[latencies.length - 1]!.toFixed(1) };
+  });
+}
