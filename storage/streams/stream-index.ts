@@ -158,9 +158,9 @@ export class StreamIndex {
   }
 
   /** Records an accepted append's keyed record (before it is written). */
-  add(key: Buffer, offset: number): void {
+  add(key: Buffer, offset: number, keyString = key.toString('latin1')): void {
     assert(this.unloadedActive === null, 'the active table is loaded before an append adds to it');
-    this.active.add(key.toString('latin1'), offset);
+    this.active.add(keyString, offset);
   }
 
   committed(highWatermark: number): void {
@@ -225,6 +225,25 @@ export class StreamIndex {
     let below = 0;
     while (below < offsets.length && offsets[below]! < base.offset) below++;
     return { offsets: below === 0 ? offsets : offsets.slice(below), firstVersion: base.version };
+  }
+
+  /**
+   * The version the key's next record gets: versionedOffsetsOf's firstVersion plus its count,
+   * counted without gathering the offsets (every conditional append asks, in the partition's
+   * synchronous step).
+   */
+  nextVersionOf(key: Buffer, keyString: string, segments: readonly Segment[]): number {
+    assert(this.isReady(segments), 'prepare() ran before a lookup');
+    const base = this.metadata.baseOf(keyString);
+    const below = base?.offset ?? -1;
+    let count = 0;
+    const countFrom = (offsets: readonly number[]) => {
+      if (offsets.length === 0 || offsets[0]! >= below) count += offsets.length;
+      else for (const offset of offsets) if (offset >= below) count++;
+    };
+    for (let i = 0; i < segments.length - 1; i++) countFrom(this.sealed.get(segments[i]!)!.offsetsOf(key, keyString));
+    countFrom(this.active.offsetsOf(keyString));
+    return (base?.version ?? 0) + count;
   }
 
   /** Distinct keys starting with `prefix`, at most `limit`, sorted; `more` when some were left. */
