@@ -1,13 +1,11 @@
 /**
  * The worst records of a bench/latency-stages.ts run, each with its stages and the stalls
  * (stalls.ts) that each side had while the record was on its way: the tail's causes, one line per
- * incident. Records scheduled within SAME_INCIDENT_MS of a worse one already listed are the same
- * incident and are skipped.
+ * incident. A record that was on its way while a worse one already listed was (their spans from
+ * scheduled to handled overlap) is the same incident and is skipped.
  */
 import type { Stall, StallLog } from './stalls.js';
 import { type RecordWay, STAGES } from './stages.js';
-
-const SAME_INCIDENT_MS = 20;
 
 export type Incident = {
   'at s': string;
@@ -29,7 +27,7 @@ export function worstIncidents(ways: RecordWay[], sides: Record<string, StallLog
   const picked: RecordWay[] = [];
   for (const way of byLatency) {
     if (picked.length >= count) break;
-    if (picked.some((other) => Math.abs(other.scheduledAt - way.scheduledAt) < SAME_INCIDENT_MS)) continue;
+    if (picked.some((other) => other.scheduledAt < way.handledAt && way.scheduledAt < other.handledAt)) continue;
     picked.push(way);
   }
   const stageNumber = (stage: string) => stage.split(' ')[0];
