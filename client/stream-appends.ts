@@ -5,9 +5,9 @@
  * its own append's result or error. One HTTP request was ~90 % of an append's broker CPU, so 64
  * writers appending one event each cost the broker one request, not 64.
  *
- * Up to `maxInFlight` requests (default DEFAULT_MAX_IN_FLIGHT) are in flight, so the client encodes one request (and the writers
- * refill the queue) while the broker appends another: with one, the two took turns and the rate was
- * bounded by the sum of their CPU per event. A flush shares what waits among the requests that may
+ * Up to `maxInFlight` requests are in flight (default 1): with more, the client encodes one request
+ * (and the writers refill the queue) while the broker appends another; with one, the two take turns
+ * and the rate is bounded by the sum of their CPU per event. A flush shares what waits among the requests that may
  * still go out (each at least SPLIT_MIN_APPENDS), so the next is ready while the broker works on
  * the first. Per-stream order holds across requests: an append to a stream with an append in
  * flight waits for that request's answer (within one request the broker appends in order).
@@ -27,10 +27,12 @@ export const MANY_APPENDS_MAX = 1_000;
 export const MANY_EVENTS_MAX = 10_000;
 export const MANY_BODY_BYTES_MAX = 4 * 1024 * 1024;
 /**
- * Requests in flight at once, by default: 2 lets the broker append one while the client prepares
- * the next (bench:streams, docs/event-sourcing.md).
+ * Requests in flight at once, by default: 1. With 2 the broker appends one while the client
+ * prepares the next, but 64 writers then fill two requests of 32 instead of one of 64, and on this
+ * 2-core machine under load the per-request CPU that adds cost more than the overlap won
+ * (bench:streams, 1 December 2026: 20,098-23,467 events/s against 31,465-39,997; docs/event-sourcing.md).
  */
-export const DEFAULT_MAX_IN_FLIGHT = 2;
+export const DEFAULT_MAX_IN_FLIGHT = 1;
 /** The most `maxInFlight` may be: the client's 64 connections are shared with everything else. */
 export const MAX_IN_FLIGHT_LIMIT = 16;
 /** Fewest appends a request gets when a flush is split (below that, one request is cheaper). */
@@ -99,7 +101,7 @@ export class AppendCoalescer {
     while (this.queue.length > 0 && this.inFlight < this.maxInFlight) {
       // Shared among the free requests, so the next is ready while the broker works on this one.
       const parts = Math.max(1, Math.min(this.maxInFlight - this.inFlight, Math.floor(this.queue.length / SPLIT_MIN_APPENDS)));
-      const taken = this.take(Math.ceil(this.queue.length / parts));
+      const taken = this.take(Math.min(MANY_APPENDS_MAX, Math.ceil(this.queue.length / parts)));
       if (taken.length === 0) return; // every waiting append's stream is in flight
       this.inFlight++;
       for (const { stream } of taken) this.busyStreams.set(stream, (this.busyStreams.get(stream) ?? 0) + 1);

@@ -113,23 +113,23 @@ function writeOwned(streams: Streams, writers: number, each: number): Promise<vo
 }
 
 describe('append requests in flight', () => {
-  it('keeps two requests in flight for 64 writers, never more, and every event lands', async () => {
-    const streams = await freshStreams();
+  it('keeps two requests in flight for 64 writers with maxInFlight 2, never more, and every event lands', async () => {
+    const streams = await freshStreams({ maxInFlight: 2 });
     await proxy.releaseUntil(writeOwned(streams, 64, 5), 'oldest');
     expect(proxy.maxOpen).toBe(2);
     expect(await streams.describe('writer-63')).toMatchObject({ version: 4, eventCount: 5 });
   });
 
-  it('keeps at most maxInFlight requests in flight (1 and 3)', async () => {
-    for (const maxInFlight of [1, 3]) {
+  it('keeps one request in flight by default, and at most maxInFlight (3)', async () => {
+    for (const maxInFlight of [undefined, 3]) {
       const streams = await freshStreams({ maxInFlight });
       await proxy.releaseUntil(writeOwned(streams, 64, 4), 'oldest');
-      expect(proxy.maxOpen).toBe(maxInFlight);
+      expect(proxy.maxOpen).toBe(maxInFlight ?? 1);
     }
   });
 
   it('lands two appends to one stream in issue order when their requests are answered out of order', async () => {
-    const streams = await freshStreams();
+    const streams = await freshStreams({ maxInFlight: 2 });
     const first = streams.append('ordered', [{ type: 'First', data: 1 }], { expectedVersion: 'any' });
     const others = Array.from({ length: 63 }, (_, i) => streams.append(`other-${i}`, [{ type: 'N', data: i }]));
     await vi.waitFor(() => expect(proxy.held).toHaveLength(2));
@@ -147,9 +147,11 @@ describe('append requests in flight', () => {
     expect(await second).toMatchObject({ firstVersion: 1 });
   });
 
-  it('sends a lone append at once, also while another request is held', async () => {
-    const streams = await freshStreams();
+  it('sends a lone append in the turn it was made, also while another request is held (maxInFlight 2)', async () => {
+    const streams = await freshStreams({ maxInFlight: 2 });
     const held = streams.append('lone-1', [{ type: 'N', data: 1 }]);
+    await turn();
+    expect(streams.appends.requests).toBe(1);
     await vi.waitFor(() => expect(proxy.held).toHaveLength(1));
     const lone = streams.append('lone-2', [{ type: 'N', data: 2 }]);
     await vi.waitFor(() => expect(proxy.held).toHaveLength(2));
