@@ -6,16 +6,16 @@
  * writers appending one event each cost the broker one request, not 64.
  *
  * Up to `maxInFlight` requests are in flight (default 1): with more, the client encodes one request
- * (and the writers refill the queue) while the broker appends another; with one, the two take turns
- * and the rate is bounded by the sum of their CPU per event. A flush shares what waits among the requests that may
- * still go out (each at least SPLIT_MIN_APPENDS), so the next is ready while the broker works on
- * the first. Per-stream order holds across requests: an append to a stream with an append in
+ * (and the writers refill the queue) while the broker appends another; with one, the two take
+ * turns and the rate is bounded by the sum of their CPU per event. A flush shares what waits among
+ * the requests that may still go out (each at least SPLIT_MIN_APPENDS), so the next is ready while
+ * the broker works on the first. Per-stream order holds across requests: an append to a stream with an append in
  * flight waits for that request's answer (within one request the broker appends in order).
  *
  * A flush with one append left uses the one-stream route (the same answer, a smaller request). A
  * many-stream request refused whole with 400 (one malformed append fails the body's schema; nothing
- * was written) is sent again as one-stream requests, one after another (so a stream's appends keep their order),
- * so only the bad append's caller sees the error.
+ * was written) is sent again as one-stream requests, one after another (so a stream's appends keep
+ * their order), so only the bad append's caller sees the error.
  */
 import type { ExpectedVersion } from '../storage/streams/expected-version.js';
 import type { StreamAppendAnswer } from '../storage/streams/stream-wire.js';
