@@ -118,7 +118,15 @@ export class ActiveKeys {
   loadKeyFile(file: Buffer, header: KeyFileHeader, baseOffset: number): void {
     assert(this.recordCount === 0, 'a key file is loaded into an empty table');
     this.base = baseOffset;
+    // Sized once (a first pass counts the keys): no doubling, copy and rehash on the way.
+    let keys = 0;
     let lastKeyStart = NONE;
+    forEachKeyFileEntry(file, header, (keyStart) => {
+      if (keyStart !== lastKeyStart) keys++;
+      lastKeyStart = keyStart;
+    });
+    this.reserve(keys, header.entryCount, header.keysBytes);
+    lastKeyStart = NONE;
     let id = NONE;
     forEachKeyFileEntry(file, header, (keyStart, keyEnd, relativeOffset) => {
       if (keyStart !== lastKeyStart) {
@@ -252,6 +260,17 @@ export class ActiveKeys {
     if (this.slots.length === this.keyHash.length * 2) this.slots[slot] = id;
     else this.rehash(); // growKeys doubled the capacity: the slots double too, every key placed again
     return id;
+  }
+
+  /** Capacity for at least `keys` keys of `keyBytes` in all and `records` records (an empty table). */
+  private reserve(keys: number, records: number, keyBytes: number): void {
+    while (this.keyHash.length < keys) this.growKeys();
+    this.rehash();
+    if (this.arena.length < keyBytes) this.arena = Buffer.allocUnsafe(keyBytes);
+    if (this.recordRelative.length < records) {
+      this.recordRelative = new Uint32Array(records);
+      this.recordPrevious = new Int32Array(records);
+    }
   }
 
   private growKeys(): void {
