@@ -11,12 +11,13 @@
  *   --rate N        records per second (default 10000)
  *   --flush MODE    the broker's --flush (default never: bench:compare's page-cache tier)
  *   --follow false  the consumer long-polls instead of following (its option follow; default true)
+ *   --worst N       how many of the worst incidents to list with their stages and stalls (default 12)
  *   --max-in-flight N  produce requests in flight (the idempotent producer's maxInFlight; default
  *                   5, the client's default; 1: one at a time, as before pipelining)
  *   SPOOL_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"   flags for the broker's node, as every bench takes them
  */
 import { subscribe } from 'node:diagnostics_channel';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -31,7 +32,9 @@ import { clockOffsetMs, type ProducerMarks, STAGES, stageSummaries } from './lat
 import type { BrokerTrace } from './latency/trace.js';
 import { startBrokerProcess } from './lib/broker-process.js';
 import { cpuSeconds } from './lib/process-stats.js';
-import { printReport } from './lib/report.js';
+import { printReport, table } from './lib/report.js';
+import { type StallLog, watchStalls } from './latency/stalls.js';
+import { perSecond, shiftedStalls, worstIncidents } from './latency/worst.js';
 
 function flag(name: string, fallback: string): string {
   const at = process.argv.indexOf(name);
@@ -43,6 +46,7 @@ const rate = Number(flag('--rate', '10000'));
 const flush = flag('--flush', 'never');
 const follow = flag('--follow', 'true') !== 'false';
 const maxInFlight = Number(flag('--max-in-flight', '5'));
+const worstCount = Number(flag('--worst', '12'));
 if (!(seconds > 0) || !(rate > 0)) throw new Error('--seconds and --rate must be positive numbers');
 const RECORD_BYTES = 100;
 const SYNC_REQUESTS = 200;
@@ -130,6 +134,7 @@ let produced = 0;
 let refusedRequests = 0;
 const producerMarks: ProducerMarks = { sends: [], requests: [] };
 let consumerMarks: ConsumerMarks;
+let producerStalls: StallLog | undefined;
 let syncMarks: Array<{ sentAt: number; answeredAt: number }>;
 try {
   syncMarks = await syncClocks();
@@ -138,8 +143,10 @@ try {
   const producer = tracedProducer(spool, producerMarks);
   const brokerCpuBefore = cpuSeconds(broker.pid);
   const clientCpuBefore = process.cpuUsage();
+  const producerWatch = watchStalls();
   produced = (await produceAtRate({ producer, recordBytes: RECORD_BYTES, ratePerSecond: rate, seconds, ack: new LatencyRecorder() })).records;
   await producer.close();
+  producerStalls = producerWatch.stop();
   refusedRequests = producer.refused();
   const deadline = clockMs() + 10_000;
   while (consumer.delivered() < produced && clockMs() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -153,10 +160,12 @@ try {
   await broker.stop();
 }
 const trace = JSON.parse(readFileSync(traceFile, 'utf8')) as BrokerTrace;
+if (process.env.SPOOL_STAGES_KEEP) writeFileSync(process.env.SPOOL_STAGES_KEEP, JSON.stringify({ trace, producerStalls, consumerStalls: consumerMarks.stalls }));
 rmSync(traceDir, { recursive: true, force: true });
 
 const clock = clockOffsetMs(trace.syncs, syncMarks);
-const summaries = stageSummaries(trace, producerMarks, consumerMarks, clock.offsetMs);
+const { summaries, ways } = stageSummaries(trace, producerMarks, consumerMarks, clock.offsetMs);
+const sides = { broker: shiftedStalls(trace.stalls, clock.offsetMs), producer: producerStalls, consumer: consumerMarks.stalls };
 const load = loadavg();
 const why = new Map<string, string>(STAGES);
 console.log(
@@ -171,6 +180,24 @@ printReport({
   clock: { brokerOffsetMs: clock.offsetMs, boundMs: clock.boundMs },
   cpu: { brokerMicrosPerRecord: (brokerCpuSeconds * 1e6) / produced, clientMicrosPerRecord: clientCpuMicros / produced },
   loadAverage: { before: loadBefore, after: load },
-  rows: summaries.map((summary) => ({ stage: summary.stage, 'p50 ms': summary.p50Ms.toFixed(3), 'p99 ms': summary.p99Ms.toFixed(3), records: summary.count, what: why.get(summary.stage) ?? '' })),
+  stalls: Object.fromEntries(Object.entries(sides).map(([side, log]) => [side, log && { loopDelay: log.loopDelay, gc: log.gc, stalls: log.stalls.length }])),
+  rows: summaries.map((summary) => ({ stage: summary.stage, 'p50 ms': summary.p50Ms.toFixed(3), 'p99 ms': summary.p99Ms.toFixed(3), 'p99.9 ms': summary.p999Ms.toFixed(3), records: summary.count, what: why.get(summary.stage) ?? '' })),
 });
+// The tail's incidents: each side's loop delay, then the worst records with what stood still meanwhile.
+console.log('\nevent loops (monitorEventLoopDelay p50 / p99 / max ms; collections; stalls of 5 ms or more by kind, collections of 2 ms or more):');
+for (const [side, log] of Object.entries(sides)) {
+  if (!log) continue;
+  const { p50Ms, p99Ms, maxMs } = log.loopDelay;
+  const byKind = new Map<string, { count: number; ms: number }>();
+  for (const stall of log.stalls) {
+    const sum = byKind.get(stall.kind) ?? { count: 0, ms: 0 };
+    byKind.set(stall.kind, { count: sum.count + 1, ms: sum.ms + stall.ms });
+  }
+  const kinds = [...byKind].map(([kind, sum]) => `${kind} ${sum.count} (${sum.ms.toFixed(0)} ms)`).join(', ');
+  console.log(`  ${side}: ${p50Ms.toFixed(2)} / ${p99Ms.toFixed(2)} / ${maxMs.toFixed(1)}; GC ${log.gc.count} (${log.gc.totalMs.toFixed(0)} ms); ${kinds}`);
+}
+console.log('\ne2e latency by second of the run:\n');
+console.log(table(perSecond(ways)));
+console.log(`\nworst records (stages in ms, 0.5 ms or more; stalls: side kind ms @ms after the record's scheduled time):\n`);
+console.log(table(worstIncidents(ways, sides, worstCount)));
 process.exit(0);

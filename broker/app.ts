@@ -22,7 +22,7 @@ import { ConnectionCounter } from './http/connection-limits.js';
 import { type RouteEntry, strictRouteSchemas } from './http/route-table.js';
 import { createGatedServer } from './http/gated-server.js';
 import { registerLazyDocs } from './http/lazy-docs.js';
-import { lazyValidatorFactory, routeAjvOptions } from './http/lazy-validators.js';
+import { lazyValidators, routeAjvOptions } from './http/lazy-validators.js';
 import { type BrokerLimits, brokerLimits } from './limits.js';
 import type Database from 'better-sqlite3';
 import { openDatabase } from './metadata/database.js';
@@ -99,6 +99,21 @@ export interface Broker {
   close(): Promise<void>;
 }
 
+/**
+ * The routes a live producer and group consumer call all the time: their validators are compiled
+ * in the background once the broker listens, rather than on their first request, where each
+ * compile (10-45 ms) held every produce and delivery of that moment (http/lazy-validators.ts).
+ */
+export const DATA_PATH_ROUTES = [
+  'POST /v1/topics/:topic/records',
+  'POST /v1/producers',
+  'GET /v1/topics/:topic/partitions/:partition/records',
+  'POST /v1/groups/:group/members',
+  'POST /v1/groups/:group/members/:memberId/heartbeat',
+  'POST /v1/groups/:group/offsets',
+  'GET /v1/groups/:group/offsets',
+];
+
 export async function buildBroker(options: BuildOptions): Promise<Broker> {
   // Bad TLS files refuse the start before the data directory is touched (SPOOL_ERR_TLS_FILE).
   const tlsFiles = loadTlsFiles(options.config);
@@ -125,6 +140,8 @@ async function assembleBroker(options: BuildOptions, db: Database.Database, tlsF
   const stores = openStores(db, { queueJournalEntriesMax: limits.queueJournalEntriesMax });
   let shuttingDown = false;
   const connections = new ConnectionCounter(limits);
+  const validators = lazyValidators();
+  let stopWarming = () => {};
   const app = Fastify({
     ...loggerOption(options.logger),
     bodyLimit: limits.bodyBytesMax,
@@ -148,8 +165,9 @@ async function assembleBroker(options: BuildOptions, db: Database.Database, tlsF
         ...(tlsOptions ? { tls: tlsOptions, onSecureConnection: (socket) => admitHttpsConnection(socket, audit, connectionQuota) } : {}),
       }),
     ajv: routeAjvOptions,
-    // Validators compiled on a route's first request, once per process (http/lazy-validators.ts).
-    schemaController: { compilersFactory: { buildValidator: lazyValidatorFactory } },
+    // Validators compiled on a route's first request, once per process (http/lazy-validators.ts),
+    // but the data path's soon after listen (DATA_PATH_ROUTES).
+    schemaController: { compilersFactory: { buildValidator: validators.buildValidator } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   const log: FastifyBaseLogger = app.log;
 
@@ -284,6 +302,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database, tlsF
     servedRoutes,
     async listen() {
       await app.listen({ host: config.host, port: config.port });
+      stopWarming = validators.warm(DATA_PATH_ROUTES);
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       const kafkaAddress = kafka ? await kafka.listen(config.kafkaHost, kafkaPort) : null;
@@ -305,6 +324,7 @@ async function assembleBroker(options: BuildOptions, db: Database.Database, tlsF
     close() {
       closed ??= (async () => {
         shuttingDown = true;
+        stopWarming();
         clearInterval(sweep);
         traffic.stop();
         clearInterval(retention);

@@ -6,6 +6,7 @@
  * broker's code, status and context. Retrying is the caller's choice (see retry.ts): a produce
  * retries differently from a long-poll.
  */
+import { EventEmitter } from 'node:events';
 import type { Client, Dispatcher, Pool } from 'undici';
 import { loadUndici } from './undici.js';
 import { SpoolClientError } from './errors.js';
@@ -109,6 +110,52 @@ export function isRetriableStatus(status: number): boolean {
   return status === 429 || status === 503 || status === 408 || status === 507 || status === 500 || status === 502 || status === 504;
 }
 
+/**
+ * The abort signal of one request (undici takes an EventEmitter as one): fires when its time is
+ * up or when the caller's own signal aborts, and is cleared when the answer is in. It replaces
+ * AbortSignal.timeout() (+ AbortSignal.any()), which cost 20-29 µs of CPU per request here (an
+ * EventTarget, a FinalizationRegistry entry) against 0.7 µs, and left a timer of requestTimeoutMs
+ * (30 s) behind every request: at hundreds of produce requests a second, thousands of live
+ * timers that outlived the young generation and had to be collected by major GCs.
+ */
+class RequestDeadline extends EventEmitter {
+  aborted = false;
+  timedOut = false;
+  reason: unknown = undefined;
+  private readonly timer: NodeJS.Timeout;
+  private readonly onCallerAbort: (() => void) | null = null;
+
+  constructor(timeoutMs: number, private readonly caller?: AbortSignal) {
+    super();
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      this.abort(new DOMException('request timed out', 'TimeoutError'));
+    }, timeoutMs);
+    this.timer.unref();
+    if (caller) {
+      if (caller.aborted) this.abort(caller.reason);
+      else {
+        this.onCallerAbort = () => this.abort(caller.reason);
+        caller.addEventListener('abort', this.onCallerAbort, { once: true });
+      }
+    }
+  }
+
+  /** The answer is in (or failed): nothing left to abort. */
+  clear(): void {
+    clearTimeout(this.timer);
+    if (this.onCallerAbort) this.caller?.removeEventListener('abort', this.onCallerAbort);
+  }
+
+  private abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.clear();
+    this.emit('abort');
+  }
+}
+
 export class HttpClient {
   /** Made at the first request (see undici.ts). */
   private pool: Pool | null = null;
@@ -169,23 +216,24 @@ export class HttpClient {
    */
   async requestHead(request: HttpRequest): Promise<HttpAnswerHead> {
     const { headers, body } = this.prepare(request);
-    const timeout = AbortSignal.timeout(this.options.requestTimeoutMs + (request.waitMs ?? 0));
-    const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+    const timeout = new RequestDeadline(this.options.requestTimeoutMs + (request.waitMs ?? 0), request.signal);
     try {
       const chosen = this.dispatcher(request);
       const dispatcher = chosen instanceof Promise ? await chosen : chosen;
-      const answer = await dispatcher.request({ method: request.method, path: request.path + queryString(request.query), headers, body, signal, ...(request.lane !== undefined ? PIPELINED : {}) });
+      const answer = await dispatcher.request({ method: request.method, path: request.path + queryString(request.query), headers, body, signal: timeout, ...(request.lane !== undefined ? PIPELINED : {}) });
       const collected = (async () => {
         const chunks: Buffer[] = [];
         for await (const chunk of answer.body) chunks.push(chunk as Buffer);
         return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
       })().catch((error: unknown) => {
-        throw this.networkError(error, request, timeout.aborted);
+        throw this.networkError(error, request, timeout.timedOut);
       });
       collected.catch(() => undefined); // a body nobody waits for may fail unobserved
+      void collected.finally(() => timeout.clear()).catch(() => undefined);
       return { status: answer.statusCode, headers: answer.headers, body: collected };
     } catch (error) {
-      throw this.networkError(error, request, timeout.aborted);
+      timeout.clear();
+      throw this.networkError(error, request, timeout.timedOut);
     }
   }
 

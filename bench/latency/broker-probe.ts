@@ -4,19 +4,22 @@
  * http.server.request.start, keeps one row per produce and per fetch request with the times it passed each mark
  * (clockMs(), the clock the bench's threads share), and writes them as JSON to
  * SPOOL_TRACE_FILE when the broker exits. GET /health?sync=<i> requests are kept too: the
- * bench measures the offset between its clock and the broker's with them.
+ * bench measures the offset between its clock and the broker's with them. The broker's event-loop
+ * stalls and collections (stalls.ts) go in the same file.
  */
 import { subscribe } from 'node:diagnostics_channel';
 import { writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { APPENDED_CHANNEL, type AppendedMessage, FETCH_READY_CHANNEL, type FetchReadyMessage } from '../../broker/http/trace-channels.js';
 import { clockMs } from '../compare/payload.js';
+import { watchStalls } from './stalls.js';
 import type { BrokerTrace, TracedRequest } from './trace.js';
 
 const file = process.env.SPOOL_TRACE_FILE;
 if (!file) throw new Error('broker-probe: SPOOL_TRACE_FILE names where the trace goes');
 
 const trace: BrokerTrace = { produces: [], fetches: [], syncs: [] };
+const stalls = watchStalls();
 const arrivals = new WeakMap<IncomingMessage, number>();
 const rows = new WeakMap<IncomingMessage, TracedRequest>();
 
@@ -58,4 +61,4 @@ subscribe(FETCH_READY_CHANNEL, (message) => {
   if (!streamed) rows.set(request, row);
 });
 
-process.on('exit', () => writeFileSync(file, JSON.stringify(trace)));
+process.on('exit', () => writeFileSync(file, JSON.stringify({ ...trace, stalls: stalls.stop() })));

@@ -11,6 +11,7 @@ import { subscribe } from 'node:diagnostics_channel';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Spool } from '../../client/index.js';
 import { clockMs } from '../compare/payload.js';
+import { type StallLog, watchStalls } from './stalls.js';
 
 export interface ConsumerMarks {
   /** Fetch offset → when its answer's headers arrived (the last answer for that offset). */
@@ -19,6 +20,8 @@ export interface ConsumerMarks {
   bodyAt: Record<number, number>;
   /** Per record: [offset, when the handler got it]. */
   delivered: Array<[number, number]>;
+  /** The consumer thread's stalls. */
+  stalls?: StallLog;
 }
 
 const port = parentPort!;
@@ -41,6 +44,7 @@ subscribe('undici:request:trailers', (message) => {
   if (offset !== null) marks.bodyAt[offset] = clockMs();
 });
 
+const stalls = watchStalls();
 const spool = new Spool({ url });
 const consumer = spool.consumer<Buffer>({ groupId: 'stages', topics: [topic], offsetReset: 'earliest', codec: 'bytes', follow });
 await consumer.run({
@@ -55,6 +59,7 @@ port.on('message', () => {
   void (async () => {
     await consumer.close();
     await spool.close();
+    marks.stalls = stalls.stop();
     port.postMessage({ type: 'stopped', marks });
   })();
 });

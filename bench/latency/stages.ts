@@ -51,6 +51,7 @@ export interface StageSummary {
   count: number;
   p50Ms: number;
   p99Ms: number;
+  p999Ms: number;
 }
 
 /**
@@ -88,7 +89,15 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-export function stageSummaries(trace: BrokerTrace, producer: ProducerMarks, consumer: ConsumerMarks, offsetMs: number): StageSummary[] {
+/** One record's way, for the worst records' list: its stage durations and where it was when. */
+export interface RecordWay {
+  offset: number;
+  scheduledAt: number;
+  handledAt: number;
+  stages: Partial<Record<StageName, number>>;
+}
+
+export function stageSummaries(trace: BrokerTrace, producer: ProducerMarks, consumer: ConsumerMarks, offsetMs: number): { summaries: StageSummary[]; ways: RecordWay[] } {
   const shift = (at: number | undefined) => (at === undefined || at === 0 ? Number.NaN : at - offsetMs);
   if (trace.produces.length !== producer.requests.length) throw new Error(`the broker saw ${trace.produces.length} produce requests, the producer sent ${producer.requests.length}`);
   const produces = trace.produces.map((row, i) => ({ ...row, client: producer.requests[i]! })).sort((a, b) => a.first - b.first);
@@ -96,7 +105,7 @@ export function stageSummaries(trace: BrokerTrace, producer: ProducerMarks, cons
   const fetches = [...new Map(trace.fetches.map((row) => [row.first, row])).values()].sort((a, b) => a.first - b.first);
   const delivered = new Map(consumer.delivered);
   const durations = new Map<StageName, number[]>(STAGES.map(([name]) => [name, []]));
-  const add = (stage: StageName, ms: number) => Number.isFinite(ms) && durations.get(stage)!.push(ms);
+  const ways: RecordWay[] = [];
   for (const send of producer.sends) {
     send.scheduled.forEach((scheduled, i) => {
       const offset = send.firstOffset + i;
@@ -104,6 +113,13 @@ export function stageSummaries(trace: BrokerTrace, producer: ProducerMarks, cons
       const fetch = rowHolding(fetches, offset);
       const handledAt = delivered.get(offset);
       if (!produce || !fetch || handledAt === undefined) return;
+      const way: RecordWay = { offset, scheduledAt: scheduled, handledAt, stages: {} };
+      const add = (stage: StageName, ms: number) => {
+        if (!Number.isFinite(ms)) return;
+        durations.get(stage)!.push(ms);
+        way.stages[stage] = ms;
+      };
+      ways.push(way);
       const appendedAt = shift(produce.markedAt);
       add('1 scheduled -> send() called', send.calledAt - scheduled);
       add('2 send() -> request on the wire', produce.client.wireAt - send.calledAt);
@@ -128,8 +144,9 @@ export function stageSummaries(trace: BrokerTrace, producer: ProducerMarks, cons
       add('e2e total (scheduled -> handler)', handledAt - scheduled);
     });
   }
-  return STAGES.map(([stage]) => {
+  const summaries = STAGES.map(([stage]) => {
     const sorted = durations.get(stage)!.sort((a, b) => a - b);
-    return { stage, count: sorted.length, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99) };
+    return { stage, count: sorted.length, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), p999Ms: percentile(sorted, 99.9) };
   });
+  return { summaries, ways };
 }

@@ -1,3 +1,5 @@
+import type { StallLog } from './stalls.js';
+
 /** What bench/latency-stages.ts collects in each place: the broker's rows (broker-probe.ts) and the clients' marks. */
 
 /** One request in the broker; offsets [first, next). Times are clockMs() of the broker's process. */
@@ -17,4 +19,6 @@ export interface BrokerTrace {
   fetches: TracedRequest[];
   /** GET /health?sync=<i>: `first` is i. */
   syncs: TracedRequest[];
+  /** The broker's event-loop stalls and collections (the broker's clock). */
+  stalls?: StallLog;
 }

@@ -33,7 +33,7 @@ export interface JsonRecord {
   headers: Record<string, string | null>;
 }
 
-type ValueFields = { value?: unknown; valueBase64?: string; valueError?: string };
+export type ValueFields = { value?: unknown; valueBase64?: string; valueError?: string };
 
 function contentTypeOf(record: DecodedRecord): string | null {
   const header = record.headers.find((candidate) => candidate.key === CONTENT_TYPE_HEADER);
@@ -51,7 +51,8 @@ function jsonValue(bytes: Buffer): ValueFields {
   }
 }
 
-function valueFields(record: DecodedRecord, format: ValueFormat): ValueFields {
+/** A record's value as the answer's fields for `format` (see the top). */
+export function valueFields(record: DecodedRecord, format: ValueFormat): ValueFields {
   const bytes = record.value;
   if (bytes === null) return { value: null };
   if (format === 'base64') return { valueBase64: bytes.toString('base64') };

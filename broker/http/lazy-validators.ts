@@ -13,6 +13,10 @@
  *   and the Ajv options' (fastify's own pool of Ajv instances is keyed the same way), so a route
  *   built afresh by each broker with equal schemas finds the compiled one.
  *
+ * - but a route compiled on its first request holds every other request of that moment (10-45 ms
+ *   per schema here): the data path's routes are compiled once the broker listens, in the
+ *   background, one schema per turn (lazyValidators().warm, called by broker/app.ts).
+ *
  * Errors and their wording are unchanged: the same Ajv, with the same options, compiles the same
  * schemas (broker/http/validation-message.ts reads them). A schema that cannot compile now fails
  * on its route's first request rather than at start: test/broker/route-schemas.test.ts compiles
@@ -40,10 +44,57 @@ const compiled = new Map<string, Validator>();
 
 /** `compilersFactory.buildValidator` for Fastify(): same arguments as fastify's default. */
 export const lazyValidatorFactory: BuildCompiler = (externalSchemas, options) => {
+  const compile = compilerFor(externalSchemas, options);
+  return ((route: RouteSchema) => lazily(() => compile(route)).validator) as never;
+};
+
+/**
+ * A broker's validator factory that also keeps its routes' compile steps, so that warm() can
+ * compile the busiest routes' validators ahead of their first request. Measured (bench:latency-stages,
+ * 2026-11-30): a fresh broker compiled the produce route's validators (30 ms) on the first
+ * produce, and the group heartbeat's and offset commit's (110 ms together, load ~5) a second into
+ * a live consumer's run, each on the event loop: every produce and delivery of that moment
+ * waited, and in a 5-second W2@10k run those stalls alone made the p99.
+ */
+export function lazyValidators(): { buildValidator: BuildCompiler; warm(routes: readonly string[]): () => void } {
+  /** `METHOD /url` → the compile steps of its validators (one per part and content type). */
+  const steps = new Map<string, Array<() => void>>();
+  const buildValidator: BuildCompiler = (externalSchemas, options) => {
+    const compile = compilerFor(externalSchemas, options);
+    return ((route: RouteSchema) => {
+      const { validator, compileNow } = lazily(() => compile(route));
+      const key = `${String(route.method)} ${route.url}`;
+      steps.set(key, [...(steps.get(key) ?? []), compileNow]);
+      return validator;
+    }) as never;
+  };
+  /**
+   * Compiles the validators of `routes` (`METHOD /url`), one schema per turn of the event loop so
+   * that requests arriving meanwhile wait for one schema at most, never for the lot. Answers a
+   * function that stops it (on close). The turns do not keep the process alive.
+   */
+  const warm = (routes: readonly string[]) => {
+    const queue = routes.flatMap((route) => steps.get(route) ?? []);
+    let next: NodeJS.Immediate | null = null;
+    const step = () => {
+      queue.shift()?.();
+      next = queue.length > 0 ? setImmediate(step).unref() : null;
+    };
+    next = queue.length > 0 ? setImmediate(step).unref() : null;
+    return () => {
+      queue.length = 0;
+      if (next) clearImmediate(next);
+    };
+  };
+  return { buildValidator, warm };
+}
+
+/** Compiles a route's schema once per process (see compiledOnce). */
+function compilerFor(externalSchemas: Parameters<BuildCompiler>[0], options: Parameters<BuildCompiler>[1]): (route: RouteSchema) => Validator {
   const compile = pool(externalSchemas, options);
   const optionsKey = JSON.stringify([externalSchemas, options?.customOptions]);
-  return ((route: RouteSchema) => lazily(() => compiledOnce(`${optionsKey}${route.httpPart ?? ''}${JSON.stringify(route.schema)}`, () => compile(route as never) as Validator))) as never;
-};
+  return (route) => compiledOnce(`${optionsKey}${route.httpPart ?? ''}${JSON.stringify(route.schema)}`, () => compile(route as never) as Validator);
+}
 
 function compiledOnce(key: string, compile: () => Validator): Validator {
   let validator = compiled.get(key);
@@ -54,7 +105,12 @@ function compiledOnce(key: string, compile: () => Validator): Validator {
   return validator;
 }
 
-function lazily(compile: () => Validator): Validator {
+/** How many distinct route schemas this process has compiled (tests watch it). */
+export function compiledValidatorCount(): number {
+  return compiled.size;
+}
+
+function lazily(compile: () => Validator): { validator: Validator; compileNow: () => void } {
   let real: Validator | null = null;
   const validator: Validator = (data) => {
     real ??= compile();
@@ -62,6 +118,10 @@ function lazily(compile: () => Validator): Validator {
     validator.errors = real.errors;
     return valid;
   };
-  return validator;
+  return {
+    validator,
+    compileNow: () => {
+      real ??= compile();
+    },
+  };
 }
-

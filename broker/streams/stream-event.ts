@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { DecodedRecord, RecordInput, StreamEventView } from '../../storage/index.js';
 import { BrokerError } from '../errors.js';
 import { type BrokerLimits } from '../limits.js';
-import { toJsonRecord } from '../fetch/record-view.js';
+import { valueFields } from '../fetch/record-view.js';
 import { CONTENT_TYPE_HEADER, JSON_CONTENT_TYPE } from '../produce/record-input.js';
 
 export const EVENT_TYPE_HEADER = 'spool.event.type';
@@ -31,18 +31,42 @@ export interface EventInput {
 
 type EventLimits = Pick<BrokerLimits, 'streamEventMetadataBytesMax'>;
 
-/** The records of one append; every event gets an id (the client's, or a fresh UUID). */
-export function toEventRecords(stream: Buffer, events: EventInput[], limits: EventLimits): { records: RecordInput[]; ids: string[] } {
-  const ids = events.map((event) => event.id ?? randomUUID());
+/** The content-type header's value, the same for every event: encoders only read header values. */
+const JSON_CONTENT_TYPE_BYTES = Buffer.from(JSON_CONTENT_TYPE);
+/**
+ * Event types as bytes: an application has a few dozen, and every event carries one. Bounded: a
+ * client sending a new type with every event empties it now and then, and pays Buffer.from as before.
+ */
+const TYPE_BYTES_CACHED = 1024;
+const typeBytes = new Map<string, Buffer>();
+
+function bytesOfType(type: string): Buffer {
+  let bytes = typeBytes.get(type);
+  if (bytes === undefined) {
+    if (typeBytes.size >= TYPE_BYTES_CACHED) typeBytes.clear();
+    typeBytes.set(type, (bytes = Buffer.from(type)));
+  }
+  return bytes;
+}
+
+/** Refuses an append naming one event id twice (its retry could not be told apart). */
+function checkDistinct(ids: readonly string[]): void {
+  if (ids.length < 2) return;
   const seen = new Set<string>();
   ids.forEach((id, index) => {
     if (seen.has(id)) throw new BrokerError('SPOOL_ERR_BAD_REQUEST', `events[${index}].id ${JSON.stringify(id)} appears twice in one append`, { field: `events[${index}].id` });
     seen.add(id);
   });
+}
+
+/** The records of one append; every event gets an id (the client's, or a fresh UUID). */
+export function toEventRecords(stream: Buffer, events: EventInput[], limits: EventLimits): { records: RecordInput[]; ids: string[] } {
+  const ids = events.map((event) => event.id ?? randomUUID());
+  checkDistinct(ids);
   const records = events.map((event, index): RecordInput => {
     const headers = [
-      { key: CONTENT_TYPE_HEADER, value: Buffer.from(JSON_CONTENT_TYPE) },
-      { key: EVENT_TYPE_HEADER, value: Buffer.from(event.type) },
+      { key: CONTENT_TYPE_HEADER, value: JSON_CONTENT_TYPE_BYTES },
+      { key: EVENT_TYPE_HEADER, value: bytesOfType(event.type) },
       { key: EVENT_ID_HEADER, value: Buffer.from(ids[index]!) },
     ];
     if (event.metadata !== undefined) {
@@ -60,22 +84,37 @@ export function toEventRecords(stream: Buffer, events: EventInput[], limits: Eve
   return { records, ids };
 }
 
+const textOf = (value: Buffer | null): string | null => value?.toString('utf8') ?? null;
+
 function headerText(record: DecodedRecord, key: string): string | null {
-  return record.headers.find((header) => header.key === key)?.value?.toString('utf8') ?? null;
+  return textOf(record.headers.find((header) => header.key === key)?.value ?? null);
 }
 
-/** A stored record as an event; records produced without the stream API have type and id null. */
+/**
+ * A stored record as an event; records produced without the stream API have type and id null.
+ * Only what the event shows is decoded (not the key, not a map of every header as a fetch
+ * answers): a read answers up to streamReadEventsMax of them, and what it allocates sets how often
+ * the broker stops for a scavenge, the tail of every request's latency.
+ */
 export function toEventView(record: DecodedRecord, version: number): StreamEventView {
-  const json = toJsonRecord(record, 'auto');
-  const metadata = headerText(record, EVENT_METADATA_HEADER);
+  // The first header of each name, as headerText finds it (undefined: none yet).
+  let type: string | null | undefined;
+  let id: string | null | undefined;
+  let metadata: string | null | undefined;
+  for (const header of record.headers) {
+    if (header.key === EVENT_TYPE_HEADER) type = type === undefined ? textOf(header.value) : type;
+    else if (header.key === EVENT_ID_HEADER) id = id === undefined ? textOf(header.value) : id;
+    else if (header.key === EVENT_METADATA_HEADER) metadata = metadata === undefined ? textOf(header.value) : metadata;
+  }
+  const value = valueFields(record, 'auto');
   return {
     version,
     offset: record.offset,
     timestamp: record.timestamp,
-    type: headerText(record, EVENT_TYPE_HEADER),
-    id: headerText(record, EVENT_ID_HEADER),
-    ...('value' in json ? { data: json.value } : { dataBase64: json.valueBase64 }),
-    ...(metadata !== null ? { metadata: parseOrText(metadata) } : {}),
+    type: type ?? null,
+    id: id ?? null,
+    ...('value' in value ? { data: value.value } : { dataBase64: value.valueBase64 }),
+    ...(metadata != null ? { metadata: parseOrText(metadata) } : {}),
   };
 }
 

@@ -242,11 +242,32 @@ export function setBaseOffset(buffer: Buffer, position: number, baseOffset: numb
   writeInt64(buffer, position, baseOffset);
 }
 
+/**
+ * Header keys as UTF-8. A few names recur in every record (content-type, spool.event.type, ...):
+ * each header's key was measured, then made into a new Buffer, for every record encoded. Only
+ * short keys are kept, and the table is emptied when full (a producer naming every header anew
+ * pays what it paid before), so it holds at most HEADER_KEYS_CACHED × HEADER_KEY_CACHED_CHARS × 3 bytes.
+ */
+const HEADER_KEYS_CACHED = 256;
+const HEADER_KEY_CACHED_CHARS = 64;
+const headerKeys = new Map<string, Buffer>();
+
+function headerKeyBytes(key: string): Buffer {
+  let bytes = headerKeys.get(key);
+  if (bytes !== undefined) return bytes;
+  bytes = Buffer.from(key, 'utf8');
+  if (key.length <= HEADER_KEY_CACHED_CHARS) {
+    if (headerKeys.size >= HEADER_KEYS_CACHED) headerKeys.clear();
+    headerKeys.set(key, bytes);
+  }
+  return bytes;
+}
+
 function headersSize(headers: RecordHeader[] | undefined): number {
   if (headers === undefined || headers.length === 0) return 1;
   let size = varintSize(headers.length);
   for (const header of headers) {
-    const keyBytes = Buffer.byteLength(header.key, 'utf8');
+    const keyBytes = headerKeyBytes(header.key).length;
     size += varintSize(keyBytes) + keyBytes;
     size += header.value === null ? 1 : varintSize(header.value.length) + header.value.length;
   }
@@ -305,7 +326,7 @@ function writeRecords(out: Buffer, position: number, records: RecordInput[], bod
     }
     position = writeVarint(out, position, headers.length);
     for (const header of headers) {
-      position = writeBytesField(out, position, Buffer.from(header.key, 'utf8'));
+      position = writeBytesField(out, position, headerKeyBytes(header.key));
       position = writeBytesField(out, position, header.value);
     }
   }

@@ -30,7 +30,7 @@ import type { StreamIndex } from '../streams/stream-index.js';
 import type { StreamMetadataTable } from '../streams/stream-metadata.js';
 import { expectedVersionMatches, type StreamCondition } from '../streams/expected-version.js';
 import { findOffsetByTime, IndexMismatchError, readFromSegment } from './segment-reader.js';
-import { batchBytesAtMost, packBatches, type StreamAppendOutcome, type StreamAppendRequest } from './stream-appends.js';
+import { type AcceptedAppend, batchBytesAtMost, type KeyedRecord, packBatches, type StreamAppendOutcome, type StreamAppendRequest } from './stream-appends.js';
 
 export interface AppendOptions {
   /** Reject with SPOOL_ERR_OFFSET_MISMATCH unless the log's end offset is exactly this. */
@@ -85,12 +85,6 @@ export interface PartitionStats {
 }
 
 const EMPTY = Buffer.alloc(0);
-
-interface KeyedRecord {
-  spanIndex: number;
-  offsetDelta: number;
-  key: Buffer;
-}
 
 export class PartitionLog {
   private readonly waiters = new OffsetWaiters(storageLimits.waitersPerPartitionMax);
@@ -189,25 +183,9 @@ export class PartitionLog {
    * stream and offset checks and the offsets assigned are one step of the event loop, in the order
    * the single writer writes. Throws a refusal at once; the promise settles once acknowledged.
    */
-  private appendNow(data: Buffer, options: AppendOptions): Promise<AppendResult> {
+  private appendNow(data: Buffer, options: AppendOptions, built?: KeyedRecord[]): Promise<AppendResult> {
     if (this.closed) throw new StorageError('SPOOL_ERR_LOG_CLOSED', 'the partition log is closed', this.context());
-    let spans;
-    try {
-      spans = splitBatches(data);
-    } catch (error) {
-      if (isSpoolError(error)) Object.assign(error.context, this.context());
-      throw error;
-    }
-    const { maxMessageBytes } = this.state.config;
-    const keyed: KeyedRecord[] = [];
-    for (const [spanIndex, span] of spans.entries()) {
-      if (span.size > maxMessageBytes) {
-        throw new StorageError('SPOOL_ERR_MESSAGE_TOO_LARGE', `a batch of ${span.size} bytes exceeds maxMessageBytes ${maxMessageBytes}`, this.context({ batchBytes: span.size, maxMessageBytes }));
-      }
-      this.checkRecords(data, span, maxMessageBytes, this.state.streams ? (key, offsetDelta) => keyed.push({ spanIndex, offsetDelta, key }) : undefined);
-      if (span.header.producerId >= 0) options.authorizeProducer?.(span.header.producerId, span.header.producerEpoch);
-    }
-    if (keyed.length > 0) this.checkStreamKeys(keyed);
+    const { spans, keyed } = built ? { spans: splitBatches(data, true), keyed: built } : this.checkBatches(data, options);
     const duplicate = this.checkProducers(spans, options.sequenceFromZero === true);
     if (duplicate) return duplicate;
     if (options.expectedOffset !== undefined && options.expectedOffset !== this.state.nextOffset) {
@@ -235,31 +213,57 @@ export class PartitionLog {
   }
 
   /**
+   * A produced buffer's batches, validated (CRC, records, sizes, producer), and its keyed records
+   * checked against the stream index's rules.
+   */
+  private checkBatches(data: Buffer, options: AppendOptions): { spans: BatchSpan[]; keyed: KeyedRecord[] } {
+    let spans;
+    try {
+      spans = splitBatches(data);
+    } catch (error) {
+      if (isSpoolError(error)) Object.assign(error.context, this.context());
+      throw error;
+    }
+    const { maxMessageBytes } = this.state.config;
+    const keyed: KeyedRecord[] = [];
+    for (const [spanIndex, span] of spans.entries()) {
+      if (span.size > maxMessageBytes) {
+        throw new StorageError('SPOOL_ERR_MESSAGE_TOO_LARGE', `a batch of ${span.size} bytes exceeds maxMessageBytes ${maxMessageBytes}`, this.context({ batchBytes: span.size, maxMessageBytes }));
+      }
+      this.checkRecords(data, span, maxMessageBytes, this.state.streams ? (key, offsetDelta) => keyed.push({ spanIndex, offsetDelta, key }) : undefined);
+      if (span.header.producerId >= 0) options.authorizeProducer?.(span.header.producerId, span.header.producerEpoch);
+    }
+    if (keyed.length > 0) this.checkStreamKeys(keyed);
+    return { spans, keyed };
+  }
+
+  /**
    * Several conditional appends to streams of this partition (two may name one stream: the later
    * one sees the earlier one's events). Each is decided on its own, in order, in one synchronous
    * step as in append: a refused one gets its error and writes nothing, and the accepted ones are
    * written together, one batch for many appends (stream-appends.ts), acknowledged together.
    */
   async appendStreams(appends: readonly StreamAppendRequest[]): Promise<{ outcomes: StreamAppendOutcome[]; bytes: number }> {
-    await this.streamsReady();
+    const streams = await this.streamsReady();
     const outcomes: StreamAppendOutcome[] = new Array(appends.length);
     const accepted: Array<{ index: number; firstVersion: number; recordsBefore: number }> = [];
-    const acceptedRecords: Array<readonly RecordInput[]> = [];
+    const acceptedAppends: AcceptedAppend[] = [];
     const eventsInCall = new Map<string, number>();
+    const { maxMessageBytes } = this.state.config;
     let records = 0;
     for (const [index, append] of appends.entries()) {
       try {
         const name = append.key.toString('latin1');
-        this.checkStreamKey(append.key, this.state.streams!);
+        this.checkStreamKey(append.key, streams);
         const batchBytes = batchBytesAtMost(append.records);
-        if (batchBytes > this.state.config.maxMessageBytes) {
-          throw new StorageError('SPOOL_ERR_MESSAGE_TOO_LARGE', `an append of ${batchBytes} bytes exceeds maxMessageBytes ${this.state.config.maxMessageBytes}`, this.context({ batchBytes, maxMessageBytes: this.state.config.maxMessageBytes }));
+        if (batchBytes > maxMessageBytes) {
+          throw new StorageError('SPOOL_ERR_MESSAGE_TOO_LARGE', `an append of ${batchBytes} bytes exceeds maxMessageBytes ${maxMessageBytes}`, this.context({ batchBytes, maxMessageBytes }));
         }
         const before = eventsInCall.get(name) ?? 0;
-        const firstVersion = this.checkStreamVersion(append, before);
+        const firstVersion = this.checkStreamVersion(append, before, name);
         eventsInCall.set(name, before + append.records.length);
         accepted.push({ index, firstVersion, recordsBefore: records });
-        acceptedRecords.push(append.records);
+        acceptedAppends.push({ key: append.key, keyString: name, records: append.records, batchBytes });
         records += append.records.length;
       } catch (error) {
         if (!isSpoolError(error)) throw error;
@@ -267,12 +271,15 @@ export class PartitionLog {
       }
     }
     if (accepted.length === 0) return { outcomes, bytes: 0 };
-    const data = packBatches(acceptedRecords, this.state.config.maxMessageBytes);
+    // The batches are encoded here from checked appends: appendNow frames them without walking them again.
+    const { data, keyed } = packBatches(acceptedAppends, maxMessageBytes);
     try {
-      const { baseOffset } = await this.appendNow(data, {});
+      const { baseOffset } = await this.appendNow(data, {}, keyed);
       for (const [position, { index, firstVersion, recordsBefore }] of accepted.entries()) {
-        const count = acceptedRecords[position]!.length;
-        outcomes[index] = { firstVersion, offsets: Array.from({ length: count }, (_, at) => baseOffset + recordsBefore + at) };
+        const count = acceptedAppends[position]!.records.length;
+        const offsets: number[] = new Array(count);
+        for (let at = 0; at < count; at++) offsets[at] = baseOffset + recordsBefore + at;
+        outcomes[index] = { firstVersion, offsets };
       }
     } catch (error) {
       if (!isSpoolError(error)) throw error;
@@ -328,12 +335,11 @@ export class PartitionLog {
    * accepted earlier in the same step (appendStreams), is at the expected version; answers the
    * version its next event gets.
    */
-  private checkStreamVersion(condition: StreamCondition, eventsAhead: number): number {
+  private checkStreamVersion(condition: StreamCondition, eventsAhead: number, keyString = condition.key.toString('latin1')): number {
     const streams = this.state.streams!;
     // prepare() ran before append's synchronous stretch, but a roll since then may have sealed more.
-    const { offsets, firstVersion } = streams.versionedOffsetsOf(condition.key, this.state.segments);
-    const current = firstVersion + offsets.length + eventsAhead;
-    const softDeleted = streams.metadata.isSoftDeleted(condition.key.toString('latin1'), current - 1);
+    const current = streams.nextVersionOf(condition.key, keyString, this.state.segments) + eventsAhead;
+    const softDeleted = streams.metadata.isSoftDeleted(keyString, current - 1);
     if (!expectedVersionMatches(condition.expectedVersion, current - 1, softDeleted)) {
       throw new StorageError('SPOOL_ERR_WRONG_EXPECTED_VERSION', `stream expected at version ${condition.expectedVersion}, it is at ${current - 1}`, this.context({ expectedVersion: condition.expectedVersion, actualVersion: current - 1 }));
     }

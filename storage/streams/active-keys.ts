@@ -146,6 +146,15 @@ export class ActiveKeys {
     return offsets.reverse();
   }
 
+  /** How many of the key's records are at or above `offset` (a version count, without an array). */
+  countFrom(key: Buffer, offset: number): number {
+    const id = this.keyIdOf(key, 0, key.length, false);
+    let count = 0;
+    if (id === NONE) return count;
+    for (let record = this.keyTail[id]!; record !== NONE && this.offsetOf(record) >= offset; record = this.recordPrevious[record]!) count++;
+    return count;
+  }
+
   /** The records below `highWatermark` were written: they can no longer be rewound. */
   committed(highWatermark: number): void {
     const firstPending = this.recordCount - this.pendingKeys.length;

@@ -216,6 +216,25 @@ export class StreamIndex {
     return { offsets: below === 0 ? offsets : offsets.slice(below), firstVersion: base.version };
   }
 
+  /**
+   * The version the key's next record gets: versionedOffsetsOf's firstVersion plus its count,
+   * counted without gathering the offsets (every conditional append asks, in the partition's
+   * synchronous step).
+   */
+  nextVersionOf(key: Buffer, keyString: string, segments: readonly Segment[]): number {
+    assert(this.isReady(segments), 'prepare() ran before a lookup');
+    const base = this.metadata.baseOf(keyString);
+    const below = base?.offset ?? -1;
+    let count = 0;
+    const countFrom = (offsets: readonly number[]) => {
+      if (offsets.length === 0 || offsets[0]! >= below) count += offsets.length;
+      else for (const offset of offsets) if (offset >= below) count++;
+    };
+    for (let i = 0; i < segments.length - 1; i++) countFrom(this.sealed.get(segments[i]!)!.offsetsOf(key));
+    count += this.active.countFrom(key, below);
+    return (base?.version ?? 0) + count;
+  }
+
   /** Distinct keys starting with `prefix`, at most `limit`, sorted; `more` when some were left. */
   async listKeys(prefix: Buffer, limit: number, segments: readonly Segment[]): Promise<{ keys: Buffer[]; more: boolean }> {
     await this.prepare(segments);

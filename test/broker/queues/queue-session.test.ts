@@ -7,7 +7,7 @@
  */
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { encodeCredit, encodeSettle, SessionFrame, sessionReceiptOf } from '../../../storage/codec/index.js';
+import { decodeBrokerFrame, encodeCredit, encodeSettle, SessionFrame, sessionReceiptOf } from '../../../storage/codec/index.js';
 import { call, startBroker, type StartOptions, type TestBroker } from '../support/broker.js';
 import { openSession, type RawSession, sessionUrl } from './session-support.js';
 
@@ -167,6 +167,27 @@ describe('queue sessions', () => {
       expect(worker.messages().length).toBeGreaterThan(inFlight);
       expect(worker.messages().length).toBe((await describeQueue()).inFlight);
     }, { timeout: 20_000 });
+  }, 40_000);
+
+  it('shares the work among 64 sessions whose credit is more than the windows hold: every session with credit gets messages', async () => {
+    await setup([]);
+    for (let batch = 0; batch < 40; batch++) expect((await call(`${broker!.url}/v1/topics/jobs/records`, { method: 'POST', json: { records: values(100) } })).status).toBe(200);
+    // 64 × 50 credit against 2 × windowRecords (2,000) messages leased at most at once.
+    const workers = await Promise.all(Array.from({ length: 64 }, () => session()));
+    for (const worker of workers) {
+      let id = 0;
+      // Each acks what it gets at once and gives the credit back, as a worker with nothing to do.
+      worker.ws.on('message', (data) => {
+        const frame = decodeBrokerFrame(data as Buffer);
+        if (frame.type !== 'messages') return;
+        worker.ws.send(encodeSettle('ack', ++id, receiptsOf(frame.messages)));
+        worker.ws.send(encodeCredit(frame.messages.length));
+      });
+    }
+    for (const worker of workers) worker.ws.send(encodeCredit(50));
+    await vi.waitFor(async () => expect(await describeQueue()).toMatchObject({ available: 0, inFlight: 0, totals: { acked: 4000 } }), { timeout: 30_000, interval: 200 });
+    const counts = workers.map((worker) => worker.messages().length);
+    expect(counts.filter((count) => count === 0)).toEqual([]);
   }, 40_000);
 
   it('stops reading a worker that floods settlements without reading the answers, and answers them all once it reads', async () => {

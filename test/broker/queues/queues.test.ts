@@ -159,6 +159,28 @@ describe('queues', () => {
     }
   });
 
+  it('with orderedByKey, a key stays blocked while its message is leased, nacked, dying or redelivered, and frees at its ack or dead letter', async () => {
+    broker = await startBroker({ flush: 'never' });
+    const records = [{ key: 'a', value: 'a0' }, { key: 'a', value: 'a1' }, { key: 'b', value: 'b0' }, { key: 'b', value: 'b1' }, { value: 'none' }];
+    await setup({ records, queue: { orderedByKey: true, maxDeliveries: 9 } });
+    const first = await receive({ max: 10, visibilityMs: 60_000 });
+    expect(first.map((message) => message.value)).toEqual(['a0', 'b0', 'none']);
+    const [a0, b0] = first;
+    // Nacked: a0 is delivered again, never a1 past it.
+    await settle('nack', [a0!.receipt]);
+    const again = await receive({ max: 10, visibilityMs: 60_000 });
+    expect(again.map((message) => message.value)).toEqual(['a0']);
+    // Rejected into the dead-letter topic: key a is free, a1 comes.
+    await settle('reject', [again[0]!.receipt]);
+    expect((await receive({ max: 10, visibilityMs: 100 })).map((message) => message.value)).toEqual(['a1']);
+    // b0 acked: b1 comes; a1's lease runs out: a1 again, still alone for its key.
+    await settle('ack', [b0!.receipt]);
+    expect((await receive({ max: 10, visibilityMs: 60_000 })).map((message) => message.value)).toEqual(['b1']);
+    const redelivered = await receive({ max: 10, waitMs: 5_000, visibilityMs: 60_000 });
+    expect(redelivered.map((message) => [message.value, message.deliveryCount])).toEqual([['a1', 2]]);
+    expect(await describeQueue()).toMatchObject({ available: 0, inFlight: 3, deadLettered: 1 });
+  });
+
   it('delivers higher priority first within the window', async () => {
     broker = await startBroker({ flush: 'never' });
     const records = [0, 5, 0, 9, 1, 9].map((priority, i) => ({ value: i, headers: { priority: String(priority) } }));
