@@ -645,8 +645,9 @@ export class QueueService {
       const watched = (arrived: boolean) => {
         queue.watching.delete(partition.partition);
         if (arrived) queue.wakeOne();
-        // Ran its time while receives still wait: watch again (a closed log answers at once: not again).
-        else if (queue.waiting.size > 0 && Date.now() - started >= this.limits.maxWaitMs) this.watchForRecords(queue);
+        // Ran its time while receives still wait: watch again. A closed log answers at once: not
+        // again (half the time, not all of it: a timer may fire a little before Date.now() says).
+        else if (queue.waiting.size > 0 && Date.now() - started >= Math.max(1, this.limits.maxWaitMs / 2)) this.watchForRecords(queue);
       };
       // A refused wait (too many on the partition) leaves the receives to their timers.
       log.waitForData(log.highWatermark, this.limits.maxWaitMs).then(watched, () => queue.watching.delete(partition.partition));
