@@ -204,7 +204,7 @@ export class PartitionLog {
       return { baseOffset: batchBase, lastOffset: this.state.nextOffset - 1 };
     });
     const lastOffset = this.state.nextOffset - 1;
-    for (const record of keyed) this.state.streams!.add(record.key, batches[record.spanIndex]!.baseOffset + record.offsetDelta, record.keyString);
+    for (const record of keyed) this.state.streams!.add(record.key, batches[record.spanIndex]!.baseOffset + record.offsetDelta);
     const acknowledged = new Promise<void>((resolve, reject: (error: SpoolError) => void) => {
       this.writer.enqueue({ data, spans, baseOffset, lastOffset, resolve, reject });
     });
