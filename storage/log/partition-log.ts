@@ -263,7 +263,7 @@ export class PartitionLog {
         const firstVersion = this.checkStreamVersion(append, before, name);
         eventsInCall.set(name, before + append.records.length);
         accepted.push({ index, firstVersion, recordsBefore: records });
-        acceptedAppends.push({ key: append.key, keyString: name, records: append.records, batchBytes });
+        acceptedAppends.push({ key: append.key, records: append.records, batchBytes });
         records += append.records.length;
       } catch (error) {
         if (!isSpoolError(error)) throw error;
