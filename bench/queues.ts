@@ -21,7 +21,14 @@
  * cases run in interleaved rounds (Spool and Redis alternating who goes first) and each row is the
  * median of its rounds (BENCH_ROUNDS, default 3; 1 with --quick; --save keeps a quick run too).
  * Beside each rate, the CPU per message of the server process and of this (client) process: the
- * figures the load on a shared machine moves little.
+ * figures the load on a shared machine moves little, and for Spool's session rows the session
+ * frames per 100 messages and their mean size, by kind and direction (client/queue/session.ts's
+ * `spool:queue-session:frame` trace channel).
+ *
+ * Connection set-up is inside the timed phase for every system alike: each Spool worker's
+ * WebSocket upgrade happens at its first `for await` step, each Redis worker's connection is made
+ * at its start. (Opening the sessions before the clock would also push each its prefetch before
+ * it, 64 × 200 of the 50,000 messages of a quick run.)
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { loadavg } from 'node:os';
