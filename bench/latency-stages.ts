@@ -29,7 +29,7 @@ import { produceAtRate } from './compare/produce.js';
 import { producerOptions } from './compare/spool-driver.js';
 import type { ConsumerMarks } from './latency/consumer-probe.js';
 import { clockOffsetMs, type ProducerMarks, STAGES, stageSummaries } from './latency/stages.js';
-import type { BrokerTrace } from './latency/trace.js';
+import { type BrokerTrace, SYNC_HEADER } from './latency/trace.js';
 import { startBrokerProcess } from './lib/broker-process.js';
 import { cpuSeconds } from './lib/process-stats.js';
 import { printReport, table } from './lib/report.js';
@@ -58,12 +58,12 @@ const probe = new URL('./latency/broker-probe.js', import.meta.url).pathname;
 const broker = await startBrokerProcess({ flush, nodeArgs: [...(process.env.SPOOL_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', probe], extraEnv: { SPOOL_TRACE_FILE: traceFile } });
 const loadBefore = loadavg();
 
-/** Sequential GET /health?sync=i: the broker notes when each arrived and was answered. */
+/** Sequential GET /health with the sync header (a header: /health's strict querystring refuses unknown parameters): the broker notes when each arrived and was answered. */
 async function syncClocks(): Promise<Array<{ sentAt: number; answeredAt: number }>> {
   const marks: Array<{ sentAt: number; answeredAt: number }> = [];
   for (let i = 0; i < SYNC_REQUESTS; i++) {
     const sentAt = clockMs();
-    const answer = await request(`${broker.url}/health?sync=${i}`);
+    const answer = await request(`${broker.url}/health`, { headers: { [SYNC_HEADER]: String(i) } });
     await answer.body.arrayBuffer();
     marks.push({ sentAt, answeredAt: clockMs() });
   }

@@ -12,9 +12,10 @@
  *      alone (restartOpenSeconds: the key tables load at first use).
  *
  *   --events <n> (default 2,000,000)  --streams <n> (default 200,000)  --full (10 M events, 1 M streams)
+ *   --no-reference (skips phase 1: half the run, for memory and restart figures at large sizes)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeRecordBatch, LogManager, partitionForKey, type PartitionLog } from '../storage/index.js';
 import { printReport, type Row } from './lib/report.js';
@@ -26,6 +27,7 @@ const flag = (name: string, fallback: number): number => {
   return at >= 0 ? Number(args[at + 1]) : fallback;
 };
 const full = args.includes('--full');
+const withReference = !args.includes('--no-reference');
 const EVENTS = full ? 10_000_000 : flag('--events', 2_000_000);
 const STREAMS = full ? 1_000_000 : flag('--streams', 200_000);
 const PARTITIONS = 4;
@@ -61,13 +63,13 @@ const dir = mkdtempSync(join(tmpdir(), 'spool-bench-streams-'));
 try {
   let manager = await LogManager.open({ root: join(dir, 'topics') });
   const plain = await manager.openTopic('plain', PARTITIONS, { flush: 'never' });
-  const reference = await appendPhase(plain, false);
+  const reference = withReference ? await appendPhase(plain, false) : { events: 0, seconds: Number.NaN };
   await manager.deleteTopic('plain');
   const streamConfig = { flush: 'never' as const, streamIndex: true, retentionMs: -1 };
   const streams = await manager.openTopic('orders', PARTITIONS, streamConfig);
   const conditional = await appendPhase(streams, true);
   const lookups = await lookupPhase(streams, 20_000);
-  const rssMB = process.memoryUsage().rss / 1e6;
+  const memory = process.memoryUsage();
   await manager.close();
   const restartStarted = performance.now();
   manager = await LogManager.open({ root: join(dir, 'topics') });
@@ -92,7 +94,11 @@ try {
     streams: STREAMS,
     partitions: PARTITIONS,
     rows,
-    rssMB: Math.round(rssMB),
+    rssMB: Math.round(memory.rss / 1e6),
+    // Where it is: the JS heap (objects, strings), and typed arrays/Buffers (the key tables, batches).
+    heapUsedMB: Math.round(memory.heapUsed / 1e6),
+    arrayBuffersMB: Math.round(memory.arrayBuffers / 1e6),
+    loadAverage: loadavg().map((load) => Number(load.toFixed(2))),
     restartOpenSeconds: Number(openSeconds.toFixed(3)),
     restartSeconds: Number(restartSeconds.toFixed(3)),
     note: 'storage engine only; HTTP figures (issue 18 targets) are for bench:streams over the broker',

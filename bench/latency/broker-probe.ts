@@ -3,7 +3,7 @@
  * on the broker's diagnostics channels (broker/http/trace-channels.ts) and Node's
  * http.server.request.start, keeps one row per produce and per fetch request with the times it passed each mark
  * (clockMs(), the clock the bench's threads share), and writes them as JSON to
- * SPOOL_TRACE_FILE when the broker exits. GET /health?sync=<i> requests are kept too: the
+ * SPOOL_TRACE_FILE when the broker exits. GET /health requests carrying the sync header (x-spool-bench-sync: <i>) are kept too: the
  * bench measures the offset between its clock and the broker's with them. The broker's event-loop
  * stalls and collections (stalls.ts) go in the same file.
  */
@@ -13,7 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { APPENDED_CHANNEL, type AppendedMessage, FETCH_READY_CHANNEL, type FetchReadyMessage } from '../../broker/http/trace-channels.js';
 import { clockMs } from '../compare/payload.js';
 import { watchStalls } from './stalls.js';
-import type { BrokerTrace, TracedRequest } from './trace.js';
+import { type BrokerTrace, SYNC_HEADER, type TracedRequest } from './trace.js';
 
 const file = process.env.SPOOL_TRACE_FILE;
 if (!file) throw new Error('broker-probe: SPOOL_TRACE_FILE names where the trace goes');
@@ -36,9 +36,9 @@ subscribe('http.server.request.start', (message) => {
     if (row) row.answeredAt = clockMs();
     return end.apply(this, args);
   } as ServerResponse['end'];
-  const sync = /[?&]sync=(\d+)/.exec(request.url ?? '');
-  if (sync) {
-    const row = { receivedAt: at, answeredAt: 0, first: Number(sync[1]), next: 0 };
+  const sync = request.headers[SYNC_HEADER];
+  if (typeof sync === 'string') {
+    const row = { receivedAt: at, answeredAt: 0, first: Number(sync), next: 0 };
     trace.syncs.push(row);
     rows.set(request, row);
   }

@@ -14,10 +14,13 @@ export interface TracedRequest {
   next: number;
 }
 
+/** The clock-sync requests' header: its value is the request's index. */
+export const SYNC_HEADER = 'x-spool-bench-sync';
+
 export interface BrokerTrace {
   produces: TracedRequest[];
   fetches: TracedRequest[];
-  /** GET /health?sync=<i>: `first` is i. */
+  /** GET /health with the sync header (SYNC_HEADER: <i>): `first` is i. */
   syncs: TracedRequest[];
   /** The broker's event-loop stalls and collections (the broker's clock). */
   stalls?: StallLog;

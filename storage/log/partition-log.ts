@@ -204,7 +204,7 @@ export class PartitionLog {
       return { baseOffset: batchBase, lastOffset: this.state.nextOffset - 1 };
     });
     const lastOffset = this.state.nextOffset - 1;
-    for (const record of keyed) this.state.streams!.add(record.key, batches[record.spanIndex]!.baseOffset + record.offsetDelta, record.keyString);
+    for (const record of keyed) this.state.streams!.add(record.key, batches[record.spanIndex]!.baseOffset + record.offsetDelta);
     const acknowledged = new Promise<void>((resolve, reject: (error: SpoolError) => void) => {
       this.writer.enqueue({ data, spans, baseOffset, lastOffset, resolve, reject });
     });
@@ -263,7 +263,7 @@ export class PartitionLog {
         const firstVersion = this.checkStreamVersion(append, before, name);
         eventsInCall.set(name, before + append.records.length);
         accepted.push({ index, firstVersion, recordsBefore: records });
-        acceptedAppends.push({ key: append.key, keyString: name, records: append.records, batchBytes });
+        acceptedAppends.push({ key: append.key, records: append.records, batchBytes });
         records += append.records.length;
       } catch (error) {
         if (!isSpoolError(error)) throw error;

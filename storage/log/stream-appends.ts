@@ -24,8 +24,6 @@ export interface KeyedRecord {
   spanIndex: number;
   offsetDelta: number;
   key: Buffer;
-  /** The key as latin1, when known: the stream index's name for it (one string, hashed once, for all of an append's records). */
-  keyString?: string;
 }
 
 /**
@@ -49,7 +47,6 @@ export function batchBytesAtMost(records: readonly RecordInput[]): number {
 /** An accepted append to pack: its stream's key, its records, and batchBytesAtMost of them. */
 export interface AcceptedAppend {
   key: Buffer;
-  keyString: string;
   records: readonly RecordInput[];
   batchBytes: number;
 }
@@ -65,7 +62,7 @@ export function packBatches(appends: readonly AcceptedAppend[], maxBatchBytes: n
   const keyed: KeyedRecord[] = [];
   let pending: RecordInput[] = [];
   let pendingBytes = BATCH_HEADER_BYTES;
-  for (const { key, keyString, records, batchBytes } of appends) {
+  for (const { key, records, batchBytes } of appends) {
     const bytes = batchBytes - BATCH_HEADER_BYTES;
     if (pending.length > 0 && pendingBytes + bytes > maxBatchBytes) {
       batches.push(encodeRecordBatch(pending));
@@ -75,7 +72,7 @@ export function packBatches(appends: readonly AcceptedAppend[], maxBatchBytes: n
     for (const record of records) {
       // The index takes `key` for every record: a record keyed otherwise would put it in the wrong stream.
       assert(record.key === key || (record.key != null && key.equals(record.key)), 'an append\'s records are keyed with its stream');
-      keyed.push({ spanIndex: batches.length, offsetDelta: pending.length, key, keyString });
+      keyed.push({ spanIndex: batches.length, offsetDelta: pending.length, key });
       pending.push(record);
     }
     pendingBytes += bytes;

@@ -4,93 +4,319 @@
  * the order the single writer will write them). Memory follows the active segment's size, not
  * the number of streams: at seal time the table moves to the segment's `.keys` file.
  *
- * Keys are held as latin1 strings: one char per byte, so the string is the exact key bytes.
+ * Compact, in typed arrays (no object, string or array per key or per record): the issue's full
+ * size puts ~670,000 records of ~250,000 keys in each partition's 128 MiB active segment, where a
+ * `Map<string, number[]>` held ~130 bytes per key and ~12 per record on the JS heap, all of it
+ * traced by every major GC.
+ *
+ *   keys      open-addressing table (linear probing) of key ids; per key id its hash, where its
+ *             bytes start in one append-only arena (they end where the next key's start), and its
+ *             last record: ~13 bytes + the key's bytes, ~2x that at most with the doubling slack
+ *   records   per record its offset relative to `base` (u32: a segment's extent fits, as in the
+ *             `.keys` format) and the previous record of the same key: 8 bytes
+ *
+ * A key's records are a chain from its last record backwards, so appending and rewinding a record
+ * are O(1) and offsetsOf walks the chain and reverses it. Records are kept in the order they were
+ * added, so the appends not yet written are always the last ones (what a failed write rewinds).
  */
 import { assert } from '../assert.js';
-import type { SegmentKeys } from './key-file.js';
+import { forEachKeyFileEntry, type KeyFileHeader, type SegmentKeys } from './key-file.js';
+
+/** A 32-bit hash of `bytes[start, end)`: where a key goes in the table. */
+export type KeyHasher = (bytes: Buffer, start: number, end: number) => number;
+
+/** FNV-1a: cheap for short ids, and spreads `order-00000001`-like ids well. */
+export function fnv1a(bytes: Buffer, start: number, end: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
+  return hash >>> 0;
+}
+
+export interface ActiveKeysOptions {
+  /** Tests force collisions with a constant hash. */
+  hash?: KeyHasher;
+  /** Initial capacities (tests start tiny so that every growth path runs). */
+  initialKeys?: number;
+  initialRecords?: number;
+}
+
+const NONE = -1;
+/** Relative offsets are u32, as in the `.keys` format (recordExtent u32). */
+const MAX_RELATIVE = 0xffff_ffff;
+/** Pending bookkeeping is compacted past this many committed entries (it never drains under steady load). */
+const PENDING_COMPACT_AT = 4096;
 
 export class ActiveKeys {
-  private readonly offsetsByKey = new Map<string, number[]>();
-  /**
-   * Records not yet written, in offset order, from `pendingStart`: what a failed write rewinds. Two
-   * flat arrays rather than an object per record: a profile of a 200,000-record load spent more
-   * time collecting those objects than indexing.
-   */
-  private pendingKeys: string[] = [];
-  private pendingOffsets: number[] = [];
-  private pendingStart = 0;
+  private readonly hashOf: KeyHasher;
+  private readonly initialKeys: number;
+  private readonly initialRecords: number;
+
+  /** slot → key id, NONE when empty; a power of two, at most half full. */
+  private slots: Int32Array;
+  private keyHash: Uint32Array;
+  /** key id → where its bytes start in `arena`; keyStart[keyCount] = arenaUsed. */
+  private keyStart: Uint32Array;
+  /** key id → its last record, NONE when a rewind took all of them. */
+  private keyTail: Int32Array;
+  private keyCount = 0;
+  private arena: Buffer;
+  private arenaUsed = 0;
+
+  private recordRelative: Uint32Array;
+  /** record → the same key's previous record, NONE for its first. */
+  private recordPrevious: Int32Array;
   private recordCount = 0;
+  /** Offsets are stored relative to it: the segment's base, or the first offset of an empty table. */
+  private base = NONE;
+
+  /** Key ids of the records not yet written, from `pendingStart`: the last records of the table. */
+  private pendingKeys: number[] = [];
+  private pendingStart = 0;
+
+  constructor(private readonly options: ActiveKeysOptions = {}) {
+    this.hashOf = options.hash ?? fnv1a;
+    // A power of two: the slots (twice as many) are probed with a mask.
+    this.initialKeys = 2 ** Math.ceil(Math.log2(Math.max(1, options.initialKeys ?? 1024)));
+    this.initialRecords = Math.max(1, options.initialRecords ?? 4096);
+    this.slots = new Int32Array(2 * this.initialKeys).fill(NONE);
+    this.keyHash = new Uint32Array(this.initialKeys);
+    this.keyStart = new Uint32Array(this.initialKeys + 1);
+    this.keyTail = new Int32Array(this.initialKeys);
+    this.arena = Buffer.allocUnsafe(Math.max(16, 16 * this.initialKeys));
+    this.recordRelative = new Uint32Array(this.initialRecords);
+    this.recordPrevious = new Int32Array(this.initialRecords);
+  }
 
   get size(): number {
     return this.recordCount;
   }
 
+  /** Bytes held by the typed arrays and the arena (for the benches' memory breakdown). */
+  get bytes(): number {
+    return (
+      this.slots.byteLength + this.keyHash.byteLength + this.keyStart.byteLength + this.keyTail.byteLength + this.arena.length +
+      this.recordRelative.byteLength + this.recordPrevious.byteLength
+    );
+  }
+
   /** An accepted append's record (rewound if its write fails). */
-  add(key: string, offset: number): void {
-    this.index(key, offset);
-    this.pendingKeys.push(key);
-    this.pendingOffsets.push(offset);
+  add(key: Buffer, offset: number): void {
+    const id = this.keyIdOf(key, 0, key.length, true);
+    this.indexRecord(id, offset);
+    this.pendingKeys.push(id);
   }
 
   /** A record already in the log (the table loaded at open). */
-  index(key: string, offset: number): void {
-    const offsets = this.offsetsByKey.get(key);
-    if (offsets) {
-      assert(offsets[offsets.length - 1]! < offset, 'a key\'s offsets only grow');
-      offsets.push(offset);
-    } else {
-      this.offsetsByKey.set(key, [offset]);
-    }
-    this.recordCount++;
+  index(key: Buffer, offset: number): void {
+    this.indexRecord(this.keyIdOf(key, 0, key.length, true), offset);
   }
 
-  /** The key's offsets in this table, ascending (do not modify). */
-  offsetsOf(key: string): readonly number[] {
-    return this.offsetsByKey.get(key) ?? [];
+  /**
+   * Every record of a checked `.keys` file (a clean close's save of the active segment), keys
+   * compared in place: the load after a restart allocates nothing per record or per key.
+   */
+  loadKeyFile(file: Buffer, header: KeyFileHeader, baseOffset: number): void {
+    assert(this.recordCount === 0, 'a key file is loaded into an empty table');
+    this.base = baseOffset;
+    // Sized once (a first pass counts the keys): no doubling, copy and rehash on the way.
+    let keys = 0;
+    let lastKeyStart = NONE;
+    forEachKeyFileEntry(file, header, (keyStart) => {
+      if (keyStart !== lastKeyStart) keys++;
+      lastKeyStart = keyStart;
+    });
+    this.reserve(keys, header.entryCount, header.keysBytes);
+    lastKeyStart = NONE;
+    let id = NONE;
+    forEachKeyFileEntry(file, header, (keyStart, keyEnd, relativeOffset) => {
+      if (keyStart !== lastKeyStart) {
+        lastKeyStart = keyStart;
+        id = this.keyIdOf(file, keyStart, keyEnd, true);
+      }
+      this.indexRecord(id, baseOffset + relativeOffset);
+    });
+  }
+
+  /** The key's offsets in this table, ascending (a new array). */
+  offsetsOf(key: Buffer): number[] {
+    const id = this.keyIdOf(key, 0, key.length, false);
+    if (id === NONE) return [];
+    const offsets: number[] = [];
+    for (let record = this.keyTail[id]!; record !== NONE; record = this.recordPrevious[record]!) offsets.push(this.offsetOf(record));
+    return offsets.reverse();
+  }
+
+  /** How many of the key's records are at or above `offset` (a version count, without an array). */
+  countFrom(key: Buffer, offset: number): number {
+    const id = this.keyIdOf(key, 0, key.length, false);
+    let count = 0;
+    if (id === NONE) return count;
+    for (let record = this.keyTail[id]!; record !== NONE && this.offsetOf(record) >= offset; record = this.recordPrevious[record]!) count++;
+    return count;
   }
 
   /** The records below `highWatermark` were written: they can no longer be rewound. */
   committed(highWatermark: number): void {
-    while (this.pendingStart < this.pendingOffsets.length && this.pendingOffsets[this.pendingStart]! < highWatermark) this.pendingStart++;
-    if (this.pendingStart === this.pendingOffsets.length) {
+    const firstPending = this.recordCount - this.pendingKeys.length;
+    while (this.pendingStart < this.pendingKeys.length && this.offsetOf(firstPending + this.pendingStart) < highWatermark) this.pendingStart++;
+    if (this.pendingStart === this.pendingKeys.length) {
       this.pendingKeys = [];
-      this.pendingOffsets = [];
+      this.pendingStart = 0;
+    } else if (this.pendingStart >= PENDING_COMPACT_AT && this.pendingStart * 2 >= this.pendingKeys.length) {
+      this.pendingKeys = this.pendingKeys.slice(this.pendingStart);
       this.pendingStart = 0;
     }
   }
 
   /** A failed write: forgets every record at or above `offset` (never written). */
   rewindTo(offset: number): void {
-    while (this.pendingOffsets.length > this.pendingStart && this.pendingOffsets[this.pendingOffsets.length - 1]! >= offset) {
-      this.pendingOffsets.pop();
-      const key = this.pendingKeys.pop()!;
-      const offsets = this.offsetsByKey.get(key)!;
-      offsets.pop();
-      if (offsets.length === 0) this.offsetsByKey.delete(key);
-      this.recordCount--;
+    while (this.pendingKeys.length > this.pendingStart && this.offsetOf(this.recordCount - 1) >= offset) {
+      const id = this.pendingKeys.pop()!;
+      const record = --this.recordCount;
+      assert(this.keyTail[id] === record, 'a pending record is its key\'s last');
+      this.keyTail[id] = this.recordPrevious[record]!;
     }
   }
 
   /**
    * The segment rolled at `nextBase`: takes out every record below it (the sealed segment's keys,
-   * relative to `sealedBase`), keeping the ones above (appends queued for the new segment).
+   * relative to `sealedBase`), keeping the ones above (appends queued for the new segment) in a
+   * table rebuilt without the sealed keys, so the arrays shrink back to the new segment's size.
    */
   takeBelow(nextBase: number, sealedBase: number): SegmentKeys {
+    const keyOfRecord = this.keyOfEachRecord();
     const sealed: SegmentKeys = { keys: [], relativeOffsets: [] };
-    for (const [key, offsets] of this.offsetsByKey) {
-      let below = 0;
-      while (below < offsets.length && offsets[below]! < nextBase) below++;
-      if (below === 0) continue;
-      sealed.keys.push(Buffer.from(key, 'latin1'));
-      sealed.relativeOffsets.push(offsets.slice(0, below).map((offset) => offset - sealedBase));
-      if (below === offsets.length) this.offsetsByKey.delete(key);
-      else this.offsetsByKey.set(key, offsets.slice(below));
-      this.recordCount -= below;
+    const sealedIndex = new Int32Array(this.keyCount).fill(NONE);
+    const keptId = new Int32Array(this.keyCount).fill(NONE);
+    const kept = new ActiveKeys(this.options);
+    kept.base = nextBase;
+    const firstPending = this.recordCount - (this.pendingKeys.length - this.pendingStart);
+    for (let record = 0; record < this.recordCount; record++) {
+      const id = keyOfRecord[record]!;
+      const offset = this.offsetOf(record);
+      if (offset < nextBase) {
+        if (sealedIndex[id] === NONE) {
+          sealedIndex[id] = sealed.keys.length;
+          sealed.keys.push(Buffer.from(this.keyBytes(id)));
+          sealed.relativeOffsets.push([]);
+        }
+        sealed.relativeOffsets[sealedIndex[id]!]!.push(offset - sealedBase);
+        continue;
+      }
+      if (keptId[id] === NONE) keptId[id] = kept.keyIdOf(this.arena, this.keyStart[id]!, this.keyStart[id + 1]!, true);
+      kept.indexRecord(keptId[id]!, offset);
+      if (record >= firstPending) kept.pendingKeys.push(keptId[id]!);
     }
+    Object.assign(this, kept);
     return sealed;
   }
 
-  keys(): IterableIterator<string> {
-    return this.offsetsByKey.keys();
+  /** Every key with a record in the table (views of the arena: copy one to keep it past the next add). */
+  *keys(): IterableIterator<Buffer> {
+    for (let id = 0; id < this.keyCount; id++) if (this.keyTail[id] !== NONE) yield this.keyBytes(id);
   }
+
+  private offsetOf(record: number): number {
+    return this.base + this.recordRelative[record]!;
+  }
+
+  private keyBytes(id: number): Buffer {
+    return this.arena.subarray(this.keyStart[id]!, this.keyStart[id + 1]!);
+  }
+
+  private indexRecord(id: number, offset: number): void {
+    if (this.recordCount === 0 && this.base === NONE) this.base = offset;
+    const relative = offset - this.base;
+    assert(relative >= 0 && relative <= MAX_RELATIVE, 'an offset of the active table is within u32 of its base');
+    const previous = this.keyTail[id]!;
+    assert(previous === NONE || this.offsetOf(previous) < offset, 'a key\'s offsets only grow');
+    if (this.recordCount === this.recordRelative.length) this.growRecords();
+    this.recordRelative[this.recordCount] = relative;
+    this.recordPrevious[this.recordCount] = previous;
+    this.keyTail[id] = this.recordCount++;
+  }
+
+  /** The id of `bytes[start, end)`: found, or added when `insert`, else NONE. */
+  private keyIdOf(bytes: Buffer, start: number, end: number, insert: boolean): number {
+    const hash = this.hashOf(bytes, start, end);
+    const mask = this.slots.length - 1;
+    let slot = hash & mask;
+    for (let id = this.slots[slot]!; id !== NONE; id = this.slots[slot]!) {
+      if (this.keyHash[id] === hash && this.keyEquals(id, bytes, start, end)) return id;
+      slot = (slot + 1) & mask;
+    }
+    if (!insert) return NONE;
+    return this.insertKey(slot, hash, bytes, start, end);
+  }
+
+  private keyEquals(id: number, bytes: Buffer, start: number, end: number): boolean {
+    const at = this.keyStart[id]!;
+    if (this.keyStart[id + 1]! - at !== end - start) return false;
+    for (let i = 0; i < end - start; i++) if (this.arena[at + i] !== bytes[start + i]) return false;
+    return true;
+  }
+
+  private insertKey(slot: number, hash: number, bytes: Buffer, start: number, end: number): number {
+    const id = this.keyCount;
+    if (id === this.keyHash.length) this.growKeys();
+    while (this.arenaUsed + (end - start) > this.arena.length) this.arena = grown(this.arena, this.arenaUsed, Buffer.allocUnsafe(2 * this.arena.length));
+    bytes.copy(this.arena, this.arenaUsed, start, end);
+    this.arenaUsed += end - start;
+    this.keyHash[id] = hash;
+    this.keyTail[id] = NONE;
+    this.keyStart[id + 1] = this.arenaUsed;
+    this.keyCount++;
+    if (this.slots.length === this.keyHash.length * 2) this.slots[slot] = id;
+    else this.rehash(); // growKeys doubled the capacity: the slots double too, every key placed again
+    return id;
+  }
+
+  /** Capacity for at least `keys` keys of `keyBytes` in all and `records` records (an empty table). */
+  private reserve(keys: number, records: number, keyBytes: number): void {
+    while (this.keyHash.length < keys) this.growKeys();
+    this.rehash();
+    if (this.arena.length < keyBytes) this.arena = Buffer.allocUnsafe(keyBytes);
+    if (this.recordRelative.length < records) {
+      this.recordRelative = new Uint32Array(records);
+      this.recordPrevious = new Int32Array(records);
+    }
+  }
+
+  private growKeys(): void {
+    const capacity = 2 * this.keyHash.length;
+    this.keyHash = grown(this.keyHash, this.keyCount, new Uint32Array(capacity));
+    this.keyStart = grown(this.keyStart, this.keyCount + 1, new Uint32Array(capacity + 1));
+    this.keyTail = grown(this.keyTail, this.keyCount, new Int32Array(capacity));
+  }
+
+  private rehash(): void {
+    this.slots = new Int32Array(2 * this.keyHash.length).fill(NONE);
+    const mask = this.slots.length - 1;
+    for (let id = 0; id < this.keyCount; id++) {
+      let slot = this.keyHash[id]! & mask;
+      while (this.slots[slot] !== NONE) slot = (slot + 1) & mask;
+      this.slots[slot] = id;
+    }
+  }
+
+  private growRecords(): void {
+    const capacity = 2 * this.recordRelative.length;
+    this.recordRelative = grown(this.recordRelative, this.recordCount, new Uint32Array(capacity));
+    this.recordPrevious = grown(this.recordPrevious, this.recordCount, new Int32Array(capacity));
+  }
+
+  /** key id of every record, from the chains (takeBelow's only per-record scratch). */
+  private keyOfEachRecord(): Int32Array {
+    const keyOfRecord = new Int32Array(this.recordCount);
+    for (let id = 0; id < this.keyCount; id++) {
+      for (let record = this.keyTail[id]!; record !== NONE; record = this.recordPrevious[record]!) keyOfRecord[record] = id;
+    }
+    return keyOfRecord;
+  }
+}
+
+/** `into` with the first `used` elements of `from`. */
+function grown<T extends Uint32Array | Int32Array | Buffer>(from: T, used: number, into: T): T {
+  into.set(from.subarray(0, used));
+  return into;
 }

@@ -115,25 +115,37 @@ export function decodeKeyFileHeader(file: Buffer, expected: Pick<KeyFileHeader, 
   return header;
 }
 
-/** Every key of a checked file with its relative offsets: how the active segment's table is
- *  loaded back after a clean shutdown instead of decoding its whole log. */
+/**
+ * Every entry of a checked file, in file order (one key's entries adjacent, in offset order), its
+ * key as a position in `file`: nothing is allocated per entry (the active table's load runs this
+ * for every record of the active segment).
+ */
+export function forEachKeyFileEntry(
+  file: Buffer,
+  header: KeyFileHeader,
+  visit: (keyStart: number, keyEnd: number, relativeOffset: number) => void,
+): void {
+  const keysStart = keysSectionPosition(header.entryCount);
+  for (let at = KEY_FILE_HEADER_BYTES; at < keysStart; at += KEY_ENTRY_BYTES) {
+    const keyAt = keysStart + file.readUInt32BE(at + 12);
+    visit(keyAt + 4, keyAt + 4 + file.readUInt32BE(keyAt), file.readUInt32BE(at + 8));
+  }
+}
+
+/** Every key of a checked file with its relative offsets. */
 export function decodeKeyFileTable(file: Buffer, header: KeyFileHeader): SegmentKeys {
   const table: SegmentKeys = { keys: [], relativeOffsets: [] };
-  const keysStart = keysSectionPosition(header.entryCount);
-  let lastKeyPosition = -1;
+  let lastKeyStart = -1;
   let offsets: number[] = [];
-  // Fields read in place (no entry object): this runs for every record of the active segment.
-  for (let at = KEY_FILE_HEADER_BYTES; at < keysStart; at += KEY_ENTRY_BYTES) {
-    const keyPosition = file.readUInt32BE(at + 12);
-    if (keyPosition !== lastKeyPosition) {
-      const keyAt = keysStart + keyPosition;
-      table.keys.push(file.subarray(keyAt + 4, keyAt + 4 + file.readUInt32BE(keyAt)));
+  forEachKeyFileEntry(file, header, (keyStart, keyEnd, relativeOffset) => {
+    if (keyStart !== lastKeyStart) {
+      table.keys.push(file.subarray(keyStart, keyEnd));
       offsets = [];
       table.relativeOffsets.push(offsets);
-      lastKeyPosition = keyPosition;
+      lastKeyStart = keyStart;
     }
-    offsets.push(file.readUInt32BE(at + 8));
-  }
+    offsets.push(relativeOffset);
+  });
   return table;
 }
 

@@ -1,6 +1,6 @@
 /**
  * The stream index of one sealed segment, as lookups see it: either its `.keys` file (the normal
- * case) or, from the roll until that file is written, the table it is written from.
+ * case) or, from the roll until that file is written, its encoded bytes in memory.
  *
  * File lookups read synchronously (readSync on a descriptor held open). That is a measured choice:
  * a conditional append must be decided in one synchronous stretch of the event loop, or two
@@ -20,7 +20,6 @@ import {
   keysSectionPosition,
   type KeyHash,
   readKeyEntry,
-  type SegmentKeys,
 } from './key-file.js';
 
 /** Entries between two fences: a lookup reads about this many entries (1 KiB). */
@@ -31,43 +30,24 @@ const readAsync = promisify(read);
 
 export interface SealedKeys {
   /** Absolute offsets of the key's records in the segment, ascending. */
-  offsetsOf(key: Buffer, keyString: string): number[];
+  offsetsOf(key: Buffer): number[];
   /** Every distinct key in the segment (read off the event loop: a segment has ~100,000s). */
   keys(): AsyncIterable<Buffer>;
   close(): void;
 }
 
-/** A just-sealed segment's table, until its file is written. */
-export class MemorySealedKeys implements SealedKeys {
-  private readonly byKey = new Map<string, number[]>();
-
-  constructor(private readonly table: SegmentKeys, baseOffset: number) {
-    table.keys.forEach((key, index) => {
-      this.byKey.set(key.toString('latin1'), table.relativeOffsets[index]!.map((relative) => baseOffset + relative));
-    });
-  }
-
-  offsetsOf(_key: Buffer, keyString: string): number[] {
-    return this.byKey.get(keyString) ?? [];
-  }
-
-  async *keys(): AsyncIterable<Buffer> {
-    yield* this.table.keys;
-  }
-
-  close(): void {}
-}
-
-export class FileSealedKeys implements SealedKeys {
+/**
+ * Lookups in a checked `.keys` layout: a binary search of the fences, then the entries after the
+ * fence found. Where the bytes come from is the subclass's: the file, or the encoded buffer.
+ */
+abstract class KeyFileLookup implements SealedKeys {
   private readonly fenceHigh: Uint32Array;
   private readonly fenceLow: Uint32Array;
-  private fd: number;
 
   /** `file` was checked by decodeKeyFileHeader; only the fences are kept from it. */
   constructor(
-    private readonly path: string,
     file: Buffer,
-    private readonly header: KeyFileHeader,
+    protected readonly header: KeyFileHeader,
     private readonly baseOffset: number,
   ) {
     const fences = Math.ceil(header.entryCount / FENCE_STRIDE);
@@ -78,12 +58,12 @@ export class FileSealedKeys implements SealedKeys {
       this.fenceHigh[fence] = file.readUInt32BE(at);
       this.fenceLow[fence] = file.readUInt32BE(at + 4);
     }
-    try {
-      this.fd = openSync(path, 'r');
-    } catch (error) {
-      throw ioError(error, 'open', path);
-    }
   }
+
+  abstract keys(): AsyncIterable<Buffer>;
+  abstract close(): void;
+  /** Exactly `length` bytes of the file at `position` into `into`. */
+  protected abstract read(into: Buffer, length: number, position: number): void;
 
   offsetsOf(key: Buffer): number[] {
     const hash = hashKey(key);
@@ -109,6 +89,68 @@ export class FileSealedKeys implements SealedKeys {
       index += count;
     }
     return found;
+  }
+
+  /** The first entry that may hold `hash`: the fence before the first fence not below it. */
+  private firstCandidate(hash: KeyHash): number {
+    let low = 0;
+    let high = this.fenceHigh.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (compareHash({ high: this.fenceHigh[middle]!, low: this.fenceLow[middle]! }, hash) < 0) low = middle + 1;
+      else high = middle;
+    }
+    return Math.max(0, low - 1) * FENCE_STRIDE;
+  }
+
+  private keyAt(keyPosition: number): Buffer {
+    const at = keysSectionPosition(this.header.entryCount) + keyPosition;
+    const length = Buffer.allocUnsafe(4);
+    this.read(length, 4, at);
+    const key = Buffer.allocUnsafe(length.readUInt32BE(0));
+    this.read(key, key.length, at + 4);
+    return key;
+  }
+}
+
+/**
+ * A just-sealed segment's encoded `.keys`, until the file is written: lookups see the sealed
+ * records from the roll on, at the cost of the encoded bytes (16 per record) for that while.
+ */
+export class BufferSealedKeys extends KeyFileLookup {
+  constructor(private readonly file: Buffer, header: KeyFileHeader, baseOffset: number) {
+    super(file, header, baseOffset);
+  }
+
+  async *keys(): AsyncIterable<Buffer> {
+    const end = this.file.length;
+    for (let at = keysSectionPosition(this.header.entryCount); at < end; at += 4 + this.file.readUInt32BE(at)) {
+      yield this.file.subarray(at + 4, at + 4 + this.file.readUInt32BE(at));
+    }
+  }
+
+  close(): void {}
+
+  protected read(into: Buffer, length: number, position: number): void {
+    this.file.copy(into, 0, position, position + length);
+  }
+}
+
+export class FileSealedKeys extends KeyFileLookup {
+  private fd: number;
+
+  constructor(
+    private readonly path: string,
+    file: Buffer,
+    header: KeyFileHeader,
+    baseOffset: number,
+  ) {
+    super(file, header, baseOffset);
+    try {
+      this.fd = openSync(path, 'r');
+    } catch (error) {
+      throw ioError(error, 'open', path);
+    }
   }
 
   async *keys(): AsyncIterable<Buffer> {
@@ -137,28 +179,7 @@ export class FileSealedKeys implements SealedKeys {
     this.fd = -1;
   }
 
-  /** The first entry that may hold `hash`: the fence before the first fence not below it. */
-  private firstCandidate(hash: KeyHash): number {
-    let low = 0;
-    let high = this.fenceHigh.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (compareHash({ high: this.fenceHigh[middle]!, low: this.fenceLow[middle]! }, hash) < 0) low = middle + 1;
-      else high = middle;
-    }
-    return Math.max(0, low - 1) * FENCE_STRIDE;
-  }
-
-  private keyAt(keyPosition: number): Buffer {
-    const at = keysSectionPosition(this.header.entryCount) + keyPosition;
-    const length = Buffer.allocUnsafe(4);
-    this.read(length, 4, at);
-    const key = Buffer.allocUnsafe(length.readUInt32BE(0));
-    this.read(key, key.length, at + 4);
-    return key;
-  }
-
-  private read(into: Buffer, length: number, position: number): void {
+  protected read(into: Buffer, length: number, position: number): void {
     try {
       const bytesRead = readSync(this.fd, into, 0, length, position);
       if (bytesRead !== length) throw new Error(`short read: ${bytesRead} of ${length} bytes at ${position}`);

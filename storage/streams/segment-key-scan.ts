@@ -8,6 +8,7 @@ import { ioError } from '../errors.js';
 import { type FileSystem, withFile } from '../io/file-system.js';
 import { scanBatches } from '../log/batch-scanner.js';
 import type { Segment } from '../log/segment.js';
+import { ActiveKeys } from './active-keys.js';
 import type { SegmentKeys } from './key-file.js';
 
 /** Calls `visit` for every keyed record of the segment's visible bytes, in offset order. */
@@ -24,20 +25,9 @@ export async function scanSegmentKeys(fs: FileSystem, segment: Segment, visit: (
   });
 }
 
-/** A sealed segment's keys, for writing its `.keys` file. */
+/** A sealed segment's keys, for writing its `.keys` file (gathered in the active table's compact form). */
 export async function readSegmentKeys(fs: FileSystem, segment: Segment): Promise<SegmentKeys> {
-  const indexOf = new Map<string, number>();
-  const table: SegmentKeys = { keys: [], relativeOffsets: [] };
-  await scanSegmentKeys(fs, segment, (key, offset) => {
-    const name = key.toString('latin1');
-    let index = indexOf.get(name);
-    if (index === undefined) {
-      index = table.keys.length;
-      indexOf.set(name, index);
-      table.keys.push(Buffer.from(key));
-      table.relativeOffsets.push([]);
-    }
-    table.relativeOffsets[index]!.push(offset - segment.baseOffset);
-  });
-  return table;
+  const table = new ActiveKeys();
+  await scanSegmentKeys(fs, segment, (key, offset) => table.index(key, offset));
+  return table.takeBelow(segment.nextOffset, segment.baseOffset);
 }

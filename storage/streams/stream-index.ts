@@ -20,8 +20,8 @@ import type { FileSystem } from '../io/file-system.js';
 import type { Segment } from '../log/segment.js';
 import { KEYS_SUFFIX, segmentPath } from '../log/segment-files.js';
 import { ActiveKeys } from './active-keys.js';
-import { decodeKeyFileHeader, decodeKeyFileTable, encodeKeyFile, type SegmentKeys } from './key-file.js';
-import { FileSealedKeys, MemorySealedKeys, type SealedKeys } from './sealed-keys.js';
+import { decodeKeyFileHeader, encodeKeyFile } from './key-file.js';
+import { BufferSealedKeys, FileSealedKeys, type SealedKeys } from './sealed-keys.js';
 import { readSegmentKeys, scanSegmentKeys } from './segment-key-scan.js';
 import type { StreamMetadataTable } from './stream-metadata.js';
 
@@ -97,15 +97,8 @@ export class StreamIndex {
   private async loadActive(segment: Segment): Promise<void> {
     const file = await this.fs.readFile(keysPathOf(segment));
     const header = file ? decodeKeyFileHeader(file, extentOf(segment)) : null;
-    if (file && header) {
-      const table = decodeKeyFileTable(file, header);
-      table.keys.forEach((key, index) => {
-        const name = key.toString('latin1');
-        for (const relative of table.relativeOffsets[index]!) this.active.index(name, segment.baseOffset + relative);
-      });
-    } else {
-      await scanSegmentKeys(this.fs, segment, (key, offset) => this.active.index(key.toString('latin1'), offset));
-    }
+    if (file && header) this.active.loadKeyFile(file, header, segment.baseOffset);
+    else await scanSegmentKeys(this.fs, segment, (key, offset) => this.active.index(key, offset));
   }
 
   /** At a clean close (writes drained): the active segment's table, for the next loadActive. */
@@ -158,9 +151,9 @@ export class StreamIndex {
   }
 
   /** Records an accepted append's keyed record (before it is written). */
-  add(key: Buffer, offset: number, keyString = key.toString('latin1')): void {
+  add(key: Buffer, offset: number): void {
     assert(this.unloadedActive === null, 'the active table is loaded before an append adds to it');
-    this.active.add(keyString, offset);
+    this.active.add(key, offset);
   }
 
   committed(highWatermark: number): void {
@@ -186,16 +179,13 @@ export class StreamIndex {
       this.unloadedActive = null;
       return;
     }
-    const table = this.active.takeBelow(nextBase, segment.baseOffset);
-    this.sealed.set(segment, new MemorySealedKeys(table, segment.baseOffset));
-    await this.writeSealed(segment, table);
-  }
-
-  private async writeSealed(segment: Segment, table: SegmentKeys): Promise<void> {
-    const path = keysPathOf(segment);
-    const file = encodeKeyFile(table, extentOf(segment));
+    // Encoded at once, in this synchronous stretch: lookups read the encoded bytes until the
+    // file is written, and the table's per-key objects are garbage before the next turn.
+    const file = encodeKeyFile(this.active.takeBelow(nextBase, segment.baseOffset), extentOf(segment));
     const header = decodeKeyFileHeader(file, extentOf(segment));
     assert(header !== null, 'a key file just encoded decodes');
+    this.sealed.set(segment, new BufferSealedKeys(file, header, segment.baseOffset));
+    const path = keysPathOf(segment);
     await this.fs.writeFileAtomic(path, file);
     // Still the segment's index (retention may have removed it meanwhile): now read from the file.
     if (this.sealed.has(segment)) this.sealed.set(segment, new FileSealedKeys(path, file, header, segment.baseOffset));
@@ -204,12 +194,11 @@ export class StreamIndex {
   /** Every offset of the key, ascending, over `segments` (prepared), pending appends included. */
   offsetsOf(key: Buffer, segments: readonly Segment[]): number[] {
     assert(this.isReady(segments), 'prepare() ran before a lookup');
-    const keyString = key.toString('latin1');
     const offsets: number[] = [];
     for (const segment of segments.slice(0, -1)) {
-      for (const offset of this.sealed.get(segment)!.offsetsOf(key, keyString)) offsets.push(offset);
+      for (const offset of this.sealed.get(segment)!.offsetsOf(key)) offsets.push(offset);
     }
-    for (const offset of this.active.offsetsOf(keyString)) offsets.push(offset);
+    for (const offset of this.active.offsetsOf(key)) offsets.push(offset);
     return offsets;
   }
 
@@ -241,8 +230,8 @@ export class StreamIndex {
       if (offsets.length === 0 || offsets[0]! >= below) count += offsets.length;
       else for (const offset of offsets) if (offset >= below) count++;
     };
-    for (let i = 0; i < segments.length - 1; i++) countFrom(this.sealed.get(segments[i]!)!.offsetsOf(key, keyString));
-    countFrom(this.active.offsetsOf(keyString));
+    for (let i = 0; i < segments.length - 1; i++) countFrom(this.sealed.get(segments[i]!)!.offsetsOf(key));
+    count += this.active.countFrom(key, below);
     return (base?.version ?? 0) + count;
   }
 
@@ -259,10 +248,10 @@ export class StreamIndex {
         more = true;
         return false;
       }
-      found.set(name, key);
+      found.set(name, Buffer.from(key)); // the active table's keys are views of its arena
       return true;
     };
-    for (const key of this.active.keys()) if (!consider(Buffer.from(key, 'latin1'))) break;
+    for (const key of this.active.keys()) if (!consider(key)) break;
     for (const segment of segments.slice(0, -1)) {
       if (more) break;
       const keys = this.sealed.get(segment);
