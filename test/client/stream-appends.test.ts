@@ -164,7 +164,7 @@ describe('append requests in flight', () => {
     const streams = await freshStreams();
     const outcomes = Promise.allSettled([
       streams.append('twice', [{ type: 'A', data: 1 }]),
-      streams.append('bad', [{ type: '' }]),
+      streams.append('bad', [{ type: '', data: null }]),
       streams.append('twice', [{ type: 'B', data: 2 }]),
       streams.append('good', [{ type: 'A', data: 3 }]),
     ]);
