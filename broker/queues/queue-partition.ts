@@ -266,8 +266,9 @@ export class QueuePartition {
   /** Counts a message leaving flight (settled, available again or dropped) out of inFlightKeys. */
   private leaveFlight(message: WindowMessage): void {
     if (message.key === null || (message.state !== 'leased' && message.state !== 'dying')) return;
-    const count = this.inFlightKeys.get(message.key)! - 1;
-    if (count === 0) this.inFlightKeys.delete(message.key);
+    const count = (this.inFlightKeys.get(message.key) ?? 0) - 1;
+    // Never below zero (nor NaN): a count taken twice let two of a key be leased at once.
+    if (count <= 0) this.inFlightKeys.delete(message.key);
     else this.inFlightKeys.set(message.key, count);
   }
 
@@ -328,6 +329,8 @@ export class QueuePartition {
     const message = this.window.get(offset);
     if (!message) return;
     this.leaveFlight(message);
+    // Out of flight for good: a dead letter still being written must not take it out of inFlightKeys again.
+    if (message.state !== 'dead') message.state = 'acked';
     this.windowBytes -= message.bytes;
     if (message.priority > 0) this.prioritized--;
     this.window.delete(offset);

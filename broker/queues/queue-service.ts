@@ -325,8 +325,15 @@ export class QueueService {
     } catch {
       return false;
     }
-    queue.wakeOne();
+    // The oldest only where there is work for it: woken for nothing, it waited again behind the newcomer.
+    if (this.hasAvailable(queue)) queue.wakeOne();
     return true;
+  }
+
+  /** Whether a message in the window may be leased now (records not loaded yet wake a receive by the watch). */
+  private hasAvailable(queue: Queue): boolean {
+    const now = Date.now();
+    return queue.partitions.some((partition) => partition.candidates(now, queue.config.orderedByKey, 1).length > 0);
   }
 
   /** Acks, nacks or rejects messages by receipt; every receipt gets its own result. */
@@ -572,6 +579,8 @@ export class QueueService {
     const states: StoredMessageState[] = [];
     for (const { message } of entries) {
       const partition = queue.partitions[message.partition]!;
+      // Retention dropped it while its copy was written: settled already, not counted twice.
+      if (partition.window.get(message.offset) !== message) continue;
       partition.settle(message, 'dead');
       queue.totals.deadLettered++;
       moved.add(partition); // its dead-lettered count changed, whether or not the acknowledged point moved
@@ -644,7 +653,12 @@ export class QueueService {
       queue.watching.add(partition.partition);
       const watched = (arrived: boolean) => {
         queue.watching.delete(partition.partition);
-        if (arrived) queue.wakeOne();
+        if (arrived) {
+          queue.wakeOne();
+          // The others still wait (HTTP receives, sessions with credit): they need the watch too,
+          // or records produced after the woken one answers wake nobody until their own timers.
+          if (queue.waiting.size > 0) this.watchForRecords(queue);
+        }
         // Ran its time while receives still wait: watch again. A closed log answers at once: not
         // again (half the time, not all of it: a timer may fire a little before Date.now() says).
         else if (queue.waiting.size > 0 && Date.now() - started >= Math.max(1, this.limits.maxWaitMs / 2)) this.watchForRecords(queue);

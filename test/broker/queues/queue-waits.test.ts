@@ -1,0 +1,56 @@
+/**
+ * Receives waiting for work, against a real broker: every waiting receive (HTTP long-poll or a
+ * session with credit) is woken by records produced while it waits, and they are served oldest
+ * first. A receive missed by a wake-up answers only when its 60 s wait ends: past these tests'
+ * timeouts, so each fails without the behaviour it guards.
+ */
+import { afterEach, expect, it, vi } from 'vitest';
+import { call, startBroker, type TestBroker } from '../support/broker.js';
+
+let broker: TestBroker;
+afterEach(async () => broker?.close());
+
+const queueUrl = () => `${broker.url}/v1/topics/jobs/queues/workers`;
+
+async function setup(): Promise<void> {
+  broker = await startBroker({ flush: 'never' });
+  await call(`${broker.url}/v1/topics`, { method: 'POST', json: { name: 'jobs', partitions: 1 } });
+  expect((await call(queueUrl(), { method: 'PUT', json: {} })).status).toBe(201);
+}
+
+/** A receive that waits up to 60 s; resolves with the values it got. */
+async function receiveValues(): Promise<unknown[]> {
+  const answer = await call(`${queueUrl()}/receive`, { method: 'POST', json: { max: 10, waitMs: 60_000 } });
+  expect(answer.status).toBe(200);
+  return answer.body.messages.map((message: { value: unknown }) => message.value);
+}
+
+const produce = (value: string) => call(`${broker.url}/v1/topics/jobs/records`, { method: 'POST', json: { records: [{ value }] } });
+
+async function untilWaiting(count: number): Promise<void> {
+  await vi.waitFor(async () => expect((await call(`${broker.url}/metrics`)).body.toString()).toContain(`spool_queue_receives_waiting{topic="jobs",queue="workers"} ${count}`));
+}
+
+it('wakes the receives still waiting for records produced after one of them was served', async () => {
+  await setup();
+  const first = receiveValues();
+  await untilWaiting(1);
+  const second = receiveValues();
+  await untilWaiting(2);
+  await produce('one');
+  await untilWaiting(1);
+  await produce('two');
+  expect([...(await first), ...(await second)].sort()).toEqual(['one', 'two']);
+}, 20_000);
+
+it('serves the oldest waiting receive first, though a newer one came while it waited', async () => {
+  await setup();
+  const oldest = receiveValues();
+  await untilWaiting(1);
+  const newer = receiveValues();
+  await untilWaiting(2);
+  await produce('one');
+  expect(await oldest).toEqual(['one']);
+  await produce('two');
+  expect(await newer).toEqual(['two']);
+}, 20_000);
