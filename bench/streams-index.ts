@@ -118,6 +118,8 @@ try {
     // After a full GC (needs --expose-gc): what is live, apart from what the allocator keeps.
     rssAfterGcMB: afterGc ? Math.round(afterGc.rss / 1e6) : null,
     heapUsedAfterGcMB: afterGc ? Math.round(afterGc.heapUsed / 1e6) : null,
+    // The heap V8 keeps committed (young generation included), used or not: part of the RSS.
+    heapTotalAfterGcMB: afterGc ? Math.round(afterGc.heapTotal / 1e6) : null,
     arrayBuffersAfterGcMB: afterGc ? Math.round(afterGc.arrayBuffers / 1e6) : null,
     peakRssMB: Math.round((process.resourceUsage().maxRSS * 1024) / 1e6),
     loadAverage: loadavg().map((load) => Number(load.toFixed(2))),

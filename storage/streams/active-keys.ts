@@ -20,17 +20,20 @@
  * added, so the appends not yet written are always the last ones (what a failed write rewinds).
  */
 import { assert } from '../assert.js';
-import { forEachKeyFileEntry, type KeyFileHeader, type SegmentKeys } from './key-file.js';
+import { crc32c } from '../codec/crc32c.js';
+import {
+  allocKeyFile,
+  fnv1a,
+  forEachKeyFileEntry,
+  KEY_ENTRY_BYTES,
+  type KeyFileHeader,
+  keysSectionPosition,
+  writeKeyFileHeader,
+} from './key-file.js';
 
 /** A 32-bit hash of `bytes[start, end)`: where a key goes in the table. */
 export type KeyHasher = (bytes: Buffer, start: number, end: number) => number;
 
-/** FNV-1a: cheap for short ids, and spreads `order-00000001`-like ids well. */
-export function fnv1a(bytes: Buffer, start: number, end: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
-  return hash >>> 0;
-}
 
 export interface ActiveKeysOptions {
   /** Tests force collisions with a constant hash. */
@@ -179,14 +182,75 @@ export class ActiveKeys {
   }
 
   /**
-   * The segment rolled at `nextBase`: takes out every record below it (the sealed segment's keys,
-   * relative to `sealedBase`), keeping the ones above (appends queued for the new segment) in a
-   * table rebuilt without the sealed keys, so the arrays shrink back to the new segment's size.
+   * The segment rolled at `nextBase`: takes out every record below it as the sealed segment's
+   * `.keys` file (offsets relative to `sealedBase`), written straight from the arrays (no object
+   * per key or record: a 128 MiB segment has ~240,000 keys), and keeps the ones above (appends
+   * queued for the new segment) in a table rebuilt without the sealed keys, so the arrays shrink
+   * back to the new segment's size and the old ones are garbage at once.
    */
-  takeBelow(nextBase: number, sealedBase: number): SegmentKeys {
+  takeBelow(nextBase: number, sealedBase: number, extent: Pick<KeyFileHeader, 'logBytes' | 'recordExtent'>): Buffer {
+    const file = this.encodeBelow(nextBase, sealedBase, extent);
+    this.keepFrom(nextBase);
+    return file;
+  }
+
+  /** The `.keys` file of the records below `nextBase`, byte for byte what encodeKeyFile writes. */
+  private encodeBelow(nextBase: number, sealedBase: number, extent: Pick<KeyFileHeader, 'logBytes' | 'recordExtent'>): Buffer {
+    // A key's records below nextBase are the start of its chain (offsets grow along it).
+    const below = new Int32Array(this.keyCount);
+    const firstRecord = new Int32Array(this.keyCount);
+    const sealedIds = new Int32Array(this.keyCount);
+    let sealedKeys = 0;
+    let entryCount = 0;
+    let keysBytes = 0;
+    for (let id = 0; id < this.keyCount; id++) {
+      for (let record = this.keyTail[id]!; record !== NONE; record = this.recordPrevious[record]!) {
+        if (this.offsetOf(record) >= nextBase) continue;
+        below[id]!++;
+        firstRecord[id] = record;
+      }
+      if (below[id] === 0) continue;
+      sealedIds[sealedKeys++] = id;
+      entryCount += below[id]!;
+      keysBytes += 4 + this.keyStart[id + 1]! - this.keyStart[id]!;
+    }
+    const hashHigh = new Uint32Array(this.keyCount);
+    const hashLow = new Uint32Array(this.keyCount);
+    for (const id of sealedIds.subarray(0, sealedKeys)) {
+      hashHigh[id] = crc32c(this.keyBytes(id));
+      hashLow[id] = fnv1a(this.arena, this.keyStart[id]!, this.keyStart[id + 1]!);
+    }
+    // encodeKeyFile's order: by hash, then by the key's first record (its order of appearance).
+    const order = sealedIds.subarray(0, sealedKeys).sort((a, b) => hashHigh[a]! - hashHigh[b]! || hashLow[a]! - hashLow[b]! || firstRecord[a]! - firstRecord[b]!);
+    const file = allocKeyFile(entryCount, keysBytes);
+    const keysStart = keysSectionPosition(entryCount);
+    let entryAt = keysSectionPosition(0);
+    let keyPosition = 0;
+    for (const id of order) {
+      const key = this.keyBytes(id);
+      file.writeUInt32BE(key.length, keysStart + keyPosition);
+      key.copy(file, keysStart + keyPosition + 4);
+      // The chain runs backwards: the key's entries are written from its last slot down.
+      let at = entryAt + below[id]! * KEY_ENTRY_BYTES;
+      for (let record = this.keyTail[id]!; record !== NONE; record = this.recordPrevious[record]!) {
+        const offset = this.offsetOf(record);
+        if (offset >= nextBase) continue;
+        at -= KEY_ENTRY_BYTES;
+        file.writeUInt32BE(hashHigh[id]!, at);
+        file.writeUInt32BE(hashLow[id]!, at + 4);
+        file.writeUInt32BE(offset - sealedBase, at + 8);
+        file.writeUInt32BE(keyPosition, at + 12);
+      }
+      entryAt += below[id]! * KEY_ENTRY_BYTES;
+      keyPosition += 4 + key.length;
+    }
+    writeKeyFileHeader(file, { ...extent, entryCount, keysBytes });
+    return file;
+  }
+
+  /** Replaces the table by one of its records at or above `nextBase` only (pending ones stay pending). */
+  private keepFrom(nextBase: number): void {
     const keyOfRecord = this.keyOfEachRecord();
-    const sealed: SegmentKeys = { keys: [], relativeOffsets: [] };
-    const sealedIndex = new Int32Array(this.keyCount).fill(NONE);
     const keptId = new Int32Array(this.keyCount).fill(NONE);
     const kept = new ActiveKeys(this.options);
     kept.base = nextBase;
@@ -194,21 +258,12 @@ export class ActiveKeys {
     for (let record = 0; record < this.recordCount; record++) {
       const id = keyOfRecord[record]!;
       const offset = this.offsetOf(record);
-      if (offset < nextBase) {
-        if (sealedIndex[id] === NONE) {
-          sealedIndex[id] = sealed.keys.length;
-          sealed.keys.push(Buffer.from(this.keyBytes(id)));
-          sealed.relativeOffsets.push([]);
-        }
-        sealed.relativeOffsets[sealedIndex[id]!]!.push(offset - sealedBase);
-        continue;
-      }
+      if (offset < nextBase) continue;
       if (keptId[id] === NONE) keptId[id] = kept.keyIdOf(this.arena, this.keyStart[id]!, this.keyStart[id + 1]!, true);
       kept.indexRecord(keptId[id]!, offset);
       if (record >= firstPending) kept.pendingKeys.push(keptId[id]!);
     }
     Object.assign(this, kept);
-    return sealed;
   }
 
   /** Every key with a record in the table (views of the arena: copy one to keep it past the next add). */
@@ -305,7 +360,7 @@ export class ActiveKeys {
     this.recordPrevious = grown(this.recordPrevious, this.recordCount, new Int32Array(capacity));
   }
 
-  /** key id of every record, from the chains (takeBelow's only per-record scratch). */
+  /** key id of every record, from the chains (keepFrom's only per-record scratch). */
   private keyOfEachRecord(): Int32Array {
     const keyOfRecord = new Int32Array(this.recordCount);
     for (let id = 0; id < this.keyCount; id++) {

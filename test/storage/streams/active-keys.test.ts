@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ActiveKeys, type KeyHasher } from '../../../storage/streams/active-keys.js';
-import { decodeKeyFileHeader, encodeKeyFile, type SegmentKeys } from '../../../storage/streams/key-file.js';
+import { decodeKeyFileHeader, decodeKeyFileTable, encodeKeyFile, type SegmentKeys } from '../../../storage/streams/key-file.js';
 
 /** The table as it was before it went compact (a Map of arrays): the answers must not change. */
 class MapModel {
@@ -125,8 +125,14 @@ describe('active key table (compact)', () => {
                 next = Math.max(highWatermark, model.lastOffset + 1);
               } else {
                 const nextBase = sealedUpTo + Math.floor((highWatermark - sealedUpTo) * op.at);
-                const sealed = table.takeBelow(nextBase, sealedUpTo);
-                expect(asMap(sealed)).toEqual(model.takeBelow(nextBase, sealedUpTo));
+                const sealedExtent = { logBytes: 7, recordExtent: nextBase - sealedUpTo };
+                const file = table.takeBelow(nextBase, sealedUpTo, sealedExtent);
+                const sealed = model.takeBelow(nextBase, sealedUpTo);
+                expect(asMap(decodeKeyFileTable(file, decodeKeyFileHeader(file, sealedExtent)!))).toEqual(sealed);
+                // Byte for byte the reference writer's file, whose keys come in order of appearance.
+                const appearance = [...sealed].sort(([, a], [, b]) => a[0]! - b[0]!);
+                const reference = { keys: appearance.map(([key]) => Buffer.from(key, 'latin1')), relativeOffsets: appearance.map(([, offsets]) => offsets) };
+                expect(file.equals(encodeKeyFile(reference, sealedExtent))).toBe(true);
                 sealedUpTo = nextBase;
               }
               expect(table.size).toBe(model.size);
