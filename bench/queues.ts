@@ -21,8 +21,16 @@
  * cases run in interleaved rounds (Spool and Redis alternating who goes first) and each row is the
  * median of its rounds (BENCH_ROUNDS, default 3; 1 with --quick; --save keeps a quick run too).
  * Beside each rate, the CPU per message of the server process and of this (client) process: the
- * figures the load on a shared machine moves little.
+ * figures the load on a shared machine moves little, and for Spool's session rows the session
+ * frames per 100 messages and their mean size, by kind and direction (client/queue/session.ts's
+ * `spool:queue-session:frame` trace channel).
+ *
+ * Connection set-up is inside the timed phase for every system alike: each Spool worker's
+ * WebSocket upgrade happens at its first `for await` step, each Redis worker's connection is made
+ * at its start. (Opening the sessions before the clock would also push each its prefetch before
+ * it, 64 × 200 of the 50,000 messages of a quick run.)
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { loadavg } from 'node:os';
 import { Redis } from 'ioredis';
 import { Spool } from '../client/index.js';
@@ -46,6 +54,33 @@ interface Run {
   rate: number;
   serverCpuUs: number;
   clientCpuUs: number;
+  /** Session frames per 100 messages, by type and direction (Spool's session rows only). */
+  frames?: Record<string, number>;
+}
+
+/** Counts the session frames (client/queue/session.ts's trace channel) while `work` runs: per 100 messages, and the mean size of each kind. */
+async function countingFrames(work: () => Promise<Run>): Promise<Run> {
+  const counts = new Map<string, { frames: number; items: number }>();
+  const onFrame = (trace: unknown) => {
+    const { direction, type, count } = trace as { direction: string; type: string; count: number };
+    const key = `${direction} ${type}`;
+    const entry = counts.get(key) ?? { frames: 0, items: 0 };
+    entry.frames += 1;
+    entry.items += count;
+    counts.set(key, entry);
+  };
+  subscribe('spool:queue-session:frame', onFrame);
+  try {
+    const run = await work();
+    const frames: Record<string, number> = {};
+    for (const [key, { frames: n, items }] of counts) {
+      frames[`${key} /100 msgs`] = (n * 100) / MESSAGES;
+      frames[`${key} size`] = items / n;
+    }
+    return { ...run, frames };
+  } finally {
+    unsubscribe('spool:queue-session:frame', onFrame);
+  }
 }
 
 /** Measures `work` (which settles MESSAGES messages) against the server process `pid`. */
@@ -97,7 +132,8 @@ async function spoolQueue(test: Case): Promise<Run> {
     }
     await producer.close();
     await spool.queue('jobs', 'workers').configure({ visibilityMs: 60_000, orderedByKey: test.orderedByKey });
-    return await measured(broker.pid, () => (test.transport === 'session' ? sessionWorkers(spool, test.workers) : httpWorkers(spool, test.workers)));
+    if (test.transport === 'http') return await measured(broker.pid, () => httpWorkers(spool, test.workers));
+    return await countingFrames(() => measured(broker.pid, () => sessionWorkers(spool, test.workers)));
   } finally {
     await spool.close();
     await broker.stop();
@@ -194,10 +230,12 @@ for (let round = 0; round < ROUNDS; round++) {
     const load = loadavg()[0]!;
     loads.push(load);
     console.error(`round ${round + 1}/${ROUNDS} ${test.name}, load ${load.toFixed(1)}: spool ${describe(spoolRuns.get(test)!.at(-1))}, redis ${describe(redisRuns.get(test)!.at(-1))}`);
+    const frames = spoolRuns.get(test)!.at(-1)?.frames;
+    if (frames) console.error(`  session frames: ${Object.entries(frames).map(([key, value]) => `${key} ${value.toFixed(2)}`).join(', ')}`);
   }
 }
 
-const medianOf = (runs: Run[], field: keyof Run) => (runs.length > 0 ? median(runs.map((run) => run[field])) : null);
+const medianOf = (runs: Run[], field: 'rate' | 'serverCpuUs' | 'clientCpuUs') => (runs.length > 0 ? median(runs.map((run) => run[field])) : null);
 const rows: Row[] = CASES.map((test) => {
   const reference = hasOwnReference(test) ? test : BASE_CASE;
   const spool = spoolRuns.get(test)!;

@@ -17,7 +17,8 @@
  *      each beside the start of an empty broker.
  *
  * Sizes: --full is the issue's (10,000,000 events over 1,000,000 streams); the default is reduced
- * (200,000 over 20,000), or --events <n> --streams <n>. The output says which size ran; progress
+ * (200,000 over 20,000), or --events <n> --streams <n>; --max-in-flight <n> sets the coalescer's
+ * requests in flight. The output says which size ran; progress
  * goes to stderr round by round.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -41,6 +42,8 @@ const full = args.includes('--full');
 const EVENTS = full ? 10_000_000 : flag('--events', 200_000);
 const STREAMS = full ? 1_000_000 : flag('--streams', 20_000);
 const ISSUE_EVENTS = 10_000_000;
+/** --max-in-flight <n>: the coalescer's requests in flight (spool.streams maxInFlight); default the client's. */
+const MAX_IN_FLIGHT = args.includes('--max-in-flight') ? flag('--max-in-flight', 1) : undefined;
 const PARTITIONS = 4;
 const WRITERS = 64;
 const READ_STREAMS = 200;
@@ -139,7 +142,7 @@ try {
     await producer.send(topic, [{ key: streamId(index), value: DATA, headers: { 'spool.event.type': 'Happened' } }]);
   };
   const append = (topic: string) => {
-    const streams = spool.streams(topic);
+    const streams = spool.streams(topic, { maxInFlight: MAX_IN_FLIGHT });
     return async (index: number, version: number) => {
       await streams.append(streamId(index), [{ type: 'Happened', data: DATA }], { expectedVersion: version < 0 ? 'no_stream' : version });
     };

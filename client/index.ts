@@ -15,6 +15,6 @@ export { Responder, type RespondOptions, type RequestHandler } from './request-r
 export type { RequestOptions } from './request-reply/requester.js';
 export { REPLY_TO_HEADER, CORRELATION_ID_HEADER, DEADLINE_HEADER, ERROR_HEADER } from './request-reply/headers.js';
 export { type Codec, type CodecName, jsonCodec, msgpackCodec, stringCodec, bytesCodec } from './codecs.js';
-export { Streams, WrongExpectedVersionError, type ExpectedVersion, type StreamEvent, type StreamEventInput, type StreamInfo, type ReadStreamOptions, type AppendResult, type StreamMetadataView, type StreamSubscribeOptions } from './streams.js';
+export { Streams, WrongExpectedVersionError, type ExpectedVersion, type StreamEvent, type StreamEventInput, type StreamInfo, type ReadStreamOptions, type StreamsOptions, type AppendResult, type StreamMetadataView, type StreamSubscribeOptions } from './streams.js';
 export { SpoolClientError, clientErrors, type ClientErrorCode } from './errors.js';
 export type * from './types.js';

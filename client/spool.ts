@@ -25,7 +25,7 @@ import { Queue, type QueueOptions } from './queue/queue.js';
 import { Requester, type RequestOptions } from './request-reply/requester.js';
 import { type RequestHandler, type RespondOptions, Responder } from './request-reply/responder.js';
 import { type LiveHandler, type SubscribeOptions, Subscription } from './subscribe/subscription.js';
-import { Streams } from './streams.js';
+import { Streams, type StreamsOptions } from './streams.js';
 import { TopicMetadata } from './topic-metadata.js';
 
 export { DEFAULT_URL };
@@ -104,10 +104,11 @@ export class Spool {
   }
 
   /** Event-sourcing streams of a topic created with streamIndex (docs/event-sourcing.md). */
-  streams(topic: string): Streams {
+  streams(topic: string, options: StreamsOptions = {}): Streams {
     // One per topic, so appends made through separate spool.streams(topic) calls coalesce too.
     let streams = this.streamsByTopic.get(topic);
     if (!streams) this.streamsByTopic.set(topic, (streams = new Streams(this.http, topic, this.authorization, this.tls)));
+    if (options.maxInFlight !== undefined) streams.appends.setMaxInFlight(options.maxInFlight);
     return streams;
   }
 

@@ -32,6 +32,17 @@ export type { ExpectedVersion, StreamInfo, StreamMetadataView, StreamSubscribeOp
 export type StreamEvent<T = unknown> = StreamEventView<T>;
 export type AppendResult = StreamAppendAnswer;
 
+/** Options of spool.streams(topic, options): they apply to the topic's one shared Streams. */
+export interface StreamsOptions {
+  /**
+   * Many-stream append requests in flight at once (default 1, at most 16): with 2 the broker
+   * appends one while the client prepares the next, at the cost of smaller requests (it paid only
+   * with idle cores: docs/event-sourcing.md). A stream's appends keep their order whatever the
+   * value: one waits for the answer to an earlier append to that stream.
+   */
+  maxInFlight?: number;
+}
+
 export interface ReadStreamOptions {
   from?: number | 'start' | 'end';
   direction?: 'forward' | 'backward';

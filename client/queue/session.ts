@@ -13,6 +13,7 @@
  * A broker without sessions (426 or 404 at the upgrade) makes next() throw SESSIONS_UNSUPPORTED:
  * the queue then receives over HTTP.
  */
+import { channel } from 'node:diagnostics_channel';
 import WebSocket from 'ws';
 import { decodeBrokerFrame, type DecodedQueueMessage, encodeCredit, encodeSettle, type SessionReceipt, sessionReceiptOf } from '../../storage/codec/index.js';
 import { backoffDelayMs, sleep } from '../backoff.js';
@@ -33,6 +34,25 @@ export const PREFETCH_MAX = 10_000;
 const CLOSE_WAIT_MS = 5000;
 
 const RECONNECT = { baseMs: 100, maxMs: 5000, retries: Infinity };
+
+/**
+ * Every frame of every queue session, both ways, for benchmarks and debugging (frames and bytes per
+ * message): `{ direction: 'in' | 'out', type, bytes, count }`, count being a MESSAGES frame's
+ * messages, a settlement's receipts, a CREDIT's credit or a SETTLED's failures. Nothing is built
+ * while nobody subscribes.
+ */
+export const sessionFrames = channel('spool:queue-session:frame');
+
+export interface SessionFrameTrace {
+  direction: 'in' | 'out';
+  type: 'messages' | 'settled' | 'error' | 'credit' | SettlementKind;
+  bytes: number;
+  count: number;
+}
+
+function traceFrame(direction: SessionFrameTrace['direction'], type: SessionFrameTrace['type'], bytes: number, count: number): void {
+  if (sessionFrames.hasSubscribers) sessionFrames.publish({ direction, type, bytes, count } satisfies SessionFrameTrace);
+}
 
 export interface SessionTarget {
   /** ws:// or wss:// URL of the session route. */
@@ -143,7 +163,9 @@ export class QueueSessionReader {
   private sendCredit(): void {
     this.creditScheduled = false;
     if (!this.open || this.closed || this.owed === 0) return;
-    this.socket!.send(encodeCredit(this.owed, this.options.visibilityMs ?? 0));
+    const frame = encodeCredit(this.owed, this.options.visibilityMs ?? 0);
+    traceFrame('out', 'credit', frame.length, this.owed);
+    this.socket!.send(frame);
     this.owed = 0;
   }
 
@@ -161,7 +183,9 @@ export class QueueSessionReader {
         const id = this.nextId;
         this.nextId = this.nextId === 0xffffffff ? 1 : this.nextId + 1;
         this.unanswered.set(id, part);
-        this.socket!.send(encodeSettle(part.kind, id, part.pending.map((entry) => entry.receipt), part.options));
+        const frame = encodeSettle(part.kind, id, part.pending.map((entry) => entry.receipt), part.options);
+        traceFrame('out', part.kind, frame.length, part.pending.length);
+        this.socket!.send(frame);
       }
     }
   }
@@ -181,7 +205,11 @@ export class QueueSessionReader {
       // A new session owes nothing yet: all the room not taken by messages waiting here.
       this.owed = 0;
       const credit = this.options.prefetch - (this.buffer.length - this.head);
-      if (credit > 0 && !this.closed) socket.send(encodeCredit(credit, this.options.visibilityMs ?? 0));
+      if (credit > 0 && !this.closed) {
+        const frame = encodeCredit(credit, this.options.visibilityMs ?? 0);
+        traceFrame('out', 'credit', frame.length, credit);
+        socket.send(frame);
+      }
     });
     socket.on('message', (data) => this.onFrame(data as Buffer));
     socket.on('unexpected-response', (_request, response) => {
@@ -207,6 +235,7 @@ export class QueueSessionReader {
       this.socket?.terminate();
       return;
     }
+    traceFrame('in', frame.type, data.length, frame.type === 'messages' ? frame.messages.length : frame.type === 'settled' ? frame.failures.length : 0);
     if (frame.type === 'messages') {
       for (const message of frame.messages) this.buffer.push(message);
       this.wakeAll();

@@ -60,7 +60,7 @@ class ReorderingProxy {
   }
 
   private serve(client: Socket, brokerPort: number): void {
-    let pending = Buffer.alloc(0);
+    let pending: Buffer = Buffer.alloc(0);
     // Answers go back in the order of the requests (HTTP/1.1 pipelining), whatever order they come in.
     let answered: Promise<unknown> = Promise.resolve();
     client.on('data', (chunk: Buffer) => {

@@ -3,6 +3,7 @@
  * a queue session (the default) and through HTTP, reject, and the session's own behaviour: no HTTP
  * receive or settle request, reconnecting after the broker restarts.
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type QueueMessage, Spool } from '../../client/index.js';
@@ -84,6 +85,37 @@ describe('queue client', () => {
     await queue.close();
     expect(await queue.describe()).toMatchObject({ available: 0, inFlight: 0, totals: { acked: 300 } });
     expect([await requests('/v1/topics/:topic/queues/:queue/receive'), await requests('/v1/topics/:topic/queues/:queue/ack')]).toEqual(before);
+  });
+
+  it('traces every session frame both ways on spool:queue-session:frame: kind, bytes and what it carries', async () => {
+    await spool.admin.createTopic({ name: 'traced', partitions: 2 });
+    await spool.producer<number>().send('traced', Array.from({ length: 100 }, (_, i) => ({ value: i })));
+    const queue = spool.queue<number>('traced', 'workers', { prefetch: 20 });
+    await queue.configure();
+    const traces: Array<{ direction: string; type: string; bytes: number; count: number }> = [];
+    const onFrame = (trace: unknown) => traces.push(trace as (typeof traces)[number]);
+    subscribe('spool:queue-session:frame', onFrame);
+    try {
+      let seen = 0;
+      const acks: Array<Promise<void>> = [];
+      for await (const message of queue) {
+        acks.push(message.ack());
+        if (++seen === 100) break;
+      }
+      await Promise.all(acks);
+      await queue.close();
+    } finally {
+      unsubscribe('spool:queue-session:frame', onFrame);
+    }
+    const total = (direction: string, type: string) => traces.filter((trace) => trace.direction === direction && trace.type === type).reduce((sum, trace) => sum + trace.count, 0);
+    const frames = (direction: string, type: string) => traces.filter((trace) => trace.direction === direction && trace.type === type).length;
+    expect(total('in', 'messages')).toBe(100);
+    expect(total('out', 'ack')).toBe(100);
+    expect(frames('in', 'settled')).toBe(frames('out', 'ack'));
+    // Credit: the prefetch at the start, then what was handed out, never more than the prefetch owed.
+    expect(total('out', 'credit')).toBeGreaterThanOrEqual(100);
+    expect(traces.filter((trace) => trace.type === 'credit').every((trace) => trace.count >= 1 && trace.count <= 20)).toBe(true);
+    expect(traces.every((trace) => trace.bytes > 0)).toBe(true);
   });
 
   it('sends over HTTP what a frame cannot carry, and the session carries on', async () => {

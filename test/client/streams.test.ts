@@ -161,7 +161,7 @@ describe('coalesced appends', () => {
     const [good1, good2, bad] = await Promise.allSettled([
       orders.append('good-1', [{ type: 'A', data: 1 }]),
       orders.append('good-2', [{ type: 'A', data: 2 }]),
-      orders.append('bad', [{ type: '' }]),
+      orders.append('bad', [{ type: '', data: null }]),
     ]);
     expect(good1).toMatchObject({ status: 'fulfilled', value: { stream: 'good-1', firstVersion: 0 } });
     expect(good2).toMatchObject({ status: 'fulfilled', value: { stream: 'good-2', firstVersion: 0 } });

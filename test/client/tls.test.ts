@@ -41,7 +41,7 @@ describe('Spool client with tls', () => {
     const iterator = orders.subscribe('order-1')[Symbol.asyncIterator]();
     const first = await iterator.next();
     expect(first.value).toMatchObject({ version: 0, type: 'Placed', data: { total: 5 } });
-    await iterator.return?.();
+    await iterator.return?.(undefined);
   });
 
   it('refuses tls options with an http:// URL, and a certificate without its key', () => {

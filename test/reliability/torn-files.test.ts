@@ -300,7 +300,7 @@ describe('compaction leftovers', () => {
     const active = log!.activeSegment();
     runCompaction({
       segments: sealed.map((segment) => ({ dir: segment.dir, baseOffset: segment.baseOffset, logPath: segment.logPath, sizeBytes: segment.sizeBytes, nextOffset: segment.nextOffset })),
-      active: { logPath: active.logPath, sizeBytes: active.sizeBytes },
+      active: { logPath: active.logPath, baseOffset: active.baseOffset, sizeBytes: active.sizeBytes },
       nowMs: Date.now(),
       deleteRetentionMs: 0,
       indexIntervalBytes: CONFIG.indexIntervalBytes,

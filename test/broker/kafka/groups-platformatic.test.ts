@@ -27,7 +27,7 @@ describe('@platformatic/kafka consumer group', () => {
     const seen = new Map<string, number>();
     const members = [0, 1].map(() => {
       const consumer = new Consumer({ groupId: 'plt-group', clientId: 'plt', bootstrapBrokers: [broker.kafka!.address], deserializers: stringDeserializers, maxWaitTime: 200, sessionTimeout: 10_000, heartbeatInterval: 300 });
-      closers.push(() => consumer.close(true));
+      closers.push(async () => consumer.close(true));
       return consumer;
     });
     // @platformatic/kafka 1.22 keeps the records of a fetch sent before a rebalance even for the

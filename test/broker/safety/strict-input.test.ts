@@ -147,7 +147,7 @@ describe('strict input', () => {
       body: withProtoKey(pack({ records: [{ value: 1, headers: { __protoX_: 'h' } }] })),
     });
     expect(answer.status).toBe(400);
-    expect((await answer.json()).error.message).toMatch(/"__proto__".*send this body as JSON/);
+    expect(((await answer.json()) as { error: { message: string } }).error.message).toMatch(/"__proto__".*send this body as JSON/);
   });
 });
 

@@ -8,7 +8,7 @@ import { rm } from 'node:fs/promises';
 import type { Broker } from '../../../broker/app.js';
 import type { SettingName } from '../../../broker/config.js';
 import { type BrokerSettings, type EmbeddedBroker, startEmbeddedBroker } from '../../../broker/embedded.js';
-import { type FileSystem, nodeFileSystem } from '../../../storage/index.js';
+import { type FileSystem, type FlushPolicy, nodeFileSystem } from '../../../storage/index.js';
 import type { BrokerLimits } from '../../../broker/limits.js';
 
 export interface TestBroker {
@@ -27,7 +27,7 @@ export interface TestBroker {
 /** `port`: a fixed port (a restart then comes back on it, so clients reconnect by themselves); default a free one. */
 export interface StartOptions {
   dataDir?: string;
-  flush?: string;
+  flush?: FlushPolicy;
   fileSystem?: FileSystem;
   limits?: Partial<BrokerLimits>;
   port?: number;

@@ -106,7 +106,7 @@ describe('temporary topics', () => {
     [{ name: 'bad2', temporary: true, idleMs: 10 }, 'idleMs below the minimum'],
     [{ name: 'bad3', temporary: true, idleMs: 86_400_001 }, 'idleMs above the maximum'],
     [{ name: 'bad4', temporary: 'yes' }, 'temporary not a boolean'],
-  ])('refuses %j (%s) with 400 SPOOL_ERR_BAD_REQUEST', async (body) => {
+  ])('refuses %j (%s) with 400 SPOOL_ERR_BAD_REQUEST', async (body, _what) => {
     await start();
     const answer = await call(`${broker.url}/v1/topics`, { method: 'POST', json: body });
     expect(answer.status).toBe(400);

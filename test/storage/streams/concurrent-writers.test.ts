@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeRecordBatch } from '../../../storage/codec/record-batch.js';
+import type { StreamAppendRequest } from '../../../storage/log/stream-appends.js';
 import { useTempLogs } from '../support/temp-logs.js';
 
 const logs = useTempLogs('streams-concurrent');
@@ -106,7 +107,7 @@ describe('concurrent conditional writers', () => {
           await scheduler.schedule(Promise.resolve(), `r${writer} reads`);
           // Each append expects what its writer read, plus the events of its request's earlier appends to the same stream.
           const ahead = new Map<string, number>();
-          const asked = [];
+          const asked: Array<{ stream: string; expected: number; request: StreamAppendRequest }> = [];
           for (const [index, { stream: n, events, stale, chained }] of appends.entries()) {
             const stream = `s${n}`;
             const expected = Math.max(-1, (await versionOf(stream)) - stale) + (chained ? (ahead.get(stream) ?? 0) : 0);
