@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ActiveKeys, type KeyHasher, PROBE_LIMIT, type SeededKeyHasher } from '../../../storage/streams/active-keys.js';
 import { sipHash24Word, type SipKey } from '../../../storage/streams/siphash.js';
-import { decodeKeyFileHeader, encodeKeyFile, type SegmentKeys } from '../../../storage/streams/key-file.js';
+import { decodeKeyFileHeader, encodeKeyFile, fnv1a, type SegmentKeys } from '../../../storage/streams/key-file.js';
 
 /** The table as it was before it went compact (a Map of arrays): the answers must not change. */
 class MapModel {
@@ -159,7 +159,7 @@ describe('active key table (compact)', () => {
     expect(table.offsetsOf(Buffer.from('b'))).toEqual([1]);
   });
 
-  it('keeps probes short for keys crafted to collide under an unkeyed hash (FNV-1a, the hash it had)', () => {
+  it('keeps probes short for keys crafted to collide under an unkeyed hash (FNV-1a, the table\'s hash before SipHash)', () => {
     const crafted = keysCollidingUnderFnv1a(2000, 12);
     const unkeyed = new ActiveKeys({ hash: fnv1a });
     crafted.forEach((key, offset) => unkeyed.add(key, offset));
@@ -195,13 +195,6 @@ describe('active key table (compact)', () => {
     expect(table.bytes).toBeLessThanOrEqual(2 * (8 * 400_000 + 34 * streams));
   });
 });
-
-/** The table's hash before SipHash: unkeyed, so colliding keys can be computed offline. */
-function fnv1a(bytes: Buffer, start: number, end: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
-  return hash >>> 0;
-}
 
 /** `count` keys `order-<i>` + 2 bytes whose FNV-1a agrees in its low `bits` bits (one slot of any table up to 2^bits slots). */
 function keysCollidingUnderFnv1a(count: number, bits: number): Buffer[] {
