@@ -77,7 +77,13 @@ export function lazyValidators(): { buildValidator: BuildCompiler; warm(routes: 
     const queue = routes.flatMap((route) => steps.get(route) ?? []);
     let next: NodeJS.Immediate | null = null;
     const step = () => {
-      queue.shift()?.();
+      try {
+        queue.shift()?.();
+      } catch {
+        // A schema that does not compile: left to the route's first request, which compiles it
+        // again and answers the error as it did before warming existed, instead of an uncaught
+        // exception in an immediate taking the broker down.
+      }
       next = queue.length > 0 ? setImmediate(step).unref() : null;
     };
     next = queue.length > 0 ? setImmediate(step).unref() : null;

@@ -44,6 +44,20 @@ describe('validators compiled ahead of their first request (warm)', () => {
     await app.close();
   });
 
+  it('a schema that does not compile is left to its first request, and the routes after it still warm', async () => {
+    const validators = lazyValidators();
+    const app = Fastify({ ajv: routeAjvOptions, schemaController: { compilersFactory: { buildValidator: validators.buildValidator } } });
+    app.post('/broken', { schema: { body: { type: 'object', properties: { brokenfield: { type: 'no-such-type' } } } } }, async () => ({ ok: true }));
+    app.post('/fine', { schema: { body: { type: 'object', properties: { brokenfine: { type: 'integer' } }, additionalProperties: false } } }, async () => ({ ok: true }));
+    await app.ready();
+    const before = compiledValidatorCount();
+    validators.warm(['POST /broken', 'POST /fine']);
+    await vi.waitFor(() => expect(compiledValidatorCount()).toBe(before + 1));
+    expect((await app.inject({ method: 'POST', url: '/fine', payload: { brokenfine: 'x' } })).statusCode).toBe(400);
+    expect((await app.inject({ method: 'POST', url: '/broken', payload: { brokenfield: 1 } })).statusCode).toBe(500);
+    await app.close();
+  });
+
   it('a route name that matches nothing compiles nothing and fails nothing', async () => {
     const { app, validators } = await appWithRoutes('unknown');
     const before = compiledValidatorCount();
