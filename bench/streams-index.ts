@@ -13,9 +13,13 @@
  *
  *   --events <n> (default 2,000,000)  --streams <n> (default 200,000)  --full (10 M events, 1 M streams)
  *   --no-reference (skips phase 1: half the run, for memory and restart figures at large sizes)
+ *   --segment-bytes <n> (default the topic default, 128 MiB: 2 M events roll no segment; 32 MiB rolls ~3 a partition)
+ *   run under `node --expose-gc` to also print the memory after a full GC (live memory apart from
+ *   what the allocator keeps) and --heap-snapshots to write one after the first roll and one at the end
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
+import { writeHeapSnapshot } from 'node:v8';
 import { join } from 'node:path';
 import { encodeRecordBatch, LogManager, partitionForKey, type PartitionLog } from '../storage/index.js';
 import { printReport, type Row } from './lib/report.js';
@@ -30,9 +34,19 @@ const full = args.includes('--full');
 const withReference = !args.includes('--no-reference');
 const EVENTS = full ? 10_000_000 : flag('--events', 2_000_000);
 const STREAMS = full ? 1_000_000 : flag('--streams', 200_000);
+const SEGMENT_BYTES = args.includes('--segment-bytes') ? flag('--segment-bytes', 0) : undefined;
 const PARTITIONS = 4;
 const WRITERS = 64;
 const VALUE = Buffer.alloc(200 - 61, 'e'); // ~200 bytes an event with its batch framing
+
+const snapshots = args.includes('--heap-snapshots');
+const gc = (globalThis as { gc?: () => void }).gc;
+
+function memoryAfterGc(): NodeJS.MemoryUsage | null {
+  if (!gc) return null;
+  gc();
+  return process.memoryUsage();
+}
 
 const streamId = (index: number) => Buffer.from(`order-${index.toString().padStart(8, '0')}`);
 const eventOf = (index: number) => encodeRecordBatch([{ key: streamId(index), value: VALUE }]);
@@ -65,11 +79,13 @@ try {
   const plain = await manager.openTopic('plain', PARTITIONS, { flush: 'never' });
   const reference = withReference ? await appendPhase(plain, false) : { events: 0, seconds: Number.NaN };
   await manager.deleteTopic('plain');
-  const streamConfig = { flush: 'never' as const, streamIndex: true, retentionMs: -1 };
+  const streamConfig = { flush: 'never' as const, streamIndex: true, retentionMs: -1, ...(SEGMENT_BYTES ? { segmentBytes: SEGMENT_BYTES } : {}) };
   const streams = await manager.openTopic('orders', PARTITIONS, streamConfig);
   const conditional = await appendPhase(streams, true);
   const lookups = await lookupPhase(streams, 20_000);
   const memory = process.memoryUsage();
+  const afterGc = memoryAfterGc();
+  if (snapshots) console.error(`heap snapshot at the end: ${writeHeapSnapshot()}`);
   await manager.close();
   const restartStarted = performance.now();
   manager = await LogManager.open({ root: join(dir, 'topics') });
@@ -93,11 +109,19 @@ try {
     events: EVENTS,
     streams: STREAMS,
     partitions: PARTITIONS,
+    segmentBytes: SEGMENT_BYTES ?? 'default',
     rows,
     rssMB: Math.round(memory.rss / 1e6),
     // Where it is: the JS heap (objects, strings), and typed arrays/Buffers (the key tables, batches).
     heapUsedMB: Math.round(memory.heapUsed / 1e6),
     arrayBuffersMB: Math.round(memory.arrayBuffers / 1e6),
+    // After a full GC (needs --expose-gc): what is live, apart from what the allocator keeps.
+    rssAfterGcMB: afterGc ? Math.round(afterGc.rss / 1e6) : null,
+    heapUsedAfterGcMB: afterGc ? Math.round(afterGc.heapUsed / 1e6) : null,
+    // The heap V8 keeps committed (young generation included), used or not: part of the RSS.
+    heapTotalAfterGcMB: afterGc ? Math.round(afterGc.heapTotal / 1e6) : null,
+    arrayBuffersAfterGcMB: afterGc ? Math.round(afterGc.arrayBuffers / 1e6) : null,
+    peakRssMB: Math.round((process.resourceUsage().maxRSS * 1024) / 1e6),
     loadAverage: loadavg().map((load) => Number(load.toFixed(2))),
     restartOpenSeconds: Number(openSeconds.toFixed(3)),
     restartSeconds: Number(restartSeconds.toFixed(3)),

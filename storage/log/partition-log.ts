@@ -196,20 +196,35 @@ export class PartitionLog {
     }
     const streamVersions = options.stream ? this.checkStream(options.stream, keyed) : undefined;
     const baseOffset = this.state.nextOffset;
+    let nextOffset = baseOffset;
     const batches = spans.map((span) => {
-      const batchBase = this.state.nextOffset;
+      const batchBase = nextOffset;
       setBaseOffset(data, span.position, batchBase);
       span.header.baseOffset = batchBase;
-      this.state.nextOffset = lastOffsetOf(span.header) + 1;
-      return { baseOffset: batchBase, lastOffset: this.state.nextOffset - 1 };
+      nextOffset = lastOffsetOf(span.header) + 1;
+      return { baseOffset: batchBase, lastOffset: nextOffset - 1 };
     });
-    const lastOffset = this.state.nextOffset - 1;
-    for (const record of keyed) this.state.streams!.add(record.key, batches[record.spanIndex]!.baseOffset + record.offsetDelta);
+    const lastOffset = nextOffset - 1;
+    this.indexKeyed(keyed, batches, baseOffset);
+    // Only once the keys are in: an index that throws must not leave an offset taken and never written.
+    this.state.nextOffset = nextOffset;
     const acknowledged = new Promise<void>((resolve, reject: (error: SpoolError) => void) => {
       this.writer.enqueue({ data, spans, baseOffset, lastOffset, resolve, reject });
     });
     for (const span of spans) this.state.producers.record(span.header, acknowledged);
     return acknowledged.then(() => (streamVersions ? { baseOffset, lastOffset, batches, streamVersions } : { baseOffset, lastOffset, batches }));
+  }
+
+  /** The keyed records into the active stream table; if one throws, the ones added are taken out again. */
+  private indexKeyed(keyed: readonly KeyedRecord[], batches: ReadonlyArray<{ baseOffset: number }>, baseOffset: number): void {
+    if (keyed.length === 0) return;
+    const streams = this.state.streams!;
+    try {
+      for (const record of keyed) streams.add(record.key, batches[record.spanIndex]!.baseOffset + record.offsetDelta);
+    } catch (error) {
+      streams.rewindTo(baseOffset);
+      throw error;
+    }
   }
 
   /**

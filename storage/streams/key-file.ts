@@ -34,11 +34,16 @@ export interface KeyHash {
   low: number;
 }
 
+/** FNV-1a of `bytes[start, end)`: cheap for short ids, and spreads `order-00000001`-like ids well. */
+export function fnv1a(bytes: Buffer, start: number, end: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
+  return hash >>> 0;
+}
+
 /** 64 bits of hash: CRC-32C (hardware) and FNV-1a, two unrelated functions. */
 export function hashKey(key: Buffer): KeyHash {
-  let low = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) low = Math.imul(low ^ key[i]!, 0x01000193);
-  return { high: crc32c(key), low: low >>> 0 };
+  return { high: crc32c(key), low: fnv1a(key, 0, key.length) };
 }
 
 export function compareHash(a: KeyHash, b: KeyHash): number {
@@ -64,13 +69,17 @@ export interface SegmentKeys {
   relativeOffsets: number[][];
 }
 
-/** Encodes a segment's keys into the file layout above. */
+/**
+ * Encodes a segment's keys into the file layout above, from JS arrays (an object per key): the
+ * reference layout. The broker writes its files from the compact table (ActiveKeys.takeBelow),
+ * byte for byte the same (test/storage/streams/active-keys.test.ts).
+ */
 export function encodeKeyFile(segment: SegmentKeys, header: Pick<KeyFileHeader, 'logBytes' | 'recordExtent'>): Buffer {
   const order = segment.keys.map((key, index) => ({ key, index, hash: hashKey(key) }));
   order.sort((a, b) => compareHash(a.hash, b.hash) || a.index - b.index);
   const entryCount = segment.relativeOffsets.reduce((sum, offsets) => sum + offsets.length, 0);
   const keysBytes = segment.keys.reduce((sum, key) => sum + 4 + key.length, 0);
-  const file = Buffer.alloc(KEY_FILE_HEADER_BYTES + entryCount * KEY_ENTRY_BYTES + keysBytes);
+  const file = allocKeyFile(entryCount, keysBytes);
   const keysStart = KEY_FILE_HEADER_BYTES + entryCount * KEY_ENTRY_BYTES;
   let entryAt = KEY_FILE_HEADER_BYTES;
   let keyPosition = 0;
@@ -86,14 +95,24 @@ export function encodeKeyFile(segment: SegmentKeys, header: Pick<KeyFileHeader, 
     }
     keyPosition += 4 + key.length;
   }
+  writeKeyFileHeader(file, { ...header, entryCount, keysBytes });
+  return file;
+}
+
+/** A file of that many entries and keys bytes, header and body still to write. */
+export function allocKeyFile(entryCount: number, keysBytes: number): Buffer {
+  return Buffer.alloc(KEY_FILE_HEADER_BYTES + entryCount * KEY_ENTRY_BYTES + keysBytes);
+}
+
+/** Writes the header of a file whose entries and keys are written: last, as its CRC covers them. */
+export function writeKeyFileHeader(file: Buffer, header: KeyFileHeader): void {
   file.writeUInt32BE(KEY_FILE_MAGIC, 0);
   file.writeUInt16BE(KEY_FILE_VERSION, 4);
   file.writeBigUInt64BE(BigInt(header.logBytes), 8);
   file.writeUInt32BE(header.recordExtent, 16);
-  file.writeUInt32BE(entryCount, 20);
-  file.writeUInt32BE(keysBytes, 24);
+  file.writeUInt32BE(header.entryCount, 20);
+  file.writeUInt32BE(header.keysBytes, 24);
   file.writeUInt32BE(crc32c(file.subarray(KEY_FILE_HEADER_BYTES)), 28);
-  return file;
 }
 
 /**

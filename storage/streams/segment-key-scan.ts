@@ -9,7 +9,7 @@ import { type FileSystem, withFile } from '../io/file-system.js';
 import { scanBatches } from '../log/batch-scanner.js';
 import type { Segment } from '../log/segment.js';
 import { ActiveKeys } from './active-keys.js';
-import type { SegmentKeys } from './key-file.js';
+import type { KeyFileHeader } from './key-file.js';
 
 /** Calls `visit` for every keyed record of the segment's visible bytes, in offset order. */
 export async function scanSegmentKeys(fs: FileSystem, segment: Segment, visit: (key: Buffer, offset: number) => void): Promise<void> {
@@ -25,9 +25,14 @@ export async function scanSegmentKeys(fs: FileSystem, segment: Segment, visit: (
   });
 }
 
-/** A sealed segment's keys, for writing its `.keys` file (gathered in the active table's compact form). */
-export async function readSegmentKeys(fs: FileSystem, segment: Segment): Promise<SegmentKeys> {
+/** A sealed segment's `.keys` file rebuilt from its log (gathered in the active table's compact form). */
+export async function rebuildKeyFile(fs: FileSystem, segment: Segment): Promise<Buffer> {
   const table = new ActiveKeys();
   await scanSegmentKeys(fs, segment, (key, offset) => table.index(key, offset));
-  return table.takeBelow(segment.nextOffset, segment.baseOffset);
+  return table.takeBelow(segment.nextOffset, segment.baseOffset, keyFileExtentOf(segment));
+}
+
+/** What a segment's `.keys` header says of its `.log` (a mismatch means the file is stale). */
+export function keyFileExtentOf(segment: Segment): Pick<KeyFileHeader, 'logBytes' | 'recordExtent'> {
+  return { logBytes: segment.sizeBytes, recordExtent: segment.nextOffset - segment.baseOffset };
 }

@@ -20,9 +20,9 @@ import type { FileSystem } from '../io/file-system.js';
 import type { Segment } from '../log/segment.js';
 import { KEYS_SUFFIX, segmentPath } from '../log/segment-files.js';
 import { ActiveKeys } from './active-keys.js';
-import { decodeKeyFileHeader, encodeKeyFile } from './key-file.js';
+import { decodeKeyFileHeader } from './key-file.js';
 import { BufferSealedKeys, FileSealedKeys, type SealedKeys } from './sealed-keys.js';
-import { readSegmentKeys, scanSegmentKeys } from './segment-key-scan.js';
+import { keyFileExtentOf, rebuildKeyFile, scanSegmentKeys } from './segment-key-scan.js';
 import type { StreamMetadataTable } from './stream-metadata.js';
 
 export interface StreamPosition {
@@ -32,10 +32,6 @@ export interface StreamPosition {
 
 export function keysPathOf(segment: Segment): string {
   return segmentPath(segment.dir, segment.baseOffset, KEYS_SUFFIX);
-}
-
-function extentOf(segment: Segment): { logBytes: number; recordExtent: number } {
-  return { logBytes: segment.sizeBytes, recordExtent: segment.nextOffset - segment.baseOffset };
 }
 
 export class StreamIndex {
@@ -96,7 +92,7 @@ export class StreamIndex {
    */
   private async loadActive(segment: Segment): Promise<void> {
     const file = await this.fs.readFile(keysPathOf(segment));
-    const header = file ? decodeKeyFileHeader(file, extentOf(segment)) : null;
+    const header = file ? decodeKeyFileHeader(file, keyFileExtentOf(segment)) : null;
     if (file && header) this.active.loadKeyFile(file, header, segment.baseOffset);
     else await scanSegmentKeys(this.fs, segment, (key, offset) => this.active.index(key, offset));
   }
@@ -105,8 +101,7 @@ export class StreamIndex {
   async saveActive(segment: Segment): Promise<void> {
     // Never loaded: nothing was appended since the open, and the file (if any) still says it all.
     if (this.unloadedActive) return;
-    const table = this.active.takeBelow(segment.nextOffset, segment.baseOffset);
-    await this.fs.writeFileAtomic(keysPathOf(segment), encodeKeyFile(table, extentOf(segment)));
+    await this.fs.writeFileAtomic(keysPathOf(segment), this.active.takeBelow(segment.nextOffset, segment.baseOffset, keyFileExtentOf(segment)));
   }
 
   /** Loads (or rebuilds) the index of every sealed segment not loaded yet; forgets removed ones. */
@@ -132,11 +127,10 @@ export class StreamIndex {
       if (this.sealed.has(segment)) continue;
       const path = keysPathOf(segment);
       let file = await this.fs.readFile(path);
-      let header = file ? decodeKeyFileHeader(file, extentOf(segment)) : null;
+      let header = file ? decodeKeyFileHeader(file, keyFileExtentOf(segment)) : null;
       if (!file || !header) {
-        const table = await readSegmentKeys(this.fs, segment);
-        file = encodeKeyFile(table, extentOf(segment));
-        header = decodeKeyFileHeader(file, extentOf(segment));
+        file = await rebuildKeyFile(this.fs, segment);
+        header = decodeKeyFileHeader(file, keyFileExtentOf(segment));
         await this.fs.writeFileAtomic(path, file);
         this.onRebuilt(path);
       }
@@ -179,10 +173,10 @@ export class StreamIndex {
       this.unloadedActive = null;
       return;
     }
-    // Encoded at once, in this synchronous stretch: lookups read the encoded bytes until the
-    // file is written, and the table's per-key objects are garbage before the next turn.
-    const file = encodeKeyFile(this.active.takeBelow(nextBase, segment.baseOffset), extentOf(segment));
-    const header = decodeKeyFileHeader(file, extentOf(segment));
+    // Encoded at once, in this synchronous stretch, straight from the table's arrays (no object
+    // per key): lookups read the encoded bytes until the file is written.
+    const file = this.active.takeBelow(nextBase, segment.baseOffset, keyFileExtentOf(segment));
+    const header = decodeKeyFileHeader(file, keyFileExtentOf(segment));
     assert(header !== null, 'a key file just encoded decodes');
     this.sealed.set(segment, new BufferSealedKeys(file, header, segment.baseOffset));
     const path = keysPathOf(segment);

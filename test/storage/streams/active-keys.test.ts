@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ActiveKeys, type KeyHasher } from '../../../storage/streams/active-keys.js';
-import { decodeKeyFileHeader, encodeKeyFile, type SegmentKeys } from '../../../storage/streams/key-file.js';
+import { ActiveKeys, type KeyHasher, PROBE_LIMIT, type SeededKeyHasher } from '../../../storage/streams/active-keys.js';
+import { sipHash24Word, type SipKey } from '../../../storage/streams/siphash.js';
+import { keysCollidingUnderFnv1a } from '../../../bench/lib/fnv-flood-keys.js';
+import { decodeKeyFileHeader, decodeKeyFileTable, encodeKeyFile, fnv1a, type SegmentKeys } from '../../../storage/streams/key-file.js';
 
 /** The table as it was before it went compact (a Map of arrays): the answers must not change. */
 class MapModel {
@@ -55,7 +57,7 @@ class MapModel {
 }
 
 const hashers: Record<string, KeyHasher | undefined> = {
-  fnv1a: undefined,
+  'SipHash-2-4 (the default)': undefined,
   'every key one hash': () => 0x1234_5678,
   'hash by length': (_bytes, start, end) => (end - start) % 3,
 };
@@ -125,8 +127,14 @@ describe('active key table (compact)', () => {
                 next = Math.max(highWatermark, model.lastOffset + 1);
               } else {
                 const nextBase = sealedUpTo + Math.floor((highWatermark - sealedUpTo) * op.at);
-                const sealed = table.takeBelow(nextBase, sealedUpTo);
-                expect(asMap(sealed)).toEqual(model.takeBelow(nextBase, sealedUpTo));
+                const sealedExtent = { logBytes: 7, recordExtent: nextBase - sealedUpTo };
+                const file = table.takeBelow(nextBase, sealedUpTo, sealedExtent);
+                const sealed = model.takeBelow(nextBase, sealedUpTo);
+                expect(asMap(decodeKeyFileTable(file, decodeKeyFileHeader(file, sealedExtent)!))).toEqual(sealed);
+                // Byte for byte the reference writer's file, whose keys come in order of appearance.
+                const appearance = [...sealed].sort(([, a], [, b]) => a[0]! - b[0]!);
+                const reference = { keys: appearance.map(([key]) => Buffer.from(key, 'latin1')), relativeOffsets: appearance.map(([, offsets]) => offsets) };
+                expect(file.equals(encodeKeyFile(reference, sealedExtent))).toBe(true);
                 sealedUpTo = nextBase;
               }
               expect(table.size).toBe(model.size);
@@ -145,6 +153,45 @@ describe('active key table (compact)', () => {
     table.index(Buffer.from('a'), 10);
     expect(() => table.index(Buffer.from('a'), 10)).toThrow(/only grow/);
     expect(() => table.index(Buffer.from('b'), 9)).toThrow(/within u32/);
+  });
+
+  it('forgets its base when a rewind empties it: the next record may be below the rewound one', () => {
+    const table = new ActiveKeys();
+    // A fresh partition's first write, [unkeyed at 0, keyed at 1], failed: the log is back at 0.
+    table.add(Buffer.from('a'), 1);
+    table.rewindTo(0);
+    table.add(Buffer.from('a'), 0);
+    table.add(Buffer.from('b'), 1);
+    expect(table.offsetsOf(Buffer.from('a'))).toEqual([0]);
+    expect(table.offsetsOf(Buffer.from('b'))).toEqual([1]);
+  });
+
+  it('keeps probes short for keys crafted to collide under an unkeyed hash (FNV-1a, the table\'s hash before SipHash)', () => {
+    const crafted = keysCollidingUnderFnv1a(2000, 12);
+    const unkeyed = new ActiveKeys({ hash: fnv1a });
+    crafted.forEach((key, offset) => unkeyed.add(key, offset));
+    expect(unkeyed.longestProbe).toBeGreaterThan(1000); // the flood the crafted keys make (each add walks them all)
+    const table = new ActiveKeys();
+    crafted.forEach((key, offset) => table.add(key, offset));
+    for (const key of crafted) expect(table.countFrom(key, 0)).toBe(1);
+    expect(table.longestProbe).toBeLessThan(PROBE_LIMIT / 2);
+    expect(table.reseeds).toBe(0);
+  });
+
+  it('draws a new seed and places every key again when a probe runs past the limit', () => {
+    let firstSeed: SipKey | undefined;
+    // A keyed hash whose first seed is broken (every key one slot): what the guard is there for.
+    const brokenAtFirst: SeededKeyHasher = (seed, bytes, start, end) => {
+      firstSeed ??= seed;
+      return seed === firstSeed ? 7 : sipHash24Word(seed, bytes, start, end);
+    };
+    const table = new ActiveKeys({ seededHash: brokenAtFirst });
+    const keys = Array.from({ length: 3 * PROBE_LIMIT }, (_, i) => Buffer.from(`order-${i}`));
+    keys.forEach((key, offset) => table.add(key, offset));
+    expect(table.reseeds).toBe(1);
+    expect(table.longestProbe).toBeLessThanOrEqual(PROBE_LIMIT + 1);
+    keys.forEach((key, offset) => expect(table.offsetsOf(key)).toEqual([offset]));
+    expect(table.offsetsOf(Buffer.from('order-x'))).toEqual([]);
   });
 
   it('holds ~10 bytes a record and ~30 a key (plus its bytes) at size, whatever the number of streams', () => {

@@ -188,4 +188,20 @@ describe('conditional appends', () => {
     expect(retried.streamVersions).toEqual({ first: 1, last: 1 });
     expect(await offsetsOf(log!, 'order-9')).toEqual([0, retried.baseOffset]);
   });
+
+  it('after a failed first write of [unkeyed, keyed], writes the next keyed record at the offset it left free', async () => {
+    const [log] = await logs.manager.openTopic('orders', 1, { ...STREAMS, segmentBytes: 1 << 20 });
+    const state = (log as unknown as { state: { fs: { writev: (...args: unknown[]) => Promise<void> } } }).state;
+    const writev = state.fs.writev;
+    state.fs.writev = () => Promise.reject(Object.assign(new Error('no space'), { code: 'ENOSPC' }));
+    const first = encodeRecordBatch([{ key: null, value: Buffer.from('plain') }, { key: Buffer.from('order-1'), value: Buffer.from('e0') }]);
+    await expect(log!.append(first)).rejects.toMatchObject({ code: 'SPOOL_ERR_DISK_FULL' });
+    state.fs.writev = writev;
+    const keyed = () => encodeRecordBatch([{ key: Buffer.from('order-1'), value: Buffer.from('e0') }]);
+    expect((await log!.append(keyed())).baseOffset).toBe(0);
+    expect((await log!.append(keyed())).baseOffset).toBe(1);
+    expect(log!.highWatermark).toBe(2);
+    expect(await offsetsOf(log!, 'order-1')).toEqual([0, 1]);
+    expect((await log!.read(0, 1 << 20)).data.length).toBeGreaterThan(0);
+  });
 });
