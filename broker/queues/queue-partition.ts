@@ -227,6 +227,8 @@ export class QueuePartition {
 
   /** Makes a message deliverable again (its lease ran out, a nack, a dead letter that could not be written). */
   reopen(message: WindowMessage): void {
+    // Dropped meanwhile (retention ran during a failed dead-letter write): nothing to deliver again.
+    if (this.window.get(message.offset) !== message) return;
     this.leaveFlight(message);
     message.state = 'available';
     if (message.offset < this.availableFrom) this.availableFrom = message.offset;

@@ -5,7 +5,9 @@
  * timeouts, so each fails without the behaviour it guards.
  */
 import { afterEach, expect, it, vi } from 'vitest';
+import { encodeCredit } from '../../../storage/codec/index.js';
 import { call, startBroker, type TestBroker } from '../support/broker.js';
+import { openSession, sessionUrl } from './session-support.js';
 
 let broker: TestBroker;
 afterEach(async () => broker?.close());
@@ -53,4 +55,21 @@ it('serves the oldest waiting receive first, though a newer one came while it wa
   expect(await oldest).toEqual(['one']);
   await produce('two');
   expect(await newer).toEqual(['two']);
+}, 20_000);
+
+it('wakes a session with credit for records produced after the receive waiting before it was served', async () => {
+  await setup();
+  const first = receiveValues();
+  await untilWaiting(1);
+  const session = await openSession(sessionUrl(broker.url));
+  try {
+    session.ws.send(encodeCredit(1));
+    await untilWaiting(2);
+    await produce('one');
+    expect(await first).toEqual(['one']);
+    await produce('two');
+    await vi.waitFor(() => expect(session.messages().map((message) => JSON.parse(message.value!.toString()))).toEqual(['two']), { timeout: 10_000 });
+  } finally {
+    session.ws.terminate();
+  }
 }, 20_000);
