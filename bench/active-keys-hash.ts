@@ -7,13 +7,22 @@
  *   3. the flood: keys crafted offline to share FNV-1a's low bits, added and looked up (ms),
  *      and the longest probe. SipHash's seed is drawn at start, so no key list floods it.
  *
- *   --keys <n> (default 200,000)  --crafted <n> (default 10,000)
+ * Flags: USAGE below (`--help` prints it).
  */
 import { performance } from 'node:perf_hooks';
 import { ActiveKeys, type KeyHasher } from '../storage/streams/active-keys.js';
 import { keysCollidingUnderFnv1a } from './lib/fnv-flood-keys.js';
 import { fnv1a } from '../storage/streams/key-file.js';
 import { randomSipKey, sipHash24Word } from '../storage/streams/siphash.js';
+import { exitOnHelp } from './lib/usage.js';
+
+const USAGE = `Usage: npm run bench:active-keys-hash [-- options]
+The stream key table's keyed hash (SipHash-2-4) beside the unkeyed FNV-1a it replaced: hash cost,
+adds and lookups of ordinary keys, and a flood of keys crafted to collide under FNV-1a.
+
+  --keys N      ordinary stream ids (order-00000001..) hashed, added and looked up (default 200000)
+  --crafted N   keys crafted offline to share FNV-1a's low bits (default 10000)`;
+exitOnHelp(USAGE);
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number): number => {

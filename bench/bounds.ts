@@ -7,7 +7,7 @@
  *   - idle CPU with 50 queues on the 10,000-partition topic, beside the idle broker;
  *   - consumer groups: 1,000 members joining one group, 10,000 groups committing, GET /v1/groups,
  *     each with the longest /health answer meanwhile (event-loop stall) and the broker's RSS.
- * `--quick` uses 2,000 partitions, 200 members and 1,000 groups; `--groups-only` runs the groups part alone.
+ * Flags: USAGE below (`--help` prints it).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -17,6 +17,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, residentBytes } from './lib/broker-process.js';
 import { printReport, type Row } from './lib/report.js';
+import { exitOnHelp } from './lib/usage.js';
+
+const USAGE = `Usage: npm run bench:bounds [-- options]
+What wide topics, many groups and queues cost a broker in its own process: start-up, /health
+latency under a live subscriber, idle CPU with queues, group joins and commits, each beside a reference.
+
+  --quick         2,000 partitions, 200 members, 1,000 groups (default 10,000, 1,000, 10,000)
+  --groups-only   run the consumer-groups part alone`;
+exitOnHelp(USAGE);
 
 const quick = process.argv.includes('--quick');
 const groupsOnly = process.argv.includes('--groups-only');

@@ -7,7 +7,7 @@
  *   replay   one group consumer reading a 10,000,000-record backlog from the start (eachBatch)
  *
  * Targets (ARCHITECTURE §5): >= 1,000,000 records/s produce, >= 2,000,000 records/s replay.
- * `--quick` shrinks the backlog to 2,000,000 and the produce runs to 1,000,000 records.
+ * Flags: USAGE below (`--help` prints it).
  */
 import { tmpdir } from 'node:os';
 import { Spool } from '../client/index.js';
@@ -15,6 +15,16 @@ import { startBrokerProcess, residentBytes } from './lib/broker-process.js';
 import { calibrateDisk } from './lib/disk.js';
 import { printReport, ratio, type Row } from './lib/report.js';
 import { clientProduce, clientReplay } from './lib/spool-client-runs.js';
+import { exitOnHelp } from './lib/usage.js';
+
+const USAGE = `Usage: npm run bench:client [-- options]
+Produce and group replay through Spool's own client against a broker in its own process
+(flush=never), beside the disk's sequential write bandwidth. Targets: >= 1M records/s produce,
+>= 2M records/s replay.
+
+  --quick   produce runs of 1,000,000 records and a 2,000,000-record backlog (default 3,000,000
+            and 10,000,000); a quick run's result is not saved`;
+exitOnHelp(USAGE);
 
 const quick = process.argv.includes('--quick');
 const PRODUCE_RECORDS = quick ? 1_000_000 : 3_000_000;

@@ -3,7 +3,7 @@
  * Debian's packages on loopback (installed with apt-get when missing), each started fresh for every
  * run with a temporary data directory, beside the machine's own limits measured in the same run
  * (disk bandwidth, fdatasync latency, loopback HTTP). Workloads in compare/workloads.ts, durability
- * tiers in compare/systems.ts, flags in compare/options.ts (--quick: under 60 s).
+ * tiers in compare/systems.ts, flags in compare/options.ts (COMPARE_USAGE, which `--help` prints).
  *
  * Every client runs in this process (Spool through its own TypeScript client, Redis through
  * ioredis, NATS through nats.js): the producer on the main thread, the consumers in a worker thread
@@ -13,7 +13,7 @@
 import type { ServerHandle, SystemName, Tier } from './compare/driver.js';
 import { calibrate } from './compare/calibration.js';
 import { ConsumerSide } from './compare/consumer-side.js';
-import { parseOptions } from './compare/options.js';
+import { COMPARE_USAGE, parseOptions } from './compare/options.js';
 import { REDIS_FSYNC } from './compare/peers/redis-server.js';
 import { type RunResult, runWorkload } from './compare/runner.js';
 import { SPOOL_FLUSH } from './compare/spool-driver.js';
@@ -21,7 +21,9 @@ import { type RunFailure, publish } from './compare/summary.js';
 import { preparePeers, startSystem, TIERS } from './compare/systems.js';
 import { WORKLOADS } from './compare/workloads.js';
 import { formatNumber } from './lib/report.js';
+import { exitOnHelp } from './lib/usage.js';
 
+exitOnHelp(COMPARE_USAGE);
 const options = parseOptions(process.argv.slice(2));
 const startedAt = performance.now();
 const peers = preparePeers(options.systems);

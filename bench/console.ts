@@ -14,8 +14,7 @@
  * Target (issue 21): produce with the live tail open within 10% of produce without it (ratio >= 0.9).
  * The page's side: records it received per second, its longest main-thread stall (a 16 ms timer's
  * worst lateness) and that it kept drawing, so a busy topic does not freeze it.
- * `--quick` runs 3 s per run and one pair per mode instead of 5 s and five. Beside the ratio of
- * the means, the ratio of each pair (open / the closed run just before it) and their median are
+ * Flags: USAGE below (`--help` prints it). Beside the ratio of the means, the ratio of each pair (open / the closed run just before it) and their median are
  * printed, with the load average at the start and the end: on a shared machine another process's
  * burst lands on one run of a pair, and the median of the pairs is the figure it moves least.
  */
@@ -26,6 +25,14 @@ import { startBrokerProcess } from './lib/broker-process.js';
 import { launchChromium } from './lib/chromium.js';
 import { cpuSeconds, processesWith } from './lib/process-stats.js';
 import { printReport, ratio, type Row } from './lib/report.js';
+import { exitOnHelp } from './lib/usage.js';
+
+const USAGE = `Usage: npm run bench:console [-- options]
+What the web console's live tail (headless Chromium) costs the broker: produce records/s, paced
+(100,000/s offered) and flat out, with the tail open beside closed. Target: ratio >= 0.9.
+
+  --quick   3 s per run and one closed/open pair per mode (default 5 s and five pairs)`;
+exitOnHelp(USAGE);
 
 const quick = process.argv.includes('--quick');
 const RUN_MS = quick ? 3000 : 5000;

@@ -13,7 +13,7 @@
  * once; the first start, which loads them, is reported apart). Memory is measured in fresh child
  * processes (the median of 5): RSS and heap before importing the broker and with one idle broker,
  * after a GC.
- * `--starts N` sets the number of embedded starts (default 50).
+ * Flags: USAGE below (`--help` prints it).
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -25,6 +25,17 @@ import { answersOnPort } from './compare/peers/server-process.js';
 import { ensureCommand } from './compare/peers/debian-package.js';
 import { freePort } from './lib/broker-process.js';
 import { printReport, type Row } from './lib/report.js';
+import { exitOnHelp } from './lib/usage.js';
+
+const USAGE = `Usage: npm run bench:embedded [-- options]   (runs node --expose-gc dist/bench/embedded.js)
+What an embedded broker costs to start (to first acked produce and consume) and in idle memory,
+beside spawning \`spool serve\` to its first /health and redis-server to PONG. Targets: embedded
+start to first produce <= 100 ms median; an idle embedded broker <= 60 MB.
+
+  --starts N       embedded starts measured in this process (default 50)
+  --memory-probe   internal: the fresh child process that measures memory (with --client-first:
+                   the probe's HTTP client loaded before the broker)`;
+exitOnHelp(USAGE);
 
 const STARTS = Number(process.argv[process.argv.indexOf('--starts') + 1]) || 50;
 const CHILD_STARTS = 10;

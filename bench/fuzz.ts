@@ -1,5 +1,5 @@
 /**
- * npm run fuzz [-- --runs N] [-- --seconds S] [-- --seed X]: mutated and hostile requests against
+ * npm run fuzz (flags: USAGE below, `--help` prints it): mutated and hostile requests against
  * every route of a broker in its own process (bench/lib/fuzz-requests.ts), each answer checked
  * (bench/lib/fuzz-run.ts): no crash, no 5xx, every 4xx a registered SPOOL_ERR_* code, the log and
  * group offsets unchanged after every rejected request, anything accepted readable. Prints a table
@@ -9,6 +9,16 @@ import { parseArgs } from 'node:util';
 import { startBrokerProcess } from './lib/broker-process.js';
 import { runFuzz, setupFuzzFixture } from './lib/fuzz-run.js';
 import { printReport } from './lib/report.js';
+import { exitOnHelp } from './lib/usage.js';
+
+const USAGE = `Usage: npm run fuzz [-- options]
+Mutated and hostile requests against every route of a broker in its own process: no crash, no 5xx,
+every 4xx a registered SPOOL_ERR_* code, nothing rejected touches the log. Exits 1 on any failure.
+
+  --runs N      requests to send (default 20000)
+  --seconds S   stop after this long even if the runs are not all sent (default 120)
+  --seed X      fast-check's seed, to replay a run (default: from the clock, printed)`;
+exitOnHelp(USAGE);
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '20000' }, seconds: { type: 'string', default: '120' }, seed: { type: 'string' } },

@@ -1,15 +1,23 @@
 /**
  * npm run bench:groups: offset commits per second with 1000 groups committing concurrently, against
- * a broker in its own process with flush=always (SQLite synchronous=FULL), beside a bare fastify
- * route measured in the same run. Target: >= 20,000 commits/s.
+ * a broker in its own process with flush=always (SQLite synchronous=FULL), beside the GET /health
+ * of a fresh broker measured in the same run. Target: >= 20,000 commits/s.
  *
  * Each request commits one partition's offset for one of 1000 groups (a "simple" commit, no
  * member), spread over 100 connections, so many groups commit in every turn of the event loop and
- * share one SQLite transaction.
+ * share one SQLite transaction. Flags: USAGE below (`--help` prints it).
  */
 import autocannon from 'autocannon';
 import { startBrokerProcess } from './lib/broker-process.js';
 import { printReport, ratio } from './lib/report.js';
+import { exitOnHelp } from './lib/usage.js';
+
+const USAGE = `Usage: npm run bench:groups [-- options]
+Offset commits per second, 1000 groups over 100 connections, against a broker in its own process
+(flush=always), beside its GET /health measured in the same run. Target: >= 20,000 commits/s.
+
+  --quick   3 s runs (default 10 s)`;
+exitOnHelp(USAGE);
 
 const quick = process.argv.includes('--quick');
 const seconds = quick ? 3 : 10;

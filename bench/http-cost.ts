@@ -5,18 +5,24 @@
  * N requests of the same body) one after the other over one keep-alive connection. This process's
  * CPU time over the run divided by N is the server's µs per request: robust to the machine's load,
  * which changes wall time, not CPU time. Rounds alternate (bare, broker, bare, broker...) and the
- * figures are medians.
- *
- *   --requests N   requests per run (default 5000)
- *   --rounds N     bare/broker pairs (default 5)
- *   --against F    also a broker of another build (F: its dist/broker/index.js, e.g. main's built
- *                  into /tmp), measured in the same rounds: a before/after of a change
+ * figures are medians. Flags: USAGE below (`--help` prints it).
  */
 import { fork } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import Fastify from 'fastify';
 import { startBroker } from '../broker/index.js';
+import { exitOnHelp } from './lib/usage.js';
+
+const USAGE = `Usage: npm run bench:http-cost [-- options]
+The broker's CPU per one-record produce request (embedded, this process), beside a bare fastify
+route in the same rounds: median µs per request of server CPU.
+
+  --requests N   requests per run (default 5000)
+  --rounds N     bare/broker pairs (default 5)
+  --against F    also a broker of another build (F: its dist/broker/index.js, e.g. main's built
+                 into /tmp), measured in the same rounds: a before/after of a change`;
+exitOnHelp(USAGE);
 
 const numberFlag = (name: string, fallback: number) => {
   const at = process.argv.indexOf(name);

@@ -7,9 +7,7 @@
  * The reference and the one-record produce run in turns (bare, broker, bare, broker, ...) and the
  * ratio is the median of the pairs: this machine is shared and its speed changes by tens of percent
  * within a minute, which a single pair of runs would read as the broker's doing.
- *
- *   --seconds N   duration of each run (default 5; --quick: 2)
- *   --pairs N     reference/broker pairs of one-record runs (default 3; --quick: 1)
+ * Flags: USAGE below (`--help` prints it).
  */
 import { pack } from 'msgpackr';
 import { encodeRecordBatch } from '../storage/index.js';
@@ -17,6 +15,17 @@ import { startBareFastify } from './lib/bare-fastify-process.js';
 import { residentBytes, startBrokerProcess } from './lib/broker-process.js';
 import { load, type LoadResult } from './lib/http-load.js';
 import { printReport, ratio, type Row } from './lib/report.js';
+import { exitOnHelp } from './lib/usage.js';
+
+const USAGE = `Usage: npm run bench:http [-- options]
+The broker's HTTP produce path (flush=never) under load: one-record JSON produce beside a bare
+fastify route in the same run (target >= 70% of its requests/s), and records/s of 1000-record
+requests in JSON, msgpack and raw batch format.
+
+  --seconds N   duration of each run (default 5; --quick: 2)
+  --pairs N     reference/broker pairs of one-record runs (default 3; --quick: 1)
+  --quick       the shorter defaults above`;
+exitOnHelp(USAGE);
 
 const quick = process.argv.includes('--quick');
 const numberFlag = (name: string, fallback: number) => {

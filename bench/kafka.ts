@@ -17,13 +17,9 @@
  *
  * Targets (issues 15 and 16): kcat produce >= 1,000,000 records/s, kcat consume >= 2,000,000
  * records/s, one-record Kafka produce >= 3x one-record HTTP produce, Kafka group replay
- * >= 1,000,000 records/s, Kafka commits >= 20,000/s. `--quick`: 200,000 records, 2 s loads.
- * The group backlog is 400,000 records (100,000 with --quick) so the run stays under 5 minutes;
- * `--group-records 10000000` replays the issue's 10 M.
- *
- * `--kcat-only`: the kcat rows alone (no reference, no other client), to iterate on the broker's
- * CPU per record in a minute; `--rounds N` repeats them into fresh topics; `--records N` sets their
- * count. SPOOL_BENCH_PHASES=1 prints when each kcat run was on a --cpu-prof profile's clock.
+ * >= 1,000,000 records/s, Kafka commits >= 20,000/s. The group backlog is 400,000 records so the
+ * run stays under 5 minutes; `--group-records 10000000` replays the issue's 10 M.
+ * Flags: USAGE below (`--help` prints it).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -39,6 +35,21 @@ import { oneRecordProduce, platformaticConsume, platformaticProduce } from './li
 import { cpuPerMillion, kcatConsume, kcatProduce, writeLines } from './lib/kcat-load.js';
 import { printReport, ratio, type Row } from './lib/report.js';
 import { clientProduce, clientReplay } from './lib/spool-client-runs.js';
+import { exitOnHelp } from './lib/usage.js';
+
+const USAGE = `Usage: npm run bench:kafka [-- options]
+The Kafka listener with real Kafka clients (kcat, @platformatic/kafka, KafkaJS) against a broker in
+its own process (flush=never), each figure beside Spool's own client, HTTP or Redis in the same run.
+
+  --quick             200,000 kcat records, 100,000 @platformatic/kafka records, 2 s loads,
+                      100,000 group records (default 1,000,000, 300,000, 5 s, 400,000); not saved
+  --records N         kcat records (default 1000000; --quick: 200000)
+  --group-records N   backlog the groups replay (default 400000; --quick: 100000)
+  --kcat-only         the kcat rows alone (no reference, no other client), not saved: to iterate on
+                      the broker's CPU per record in a minute
+  --rounds N          repeat the kcat rows into fresh topics (default 1)
+  SPOOL_BENCH_PHASES=1   print when each kcat run was on a --cpu-prof profile's clock`;
+exitOnHelp(USAGE);
 
 const quick = process.argv.includes('--quick');
 const kcatOnly = process.argv.includes('--kcat-only');

@@ -6,15 +6,7 @@
  * process with bench/latency/broker-probe.ts preloaded to note when each request passes each mark.
  * Client marks come from undici's diagnostics channels; broker times are moved to this process's
  * clock by an offset measured with 200 sync requests (its bound is printed).
- *
- *   --seconds N     producing time (default 5)
- *   --rate N        records per second (default 10000)
- *   --flush MODE    the broker's --flush (default never: bench:compare's page-cache tier)
- *   --follow false  the consumer long-polls instead of following (its option follow; default true)
- *   --worst N       how many of the worst incidents to list with their stages and stalls (default 12)
- *   --max-in-flight N  produce requests in flight (the idempotent producer's maxInFlight; default
- *                   5, the client's default; 1: one at a time, as before pipelining)
- *   SPOOL_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"   flags for the broker's node, as every bench takes them
+ * Flags: USAGE below (`--help` prints it).
  */
 import { subscribe } from 'node:diagnostics_channel';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,6 +27,22 @@ import { cpuSeconds } from './lib/process-stats.js';
 import { printReport, table } from './lib/report.js';
 import { type StallLog, watchStalls } from './latency/stalls.js';
 import { perSecond, shiftedStalls, worstIncidents } from './latency/worst.js';
+import { exitOnHelp } from './lib/usage.js';
+
+const USAGE = `Usage: npm run bench:latency-stages [-- options]
+Where the time of bench:compare's W2@10k goes, stage by stage: 100-byte records at a fixed rate to
+one partition, a group consumer in a worker thread, the broker in its own process with a probe.
+
+  --seconds N          producing time (default 5)
+  --rate N             records per second (default 10000)
+  --flush MODE         the broker's --flush (default never: bench:compare's page-cache tier)
+  --follow false       the consumer long-polls instead of following (its option follow; default true)
+  --worst N            how many of the worst incidents to list with their stages and stalls (default 12)
+  --max-in-flight N    produce requests in flight (the idempotent producer's maxInFlight; default
+                       5, the client's default; 1: one at a time, as before pipelining)
+  SPOOL_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"   flags for the broker's node
+  SPOOL_STAGES_KEEP=FILE   also write the broker trace and both sides' stalls to FILE (JSON)`;
+exitOnHelp(USAGE);
 
 function flag(name: string, fallback: string): string {
   const at = process.argv.indexOf(name);

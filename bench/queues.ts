@@ -19,7 +19,7 @@
  * stream, as a Redis work queue usually is) and stop when every message is acknowledged. Workers
  * take 100 messages per receive and ack each batch in one request. The machine is shared, so the
  * cases run in interleaved rounds (Spool and Redis alternating who goes first) and each row is the
- * median of its rounds (BENCH_ROUNDS, default 3; 1 with --quick; --save keeps a quick run too).
+ * median of its rounds (flags: USAGE below, `--help` prints it).
  * Beside each rate, the CPU per message of the server process and of this (client) process: the
  * figures the load on a shared machine moves little, and for Spool's session rows the session
  * frames per 100 messages and their mean size, by kind and direction (client/queue/session.ts's
@@ -41,6 +41,18 @@ import { SPOOL_FLUSH } from './compare/spool-driver.js';
 import { startBrokerProcess } from './lib/broker-process.js';
 import { cpuSeconds } from './lib/process-stats.js';
 import { printReport, ratio, type Row } from './lib/report.js';
+import { exitOnHelp } from './lib/usage.js';
+
+const USAGE = `Usage: npm run bench:queues [-- options]
+Work-queue throughput (receive + ack) from a backlog, 4 and 64 workers, page-cache and synced tiers,
+beside Redis Streams XREADGROUP + XACK through ioredis in the same run (Redis installed when missing).
+
+  --quick          50,000 messages and 1 round (default 200,000 and 3); not saved unless --save
+  --save           save a --quick run's result too
+  --case TEXT      only the cases whose name contains TEXT (e.g. synced); the plain 4-worker case
+                   always runs (the others' reference)
+  BENCH_ROUNDS=N   interleaved rounds, each row the median (default 3; --quick: 1)`;
+exitOnHelp(USAGE);
 
 const quick = process.argv.includes('--quick');
 const MESSAGES = quick ? 50_000 : 200_000;
@@ -116,7 +128,7 @@ const ALL_CASES: Case[] = [
 const BASE_CASE = ALL_CASES[0]!;
 /** Rows without a Redis run of their own (orderedByKey, HTTP) are set beside the plain 4-worker one. */
 const hasOwnReference = (test: Case) => !test.orderedByKey && test.transport === 'session';
-/** `--case <text>`: only the cases whose name contains it (e.g. `--case synced`), to look at one row while working; the plain 4-worker case always runs (the others' reference). */
+/** `--case <text>` (USAGE above): to look at one row while working. */
 const only = process.argv.includes('--case') ? process.argv[process.argv.indexOf('--case') + 1] ?? '' : '';
 const CASES = ALL_CASES.filter((test) => test.name.includes(only) || test === BASE_CASE);
 

@@ -1,6 +1,6 @@
 /**
- * npm run soak [-- --minutes N]: a broker in its own process (flush=always) under mixed traffic for
- * N minutes (default 10): JSON and raw-batch producers, consumers that follow every partition with
+ * npm run soak (flags: USAGE below, `--help` prints it): a broker in its own process (flush=always)
+ * under mixed traffic for N minutes: JSON and raw-batch producers, consumers that follow every partition with
  * long-polls and commit their group offsets. Retention keeps the disk bounded (retentionBytes, a
  * 10 s cleaner), so segments roll and are deleted under load too. Prints the broker's resident
  * memory (VmRSS) every 10 s and, at the end, a table and one JSON line with the whole series: the
@@ -11,6 +11,14 @@ import { Compression, encodeRecordBatch } from '../storage/index.js';
 import { residentBytes, startBrokerProcess } from './lib/broker-process.js';
 import { printReport } from './lib/report.js';
 import { commitOffsets, ensureTopic, produceBatch, produceJson, request } from './lib/spool-http.js';
+import { exitOnHelp } from './lib/usage.js';
+
+const USAGE = `Usage: npm run soak [-- options]
+A broker in its own process (flush=always, retention on) under mixed produce, follow and commit
+traffic; its resident memory every 10 s: the check is that memory is flat once warm.
+
+  --minutes N   how long to run (default 10)`;
+exitOnHelp(USAGE);
 
 const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' } } });
 const minutes = Number(values.minutes);

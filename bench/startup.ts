@@ -6,13 +6,21 @@
  * broker's shutdownGraceMs it is killed before writing its clean-shutdown marker, and the next
  * start recovers every partition), restarted (spawn → first /health), checked (GET /v1/topics/:t
  * sees every partition), killed with SIGKILL and restarted again.
- * `--quick`: 2,000 partitions instead of 10,000.
+ * Flags: USAGE below (`--help` prints it).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrokerProcess, freePort, startBrokerProcess } from './lib/broker-process.js';
 import { printReport, type Row } from './lib/report.js';
+import { exitOnHelp } from './lib/usage.js';
+
+const USAGE = `Usage: npm run bench:startup [-- options]
+A broker's restart (after SIGTERM and after SIGKILL) with a wide topic, spawn to first /health,
+beside the same restarts with a 100-partition topic. Target: 10,000 partitions within 10 s.
+
+  --quick   2,000 partitions (default 10,000)`;
+exitOnHelp(USAGE);
 
 const WIDE = process.argv.includes('--quick') ? 2_000 : 10_000;
 const REFERENCE = 100;

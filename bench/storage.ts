@@ -3,10 +3,7 @@
  * 1000 to one partition with flush=never, then with flush=always from 64 concurrent appenders
  * (group commit), then reads the whole flush=never log back (CRC-checked by the engine), sampling
  * resident memory. Figures are printed beside the disk's sequential write bandwidth and fdatasync
- * latency measured in the same run.
- *
- *   --quick        small run (~200 MB per phase)
- *   --dir <path>   where to write (default: a temporary directory under the OS temp dir)
+ * latency measured in the same run. Flags: USAGE below (`--help` prints it).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +11,15 @@ import { join } from 'node:path';
 import { encodeRecordBatch, LogManager, type PartitionLog } from '../storage/index.js';
 import { calibrateDisk } from './lib/disk.js';
 import { printReport, type Row } from './lib/report.js';
+import { exitOnHelp } from './lib/usage.js';
+
+const USAGE = `Usage: npm run bench:storage [-- options]
+The log engine alone (no network): appends with flush=never and with flush=always from 64
+appenders, then the read back, beside the disk's write bandwidth and fdatasync latency.
+
+  --quick        small run: ~200 MB per phase (default 2.1 GB flush=never, 1 GB flush=always)
+  --dir PATH     where to write (default: a temporary directory under the OS temp dir)`;
+exitOnHelp(USAGE);
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

@@ -11,11 +11,7 @@
  *   4. restart with the index intact (close, open, first lookup in every partition), and the open
  *      alone (restartOpenSeconds: the key tables load at first use).
  *
- *   --events <n> (default 2,000,000)  --streams <n> (default 200,000)  --full (10 M events, 1 M streams)
- *   --no-reference (skips phase 1: half the run, for memory and restart figures at large sizes)
- *   --segment-bytes <n> (default the topic default, 128 MiB: 2 M events roll no segment; 32 MiB rolls ~3 a partition)
- *   run under `node --expose-gc` to also print the memory after a full GC (live memory apart from
- *   what the allocator keeps) and --heap-snapshots to write one after the first roll and one at the end
+ * Flags: USAGE below (`--help` prints it).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -24,6 +20,23 @@ import { join } from 'node:path';
 import { encodeRecordBatch, LogManager, partitionForKey, type PartitionLog } from '../storage/index.js';
 import { printReport, type Row } from './lib/report.js';
 import { runOwnedWriters } from './lib/stream-writers.js';
+import { exitOnHelp } from './lib/usage.js';
+
+const USAGE = `Usage: npm run bench:streams-index [-- options]
+The stream index alone (storage engine, no network, flush=never): conditional appends beside
+unconditional ones (the reference), stream lookups p50/p99, restart with the index intact, memory.
+
+  --events N         events (default 2000000)
+  --streams N        streams they go to (default 200000)
+  --full             the issue's size: 10 M events over 1 M streams (overrides --events, --streams)
+  --no-reference     skip the unconditional reference (half the run, for memory and restart
+                     figures at large sizes)
+  --segment-bytes N  segment size (default the topic default, 128 MiB: 2 M events roll no
+                     segment; 32 MiB rolls ~3 a partition)
+  --heap-snapshots   write a heap snapshot after the first roll and one at the end
+  Run under node --expose-gc to also print the memory after a full GC (live memory apart from
+  what the allocator keeps).`;
+exitOnHelp(USAGE);
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number): number => {

@@ -16,10 +16,8 @@
  *   3. broker RSS at the end, then restarts with the index intact (SIGTERM, start, first read),
  *      each beside the start of an empty broker.
  *
- * Sizes: --full is the issue's (10,000,000 events over 1,000,000 streams); the default is reduced
- * (200,000 over 20,000), or --events <n> --streams <n>; --max-in-flight <n> sets the coalescer's
- * requests in flight. The output says which size ran; progress
- * goes to stderr round by round.
+ * Sizes and flags: USAGE below (`--help` prints it). The output says which size ran; progress goes
+ * to stderr round by round.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -30,6 +28,17 @@ import { cpuSeconds } from './lib/process-stats.js';
 import { printReport, ratio, type Row } from './lib/report.js';
 import { runOwnedWriters } from './lib/stream-writers.js';
 import { Spool } from '../client/index.js';
+import { exitOnHelp } from './lib/usage.js';
+
+const USAGE = `Usage: npm run bench:streams [-- options]
+Event-sourcing streams against the broker in its own process (flush=never): conditional appends
+through the client beside unconditional produce, stream reads beside a plain fetch, restarts.
+
+  --events N          events (default 200000)
+  --streams N         streams they go to (default 20000)
+  --full              the issue's size: 10,000,000 events over 1,000,000 streams (overrides the two above)
+  --max-in-flight N   the append coalescer's requests in flight (default the client's)`;
+exitOnHelp(USAGE);
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number): number => {
@@ -42,7 +51,7 @@ const full = args.includes('--full');
 const EVENTS = full ? 10_000_000 : flag('--events', 200_000);
 const STREAMS = full ? 1_000_000 : flag('--streams', 20_000);
 const ISSUE_EVENTS = 10_000_000;
-/** --max-in-flight <n>: the coalescer's requests in flight (spool.streams maxInFlight); default the client's. */
+/** --max-in-flight (USAGE above): spool.streams' maxInFlight; undefined keeps the client's default. */
 const MAX_IN_FLIGHT = args.includes('--max-in-flight') ? flag('--max-in-flight', 1) : undefined;
 const PARTITIONS = 4;
 const WRITERS = 64;

@@ -1,11 +1,11 @@
 /**
- * npm run torture:crash [-- --cycles N]: SIGKILL a broker under concurrent produce and group
- * commits, N times (default 200) on one data directory, and check after every restart that nothing
+ * npm run torture:crash (flags: USAGE below, `--help` prints it): SIGKILL a broker under concurrent
+ * produce and group commits, N times on one data directory, and check after every restart that nothing
  * acknowledged was lost, duplicated or moved, that every batch's CRC holds, that offsets are
  * contiguous and committed offsets never go back (see bench/lib/crash-loop.ts). Prints a table and
  * one JSON line; exits 1 when any check failed.
  *
- * `--mode queue [--flush always|never]`: work queues instead (bench/lib/queue-crash-loop.ts): every
+ * `--mode queue`: work queues instead (bench/lib/queue-crash-loop.ts): every
  * answered ack settled once (never delivered again), every answered reject dead-lettered, nothing
  * produced lost.
  */
@@ -13,6 +13,19 @@ import { parseArgs } from 'node:util';
 import { runCrashLoop } from './lib/crash-loop.js';
 import { runQueueCrashLoop } from './lib/queue-crash-loop.js';
 import { printReport } from './lib/report.js';
+import { exitOnHelp } from './lib/usage.js';
+
+const USAGE = `Usage: npm run torture:crash [-- options]
+SIGKILL a broker under concurrent load, over and over on one data directory, checking after every
+restart that nothing acknowledged was lost, duplicated or moved. Exits 1 when any check failed.
+
+  --cycles N         kill/restart cycles (default 200)
+  --mode log|queue   log: produce and group commits (default); queue: work queues, every answered
+                     ack settled once, every answered reject dead-lettered, nothing produced lost
+  --partitions N     partitions produced to, log mode (default 4)
+  --flush MODE       the broker's --flush in queue mode: always or never (default always)
+  --quiet            print only the cycles with problems`;
+exitOnHelp(USAGE);
 
 const { values } = parseArgs({
   options: {

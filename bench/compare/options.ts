@@ -1,11 +1,7 @@
 /**
- * Flags of `npm run bench:compare -- [flags]` and the time each phase gets. Defaults finish within
- * 5 minutes on the project's 2-core machine, --quick within 60 seconds.
- *
- *   --quick                 short phases, small disk calibration, small backlog
- *   --seconds N             produce time of each max-rate run (default 4; quick 0.5)
- *   --only W1,W2@10k,...    run only these workloads
- *   --systems spool,redis   run only these systems (spool, spool-kafka, redis, nats)
+ * Flags of `npm run bench:compare -- [flags]` (COMPARE_USAGE, which `--help` prints) and the time
+ * each phase gets. Defaults finish within 5 minutes on the project's 2-core machine, --quick
+ * within 60 seconds.
  */
 import type { SystemName } from './driver.js';
 import { WORKLOADS } from './workloads.js';
@@ -31,6 +27,16 @@ export interface CompareOptions {
 }
 
 export const SYSTEMS: readonly SystemName[] = ['spool', 'spool-kafka', 'redis', 'nats'];
+
+export const COMPARE_USAGE = `Usage: npm run bench:compare [-- options]
+Spool side by side with Redis Streams and NATS JetStream (real servers, installed with apt-get when
+missing), per workload and durability tier, beside the machine's disk and loopback HTTP limits.
+Defaults finish within 5 minutes on a 2-core machine, --quick within 60 s.
+
+  --quick            short phases, small disk calibration, small backlog
+  --seconds N        produce time of each max-rate run (default 4; --quick: 0.5)
+  --only W,...       run only these workloads (default all: ${WORKLOADS.map((workload) => workload.id).join(',')})
+  --systems S,...    run only these systems (default all: ${SYSTEMS.join(',')})`;
 
 function flag(args: string[], name: string): string | undefined {
   const at = args.indexOf(name);
