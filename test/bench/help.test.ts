@@ -42,7 +42,13 @@ function runBench(name: string, flag: string): Promise<HelpRun> {
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
     child.stderr.on('data', (chunk) => (stderr += chunk));
-    const hang = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), HANG_MS);
+    const hang = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // the group ended between the timer and its close event
+      }
+    }, HANG_MS);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(hang);
