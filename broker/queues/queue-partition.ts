@@ -176,10 +176,19 @@ export class QueuePartition {
    * in flight or waiting (a nack delay) blocks its later messages, so per-key order holds.
    */
   candidates(nowMs: number, orderedByKey: boolean, limit: number): WindowMessage[] {
-    if (orderedByKey) return this.keyOrderedCandidates(nowMs, limit);
-    const result: WindowMessage[] = [];
     // Without priorities, offset order is the delivery order: the first `limit` will do.
-    const enough = this.prioritized === 0 ? limit : Infinity;
+    return this.collect(nowMs, orderedByKey, this.prioritized === 0 ? limit : Infinity);
+  }
+
+  /** Whether any message may be handed out now (one found is enough, priorities or not). */
+  hasCandidate(nowMs: number, orderedByKey: boolean): boolean {
+    return this.collect(nowMs, orderedByKey, 1).length > 0;
+  }
+
+  /** The first `enough` messages that may be handed out now, in offset order. */
+  private collect(nowMs: number, orderedByKey: boolean, enough: number): WindowMessage[] {
+    if (orderedByKey) return this.keyOrderedCandidates(nowMs, enough);
+    const result: WindowMessage[] = [];
     let firstAvailable = -1;
     let offset = Math.max(this.availableFrom, this.ackedThrough);
     for (; offset < this.loadedThrough && result.length < enough; offset++) {
@@ -199,9 +208,8 @@ export class QueuePartition {
    * their key's available ones (a later message is never leased before an earlier one settles), so
    * the scan starts at availableFrom, as candidates() does.
    */
-  private keyOrderedCandidates(nowMs: number, limit: number): WindowMessage[] {
+  private keyOrderedCandidates(nowMs: number, enough: number): WindowMessage[] {
     const result: WindowMessage[] = [];
-    const enough = this.prioritized === 0 ? limit : Infinity;
     const seenKeys = new Set<string>();
     let firstAvailable = -1;
     let offset = Math.max(this.availableFrom, this.ackedThrough);

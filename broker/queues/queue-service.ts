@@ -333,7 +333,7 @@ export class QueueService {
   /** Whether a message in the window may be leased now (records not loaded yet wake a receive by the watch). */
   private hasAvailable(queue: Queue): boolean {
     const now = Date.now();
-    return queue.partitions.some((partition) => partition.candidates(now, queue.config.orderedByKey, 1).length > 0);
+    return queue.partitions.some((partition) => partition.hasCandidate(now, queue.config.orderedByKey));
   }
 
   /** Acks, nacks or rejects messages by receipt; every receipt gets its own result. */

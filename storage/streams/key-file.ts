@@ -57,12 +57,6 @@ export interface KeyFileHeader {
   keysBytes: number;
 }
 
-export interface KeyFileEntry {
-  hash: KeyHash;
-  relativeOffset: number;
-  keyPosition: number;
-}
-
 /** One segment's keys: each distinct key with its records' relative offsets, in offset order. */
 export interface SegmentKeys {
   keys: Buffer[];
@@ -166,14 +160,6 @@ export function decodeKeyFileTable(file: Buffer, header: KeyFileHeader): Segment
     offsets.push(relativeOffset);
   });
   return table;
-}
-
-export function readKeyEntry(buffer: Buffer, at: number): KeyFileEntry {
-  return {
-    hash: { high: buffer.readUInt32BE(at), low: buffer.readUInt32BE(at + 4) },
-    relativeOffset: buffer.readUInt32BE(at + 8),
-    keyPosition: buffer.readUInt32BE(at + 12),
-  };
 }
 
 /** Where entry `index` starts in the file. */

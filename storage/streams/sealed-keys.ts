@@ -19,7 +19,6 @@ import {
   type KeyFileHeader,
   keysSectionPosition,
   type KeyHash,
-  readKeyEntry,
 } from './key-file.js';
 
 /** Entries between two fences: a lookup reads about this many entries (1 KiB). */
@@ -28,9 +27,20 @@ export const FENCE_STRIDE = 64;
 const KEYS_CHUNK_BYTES = 256 * 1024;
 const readAsync = promisify(read);
 
+/**
+ * Buffers every lookup reads into, the entries and a key (a conditional append looks in every
+ * sealed segment, so none is allocated per lookup): lookups run synchronously, one at a time.
+ */
+const entriesScratch = Buffer.allocUnsafe(FENCE_STRIDE * KEY_ENTRY_BYTES);
+let keyScratch = Buffer.allocUnsafe(1024);
+function keyScratchOf(bytes: number): Buffer {
+  if (keyScratch.length < bytes) keyScratch = Buffer.allocUnsafe(Math.max(bytes, 2 * keyScratch.length));
+  return keyScratch;
+}
+
 export interface SealedKeys {
-  /** Absolute offsets of the key's records in the segment, ascending. */
-  offsetsOf(key: Buffer): number[];
+  /** Absolute offsets of the key's records in the segment, ascending (`hash`: hashKey(key), computed once for many segments). */
+  offsetsOf(key: Buffer, hash?: KeyHash): number[];
   /** Every distinct key in the segment (read off the event loop: a segment has ~100,000s). */
   keys(): AsyncIterable<Buffer>;
   close(): void;
@@ -65,26 +75,28 @@ abstract class KeyFileLookup implements SealedKeys {
   /** Exactly `length` bytes of the file at `position` into `into`. */
   protected abstract read(into: Buffer, length: number, position: number): void;
 
-  offsetsOf(key: Buffer): number[] {
-    const hash = hashKey(key);
+  offsetsOf(key: Buffer, hash: KeyHash = hashKey(key)): number[] {
     const found: number[] = [];
-    const keyMatches = new Map<number, boolean>();
+    // One key's entries are adjacent (sorted by hash, then offset): its bytes are compared once.
+    let checkedPosition = -1;
+    let matches = false;
     let index = this.firstCandidate(hash);
-    const chunk = Buffer.allocUnsafe(FENCE_STRIDE * KEY_ENTRY_BYTES);
+    const chunk = entriesScratch;
     while (index < this.header.entryCount) {
       const count = Math.min(FENCE_STRIDE, this.header.entryCount - index);
       this.read(chunk, count * KEY_ENTRY_BYTES, keyEntryPosition(index));
-      for (let i = 0; i < count; i++) {
-        const entry = readKeyEntry(chunk, i * KEY_ENTRY_BYTES);
-        const order = compareHash(entry.hash, hash);
-        if (order > 0) return found;
-        if (order < 0) continue;
-        let matches = keyMatches.get(entry.keyPosition);
-        if (matches === undefined) {
-          matches = this.keyAt(entry.keyPosition).equals(key);
-          keyMatches.set(entry.keyPosition, matches);
+      // Entries read in place (no object per entry): a lookup passes up to FENCE_STRIDE of them.
+      for (let at = 0; at < count * KEY_ENTRY_BYTES; at += KEY_ENTRY_BYTES) {
+        const high = chunk.readUInt32BE(at);
+        const low = chunk.readUInt32BE(at + 4);
+        if (high > hash.high || (high === hash.high && low > hash.low)) return found;
+        if (high !== hash.high || low !== hash.low) continue;
+        const keyPosition = chunk.readUInt32BE(at + 12);
+        if (keyPosition !== checkedPosition) {
+          checkedPosition = keyPosition;
+          matches = this.keyEquals(keyPosition, key);
         }
-        if (matches) found.push(this.baseOffset + entry.relativeOffset);
+        if (matches) found.push(this.baseOffset + chunk.readUInt32BE(at + 8));
       }
       index += count;
     }
@@ -103,13 +115,15 @@ abstract class KeyFileLookup implements SealedKeys {
     return Math.max(0, low - 1) * FENCE_STRIDE;
   }
 
-  private keyAt(keyPosition: number): Buffer {
-    const at = keysSectionPosition(this.header.entryCount) + keyPosition;
-    const length = Buffer.allocUnsafe(4);
-    this.read(length, 4, at);
-    const key = Buffer.allocUnsafe(length.readUInt32BE(0));
-    this.read(key, key.length, at + 4);
-    return key;
+  /** Whether the key stored at `keyPosition` is `key`: its length and bytes in one read. */
+  private keyEquals(keyPosition: number, key: Buffer): boolean {
+    const keysStart = keysSectionPosition(this.header.entryCount);
+    const at = keysStart + keyPosition;
+    const length = Math.min(4 + key.length, keysStart + this.header.keysBytes - at);
+    if (length < 4) return false;
+    const stored = keyScratchOf(length);
+    this.read(stored, length, at);
+    return stored.readUInt32BE(0) === key.length && length === 4 + key.length && stored.compare(key, 0, key.length, 4, length) === 0;
   }
 }
 

@@ -20,7 +20,7 @@ import type { FileSystem } from '../io/file-system.js';
 import type { Segment } from '../log/segment.js';
 import { KEYS_SUFFIX, segmentPath } from '../log/segment-files.js';
 import { ActiveKeys } from './active-keys.js';
-import { decodeKeyFileHeader } from './key-file.js';
+import { decodeKeyFileHeader, hashKey } from './key-file.js';
 import { BufferSealedKeys, FileSealedKeys, type SealedKeys } from './sealed-keys.js';
 import { keyFileExtentOf, rebuildKeyFile, scanSegmentKeys } from './segment-key-scan.js';
 import type { StreamMetadataTable } from './stream-metadata.js';
@@ -189,8 +189,9 @@ export class StreamIndex {
   offsetsOf(key: Buffer, segments: readonly Segment[]): number[] {
     assert(this.isReady(segments), 'prepare() ran before a lookup');
     const offsets: number[] = [];
+    const hash = hashKey(key); // once, for every sealed segment
     for (const segment of segments.slice(0, -1)) {
-      for (const offset of this.sealed.get(segment)!.offsetsOf(key)) offsets.push(offset);
+      for (const offset of this.sealed.get(segment)!.offsetsOf(key, hash)) offsets.push(offset);
     }
     for (const offset of this.active.offsetsOf(key)) offsets.push(offset);
     return offsets;
@@ -224,7 +225,8 @@ export class StreamIndex {
       if (offsets.length === 0 || offsets[0]! >= below) count += offsets.length;
       else for (const offset of offsets) if (offset >= below) count++;
     };
-    for (let i = 0; i < segments.length - 1; i++) countFrom(this.sealed.get(segments[i]!)!.offsetsOf(key));
+    const hash = hashKey(key); // once, for every sealed segment
+    for (let i = 0; i < segments.length - 1; i++) countFrom(this.sealed.get(segments[i]!)!.offsetsOf(key, hash));
     count += this.active.countFrom(key, below);
     return (base?.version ?? 0) + count;
   }

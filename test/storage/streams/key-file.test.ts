@@ -88,4 +88,26 @@ describe('key file codec', () => {
       sealed.close();
     }
   });
+
+  it('under one shared hash, finds each key its own offsets and a prefix or extension of a stored key none', () => {
+    // Keys that are prefixes of each other, the last one stored shortest (a read at the file's end).
+    const table: SegmentKeys = { keys: ['alpha', 'alphabet', 'beta', 'al'].map((key) => Buffer.from(key)), relativeOffsets: [[1, 4], [2], [3, 6], [5]] };
+    const file = encodeKeyFile(table, extent);
+    const entries = file.readUInt32BE(20);
+    const shared = { high: 7, low: 9 };
+    for (let i = 0; i < entries; i++) {
+      file.writeUInt32BE(shared.high, KEY_FILE_HEADER_BYTES + i * KEY_ENTRY_BYTES);
+      file.writeUInt32BE(shared.low, KEY_FILE_HEADER_BYTES + i * KEY_ENTRY_BYTES + 4);
+    }
+    file.writeUInt32BE(crc32c(file.subarray(KEY_FILE_HEADER_BYTES)), 28);
+    const path = join(dir, 'prefixes.keys');
+    writeFileSync(path, file);
+    const sealed = new FileSealedKeys(path, file, decodeKeyFileHeader(file, extent)!, 0);
+    try {
+      table.keys.forEach((key, i) => expect(sealed.offsetsOf(key, shared)).toEqual(table.relativeOffsets[i]));
+      for (const stranger of ['a', 'alp', 'alphab', 'alphabets', 'alx', 'al\0', '']) expect(sealed.offsetsOf(Buffer.from(stranger), shared)).toEqual([]);
+    } finally {
+      sealed.close();
+    }
+  });
 });
