@@ -18,7 +18,6 @@ export interface TimeIndexEntry {
   relativeOffset: number;
 }
 
-
 export function decodeTimeIndexEntry(bytes: Buffer, at = 0): TimeIndexEntry {
   return { timestamp: readInt64(bytes, at), relativeOffset: bytes.readUInt32BE(at + 8) };
 }
@@ -32,8 +31,14 @@ function indexableTimestamp(timestamp: number): number {
   return Math.min(Math.max(timestamp, -Number.MAX_SAFE_INTEGER), Number.MAX_SAFE_INTEGER);
 }
 
+/**
+ * Entries in two typed arrays, not an object each: a broker holding 10 M events over two topics had
+ * ~900,000 of them, tens of MB of heap objects (and a HeapNumber per timestamp past 2^31).
+ */
 export class TimeIndex {
-  private readonly entries: TimeIndexEntry[] = [];
+  private timestamps = new Float64Array(16);
+  private relativeOffsets = new Uint32Array(16);
+  private count = 0;
 
   /**
    * Loads entries; null when inconsistent (odd size, timestamps or offsets going backwards, or a
@@ -43,34 +48,37 @@ export class TimeIndex {
   static fromBytes(bytes: Buffer): TimeIndex | null {
     if (bytes.length % TIME_INDEX_ENTRY_BYTES !== 0) return null;
     const index = new TimeIndex();
+    index.reserve(bytes.length / TIME_INDEX_ENTRY_BYTES);
     for (let at = 0; at < bytes.length; at += TIME_INDEX_ENTRY_BYTES) {
-      const entry = decodeTimeIndexEntry(bytes, at);
-      if (indexableTimestamp(entry.timestamp) !== entry.timestamp) return null;
-      const last = index.last();
-      if (last && (entry.timestamp < last.timestamp || entry.relativeOffset < last.relativeOffset)) return null;
-      index.entries.push(entry);
+      const timestamp = readInt64(bytes, at);
+      const relativeOffset = bytes.readUInt32BE(at + 8);
+      if (indexableTimestamp(timestamp) !== timestamp) return null;
+      const last = index.count - 1;
+      if (last >= 0 && (timestamp < index.timestamps[last]! || relativeOffset < index.relativeOffsets[last]!)) return null;
+      index.push(timestamp, relativeOffset);
     }
     return index;
   }
 
   get size(): number {
-    return this.entries.length;
+    return this.count;
   }
 
   last(): TimeIndexEntry | null {
-    return this.entries[this.entries.length - 1] ?? null;
+    const last = this.count - 1;
+    return last < 0 ? null : { timestamp: this.timestamps[last]!, relativeOffset: this.relativeOffsets[last]! };
   }
 
   /** Appends when the timestamp grew; equal or older timestamps add nothing. */
   maybeAppend(batchTimestamp: number, relativeOffset: number): void {
     const timestamp = indexableTimestamp(batchTimestamp);
-    const last = this.last();
-    if (last && timestamp <= last.timestamp) return;
-    if (last && relativeOffset === last.relativeOffset) {
-      last.timestamp = timestamp;
+    const last = this.count - 1;
+    if (last >= 0 && timestamp <= this.timestamps[last]!) return;
+    if (last >= 0 && relativeOffset === this.relativeOffsets[last]) {
+      this.timestamps[last] = timestamp;
       return;
     }
-    this.entries.push({ timestamp, relativeOffset });
+    this.push(timestamp, relativeOffset);
   }
 
   /**
@@ -80,24 +88,24 @@ export class TimeIndex {
    */
   seal(batchTimestamp: number, relativeOffset: number): void {
     const timestamp = indexableTimestamp(batchTimestamp);
-    const last = this.last();
-    if (last && last.relativeOffset === relativeOffset) {
-      last.timestamp = Math.max(last.timestamp, timestamp);
+    const last = this.count - 1;
+    if (last >= 0 && this.relativeOffsets[last] === relativeOffset) {
+      this.timestamps[last] = Math.max(this.timestamps[last]!, timestamp);
       return;
     }
-    this.entries.push({ timestamp: Math.max(timestamp, last?.timestamp ?? timestamp), relativeOffset });
+    this.push(last >= 0 ? Math.max(timestamp, this.timestamps[last]!) : timestamp, relativeOffset);
+    this.resize(this.count); // a sealed segment's index grows no more: no doubling slack kept
   }
 
   /** Relative offset to start a forward scan for timestamp T (0 when no entry is older than T). */
   lookup(timestamp: number): number {
     let low = 0;
-    let high = this.entries.length - 1;
+    let high = this.count - 1;
     let found = 0;
     while (low <= high) {
       const middle = (low + high) >>> 1;
-      const entry = this.entries[middle]!;
-      if (entry.timestamp < timestamp) {
-        found = entry.relativeOffset;
+      if (this.timestamps[middle]! < timestamp) {
+        found = this.relativeOffsets[middle]!;
         low = middle + 1;
       } else {
         high = middle - 1;
@@ -107,15 +115,37 @@ export class TimeIndex {
   }
 
   truncateToRelativeOffset(relativeOffset: number): void {
-    while (this.entries.length > 0 && this.last()!.relativeOffset >= relativeOffset) this.entries.pop();
+    while (this.count > 0 && this.relativeOffsets[this.count - 1]! >= relativeOffset) this.count--;
   }
 
   toBytes(): Buffer {
-    const bytes = Buffer.allocUnsafe(this.entries.length * TIME_INDEX_ENTRY_BYTES);
-    this.entries.forEach((entry, i) => {
-      writeInt64(bytes, i * TIME_INDEX_ENTRY_BYTES, entry.timestamp);
-      bytes.writeUInt32BE(entry.relativeOffset, i * TIME_INDEX_ENTRY_BYTES + 8);
-    });
+    const bytes = Buffer.allocUnsafe(this.count * TIME_INDEX_ENTRY_BYTES);
+    for (let i = 0; i < this.count; i++) {
+      writeInt64(bytes, i * TIME_INDEX_ENTRY_BYTES, this.timestamps[i]!);
+      bytes.writeUInt32BE(this.relativeOffsets[i]!, i * TIME_INDEX_ENTRY_BYTES + 8);
+    }
     return bytes;
+  }
+
+  private push(timestamp: number, relativeOffset: number): void {
+    this.reserve(this.count + 1);
+    this.timestamps[this.count] = timestamp;
+    this.relativeOffsets[this.count] = relativeOffset;
+    this.count++;
+  }
+
+  /** Room for `entries` in all; capacities double, so a segment's index grows in O(log n) copies. */
+  private reserve(entries: number): void {
+    if (entries > this.timestamps.length) this.resize(Math.max(entries, 2 * this.timestamps.length));
+  }
+
+  private resize(capacity: number): void {
+    if (capacity === this.timestamps.length) return;
+    const timestamps = new Float64Array(capacity);
+    timestamps.set(this.timestamps.subarray(0, this.count));
+    const relativeOffsets = new Uint32Array(capacity);
+    relativeOffsets.set(this.relativeOffsets.subarray(0, this.count));
+    this.timestamps = timestamps;
+    this.relativeOffsets = relativeOffsets;
   }
 }
