@@ -112,8 +112,9 @@ try {
 
   const rate = (phase: { events: number; seconds: number }) => phase.events / phase.seconds;
   const rows: Row[] = [
-    { phase: 'unconditional append, no index (reference)', 'events/s': rate(reference), 'vs reference': 1 },
-    { phase: 'conditional append (expectedVersion), indexed', 'events/s': rate(conditional), 'vs reference': rate(conditional) / rate(reference) },
+    // With --no-reference the reference row is left out, not printed as NaN.
+    ...(withReference ? [{ phase: 'unconditional append, no index (reference)', 'events/s': rate(reference), 'vs reference': 1 }] : []),
+    { phase: 'conditional append (expectedVersion), indexed', 'events/s': rate(conditional), 'vs reference': withReference ? rate(conditional) / rate(reference) : null },
     { phase: `stream lookup p50 / p99 ms (~${lookups.meanEvents.toFixed(0)} events)`, 'events/s': null, 'vs reference': null, p50Ms: lookups.p50Ms, p99Ms: lookups.p99Ms },
     { phase: 'stream lookup after restart p50 / p99 ms', 'events/s': null, 'vs reference': null, p50Ms: afterRestart.p50Ms, p99Ms: afterRestart.p99Ms },
   ];
