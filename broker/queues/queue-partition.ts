@@ -99,6 +99,9 @@ export class QueuePartition {
     return skipped;
   }
 
+  /** Where the last wait for new records on this partition started (QueueService.watchForRecords). */
+  watchedFrom = -1;
+
   /** Records read from the log and not yet in the window. */
   readAheadCount(): number {
     return this.readAhead.length - this.readAheadStart;

@@ -330,10 +330,18 @@ export class QueueService {
     return true;
   }
 
-  /** Whether a message in the window may be leased now (records not loaded yet wake a receive by the watch). */
+  /**
+   * Whether a waiting receive would find work: a message in the window that may be leased now, or
+   * records in the log that a window with room has not loaded yet (appended while a receive's load
+   * was reading: no watch saw them arrive).
+   */
   private hasAvailable(queue: Queue): boolean {
     const now = Date.now();
-    return queue.partitions.some((partition) => partition.hasCandidate(now, queue.config.orderedByKey));
+    return queue.partitions.some(
+      (partition) =>
+        partition.hasCandidate(now, queue.config.orderedByKey) ||
+        (partition.window.size < this.limits.windowRecords && partition.loadedThrough < this.topics.partition(queue.topic, partition.partition).highWatermark),
+    );
   }
 
   /** Acks, nacks or rejects messages by receipt; every receipt gets its own result. */
@@ -663,8 +671,13 @@ export class QueueService {
         // again (half the time, not all of it: a timer may fire a little before Date.now() says).
         else if (queue.waiting.size > 0 && Date.now() - started >= Math.max(1, this.limits.maxWaitMs / 2)) this.watchForRecords(queue);
       };
+      // From what the window has loaded, not the high watermark: records appended while a receive's
+      // load was reading lie between the two, and a watch from the high watermark never sees them.
+      // Once from one point: a tail the load cannot take in would answer at once every time.
+      const from = partition.loadedThrough < log.highWatermark && partition.watchedFrom !== partition.loadedThrough ? partition.loadedThrough : log.highWatermark;
+      partition.watchedFrom = from;
       // A refused wait (too many on the partition) leaves the receives to their timers.
-      log.waitForData(log.highWatermark, this.limits.maxWaitMs).then(watched, () => queue.watching.delete(partition.partition));
+      log.waitForData(from, this.limits.maxWaitMs).then(watched, () => queue.watching.delete(partition.partition));
     }
   }
 
@@ -674,6 +687,9 @@ export class QueueService {
       if (queue.leasing.size === 0) continue;
       try {
         await this.expireLeases(queue);
+        // A lease that ran out (or its dead letter freeing window room) is work for a receive that
+        // started waiting before that lease was taken: its timer does not know of it.
+        if (queue.waiting.size > 0 && this.hasAvailable(queue)) queue.wakeOne();
       } catch {
         // The topic may be gone; the next request reports it.
       }

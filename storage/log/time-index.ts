@@ -89,11 +89,8 @@ export class TimeIndex {
   seal(batchTimestamp: number, relativeOffset: number): void {
     const timestamp = indexableTimestamp(batchTimestamp);
     const last = this.count - 1;
-    if (last >= 0 && this.relativeOffsets[last] === relativeOffset) {
-      this.timestamps[last] = Math.max(this.timestamps[last]!, timestamp);
-      return;
-    }
-    this.push(last >= 0 ? Math.max(timestamp, this.timestamps[last]!) : timestamp, relativeOffset);
+    if (last >= 0 && this.relativeOffsets[last] === relativeOffset) this.timestamps[last] = Math.max(this.timestamps[last]!, timestamp);
+    else this.push(last >= 0 ? Math.max(timestamp, this.timestamps[last]!) : timestamp, relativeOffset);
     this.resize(this.count); // a sealed segment's index grows no more: no doubling slack kept
   }
 

@@ -4,43 +4,14 @@
  * counted out twice (two of one key leased at once) nor stay blocked (the key never served again).
  */
 import { afterEach, expect, it } from 'vitest';
-import { type FileSystem, nodeFileSystem } from '../../../storage/index.js';
 import { call, startBroker, type TestBroker } from '../support/broker.js';
+import { holdingFileSystem, inTopic } from '../support/holding-file-system.js';
 
 let broker: TestBroker | undefined;
 afterEach(async () => broker?.close());
 
-/** A file system whose writes to the `dlq` topic wait until released: the dead letter held mid-write. */
-function holdingDeadLetterWrites() {
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  const dlqFds = new Set<number>();
-  let held = false;
-  const fileSystem: FileSystem = {
-    ...nodeFileSystem,
-    async open(path, flags) {
-      const fd = await nodeFileSystem.open(path, flags);
-      if (path.split(/[\\/]/).some((part) => part === 'dlq' || part.startsWith('dlq-'))) dlqFds.add(fd);
-      else dlqFds.delete(fd);
-      return fd;
-    },
-    async close(fd) {
-      dlqFds.delete(fd);
-      return nodeFileSystem.close(fd);
-    },
-    async writev(fd, buffers, position) {
-      if (dlqFds.has(fd)) {
-        held = true;
-        await released;
-      }
-      return nodeFileSystem.writev(fd, buffers, position);
-    },
-  };
-  return { fileSystem, release, isHeld: () => held };
-}
-
 it('a dying message dropped by retention before its dead letter is written leaves its key served once at a time', async () => {
-  const dlq = holdingDeadLetterWrites();
+  const dlq = holdingFileSystem('writev', (path) => inTopic(path, 'dlq'), { armed: true });
   broker = await startBroker({ flush: 'never', fileSystem: dlq.fileSystem });
   const url = broker.url;
   const queue = `${url}/v1/topics/jobs/queues/workers`;

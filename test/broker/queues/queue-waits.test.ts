@@ -7,6 +7,7 @@
 import { afterEach, expect, it, vi } from 'vitest';
 import { encodeCredit } from '../../../storage/codec/index.js';
 import { call, startBroker, type TestBroker } from '../support/broker.js';
+import { holdingFileSystem, inTopic } from '../support/holding-file-system.js';
 import { openSession, sessionUrl } from './session-support.js';
 
 let broker: TestBroker;
@@ -72,4 +73,33 @@ it('wakes a session with credit for records produced after the receive waiting b
   } finally {
     session.ws.terminate();
   }
+}, 20_000);
+
+it('wakes a waiting receive for a record appended to one partition while its load read another', async () => {
+  const hold = holdingFileSystem('read', (path) => inTopic(path, 'jobs', 1) && path.endsWith('.log'));
+  broker = await startBroker({ flush: 'never', fileSystem: hold.fileSystem });
+  await call(`${broker.url}/v1/topics`, { method: 'POST', json: { name: 'jobs', partitions: 2 } });
+  expect((await call(queueUrl(), { method: 'PUT', json: { orderedByKey: true } })).status).toBe(201);
+  const produceTo = (partition: number, value: string, key?: string) => call(`${broker.url}/v1/topics/jobs/records`, { method: 'POST', json: { records: [{ key, value, partition }] } });
+  await produceTo(1, 'k0', 'k');
+  const leased = await call(`${queueUrl()}/receive`, { method: 'POST', json: { max: 10, visibilityMs: 600_000 } });
+  expect(leased.body.messages.map((message: { value: unknown }) => message.value)).toEqual(['k0']); // key k in flight
+  await produceTo(1, 'k1', 'k'); // blocked behind k0 until it settles
+  hold.arm();
+  const waiting = receiveValues();
+  await vi.waitFor(() => expect(hold.isHeld()).toBe(true)); // its load is reading partition 1
+  await produceTo(0, 'free'); // partition 0 was loaded already: no load and no watch sees this
+  hold.release();
+  expect(await waiting).toEqual(['free']);
+}, 20_000);
+
+it('wakes a receive that waited since before a lease was taken when that lease runs out', async () => {
+  await setup();
+  const dying = call(`${queueUrl()}/receive`, { method: 'POST', json: { max: 10, visibilityMs: 1000, waitMs: 60_000 } });
+  await untilWaiting(1);
+  const survivor = receiveValues();
+  await untilWaiting(2);
+  await produce('one');
+  expect((await dying).body.messages).toHaveLength(1); // its worker dies: the lease runs out in 1 s
+  expect(await survivor).toEqual(['one']);
 }, 20_000);
