@@ -26,13 +26,14 @@
  * and offsets only, loaded into a fresh table at open.
  */
 import { assert } from '../assert.js';
-import { crc32c } from '../codec/crc32c.js';
 import {
   allocKeyFile,
-  fnv1a,
   forEachKeyFileEntry,
   KEY_ENTRY_BYTES,
   type KeyFileHeader,
+  keyEntryPosition,
+  keyHashHigh,
+  keyHashLow,
   keysSectionPosition,
   writeKeyFileHeader,
 } from './key-file.js';
@@ -243,14 +244,15 @@ export class ActiveKeys {
     const hashHigh = new Uint32Array(this.keyCount);
     const hashLow = new Uint32Array(this.keyCount);
     for (const id of sealedIds.subarray(0, sealedKeys)) {
-      hashHigh[id] = crc32c(this.keyBytes(id));
-      hashLow[id] = fnv1a(this.arena, this.keyStart[id]!, this.keyStart[id + 1]!);
+      const key = this.keyBytes(id);
+      hashHigh[id] = keyHashHigh(key);
+      hashLow[id] = keyHashLow(key);
     }
     // encodeKeyFile's order: by hash, then by the key's first record (its order of appearance).
     const order = sealedIds.subarray(0, sealedKeys).sort((a, b) => hashHigh[a]! - hashHigh[b]! || hashLow[a]! - hashLow[b]! || firstRecord[a]! - firstRecord[b]!);
     const file = allocKeyFile(entryCount, keysBytes);
     const keysStart = keysSectionPosition(entryCount);
-    let entryAt = keysSectionPosition(0);
+    let entryAt = keyEntryPosition(0);
     let keyPosition = 0;
     for (const id of order) {
       const key = this.keyBytes(id);

@@ -43,7 +43,16 @@ export function fnv1a(bytes: Buffer, start: number, end: number): number {
 
 /** 64 bits of hash: CRC-32C (hardware) and FNV-1a, two unrelated functions. */
 export function hashKey(key: Buffer): KeyHash {
-  return { high: crc32c(key), low: fnv1a(key, 0, key.length) };
+  return { high: keyHashHigh(key), low: keyHashLow(key) };
+}
+
+/** hashKey's halves one at a time, for writers that keep them in typed arrays (ActiveKeys). */
+export function keyHashHigh(key: Buffer): number {
+  return crc32c(key);
+}
+
+export function keyHashLow(key: Buffer): number {
+  return fnv1a(key, 0, key.length);
 }
 
 export function compareHash(a: KeyHash, b: KeyHash): number {
@@ -74,8 +83,8 @@ export function encodeKeyFile(segment: SegmentKeys, header: Pick<KeyFileHeader, 
   const entryCount = segment.relativeOffsets.reduce((sum, offsets) => sum + offsets.length, 0);
   const keysBytes = segment.keys.reduce((sum, key) => sum + 4 + key.length, 0);
   const file = allocKeyFile(entryCount, keysBytes);
-  const keysStart = KEY_FILE_HEADER_BYTES + entryCount * KEY_ENTRY_BYTES;
-  let entryAt = KEY_FILE_HEADER_BYTES;
+  const keysStart = keysSectionPosition(entryCount);
+  let entryAt = keyEntryPosition(0);
   let keyPosition = 0;
   for (const { key, index, hash } of order) {
     file.writeUInt32BE(key.length, keysStart + keyPosition);
